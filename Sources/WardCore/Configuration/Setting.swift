@@ -1,0 +1,64 @@
+/// One configurable setting: its configuration key, the environment variable that sets it,
+/// its default and what it means. The catalogue of every setting lives in `Setting.all`, so
+/// `ward config` and the README's table cannot drift from what the server reads.
+package struct Setting: Sendable, Hashable {
+    /// The dotted configuration key, as a JSON configuration file nests it (`ward.http.port`).
+    package let key: String
+    /// The default as text, or nil when the setting is unset by default.
+    package let defaultValue: String?
+    /// Whether the value is a secret: masked when printed, and also readable from `<VAR>_FILE`.
+    package let isSecret: Bool
+    /// What the setting means, for operators.
+    package let meaning: String
+
+    package init(_ key: String, default defaultValue: String? = nil, secret: Bool = false, _ meaning: String) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.isSecret = secret
+        self.meaning = meaning
+    }
+
+    /// The environment variable for this key: components joined by `_`, camel case split,
+    /// upper-cased, the same rule swift-configuration's environment provider applies.
+    package var environmentVariable: String {
+        var name = ""
+        for (index, component) in key.split(separator: ".").enumerated() {
+            if index > 0 { name.append("_") }
+            for character in component {
+                if character.isUppercase, !name.isEmpty, name.last != "_" { name.append("_") }
+                name.append(character.uppercased())
+            }
+        }
+        return name
+    }
+}
+
+extension Setting {
+    package static let environment = Setting("ward.env", default: "development", "`development` or `production`; production refuses insecure settings")
+    package static let httpHost = Setting("ward.http.host", default: "127.0.0.1", "address the HTTP server binds")
+    package static let httpPort = Setting("ward.http.port", default: "8080", "port the HTTP server binds")
+    package static let trustProxy = Setting("ward.trust.proxy", default: "false", "trust `X-Forwarded-For`/`X-Forwarded-Proto` from a TLS-terminating proxy in front")
+    package static let baseDomain = Setting("ward.base.domain", "domain whose subdomains name tenants (`<slug>.BASE`)")
+    package static let dataDirectory = Setting("ward.data.dir", default: "./var", "directory holding all local state: SQLite files, generated keys")
+    package static let secretKey = Setting("ward.secret.key", secret: true, "key material for signing tokens, at least 32 bytes; generated under the data directory in development")
+    package static let logLevel = Setting("ward.log.level", default: "info", "trace, debug, info, notice, warning, error or critical")
+    package static let logBodies = Setting("ward.log.bodies", default: "false", "log request and response bodies (debugging only; refused in production)")
+    package static let bodyLimit = Setting("ward.body.limit", default: "10485760", "largest accepted request body in bytes (larger → 413)")
+    package static let requestTimeout = Setting("ward.request.timeout", default: "30", "seconds a request may run before it is answered 503")
+    package static let shutdownTimeout = Setting("ward.shutdown.timeout", default: "25", "seconds in-flight work may take to finish after SIGTERM")
+    package static let configFile = Setting("ward.config.file", "JSON file read after the environment (keys nested as in `ward.http.port`)")
+    package static let databaseURL = Setting("database.url", secret: true, "`postgres://user:pass@host:port/db`; unset means embedded SQLite under the data directory")
+    package static let databaseReadURL = Setting("database.read.url", secret: true, "optional PostgreSQL read replica for read-only queries")
+    package static let databasePoolSize = Setting("ward.db.pool.size", default: "10", "maximum connections in each PostgreSQL pool")
+    package static let databaseConnectTimeout = Setting("ward.db.connect.timeout", default: "10", "seconds to wait for a database connection")
+    package static let databaseStatementTimeout = Setting("ward.db.statement.timeout", default: "30", "seconds a PostgreSQL statement may run")
+    package static let sqliteReaders = Setting("ward.sqlite.readers", default: "4", "read connections per SQLite database file (there is always one writer)")
+
+    /// Every setting Ward reads, in the order `ward config` prints them.
+    package static let all: [Setting] = [
+        environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
+        logLevel, logBodies, bodyLimit, requestTimeout, shutdownTimeout, configFile,
+        databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
+        databaseStatementTimeout, sqliteReaders,
+    ]
+}

@@ -1,0 +1,172 @@
+package import Configuration
+import Foundation
+
+/// Everything a Ward process is configured with, read once at start-up and passed down.
+package struct WardSettings: Sendable {
+    /// Whether the node runs for development or production.
+    package enum Environment: String, Sendable { case development, production }
+
+    package var environment: Environment
+    package var httpHost: String
+    package var httpPort: Int
+    package var trustProxy: Bool
+    package var baseDomain: String?
+    package var dataDirectory: String
+    /// Signing key material; nil until resolved (see `WardSecretKey`).
+    package var secretKey: String?
+    package var logLevel: String
+    package var logBodies: Bool
+    package var bodyLimit: Int
+    package var requestTimeout: Duration
+    package var shutdownTimeout: Duration
+    package var databaseURL: String?
+    package var databaseReadURL: String?
+    package var databasePoolSize: Int
+    package var databaseConnectTimeout: Duration
+    package var databaseStatementTimeout: Duration
+    package var sqliteReaders: Int
+
+    /// The raw text of every setting that was given, for `ward config`.
+    package var given: [Setting: String]
+
+    /// Reads the settings from environment variables, then from the JSON file named by
+    /// `WARD_CONFIG_FILE` (the environment wins), then the defaults. Secrets may instead be
+    /// given as `<VAR>_FILE` paths, as container orchestrators mount them.
+    package static func load(environment variables: [String: String] = ProcessInfo.processInfo.environment) async throws -> WardSettings {
+        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: variables)]
+        if let path = variables[Setting.configFile.environmentVariable], !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw SettingsError.invalid(Setting.configFile, "file \(path) does not exist")
+            }
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(path)))
+            } catch {
+                throw SettingsError.invalid(Setting.configFile, "file \(path) is not a valid JSON configuration: \(error)")
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+        var given: [Setting: String] = [:]
+        for setting in Setting.all {
+            if setting.isSecret, let path = variables[setting.environmentVariable + "_FILE"], !path.isEmpty {
+                guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw SettingsError.invalid(setting, "cannot read \(setting.environmentVariable)_FILE at \(path)")
+                }
+                given[setting] = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+            } else if let text = reader.text(for: setting) {
+                given[setting] = text
+            }
+        }
+        return try WardSettings(given: given)
+    }
+
+    /// Builds settings from raw text values, applying defaults and validating each one.
+    package init(given: [Setting: String]) throws {
+        self.given = given
+        func text(_ setting: Setting) -> String? {
+            let value = given[setting] ?? setting.defaultValue
+            return value?.isEmpty == true ? nil : value
+        }
+        func integer(_ setting: Setting, in range: ClosedRange<Int>) throws -> Int {
+            guard let raw = text(setting), let value = Int(raw), range.contains(value) else {
+                throw SettingsError.invalid(setting, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        func seconds(_ setting: Setting) throws -> Duration {
+            guard let raw = text(setting), let value = Double(raw), value > 0, value <= 86_400 else {
+                throw SettingsError.invalid(setting, "must be a number of seconds greater than 0")
+            }
+            return .milliseconds(Int64(value * 1000))
+        }
+        func flag(_ setting: Setting) throws -> Bool {
+            switch text(setting)?.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case nil, "0", "false", "no", "off": return false
+            default: throw SettingsError.invalid(setting, "must be true or false")
+            }
+        }
+
+        guard let environment = Environment(rawValue: text(.environment) ?? "") else {
+            throw SettingsError.invalid(.environment, "must be development or production")
+        }
+        self.environment = environment
+        self.httpHost = text(.httpHost) ?? "127.0.0.1"
+        self.httpPort = try integer(.httpPort, in: 0...65_535)
+        self.trustProxy = try flag(.trustProxy)
+        self.baseDomain = text(.baseDomain)?.lowercased()
+        self.dataDirectory = text(.dataDirectory) ?? "./var"
+        self.secretKey = text(.secretKey)
+        let level = text(.logLevel)?.lowercased() ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw SettingsError.invalid(.logLevel, "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = level
+        self.logBodies = try flag(.logBodies)
+        self.bodyLimit = try integer(.bodyLimit, in: 1_024...1_073_741_824)
+        self.requestTimeout = try seconds(.requestTimeout)
+        self.shutdownTimeout = try seconds(.shutdownTimeout)
+        self.databaseURL = text(.databaseURL)
+        self.databaseReadURL = text(.databaseReadURL)
+        if let url = databaseURL, !url.hasPrefix("postgres://"), !url.hasPrefix("postgresql://") {
+            throw SettingsError.invalid(.databaseURL, "must start with postgres:// (leave it unset for embedded SQLite)")
+        }
+        if databaseReadURL != nil, databaseURL == nil {
+            throw SettingsError.invalid(.databaseReadURL, "needs DATABASE_URL: a read replica only exists beside a PostgreSQL primary")
+        }
+        self.databasePoolSize = try integer(.databasePoolSize, in: 1...1_000)
+        self.databaseConnectTimeout = try seconds(.databaseConnectTimeout)
+        self.databaseStatementTimeout = try seconds(.databaseStatementTimeout)
+        self.sqliteReaders = try integer(.sqliteReaders, in: 1...64)
+    }
+
+    /// Whether the node keeps its data in PostgreSQL rather than embedded SQLite.
+    package var usesPostgres: Bool { databaseURL != nil }
+
+    /// Each setting with its effective value, secrets masked, for `ward config`.
+    package func printable() -> [(setting: Setting, value: String, source: String)] {
+        Setting.all.map { setting in
+            let source = given[setting] != nil ? "set" : "default"
+            guard let value = given[setting] ?? setting.defaultValue else { return (setting, "(unset)", source) }
+            return (setting, setting.isSecret ? Self.mask(value) : value, source)
+        }
+    }
+
+    /// Masks a secret: URLs keep their scheme, user and host but lose the password; other
+    /// values show only their length.
+    package static func mask(_ value: String) -> String {
+        if let url = URLComponents(string: value), url.scheme != nil, url.host != nil {
+            var masked = url
+            if masked.password != nil { masked.password = "****" }
+            return masked.string ?? "****"
+        }
+        return "**** (\(value.utf8.count) bytes)"
+    }
+}
+
+/// A setting whose value Ward cannot use.
+package enum SettingsError: Error, CustomStringConvertible, Equatable {
+    case invalid(Setting, String)
+    case insecureForProduction([String])
+
+    package var description: String {
+        switch self {
+        case .invalid(let setting, let reason):
+            "\(setting.environmentVariable): \(reason)"
+        case .insecureForProduction(let problems):
+            "WARD_ENV=production refuses to start on insecure settings:\n"
+                + problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+    }
+}
+
+extension ConfigReader {
+    /// The setting's value as text, whatever type the provider holds it as.
+    fileprivate func text(for setting: Setting) -> String? {
+        let key = ConfigKey(setting.key)
+        if let value = string(forKey: key, isSecret: setting.isSecret) { return value }
+        if let value = int(forKey: key) { return String(value) }
+        if let value = double(forKey: key) { return String(value) }
+        if let value = bool(forKey: key) { return String(value) }
+        return nil
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+package import Logging
+import Synchronization
+
+/// Where JSON log lines go: standard output in a server, a buffer in tests.
+package protocol LogSink: Sendable {
+    func write(line: String)
+}
+
+/// Writes each line to standard output in one call, so lines from concurrent requests never
+/// interleave.
+package struct StandardOutputSink: LogSink {
+    package init() {}
+    package func write(line: String) {
+        var line = line
+        line.append("\n")
+        // One write(2) per line: the kernel keeps concurrent lines whole, and nothing is
+        // buffered in the process to be lost on a crash.
+        line.withUTF8 { buffer in _ = Foundation.write(STDOUT_FILENO, buffer.baseAddress, buffer.count) }
+    }
+}
+
+/// Keeps lines in memory; tests read them back.
+package final class CapturingSink: LogSink {
+    private let storage = Mutex<[String]>([])
+    package init() {}
+    package func write(line: String) { storage.withLock { $0.append(line) } }
+    /// Every line written so far.
+    package var lines: [String] { storage.withLock { $0 } }
+}
+
+/// A swift-log handler printing one JSON object per line, with the metadata (request id,
+/// tenant, user, …) as top-level fields, as log shippers expect.
+package struct JSONLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
+    private let label: String
+    private let sink: any LogSink
+
+    package init(label: String, level: Logger.Level = .info, sink: any LogSink = StandardOutputSink()) {
+        self.label = label
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    package func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+        source: String, file: String, function: String, line: UInt
+    ) {
+        var fields = metadata
+        if let explicit { fields.merge(explicit) { $1 } }
+        var json = "{\"timestamp\":"
+        JSONText.appendString(Date().formatted(Self.timestampStyle), to: &json)
+        json += ",\"level\":"
+        JSONText.appendString(level.rawValue, to: &json)
+        json += ",\"logger\":"
+        JSONText.appendString(label, to: &json)
+        json += ",\"message\":"
+        JSONText.appendString(message.description, to: &json)
+        for key in fields.keys.sorted() where !["timestamp", "level", "logger", "message"].contains(key) {
+            json += ","
+            JSONText.appendString(key, to: &json)
+            json += ":"
+            Self.append(fields[key]!, to: &json)
+        }
+        json += "}"
+        sink.write(line: json)
+    }
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    private static func append(_ value: Logger.Metadata.Value, to json: inout String) {
+        switch value {
+        case .string(let text):
+            // Integers stay numbers so log queries can compare them (status, duration_ms).
+            if let number = Int(text), String(number) == text { json += text } else { JSONText.appendString(text, to: &json) }
+        case .stringConvertible(let convertible):
+            let text = convertible.description
+            if convertible is any BinaryInteger || convertible is Double { json += text } else { JSONText.appendString(text, to: &json) }
+        case .array(let values):
+            json += "["
+            for (index, element) in values.enumerated() {
+                if index > 0 { json += "," }
+                append(element, to: &json)
+            }
+            json += "]"
+        case .dictionary(let dictionary):
+            json += "{"
+            for (index, key) in dictionary.keys.sorted().enumerated() {
+                if index > 0 { json += "," }
+                JSONText.appendString(key, to: &json)
+                json += ":"
+                append(dictionary[key]!, to: &json)
+            }
+            json += "}"
+        }
+    }
+}
+
+/// Minimal JSON text building for hot paths where an encoder would allocate too much.
+package enum JSONText {
+    /// Appends `text` as a quoted, escaped JSON string.
+    package static func appendString(_ text: String, to json: inout String) {
+        json.append("\"")
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": json.append("\\\"")
+            case "\\": json.append("\\\\")
+            case "\n": json.append("\\n")
+            case "\r": json.append("\\r")
+            case "\t": json.append("\\t")
+            case _ where scalar.value < 0x20:
+                json.append(String(format: "\\u%04x", scalar.value))
+            default: json.unicodeScalars.append(scalar)
+            }
+        }
+        json.append("\"")
+    }
+}

@@ -1,0 +1,46 @@
+/// The control plane's schema: the tenants and the shards they live on. Later modules (jobs,
+/// platform administrators) append their migrations here.
+package enum PlatformMigrations {
+    package static let all = MigrationSet(plane: "platform", [
+        Migration(1, "create_shards", [
+            """
+            CREATE TABLE shards (
+                name TEXT PRIMARY KEY,
+                description TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """,
+            "INSERT INTO shards (name, description, created_at) VALUES ('primary', 'the node''s own database', '1970-01-01T00:00:00.000Z')",
+        ]),
+        Migration(2, "create_tenants", [
+            """
+            CREATE TABLE tenants (
+                id TEXT PRIMARY KEY,
+                slug TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'provisioning', 'active', 'failed', 'suspended', 'deleting', 'deleted')),
+                shard TEXT NOT NULL REFERENCES shards (name),
+                time_zone TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX tenants_status ON tenants (status)",
+        ]),
+    ])
+}
+
+/// The schema every tenant's database starts with. Each module appends its tables here.
+package enum CoreTenantMigrations {
+    package static let all: [Migration] = [
+        Migration(1, "create_tenant_settings", [
+            """
+            CREATE TABLE tenant_settings (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+        ]),
+    ]
+}

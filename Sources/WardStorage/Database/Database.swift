@@ -1,0 +1,52 @@
+package import SQLKit
+
+/// The SQL dialects Ward speaks. Dialect-specific SQL lives behind one function per feature.
+package enum Dialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// One database a node uses: an embedded SQLite file or a PostgreSQL pool. Every query goes
+/// through `read` or `transaction`, so connection use is always bounded and released.
+package protocol Database: Sendable {
+    /// The dialect of this database.
+    var dialect: Dialect { get }
+    /// A name for health checks and logs that never includes credentials.
+    var displayName: String { get }
+    /// Runs read-only work on a pooled connection.
+    func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs work in one transaction: committed when `work` returns, rolled back when it throws.
+    /// On PostgreSQL, `searchPath` (a validated schema name) is set for this transaction only.
+    func transaction<Result: Sendable>(
+        searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result
+    /// Checks that the database answers a trivial query.
+    func ping() async throws
+    /// Closes every connection; further use fails.
+    func shutdown() async
+}
+
+extension Database {
+    /// Runs work in one transaction without a search path.
+    package func transaction<Result: Sendable>(
+        _ work: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await transaction(searchPath: nil, work)
+    }
+}
+
+/// Database failures Ward reports; their text never reaches a client.
+package enum StorageError: Error, CustomStringConvertible {
+    case invalidURL(String)
+    case invalidIdentifier(String)
+    case closed(String)
+    case timedOut(String)
+
+    package var description: String {
+        switch self {
+        case .invalidURL(let reason): "invalid database URL: \(reason)"
+        case .invalidIdentifier(let name): "invalid SQL identifier '\(name)'"
+        case .closed(let name): "database \(name) is closed"
+        case .timedOut(let what): "timed out: \(what)"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+package import Logging
+import NIOCore
+import PostgresKit
+import PostgresNIO
+package import SQLKit
+
+/// A pool of PostgreSQL connections (postgres-nio's `PostgresClient`). The pool runs in a task
+/// of its own from `open` until `shutdown`.
+package final class PostgresDatabase: Database {
+    package let dialect = Dialect.postgres
+    package let displayName: String
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connection settings that come from configuration rather than the URL.
+    package struct Limits: Sendable {
+        package var maximumConnections: Int
+        package var connectTimeout: Duration
+        package var statementTimeout: Duration
+        package init(maximumConnections: Int = 10, connectTimeout: Duration = .seconds(10), statementTimeout: Duration = .seconds(30)) {
+            self.maximumConnections = maximumConnections
+            self.connectTimeout = connectTimeout
+            self.statementTimeout = statementTimeout
+        }
+    }
+
+    /// Opens a pool for `url` (`postgres://user:password@host:port/database?sslmode=…`).
+    package init(url: String, limits: Limits, logger: Logger) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+              let host = components.host, !host.isEmpty else {
+            throw StorageError.invalidURL("expected postgres://user:password@host:port/database")
+        }
+        guard let user = components.user, !user.isEmpty else { throw StorageError.invalidURL("the URL names no user") }
+        let database = components.path.split(separator: "/").first.map(String.init)
+        let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw StorageError.invalidURL("unknown sslmode \(sslMode)")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user,
+            password: components.password, database: database, tls: tls
+        )
+        configuration.options.maximumConnections = limits.maximumConnections
+        configuration.options.connectTimeout = limits.connectTimeout
+        let statementMilliseconds = limits.statementTimeout.components.seconds * 1000
+            + limits.statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", String(statementMilliseconds)),
+            ("application_name", "ward"),
+        ]
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.displayName = "postgres:\(host):\(components.port ?? 5432)/\(database ?? user)"
+        self.runner = Task { await client.run() }
+    }
+
+    package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await work(connection.sql(queryLogLevel: nil, logger: logger))
+        }
+    }
+
+    package func transaction<Result: Sendable>(
+        searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection { connection in
+            let database = connection.sql(queryLogLevel: nil, logger: logger)
+            try await database.raw("BEGIN").run()
+            do {
+                if let searchPath {
+                    // Local to this transaction: the pooled connection's next user never sees it.
+                    let schema = try SQLIdentifierName.validated(searchPath)
+                    try await database.raw("SELECT set_config('search_path', \(bind: schema), true)").run()
+                }
+                let result = try await work(database)
+                try await database.raw("COMMIT").run()
+                return result
+            } catch {
+                do { try await database.raw("ROLLBACK").run() } catch {
+                    logger.error("rollback failed", metadata: ["database": "\(displayName)", "error": "\(String(reflecting: error))"])
+                }
+                throw error
+            }
+        }
+    }
+
+    package func ping() async throws {
+        _ = try await read { database in try await database.raw("SELECT 1").all() }
+    }
+
+    package func shutdown() async {
+        runner.cancel()
+        await runner.value
+    }
+}

@@ -1,0 +1,20 @@
+/// SQL identifiers Ward splices into statements (schema and table names). Values are always
+/// bound; identifiers cannot be, so they are checked against a strict pattern first.
+package enum SQLIdentifierName {
+    /// Whether `name` is 1–63 of `[a-z0-9_]` starting with a letter: safe to splice unquoted
+    /// and within PostgreSQL's identifier length.
+    package static func isValid(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+              name.utf8.count <= 63 else { return false }
+        return name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+        }
+    }
+
+    /// Returns `name` when valid, else throws.
+    package static func validated(_ name: String) throws -> String {
+        guard isValid(name) else { throw StorageError.invalidIdentifier(name) }
+        return name
+    }
+}

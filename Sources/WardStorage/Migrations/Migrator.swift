@@ -1,0 +1,164 @@
+import Foundation
+import WardCore
+package import SQLKit
+
+/// A migration's state in one database.
+package enum MigrationStatus: Sendable, Equatable {
+    case applied
+    case pending
+}
+
+/// What `Migrator` refuses to do.
+package enum MigrationError: Error, CustomStringConvertible, Equatable {
+    /// An applied migration's text differs from the one this build ships.
+    case changedAfterApply(target: String, version: Int, name: String)
+    /// The database holds a migration this build does not know: it was written by a newer build.
+    case unknownApplied(target: String, version: Int, name: String)
+
+    package var description: String {
+        switch self {
+        case .changedAfterApply(let target, let version, let name):
+            "migration \(version) \(name) in \(target) was changed after it was applied; restore its original text and add a new migration instead"
+        case .unknownApplied(let target, let version, let name):
+            "\(target) has migration \(version) \(name) applied, which this build does not know; run a build at least as new as the one that applied it"
+        }
+    }
+}
+
+/// Where a set of migrations runs: a database and, on PostgreSQL, the schema.
+package struct MigrationTarget: Sendable {
+    package let database: any Database
+    /// The PostgreSQL schema (validated); nil for SQLite, where each target is its own file.
+    package let schema: String?
+    /// A name for messages (`platform`, `tenant acme`).
+    package let label: String
+
+    package init(database: any Database, schema: String?, label: String) {
+        self.database = database
+        self.schema = schema
+        self.label = label
+    }
+}
+
+/// Applies a `MigrationSet` to a target: each migration in its own transaction together with
+/// its record (version, name, checksum, time), so a crash leaves it either applied and
+/// recorded or not at all.
+package struct Migrator: Sendable {
+    package let set: MigrationSet
+    package let target: MigrationTarget
+
+    package init(_ set: MigrationSet, on target: MigrationTarget) {
+        self.set = set
+        self.target = target
+    }
+
+    static let recordTable = "ward_migrations"
+
+    /// Each known migration with its status; throws if an applied one changed or is unknown.
+    package func status() async throws -> [(migration: Migration, status: MigrationStatus)] {
+        let applied = try await appliedRecords()
+        let dialect = target.database.dialect
+        let known = Dictionary(uniqueKeysWithValues: set.migrations.map { ($0.version, $0) })
+        for record in applied.values.sorted(by: { $0.version < $1.version }) {
+            guard let migration = known[record.version] else {
+                throw MigrationError.unknownApplied(target: target.label, version: record.version, name: record.name)
+            }
+            if migration.checksum(for: dialect) != record.checksum {
+                throw MigrationError.changedAfterApply(target: target.label, version: record.version, name: migration.name)
+            }
+        }
+        return set.migrations.map { ($0, applied[$0.version] == nil ? .pending : .applied) }
+    }
+
+    /// The migrations `apply` would run, in order.
+    package func plan() async throws -> [Migration] {
+        try await status().filter { $0.status == .pending }.map(\.migration)
+    }
+
+    /// Applies every pending migration and returns those it applied. Safe to run from several
+    /// nodes at once: on PostgreSQL each migration holds an advisory lock and re-checks.
+    @discardableResult
+    package func apply() async throws -> [Migration] {
+        try await ensureRecordTable()
+        let pending = try await plan()
+        var applied: [Migration] = []
+        let dialect = target.database.dialect
+        let label = target.label
+        for migration in pending {
+            let ran = try await target.database.transaction(searchPath: target.schema) { database in
+                if dialect == .postgres {
+                    try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.migrate." + label)))").run()
+                }
+                let already = try await database.raw(
+                    "SELECT version FROM \(unsafeRaw: Self.recordTable) WHERE version = \(bind: migration.version)"
+                ).first()
+                if already != nil { return false }
+                for statement in migration.statements(for: dialect) {
+                    try await database.raw(SQLQueryString(statement)).run()
+                }
+                try await database.raw("""
+                    INSERT INTO \(unsafeRaw: Self.recordTable) (version, name, checksum, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: migration.checksum(for: dialect)), \(bind: Timestamp.now()))
+                    """).run()
+                return true
+            }
+            if ran { applied.append(migration) }
+        }
+        return applied
+    }
+
+    /// Whether nothing is pending (and nothing applied has changed).
+    package func isCurrent() async throws -> Bool {
+        try await plan().isEmpty
+    }
+
+    private struct Record { var version: Int; var name: String; var checksum: String }
+
+    private func appliedRecords() async throws -> [Int: Record] {
+        let schema = target.schema
+        let rows = try await target.database.transaction(searchPath: schema) { database -> [Record] in
+            guard try await Self.recordTableExists(database, dialect: target.database.dialect, schema: schema) else { return [] }
+            return try await database.raw("SELECT version, name, checksum FROM \(unsafeRaw: Self.recordTable) ORDER BY version")
+                .all().map { row in
+                    Record(
+                        version: try row.decode(column: "version", as: Int.self),
+                        name: try row.decode(column: "name", as: String.self),
+                        checksum: try row.decode(column: "checksum", as: String.self)
+                    )
+                }
+        }
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.version, $0) })
+    }
+
+    private static func recordTableExists(_ database: any SQLDatabase, dialect: Dialect, schema: String?) async throws -> Bool {
+        switch dialect {
+        case .sqlite:
+            return try await database.raw(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = \(bind: recordTable)"
+            ).first() != nil
+        case .postgres:
+            return try await database.raw(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = \(bind: schema ?? "public") AND table_name = \(bind: recordTable)"
+            ).first() != nil
+        }
+    }
+
+    private func ensureRecordTable() async throws {
+        let schema = target.schema
+        let dialect = target.database.dialect
+        try await target.database.transaction(searchPath: schema) { database in
+            if dialect == .postgres, let schema {
+                try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.schema." + schema)))").run()
+                try await database.raw("CREATE SCHEMA IF NOT EXISTS \(ident: try SQLIdentifierName.validated(schema))").run()
+            }
+            try await database.raw("""
+                CREATE TABLE IF NOT EXISTS \(unsafeRaw: Self.recordTable) (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    checksum TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """).run()
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+package import Logging
+import Synchronization
+package import WardCore
+
+/// A node's storage: the control-plane database, the optional read replica and the tenant
+/// directory, opened from settings. SQLite keeps `platform.sqlite` and `tenants/*.sqlite`
+/// under the data directory; PostgreSQL keeps schema `platform` and one `t_<slug>` schema per
+/// tenant.
+package final class Storage: Sendable {
+    /// The control-plane database.
+    package let controlPlane: any Database
+    /// The read replica, when one is configured.
+    package let replica: (any Database)?
+    /// The tenants and the door to their databases.
+    package let tenants: TenantDirectory
+    /// The control plane's migration target.
+    package let controlPlaneTarget: MigrationTarget
+    private let tenantMigrationsCheckedAt = Mutex<(ok: Bool, at: ContinuousClock.Instant)?>(nil)
+
+    /// The PostgreSQL schema of the control plane.
+    package static let platformSchema = "platform"
+
+    /// Opens storage as `settings` say, without migrating anything.
+    package init(settings: WardSettings, tenantMigrations: [Migration], logger: Logger) async throws {
+        let tenantSet = MigrationSet(plane: "tenant", CoreTenantMigrations.all + tenantMigrations)
+        if let url = settings.databaseURL {
+            let limits = PostgresDatabase.Limits(
+                maximumConnections: settings.databasePoolSize, connectTimeout: settings.databaseConnectTimeout,
+                statementTimeout: settings.databaseStatementTimeout
+            )
+            let primary = try PostgresDatabase(url: url, limits: limits, logger: logger)
+            let replica = try settings.databaseReadURL.map { try PostgresDatabase(url: $0, limits: limits, logger: logger) }
+            self.controlPlane = primary
+            self.replica = replica
+            self.controlPlaneTarget = MigrationTarget(database: primary, schema: Self.platformSchema, label: "platform")
+            self.tenants = TenantDirectory(
+                controlPlane: primary, controlSchema: Self.platformSchema,
+                layout: .postgres(primary, replica: replica), tenantMigrations: tenantSet, logger: logger
+            )
+        } else {
+            let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("platform.sqlite").path
+            let database = try await SQLiteDatabase.open(path: path, readerCount: settings.sqliteReaders, logger: logger)
+            self.controlPlane = database
+            self.replica = nil
+            self.controlPlaneTarget = MigrationTarget(database: database, schema: nil, label: "platform")
+            self.tenants = TenantDirectory(
+                controlPlane: database, controlSchema: nil,
+                layout: .sqlite(dataDirectory: settings.dataDirectory, readers: settings.sqliteReaders),
+                tenantMigrations: tenantSet, logger: logger
+            )
+        }
+    }
+
+    /// The control plane's migrator.
+    package var controlPlaneMigrator: Migrator { Migrator(PlatformMigrations.all, on: controlPlaneTarget) }
+
+    /// One migrator per tenant, in slug order (deleted tenants have no database left).
+    package func tenantMigrators() async throws -> [Migrator] {
+        var migrators: [Migrator] = []
+        for tenant in try await tenants.list() where ![.deleted, .failed, .pending].contains(tenant.status) {
+            migrators.append(Migrator(tenants.migrations, on: try await tenants.migrationTarget(for: tenant)))
+        }
+        return migrators
+    }
+
+    /// Brings the control plane and then every tenant up to date; returns what ran, by target.
+    @discardableResult
+    package func migrateAll() async throws -> [(target: String, applied: [Migration])] {
+        var report = [(target: "platform", applied: try await controlPlaneMigrator.apply())]
+        for migrator in try await tenantMigrators() {
+            report.append((migrator.target.label, try await migrator.apply()))
+        }
+        tenantMigrationsCheckedAt.withLock { $0 = (true, .now) }
+        return report
+    }
+
+    /// Each database this node uses with a name, for readiness checks.
+    package var databases: [(name: String, database: any Database)] {
+        var list: [(String, any Database)] = [("control_plane", controlPlane)]
+        if let replica { list.append(("read_replica", replica)) }
+        return list
+    }
+
+    /// Whether the control plane and every tenant have no pending migration. The tenant walk
+    /// is remembered for a while: a readiness probe every few seconds must not query every
+    /// tenant each time.
+    package func migrationsAreCurrent(tenantCheckInterval: Duration = .seconds(30)) async throws -> Bool {
+        guard try await controlPlaneMigrator.isCurrent() else { return false }
+        if let last = tenantMigrationsCheckedAt.withLock({ $0 }), last.ok, ContinuousClock.now - last.at < tenantCheckInterval {
+            return true
+        }
+        var ok = true
+        for migrator in try await tenantMigrators() where try await !migrator.isCurrent() {
+            ok = false
+            break
+        }
+        tenantMigrationsCheckedAt.withLock { [ok] in $0 = (ok, .now) }
+        return ok
+    }
+
+    /// Closes every database.
+    package func shutdown() async {
+        await tenants.shutdown()
+        await controlPlane.shutdown()
+        await replica?.shutdown()
+    }
+}

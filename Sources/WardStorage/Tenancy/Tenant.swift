@@ -1,0 +1,61 @@
+package import WardCore
+
+/// A clinic or hospital using Ward: one tenant, with its own database.
+package struct Tenant: Sendable, Equatable, Codable {
+    /// Where a tenant is in its life.
+    package enum Status: String, Sendable, Codable, CaseIterable {
+        case pending, provisioning, active, failed, suspended, deleting, deleted
+    }
+
+    package var id: String
+    package var slug: String
+    package var name: String
+    package var status: Status
+    package var shard: String
+    package var timeZone: String
+    package var createdAt: String
+    package var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, slug, name, status, shard
+        case timeZone = "time_zone"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// Why a tenant operation was refused.
+package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConvertible {
+    case invalidSlug(String, String)
+    case slugTaken(String)
+    case notFound(String)
+    case suspended(String)
+    case unavailable(String, Tenant.Status)
+    case invalidTimeZone(String)
+
+    package var description: String {
+        switch self {
+        case .invalidSlug(let slug, let reason): "tenant slug '\(slug)' \(reason)"
+        case .slugTaken(let slug): "tenant slug '\(slug)' is already taken (slugs are never reused)"
+        case .notFound(let slug): "no tenant '\(slug)'"
+        case .suspended(let slug): "tenant '\(slug)' is suspended"
+        case .unavailable(let slug, let status): "tenant '\(slug)' is \(status.rawValue)"
+        case .invalidTimeZone(let zone): "unknown time zone '\(zone)'"
+        }
+    }
+
+    package var problem: Problem {
+        switch self {
+        case .invalidSlug, .invalidTimeZone:
+            Problem(status: 422, title: "Invalid tenant", detail: description)
+        case .slugTaken:
+            Problem(status: 409, title: "Tenant exists", detail: description)
+        case .notFound:
+            Problem(status: 404, title: "Unknown tenant", detail: description)
+        case .suspended:
+            Problem(status: 403, title: "Tenant suspended", detail: description)
+        case .unavailable:
+            Problem(status: 403, title: "Tenant unavailable", detail: description)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package import SQLKit
+
+/// The only way code reaches a tenant's tables. It pairs the tenant with its database handle
+/// and, on PostgreSQL, its schema: `table(_:)` names a table inside this tenant only, and
+/// transactions run with the tenant's schema as their search path.
+package struct TenantScope: Sendable {
+    package let tenant: Tenant
+    package let database: any Database
+    /// The tenant's PostgreSQL schema; nil on SQLite, where the tenant has a file of its own.
+    package let schema: String?
+
+    package init(tenant: Tenant, database: any Database, schema: String?) {
+        self.tenant = tenant
+        self.database = database
+        self.schema = schema
+    }
+
+    /// The tenant's table `name` (validated), qualified with the tenant's schema on PostgreSQL.
+    package func table(_ name: String) throws -> SQLQualifiedTable {
+        SQLQualifiedTable(try SQLIdentifierName.validated(name), space: schema)
+    }
+
+    /// Runs read-only work against the tenant's database.
+    package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await database.read(work)
+    }
+
+    /// Runs work in one transaction of the tenant's database.
+    package func transaction<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await database.transaction(searchPath: schema, work)
+    }
+}
