@@ -7,16 +7,20 @@ package protocol LogSink: Sendable {
     func write(line: String)
 }
 
-/// Writes each line to standard output in one call, so lines from concurrent requests never
-/// interleave.
+/// Writes each line to standard output (or standard error) in one call, so lines from
+/// concurrent requests never interleave.
 package struct StandardOutputSink: LogSink {
-    package init() {}
+    private let descriptor: Int32
+    /// A sink writing to standard error instead, for commands whose output is for people.
+    package static let standardError = StandardOutputSink(descriptor: STDERR_FILENO)
+    package init() { self.init(descriptor: STDOUT_FILENO) }
+    private init(descriptor: Int32) { self.descriptor = descriptor }
     package func write(line: String) {
         var line = line
         line.append("\n")
         // One write(2) per line: the kernel keeps concurrent lines whole, and nothing is
         // buffered in the process to be lost on a crash.
-        line.withUTF8 { buffer in _ = Foundation.write(STDOUT_FILENO, buffer.baseAddress, buffer.count) }
+        line.withUTF8 { buffer in _ = Foundation.write(descriptor, buffer.baseAddress, buffer.count) }
     }
 }
 

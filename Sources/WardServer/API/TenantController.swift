@@ -1,0 +1,35 @@
+import Hummingbird
+import NIOCore
+import WardStorage
+
+/// `/api/v1/tenant`: which tenant a request resolved to (its slug, name and time zone), so a
+/// client can check it reached the clinic it meant to.
+struct TenantController {
+    static let operations: [APIOperation] = [
+        APIOperation(.get, "/api/v1/tenant", summary: "The tenant this request acts in", tag: "tenancy",
+                     tenantScoped: true, success: (200, "application/json", "TenantSummary"), problems: [400, 403, 404]),
+    ]
+
+    static var schemas: [String: Any] {
+        [
+            "TenantSummary": [
+                "type": "object", "required": ["slug", "name", "time_zone"],
+                "properties": ["slug": ["type": "string"], "name": ["type": "string"], "time_zone": ["type": "string"]],
+            ],
+        ]
+    }
+
+    struct Summary: ResponseEncodable {
+        let slug: String
+        let name: String
+        let timeZone: String
+        enum CodingKeys: String, CodingKey { case slug, name, timeZone = "time_zone" }
+    }
+
+    func register(on group: RouterGroup<WardRequestContext>) {
+        group.get("tenant") { _, context in
+            let tenant = try context.requireTenant().tenant
+            return Summary(slug: tenant.slug, name: tenant.name, timeZone: tenant.timeZone)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package import Hummingbird
+package import Logging
+import Synchronization
+package import WardStorage
+
+/// What the edge learns about a request as it passes down the stack (the tenant, later the
+/// user), kept in one shared box so the access log written on the way out can name them.
+package final class RequestTrace: Sendable {
+    private struct Fields { var tenantID: String?; var userID: String? }
+    private let fields = Mutex(Fields())
+
+    package init() {}
+
+    package var tenantID: String? {
+        get { fields.withLock { $0.tenantID } }
+        set { fields.withLock { $0.tenantID = newValue } }
+    }
+
+    package var userID: String? {
+        get { fields.withLock { $0.userID } }
+        set { fields.withLock { $0.userID = newValue } }
+    }
+}
+
+/// The per-request context of every Ward route.
+package struct WardRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    /// The request id, accepted from `X-Request-ID` or made by the edge.
+    package var requestID = ""
+    /// The tenant the request acts in; set by the tenancy middleware on tenant routes.
+    package var tenant: TenantScope?
+    /// Shared with the edge for the access log.
+    package var trace = RequestTrace()
+    /// The largest body this request may send; set by the edge from configuration.
+    package var bodyLimit = 10 * 1024 * 1024
+
+    package init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    package var maxUploadSize: Int { bodyLimit }
+
+    /// The tenant scope, or a 500 when a route that needs one was registered outside the
+    /// tenancy middleware (a programming error, never a client's).
+    package func requireTenant() throws -> TenantScope {
+        guard let tenant else { throw HTTPError(.internalServerError) }
+        return tenant
+    }
+}

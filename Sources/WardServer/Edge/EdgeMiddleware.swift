@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import WardCore
+
+/// The first and last thing every request meets: it settles the request id, enforces the body
+/// limit and the request timeout, renders every error as problem+json, adds security headers,
+/// counts and times the request by route template, and writes one JSON access-log line.
+struct EdgeMiddleware: RouterMiddleware {
+    typealias Context = WardRequestContext
+
+    let settings: WardSettings
+    let metrics: WardMetrics
+    let accessLogger: Logger
+
+    func handle(
+        _ request: Request, context: WardRequestContext,
+        next: (Request, WardRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let started = ContinuousClock.now
+        var context = context
+        if let incoming = request.headers[.requestID], RequestID.isWellFormed(incoming[...]) {
+            context.requestID = incoming
+        } else {
+            context.requestID = RequestID.make()
+        }
+        context.bodyLimit = settings.bodyLimit
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        let trace = context.trace
+
+        var response: Response
+        do {
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > settings.bodyLimit {
+                throw HTTPError(.contentTooLarge)
+            }
+            response = try await Self.withTimeout(settings.requestTimeout, request: request, context: context, next: next)
+        } catch {
+            let problem = ProblemRendering.problem(for: error, requestID: context.requestID, logger: context.logger)
+            response = ProblemRendering.response(for: problem)
+        }
+        applyHeaders(to: &response, request: request, requestID: context.requestID)
+
+        let elapsed = ContinuousClock.now - started
+        let route = context.endpointPath ?? "unmatched"
+        let status = Int(response.status.code)
+        metrics.recordRequest(method: request.method.rawValue, route: route, status: status, duration: elapsed)
+        var fields: Logger.Metadata = [
+            "request_id": .string(context.requestID),
+            "method": .string(request.method.rawValue),
+            "route": .string(route),
+            "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
+        ]
+        if let tenant = trace.tenantID { fields["tenant_id"] = .string(tenant) }
+        if let user = trace.userID { fields["user_id"] = .string(user) }
+        accessLogger.info("request", metadata: fields)
+        return response
+    }
+
+    private func applyHeaders(to response: inout Response, request: Request, requestID: String) {
+        response.headers[.requestID] = requestID
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.xFrameOptions] = "DENY"
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'"
+        response.headers[.referrerPolicy] = "no-referrer"
+        // Responses carry patient data: no shared or browser cache may keep them.
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        if settings.trustProxy, request.headers[.xForwardedProto]?.lowercased() == "https" {
+            response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
+        }
+    }
+
+    /// Runs the rest of the stack, answering `RequestTimedOut` if it takes longer than `limit`.
+    private static func withTimeout(
+        _ limit: Duration, request: Request, context: WardRequestContext,
+        next: (Request, WardRequestContext) async throws -> Response
+    ) async throws -> Response {
+        try await withoutActuallyEscaping(next) { next in
+            // `next` is called exactly once, from one child task that this group awaits before
+            // returning, so it is never used concurrently or after this call ends.
+            let handler = UncheckedSendableBox(next)
+            return try await withThrowingTaskGroup(of: Response.self) { group in
+                group.addTask { try await handler.value(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw RequestTimedOut()
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into a child task. Only for values used by exactly one task
+/// at a time, as the caller's comment must show.
+struct UncheckedSendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-ID")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+    static let xForwardedProto = Self("X-Forwarded-Proto")!
+    static let tenantID = Self("X-Tenant-ID")!
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import WardCore
+import WardStorage
+
+/// Health endpoints for load balancers and orchestrators: `/health` and `/health/live` say the
+/// process answers; `/health/ready` says it can serve: every database it uses answers and
+/// every migration has been applied.
+struct HealthController {
+    let storage: Storage
+    /// How long one readiness check may take before it counts as failed.
+    let checkTimeout: Duration
+
+    static let operations: [APIOperation] = [
+        APIOperation(.get, "/health", summary: "Process is up", tag: "operations", success: (200, "application/json", "Health")),
+        APIOperation(.get, "/health/live", summary: "Liveness probe", tag: "operations", success: (200, "application/json", "Health")),
+        APIOperation(.get, "/health/ready", summary: "Readiness probe: databases reachable and migrations current", tag: "operations",
+                     success: (200, "application/json", "Readiness"), problems: [503]),
+    ]
+
+    static var schemas: [String: Any] {
+        [
+            "Health": ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": ["ok"]]]],
+            "Readiness": [
+                "type": "object", "required": ["status", "checks"],
+                "properties": [
+                    "status": ["type": "string", "enum": ["ok", "unavailable"]],
+                    "checks": ["type": "object", "additionalProperties": ["type": "string"]],
+                ],
+            ],
+        ]
+    }
+
+    func register(on router: Router<WardRequestContext>) {
+        router.get("/health") { _, _ in Self.ok }
+        router.get("/health/live") { _, _ in Self.ok }
+        router.get("/health/ready") { _, _ in try await ready() }
+    }
+
+    private static var ok: Response {
+        json(status: .ok, #"{"status":"ok"}"#)
+    }
+
+    /// Runs every check concurrently, each bounded by `checkTimeout`; 503 names what failed.
+    private func ready() async throws -> Response {
+        var checks: [(String, @Sendable () async throws -> Void)] = storage.databases.map { entry in
+            (entry.name, { try await entry.database.ping() })
+        }
+        let storage = self.storage
+        checks.append(("migrations", {
+            guard try await storage.migrationsAreCurrent() else { throw ReadinessFailure.pendingMigrations }
+        }))
+        let timeout = checkTimeout
+        let results = await withTaskGroup(of: (String, String).self) { group in
+            for (name, check) in checks {
+                group.addTask {
+                    do {
+                        try await withDeadline(timeout) { try await check() }
+                        return (name, "ok")
+                    } catch ReadinessFailure.pendingMigrations {
+                        return (name, "pending migrations")
+                    } catch {
+                        return (name, "unavailable")
+                    }
+                }
+            }
+            var results: [String: String] = [:]
+            for await (name, outcome) in group { results[name] = outcome }
+            return results
+        }
+        let healthy = results.values.allSatisfy { $0 == "ok" }
+        let body: [String: Any] = ["status": healthy ? "ok" : "unavailable", "checks": results]
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        if healthy {
+            return Self.json(status: .ok, String(decoding: data, as: UTF8.self))
+        }
+        let failed = results.filter { $0.value != "ok" }.keys.sorted()
+        // A problem document with the per-check detail beside its standard fields.
+        let problem: [String: Any] = [
+            "type": "about:blank", "title": "Not ready", "status": 503,
+            "detail": "Failed checks: \(failed.joined(separator: ", ")).", "checks": results,
+        ]
+        let problemData = try JSONSerialization.data(withJSONObject: problem, options: [.sortedKeys])
+        return Response(
+            status: .serviceUnavailable,
+            headers: [.contentType: Problem.mediaType, .retryAfter: "5"],
+            body: .init(byteBuffer: ByteBuffer(bytes: problemData))
+        )
+    }
+
+    static func json(status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+enum ReadinessFailure: Error { case pendingMigrations, timedOut }
+
+/// Runs `work`, throwing `ReadinessFailure.timedOut` if it takes longer than `limit`.
+func withDeadline(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw ReadinessFailure.timedOut
+        }
+        defer { group.cancelAll() }
+        try await group.next()
+    }
+}
+

@@ -1,0 +1,21 @@
+import Hummingbird
+import NIOCore
+import WardCore
+
+/// `/metrics` in the Prometheus text exposition format.
+struct MetricsController {
+    let metrics: WardMetrics
+
+    static let operations: [APIOperation] = [
+        APIOperation(.get, "/metrics", summary: "Prometheus metrics", tag: "operations", success: (200, "text/plain; version=0.0.4", nil)),
+    ]
+
+    func register(on router: Router<WardRequestContext>) {
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
+            )
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import WardCore
+import WardStorage
+
+/// Start-up shared by the commands: settings, the global logging bootstrap (once per
+/// process), and storage.
+enum NodeBootstrap {
+    /// Loads settings, refusing insecure production settings, and bootstraps JSON logging to
+    /// standard output (`serve`) or standard error (commands whose output is for people).
+    static func settings(logToStandardError: Bool) async throws -> WardSettings {
+        let settings: WardSettings
+        do {
+            settings = try await WardSettings.load()
+            try settings.enforceProductionPolicy()
+        } catch let error as SettingsError {
+            throw CommandFailure(error.description)
+        }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let sink: StandardOutputSink = logToStandardError ? .standardError : StandardOutputSink()
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
+        do {
+            return try settings.withResolvedSecretKey()
+        } catch let error as SettingsError {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// Opens storage with every module's tenant migrations.
+    static func storage(_ settings: WardSettings, logger: Logger) async throws -> Storage {
+        try await Storage(settings: settings, tenantMigrations: [], logger: logger)
+    }
+}
+
+/// A failure reported to the operator as one clear message and a non-zero exit.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WardCore
+import WardServer
+
+/// `ward serve`: migrate the control plane and tenants, then serve HTTP until SIGTERM/SIGINT,
+/// finishing in-flight requests within the shutdown timeout.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server.")
+
+    enum Role: String, ExpressibleByArgument, CaseIterable {
+        case all, api
+    }
+
+    @Option(help: "What this node runs: all (default) or api. Workers and the scheduler arrive with the job queue.")
+    var role: Role = .all
+
+    func run() async throws {
+        let settings = try await NodeBootstrap.settings(logToStandardError: false)
+        let logger = Logger(label: "ward")
+        let storage = try await NodeBootstrap.storage(settings, logger: logger)
+        do {
+            let report = try await storage.migrateAll()
+            for entry in report where !entry.applied.isEmpty {
+                logger.info("migrations applied", metadata: [
+                    "target": "\(entry.target)", "versions": "\(entry.applied.map(\.version))",
+                ])
+            }
+            let services = WardServices(
+                settings: settings, storage: storage, metrics: WardMetrics(), logger: logger,
+                accessLogger: Logger(label: "ward.access")
+            )
+            let app = WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services))
+            let group = ServiceGroup(configuration: .init(
+                services: [app],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger
+            ).withShutdownBound(settings.shutdownTimeout))
+            logger.info("ward serving", metadata: [
+                "address": "\(settings.httpHost):\(settings.httpPort)", "role": "\(role.rawValue)",
+                "database": "\(settings.usesPostgres ? "postgres" : "sqlite")",
+            ])
+            try await group.run()
+        } catch {
+            await storage.shutdown()
+            throw error
+        }
+        await storage.shutdown()
+        logger.info("ward stopped")
+    }
+}
+
+extension ServiceGroupConfiguration {
+    /// The configuration with graceful shutdown bounded: after `limit`, remaining work is
+    /// cancelled so the process still exits.
+    func withShutdownBound(_ limit: Duration) -> ServiceGroupConfiguration {
+        var configuration = self
+        configuration.maximumGracefulShutdownDuration = .init(limit)
+        configuration.maximumCancellationDuration = .seconds(5)
+        return configuration
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Logging
+import WardCore
+import WardStorage
+
+/// `ward tenant create|list`.
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Create and list tenants.",
+        subcommands: [Create.self, List.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant: its database, migrated and active.")
+
+        @Argument(help: "3–40 of a-z, 0-9 and -, starting with a letter.")
+        var slug: String
+
+        @Option(help: "The clinic's or hospital's name.")
+        var name: String
+
+        @Option(help: "IANA time zone of the tenant (daily reports close at its midnight).")
+        var timezone = "UTC"
+
+        func run() async throws {
+            let settings = try await NodeBootstrap.settings(logToStandardError: true)
+            let storage = try await NodeBootstrap.storage(settings, logger: Logger(label: "ward.tenant"))
+            do {
+                try await storage.controlPlaneMigrator.apply()
+                let tenant = try await storage.tenants.create(slug: slug, name: name, timeZone: timezone)
+                print("tenant \(tenant.slug) is \(tenant.status.rawValue) (id \(tenant.id))")
+            } catch let error as TenantError {
+                await storage.shutdown()
+                throw CommandFailure(error.description)
+            } catch {
+                await storage.shutdown()
+                throw error
+            }
+            await storage.shutdown()
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants with their status.")
+
+        func run() async throws {
+            let settings = try await NodeBootstrap.settings(logToStandardError: true)
+            let storage = try await NodeBootstrap.storage(settings, logger: Logger(label: "ward.tenant"))
+            try await storage.controlPlaneMigrator.apply()
+            let tenants = try await storage.tenants.list()
+            await storage.shutdown()
+            if tenants.isEmpty { print("no tenants"); return }
+            for tenant in tenants {
+                print("\(tenant.slug)\t\(tenant.status.rawValue)\t\(tenant.timeZone)\t\(tenant.name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `ward` command: every operation of the runbooks is a subcommand.
+@main
+struct Ward: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ward",
+        abstract: "Ward, a multi-tenant hospital management server.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, ConfigCommand.self, TenantCommand.self]
+    )
+}
