@@ -70,6 +70,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WardTestSupport",
+            dependencies: [
+                "WardCore",
+                "WardStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ward",
             dependencies: [
@@ -85,12 +95,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WardCoreTests",
-            dependencies: ["WardCore"],
+            dependencies: ["WardCore", "WardTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardStorageTests",
-            dependencies: ["WardStorage", "WardCore"],
+            dependencies: ["WardStorage", "WardCore", "WardTestSupport", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -99,7 +109,10 @@ let package = Package(
                 "WardServer",
                 "WardStorage",
                 "WardCore",
+                "WardTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,169 @@
+package import Foundation
+package import Logging
+import SQLKit
+package import WardCore
+package import WardStorage
+
+/// The databases every storage and tenancy test runs against.
+package enum TestBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    package var description: String { rawValue }
+}
+
+/// Thrown in CI when a PostgreSQL test cannot reach its server: there it fails, never skips.
+package struct PostgresUnavailable: Error, CustomStringConvertible {
+    package let description: String
+}
+
+/// A place for one test's data: a temporary directory and, for PostgreSQL, a database of its
+/// own created on the test server and dropped afterwards.
+package struct TestSite: Sendable {
+    package let backend: TestBackend
+    package let directory: String
+    /// The test database's URL (PostgreSQL only).
+    package let databaseURL: String?
+    /// The name of the test database (PostgreSQL only).
+    package let databaseName: String?
+
+    /// Settings for a node on this site; `extra` overrides by environment variable name.
+    package func settings(_ extra: [String: String] = [:]) throws -> WardSettings {
+        var given: [Setting: String] = [.dataDirectory: directory, .httpPort: "0"]
+        if let databaseURL {
+            given[.databaseURL] = databaseURL
+            given[.databaseConnectTimeout] = "2"
+        }
+        for (name, value) in extra {
+            guard let setting = Setting.all.first(where: { $0.environmentVariable == name }) else {
+                fatalError("unknown setting \(name)")
+            }
+            given[setting] = value
+        }
+        return try WardSettings(given: given)
+    }
+
+    /// Runs `body` with storage opened as `storage(tenantMigrations:settings:)` does, closing
+    /// it afterwards whether `body` returns or throws.
+    package func withStorage<Result>(
+        tenantMigrations: [Migration] = [], settings: WardSettings? = nil, _ body: (Storage) async throws -> Result
+    ) async throws -> Result {
+        let storage = try await storage(tenantMigrations: tenantMigrations, settings: settings)
+        do {
+            let result = try await body(storage)
+            await storage.shutdown()
+            return result
+        } catch {
+            await storage.shutdown()
+            throw error
+        }
+    }
+
+    /// Runs `body` with a migration target of its own: a separate SQLite file, or schema
+    /// `scratch` in the site's PostgreSQL database. `connections` opens that many handles on
+    /// the same target, as several nodes would.
+    package func withScratchTargets(_ connections: Int = 1, _ body: ([MigrationTarget]) async throws -> Void) async throws {
+        var databases: [any Database] = []
+        do {
+            for _ in 0..<connections {
+                if let databaseURL {
+                    databases.append(try PostgresDatabase(url: databaseURL, limits: .init(maximumConnections: 2, connectTimeout: .seconds(5)), logger: TestLogs.quiet))
+                } else {
+                    databases.append(try await SQLiteDatabase.open(path: directory + "/scratch.sqlite", readerCount: 1, logger: TestLogs.quiet))
+                }
+            }
+            try await body(databases.map { MigrationTarget(database: $0, schema: databaseURL == nil ? nil : "scratch", label: "scratch") })
+        } catch {
+            for database in databases { await database.shutdown() }
+            throw error
+        }
+        for database in databases { await database.shutdown() }
+    }
+
+    /// Opens storage with `tenantMigrations` and migrates the control plane.
+    package func storage(tenantMigrations: [Migration] = [], settings: WardSettings? = nil) async throws -> Storage {
+        let storage = try await Storage(settings: settings ?? self.settings(), tenantMigrations: tenantMigrations, logger: TestLogs.quiet)
+        try await storage.controlPlaneMigrator.apply()
+        return storage
+    }
+}
+
+/// Loggers for tests: quiet unless a test captures what is written.
+package enum TestLogs {
+    package static let quiet = Logger(label: "ward.test") { label in
+        JSONLogHandler(label: label, level: .critical, sink: CapturingSink())
+    }
+
+    /// A logger writing JSON lines into `sink` at info level.
+    package static func capturing(_ sink: CapturingSink, label: String = "ward.test") -> Logger {
+        Logger(label: label) { label in JSONLogHandler(label: label, level: .info, sink: sink) }
+    }
+}
+
+/// Runs `body` on a fresh site of `backend`, then removes the site. Returns without running
+/// `body` when PostgreSQL is not configured outside CI; in CI that is a failure.
+package func withTestSite(_ backend: TestBackend, _ body: (TestSite) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("ward-test-\(UUID().uuidString.prefix(8).lowercased())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    switch backend {
+    case .sqlite:
+        try await body(TestSite(backend: .sqlite, directory: directory, databaseURL: nil, databaseName: nil))
+    case .postgres:
+        guard let server = try TestPostgresServer.fromEnvironment() else { return }
+        let name = "ward_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await server.createDatabase(name)
+        do {
+            try await body(TestSite(backend: .postgres, directory: directory, databaseURL: server.url(database: name), databaseName: name))
+        } catch {
+            try? await server.dropDatabase(name)
+            throw error
+        }
+        try await server.dropDatabase(name)
+    }
+}
+
+/// The PostgreSQL server named by `WARD_TEST_POSTGRES_URL` (a superuser URL).
+package struct TestPostgresServer: Sendable {
+    package let adminURL: URLComponents
+
+    /// The configured server; nil outside CI when none is configured; throws in CI.
+    package static func fromEnvironment() throws -> TestPostgresServer? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let text = environment["WARD_TEST_POSTGRES_URL"], !text.isEmpty, let url = URLComponents(string: text) else {
+            if environment["CI"] == "true" {
+                throw PostgresUnavailable(description: "CI=true but WARD_TEST_POSTGRES_URL is not set; run the tests through scripts/test")
+            }
+            return nil
+        }
+        return TestPostgresServer(adminURL: url)
+    }
+
+    /// The URL of `database` on this server.
+    package func url(database: String) -> String {
+        var url = adminURL
+        url.path = "/" + database
+        return url.string!
+    }
+
+    /// Runs statements on the server's maintenance database (outside any transaction).
+    package func administer(_ statements: [String]) async throws {
+        let admin = try PostgresDatabase(url: adminURL.string!, limits: .init(maximumConnections: 1, connectTimeout: .seconds(5)), logger: TestLogs.quiet)
+        do {
+            try await admin.read { database in
+                for statement in statements { try await database.raw(SQLQueryString(statement)).run() }
+            }
+        } catch {
+            await admin.shutdown()
+            throw PostgresUnavailable(description: "PostgreSQL at \(adminURL.host ?? "?"):\(adminURL.port ?? 5432) failed: \(String(reflecting: error))")
+        }
+        await admin.shutdown()
+    }
+
+    package func createDatabase(_ name: String) async throws {
+        try await administer(["CREATE DATABASE \(name)"])
+    }
+
+    package func dropDatabase(_ name: String) async throws {
+        try await administer(["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
+    }
+}

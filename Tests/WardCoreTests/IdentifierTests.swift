@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import Testing
+@testable import WardCore
+
+@Suite("Identifiers and logs")
+struct IdentifierTests {
+    @Test("UUIDv7 carries version 7, the RFC variant and sorts by time")
+    func uuidV7() {
+        let earlier = UUIDv7.make(at: Date(timeIntervalSince1970: 1_700_000_000))
+        let later = UUIDv7.make(at: Date(timeIntervalSince1970: 1_700_000_001))
+
+        let text = earlier.uuidString.lowercased()
+        #expect(Array(text)[14] == "7")
+        #expect(["8", "9", "a", "b"].contains(Array(text)[19]))
+        #expect(earlier.uuidString.lowercased() < later.uuidString.lowercased())
+        #expect(text.hasPrefix("018bcfe5-6800"))
+    }
+
+    @Test("incoming request ids are kept only when well formed")
+    func requestIDs() {
+        #expect(RequestID.isWellFormed("abc-123_x.y:z"))
+        #expect(!RequestID.isWellFormed(""))
+        #expect(!RequestID.isWellFormed("has space"))
+        #expect(!RequestID.isWellFormed("line\nbreak"))
+        #expect(!RequestID.isWellFormed(Substring(String(repeating: "a", count: 129))))
+        #expect(RequestID.isWellFormed(Substring(RequestID.make())))
+    }
+
+    @Test("a log line is one JSON object with metadata as fields")
+    func jsonLogLine() throws {
+        let sink = CapturingSink()
+        var logger = Logger(label: "ward.test") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        logger[metadataKey: "request_id"] = "r-1"
+
+        logger.info("said \"hi\"\n", metadata: ["status": "200", "tenant_id": "acme"])
+        logger.debug("dropped")
+
+        #expect(sink.lines.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(sink.lines[0].utf8)) as? [String: Any])
+        #expect(object["message"] as? String == "said \"hi\"\n")
+        #expect(object["request_id"] as? String == "r-1")
+        #expect(object["status"] as? Int == 200)
+        #expect(object["tenant_id"] as? String == "acme")
+        #expect(object["level"] as? String == "info")
+        #expect(object["timestamp"] is String)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import SQLKit
+import Testing
+import WardTestSupport
+@testable import WardStorage
+
+@Suite("Migrations")
+struct MigrationTests {
+    static let first = Migration(1, "create_wards", ["CREATE TABLE wards (id TEXT PRIMARY KEY, name TEXT NOT NULL)"])
+    static let second = Migration(2, "add_ward_floor", ["ALTER TABLE wards ADD COLUMN floor INTEGER"])
+
+    static func count(_ table: String, on target: MigrationTarget) async throws -> Int? {
+        try await target.database.transaction(searchPath: target.schema) { database in
+            do { return try await database.raw(SQLQueryString("SELECT * FROM \(table)")).all().count } catch { return nil }
+        }
+    }
+
+    @Test("apply runs pending migrations once; plan and check see what is left", arguments: TestBackend.allCases)
+    func applyPlanCheck(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withScratchTargets { targets in
+                let v1 = Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0])
+
+                #expect(try await v1.plan().map(\.version) == [1])
+                #expect(try await v1.isCurrent() == false)
+                #expect(try await v1.apply().map(\.version) == [1])
+                #expect(try await v1.apply().isEmpty)
+                #expect(try await v1.isCurrent())
+
+                let v2 = Migrator(MigrationSet(plane: "test", [Self.first, Self.second]), on: targets[0])
+                #expect(try await v2.plan().map(\.name) == ["add_ward_floor"])
+                try await v2.apply()
+                #expect(try await v2.status().map(\.status) == [.applied, .applied])
+                try await targets[0].database.transaction(searchPath: targets[0].schema) { database in
+                    try await database.raw("INSERT INTO wards (id, name, floor) VALUES ('w1', 'Cardiology', 3)").run()
+                }
+                #expect(try await Self.count("wards", on: targets[0]) == 1)
+            }
+        }
+    }
+
+    @Test("an applied migration whose text changed is refused, naming it", arguments: TestBackend.allCases)
+    func changedMigration(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withScratchTargets { targets in
+                try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).apply()
+                let edited = Migration(1, "create_wards", ["CREATE TABLE wards (id TEXT PRIMARY KEY, name TEXT)"])
+                let migrator = Migrator(MigrationSet(plane: "test", [edited, Self.second]), on: targets[0])
+
+                await #expect(throws: MigrationError.changedAfterApply(target: "scratch", version: 1, name: "create_wards")) {
+                    try await migrator.apply()
+                }
+                await #expect(throws: MigrationError.self) { _ = try await migrator.plan() }
+                // Nothing after the refused migration ran: `floor` does not exist.
+                let floorExists = try await targets[0].database.transaction(searchPath: targets[0].schema) { database in
+                    do { _ = try await database.raw("SELECT floor FROM wards").all(); return true } catch { return false }
+                }
+                #expect(floorExists == false)
+            }
+        }
+    }
+
+    @Test("a database migrated by a newer build is refused", arguments: TestBackend.allCases)
+    func unknownApplied(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withScratchTargets { targets in
+                try await Migrator(MigrationSet(plane: "test", [Self.first, Self.second]), on: targets[0]).apply()
+
+                await #expect(throws: MigrationError.unknownApplied(target: "scratch", version: 2, name: "add_ward_floor")) {
+                    _ = try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan()
+                }
+            }
+        }
+    }
+
+    @Test("a failing migration leaves nothing behind and is not recorded", arguments: TestBackend.allCases)
+    func failingMigrationRollsBack(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withScratchTargets { targets in
+                let broken = Migration(1, "half_done", [
+                    "CREATE TABLE beds (id TEXT PRIMARY KEY)",
+                    "INSERT INTO no_such_table VALUES (1)",
+                ])
+
+                await #expect(throws: (any Error).self) {
+                    try await Migrator(MigrationSet(plane: "test", [broken]), on: targets[0]).apply()
+                }
+
+                let beds = try await Self.count("beds", on: targets[0])
+                let pending = try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan()
+                #expect(beds == nil)
+                #expect(pending.map(\.version) == [1])
+            }
+        }
+    }
+
+    @Test("two nodes migrating at once apply each migration once", arguments: TestBackend.allCases)
+    func concurrentMigrators(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withScratchTargets(2) { targets in
+                let set = MigrationSet(plane: "test", [Self.first, Self.second])
+
+                async let one = Migrator(set, on: targets[0]).apply()
+                async let two = Migrator(set, on: targets[1]).apply()
+                let ran = try await one.map(\.version) + two.map(\.version)
+
+                #expect(ran.sorted() == [1, 2])
+                #expect(try await Migrator(set, on: targets[0]).isCurrent())
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import SQLKit
+import Testing
+import WardCore
+import WardTestSupport
+@testable import WardStorage
+
+@Suite("Tenancy")
+struct TenancyTests {
+    @Test("a row written through tenant A's scope is invisible through B's", arguments: TestBackend.allCases)
+    func isolation(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage { storage in
+                try await storage.tenants.create(slug: "alpha", name: "Alpha Clinic")
+                try await storage.tenants.create(slug: "beta", name: "Beta Hospital")
+                let alpha = try await storage.tenants.activeScope(slug: "alpha")
+                let beta = try await storage.tenants.activeScope(slug: "beta")
+
+                let table = try alpha.table("tenant_settings")
+                try await alpha.transaction { database in
+                    try await database.insert(into: table).columns("key", "value", "updated_at")
+                        .values(SQLBind("report.email"), SQLBind("alpha@example.test"), SQLBind(Timestamp.now())).run()
+                }
+
+                let seenByAlpha = try await Self.settingKeys(alpha)
+                let seenByBeta = try await Self.settingKeys(beta)
+                #expect(seenByAlpha == ["report.email"])
+                #expect(seenByBeta == [])
+                // Inside B's transaction, an unqualified name resolves to B's own table too.
+                let unqualified = try await beta.transaction { database in
+                    try await database.raw("SELECT key FROM tenant_settings").all().count
+                }
+                #expect(unqualified == 0)
+            }
+        }
+    }
+
+    static func settingKeys(_ scope: TenantScope) async throws -> [String] {
+        let table = try scope.table("tenant_settings")
+        return try await scope.read { database in
+            try await database.select().column("key").from(table).all().map { try $0.decode(column: "key", as: String.self) }
+        }
+    }
+
+    @Test("each tenant gets its own file or schema", arguments: TestBackend.allCases)
+    func placement(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage { storage in
+                try await storage.tenants.create(slug: "north-wing", name: "North Wing")
+                let scope = try await storage.tenants.activeScope(slug: "north-wing")
+                switch backend {
+                case .sqlite:
+                    #expect(FileManager.default.fileExists(atPath: site.directory + "/tenants/north-wing.sqlite"))
+                    #expect(scope.schema == nil)
+                case .postgres:
+                    #expect(scope.schema == "t_north_wing")
+                    let schemas = try await storage.controlPlane.read { database in
+                        try await database.raw("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 't\\_%'").all()
+                            .map { try $0.decode(column: "schema_name", as: String.self) }
+                    }
+                    #expect(schemas == ["t_north_wing"])
+                }
+                #expect((try scope.table("tenant_settings").space != nil) == (backend == .postgres))
+            }
+        }
+    }
+
+    @Test("slugs are validated and never reused", arguments: TestBackend.allCases)
+    func slugs(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage { storage in
+                for bad in ["ab", "1clinic", "Clinic", "clinic_1", "clinic-", "a--b", "admin", String(repeating: "a", count: 41), "x y z"] {
+                    await #expect(throws: TenantError.self, "\(bad)") { try await storage.tenants.create(slug: bad, name: "X") }
+                }
+                try await storage.tenants.create(slug: "gamma", name: "Gamma")
+                await #expect(throws: TenantError.slugTaken("gamma")) { try await storage.tenants.create(slug: "gamma", name: "Again") }
+                try await storage.tenants.setStatus("gamma", .deleted)
+                await #expect(throws: TenantError.slugTaken("gamma")) { try await storage.tenants.create(slug: "gamma", name: "Again") }
+                #expect(try await storage.tenants.list().map(\.slug) == ["gamma"])
+            }
+        }
+    }
+
+    @Test("unknown, suspended and deleted tenants are refused", arguments: TestBackend.allCases)
+    func statuses(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage { storage in
+                try await storage.tenants.create(slug: "delta", name: "Delta")
+
+                await #expect(throws: TenantError.notFound("nobody")) { _ = try await storage.tenants.activeScope(slug: "nobody") }
+                try await storage.tenants.setStatus("delta", .suspended)
+                await #expect(throws: TenantError.suspended("delta")) { _ = try await storage.tenants.activeScope(slug: "delta") }
+                try await storage.tenants.setStatus("delta", .active)
+                #expect(try await storage.tenants.activeScope(slug: "delta").tenant.status == .active)
+            }
+        }
+    }
+
+    @Test("a tenant whose database cannot be built leaves no file or schema and is marked failed", arguments: TestBackend.allCases)
+    func failedCreation(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let broken = Migration(50, "broken", ["CREATE TABLE x (id TEXT)", "SELECT no_such_function()"])
+            try await site.withStorage(tenantMigrations: [broken]) { storage in
+
+                await #expect(throws: (any Error).self) { try await storage.tenants.create(slug: "epsilon", name: "Epsilon") }
+
+                #expect(try await storage.tenants.find(slug: "epsilon")?.status == .failed)
+                switch backend {
+                case .sqlite:
+                    #expect(!FileManager.default.fileExists(atPath: site.directory + "/tenants/epsilon.sqlite"))
+                case .postgres:
+                    let count = try await storage.controlPlane.read { database in
+                        try await database.raw("SELECT schema_name FROM information_schema.schemata WHERE schema_name = 't_epsilon'").all().count
+                    }
+                    #expect(count == 0)
+                }
+            }
+        }
+    }
+
+    @Test("migrating all brings a tenant created by an older build up to date", arguments: TestBackend.allCases)
+    func tenantMigrationsCatchUp(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage { old in
+                try await old.tenants.create(slug: "zeta", name: "Zeta")
+            }
+            let added = Migration(60, "create_rooms", ["CREATE TABLE rooms (id TEXT PRIMARY KEY)"])
+            try await site.withStorage(tenantMigrations: [added]) { new in
+
+                #expect(try await new.migrationsAreCurrent(tenantCheckInterval: .zero) == false)
+                let report = try await new.migrateAll()
+
+                #expect(report.first { $0.target == "tenant zeta" }?.applied.map(\.version) == [60])
+                #expect(try await new.migrationsAreCurrent(tenantCheckInterval: .zero))
+            }
+        }
+    }
+}
