@@ -1,7 +1,7 @@
 package import Foundation
 package import Hummingbird
 package import Logging
-import NIOCore
+package import NIOCore
 package import WardCore
 package import WardStorage
 
@@ -63,9 +63,11 @@ package enum WardApplication {
         return router
     }
 
-    /// The application serving `router` on the configured address.
+    /// The application serving `router` on the configured address; `onServerRunning` learns
+    /// the bound channel (tests bind port 0 and read the port from it).
     package static func buildApplication(
-        _ services: WardServices, router: Router<WardRequestContext>
+        _ services: WardServices, router: Router<WardRequestContext>,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router,
@@ -73,6 +75,7 @@ package enum WardApplication {
                 address: .hostname(services.settings.httpHost, port: services.settings.httpPort),
                 serverName: nil
             ),
+            onServerRunning: onServerRunning,
             logger: services.logger
         )
     }

@@ -1,0 +1,185 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Testing
+import WardCore
+import WardServer
+import WardStorage
+import WardTestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("Operations")
+struct OperationsTests {
+    @Test("health, liveness and readiness answer ok on a migrated node", arguments: TestBackend.allCases)
+    func health(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.test { client in
+                    for path in ["/health", "/health/live"] {
+                        try await client.execute(uri: path, method: .get) { response in
+                            #expect(response.status == .ok)
+                            #expect(response.json["status"] as? String == "ok")
+                        }
+                    }
+                    try await client.execute(uri: "/health/ready", method: .get) { response in
+                        #expect(response.status == .ok)
+                        let checks = response.json["checks"] as? [String: String]
+                        #expect(checks?["control_plane"] == "ok")
+                        #expect(checks?["migrations"] == "ok")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("readiness is 503 naming pending migrations until they are applied", arguments: TestBackend.allCases)
+    func readinessPendingMigrations(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage { storage in try await storage.tenants.create(slug: "acme", name: "Acme") }
+            let added = Migration(70, "create_wards", ["CREATE TABLE wards (id TEXT PRIMARY KEY)"])
+            try await TestNode.with(site, tenantMigrations: [added]) { node in
+                let storage = node.services.storage
+                try await node.test { client in
+                    try await client.execute(uri: "/health/ready", method: .get) { response in
+                        #expect(response.status == .serviceUnavailable)
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                        #expect((response.json["checks"] as? [String: String])?["migrations"] == "pending migrations")
+                        #expect((response.json["detail"] as? String)?.contains("migrations") == true)
+                    }
+                    try await storage.migrateAll()
+                    try await client.execute(uri: "/health/ready", method: .get) { response in
+                        #expect(response.status == .ok)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("readiness turns 503 when PostgreSQL is unreachable and 200 when it returns")
+    func readinessDatabaseOutage() async throws {
+        try await withTestSite(.postgres) { site in
+            let server = try #require(try TestPostgresServer.fromEnvironment())
+            let name = try #require(site.databaseName)
+            try await TestNode.with(site) { node in
+                try await node.test { client in
+                    try await client.execute(uri: "/health/ready", method: .get) { response in
+                        #expect(response.status == .ok)
+                    }
+
+                    try await server.administer([
+                        "ALTER DATABASE \(name) ALLOW_CONNECTIONS false",
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'",
+                    ])
+                    try await client.execute(uri: "/health/ready", method: .get) { response in
+                        #expect(response.status == .serviceUnavailable)
+                        #expect((response.json["checks"] as? [String: String])?["control_plane"] == "unavailable")
+                    }
+
+                    try await server.administer(["ALTER DATABASE \(name) ALLOW_CONNECTIONS true"])
+                    var recovered = false
+                    for _ in 0..<40 where !recovered {
+                        try await client.execute(uri: "/health/ready", method: .get) { response in
+                            recovered = response.status == .ok
+                        }
+                        if !recovered { try await Task.sleep(for: .milliseconds(250)) }
+                    }
+                    #expect(recovered)
+                }
+            }
+        }
+    }
+
+    @Test("/metrics is Prometheus text and counts the request just made, by route template")
+    func metrics() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site) { node in
+                try await node.test { client in
+                    _ = try await client.execute(uri: "/health", method: .get)
+                    _ = try await client.execute(uri: "/test/items/123", method: .get)
+                    _ = try await client.execute(uri: "/test/items/456", method: .get)
+                    try await client.execute(uri: "/metrics", method: .get) { response in
+                        #expect(response.status == .ok)
+                        #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                        let samples = try PrometheusText.parse(response.text)
+                        #expect(samples[#"http_requests_total{method="GET",route="/health",status="200"}"#] == 1)
+                        #expect(samples[#"http_requests_total{method="GET",route="/test/items/{id}",status="200"}"#] == 2)
+                        #expect(!samples.keys.contains { $0.contains("/test/items/123") })
+                        #expect(samples.keys.contains { $0.hasPrefix("http_request_duration_seconds_bucket{") })
+                        #expect((samples["process_resident_memory_bytes"] ?? 0) > 0)
+                        #expect(samples["process_start_time_seconds"] != nil)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the OpenAPI document lists exactly the routes the router serves")
+    func openAPIMatchesRoutes() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site) { node in
+                let production = try WardApplication.buildRouter(node.services)
+                let served = Set(production.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
+
+                let document = try #require(try JSONSerialization.jsonObject(with: WardApplication.openAPIDocument()) as? [String: Any])
+                let paths = try #require(document["paths"] as? [String: [String: Any]])
+                let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
+
+                #expect(document["openapi"] as? String == "3.1.0")
+                #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented))")
+                #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served))")
+                #expect(!served.isEmpty)
+                try await node.test { client in
+                    try await client.execute(uri: "/api/openapi.json", method: .get) { response in
+                        #expect(response.status == .ok)
+                        #expect(response.json["openapi"] as? String == "3.1.0")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("an in-flight request completes during graceful shutdown; new connections are then refused")
+    func gracefulShutdown() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site) { node in
+                try await node.live { port, group in
+                    let inFlight = Task {
+                        try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/test/slow?ms=1500")!)
+                    }
+                    try await Task.sleep(for: .milliseconds(400))
+                    await group.triggerGracefulShutdown()
+
+                    let (data, response) = try await inFlight.value
+                    #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                    #expect(String(decoding: data, as: UTF8.self) == "done")
+                    try await Task.sleep(for: .milliseconds(200))
+                    #expect(throws: (any Error).self) { _ = try RawHTTP.get(port: port, path: "/health", host: "localhost") }
+                }
+            }
+        }
+    }
+}
+
+/// A strict reader of the Prometheus text exposition format: every line must be a comment
+/// (`# HELP`/`# TYPE`) or a sample; samples are returned by their full series name.
+enum PrometheusText {
+    struct Malformed: Error { let line: String }
+
+    static func parse(_ text: String) throws -> [String: Double] {
+        let sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})?) ([-+]?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|NaN|Inf))$/
+        let comment = /^# (?:HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (?:counter|gauge|histogram|summary|untyped))$/
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            if line.wholeMatch(of: comment) != nil { continue }
+            guard let match = line.wholeMatch(of: sample) else { throw Malformed(line: String(line)) }
+            samples[String(match.1)] = Double(match.2) ?? .nan
+        }
+        return samples
+    }
+}
