@@ -162,4 +162,26 @@ struct EdgeTests {
             }
         }
     }
+
+    @Test("body logging, for development only, logs the body and still hands it to the route")
+    func bodyLogging() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site, settings: ["WARD_LOG_BODIES": "true"]) { node in
+                try await node.test { client in
+                    try await client.execute(uri: "/test/echo", method: .post, headers: [.contentType: "application/json"],
+                                             body: ByteBuffer(string: #"{"name":"Grace"}"#)) { response in
+                        #expect(response.json["name"] as? String == "Grace")
+                    }
+                }
+                #expect(node.logs.lines.contains { $0.contains("request body") && $0.contains("Grace") })
+            }
+            try await TestNode.with(site) { node in
+                try await node.test { client in
+                    _ = try await client.execute(uri: "/test/echo", method: .post, headers: [.contentType: "application/json"],
+                                                 body: ByteBuffer(string: #"{"name":"Grace"}"#))
+                }
+                #expect(!node.logs.lines.contains { $0.contains("Grace") })
+            }
+        }
+    }
 }

@@ -34,6 +34,12 @@ struct EdgeMiddleware: RouterMiddleware {
             if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > settings.bodyLimit {
                 throw HTTPError(.contentTooLarge)
             }
+            var request = request
+            if settings.logBodies {
+                // Development only (production refuses the setting): bodies hold patient data.
+                let body = try await request.collectBody(upTo: settings.bodyLimit)
+                context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
+            }
             response = try await Self.withTimeout(settings.requestTimeout, request: request, context: context, next: next)
         } catch {
             let problem = ProblemRendering.problem(for: error, requestID: context.requestID, logger: context.logger)
