@@ -57,9 +57,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardHTTP",
+            dependencies: [
+                "WardCore",
+                "WardStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardServer",
             dependencies: [
                 "WardCore",
+                "WardHTTP",
                 "WardStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -107,6 +119,7 @@ let package = Package(
             name: "WardServerTests",
             dependencies: [
                 "WardServer",
+                "WardHTTP",
                 "WardStorage",
                 "WardCore",
                 "WardTestSupport",

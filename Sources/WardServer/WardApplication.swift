@@ -3,6 +3,7 @@ package import Hummingbird
 package import Logging
 package import NIOCore
 package import WardCore
+package import WardHTTP
 package import WardStorage
 
 /// What a node is assembled from: settings, storage, metrics and loggers. Built once by the

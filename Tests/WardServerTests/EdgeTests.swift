@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import WardCore
+import WardHTTP
 import WardServer
 import WardTestSupport
 

@@ -7,6 +7,7 @@ import NIOCore
 import ServiceLifecycle
 import Testing
 import WardCore
+import WardHTTP
 import WardServer
 import WardStorage
 import WardTestSupport

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import WardHTTP
 import WardServer
 import WardStorage
 import WardTestSupport

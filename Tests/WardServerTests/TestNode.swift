@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import WardCore
+import WardHTTP
 import WardServer
 import WardStorage
 import WardTestSupport

@@ -1,4 +1,5 @@
 package import Foundation
+package import WardHTTP
 
 /// Ward's OpenAPI 3.1 document, assembled from every controller's operations and schemas and
 /// served at `/api/openapi.json`.

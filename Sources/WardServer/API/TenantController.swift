@@ -1,4 +1,5 @@
 import Hummingbird
+import WardHTTP
 import NIOCore
 import WardStorage
 

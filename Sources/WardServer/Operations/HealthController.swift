@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import WardCore
+import WardHTTP
 import WardStorage
 
 /// Health endpoints for load balancers and orchestrators: `/health` and `/health/live` say the

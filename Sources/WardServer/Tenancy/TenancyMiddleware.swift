@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import WardCore
+import WardHTTP
 import WardStorage
 
 /// Resolves the tenant of a tenant route from the `X-Tenant-ID` header or the subdomain of

@@ -72,4 +72,6 @@ package enum ProblemRendering {
 }
 
 /// Thrown when a request outlives the configured request timeout.
-package struct RequestTimedOut: Error {}
+package struct RequestTimedOut: Error {
+    package init() {}
+}
