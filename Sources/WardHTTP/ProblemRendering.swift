@@ -33,6 +33,14 @@ package enum ProblemRendering {
         return problem
     }
 
+    /// The response for `error`: its problem, with `Retry-After` when the error gives one.
+    package static func response(for error: any Error, requestID: String, logger: Logger) -> Response {
+        let problem = problem(for: error, requestID: requestID, logger: logger)
+        var headers: HTTPFields = [:]
+        if let seconds = (error as? any ProblemConvertible)?.retryAfter { headers[.retryAfter] = String(seconds) }
+        return response(for: problem, headers: headers)
+    }
+
     /// The problem as a response.
     package static func response(for problem: Problem, headers extra: HTTPFields = [:]) -> Response {
         let body = (try? encoder.encode(problem)) ?? Data(#"{"title":"Internal server error","status":500}"#.utf8)

@@ -33,9 +33,14 @@ package struct WardRequestContext: RequestContext {
     package var trace = RequestTrace()
     /// The largest body this request may send; set by the edge from configuration.
     package var bodyLimit = 10 * 1024 * 1024
+    /// The authenticated caller; set by the authentication middleware.
+    package var principal: Principal?
+    /// The client's address: the peer, or with a trusted proxy the address it forwarded.
+    package var clientAddress: String
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     package var maxUploadSize: Int { bodyLimit }
@@ -45,5 +50,12 @@ package struct WardRequestContext: RequestContext {
     package func requireTenant() throws -> TenantScope {
         guard let tenant else { throw HTTPError(.internalServerError) }
         return tenant
+    }
+
+    /// The authenticated caller, or a 500 when a route that needs one was registered outside
+    /// the authentication middleware.
+    package func requirePrincipal() throws -> Principal {
+        guard let principal else { throw HTTPError(.internalServerError) }
+        return principal
     }
 }

@@ -4,6 +4,7 @@ package import Logging
 package import NIOCore
 package import WardCore
 package import WardHTTP
+package import WardIdentity
 package import WardStorage
 
 /// What a node is assembled from: settings, storage, metrics and loggers. Built once by the
@@ -11,15 +12,17 @@ package import WardStorage
 package struct WardServices: Sendable {
     package let settings: WardSettings
     package let storage: Storage
+    package let identity: IdentityService
     package let metrics: WardMetrics
     /// The application's logger (errors, lifecycle).
     package let logger: Logger
     /// The logger of the one-line-per-request access log.
     package let accessLogger: Logger
 
-    package init(settings: WardSettings, storage: Storage, metrics: WardMetrics, logger: Logger, accessLogger: Logger) {
+    package init(settings: WardSettings, storage: Storage, identity: IdentityService, metrics: WardMetrics, logger: Logger, accessLogger: Logger) {
         self.settings = settings
         self.storage = storage
+        self.identity = identity
         self.metrics = metrics
         self.logger = logger
         self.accessLogger = accessLogger
@@ -28,12 +31,28 @@ package struct WardServices: Sendable {
 
 /// Ward's HTTP application: every route, behind the edge middleware.
 package enum WardApplication {
+    /// Every module's tenant migrations, in module order.
+    package static let tenantMigrations: [Migration] = IdentityMigrations.all
+
+    /// Assembles a node's services from settings: storage (not yet migrated) and modules.
+    package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLogger: Logger) async throws -> WardServices {
+        let storage = try await Storage(settings: settings, tenantMigrations: tenantMigrations, logger: logger)
+        do {
+            let identity = try await IdentityService(settings: settings, tenants: storage.tenants, logger: logger)
+            return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLogger: accessLogger)
+        } catch {
+            await storage.shutdown()
+            throw error
+        }
+    }
+
     /// Ward's version, reported in the OpenAPI document.
     package static let version = "0.1.0"
 
     /// Every operation the API offers, as the OpenAPI document lists them.
     package static var operations: [APIOperation] {
         HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
+            + AuthController.operations + UserController.operations
     }
 
     static let openAPIOperations = [
@@ -43,7 +62,9 @@ package enum WardApplication {
     /// The OpenAPI document as served.
     package static func openAPIDocument() throws -> Data {
         var schemas: [String: Any] = [:]
-        for part in [HealthController.schemas, TenantController.schemas] { schemas.merge(part) { $1 } }
+        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas] {
+            schemas.merge(part) { $1 }
+        }
         return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
     }
 
@@ -58,9 +79,13 @@ package enum WardApplication {
         router.get("/api/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }
+        let naming = TenantNaming(baseDomain: services.settings.baseDomain)
         let api = router.group("/api/v1")
-            .add(middleware: TenancyMiddleware(tenants: services.storage.tenants, baseDomain: services.settings.baseDomain))
-        TenantController().register(on: api)
+        // Public: which clinic a name resolves to, logging in and refreshing.
+        TenantController().register(on: api.group().add(middleware: TenancyMiddleware(tenants: services.storage.tenants, naming: naming)))
+        let authenticated = api.group().add(middleware: AuthenticationMiddleware(identity: services.identity, naming: naming))
+        AuthController(identity: services.identity, naming: naming).register(public: api, authenticated: authenticated, prefix: "/api/v1")
+        UserController(identity: services.identity).register(on: authenticated, prefix: "/api/v1")
         return router
     }
 

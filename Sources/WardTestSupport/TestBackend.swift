@@ -27,7 +27,10 @@ package struct TestSite: Sendable {
 
     /// Settings for a node on this site; `extra` overrides by environment variable name.
     package func settings(_ extra: [String: String] = [:]) throws -> WardSettings {
-        var given: [Setting: String] = [.dataDirectory: directory, .httpPort: "0"]
+        // bcrypt at cost 4 keeps tests fast; production refuses less than 10.
+        var given: [Setting: String] = [
+            .dataDirectory: directory, .httpPort: "0", .secretKey: "test-secret-key-0123456789-abcdefghijklmnop", .bcryptCost: "4",
+        ]
         if let databaseURL {
             given[.databaseURL] = databaseURL
             given[.databaseConnectTimeout] = "2"

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import WardCore
+import WardServer
 import WardStorage
 
 /// Start-up shared by the commands: settings, the global logging bootstrap (once per
@@ -28,7 +29,7 @@ enum NodeBootstrap {
 
     /// Opens storage with every module's tenant migrations.
     static func storage(_ settings: WardSettings, logger: Logger) async throws -> Storage {
-        try await Storage(settings: settings, tenantMigrations: [], logger: logger)
+        try await Storage(settings: settings, tenantMigrations: WardApplication.tenantMigrations, logger: logger)
     }
 }
 

@@ -20,7 +20,10 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try await NodeBootstrap.settings(logToStandardError: false)
         let logger = Logger(label: "ward")
-        let storage = try await NodeBootstrap.storage(settings, logger: logger)
+        let services = try await WardApplication.services(
+            settings: settings, metrics: WardMetrics(), logger: logger, accessLogger: Logger(label: "ward.access")
+        )
+        let storage = services.storage
         do {
             let report = try await storage.migrateAll()
             for entry in report where !entry.applied.isEmpty {
@@ -28,10 +31,6 @@ struct ServeCommand: AsyncParsableCommand {
                     "target": "\(entry.target)", "versions": "\(entry.applied.map(\.version))",
                 ])
             }
-            let services = WardServices(
-                settings: settings, storage: storage, metrics: WardMetrics(), logger: logger,
-                accessLogger: Logger(label: "ward.access")
-            )
             let app = WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services))
             let group = ServiceGroup(configuration: .init(
                 services: [app],

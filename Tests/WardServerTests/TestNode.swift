@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import WardCore
+import WardIdentity
 import WardHTTP
 import WardServer
 import WardStorage
@@ -23,11 +24,13 @@ struct TestNode {
         _ body: (TestNode) async throws -> Void
     ) async throws {
         let settings = try site.settings(extra)
-        try await site.withStorage(tenantMigrations: tenantMigrations, settings: settings) { storage in
+        try await site.withStorage(tenantMigrations: WardApplication.tenantMigrations + tenantMigrations, settings: settings) { storage in
             let logs = CapturingSink()
+            let logger = TestLogs.capturing(logs, label: "ward")
+            let identity = try await IdentityService(settings: settings, tenants: storage.tenants, logger: logger)
             let services = WardServices(
-                settings: settings, storage: storage, metrics: WardMetrics(),
-                logger: TestLogs.capturing(logs, label: "ward"), accessLogger: TestLogs.capturing(logs, label: "ward.access")
+                settings: settings, storage: storage, identity: identity, metrics: WardMetrics(),
+                logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access")
             )
             let router = try WardApplication.buildRouter(services)
             TestRoutes.add(to: router)

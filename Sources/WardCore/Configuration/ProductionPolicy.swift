@@ -27,6 +27,9 @@ extension WardSettings {
         if logLevel == "trace" || logLevel == "debug" {
             problems.append("\(Setting.logLevel.environmentVariable)=\(logLevel) logs too much detail; use info or higher")
         }
+        if auth.bcryptCost < 10 {
+            problems.append("\(Setting.bcryptCost.environmentVariable)=\(auth.bcryptCost) makes password hashes cheap to crack; use at least 10 (12 is the default)")
+        }
         if !trustProxy {
             problems.append("\(Setting.trustProxy.environmentVariable) is off: Ward serves plain HTTP and must sit behind a TLS-terminating proxy; set it to true once one is in front")
         }

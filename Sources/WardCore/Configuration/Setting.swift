@@ -52,6 +52,15 @@ extension Setting {
     package static let databasePoolSize = Setting("ward.db.pool.size", default: "10", "maximum connections in each PostgreSQL pool")
     package static let databaseConnectTimeout = Setting("ward.db.connect.timeout", default: "10", "seconds to wait for a database connection")
     package static let databaseStatementTimeout = Setting("ward.db.statement.timeout", default: "30", "seconds a PostgreSQL statement may run")
+    package static let previousSecretKeys = Setting("ward.secret.previousKeys", secret: true, "comma-separated earlier secret keys: tokens they signed still verify until they expire (key rotation)")
+    package static let accessTokenLifetime = Setting("ward.auth.accessTtl", default: "900", "seconds an access token is valid")
+    package static let sessionIdleTimeout = Setting("ward.auth.sessionIdle", default: "1800", "seconds without use after which a session ends")
+    package static let sessionMaximum = Setting("ward.auth.sessionMax", default: "43200", "seconds after login at which a session ends in any case")
+    package static let lockoutThreshold = Setting("ward.auth.lockoutThreshold", default: "5", "failed logins in a row that lock an account")
+    package static let lockoutDuration = Setting("ward.auth.lockoutDuration", default: "900", "seconds a locked account stays locked")
+    package static let loginRate = Setting("ward.auth.loginRate", default: "30", "login attempts allowed per client address per minute")
+    package static let bcryptCost = Setting("ward.auth.bcryptCost", default: "12", "bcrypt cost of password hashes (production refuses less than 10)")
+    package static let passwordMinimumLength = Setting("ward.auth.passwordMinLength", default: "12", "shortest password accepted (NIST 800-63B; at most 128)")
     package static let sqliteReaders = Setting("ward.sqlite.readers", default: "4", "read connections per SQLite database file (there is always one writer)")
 
     /// Every setting Ward reads, in the order `ward config` prints them.
@@ -59,6 +68,8 @@ extension Setting {
         environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
         logLevel, logBodies, bodyLimit, requestTimeout, shutdownTimeout, configFile,
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
-        databaseStatementTimeout, sqliteReaders,
+        databaseStatementTimeout, sqliteReaders, previousSecretKeys, accessTokenLifetime,
+        sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
+        passwordMinimumLength,
     ]
 }

@@ -25,6 +25,7 @@ package struct WardSettings: Sendable {
     package var databaseConnectTimeout: Duration
     package var databaseStatementTimeout: Duration
     package var sqliteReaders: Int
+    package var auth: AuthSettings
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -117,6 +118,17 @@ package struct WardSettings: Sendable {
         self.databaseConnectTimeout = try seconds(.databaseConnectTimeout)
         self.databaseStatementTimeout = try seconds(.databaseStatementTimeout)
         self.sqliteReaders = try integer(.sqliteReaders, in: 1...64)
+        self.auth = AuthSettings(
+            previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
+            accessTokenLifetime: try seconds(.accessTokenLifetime),
+            sessionIdleTimeout: try seconds(.sessionIdleTimeout),
+            sessionMaximum: try seconds(.sessionMaximum),
+            lockoutThreshold: try integer(.lockoutThreshold, in: 1...100),
+            lockoutDuration: try seconds(.lockoutDuration),
+            loginRate: try integer(.loginRate, in: 1...100_000),
+            bcryptCost: try integer(.bcryptCost, in: 4...31),
+            passwordMinimumLength: try integer(.passwordMinimumLength, in: 8...128)
+        )
     }
 
     /// Whether the node keeps its data in PostgreSQL rather than embedded SQLite.
@@ -141,6 +153,19 @@ package struct WardSettings: Sendable {
         }
         return "**** (\(value.utf8.count) bytes)"
     }
+}
+
+/// How users authenticate and how long their sessions last.
+package struct AuthSettings: Sendable {
+    package var previousSecretKeys: [String]
+    package var accessTokenLifetime: Duration
+    package var sessionIdleTimeout: Duration
+    package var sessionMaximum: Duration
+    package var lockoutThreshold: Int
+    package var lockoutDuration: Duration
+    package var loginRate: Int
+    package var bcryptCost: Int
+    package var passwordMinimumLength: Int
 }
 
 /// A setting whose value Ward cannot use.

@@ -43,4 +43,10 @@ package struct Problem: Codable, Sendable, Equatable {
 package protocol ProblemConvertible: Error {
     /// The problem this error is answered with. Never holds SQL, paths or stack traces.
     var problem: Problem { get }
+    /// Seconds a client should wait before trying again (`Retry-After`), when that applies.
+    var retryAfter: Int? { get }
+}
+
+extension ProblemConvertible {
+    package var retryAfter: Int? { nil }
 }

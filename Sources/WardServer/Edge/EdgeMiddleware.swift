@@ -27,6 +27,12 @@ struct EdgeMiddleware: RouterMiddleware {
             context.requestID = RequestID.make()
         }
         context.bodyLimit = settings.bodyLimit
+        // Behind a trusted proxy the client is the last address it appended; anything before
+        // that was written by the client and cannot be trusted.
+        if settings.trustProxy, let forwarded = request.headers[.xForwardedFor],
+           let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty {
+            context.clientAddress = last
+        }
         context.logger[metadataKey: "request_id"] = .string(context.requestID)
         let trace = context.trace
 
@@ -43,8 +49,7 @@ struct EdgeMiddleware: RouterMiddleware {
             }
             response = try await Self.withTimeout(settings.requestTimeout, request: request, context: context, next: next)
         } catch {
-            let problem = ProblemRendering.problem(for: error, requestID: context.requestID, logger: context.logger)
-            response = ProblemRendering.response(for: problem)
+            response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
         }
         applyHeaders(to: &response, request: request, requestID: context.requestID)
 
@@ -113,5 +118,5 @@ extension HTTPField.Name {
     static let xFrameOptions = Self("X-Frame-Options")!
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xForwardedProto = Self("X-Forwarded-Proto")!
-    static let tenantID = Self("X-Tenant-ID")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }

@@ -1,0 +1,56 @@
+package import Hummingbird
+package import WardCore
+
+/// Refuses a request whose principal lacks `permission`, before any of the route's work.
+package struct RequirePermission: RouterMiddleware {
+    package typealias Context = WardRequestContext
+    package let permission: String
+
+    package init(_ permission: String) {
+        self.permission = permission
+    }
+
+    package func handle(
+        _ request: Request, context: WardRequestContext,
+        next: (Request, WardRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let principal = context.principal else { throw HTTPError(.internalServerError) }
+        guard principal.permissions.contains(permission) else { throw PermissionDenied(permission: permission) }
+        return try await next(request, context)
+    }
+}
+
+/// A principal lacking the permission a route declares.
+package struct PermissionDenied: Error, ProblemConvertible {
+    package let permission: String
+    package var problem: Problem {
+        Problem(status: 403, title: "Forbidden", detail: "This action needs the permission \(permission).")
+    }
+}
+
+extension RouterGroup where Context == WardRequestContext {
+    /// Registers `operation` under this group (whose path is `prefix`), guarded by the
+    /// permission the operation declares: the declaration the OpenAPI document shows is the one
+    /// enforced.
+    @discardableResult
+    package func add<Output: ResponseGenerator>(
+        _ operation: APIOperation, prefix: String,
+        use handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Output
+    ) -> Self {
+        precondition(operation.path.hasPrefix(prefix), "\(operation.path) is not under \(prefix)")
+        let path = RouterPath(String(operation.path.dropFirst(prefix.count)))
+        let method: HTTPRequest.Method = switch operation.method {
+        case .get: .get
+        case .post: .post
+        case .put: .put
+        case .patch: .patch
+        case .delete: .delete
+        }
+        if let permission = operation.permission {
+            group().add(middleware: RequirePermission(permission)).on(path, method: method, use: handler)
+        } else {
+            on(path, method: method, use: handler)
+        }
+        return self
+    }
+}

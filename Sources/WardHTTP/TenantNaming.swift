@@ -1,0 +1,35 @@
+import HTTPTypes
+package import WardCore
+package import Hummingbird
+
+/// How a request names its tenant: the `X-Tenant-ID` header, else the subdomain of the base
+/// domain (`acme.ward.example` → `acme`).
+package struct TenantNaming: Sendable {
+    package let baseDomain: String?
+
+    package init(baseDomain: String?) {
+        self.baseDomain = baseDomain
+    }
+
+    /// The slug the request names, header first; nil when it names none.
+    package func slug(of request: Request) -> String? {
+        if let header = request.headers[Self.header], !header.isEmpty { return header.lowercased() }
+        guard let baseDomain, let authority = request.head.authority else { return nil }
+        let host = authority.split(separator: ":").first.map { $0.lowercased() } ?? ""
+        let suffix = "." + baseDomain
+        guard host.hasSuffix(suffix) else { return nil }
+        let label = host.dropLast(suffix.count)
+        return label.isEmpty || label.contains(".") ? nil : String(label)
+    }
+
+    static let header = HTTPField.Name("X-Tenant-ID")!
+}
+
+/// A tenant route reached without naming a tenant.
+package enum TenancyError: Error, ProblemConvertible {
+    case missing
+
+    package var problem: Problem {
+        Problem(status: 400, title: "Tenant required", detail: "Name the tenant in the X-Tenant-ID header or the host's subdomain.")
+    }
+}

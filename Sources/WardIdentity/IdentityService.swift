@@ -1,0 +1,332 @@
+import Crypto
+import Foundation
+package import Logging
+import SQLKit
+import Synchronization
+package import WardCore
+package import WardHTTP
+package import WardStorage
+
+/// The identity module's service: logins, sessions and their tokens, the principal behind an
+/// access token, and the management of users and roles. Other modules call it; none reads its
+/// tables.
+package final class IdentityService: Sendable {
+    package let tenants: TenantDirectory
+    package let settings: AuthSettings
+    let tokens: AccessTokens
+    let hasher: PasswordHasher
+    package let policy: PasswordPolicy
+    let throttle: LoginThrottle
+    let principals = PrincipalCache()
+    let logger: Logger
+    private let dummyHash = Mutex<String?>(nil)
+
+    /// How often a session's last-seen time is written back: idle timeouts are exact on the
+    /// node serving the session and accurate to this bound across nodes.
+    static let lastSeenWriteInterval: TimeInterval = 60
+
+    package init(settings: WardSettings, tenants: TenantDirectory, logger: Logger) async throws {
+        guard let secretKey = settings.secretKey else { throw SettingsError.invalid(.secretKey, "is required to sign tokens") }
+        self.tenants = tenants
+        self.settings = settings.auth
+        self.tokens = await AccessTokens.make(secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys, lifetime: settings.auth.accessTokenLifetime)
+        self.hasher = PasswordHasher(cost: settings.auth.bcryptCost)
+        self.policy = PasswordPolicy(minimumLength: settings.auth.passwordMinimumLength)
+        self.throttle = LoginThrottle(attemptsPerMinute: settings.auth.loginRate)
+        self.logger = logger
+    }
+
+    /// What a successful login or refresh answers (the benchmark contract's shape).
+    package struct TokenGrant: Codable, Sendable {
+        package let accessToken: String
+        package let tokenType: String
+        package let expiresIn: Int
+        package let refreshToken: String
+        package let sessionExpiresAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
+            case refreshToken = "refresh_token", sessionExpiresAt = "session_expires_at"
+        }
+    }
+
+    // MARK: Login
+
+    /// Checks the credentials and opens a session. Unknown tenants, unknown users, wrong
+    /// passwords and disabled users all answer `invalidCredentials` after a bcrypt verify, so
+    /// neither the answer nor its timing tells them apart.
+    package func login(tenant slug: String, email: String, password: String, client: String, userAgent: String?) async throws -> TokenGrant {
+        if let wait = throttle.attempt(from: client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
+        guard let scope = try? await tenants.activeScope(slug: slug.lowercased()) else {
+            try await burnVerify(password)
+            throw IdentityError.invalidCredentials
+        }
+        let users = try scope.table("users")
+        let emailKey = email.lowercased().trimmingCharacters(in: .whitespaces)
+        let found = try await scope.read { database in
+            try await database.select().columns(UserRow.columns).from(users).where("email_key", .equal, emailKey).first(decoding: UserRow.self)
+        }
+        guard let user = found, let hash = user.passwordHash else {
+            try await burnVerify(password)
+            throw IdentityError.invalidCredentials
+        }
+        let now = Date()
+        if let lockedUntil = user.lockedUntil.flatMap(Timestamp.date), lockedUntil > now {
+            throw IdentityError.locked(retryAfterSeconds: Int(lockedUntil.timeIntervalSince(now).rounded(.up)))
+        }
+        guard try await hasher.verify(password, against: hash) else {
+            try await recordFailure(of: user.id, in: scope, now: now)
+            throw IdentityError.invalidCredentials
+        }
+        guard user.status == "active" else { throw IdentityError.invalidCredentials }
+        return try await openSession(for: user, in: scope, client: client, userAgent: userAgent, now: now)
+    }
+
+    /// Verifies against a fixed hash of the configured cost, so a miss costs what a hit does.
+    private func burnVerify(_ password: String) async throws {
+        let hash: String
+        if let existing = dummyHash.withLock({ $0 }) {
+            hash = existing
+        } else {
+            hash = try await hasher.hash("ward-timing-equaliser-\(UUID().uuidString)")
+            dummyHash.withLock { $0 = hash }
+        }
+        _ = try await hasher.verify(password, against: hash)
+    }
+
+    private func recordFailure(of userID: String, in scope: TenantScope, now: Date) async throws {
+        let users = try scope.table("users")
+        let threshold = settings.lockoutThreshold
+        let lockUntil = Timestamp.text(now.addingTimeInterval(TimeInterval(settings.lockoutDuration.components.seconds)))
+        let locked = try await scope.transaction { database -> Bool in
+            try await database.raw("UPDATE \(users) SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: userID)").run()
+            let row = try await database.select().column("failed_attempts").from(users).where("id", .equal, userID).first()
+            let failures = try row?.decode(column: "failed_attempts", as: Int.self) ?? 0
+            guard failures >= threshold else { return false }
+            try await database.update(users).set("locked_until", to: lockUntil).set("failed_attempts", to: 0)
+                .where("id", .equal, userID).run()
+            return true
+        }
+        if locked {
+            logger.notice("account locked after failed logins", metadata: ["tenant_id": "\(scope.tenant.slug)", "user_id": "\(userID)"])
+        }
+    }
+
+    private func openSession(for user: UserRow, in scope: TenantScope, client: String, userAgent: String?, now: Date) async throws -> TokenGrant {
+        let sessionID = UUIDv7.make(at: now).uuidString.lowercased()
+        let expiresAt = Timestamp.text(now.addingTimeInterval(TimeInterval(settings.sessionMaximum.components.seconds)))
+        let refresh = RefreshToken.make(tenant: scope.tenant.slug)
+        let nowText = Timestamp.text(now)
+        let users = try scope.table("users"), sessions = try scope.table("sessions"), refreshTokens = try scope.table("refresh_tokens")
+        try await scope.transaction { database in
+            try await database.update(users).set("failed_attempts", to: 0).set("locked_until", to: SQLLiteral.null)
+                .set("last_login_at", to: nowText).where("id", .equal, user.id).run()
+            try await database.insert(into: sessions)
+                .columns("id", "user_id", "created_at", "last_seen_at", "expires_at", "client_address", "user_agent")
+                .values(SQLBind(sessionID), SQLBind(user.id), SQLBind(nowText), SQLBind(nowText), SQLBind(expiresAt),
+                        SQLBind(client), SQLBind(userAgent.map { String($0.prefix(256)) }))
+                .run()
+            try await database.insert(into: refreshTokens).columns("token_hash", "session_id", "created_at")
+                .values(SQLBind(refresh.hash), SQLBind(sessionID), SQLBind(nowText)).run()
+        }
+        let access = try await tokens.issue(user: user.id, tenant: scope.tenant.slug, session: sessionID, now: now)
+        return TokenGrant(accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn,
+                          refreshToken: refresh.token, sessionExpiresAt: expiresAt)
+    }
+
+    // MARK: Refresh and logout
+
+    private enum RefreshOutcome: Sendable {
+        case rotated(userID: String, sessionID: String, expiresAt: String)
+        case reused(sessionID: String)
+        case invalid(String)
+    }
+
+    /// Exchanges a refresh token for new tokens. Each refresh token works once: presenting a
+    /// used one means it was copied, so the whole session is revoked.
+    package func refresh(_ token: String) async throws -> TokenGrant {
+        guard let slug = RefreshToken.tenant(of: token), let scope = try? await tenants.activeScope(slug: slug) else {
+            throw IdentityError.unauthenticated("The refresh token is not valid.")
+        }
+        let hash = RefreshToken.hash(token)
+        let next = RefreshToken.make(tenant: slug)
+        let now = Date(), nowText = Timestamp.text(now)
+        let idle = TimeInterval(settings.sessionIdleTimeout.components.seconds)
+        let users = try scope.table("users"), sessions = try scope.table("sessions"), refreshTokens = try scope.table("refresh_tokens")
+        let outcome = try await scope.transaction { database -> RefreshOutcome in
+            guard let row = try await database.select().columns("session_id", "used_at").from(refreshTokens)
+                .where("token_hash", .equal, hash).first() else { return .invalid("The refresh token is not valid.") }
+            let sessionID = try row.decode(column: "session_id", as: String.self)
+            if try row.decode(column: "used_at", as: String?.self) != nil {
+                try await database.update(sessions).set("revoked_at", to: nowText).set("revoked_reason", to: "refresh token reuse")
+                    .where("id", .equal, sessionID).where("revoked_at", .is, SQLLiteral.null).run()
+                return .reused(sessionID: sessionID)
+            }
+            guard let session = try await database.raw("""
+                SELECT s.user_id, s.expires_at, s.last_seen_at, s.revoked_at, u.status
+                FROM \(sessions) s JOIN \(users) u ON u.id = s.user_id WHERE s.id = \(bind: sessionID)
+                """).first() else { return .invalid("The session has ended.") }
+            let expiresAt = try session.decode(column: "expires_at", as: String.self)
+            let lastSeen = try session.decode(column: "last_seen_at", as: String.self)
+            guard try session.decode(column: "revoked_at", as: String?.self) == nil,
+                  try session.decode(column: "status", as: String.self) == "active",
+                  let expiry = Timestamp.date(expiresAt), expiry > now,
+                  let seen = Timestamp.date(lastSeen), now.timeIntervalSince(seen) <= idle + Self.lastSeenWriteInterval
+            else { return .invalid("The session has ended.") }
+            try await database.update(refreshTokens).set("used_at", to: nowText).where("token_hash", .equal, hash).run()
+            try await database.insert(into: refreshTokens).columns("token_hash", "session_id", "created_at")
+                .values(SQLBind(next.hash), SQLBind(sessionID), SQLBind(nowText)).run()
+            try await database.update(sessions).set("last_seen_at", to: nowText).where("id", .equal, sessionID).run()
+            return .rotated(userID: try session.decode(column: "user_id", as: String.self), sessionID: sessionID, expiresAt: expiresAt)
+        }
+        switch outcome {
+        case .invalid(let reason):
+            throw IdentityError.unauthenticated(reason)
+        case .reused(let sessionID):
+            principals.evict(PrincipalCache.key(tenant: slug, session: sessionID))
+            logger.warning("refresh token reused; session revoked", metadata: ["tenant_id": "\(slug)", "session_id": "\(sessionID)"])
+            throw IdentityError.unauthenticated("The refresh token was already used; the session has been revoked.")
+        case .rotated(let userID, let sessionID, let expiresAt):
+            principals.touch(PrincipalCache.key(tenant: slug, session: sessionID), at: now)
+            let access = try await tokens.issue(user: userID, tenant: slug, session: sessionID, now: now)
+            return TokenGrant(accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn,
+                              refreshToken: next.token, sessionExpiresAt: expiresAt)
+        }
+    }
+
+    /// Ends the principal's session: its access and refresh tokens stop working.
+    package func logout(_ principal: Principal) async throws {
+        let scope = try await tenants.activeScope(slug: principal.tenant)
+        let sessions = try scope.table("sessions")
+        try await scope.transaction { database in
+            try await database.update(sessions).set("revoked_at", to: Timestamp.now()).set("revoked_reason", to: "logout")
+                .where("id", .equal, principal.sessionID).where("revoked_at", .is, SQLLiteral.null).run()
+        }
+        principals.evict(PrincipalCache.key(tenant: principal.tenant, session: principal.sessionID))
+    }
+
+    // MARK: Authentication
+
+    /// The principal behind a bearer access token, answered from memory while fresh. Throws
+    /// `unauthenticated` for a bad, expired or revoked token or an ended session.
+    package func principal(forAccessToken token: String) async throws -> Principal {
+        let claims: AccessTokenClaims
+        do { claims = try await tokens.verify(token) } catch {
+            throw IdentityError.unauthenticated("The access token is missing, malformed or expired.")
+        }
+        let key = PrincipalCache.key(tenant: claims.tenant, session: claims.sid)
+        let now = Date()
+        let idle = TimeInterval(settings.sessionIdleTimeout.components.seconds)
+        let cached = principals.entry(key)
+        if let cached, ContinuousClock.now - cached.loadedAt < PrincipalCache.freshness {
+            guard now.timeIntervalSince(cached.lastSeen) <= idle else {
+                principals.evict(key)
+                throw IdentityError.unauthenticated("The session ended after a period without use.")
+            }
+            guard now < cached.principal.sessionExpiresAt else {
+                principals.evict(key)
+                throw IdentityError.unauthenticated("The session has expired.")
+            }
+            principals.touch(key, at: now)
+            return cached.principal
+        }
+        let scope = try await tenants.activeScope(slug: claims.tenant)
+        guard let loaded = try await loadPrincipal(session: claims.sid, user: claims.sub.value, in: scope) else {
+            principals.evict(key)
+            throw IdentityError.unauthenticated("The session has ended.")
+        }
+        let lastSeen = max(loaded.lastSeen, cached?.lastSeen ?? .distantPast)
+        guard now.timeIntervalSince(lastSeen) <= idle else {
+            principals.evict(key)
+            throw IdentityError.unauthenticated("The session ended after a period without use.")
+        }
+        var persisted = max(loaded.lastSeen, cached?.persistedLastSeen ?? .distantPast)
+        if now.timeIntervalSince(persisted) >= Self.lastSeenWriteInterval {
+            let sessions = try scope.table("sessions")
+            let nowText = Timestamp.text(now)
+            try await scope.transaction { database in
+                try await database.update(sessions).set("last_seen_at", to: nowText).where("id", .equal, claims.sid).run()
+            }
+            persisted = now
+        }
+        principals.store(key, .init(principal: loaded.principal, loadedAt: .now, lastSeen: now, persistedLastSeen: persisted))
+        return loaded.principal
+    }
+
+    private func loadPrincipal(session: String, user: String, in scope: TenantScope) async throws -> (principal: Principal, lastSeen: Date)? {
+        let sessions = try scope.table("sessions"), users = try scope.table("users")
+        let userRoles = try scope.table("user_roles"), roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
+        let now = Date()
+        return try await scope.read { database in
+            guard let row = try await database.raw("""
+                SELECT s.expires_at, s.last_seen_at, s.revoked_at, u.name, u.email, u.status
+                FROM \(sessions) s JOIN \(users) u ON u.id = s.user_id
+                WHERE s.id = \(bind: session) AND s.user_id = \(bind: user)
+                """).first(),
+                try row.decode(column: "revoked_at", as: String?.self) == nil,
+                try row.decode(column: "status", as: String.self) == "active",
+                let expires = Timestamp.date(try row.decode(column: "expires_at", as: String.self)), expires > now,
+                let lastSeen = Timestamp.date(try row.decode(column: "last_seen_at", as: String.self))
+            else { return nil }
+            var roleNames = Set<String>(), permissions = Set<String>()
+            for grant in try await database.raw("""
+                SELECT r.name, rp.permission FROM \(userRoles) ur
+                JOIN \(roles) r ON r.id = ur.role_id
+                LEFT JOIN \(rolePermissions) rp ON rp.role_id = r.id
+                WHERE ur.user_id = \(bind: user)
+                """).all() {
+                roleNames.insert(try grant.decode(column: "name", as: String.self))
+                if let permission = try grant.decode(column: "permission", as: String?.self) { permissions.insert(permission) }
+            }
+            let principal = Principal(
+                userID: user, tenant: scope.tenant.slug, sessionID: session, displayName: try row.decode(column: "name", as: String.self),
+                email: try row.decode(column: "email", as: String.self), roles: roleNames.sorted(), permissions: permissions,
+                sessionExpiresAt: expires
+            )
+            return (principal, lastSeen)
+        }
+    }
+}
+
+/// A user row as the service reads it.
+struct UserRow: Codable, Sendable {
+    var id: String
+    var email: String
+    var name: String
+    var status: String
+    var passwordHash: String?
+    var failedAttempts: Int
+    var lockedUntil: String?
+    var lastLoginAt: String?
+    var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, status
+        case passwordHash = "password_hash", failedAttempts = "failed_attempts", lockedUntil = "locked_until"
+        case lastLoginAt = "last_login_at", createdAt = "created_at"
+    }
+
+    static let columns = ["id", "email", "name", "status", "password_hash", "failed_attempts", "locked_until", "last_login_at", "created_at"]
+}
+
+/// Refresh tokens: `<tenant>.<32 random bytes, base64url>`. Only a SHA-256 of the token is
+/// stored, so a copy of the database cannot be used to refresh.
+enum RefreshToken {
+    static func make(tenant: String) -> (token: String, hash: String) {
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max) }
+        let secret = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = tenant + "." + secret
+        return (token, hash(token))
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func tenant(of token: String) -> String? {
+        let parts = token.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, parts[1].count >= 40, (try? TenantSlug(String(parts[0]))) != nil else { return nil }
+        return String(parts[0])
+    }
+}

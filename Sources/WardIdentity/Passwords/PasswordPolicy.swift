@@ -1,0 +1,45 @@
+import Foundation
+
+/// NIST SP 800-63B memorized-secret rules: long enough, not too long to hash, not built from
+/// the account's own email or name, and not a commonly used password. Composition rules
+/// (a digit, a symbol…) are deliberately absent: the guideline advises against them.
+package struct PasswordPolicy: Sendable {
+    package let minimumLength: Int
+    package static let maximumLength = 128
+
+    package init(minimumLength: Int) {
+        self.minimumLength = minimumLength
+    }
+
+    /// The rules `password` breaks, each as a sentence naming the rule; empty when acceptable.
+    package func violations(of password: String, email: String, name: String) -> [String] {
+        var violations: [String] = []
+        let length = password.count
+        if length < minimumLength {
+            violations.append("must be at least \(minimumLength) characters long")
+        }
+        if length > Self.maximumLength {
+            violations.append("must be at most \(Self.maximumLength) characters long")
+        }
+        let lowered = password.lowercased()
+        let localPart = email.lowercased().split(separator: "@").first.map(String.init) ?? ""
+        if localPart.count >= 3, lowered.contains(localPart) || lowered.contains(email.lowercased()) {
+            violations.append("must not contain the email address")
+        }
+        let nameParts = name.lowercased().split { !$0.isLetter }.filter { $0.count >= 3 }
+        if nameParts.contains(where: { lowered.contains($0) }) {
+            violations.append("must not contain the user's name")
+        }
+        if Self.commonPasswords.contains(lowered) {
+            violations.append("is too common; choose a less guessable password")
+        }
+        return violations
+    }
+
+    /// Commonly used passwords, shipped as data (`common-passwords.txt`).
+    static let commonPasswords: Set<String> = {
+        guard let url = Bundle.module.url(forResource: "common-passwords", withExtension: "txt"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.lowercased() })
+    }()
+}

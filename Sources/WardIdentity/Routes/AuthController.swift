@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import WardCore
+package import WardHTTP
+
+/// `/api/v1/auth`: login, refresh, logout and the caller's status.
+package struct AuthController: Sendable {
+    let identity: IdentityService
+    let naming: TenantNaming
+
+    package init(identity: IdentityService, naming: TenantNaming) {
+        self.identity = identity
+        self.naming = naming
+    }
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.post, "/api/v1/auth/login", summary: "Log in with email and password", tag: "identity",
+                     success: (200, "application/json", "TokenGrant"), problems: [400, 401, 422, 429]),
+        APIOperation(.post, "/api/v1/auth/refresh", summary: "Exchange a refresh token for new tokens (rotates it)", tag: "identity",
+                     success: (200, "application/json", "TokenGrant"), problems: [400, 401]),
+        APIOperation(.post, "/api/v1/auth/logout", summary: "End this session", tag: "identity", tenantScoped: true,
+                     success: (204, "application/json", nil), problems: [401]),
+        APIOperation(.get, "/api/v1/auth/status", summary: "The caller, tenant, roles, permissions and session expiry", tag: "identity",
+                     tenantScoped: true, success: (200, "application/json", "AuthStatus"), problems: [401]),
+    ]
+
+    package static var schemas: [String: Any] {
+        [
+            "TokenGrant": [
+                "type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token"],
+                "properties": [
+                    "access_token": ["type": "string"], "token_type": ["type": "string", "enum": ["Bearer"]],
+                    "expires_in": ["type": "integer"], "refresh_token": ["type": "string"],
+                    "session_expires_at": ["type": "string", "format": "date-time"],
+                ],
+            ],
+            "AuthStatus": [
+                "type": "object", "required": ["user", "tenant", "roles", "permissions", "session_expires_at"],
+                "properties": [
+                    "user": ["type": "object", "properties": ["id": ["type": "string"], "email": ["type": "string"], "name": ["type": "string"]]],
+                    "tenant": ["type": "string"], "roles": ["type": "array", "items": ["type": "string"]],
+                    "permissions": ["type": "array", "items": ["type": "string"]], "session_expires_at": ["type": "string", "format": "date-time"],
+                ],
+            ],
+        ]
+    }
+
+    struct LoginRequest: Decodable {
+        let tenant: String?
+        let email: String
+        let password: String
+    }
+
+    struct RefreshRequest: Decodable {
+        let refreshToken: String
+        enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+    }
+
+    struct Status: ResponseEncodable {
+        struct User: Encodable { let id: String; let email: String; let name: String }
+        let user: User
+        let tenant: String
+        let roles: [String]
+        let permissions: [String]
+        let sessionExpiresAt: String
+        enum CodingKeys: String, CodingKey {
+            case user, tenant, roles, permissions
+            case sessionExpiresAt = "session_expires_at"
+        }
+    }
+
+    /// Registers login and refresh on `api` (no token needed) and logout and status on
+    /// `authenticated`.
+    package func register(public api: RouterGroup<WardRequestContext>, authenticated: RouterGroup<WardRequestContext>, prefix: String) {
+        let identity = self.identity, naming = self.naming
+        api.add(Self.operations[0], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: LoginRequest.self, context: context)
+            guard let tenant = body.tenant ?? naming.slug(of: request) else { throw TenancyError.missing }
+            let grant = try await identity.login(
+                tenant: tenant, email: body.email, password: body.password,
+                client: context.clientAddress, userAgent: request.headers[.userAgent]
+            )
+            return try Self.json(grant)
+        }
+        api.add(Self.operations[1], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: RefreshRequest.self, context: context)
+            return try Self.json(try await identity.refresh(body.refreshToken))
+        }
+        authenticated.add(Self.operations[2], prefix: prefix) { _, context -> Response in
+            try await identity.logout(try context.requirePrincipal())
+            return Response(status: .noContent)
+        }
+        authenticated.add(Self.operations[3], prefix: prefix) { _, context -> Status in
+            let principal = try context.requirePrincipal()
+            return Status(
+                user: .init(id: principal.userID, email: principal.email, name: principal.displayName), tenant: principal.tenant,
+                roles: principal.roles, permissions: principal.permissions.sorted(),
+                sessionExpiresAt: Timestamp.text(principal.sessionExpiresAt)
+            )
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

@@ -1,0 +1,37 @@
+import HTTPTypes
+package import Hummingbird
+import WardCore
+package import WardHTTP
+import WardStorage
+
+/// Authenticates tenant routes: a Bearer access token gives the principal, and the token's
+/// tenant becomes the request's tenant. A request that also names a tenant (header or
+/// subdomain) must name the same one: a token of tenant A never reaches tenant B.
+package struct AuthenticationMiddleware: RouterMiddleware {
+    package typealias Context = WardRequestContext
+
+    let identity: IdentityService
+    let naming: TenantNaming
+
+    package init(identity: IdentityService, naming: TenantNaming) {
+        self.identity = identity
+        self.naming = naming
+    }
+
+    package func handle(
+        _ request: Request, context: WardRequestContext,
+        next: (Request, WardRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+            throw IdentityError.unauthenticated("Send an access token as `Authorization: Bearer <token>`.")
+        }
+        let principal = try await identity.principal(forAccessToken: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        if let named = naming.slug(of: request), named != principal.tenant { throw IdentityError.wrongTenant }
+        var context = context
+        context.tenant = try await identity.tenants.activeScope(slug: principal.tenant)
+        context.principal = principal
+        context.trace.tenantID = principal.tenant
+        context.trace.userID = principal.userID
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+package import Hummingbird
+import WardCore
+package import WardHTTP
+
+/// `/api/v1/users` and `/api/v1/roles`: the management API (`users:manage`, `roles:manage`).
+package struct UserController: Sendable {
+    let identity: IdentityService
+
+    package init(identity: IdentityService) {
+        self.identity = identity
+    }
+
+    private static let users = Permission.usersManage.rawValue
+    private static let roles = Permission.rolesManage.rawValue
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.get, "/api/v1/users", summary: "List users", tag: "identity", tenantScoped: true, permission: users,
+                     success: (200, "application/json", "UserList"), problems: [401, 403]),
+        APIOperation(.post, "/api/v1/users", summary: "Create a user", tag: "identity", tenantScoped: true, permission: users,
+                     success: (201, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422]),
+        APIOperation(.get, "/api/v1/users/{id}", summary: "One user", tag: "identity", tenantScoped: true, permission: users,
+                     success: (200, "application/json", "User"), problems: [401, 403, 404]),
+        APIOperation(.patch, "/api/v1/users/{id}", summary: "Rename, disable or enable a user", tag: "identity", tenantScoped: true,
+                     permission: users, success: (200, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422]),
+        APIOperation(.post, "/api/v1/users/{id}/unlock", summary: "Clear a lockout", tag: "identity", tenantScoped: true,
+                     permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
+        APIOperation(.put, "/api/v1/users/{id}/roles/{role}", summary: "Grant a role", tag: "identity", tenantScoped: true,
+                     permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
+        APIOperation(.delete, "/api/v1/users/{id}/roles/{role}", summary: "Revoke a role", tag: "identity", tenantScoped: true,
+                     permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404, 409]),
+        APIOperation(.get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", tenantScoped: true,
+                     permission: roles, success: (200, "application/json", "RoleList"), problems: [401, 403]),
+        APIOperation(.post, "/api/v1/roles", summary: "Create a custom role", tag: "identity", tenantScoped: true,
+                     permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 422]),
+        APIOperation(.put, "/api/v1/roles/{name}/permissions", summary: "Replace a custom role's permissions", tag: "identity",
+                     tenantScoped: true, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422]),
+    ]
+
+    package static var schemas: [String: Any] {
+        let user: [String: Any] = [
+            "type": "object", "required": ["id", "email", "name", "status", "roles", "created_at"],
+            "properties": [
+                "id": ["type": "string"], "email": ["type": "string"], "name": ["type": "string"],
+                "status": ["type": "string", "enum": ["active", "disabled"]], "roles": ["type": "array", "items": ["type": "string"]],
+                "locked_until": ["type": ["string", "null"]], "last_login_at": ["type": ["string", "null"]], "created_at": ["type": "string"],
+            ],
+        ]
+        let role: [String: Any] = [
+            "type": "object", "required": ["id", "name", "description", "built_in", "permissions"],
+            "properties": [
+                "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"], "built_in": ["type": "boolean"],
+                "permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]],
+            ],
+        ]
+        return [
+            "User": user, "Role": role,
+            "UserList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/User"]]]],
+            "RoleList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Role"]]]],
+        ]
+    }
+
+    struct NewUser: Decodable { let email: String; let name: String; let password: String; let roles: [String]? }
+    struct UserChange: Decodable { let name: String?; let status: String? }
+    struct NewRole: Decodable { let name: String; let description: String?; let permissions: [String] }
+    struct PermissionList: Decodable { let permissions: [String] }
+    struct Items<Item: Encodable>: Encodable { let items: [Item] }
+
+    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+        let identity = self.identity
+        let operations = Self.operations
+        group.add(operations[0], prefix: prefix) { _, context -> Response in
+            try AuthController.json(Items(items: try await identity.users(in: try context.requireTenant())))
+        }
+        group.add(operations[1], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: NewUser.self, context: context)
+            let user = try await identity.createUser(in: try context.requireTenant(), email: body.email, name: body.name,
+                                                     password: body.password, roles: body.roles ?? [])
+            var response = try AuthController.json(user)
+            response.status = .created
+            return response
+        }
+        group.add(operations[2], prefix: prefix) { _, context -> Response in
+            try AuthController.json(try await identity.user(try context.parameters.require("id"), in: try context.requireTenant()))
+        }
+        group.add(operations[3], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: UserChange.self, context: context)
+            return try AuthController.json(try await identity.updateUser(try context.parameters.require("id"), in: try context.requireTenant(),
+                                                                         name: body.name, status: body.status))
+        }
+        group.add(operations[4], prefix: prefix) { _, context -> Response in
+            try AuthController.json(try await identity.unlock(try context.parameters.require("id"), in: try context.requireTenant()))
+        }
+        group.add(operations[5], prefix: prefix) { _, context -> Response in
+            try AuthController.json(try await identity.assignRole(try context.parameters.require("role"), to: try context.parameters.require("id"),
+                                                                  in: try context.requireTenant()))
+        }
+        group.add(operations[6], prefix: prefix) { _, context -> Response in
+            try AuthController.json(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
+                                                                  in: try context.requireTenant()))
+        }
+        group.add(operations[7], prefix: prefix) { _, context -> Response in
+            try AuthController.json(Items(items: try await identity.roles(in: try context.requireTenant())))
+        }
+        group.add(operations[8], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: NewRole.self, context: context)
+            var response = try AuthController.json(try await identity.createRole(in: try context.requireTenant(), name: body.name,
+                                                                                 description: body.description ?? "", permissions: body.permissions))
+            response.status = .created
+            return response
+        }
+        group.add(operations[9], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: PermissionList.self, context: context)
+            return try AuthController.json(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
+                                                                             in: try context.requireTenant()))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Crypto
+import Foundation
+import JWTKit
+import WardCore
+
+/// The claims of a Ward access token: subject (user), tenant, session, expiry, and the
+/// audience that tells tenant tokens from control-plane tokens.
+struct AccessTokenClaims: JWTPayload, Equatable {
+    var sub: SubjectClaim
+    var tenant: String
+    var sid: String
+    var aud: AudienceClaim
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+
+    /// The audience of tokens for tenant routes.
+    static let tenantAudience = "ward:tenant"
+
+    func verify(using algorithm: some JWTAlgorithm) throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// Signs and verifies access tokens (HS256). Keys derive from `WARD_SECRET_KEY` and the earlier
+/// keys in `WARD_SECRET_PREVIOUS_KEYS`; each has a key id so a rotated key still verifies the
+/// tokens it signed until they expire.
+struct AccessTokens: Sendable {
+    private let keys: JWTKeyCollection
+    private let currentKeyID: JWKIdentifier
+    let lifetime: Duration
+
+    private init(keys: JWTKeyCollection, currentKeyID: JWKIdentifier, lifetime: Duration) {
+        self.keys = keys
+        self.currentKeyID = currentKeyID
+        self.lifetime = lifetime
+    }
+
+    /// Builds the key collection from the secret key and the earlier ones.
+    static func make(secretKey: String, previousKeys: [String], lifetime: Duration) async -> AccessTokens {
+        let keys = JWTKeyCollection()
+        var currentKeyID: JWKIdentifier?
+        for secret in [secretKey] + previousKeys where !secret.isEmpty {
+            // A derived key per purpose: the raw secret may serve other uses later.
+            let derived = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("ward access token v1".utf8), outputByteCount: 32
+            )
+            let kid = JWKIdentifier(string: SHA256.hash(data: derived.withUnsafeBytes { Data($0) }).prefix(6).map { String(format: "%02x", $0) }.joined())
+            await keys.add(hmac: HMACKey(key: derived), digestAlgorithm: .sha256, kid: kid)
+            if currentKeyID == nil { currentKeyID = kid }
+        }
+        return AccessTokens(keys: keys, currentKeyID: currentKeyID!, lifetime: lifetime)
+    }
+
+    /// A signed token for `user` in `tenant` and `session`, and its lifetime in seconds.
+    func issue(user: String, tenant: String, session: String, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+        let seconds = Int(lifetime.components.seconds)
+        // Whole seconds: jwt-kit would otherwise write fractional `exp` values.
+        let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let claims = AccessTokenClaims(
+            sub: .init(value: user), tenant: tenant, sid: session, aud: .init(value: [AccessTokenClaims.tenantAudience]),
+            exp: .init(value: issued.addingTimeInterval(TimeInterval(seconds))), iat: .init(value: issued)
+        )
+        return (try await keys.sign(claims, kid: currentKeyID), seconds)
+    }
+
+    /// The claims of a valid, unexpired tenant token; throws otherwise.
+    func verify(_ token: String) async throws -> AccessTokenClaims {
+        let claims = try await keys.verify(token, as: AccessTokenClaims.self)
+        try claims.aud.verifyIntendedAudience(includes: AccessTokenClaims.tenantAudience)
+        return claims
+    }
+}
