@@ -108,7 +108,13 @@ let package = Package(
             name: "WardTestSupport",
             dependencies: [
                 "WardCore",
+                "WardHTTP",
+                "WardIdentity",
+                "WardServer",
                 "WardStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],

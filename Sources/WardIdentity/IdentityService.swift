@@ -97,7 +97,7 @@ package final class IdentityService: Sendable {
     private func recordFailure(of userID: String, in scope: TenantScope, now: Date) async throws {
         let users = try scope.table("users")
         let threshold = settings.lockoutThreshold
-        let lockUntil = Timestamp.text(now.addingTimeInterval(TimeInterval(settings.lockoutDuration.components.seconds)))
+        let lockUntil = Timestamp.text(now.addingTimeInterval(settings.lockoutDuration.timeInterval))
         let locked = try await scope.transaction { database -> Bool in
             try await database.raw("UPDATE \(users) SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: userID)").run()
             let row = try await database.select().column("failed_attempts").from(users).where("id", .equal, userID).first()
@@ -114,7 +114,7 @@ package final class IdentityService: Sendable {
 
     private func openSession(for user: UserRow, in scope: TenantScope, client: String, userAgent: String?, now: Date) async throws -> TokenGrant {
         let sessionID = UUIDv7.make(at: now).uuidString.lowercased()
-        let expiresAt = Timestamp.text(now.addingTimeInterval(TimeInterval(settings.sessionMaximum.components.seconds)))
+        let expiresAt = Timestamp.text(now.addingTimeInterval(settings.sessionMaximum.timeInterval))
         let refresh = RefreshToken.make(tenant: scope.tenant.slug)
         let nowText = Timestamp.text(now)
         let users = try scope.table("users"), sessions = try scope.table("sessions"), refreshTokens = try scope.table("refresh_tokens")
@@ -151,7 +151,7 @@ package final class IdentityService: Sendable {
         let hash = RefreshToken.hash(token)
         let next = RefreshToken.make(tenant: slug)
         let now = Date(), nowText = Timestamp.text(now)
-        let idle = TimeInterval(settings.sessionIdleTimeout.components.seconds)
+        let idle = settings.sessionIdleTimeout.timeInterval
         let users = try scope.table("users"), sessions = try scope.table("sessions"), refreshTokens = try scope.table("refresh_tokens")
         let outcome = try await scope.transaction { database -> RefreshOutcome in
             guard let row = try await database.select().columns("session_id", "used_at").from(refreshTokens)
@@ -216,7 +216,7 @@ package final class IdentityService: Sendable {
         }
         let key = PrincipalCache.key(tenant: claims.tenant, session: claims.sid)
         let now = Date()
-        let idle = TimeInterval(settings.sessionIdleTimeout.components.seconds)
+        let idle = settings.sessionIdleTimeout.timeInterval
         let cached = principals.entry(key)
         if let cached, ContinuousClock.now - cached.loadedAt < PrincipalCache.freshness {
             guard now.timeIntervalSince(cached.lastSeen) <= idle else {

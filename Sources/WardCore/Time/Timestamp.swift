@@ -14,3 +14,10 @@ package enum Timestamp {
     /// Parses stored text back to a date.
     package static func date(_ text: String) -> Date? { try? style.parse(text) }
 }
+
+extension Duration {
+    /// The duration in seconds, fractions included, for date arithmetic.
+    package var timeInterval: TimeInterval {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -54,11 +54,13 @@ struct AccessTokens: Sendable {
     /// A signed token for `user` in `tenant` and `session`, and its lifetime in seconds.
     func issue(user: String, tenant: String, session: String, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let seconds = Int(lifetime.components.seconds)
-        // Whole seconds: jwt-kit would otherwise write fractional `exp` values.
+        // Whole seconds (jwt-kit would otherwise write fractions); expiry rounds up so a token
+        // lives at least its stated lifetime.
         let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let expires = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + lifetime.timeInterval).rounded(.up))
         let claims = AccessTokenClaims(
             sub: .init(value: user), tenant: tenant, sid: session, aud: .init(value: [AccessTokenClaims.tenantAudience]),
-            exp: .init(value: issued.addingTimeInterval(TimeInterval(seconds))), iat: .init(value: issued)
+            exp: .init(value: expires), iat: .init(value: issued)
         )
         return (try await keys.sign(claims, kid: currentKeyID), seconds)
     }

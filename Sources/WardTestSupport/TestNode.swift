@@ -1,25 +1,24 @@
-import Foundation
-import Hummingbird
-import HummingbirdTesting
+package import Foundation
+package import Hummingbird
+package import HummingbirdTesting
 import Logging
 import NIOCore
-import ServiceLifecycle
-import WardCore
+package import ServiceLifecycle
+package import WardCore
+package import WardHTTP
 import WardIdentity
-import WardHTTP
-import WardServer
-import WardStorage
-import WardTestSupport
+package import WardServer
+package import WardStorage
 
 /// A Ward node assembled for a test: real storage on the test site, a private metrics
 /// registry, and loggers whose lines the test can read.
-struct TestNode {
-    let services: WardServices
-    let logs: CapturingSink
-    let router: Router<WardRequestContext>
+package struct TestNode {
+    package let services: WardServices
+    package let logs: CapturingSink
+    package let router: Router<WardRequestContext>
 
     /// Builds a node on `site` (settings overridden by `extra`), runs `body`, closes storage.
-    static func with(
+    package static func with(
         _ site: TestSite, settings extra: [String: String] = [:], tenantMigrations: [Migration] = [],
         _ body: (TestNode) async throws -> Void
     ) async throws {
@@ -39,13 +38,13 @@ struct TestNode {
     }
 
     /// Runs `body` with an in-process client of this node.
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    package func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = WardApplication.buildApplication(services, router: router)
         try await app.test(.router, body)
     }
 
     /// The access-log lines written so far, parsed.
-    var accessLines: [[String: Any]] {
+    package var accessLines: [[String: Any]] {
         logs.lines.compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   object["logger"] as? String == "ward.access" else { return nil }
@@ -55,13 +54,13 @@ struct TestNode {
 }
 
 /// Routes that exist only in tests, to reach the edge's paths no production route takes yet.
-enum TestRoutes {
+package enum TestRoutes {
     struct Greeting: ResponseCodable { let name: String }
     struct LeakyError: Error, CustomStringConvertible {
         var description: String { "SELECT secret FROM patients WHERE path = '/var/lib/ward/secret.key'" }
     }
 
-    static func add(to router: Router<WardRequestContext>) {
+    package static func add(to router: Router<WardRequestContext>) {
         router.post("/test/echo") { request, context in
             try await request.decode(as: Greeting.self, context: context)
         }
@@ -77,17 +76,17 @@ enum TestRoutes {
 
 extension TestResponse {
     /// The body as a JSON object.
-    var json: [String: Any] {
+    package var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
     }
 
-    var text: String { String(buffer: body) }
+    package var text: String { String(buffer: body) }
 }
 
 extension TestNode {
     /// Runs the node as a real server on a loopback port for `body`, then shuts it down
     /// gracefully. `body` gets the port and the service group (to trigger shutdown itself).
-    func live(_ body: (Int, ServiceGroup) async throws -> Void) async throws {
+    package func live(_ body: (Int, ServiceGroup) async throws -> Void) async throws {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = WardApplication.buildApplication(services, router: router) { channel in
             portSink.yield(channel.localAddress?.port ?? 0)
@@ -112,9 +111,9 @@ extension TestNode {
 
 /// HTTP/1.1 over a plain socket, for requests a test client will not send as written (a
 /// chosen Host header).
-enum RawHTTP {
+package enum RawHTTP {
     /// Sends `GET path` with `Host: host` to 127.0.0.1:`port`; returns the status and body.
-    static func get(port: Int, path: String, host: String) throws -> (status: Int, body: String) {
+    package static func get(port: Int, path: String, host: String) throws -> (status: Int, body: String) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
         defer { close(descriptor) }
