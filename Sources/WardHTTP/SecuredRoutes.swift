@@ -15,7 +15,9 @@ package struct RequirePermission: RouterMiddleware {
         next: (Request, WardRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let principal = context.principal else { throw HTTPError(.internalServerError) }
-        guard principal.permissions.contains(permission) else { throw PermissionDenied(permission: permission) }
+        guard principal.permissions.contains(permission) else {
+            throw PermissionDenied(permission: permission, secondFactorMissing: principal.secondFactorMissing)
+        }
         return try await next(request, context)
     }
 }
@@ -23,8 +25,11 @@ package struct RequirePermission: RouterMiddleware {
 /// A principal lacking the permission a route declares.
 package struct PermissionDenied: Error, ProblemConvertible {
     package let permission: String
+    package let secondFactorMissing: Bool
     package var problem: Problem {
-        Problem(status: 403, title: "Forbidden", detail: "This action needs the permission \(permission).")
+        secondFactorMissing
+            ? Problem(status: 403, title: "Second factor required", detail: "Your role requires a second factor: enrol one at /api/v1/auth/totp/enrol first.")
+            : Problem(status: 403, title: "Forbidden", detail: "This action needs the permission \(permission).")
     }
 }
 

@@ -35,6 +35,8 @@ package struct WardRequestContext: RequestContext {
     package var bodyLimit = 10 * 1024 * 1024
     /// The authenticated caller; set by the authentication middleware.
     package var principal: Principal?
+    /// The authenticated control-plane administrator, on platform routes.
+    package var platformAdminID: String?
     /// The client's address: the peer, or with a trusted proxy the address it forwarded.
     package var clientAddress: String
 

@@ -17,6 +17,8 @@ package enum IdentityError: Error, Equatable, ProblemConvertible {
     case roleNotFound(String)
     case lastTenantAdmin
     case builtInRole
+    case secondFactorAlreadyEnrolled
+    case secondFactorNotStarted
 
     package var problem: Problem {
         switch self {
@@ -48,6 +50,10 @@ package enum IdentityError: Error, Equatable, ProblemConvertible {
             Problem(status: 404, title: "Role not found", detail: "No role '\(role)' in this tenant.")
         case .lastTenantAdmin:
             Problem(status: 409, title: "Last administrator", detail: "The tenant's last active tenant_admin cannot be removed or disabled.")
+        case .secondFactorAlreadyEnrolled:
+            Problem(status: 409, title: "Second factor enrolled", detail: "A second factor is already enrolled for this account.")
+        case .secondFactorNotStarted:
+            Problem(status: 409, title: "No enrolment in progress", detail: "Start with POST /api/v1/auth/totp/enrol.")
         case .builtInRole:
             Problem(status: 409, title: "Built-in role", detail: "Built-in roles cannot be changed; create a custom role instead.")
         }

@@ -19,15 +19,29 @@ package final class IdentityService: Sendable {
     let throttle: LoginThrottle
     let principals = PrincipalCache()
     let logger: Logger
+    let secretBox: SecretBox
+    let platformTokens: AccessTokens
+    let controlPlane: any Database
+    let controlSchema: String?
+    /// Whether tenant_admin's built-in second-factor requirement applies (production only).
+    let enforcesAdminSecondFactor: Bool
     private let dummyHash = Mutex<String?>(nil)
 
     /// How often a session's last-seen time is written back: idle timeouts are exact on the
     /// node serving the session and accurate to this bound across nodes.
     static let lastSeenWriteInterval: TimeInterval = 60
 
-    package init(settings: WardSettings, tenants: TenantDirectory, logger: Logger) async throws {
+    package init(settings: WardSettings, storage: Storage, logger: Logger) async throws {
         guard let secretKey = settings.secretKey else { throw SettingsError.invalid(.secretKey, "is required to sign tokens") }
-        self.tenants = tenants
+        self.tenants = storage.tenants
+        self.controlPlane = storage.controlPlane
+        self.controlSchema = storage.controlPlaneTarget.schema
+        self.secretBox = SecretBox(secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys)
+        self.platformTokens = await AccessTokens.make(
+            secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys, lifetime: settings.auth.accessTokenLifetime,
+            audience: AccessTokenClaims.platformAudience
+        )
+        self.enforcesAdminSecondFactor = settings.environment == .production
         self.settings = settings.auth
         self.tokens = await AccessTokens.make(secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys, lifetime: settings.auth.accessTokenLifetime)
         self.hasher = PasswordHasher(cost: settings.auth.bcryptCost)
@@ -55,7 +69,7 @@ package final class IdentityService: Sendable {
     /// Checks the credentials and opens a session. Unknown tenants, unknown users, wrong
     /// passwords and disabled users all answer `invalidCredentials` after a bcrypt verify, so
     /// neither the answer nor its timing tells them apart.
-    package func login(tenant slug: String, email: String, password: String, client: String, userAgent: String?) async throws -> TokenGrant {
+    package func login(tenant slug: String, email: String, password: String, secondFactor: String? = nil, client: String, userAgent: String?) async throws -> TokenGrant {
         if let wait = throttle.attempt(from: client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
         guard let scope = try? await tenants.activeScope(slug: slug.lowercased()) else {
             try await burnVerify(password)
@@ -79,6 +93,12 @@ package final class IdentityService: Sendable {
             throw IdentityError.invalidCredentials
         }
         guard user.status == "active" else { throw IdentityError.invalidCredentials }
+        if user.totpConfirmed != 0 {
+            guard let secondFactor, try await acceptSecondFactor(secondFactor, of: user, in: scope) else {
+                if secondFactor != nil { try await recordFailure(of: user.id, in: scope, now: now) }
+                throw IdentityError.secondFactorRequired
+            }
+        }
         return try await openSession(for: user, in: scope, client: client, userAgent: userAgent, now: now)
     }
 
@@ -259,7 +279,7 @@ package final class IdentityService: Sendable {
         let now = Date()
         return try await scope.read { database in
             guard let row = try await database.raw("""
-                SELECT s.expires_at, s.last_seen_at, s.revoked_at, u.name, u.email, u.status
+                SELECT s.expires_at, s.last_seen_at, s.revoked_at, u.name, u.email, u.status, u.totp_confirmed
                 FROM \(sessions) s JOIN \(users) u ON u.id = s.user_id
                 WHERE s.id = \(bind: session) AND s.user_id = \(bind: user)
                 """).first(),
@@ -269,19 +289,25 @@ package final class IdentityService: Sendable {
                 let lastSeen = Timestamp.date(try row.decode(column: "last_seen_at", as: String.self))
             else { return nil }
             var roleNames = Set<String>(), permissions = Set<String>()
+            var secondFactorRequired = false
             for grant in try await database.raw("""
-                SELECT r.name, rp.permission FROM \(userRoles) ur
+                SELECT r.id, r.name, r.requires_mfa, rp.permission FROM \(userRoles) ur
                 JOIN \(roles) r ON r.id = ur.role_id
                 LEFT JOIN \(rolePermissions) rp ON rp.role_id = r.id
                 WHERE ur.user_id = \(bind: user)
                 """).all() {
                 roleNames.insert(try grant.decode(column: "name", as: String.self))
+                if try grant.decode(column: "requires_mfa", as: Int.self) != 0,
+                   try grant.decode(column: "id", as: String.self) != BuiltInRole.tenantAdmin.id || enforcesAdminSecondFactor {
+                    secondFactorRequired = true
+                }
                 if let permission = try grant.decode(column: "permission", as: String?.self) { permissions.insert(permission) }
             }
+            let secondFactorMissing = try secondFactorRequired && row.decode(column: "totp_confirmed", as: Int.self) == 0
             let principal = Principal(
                 userID: user, tenant: scope.tenant.slug, sessionID: session, displayName: try row.decode(column: "name", as: String.self),
-                email: try row.decode(column: "email", as: String.self), roles: roleNames.sorted(), permissions: permissions,
-                sessionExpiresAt: expires
+                email: try row.decode(column: "email", as: String.self), roles: roleNames.sorted(),
+                permissions: secondFactorMissing ? [] : permissions, sessionExpiresAt: expires, secondFactorMissing: secondFactorMissing
             )
             return (principal, lastSeen)
         }
@@ -299,14 +325,21 @@ struct UserRow: Codable, Sendable {
     var lockedUntil: String?
     var lastLoginAt: String?
     var createdAt: String
+    var totpSecret: String?
+    var totpConfirmed: Int
+    var totpLastStep: Int
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, status
         case passwordHash = "password_hash", failedAttempts = "failed_attempts", lockedUntil = "locked_until"
         case lastLoginAt = "last_login_at", createdAt = "created_at"
+        case totpSecret = "totp_secret", totpConfirmed = "totp_confirmed", totpLastStep = "totp_last_step"
     }
 
-    static let columns = ["id", "email", "name", "status", "password_hash", "failed_attempts", "locked_until", "last_login_at", "created_at"]
+    static let columns = [
+        "id", "email", "name", "status", "password_hash", "failed_attempts", "locked_until", "last_login_at", "created_at",
+        "totp_secret", "totp_confirmed", "totp_last_step",
+    ]
 }
 
 /// Refresh tokens: `<tenant>.<32 random bytes, base64url>`. Only a SHA-256 of the token is

@@ -33,12 +33,14 @@ package struct WardServices: Sendable {
 package enum WardApplication {
     /// Every module's tenant migrations, in module order.
     package static let tenantMigrations: [Migration] = IdentityMigrations.all
+    /// Every module's control-plane migrations, in module order.
+    package static let platformMigrations: [Migration] = IdentityMigrations.platform
 
     /// Assembles a node's services from settings: storage (not yet migrated) and modules.
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLogger: Logger) async throws -> WardServices {
-        let storage = try await Storage(settings: settings, tenantMigrations: tenantMigrations, logger: logger)
+        let storage = try await Storage(settings: settings, platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: logger)
         do {
-            let identity = try await IdentityService(settings: settings, tenants: storage.tenants, logger: logger)
+            let identity = try await IdentityService(settings: settings, storage: storage, logger: logger)
             return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLogger: accessLogger)
         } catch {
             await storage.shutdown()
@@ -52,7 +54,7 @@ package enum WardApplication {
     /// Every operation the API offers, as the OpenAPI document lists them.
     package static var operations: [APIOperation] {
         HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
-            + AuthController.operations + UserController.operations
+            + AuthController.operations + UserController.operations + PlatformController.operations
     }
 
     static let openAPIOperations = [
@@ -62,7 +64,7 @@ package enum WardApplication {
     /// The OpenAPI document as served.
     package static func openAPIDocument() throws -> Data {
         var schemas: [String: Any] = [:]
-        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas] {
+        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas] {
             schemas.merge(part) { $1 }
         }
         return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
@@ -86,6 +88,12 @@ package enum WardApplication {
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(identity: services.identity, naming: naming))
         AuthController(identity: services.identity, naming: naming).register(public: api, authenticated: authenticated, prefix: "/api/v1")
         UserController(identity: services.identity).register(on: authenticated, prefix: "/api/v1")
+
+        let platform = router.group("/platform/v1")
+        PlatformController(identity: services.identity).register(
+            public: platform, authenticated: platform.group().add(middleware: PlatformAuthenticationMiddleware(identity: services.identity)),
+            prefix: "/platform/v1"
+        )
         return router
     }
 

@@ -16,14 +16,16 @@ package final class Storage: Sendable {
     package let tenants: TenantDirectory
     /// The control plane's migration target.
     package let controlPlaneTarget: MigrationTarget
+    private let platformMigrations: MigrationSet
     private let tenantMigrationsCheckedAt = Mutex<(ok: Bool, at: ContinuousClock.Instant)?>(nil)
 
     /// The PostgreSQL schema of the control plane.
     package static let platformSchema = "platform"
 
     /// Opens storage as `settings` say, without migrating anything.
-    package init(settings: WardSettings, tenantMigrations: [Migration], logger: Logger) async throws {
+    package init(settings: WardSettings, platformMigrations: [Migration] = [], tenantMigrations: [Migration], logger: Logger) async throws {
         let tenantSet = MigrationSet(plane: "tenant", CoreTenantMigrations.all + tenantMigrations)
+        self.platformMigrations = MigrationSet(plane: "platform", PlatformMigrations.core + platformMigrations)
         if let url = settings.databaseURL {
             let limits = PostgresDatabase.Limits(
                 maximumConnections: settings.databasePoolSize, connectTimeout: settings.databaseConnectTimeout,
@@ -53,7 +55,7 @@ package final class Storage: Sendable {
     }
 
     /// The control plane's migrator.
-    package var controlPlaneMigrator: Migrator { Migrator(PlatformMigrations.all, on: controlPlaneTarget) }
+    package var controlPlaneMigrator: Migrator { Migrator(platformMigrations, on: controlPlaneTarget) }
 
     /// One migrator per tenant, in slug order (deleted tenants have no database left).
     package func tenantMigrators() async throws -> [Migrator] {

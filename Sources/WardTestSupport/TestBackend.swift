@@ -47,9 +47,10 @@ package struct TestSite: Sendable {
     /// Runs `body` with storage opened as `storage(tenantMigrations:settings:)` does, closing
     /// it afterwards whether `body` returns or throws.
     package func withStorage<Result>(
-        tenantMigrations: [Migration] = [], settings: WardSettings? = nil, _ body: (Storage) async throws -> Result
+        platformMigrations: [Migration] = [], tenantMigrations: [Migration] = [], settings: WardSettings? = nil,
+        _ body: (Storage) async throws -> Result
     ) async throws -> Result {
-        let storage = try await storage(tenantMigrations: tenantMigrations, settings: settings)
+        let storage = try await storage(platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, settings: settings)
         do {
             let result = try await body(storage)
             await storage.shutdown()
@@ -82,8 +83,10 @@ package struct TestSite: Sendable {
     }
 
     /// Opens storage with `tenantMigrations` and migrates the control plane.
-    package func storage(tenantMigrations: [Migration] = [], settings: WardSettings? = nil) async throws -> Storage {
-        let storage = try await Storage(settings: settings ?? self.settings(), tenantMigrations: tenantMigrations, logger: TestLogs.quiet)
+    package func storage(platformMigrations: [Migration] = [], tenantMigrations: [Migration] = [], settings: WardSettings? = nil) async throws -> Storage {
+        let storage = try await Storage(
+            settings: settings ?? self.settings(), platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: TestLogs.quiet
+        )
         try await storage.controlPlaneMigrator.apply()
         return storage
     }

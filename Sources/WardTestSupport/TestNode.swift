@@ -23,10 +23,13 @@ package struct TestNode {
         _ body: (TestNode) async throws -> Void
     ) async throws {
         let settings = try site.settings(extra)
-        try await site.withStorage(tenantMigrations: WardApplication.tenantMigrations + tenantMigrations, settings: settings) { storage in
+        try await site.withStorage(
+            platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations + tenantMigrations,
+            settings: settings
+        ) { storage in
             let logs = CapturingSink()
             let logger = TestLogs.capturing(logs, label: "ward")
-            let identity = try await IdentityService(settings: settings, tenants: storage.tenants, logger: logger)
+            let identity = try await IdentityService(settings: settings, storage: storage, logger: logger)
             let services = WardServices(
                 settings: settings, storage: storage, identity: identity, metrics: WardMetrics(),
                 logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access")

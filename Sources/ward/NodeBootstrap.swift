@@ -29,7 +29,10 @@ enum NodeBootstrap {
 
     /// Opens storage with every module's tenant migrations.
     static func storage(_ settings: WardSettings, logger: Logger) async throws -> Storage {
-        try await Storage(settings: settings, tenantMigrations: WardApplication.tenantMigrations, logger: logger)
+        try await Storage(
+            settings: settings, platformMigrations: WardApplication.platformMigrations,
+            tenantMigrations: WardApplication.tenantMigrations, logger: logger
+        )
     }
 }
 

@@ -28,15 +28,7 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let password: String
-            if let passwordFile {
-                guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                    throw CommandFailure("cannot read \(passwordFile)")
-                }
-                password = text.trimmingCharacters(in: .newlines)
-            } else {
-                password = readLine(strippingNewline: true) ?? ""
-            }
+            let password = try PasswordInput.read(stdin: passwordStdin, file: passwordFile)
             let settings = try await NodeBootstrap.settings(logToStandardError: true)
             let services = try await WardApplication.services(
                 settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.user"), accessLogger: Logger(label: "ward.access")

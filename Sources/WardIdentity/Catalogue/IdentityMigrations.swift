@@ -1,9 +1,31 @@
 package import WardStorage
 
-/// The identity module's tenant tables. Seeds are literal SQL: an applied migration must never
+/// The identity module's tables. Seeds are literal SQL: an applied migration must never
 /// change, so later permissions arrive in later migrations, and a test checks the seeded roles
 /// still match `BuiltInRole`.
 package enum IdentityMigrations {
+    /// Control-plane administrators, apart from every tenant's users.
+    package static let platform: [Migration] = [
+        Migration(100, "create_platform_admins", [
+            """
+            CREATE TABLE platform_admins (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL,
+                email_key TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+                password_hash TEXT NOT NULL,
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                locked_until TEXT,
+                last_login_at TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+        ]),
+    ]
+
+    /// Each tenant's users, roles, permissions and sessions.
     package static let all: [Migration] = [
         Migration(100, "create_identity_tables", [
             """
@@ -143,6 +165,27 @@ package enum IdentityMigrations {
                 ('builtin-parking-attendant', 'parking:read'),
                 ('builtin-parking-attendant', 'parking:write')
             """,
+        ]),
+        Migration(102, "add_second_factor_and_password_reset", [
+            "ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE recovery_codes (
+                user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                code_hash TEXT NOT NULL,
+                used_at TEXT,
+                PRIMARY KEY (user_id, code_hash)
+            )
+            """,
+            """
+            CREATE TABLE password_reset_tokens (
+                token_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT
+            )
+            """,
+            "CREATE INDEX password_reset_tokens_user ON password_reset_tokens (user_id)",
         ]),
     ]
 }

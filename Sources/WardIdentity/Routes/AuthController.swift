@@ -23,6 +23,12 @@ package struct AuthController: Sendable {
                      success: (204, "application/json", nil), problems: [401]),
         APIOperation(.get, "/api/v1/auth/status", summary: "The caller, tenant, roles, permissions and session expiry", tag: "identity",
                      tenantScoped: true, success: (200, "application/json", "AuthStatus"), problems: [401]),
+        APIOperation(.post, "/api/v1/auth/totp/enrol", summary: "Start enrolling a TOTP second factor", tag: "identity", tenantScoped: true,
+                     success: (200, "application/json", "TOTPEnrolment"), problems: [401, 409]),
+        APIOperation(.post, "/api/v1/auth/totp/confirm", summary: "Confirm the second factor with a current code; returns recovery codes",
+                     tag: "identity", tenantScoped: true, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422]),
+        APIOperation(.post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
+                     success: (204, "application/json", nil), problems: [400, 401, 422]),
     ]
 
     package static var schemas: [String: Any] {
@@ -34,6 +40,14 @@ package struct AuthController: Sendable {
                     "expires_in": ["type": "integer"], "refresh_token": ["type": "string"],
                     "session_expires_at": ["type": "string", "format": "date-time"],
                 ],
+            ],
+            "TOTPEnrolment": [
+                "type": "object", "required": ["secret", "otpauth_uri"],
+                "properties": ["secret": ["type": "string", "description": "base32"], "otpauth_uri": ["type": "string"]],
+            ],
+            "RecoveryCodes": [
+                "type": "object", "required": ["recovery_codes"],
+                "properties": ["recovery_codes": ["type": "array", "items": ["type": "string"]]],
             ],
             "AuthStatus": [
                 "type": "object", "required": ["user", "tenant", "roles", "permissions", "session_expires_at"],
@@ -50,7 +64,16 @@ package struct AuthController: Sendable {
         let tenant: String?
         let email: String
         let password: String
+        /// A current TOTP code or a recovery code, for accounts with a second factor.
+        let totp: String?
     }
+
+    struct CodeRequest: Decodable { let code: String }
+    struct RecoveryCodes: Encodable {
+        let recoveryCodes: [String]
+        enum CodingKeys: String, CodingKey { case recoveryCodes = "recovery_codes" }
+    }
+    struct ResetRequest: Decodable { let token: String; let password: String }
 
     struct RefreshRequest: Decodable {
         let refreshToken: String
@@ -78,7 +101,7 @@ package struct AuthController: Sendable {
             let body = try await request.decode(as: LoginRequest.self, context: context)
             guard let tenant = body.tenant ?? naming.slug(of: request) else { throw TenancyError.missing }
             let grant = try await identity.login(
-                tenant: tenant, email: body.email, password: body.password,
+                tenant: tenant, email: body.email, password: body.password, secondFactor: body.totp,
                 client: context.clientAddress, userAgent: request.headers[.userAgent]
             )
             return try Self.json(grant)
@@ -98,6 +121,19 @@ package struct AuthController: Sendable {
                 roles: principal.roles, permissions: principal.permissions.sorted(),
                 sessionExpiresAt: Timestamp.text(principal.sessionExpiresAt)
             )
+        }
+        authenticated.add(Self.operations[4], prefix: prefix) { _, context -> Response in
+            try Self.json(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant()))
+        }
+        authenticated.add(Self.operations[5], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: CodeRequest.self, context: context)
+            let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant())
+            return try Self.json(RecoveryCodes(recoveryCodes: codes))
+        }
+        api.add(Self.operations[6], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: ResetRequest.self, context: context)
+            try await identity.resetPassword(token: body.token, to: body.password)
+            return Response(status: .noContent)
         }
     }
 

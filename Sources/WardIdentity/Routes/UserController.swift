@@ -29,6 +29,8 @@ package struct UserController: Sendable {
                      permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
         APIOperation(.delete, "/api/v1/users/{id}/roles/{role}", summary: "Revoke a role", tag: "identity", tenantScoped: true,
                      permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404, 409]),
+        APIOperation(.post, "/api/v1/users/{id}/password-reset", summary: "Issue a one-time password reset token (valid one hour)",
+                     tag: "identity", tenantScoped: true, permission: users, success: (201, "application/json", "PasswordReset"), problems: [401, 403, 404]),
         APIOperation(.get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", tenantScoped: true,
                      permission: roles, success: (200, "application/json", "RoleList"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/roles", summary: "Create a custom role", tag: "identity", tenantScoped: true,
@@ -55,6 +57,8 @@ package struct UserController: Sendable {
         ]
         return [
             "User": user, "Role": role,
+            "PasswordReset": ["type": "object", "required": ["token", "expires_at"],
+                              "properties": ["token": ["type": "string"], "expires_at": ["type": "string", "format": "date-time"]]],
             "UserList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/User"]]]],
             "RoleList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Role"]]]],
         ]
@@ -100,16 +104,22 @@ package struct UserController: Sendable {
                                                                   in: try context.requireTenant()))
         }
         group.add(operations[7], prefix: prefix) { _, context -> Response in
+            var response = try AuthController.json(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
+                                                                                        in: try context.requireTenant()))
+            response.status = .created
+            return response
+        }
+        group.add(operations[8], prefix: prefix) { _, context -> Response in
             try AuthController.json(Items(items: try await identity.roles(in: try context.requireTenant())))
         }
-        group.add(operations[8], prefix: prefix) { request, context -> Response in
+        group.add(operations[9], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewRole.self, context: context)
             var response = try AuthController.json(try await identity.createRole(in: try context.requireTenant(), name: body.name,
                                                                                  description: body.description ?? "", permissions: body.permissions))
             response.status = .created
             return response
         }
-        group.add(operations[9], prefix: prefix) { request, context -> Response in
+        group.add(operations[10], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: PermissionList.self, context: context)
             return try AuthController.json(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
                                                                              in: try context.requireTenant()))

@@ -1,7 +1,7 @@
 /// The control plane's schema: the tenants and the shards they live on. Later modules (jobs,
 /// platform administrators) append their migrations here.
 package enum PlatformMigrations {
-    package static let all = MigrationSet(plane: "platform", [
+    package static let core: [Migration] = [
         Migration(1, "create_shards", [
             """
             CREATE TABLE shards (
@@ -27,7 +27,7 @@ package enum PlatformMigrations {
             """,
             "CREATE INDEX tenants_status ON tenants (status)",
         ]),
-    ])
+    ]
 }
 
 /// The schema every tenant's database starts with. Each module appends its tables here.

@@ -1,0 +1,92 @@
+import Foundation
+import SQLKit
+import WardCore
+import WardStorage
+
+/// Control-plane administrators: kept in the control plane, apart from every tenant's users,
+/// with tokens of their own audience that no tenant route accepts.
+extension IdentityService {
+    package struct PlatformGrant: Codable, Sendable {
+        package let accessToken: String
+        package let tokenType: String
+        package let expiresIn: Int
+        enum CodingKeys: String, CodingKey { case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in" }
+    }
+
+    private var platformAdmins: SQLQualifiedTable { SQLQualifiedTable("platform_admins", space: controlSchema) }
+
+    /// Creates a control-plane administrator (`ward admin create`).
+    @discardableResult
+    package func createPlatformAdmin(email: String, name: String, password: String) async throws -> String {
+        guard Self.isPlausibleEmail(email) else { throw IdentityError.invalidInput([.init(field: "email", message: "must be an email address")]) }
+        let violations = policy.violations(of: password, email: email, name: name)
+        if !violations.isEmpty { throw IdentityError.invalidPassword(violations) }
+        let hash = try await hasher.hash(password)
+        let id = UUIDv7.make().uuidString.lowercased(), now = Timestamp.now()
+        let table = platformAdmins
+        try await controlPlane.transaction { database in
+            if try await database.select().column("id").from(table).where("email_key", .equal, email.lowercased()).first() != nil {
+                throw IdentityError.emailTaken
+            }
+            try await database.insert(into: table).columns("id", "email", "email_key", "name", "status", "password_hash", "created_at", "updated_at")
+                .values(SQLBind(id), SQLBind(email), SQLBind(email.lowercased()), SQLBind(name), SQLBind("active"), SQLBind(hash), SQLBind(now), SQLBind(now))
+                .run()
+        }
+        return id
+    }
+
+    /// Logs a control-plane administrator in, with the same uniform failures, throttling and
+    /// lockout as tenant users.
+    package func platformLogin(email: String, password: String, client: String) async throws -> PlatformGrant {
+        if let wait = throttle.attempt(from: "platform/" + client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
+        let table = platformAdmins
+        let row = try await controlPlane.read { database in
+            try await database.select().columns("id", "status", "password_hash", "locked_until").from(table)
+                .where("email_key", .equal, email.lowercased()).first()
+        }
+        guard let row else {
+            _ = try await hasher.verify(password, against: try await hasher.hash("ward-timing-equaliser"))
+            throw IdentityError.invalidCredentials
+        }
+        let id = try row.decode(column: "id", as: String.self)
+        let now = Date()
+        if let locked = Timestamp.date(try row.decode(column: "locked_until", as: String?.self) ?? ""), locked > now {
+            throw IdentityError.locked(retryAfterSeconds: Int(locked.timeIntervalSince(now).rounded(.up)))
+        }
+        guard try await hasher.verify(password, against: try row.decode(column: "password_hash", as: String.self)) else {
+            let threshold = settings.lockoutThreshold
+            let lockUntil = Timestamp.text(now.addingTimeInterval(settings.lockoutDuration.timeInterval))
+            try await controlPlane.transaction { database in
+                try await database.raw("UPDATE \(table) SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: id)").run()
+                try await database.raw("""
+                    UPDATE \(table) SET locked_until = \(bind: lockUntil), failed_attempts = 0
+                    WHERE id = \(bind: id) AND failed_attempts >= \(bind: threshold)
+                    """).run()
+            }
+            throw IdentityError.invalidCredentials
+        }
+        guard try row.decode(column: "status", as: String.self) == "active" else { throw IdentityError.invalidCredentials }
+        try await controlPlane.transaction { database in
+            try await database.update(table).set("failed_attempts", to: 0).set("locked_until", to: SQLLiteral.null)
+                .set("last_login_at", to: Timestamp.text(now)).where("id", .equal, id).run()
+        }
+        let token = try await platformTokens.issue(user: id, tenant: "", session: "", now: now)
+        return PlatformGrant(accessToken: token.token, tokenType: "Bearer", expiresIn: token.expiresIn)
+    }
+
+    /// The active administrator behind a platform token; throws `unauthenticated` otherwise.
+    package func platformAdmin(forAccessToken token: String) async throws -> String {
+        let claims: AccessTokenClaims
+        do { claims = try await platformTokens.verify(token) } catch {
+            throw IdentityError.unauthenticated("The platform access token is missing, malformed or expired.")
+        }
+        let table = platformAdmins
+        let status = try await controlPlane.read { database in
+            try await database.select().column("status").from(table).where("id", .equal, claims.sub.value).first()
+        }
+        guard try status?.decode(column: "status", as: String.self) == "active" else {
+            throw IdentityError.unauthenticated("The administrator account is not active.")
+        }
+        return claims.sub.value
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import WardCore
+package import WardHTTP
+import WardStorage
+
+/// Authenticates `/platform/v1` routes with a control-plane administrator's token. Tenant
+/// tokens carry another audience and are refused here, as platform tokens are on tenant routes.
+package struct PlatformAuthenticationMiddleware: RouterMiddleware {
+    package typealias Context = WardRequestContext
+    let identity: IdentityService
+
+    package init(identity: IdentityService) {
+        self.identity = identity
+    }
+
+    package func handle(
+        _ request: Request, context: WardRequestContext,
+        next: (Request, WardRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+            throw IdentityError.unauthenticated("Send a platform access token as `Authorization: Bearer <token>`.")
+        }
+        var context = context
+        context.platformAdminID = try await identity.platformAdmin(forAccessToken: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        context.trace.userID = context.platformAdminID
+        return try await next(request, context)
+    }
+}
+
+/// `/platform/v1`: the control plane's API for its administrators.
+package struct PlatformController: Sendable {
+    let identity: IdentityService
+
+    package init(identity: IdentityService) {
+        self.identity = identity
+    }
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.post, "/platform/v1/auth/login", summary: "Log a control-plane administrator in", tag: "platform",
+                     success: (200, "application/json", "PlatformTokenGrant"), problems: [400, 401, 429]),
+        APIOperation(.get, "/platform/v1/tenants", summary: "List tenants with their states", tag: "platform",
+                     success: (200, "application/json", "TenantList"), problems: [401]),
+    ]
+
+    package static var schemas: [String: Any] {
+        [
+            "PlatformTokenGrant": [
+                "type": "object", "required": ["access_token", "token_type", "expires_in"],
+                "properties": ["access_token": ["type": "string"], "token_type": ["type": "string"], "expires_in": ["type": "integer"]],
+            ],
+            "TenantList": [
+                "type": "object",
+                "properties": ["items": ["type": "array", "items": [
+                    "type": "object",
+                    "properties": [
+                        "id": ["type": "string"], "slug": ["type": "string"], "name": ["type": "string"], "status": ["type": "string"],
+                        "shard": ["type": "string"], "time_zone": ["type": "string"], "created_at": ["type": "string"], "updated_at": ["type": "string"],
+                    ],
+                ]]],
+            ],
+        ]
+    }
+
+    struct LoginRequest: Decodable { let email: String; let password: String }
+    struct Items<Item: Encodable>: Encodable { let items: [Item] }
+
+    package func register(public platform: RouterGroup<WardRequestContext>, authenticated: RouterGroup<WardRequestContext>, prefix: String) {
+        let identity = self.identity
+        platform.add(Self.operations[0], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: LoginRequest.self, context: context)
+            return try AuthController.json(try await identity.platformLogin(email: body.email, password: body.password, client: context.clientAddress))
+        }
+        authenticated.add(Self.operations[1], prefix: prefix) { _, _ -> Response in
+            try AuthController.json(Items(items: try await identity.tenants.list()))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WardCore
+import WardServer
+
+/// `ward admin create`: a control-plane administrator. The password comes from standard input
+/// or a file, never a flag.
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Manage control-plane administrators.", subcommands: [Create.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a control-plane administrator.")
+
+        @Option(help: "The administrator's email.") var email: String
+        @Option(help: "The administrator's name.") var name = "Platform Administrator"
+        @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
+        @Option(help: "Read the password from this file.") var passwordFile: String?
+
+        func validate() throws {
+            guard passwordStdin != (passwordFile != nil) else {
+                throw ValidationError("Give exactly one of --password-stdin or --password-file.")
+            }
+        }
+
+        func run() async throws {
+            let password = try PasswordInput.read(stdin: passwordStdin, file: passwordFile)
+            let settings = try await NodeBootstrap.settings(logToStandardError: true)
+            let services = try await WardApplication.services(
+                settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.admin"), accessLogger: Logger(label: "ward.access")
+            )
+            do {
+                try await services.storage.migrateAll()
+                let id = try await services.identity.createPlatformAdmin(email: email, name: name, password: password)
+                print("created control-plane administrator \(email) (id \(id))")
+            } catch let error as any ProblemConvertible {
+                await services.storage.shutdown()
+                throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
+            } catch {
+                await services.storage.shutdown()
+                throw error
+            }
+            await services.storage.shutdown()
+        }
+    }
+}
+
+/// Passwords for the command line: from standard input or a file, never a flag.
+enum PasswordInput {
+    static func read(stdin: Bool, file: String?) throws -> String {
+        if let file {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
+            return text.trimmingCharacters(in: .newlines)
+        }
+        return readLine(strippingNewline: true) ?? ""
+    }
+}
