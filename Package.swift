@@ -134,6 +134,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ward-bench",
+            dependencies: [
+                "WardCore",
+                "WardHTTP",
+                "WardIdentity",
+                "WardServer",
+                "WardStorage",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/WardBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WardCoreTests",
             dependencies: ["WardCore", "WardTestSupport", .product(name: "Logging", package: "swift-log")],

@@ -9,8 +9,52 @@ import WardServer
 /// input or a file, never a flag, so it stays out of shell history and process listings.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage tenant users from the command line.", subcommands: [CreateAdmin.self]
+        commandName: "user", abstract: "Manage tenant users from the command line.", subcommands: [CreateAdmin.self, Create.self]
     )
+
+    /// `ward user create`: a user with the roles given.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a user with the given roles.")
+
+        @Option(help: "The tenant's slug.") var tenant: String
+        @Option(help: "The user's email.") var email: String
+        @Option(help: "The user's name.") var name: String
+        @Option(name: .customLong("role"), help: "A role to grant (repeatable).") var roles: [String] = []
+        @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
+        @Option(help: "Read the password from this file.") var passwordFile: String?
+
+        func validate() throws {
+            guard passwordStdin != (passwordFile != nil) else {
+                throw ValidationError("Give exactly one of --password-stdin or --password-file.")
+            }
+        }
+
+        func run() async throws {
+            try await UserCommand.create(tenant: tenant, email: email, name: name, roles: roles,
+                                         password: try PasswordInput.read(stdin: passwordStdin, file: passwordFile))
+        }
+    }
+
+    /// Creates a user through the identity service, as the API would.
+    static func create(tenant: String, email: String, name: String, roles: [String], password: String) async throws {
+        let settings = try await NodeBootstrap.settings(logToStandardError: true)
+        let services = try await WardApplication.services(
+            settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.user"), accessLogger: Logger(label: "ward.access")
+        )
+        do {
+            try await services.storage.migrateAll()
+            let scope = try await services.storage.tenants.activeScope(slug: tenant)
+            let user = try await services.identity.createUser(in: scope, email: email, name: name, password: password, roles: roles)
+            print("created \(user.email) (id \(user.id)) in \(tenant) with roles \(user.roles.joined(separator: ", "))")
+        } catch let error as any ProblemConvertible {
+            await services.storage.shutdown()
+            throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
+        } catch {
+            await services.storage.shutdown()
+            throw error
+        }
+        await services.storage.shutdown()
+    }
 
     struct CreateAdmin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create-admin", abstract: "Create a tenant_admin user.")
@@ -28,26 +72,8 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let password = try PasswordInput.read(stdin: passwordStdin, file: passwordFile)
-            let settings = try await NodeBootstrap.settings(logToStandardError: true)
-            let services = try await WardApplication.services(
-                settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.user"), accessLogger: Logger(label: "ward.access")
-            )
-            do {
-                try await services.storage.migrateAll()
-                let scope = try await services.storage.tenants.activeScope(slug: tenant)
-                let user = try await services.identity.createUser(
-                    in: scope, email: email, name: name, password: password, roles: [BuiltInRole.tenantAdmin.rawValue]
-                )
-                print("created \(user.email) (id \(user.id)) as tenant_admin of \(tenant)")
-            } catch let error as any ProblemConvertible {
-                await services.storage.shutdown()
-                throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
-            } catch {
-                await services.storage.shutdown()
-                throw error
-            }
-            await services.storage.shutdown()
+            try await UserCommand.create(tenant: tenant, email: email, name: name, roles: [BuiltInRole.tenantAdmin.rawValue],
+                                         password: try PasswordInput.read(stdin: passwordStdin, file: passwordFile))
         }
     }
 }
