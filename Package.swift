@@ -70,8 +70,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardAudit",
+            dependencies: [
+                "WardCore",
+                "WardHTTP",
+                "WardStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardIdentity",
             dependencies: [
+                "WardAudit",
                 "WardCore",
                 "WardHTTP",
                 "WardStorage",
@@ -91,6 +107,7 @@ let package = Package(
         .target(
             name: "WardServer",
             dependencies: [
+                "WardAudit",
                 "WardCore",
                 "WardHTTP",
                 "WardIdentity",
@@ -107,6 +124,7 @@ let package = Package(
         .target(
             name: "WardTestSupport",
             dependencies: [
+                "WardAudit",
                 "WardCore",
                 "WardHTTP",
                 "WardIdentity",
@@ -127,6 +145,7 @@ let package = Package(
                 "WardStorage",
                 "WardServer",
                 "WardIdentity",
+                "WardAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -137,6 +156,7 @@ let package = Package(
         .executableTarget(
             name: "ward-bench",
             dependencies: [
+                "WardAudit",
                 "WardCore",
                 "WardHTTP",
                 "WardIdentity",
@@ -162,6 +182,7 @@ let package = Package(
         .testTarget(
             name: "WardIdentityTests",
             dependencies: [
+                "WardAudit",
                 "WardIdentity",
                 "WardServer",
                 "WardHTTP",

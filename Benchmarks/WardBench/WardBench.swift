@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdBcrypt
 import Logging
 import NIOPosix
+import WardAudit
 import WardCore
 import WardHTTP
 import WardIdentity
@@ -54,8 +55,8 @@ struct WardBench {
         try await services.storage.migrateAll()
         try await services.storage.tenants.create(slug: "bench", name: "Bench")
         let scope = try await services.storage.tenants.activeScope(slug: "bench")
-        _ = try await services.identity.createUser(in: scope, email: "doctor@bench.test", name: "Doctor", password: "correct-stable-fossil-lamp", roles: ["doctor"])
-        let grant = try await services.identity.login(tenant: "bench", email: "doctor@bench.test", password: "correct-stable-fossil-lamp", client: "bench", userAgent: nil)
+        _ = try await services.identity.createUser(in: scope, email: "doctor@bench.test", name: "Doctor", password: "correct-stable-fossil-lamp", roles: ["doctor"], by: .system)
+        let grant = try await services.identity.login(tenant: "bench", email: "doctor@bench.test", password: "correct-stable-fossil-lamp", by: .system)
         _ = try await services.identity.principal(forAccessToken: grant.accessToken)
 
         let iterations = 200_000

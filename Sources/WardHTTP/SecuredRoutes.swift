@@ -16,6 +16,7 @@ package struct RequirePermission: RouterMiddleware {
     ) async throws -> Response {
         guard let principal = context.principal else { throw HTTPError(.internalServerError) }
         guard principal.permissions.contains(permission) else {
+            try await context.recordDenial?(permission, context.endpointPath ?? request.uri.path)
             throw PermissionDenied(permission: permission, secondFactorMissing: principal.secondFactorMissing)
         }
         return try await next(request, context)

@@ -37,6 +37,9 @@ package struct WardRequestContext: RequestContext {
     package var principal: Principal?
     /// The authenticated control-plane administrator, on platform routes.
     package var platformAdminID: String?
+    /// Records a refused permission in the audit trail; set with the principal. The refusal is
+    /// answered only after this returns.
+    package var recordDenial: (@Sendable (_ permission: String, _ route: String) async throws -> Void)?
     /// The client's address: the peer, or with a trusted proxy the address it forwarded.
     package var clientAddress: String
 

@@ -6,6 +6,7 @@ import Synchronization
 package import WardCore
 package import WardHTTP
 package import WardStorage
+package import WardAudit
 
 /// The identity module's service: logins, sessions and their tokens, the principal behind an
 /// access token, and the management of users and roles. Other modules call it; none reads its
@@ -20,6 +21,8 @@ package final class IdentityService: Sendable {
     let principals = PrincipalCache()
     let logger: Logger
     let secretBox: SecretBox
+    /// The audit trail every identity event is written to.
+    package let audit: AuditTrail
     let platformTokens: AccessTokens
     let controlPlane: any Database
     let controlSchema: String?
@@ -31,7 +34,8 @@ package final class IdentityService: Sendable {
     /// node serving the session and accurate to this bound across nodes.
     static let lastSeenWriteInterval: TimeInterval = 60
 
-    package init(settings: WardSettings, storage: Storage, logger: Logger) async throws {
+    package init(settings: WardSettings, storage: Storage, audit: AuditTrail, logger: Logger) async throws {
+        self.audit = audit
         guard let secretKey = settings.secretKey else { throw SettingsError.invalid(.secretKey, "is required to sign tokens") }
         self.tenants = storage.tenants
         self.controlPlane = storage.controlPlane
@@ -69,7 +73,8 @@ package final class IdentityService: Sendable {
     /// Checks the credentials and opens a session. Unknown tenants, unknown users, wrong
     /// passwords and disabled users all answer `invalidCredentials` after a bcrypt verify, so
     /// neither the answer nor its timing tells them apart.
-    package func login(tenant slug: String, email: String, password: String, secondFactor: String? = nil, client: String, userAgent: String?) async throws -> TokenGrant {
+    package func login(tenant slug: String, email: String, password: String, secondFactor: String? = nil, by actor: AuditActor) async throws -> TokenGrant {
+        let client = actor.clientAddress ?? "unknown"
         if let wait = throttle.attempt(from: client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
         guard let scope = try? await tenants.activeScope(slug: slug.lowercased()) else {
             try await burnVerify(password)
@@ -82,24 +87,34 @@ package final class IdentityService: Sendable {
         }
         guard let user = found, let hash = user.passwordHash else {
             try await burnVerify(password)
+            try await audit.record(actor.record("login_failed", resourceType: "user", outcome: .denied, reason: "unknown email",
+                                                details: ["email": String(emailKey.prefix(254))]), in: scope)
             throw IdentityError.invalidCredentials
         }
         let now = Date()
+        let failure = AuditActor(type: .user, id: user.id, name: user.name, clientAddress: actor.clientAddress,
+                                 userAgent: actor.userAgent, requestID: actor.requestID)
         if let lockedUntil = user.lockedUntil.flatMap(Timestamp.date), lockedUntil > now {
+            try await audit.record(failure.record("login_failed", resourceType: "user", resourceID: user.id, outcome: .denied, reason: "account locked"), in: scope)
             throw IdentityError.locked(retryAfterSeconds: Int(lockedUntil.timeIntervalSince(now).rounded(.up)))
         }
         guard try await hasher.verify(password, against: hash) else {
-            try await recordFailure(of: user.id, in: scope, now: now)
+            try await recordFailure(of: user.id, in: scope, now: now, reason: "wrong password", by: failure)
             throw IdentityError.invalidCredentials
         }
-        guard user.status == "active" else { throw IdentityError.invalidCredentials }
+        guard user.status == "active" else {
+            try await audit.record(failure.record("login_failed", resourceType: "user", resourceID: user.id, outcome: .denied, reason: "user disabled"), in: scope)
+            throw IdentityError.invalidCredentials
+        }
         if user.totpConfirmed != 0 {
             guard let secondFactor, try await acceptSecondFactor(secondFactor, of: user, in: scope) else {
-                if secondFactor != nil { try await recordFailure(of: user.id, in: scope, now: now) }
+                if secondFactor != nil {
+                    try await recordFailure(of: user.id, in: scope, now: now, reason: "wrong second factor", by: failure)
+                }
                 throw IdentityError.secondFactorRequired
             }
         }
-        return try await openSession(for: user, in: scope, client: client, userAgent: userAgent, now: now)
+        return try await openSession(for: user, in: scope, by: actor, now: now)
     }
 
     /// Verifies against a fixed hash of the configured cost, so a miss costs what a hit does.
@@ -114,7 +129,8 @@ package final class IdentityService: Sendable {
         _ = try await hasher.verify(password, against: hash)
     }
 
-    private func recordFailure(of userID: String, in scope: TenantScope, now: Date) async throws {
+    private func recordFailure(of userID: String, in scope: TenantScope, now: Date, reason: String, by actor: AuditActor) async throws {
+        let audit = self.audit
         let users = try scope.table("users")
         let threshold = settings.lockoutThreshold
         let lockUntil = Timestamp.text(now.addingTimeInterval(settings.lockoutDuration.timeInterval))
@@ -122,17 +138,24 @@ package final class IdentityService: Sendable {
             try await database.raw("UPDATE \(users) SET failed_attempts = failed_attempts + 1 WHERE id = \(bind: userID)").run()
             let row = try await database.select().column("failed_attempts").from(users).where("id", .equal, userID).first()
             let failures = try row?.decode(column: "failed_attempts", as: Int.self) ?? 0
-            guard failures >= threshold else { return false }
-            try await database.update(users).set("locked_until", to: lockUntil).set("failed_attempts", to: 0)
-                .where("id", .equal, userID).run()
-            return true
+            let locks = failures >= threshold
+            if locks {
+                try await database.update(users).set("locked_until", to: lockUntil).set("failed_attempts", to: 0)
+                    .where("id", .equal, userID).run()
+            }
+            try await audit.append(actor.record("login_failed", resourceType: "user", resourceID: userID, outcome: .denied, reason: reason,
+                                                details: locks ? ["locked_until": lockUntil] : [:]), in: database, scope: scope)
+            return locks
         }
         if locked {
             logger.notice("account locked after failed logins", metadata: ["tenant_id": "\(scope.tenant.slug)", "user_id": "\(userID)"])
         }
     }
 
-    private func openSession(for user: UserRow, in scope: TenantScope, client: String, userAgent: String?, now: Date) async throws -> TokenGrant {
+    private func openSession(for user: UserRow, in scope: TenantScope, by actor: AuditActor, now: Date) async throws -> TokenGrant {
+        let audit = self.audit
+        let userAgent = actor.userAgent, client = actor.clientAddress
+        let loggedIn = AuditActor(type: .user, id: user.id, name: user.name, clientAddress: client, userAgent: userAgent, requestID: actor.requestID)
         let sessionID = UUIDv7.make(at: now).uuidString.lowercased()
         let expiresAt = Timestamp.text(now.addingTimeInterval(settings.sessionMaximum.timeInterval))
         let refresh = RefreshToken.make(tenant: scope.tenant.slug)
@@ -148,6 +171,7 @@ package final class IdentityService: Sendable {
                 .run()
             try await database.insert(into: refreshTokens).columns("token_hash", "session_id", "created_at")
                 .values(SQLBind(refresh.hash), SQLBind(sessionID), SQLBind(nowText)).run()
+            try await audit.append(loggedIn.record("login", resourceType: "session", resourceID: sessionID), in: database, scope: scope)
         }
         let access = try await tokens.issue(user: user.id, tenant: scope.tenant.slug, session: sessionID, now: now)
         return TokenGrant(accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn,
@@ -164,7 +188,8 @@ package final class IdentityService: Sendable {
 
     /// Exchanges a refresh token for new tokens. Each refresh token works once: presenting a
     /// used one means it was copied, so the whole session is revoked.
-    package func refresh(_ token: String) async throws -> TokenGrant {
+    package func refresh(_ token: String, by actor: AuditActor) async throws -> TokenGrant {
+        let audit = self.audit
         guard let slug = RefreshToken.tenant(of: token), let scope = try? await tenants.activeScope(slug: slug) else {
             throw IdentityError.unauthenticated("The refresh token is not valid.")
         }
@@ -180,6 +205,8 @@ package final class IdentityService: Sendable {
             if try row.decode(column: "used_at", as: String?.self) != nil {
                 try await database.update(sessions).set("revoked_at", to: nowText).set("revoked_reason", to: "refresh token reuse")
                     .where("id", .equal, sessionID).where("revoked_at", .is, SQLLiteral.null).run()
+                try await audit.append(actor.record("refresh_reuse", resourceType: "session", resourceID: sessionID, outcome: .denied,
+                                                    reason: "a rotated refresh token was presented again; session revoked"), in: database, scope: scope)
                 return .reused(sessionID: sessionID)
             }
             guard let session = try await database.raw("""
@@ -215,12 +242,14 @@ package final class IdentityService: Sendable {
     }
 
     /// Ends the principal's session: its access and refresh tokens stop working.
-    package func logout(_ principal: Principal) async throws {
+    package func logout(_ principal: Principal, by actor: AuditActor) async throws {
         let scope = try await tenants.activeScope(slug: principal.tenant)
         let sessions = try scope.table("sessions")
+        let audit = self.audit
         try await scope.transaction { database in
             try await database.update(sessions).set("revoked_at", to: Timestamp.now()).set("revoked_reason", to: "logout")
                 .where("id", .equal, principal.sessionID).where("revoked_at", .is, SQLLiteral.null).run()
+            try await audit.append(actor.record("logout", resourceType: "session", resourceID: principal.sessionID), in: database, scope: scope)
         }
         principals.evict(PrincipalCache.key(tenant: principal.tenant, session: principal.sessionID))
     }

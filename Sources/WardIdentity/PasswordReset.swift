@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import WardCore
 package import WardStorage
+package import WardAudit
 
 /// One-time password reset tokens: issued by an administrator (email delivery arrives with the
 /// email module), valid for an hour, stored only as hashes, and used once.
@@ -15,7 +16,8 @@ extension IdentityService {
     static let resetLifetime: TimeInterval = 3600
 
     /// Issues a reset token for user `id`; earlier unused tokens of that user stop working.
-    package func issuePasswordReset(for id: String, in scope: TenantScope) async throws -> ResetGrant {
+    package func issuePasswordReset(for id: String, in scope: TenantScope, by actor: AuditActor) async throws -> ResetGrant {
+        let audit = self.audit
         let users = try scope.table("users"), resets = try scope.table("password_reset_tokens")
         let token = RefreshToken.make(tenant: scope.tenant.slug)
         let now = Date()
@@ -26,13 +28,15 @@ extension IdentityService {
                 .where("used_at", .is, SQLLiteral.null).run()
             try await database.insert(into: resets).columns("token_hash", "user_id", "created_at", "expires_at")
                 .values(SQLBind(token.hash), SQLBind(id), SQLBind(Timestamp.text(now)), SQLBind(expires)).run()
+            try await audit.append(actor.record("password_reset_issue", resourceType: "user", resourceID: id), in: database, scope: scope)
         }
         return ResetGrant(token: token.token, expiresAt: expires)
     }
 
     /// Sets a new password with a reset token: the token is spent, lockout cleared, and every
     /// session of the user ended.
-    package func resetPassword(token: String, to password: String) async throws {
+    package func resetPassword(token: String, to password: String, by actor: AuditActor) async throws {
+        let audit = self.audit
         guard let slug = RefreshToken.tenant(of: token), let scope = try? await tenants.activeScope(slug: slug) else {
             throw IdentityError.unauthenticated("The reset token is not valid.")
         }
@@ -64,6 +68,7 @@ extension IdentityService {
                 .where("id", .equal, userID).run()
             try await database.update(sessions).set("revoked_at", to: now).set("revoked_reason", to: "password reset")
                 .where("user_id", .equal, userID).where("revoked_at", .is, SQLLiteral.null).run()
+            try await audit.append(actor.record("password_reset", resourceType: "user", resourceID: userID), in: database, scope: scope)
             return true
         }
         guard spent else { throw IdentityError.unauthenticated("The reset token is not valid, was used, or has expired.") }

@@ -5,6 +5,7 @@ import SQLKit
 import WardCore
 package import WardHTTP
 package import WardStorage
+package import WardAudit
 
 /// TOTP second factor (RFC 6238: SHA-1, 6 digits, 30-second steps, as authenticator apps
 /// expect) with single-use recovery codes.
@@ -19,7 +20,8 @@ extension IdentityService {
     static let recoveryCodeCount = 10
 
     /// Starts (or restarts) enrolment: a new seed, stored sealed and not yet required.
-    package func enrolSecondFactor(for principal: Principal, in scope: TenantScope) async throws -> Enrolment {
+    package func enrolSecondFactor(for principal: Principal, in scope: TenantScope, by actor: AuditActor) async throws -> Enrolment {
+        let audit = self.audit
         let users = try scope.table("users")
         let current = try await scope.read { database in
             try await database.select().column("totp_confirmed").from(users).where("id", .equal, principal.userID).first()
@@ -31,6 +33,7 @@ extension IdentityService {
         try await scope.transaction { database in
             try await database.update(users).set("totp_secret", to: sealed).set("totp_confirmed", to: 0).set("totp_last_step", to: 0)
                 .set("updated_at", to: Timestamp.now()).where("id", .equal, principal.userID).run()
+            try await audit.append(actor.record("mfa_enrol", resourceType: "user", resourceID: principal.userID), in: database, scope: scope)
         }
         let totp = TOTP(secret: seed)
         let uri = totp.createAuthenticatorURL(label: "\(scope.tenant.slug):\(principal.email)", issuer: "Ward")
@@ -40,7 +43,8 @@ extension IdentityService {
 
     /// Confirms enrolment with a current code; from then on logins need a code. Returns the
     /// recovery codes, shown this once and stored only as hashes.
-    package func confirmSecondFactor(code: String, for principal: Principal, in scope: TenantScope) async throws -> [String] {
+    package func confirmSecondFactor(code: String, for principal: Principal, in scope: TenantScope, by actor: AuditActor) async throws -> [String] {
+        let audit = self.audit
         let users = try scope.table("users"), recovery = try scope.table("recovery_codes")
         guard let user = try await scope.read({ database in
             try await database.select().columns(UserRow.columns).from(users).where("id", .equal, principal.userID).first(decoding: UserRow.self)
@@ -56,6 +60,7 @@ extension IdentityService {
             for code in codes {
                 try await database.insert(into: recovery).columns("user_id", "code_hash").values(SQLBind(user.id), SQLBind(Self.hashCode(code))).run()
             }
+            try await audit.append(actor.record("mfa_confirm", resourceType: "user", resourceID: user.id), in: database, scope: scope)
         }
         principals.evict(tenant: scope.tenant.slug, user: user.id)
         return codes

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 package import WardCore
 package import WardStorage
+package import WardAudit
 
 /// A user as the management API shows it; never a password hash.
 package struct UserView: Codable, Sendable, Equatable {
@@ -40,7 +41,8 @@ extension IdentityService {
     // MARK: Users
 
     /// Creates a user with `password` (checked against the policy) and the named roles.
-    package func createUser(in scope: TenantScope, email: String, name: String, password: String, roles roleNames: [String]) async throws -> UserView {
+    package func createUser(in scope: TenantScope, email: String, name: String, password: String, roles roleNames: [String], by actor: AuditActor) async throws -> UserView {
+        let audit = self.audit
         let email = email.trimmingCharacters(in: .whitespaces)
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [Problem.FieldError] = []
@@ -69,6 +71,8 @@ extension IdentityService {
                 try await database.insert(into: userRoles).columns("user_id", "role_id", "granted_at")
                     .values(SQLBind(id), SQLBind(try role.decode(column: "id", as: String.self)), SQLBind(now)).run()
             }
+            try await audit.append(actor.record("create", resourceType: "user", resourceID: id,
+                                                details: ["roles": Set(roleNames).sorted().joined(separator: ",")]), in: database, scope: scope)
         }
         return try await user(id, in: scope)
     }
@@ -110,7 +114,8 @@ extension IdentityService {
 
     /// Changes a user's name or status. Disabling ends the user's sessions; the last active
     /// tenant_admin cannot be disabled.
-    package func updateUser(_ id: String, in scope: TenantScope, name: String?, status: String?) async throws -> UserView {
+    package func updateUser(_ id: String, in scope: TenantScope, name: String?, status: String?, by actor: AuditActor) async throws -> UserView {
+        let audit = self.audit
         if let status, !["active", "disabled"].contains(status) {
             throw IdentityError.invalidInput([.init(field: "status", message: "must be active or disabled")])
         }
@@ -132,23 +137,30 @@ extension IdentityService {
                 try await database.update(sessions).set("revoked_at", to: now).set("revoked_reason", to: "user disabled")
                     .where("user_id", .equal, id).where("revoked_at", .is, SQLLiteral.null).run()
             }
+            var changed: [String: String] = [:]
+            if name != nil { changed["fields"] = status != nil ? "name,status" : "name" } else if status != nil { changed["fields"] = "status" }
+            if let status { changed["status"] = status }
+            try await audit.append(actor.record("update", resourceType: "user", resourceID: id, details: changed), in: database, scope: scope)
         }
         principals.evict(tenant: scope.tenant.slug, user: id)
         return try await user(id, in: scope)
     }
 
     /// Clears a lockout before it runs out.
-    package func unlock(_ id: String, in scope: TenantScope) async throws -> UserView {
+    package func unlock(_ id: String, in scope: TenantScope, by actor: AuditActor) async throws -> UserView {
         let users = try scope.table("users")
+        let audit = self.audit
         try await scope.transaction { database in
             try await database.update(users).set("locked_until", to: SQLLiteral.null).set("failed_attempts", to: 0)
                 .set("updated_at", to: Timestamp.now()).where("id", .equal, id).run()
+            try await audit.append(actor.record("unlock", resourceType: "user", resourceID: id), in: database, scope: scope)
         }
         return try await user(id, in: scope)
     }
 
     /// Grants a role; takes effect on the user's next request on this node.
-    package func assignRole(_ roleName: String, to id: String, in scope: TenantScope) async throws -> UserView {
+    package func assignRole(_ roleName: String, to id: String, in scope: TenantScope, by actor: AuditActor) async throws -> UserView {
+        let audit = self.audit
         let users = try scope.table("users"), roles = try scope.table("roles"), userRoles = try scope.table("user_roles")
         try await scope.transaction { database in
             guard try await database.select().column("id").from(users).where("id", .equal, id).first() != nil else { throw IdentityError.userNotFound }
@@ -159,6 +171,8 @@ extension IdentityService {
             if try await database.select().column("role_id").from(userRoles).where("user_id", .equal, id).where("role_id", .equal, roleID).first() == nil {
                 try await database.insert(into: userRoles).columns("user_id", "role_id", "granted_at")
                     .values(SQLBind(id), SQLBind(roleID), SQLBind(Timestamp.now())).run()
+                try await audit.append(actor.record("permission_change", resourceType: "user", resourceID: id,
+                                                    details: ["granted_role": roleName]), in: database, scope: scope)
             }
         }
         principals.evict(tenant: scope.tenant.slug, user: id)
@@ -166,7 +180,8 @@ extension IdentityService {
     }
 
     /// Revokes a role; the last active tenant_admin keeps theirs.
-    package func revokeRole(_ roleName: String, from id: String, in scope: TenantScope) async throws -> UserView {
+    package func revokeRole(_ roleName: String, from id: String, in scope: TenantScope, by actor: AuditActor) async throws -> UserView {
+        let audit = self.audit
         let roles = try scope.table("roles"), userRoles = try scope.table("user_roles")
         try await scope.transaction { database in
             guard let role = try await database.select().column("id").from(roles).where("name", .equal, roleName).first() else {
@@ -175,6 +190,8 @@ extension IdentityService {
             let roleID = try role.decode(column: "id", as: String.self)
             if roleID == Self.tenantAdminRoleID { try await Self.refuseLosingLastAdmin(database, scope: scope, user: id) }
             try await database.delete(from: userRoles).where("user_id", .equal, id).where("role_id", .equal, roleID).run()
+            try await audit.append(actor.record("permission_change", resourceType: "user", resourceID: id,
+                                                details: ["revoked_role": roleName]), in: database, scope: scope)
         }
         principals.evict(tenant: scope.tenant.slug, user: id)
         return try await user(id, in: scope)
@@ -225,7 +242,8 @@ extension IdentityService {
     }
 
     /// Creates a custom role.
-    package func createRole(in scope: TenantScope, name: String, description: String, permissions: [String]) async throws -> RoleView {
+    package func createRole(in scope: TenantScope, name: String, description: String, permissions: [String], by actor: AuditActor) async throws -> RoleView {
+        let audit = self.audit
         guard name.range(of: #"^[a-z][a-z0-9_]{2,39}$"#, options: .regularExpression) != nil else {
             throw IdentityError.invalidInput([.init(field: "name", message: "must be 3 to 40 of a-z, 0-9 and _, starting with a letter")])
         }
@@ -241,13 +259,16 @@ extension IdentityService {
             for permission in Set(permissions) {
                 try await database.insert(into: rolePermissions).columns("role_id", "permission").values(SQLBind(id), SQLBind(permission)).run()
             }
+            try await audit.append(actor.record("permission_change", resourceType: "role", resourceID: name,
+                                                details: ["permissions": Set(permissions).sorted().joined(separator: ",")]), in: database, scope: scope)
         }
         guard let created = try await self.roles(in: scope).first(where: { $0.id == id }) else { throw IdentityError.roleNotFound(name) }
         return created
     }
 
     /// Replaces a custom role's permissions; every session of the tenant re-reads its grants.
-    package func setPermissions(_ permissions: [String], ofRole name: String, in scope: TenantScope) async throws -> RoleView {
+    package func setPermissions(_ permissions: [String], ofRole name: String, in scope: TenantScope, by actor: AuditActor) async throws -> RoleView {
+        let audit = self.audit
         try Self.validate(permissions)
         let roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         try await scope.transaction { database in
@@ -261,6 +282,8 @@ extension IdentityService {
                 try await database.insert(into: rolePermissions).columns("role_id", "permission").values(SQLBind(id), SQLBind(permission)).run()
             }
             try await database.update(roles).set("updated_at", to: Timestamp.now()).where("id", .equal, id).run()
+            try await audit.append(actor.record("permission_change", resourceType: "role", resourceID: name,
+                                                details: ["permissions": Set(permissions).sorted().joined(separator: ",")]), in: database, scope: scope)
         }
         principals.evict(tenant: scope.tenant.slug)
         guard let updated = try await self.roles(in: scope).first(where: { $0.name == name }) else { throw IdentityError.roleNotFound(name) }

@@ -5,6 +5,7 @@ package import NIOCore
 package import WardCore
 package import WardHTTP
 package import WardIdentity
+package import WardAudit
 package import WardStorage
 
 /// What a node is assembled from: settings, storage, metrics and loggers. Built once by the
@@ -13,6 +14,7 @@ package struct WardServices: Sendable {
     package let settings: WardSettings
     package let storage: Storage
     package let identity: IdentityService
+    package let audit: AuditTrail
     package let metrics: WardMetrics
     /// The application's logger (errors, lifecycle).
     package let logger: Logger
@@ -23,6 +25,7 @@ package struct WardServices: Sendable {
         self.settings = settings
         self.storage = storage
         self.identity = identity
+        self.audit = identity.audit
         self.metrics = metrics
         self.logger = logger
         self.accessLogger = accessLogger
@@ -32,7 +35,7 @@ package struct WardServices: Sendable {
 /// Ward's HTTP application: every route, behind the edge middleware.
 package enum WardApplication {
     /// Every module's tenant migrations, in module order.
-    package static let tenantMigrations: [Migration] = IdentityMigrations.all
+    package static let tenantMigrations: [Migration] = IdentityMigrations.all + AuditMigrations.all
     /// Every module's control-plane migrations, in module order.
     package static let platformMigrations: [Migration] = IdentityMigrations.platform
 
@@ -40,7 +43,7 @@ package enum WardApplication {
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLogger: Logger) async throws -> WardServices {
         let storage = try await Storage(settings: settings, platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: logger)
         do {
-            let identity = try await IdentityService(settings: settings, storage: storage, logger: logger)
+            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry), logger: logger)
             return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLogger: accessLogger)
         } catch {
             await storage.shutdown()
@@ -54,7 +57,7 @@ package enum WardApplication {
     /// Every operation the API offers, as the OpenAPI document lists them.
     package static var operations: [APIOperation] {
         HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
-            + AuthController.operations + UserController.operations + PlatformController.operations
+            + AuthController.operations + UserController.operations + PlatformController.operations + AuditController.operations
     }
 
     static let openAPIOperations = [
@@ -64,7 +67,8 @@ package enum WardApplication {
     /// The OpenAPI document as served.
     package static func openAPIDocument() throws -> Data {
         var schemas: [String: Any] = [:]
-        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas] {
+        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas,
+                     AuditController.schemas] {
             schemas.merge(part) { $1 }
         }
         return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
@@ -88,6 +92,7 @@ package enum WardApplication {
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(identity: services.identity, naming: naming))
         AuthController(identity: services.identity, naming: naming).register(public: api, authenticated: authenticated, prefix: "/api/v1")
         UserController(identity: services.identity).register(on: authenticated, prefix: "/api/v1")
+        AuditController(trail: services.audit).register(on: authenticated, prefix: "/api/v1")
 
         let platform = router.group("/platform/v1")
         PlatformController(identity: services.identity).register(

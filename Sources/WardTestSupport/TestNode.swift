@@ -7,6 +7,7 @@ package import ServiceLifecycle
 package import WardCore
 package import WardHTTP
 import WardIdentity
+import WardAudit
 package import WardServer
 package import WardStorage
 
@@ -29,9 +30,10 @@ package struct TestNode {
         ) { storage in
             let logs = CapturingSink()
             let logger = TestLogs.capturing(logs, label: "ward")
-            let identity = try await IdentityService(settings: settings, storage: storage, logger: logger)
+            let metrics = WardMetrics()
+            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry), logger: logger)
             let services = WardServices(
-                settings: settings, storage: storage, identity: identity, metrics: WardMetrics(),
+                settings: settings, storage: storage, identity: identity, metrics: metrics,
                 logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access")
             )
             let router = try WardApplication.buildRouter(services)

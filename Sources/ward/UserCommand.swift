@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import WardCore
+import WardAudit
 import WardIdentity
 import WardServer
 
@@ -44,7 +45,7 @@ struct UserCommand: AsyncParsableCommand {
         do {
             try await services.storage.migrateAll()
             let scope = try await services.storage.tenants.activeScope(slug: tenant)
-            let user = try await services.identity.createUser(in: scope, email: email, name: name, password: password, roles: roles)
+            let user = try await services.identity.createUser(in: scope, email: email, name: name, password: password, roles: roles, by: .system)
             print("created \(user.email) (id \(user.id)) in \(tenant) with roles \(user.roles.joined(separator: ", "))")
         } catch let error as any ProblemConvertible {
             await services.storage.shutdown()

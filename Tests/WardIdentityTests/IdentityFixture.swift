@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import WardAudit
 import WardIdentity
 import WardServer
 import WardStorage
@@ -17,7 +18,7 @@ extension TestNode {
         let tenants = services.storage.tenants
         if try await tenants.find(slug: slug) == nil { try await tenants.create(slug: slug, name: slug.capitalized) }
         let scope = try await tenants.activeScope(slug: slug)
-        return try await services.identity.createUser(in: scope, email: email, name: name, password: goodPassword, roles: roles).id
+        return try await services.identity.createUser(in: scope, email: email, name: name, password: goodPassword, roles: roles, by: .system).id
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 package import Hummingbird
+import WardAudit
 import WardCore
 package import WardHTTP
 
@@ -102,16 +103,16 @@ package struct AuthController: Sendable {
             guard let tenant = body.tenant ?? naming.slug(of: request) else { throw TenancyError.missing }
             let grant = try await identity.login(
                 tenant: tenant, email: body.email, password: body.password, secondFactor: body.totp,
-                client: context.clientAddress, userAgent: request.headers[.userAgent]
+                by: AuditActor(context, userAgent: request.headers[.userAgent])
             )
             return try Self.json(grant)
         }
         api.add(Self.operations[1], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: RefreshRequest.self, context: context)
-            return try Self.json(try await identity.refresh(body.refreshToken))
+            return try Self.json(try await identity.refresh(body.refreshToken, by: AuditActor(context, userAgent: request.headers[.userAgent])))
         }
-        authenticated.add(Self.operations[2], prefix: prefix) { _, context -> Response in
-            try await identity.logout(try context.requirePrincipal())
+        authenticated.add(Self.operations[2], prefix: prefix) { request, context -> Response in
+            try await identity.logout(try context.requirePrincipal(), by: AuditActor(context, userAgent: request.headers[.userAgent]))
             return Response(status: .noContent)
         }
         authenticated.add(Self.operations[3], prefix: prefix) { _, context -> Status in
@@ -122,17 +123,19 @@ package struct AuthController: Sendable {
                 sessionExpiresAt: Timestamp.text(principal.sessionExpiresAt)
             )
         }
-        authenticated.add(Self.operations[4], prefix: prefix) { _, context -> Response in
-            try Self.json(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant()))
+        authenticated.add(Self.operations[4], prefix: prefix) { request, context -> Response in
+            try Self.json(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant(),
+                                                               by: AuditActor(context, userAgent: request.headers[.userAgent])))
         }
         authenticated.add(Self.operations[5], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: CodeRequest.self, context: context)
-            let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant())
+            let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant(),
+                                                               by: AuditActor(context, userAgent: request.headers[.userAgent]))
             return try Self.json(RecoveryCodes(recoveryCodes: codes))
         }
         api.add(Self.operations[6], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: ResetRequest.self, context: context)
-            try await identity.resetPassword(token: body.token, to: body.password)
+            try await identity.resetPassword(token: body.token, to: body.password, by: AuditActor(context, userAgent: request.headers[.userAgent]))
             return Response(status: .noContent)
         }
     }

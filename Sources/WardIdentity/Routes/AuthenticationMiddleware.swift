@@ -1,5 +1,6 @@
 import HTTPTypes
 package import Hummingbird
+import WardAudit
 import WardCore
 package import WardHTTP
 import WardStorage
@@ -30,6 +31,11 @@ package struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         context.tenant = try await identity.tenants.activeScope(slug: principal.tenant)
         context.principal = principal
+        let audit = identity.audit, scope = context.tenant!
+        let actor = AuditActor(context, userAgent: request.headers[.userAgent])
+        context.recordDenial = { permission, route in
+            try await audit.record(actor.record("access", resourceType: route, outcome: .denied, details: ["permission": permission]), in: scope)
+        }
         context.trace.tenantID = principal.tenant
         context.trace.userID = principal.userID
         return try await next(request, context)

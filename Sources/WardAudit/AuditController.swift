@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import NIOCore
+package import WardCore
+package import WardHTTP
+import WardStorage
+
+/// `/api/v1/audit-events` (`audit:read`): the trail, filtered and paged, and its streaming
+/// export as NDJSON or CSV.
+package struct AuditController: Sendable {
+    let trail: AuditTrail
+
+    package init(trail: AuditTrail) {
+        self.trail = trail
+    }
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.get, "/api/v1/audit-events", summary: "Audit events, newest first, filtered by actor, patient, resource, action, outcome and time",
+                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403]),
+        APIOperation(.get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
+                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403]),
+    ]
+
+    package static var schemas: [String: Any] {
+        let string: [String: Any] = ["type": "string"]
+        let nullable: [String: Any] = ["type": ["string", "null"]]
+        return [
+            "AuditEvent": [
+                "type": "object",
+                "properties": [
+                    "id": string, "seq": ["type": "integer"], "occurred_at": string, "actor_type": string, "actor_id": nullable,
+                    "actor_name": nullable, "actor_roles": ["type": "array", "items": string], "action": string, "resource_type": nullable,
+                    "resource_id": nullable, "patient_id": nullable, "outcome": ["type": "string", "enum": ["success", "denied", "error"]],
+                    "reason": nullable, "client_address": nullable, "user_agent": nullable, "request_id": nullable,
+                    "details": ["type": "object", "additionalProperties": string], "prev_hash": string, "hash": string,
+                ],
+            ],
+            "AuditEventPage": [
+                "type": "object", "required": ["items", "next_cursor"],
+                "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/AuditEvent"]], "next_cursor": nullable],
+            ],
+        ]
+    }
+
+    struct Page: Encodable {
+        let items: [AuditEvent]
+        let nextCursor: String?
+        enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+    }
+
+    static func filter(_ request: Request) throws -> AuditStore.Filter {
+        let query = request.uri.queryParameters
+        var filter = AuditStore.Filter()
+        filter.actorID = query.get("actor_id")
+        filter.patientID = query.get("patient_id")
+        filter.resourceType = query.get("resource_type")
+        filter.resourceID = query.get("resource_id")
+        filter.action = query.get("action")
+        filter.outcome = query.get("outcome")
+        for (name, value) in [("from", query.get("from")), ("to", query.get("to"))] {
+            guard let value else { continue }
+            guard let date = Timestamp.date(value) ?? ISO8601DateFormatter().date(from: value) else {
+                throw InvalidQuery(field: name, message: "must be an RFC 3339 time")
+            }
+            if name == "from" { filter.from = Timestamp.text(date) } else { filter.to = Timestamp.text(date) }
+        }
+        return filter
+    }
+
+    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+        group.add(Self.operations[0], prefix: prefix) { request, context -> Response in
+            let scope = try context.requireTenant()
+            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 500)
+            var cursor: Int64?
+            if let text = request.uri.queryParameters.get("cursor") {
+                guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
+                cursor = value
+            }
+            let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: cursor, limit: limit)
+            let next = events.count == limit ? events.last.map { String($0.seq) } : nil
+            return try Self.json(Page(items: events, nextCursor: next))
+        }
+        let trail = self.trail
+        group.add(Self.operations[1], prefix: prefix) { request, context -> Response in
+            let scope = try context.requireTenant()
+            let filter = try Self.filter(request)
+            let csv = request.uri.queryParameters.get("format") == "csv"
+            // The export is itself an access to patient data: audited before the first byte.
+            try await trail.record(AuditActor(context, userAgent: request.headers[.userAgent])
+                .record("export", resourceType: "audit_events", details: ["format": csv ? "csv" : "ndjson"]), in: scope)
+            let body = ResponseBody { writer in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                if csv { try await writer.write(ByteBuffer(string: AuditCSV.header)) }
+                var cursor: Int64?
+                while true {
+                    let page = try await AuditStore.events(in: scope, filter: filter, before: cursor, limit: 1000)
+                    var chunk = ByteBuffer()
+                    for event in page {
+                        if csv {
+                            chunk.writeString(AuditCSV.line(event))
+                        } else {
+                            chunk.writeBytes(try encoder.encode(event))
+                            chunk.writeString("\n")
+                        }
+                    }
+                    if chunk.readableBytes > 0 { try await writer.write(chunk) }
+                    guard page.count == 1000, let last = page.last else { break }
+                    cursor = last.seq
+                }
+                try await writer.finish(nil)
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
+                          .contentDisposition: "attachment; filename=\"audit-\(scope.tenant.slug).\(csv ? "csv" : "ndjson")\""],
+                body: body
+            )
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// A query parameter Ward cannot use.
+package struct InvalidQuery: Error, ProblemConvertible {
+    package let field: String
+    package let message: String
+    package var problem: Problem {
+        Problem(status: 400, title: "Invalid query", detail: "\(field) \(message).", errors: [.init(field: field, message: message)])
+    }
+}
+
+/// RFC 4180 CSV of audit events.
+enum AuditCSV {
+    static let header = "seq,id,occurred_at,actor_type,actor_id,actor_name,actor_roles,action,resource_type,resource_id,patient_id,outcome,reason,client_address,request_id,hash\r\n"
+
+    static func line(_ event: AuditEvent) -> String {
+        let fields: [String?] = [
+            String(event.seq), event.id, event.occurredAt, event.actorType.rawValue, event.actorID, event.actorName,
+            event.actorRoles.joined(separator: " "), event.action, event.resourceType, event.resourceID, event.patientID,
+            event.outcome.rawValue, event.reason, event.clientAddress, event.requestID, event.hash,
+        ]
+        return fields.map { field -> String in
+            guard var value = field else { return "" }
+            // A leading =, +, - or @ would run as a formula in a spreadsheet.
+            if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+            return value.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        }.joined(separator: ",") + "\r\n"
+    }
+}

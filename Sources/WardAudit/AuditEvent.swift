@@ -1,0 +1,100 @@
+import Crypto
+package import Foundation
+import WardCore
+
+/// One audited action. Details never hold clinical values: only ids, counts and field names.
+package struct AuditEvent: Sendable, Codable, Equatable {
+    package enum ActorType: String, Sendable, Codable { case user, platformAdmin = "platform_admin", system }
+    package enum Outcome: String, Sendable, Codable { case success, denied, error }
+
+    package var id: String
+    package var seq: Int64
+    package var occurredAt: String
+    package var actorType: ActorType
+    package var actorID: String?
+    package var actorName: String?
+    package var actorRoles: [String]
+    package var action: String
+    package var resourceType: String?
+    package var resourceID: String?
+    package var patientID: String?
+    package var outcome: Outcome
+    package var reason: String?
+    package var clientAddress: String?
+    package var userAgent: String?
+    package var requestID: String?
+    package var details: [String: String]
+    package var prevHash: String
+    package var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, seq, action, outcome, reason, details, hash
+        case occurredAt = "occurred_at", actorType = "actor_type", actorID = "actor_id", actorName = "actor_name"
+        case actorRoles = "actor_roles", resourceType = "resource_type", resourceID = "resource_id", patientID = "patient_id"
+        case clientAddress = "client_address", userAgent = "user_agent", requestID = "request_id", prevHash = "prev_hash"
+    }
+
+    /// The hash before the first event of a tenant.
+    package static let genesisHash = String(repeating: "0", count: 64)
+
+    /// SHA-256 over the canonical encoding of every field but `hash`: each field as
+    /// `name=value` (values JSON-escaped), in a fixed order, one per line.
+    package func computedHash() -> String {
+        func text(_ value: String?) -> String {
+            guard let value else { return "null" }
+            var json = ""
+            JSONText.appendString(value, to: &json)
+            return json
+        }
+        let detailText = details.keys.sorted().map { text($0) + ":" + text(details[$0]) }.joined(separator: ",")
+        let canonical = [
+            "seq=\(seq)", "id=\(text(id))", "occurred_at=\(text(occurredAt))", "actor_type=\(text(actorType.rawValue))",
+            "actor_id=\(text(actorID))", "actor_name=\(text(actorName))", "actor_roles=\(text(actorRoles.joined(separator: ",")))",
+            "action=\(text(action))", "resource_type=\(text(resourceType))", "resource_id=\(text(resourceID))",
+            "patient_id=\(text(patientID))", "outcome=\(text(outcome.rawValue))", "reason=\(text(reason))",
+            "client_address=\(text(clientAddress))", "user_agent=\(text(userAgent))", "request_id=\(text(requestID))",
+            "details={\(detailText)}", "prev_hash=\(text(prevHash))",
+        ].joined(separator: "\n")
+        return SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What a caller knows when it records an event; the trail adds id, sequence, time and hashes.
+package struct AuditRecord: Sendable {
+    package var actorType: AuditEvent.ActorType
+    package var actorID: String?
+    package var actorName: String?
+    package var actorRoles: [String]
+    package var action: String
+    package var resourceType: String?
+    package var resourceID: String?
+    package var patientID: String?
+    package var outcome: AuditEvent.Outcome
+    package var reason: String?
+    package var clientAddress: String?
+    package var userAgent: String?
+    package var requestID: String?
+    package var details: [String: String]
+
+    package init(
+        actorType: AuditEvent.ActorType = .user, actorID: String? = nil, actorName: String? = nil, actorRoles: [String] = [],
+        action: String, resourceType: String? = nil, resourceID: String? = nil, patientID: String? = nil,
+        outcome: AuditEvent.Outcome = .success, reason: String? = nil, clientAddress: String? = nil, userAgent: String? = nil,
+        requestID: String? = nil, details: [String: String] = [:]
+    ) {
+        self.actorType = actorType
+        self.actorID = actorID
+        self.actorName = actorName
+        self.actorRoles = actorRoles
+        self.action = action
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.patientID = patientID
+        self.outcome = outcome
+        self.reason = reason
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+        self.requestID = requestID
+        self.details = details
+    }
+}

@@ -1,0 +1,58 @@
+package import WardStorage
+
+/// The audit trail's tenant tables. Rows are append-only: triggers refuse updates and deletes
+/// from the application, and the hash chain exposes any change made around them.
+package enum AuditMigrations {
+    static let columns = """
+        id TEXT NOT NULL UNIQUE,
+        occurred_at TEXT NOT NULL,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT,
+        actor_name TEXT,
+        actor_roles TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource_type TEXT,
+        resource_id TEXT,
+        patient_id TEXT,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        client_address TEXT,
+        user_agent TEXT,
+        request_id TEXT,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+        """
+
+    static let indexes = [
+        "CREATE INDEX audit_events_patient ON audit_events (patient_id, seq)",
+        "CREATE INDEX audit_events_actor ON audit_events (actor_id, seq)",
+        "CREATE INDEX audit_events_time ON audit_events (occurred_at)",
+    ]
+
+    package static let all: [Migration] = [
+        Migration(
+            200, "create_audit_events",
+            sqlite: ["CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, \(columns))"] + indexes + [
+                """
+                CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                """,
+                """
+                CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                """,
+            ],
+            postgres: ["CREATE TABLE audit_events (seq BIGINT PRIMARY KEY, \(columns))"] + indexes + [
+                """
+                CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+                FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+                """,
+            ]
+        ),
+    ]
+}

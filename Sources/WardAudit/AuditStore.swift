@@ -1,0 +1,116 @@
+import Foundation
+package import SQLKit
+import WardCore
+package import WardStorage
+
+/// Reading the trail back: filtered pages, and the chain check behind `ward audit verify`.
+package enum AuditStore {
+    static let columns = [
+        "seq", "id", "occurred_at", "actor_type", "actor_id", "actor_name", "actor_roles", "action", "resource_type",
+        "resource_id", "patient_id", "outcome", "reason", "client_address", "user_agent", "request_id", "details",
+        "prev_hash", "hash",
+    ]
+
+    static func values(of event: AuditEvent) -> [any SQLExpression] {
+        let details = (try? JSONSerialization.data(withJSONObject: event.details, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return [
+            SQLBind(event.seq), SQLBind(event.id), SQLBind(event.occurredAt), SQLBind(event.actorType.rawValue), SQLBind(event.actorID),
+            SQLBind(event.actorName), SQLBind(event.actorRoles.joined(separator: ",")), SQLBind(event.action), SQLBind(event.resourceType),
+            SQLBind(event.resourceID), SQLBind(event.patientID), SQLBind(event.outcome.rawValue), SQLBind(event.reason),
+            SQLBind(event.clientAddress), SQLBind(event.userAgent), SQLBind(event.requestID), SQLBind(details),
+            SQLBind(event.prevHash), SQLBind(event.hash),
+        ]
+    }
+
+    static func event(from row: any SQLRow) throws -> AuditEvent {
+        let roles = try row.decode(column: "actor_roles", as: String.self)
+        let detailsText = try row.decode(column: "details", as: String.self)
+        let details = (try? JSONSerialization.jsonObject(with: Data(detailsText.utf8)) as? [String: String]) ?? [:]
+        return AuditEvent(
+            id: try row.decode(column: "id", as: String.self), seq: try row.decode(column: "seq", as: Int64.self),
+            occurredAt: try row.decode(column: "occurred_at", as: String.self),
+            actorType: AuditEvent.ActorType(rawValue: try row.decode(column: "actor_type", as: String.self)) ?? .system,
+            actorID: try row.decode(column: "actor_id", as: String?.self), actorName: try row.decode(column: "actor_name", as: String?.self),
+            actorRoles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init),
+            action: try row.decode(column: "action", as: String.self),
+            resourceType: try row.decode(column: "resource_type", as: String?.self), resourceID: try row.decode(column: "resource_id", as: String?.self),
+            patientID: try row.decode(column: "patient_id", as: String?.self),
+            outcome: AuditEvent.Outcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .error,
+            reason: try row.decode(column: "reason", as: String?.self), clientAddress: try row.decode(column: "client_address", as: String?.self),
+            userAgent: try row.decode(column: "user_agent", as: String?.self), requestID: try row.decode(column: "request_id", as: String?.self),
+            details: details, prevHash: try row.decode(column: "prev_hash", as: String.self), hash: try row.decode(column: "hash", as: String.self)
+        )
+    }
+
+    /// Which events to list.
+    package struct Filter: Sendable {
+        package var actorID: String?
+        package var patientID: String?
+        package var resourceType: String?
+        package var resourceID: String?
+        package var action: String?
+        package var outcome: String?
+        package var from: String?
+        package var to: String?
+        package init() {}
+    }
+
+    /// Events matching `filter`, newest first, `limit` at a time; `before` is the previous
+    /// page's cursor (a sequence number).
+    package static func events(in scope: TenantScope, filter: Filter, before: Int64?, limit: Int, ascending: Bool = false) async throws -> [AuditEvent] {
+        let table = try scope.table("audit_events")
+        return try await scope.read { database in
+            var query = database.select().columns(columns).from(table)
+            if let value = filter.actorID { query = query.where("actor_id", .equal, value) }
+            if let value = filter.patientID { query = query.where("patient_id", .equal, value) }
+            if let value = filter.resourceType { query = query.where("resource_type", .equal, value) }
+            if let value = filter.resourceID { query = query.where("resource_id", .equal, value) }
+            if let value = filter.action { query = query.where("action", .equal, value) }
+            if let value = filter.outcome { query = query.where("outcome", .equal, value) }
+            if let value = filter.from { query = query.where("occurred_at", .greaterThanOrEqual, value) }
+            if let value = filter.to { query = query.where("occurred_at", .lessThan, value) }
+            if let before { query = query.where("seq", ascending ? .greaterThan : .lessThan, before) }
+            return try await query.orderBy("seq", ascending ? .ascending : .descending).limit(limit).all().map(event(from:))
+        }
+    }
+
+    /// The result of walking a tenant's chain.
+    package struct Verification: Sendable, Equatable {
+        package var checked: Int
+        /// The first broken link: its sequence number and what is wrong there.
+        package var firstBreak: (seq: Int64, problem: String)?
+
+        package static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.checked == rhs.checked && lhs.firstBreak?.seq == rhs.firstBreak?.seq && lhs.firstBreak?.problem == rhs.firstBreak?.problem
+        }
+    }
+
+    /// Walks the whole chain in order: every sequence number present once, every event's
+    /// `prev_hash` equal to its predecessor's hash, every hash equal to the recomputed one.
+    package static func verify(_ scope: TenantScope) async throws -> Verification {
+        var expectedSeq: Int64 = 1
+        var previous = AuditEvent.genesisHash
+        var checked = 0
+        var cursor: Int64 = 0
+        while true {
+            let page = try await events(in: scope, filter: Filter(), before: cursor, limit: 1000, ascending: true)
+            for event in page {
+                if event.seq != expectedSeq {
+                    return Verification(checked: checked, firstBreak: (expectedSeq, "event \(expectedSeq) is missing (next present is \(event.seq))"))
+                }
+                if event.prevHash != previous {
+                    return Verification(checked: checked, firstBreak: (event.seq, "event \(event.seq) does not follow event \(event.seq - 1) (prev_hash differs)"))
+                }
+                if event.computedHash() != event.hash {
+                    return Verification(checked: checked, firstBreak: (event.seq, "event \(event.seq) was altered (hash differs)"))
+                }
+                previous = event.hash
+                expectedSeq += 1
+                checked += 1
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            cursor = last.seq
+        }
+        return Verification(checked: checked, firstBreak: nil)
+    }
+}

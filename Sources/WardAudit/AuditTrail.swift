@@ -1,0 +1,160 @@
+import Foundation
+package import Prometheus
+package import SQLKit
+import Synchronization
+import WardCore
+package import WardStorage
+
+/// Each tenant's append-only, hash-chained audit trail. Mutations append their event inside
+/// their own transaction; reads hand theirs to a per-tenant writer that commits whatever has
+/// queued in one transaction (group commit), so concurrent reads share a commit. Either way the
+/// caller continues only once its event is committed.
+package final class AuditTrail: Sendable {
+    private let writers = Mutex<[String: TenantAuditWriter]>([:])
+    let metrics: AuditMetrics
+
+    package init(registry: PrometheusCollectorRegistry) {
+        self.metrics = AuditMetrics(registry: registry)
+    }
+
+    /// Appends `record` inside the caller's open transaction on `scope`'s database.
+    @discardableResult
+    package func append(_ record: AuditRecord, in database: any SQLDatabase, scope: TenantScope) async throws -> AuditEvent {
+        let events = try await Self.insert([record], in: database, scope: scope)
+        metrics.counted(events)
+        return events[0]
+    }
+
+    /// Records `record` through the tenant's group-commit writer; returns once it is committed.
+    package func record(_ record: AuditRecord, in scope: TenantScope) async throws {
+        let writer = writers.withLock { writers in
+            if let writer = writers[scope.tenant.slug] { return writer }
+            let writer = TenantAuditWriter(scope: scope, metrics: metrics)
+            writers[scope.tenant.slug] = writer
+            return writer
+        }
+        try await writer.submit(record)
+    }
+
+    /// Inserts records after the tenant's current tail, chaining their hashes. The caller's
+    /// transaction must be open; on PostgreSQL an advisory lock serialises appenders per tenant.
+    static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope) async throws -> [AuditEvent] {
+        let table = try scope.table("audit_events")
+        if scope.database.dialect == .postgres, let schema = scope.schema {
+            try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))").run()
+        }
+        let tail = try await database.select().columns("seq", "hash").from(table).orderBy("seq", .descending).limit(1).first()
+        var seq = try tail?.decode(column: "seq", as: Int64.self) ?? 0
+        var previous = try tail?.decode(column: "hash", as: String.self) ?? AuditEvent.genesisHash
+        let now = Date()
+        var events: [AuditEvent] = []
+        events.reserveCapacity(records.count)
+        for record in records {
+            seq += 1
+            var event = AuditEvent(
+                id: UUIDv7.make(at: now).uuidString.lowercased(), seq: seq, occurredAt: Timestamp.text(now), actorType: record.actorType,
+                actorID: record.actorID, actorName: record.actorName, actorRoles: record.actorRoles, action: record.action,
+                resourceType: record.resourceType, resourceID: record.resourceID, patientID: record.patientID, outcome: record.outcome,
+                reason: record.reason, clientAddress: record.clientAddress, userAgent: record.userAgent, requestID: record.requestID,
+                details: record.details, prevHash: previous, hash: ""
+            )
+            event.hash = event.computedHash()
+            previous = event.hash
+            events.append(event)
+        }
+        var insert = database.insert(into: table).columns(AuditStore.columns)
+        for event in events { insert = insert.values(AuditStore.values(of: event)) }
+        try await insert.run()
+        return events
+    }
+}
+
+/// One tenant's group-commit writer: events queue while a commit is in flight and the next
+/// commit takes them all.
+final class TenantAuditWriter: Sendable {
+    private struct State {
+        var pending: [(record: AuditRecord, done: CheckedContinuation<Void, any Error>)] = []
+        var draining = false
+    }
+
+    /// The most events one transaction takes; more wait for the next.
+    static let maximumBatch = 512
+
+    private let state = Mutex(State())
+    private let scope: TenantScope
+    private let metrics: AuditMetrics
+
+    init(scope: TenantScope, metrics: AuditMetrics) {
+        self.scope = scope
+        self.metrics = metrics
+    }
+
+    func submit(_ record: AuditRecord) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let startDrain = state.withLock { state -> Bool in
+                state.pending.append((record, done))
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain { Task { await self.drain() } }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [(record: AuditRecord, done: CheckedContinuation<Void, any Error>)] in
+                let batch = Array(state.pending.prefix(Self.maximumBatch))
+                state.pending.removeFirst(batch.count)
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            let started = ContinuousClock.now
+            do {
+                let records = batch.map(\.record)
+                let scope = self.scope
+                let events = try await scope.transaction { database in try await AuditTrail.insert(records, in: database, scope: scope) }
+                metrics.committed(batch: events, duration: ContinuousClock.now - started)
+                for entry in batch { entry.done.resume() }
+            } catch {
+                for entry in batch { entry.done.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// The audit trail's metrics.
+struct AuditMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let batchSize: ValueHistogram
+    private let commitDuration: DurationHistogram
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        batchSize = registry.makeValueHistogram(
+            descriptor: MetricNameDescriptor(metricName: "audit_batch", unitName: "size", helpText: "Audit events per group commit"),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        )
+        commitDuration = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(metricName: "audit_commit_duration", unitName: "seconds", helpText: "Duration of audit group commits"),
+            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)]
+        )
+    }
+
+    func counted(_ events: [AuditEvent]) {
+        for event in events {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(metricName: "audit_events", unitName: "total", helpText: "Audit events recorded by action and outcome"),
+                labels: [("action", event.action), ("outcome", event.outcome.rawValue)]
+            ).increment()
+        }
+    }
+
+    func committed(batch events: [AuditEvent], duration: Duration) {
+        batchSize.record(Double(events.count))
+        commitDuration.record(duration)
+        counted(events)
+    }
+}
