@@ -180,6 +180,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WardAuditTests",
+            dependencies: [
+                "WardAudit",
+                "WardStorage",
+                "WardCore",
+                "WardTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WardIdentityTests",
             dependencies: [
                 "WardAudit",

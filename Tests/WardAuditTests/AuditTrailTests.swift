@@ -1,0 +1,144 @@
+import Foundation
+import Prometheus
+import SQLKit
+import Testing
+import WardCore
+import WardStorage
+import WardTestSupport
+@testable import WardAudit
+
+@Suite("Audit trail")
+struct AuditTrailTests {
+    static func withTrail(_ backend: TestBackend, _ body: (AuditTrail, TenantScope, PrometheusCollectorRegistry) async throws -> Void) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage(tenantMigrations: AuditMigrations.all) { storage in
+                try await storage.tenants.create(slug: "acme", name: "Acme")
+                let scope = try await storage.tenants.activeScope(slug: "acme")
+                let registry = PrometheusCollectorRegistry()
+                try await body(AuditTrail(registry: registry), scope, registry)
+            }
+        }
+    }
+
+    static func read(_ n: Int) -> AuditRecord {
+        AuditRecord(actorID: "u\(n)", actorName: "Reader \(n)", actorRoles: ["doctor"], action: "read", resourceType: "patient",
+                    resourceID: "p\(n)", patientID: "p\(n)", clientAddress: "10.0.0.\(n % 250)", requestID: "r\(n)", details: ["n": "\(n)"])
+    }
+
+    @Test("events chain by hash and keep every field", arguments: TestBackend.allCases)
+    func chain(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            for n in 1...5 { try await trail.record(Self.read(n), in: scope) }
+
+            let events = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true)
+
+            #expect(events.map(\.seq) == [1, 2, 3, 4, 5])
+            #expect(events[0].prevHash == AuditEvent.genesisHash)
+            for index in 1..<events.count { #expect(events[index].prevHash == events[index - 1].hash) }
+            #expect(events.allSatisfy { $0.hash == $0.computedHash() })
+            let third = events[2]
+            #expect(third.actorID == "u3" && third.actorName == "Reader 3" && third.actorRoles == ["doctor"])
+            #expect(third.action == "read" && third.resourceType == "patient" && third.patientID == "p3" && third.outcome == .success)
+            #expect(third.requestID == "r3" && third.clientAddress == "10.0.0.3" && third.details == ["n": "3"])
+            #expect(try await AuditStore.verify(scope) == .init(checked: 5, firstBreak: nil))
+        }
+    }
+
+    @Test("editing, deleting or reordering rows breaks the chain at the right link", arguments: TestBackend.allCases)
+    func tampering(_ backend: TestBackend) async throws {
+        for attack in ["edit", "delete", "reorder"] {
+            try await Self.withTrail(backend) { trail, scope, _ in
+                for n in 1...6 { try await trail.record(Self.read(n), in: scope) }
+                let table = try scope.table("audit_events")
+                // An attacker with database access first removes the append-only guard.
+                let dropGuards = backend == .sqlite
+                    ? ["DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete"]
+                    : ["DROP TRIGGER audit_events_append_only ON audit_events"]
+                try await scope.transaction { database in
+                    for statement in dropGuards { try await database.raw(SQLQueryString(statement)).run() }
+                    switch attack {
+                    case "edit":
+                        try await database.update(table).set("actor_id", to: "someone-else").where("seq", .equal, 3).run()
+                    case "delete":
+                        try await database.delete(from: table).where("seq", .equal, 4).run()
+                    default:
+                        // Swap the contents of events 2 and 5, keeping their sequence numbers.
+                        try await database.update(table).set("seq", to: -2).where("seq", .equal, 2).run()
+                        try await database.update(table).set("seq", to: 2).where("seq", .equal, 5).run()
+                        try await database.update(table).set("seq", to: 5).where("seq", .equal, -2).run()
+                    }
+                }
+
+                let result = try await AuditStore.verify(scope)
+
+                let expected: Int64 = attack == "edit" ? 3 : attack == "delete" ? 4 : 2
+                #expect(result.firstBreak?.seq == expected, "\(attack)")
+                #expect(result.checked == Int(expected) - 1)
+            }
+        }
+    }
+
+    @Test("the application cannot update or delete audit rows", arguments: TestBackend.allCases)
+    func appendOnly(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            try await trail.record(Self.read(1), in: scope)
+            let table = try scope.table("audit_events")
+            await #expect(throws: (any Error).self) {
+                try await scope.transaction { database in try await database.update(table).set("action", to: "nothing").run() }
+            }
+            await #expect(throws: (any Error).self) {
+                try await scope.transaction { database in try await database.delete(from: table).run() }
+            }
+            #expect(try await AuditStore.verify(scope).firstBreak == nil)
+        }
+    }
+
+    @Test("concurrent reads share group commits", arguments: TestBackend.allCases)
+    func groupCommit(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, registry in
+            // Hold the tenant's audit lock so every submission queues behind the first commit.
+            let release = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await scope.transaction { database in
+                    if backend == .postgres, let schema = scope.schema {
+                        try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))").run()
+                    }
+                    for await _ in release.stream { break }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let submissions = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for n in 1...40 { group.addTask { try await trail.record(Self.read(n), in: scope) } }
+                    try await group.waitForAll()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            release.continuation.yield()
+            try await holder.value
+            try await submissions.value
+
+            let exposition = registry.emitToString()
+            let commits = exposition.split(separator: "\n").first { $0.hasPrefix("audit_batch_size_count") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(commits >= 1)
+            #expect(commits <= 3, "40 events took \(commits) commits")
+            #expect(exposition.contains(#"audit_events_total{action="read",outcome="success"} 40"#))
+            #expect(try await AuditStore.verify(scope) == .init(checked: 40, firstBreak: nil))
+        }
+    }
+
+    @Test("a failed commit fails the caller: nothing continues unaudited", arguments: TestBackend.allCases)
+    func failedCommit(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            try await trail.record(Self.read(1), in: scope)
+            try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_gone").run() }
+
+            await #expect(throws: (any Error).self) { try await trail.record(Self.read(2), in: scope) }
+
+            try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events_gone RENAME TO audit_events").run() }
+            try await trail.record(Self.read(3), in: scope)
+            #expect(try await AuditStore.verify(scope) == .init(checked: 2, firstBreak: nil))
+        }
+    }
+}
