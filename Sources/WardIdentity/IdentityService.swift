@@ -29,6 +29,9 @@ package final class IdentityService: Sendable {
     /// Whether tenant_admin's built-in second-factor requirement applies (production only).
     let enforcesAdminSecondFactor: Bool
     private let dummyHash = Mutex<String?>(nil)
+    /// Tokens whose signature was already checked, with their claims: a repeat presentation
+    /// of the exact same token skips the HMAC and JSON work. Expiry is still checked each time.
+    private let verifiedTokens = Mutex<[String: AccessTokenClaims]>([:])
 
     /// How often a session's last-seen time is written back: idle timeouts are exact on the
     /// node serving the session and accurate to this bound across nodes.
@@ -259,12 +262,20 @@ package final class IdentityService: Sendable {
     /// The principal behind a bearer access token, answered from memory while fresh. Throws
     /// `unauthenticated` for a bad, expired or revoked token or an ended session.
     package func principal(forAccessToken token: String) async throws -> Principal {
+        let now = Date()
         let claims: AccessTokenClaims
-        do { claims = try await tokens.verify(token) } catch {
-            throw IdentityError.unauthenticated("The access token is missing, malformed or expired.")
+        if let known = verifiedTokens.withLock({ $0[token] }), known.exp.value > now {
+            claims = known
+        } else {
+            do { claims = try await tokens.verify(token) } catch {
+                throw IdentityError.unauthenticated("The access token is missing, malformed or expired.")
+            }
+            verifiedTokens.withLock { verified in
+                if verified.count >= 50_000 { verified.removeAll(keepingCapacity: true) }
+                verified[token] = claims
+            }
         }
         let key = PrincipalCache.key(tenant: claims.tenant, session: claims.sid)
-        let now = Date()
         let idle = settings.sessionIdleTimeout.timeInterval
         let cached = principals.entry(key)
         if let cached, ContinuousClock.now - cached.loadedAt < PrincipalCache.freshness {

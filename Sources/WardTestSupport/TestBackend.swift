@@ -87,7 +87,12 @@ package struct TestSite: Sendable {
         let storage = try await Storage(
             settings: settings ?? self.settings(), platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: TestLogs.quiet
         )
-        try await storage.controlPlaneMigrator.apply()
+        do {
+            try await storage.controlPlaneMigrator.apply()
+        } catch {
+            await storage.shutdown()
+            throw error
+        }
         return storage
     }
 }

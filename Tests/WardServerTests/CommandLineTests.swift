@@ -1,0 +1,114 @@
+import Foundation
+import SQLKit
+import Testing
+import WardServer
+import WardStorage
+import WardTestSupport
+
+/// The `ward` executable as an operator runs it: exit statuses and output.
+@Suite("Command line")
+struct CommandLineTests {
+    struct Run { let status: Int32; let output: String }
+
+    /// Runs the built `ward` with `arguments`, `environment` and optional standard input.
+    static func ward(_ arguments: [String], environment: [String: String], input: String? = nil) throws -> Run {
+        let directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("ward") }
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        let output = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = stdin
+        // A command that exits without reading its input must not kill the test with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        try process.run()
+        if let input { try? stdin.fileHandleForWriting.write(contentsOf: Data((input + "\n").utf8)) }
+        try? stdin.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    static func environment(_ site: TestSite) -> [String: String] {
+        var environment = ["WARD_DATA_DIR": site.directory, "WARD_AUTH_BCRYPT_COST": "4"]
+        if let url = site.databaseURL { environment["DATABASE_URL"] = url }
+        return environment
+    }
+
+    @Test("migrate --check fails until migrate has run; tenants are created and listed", arguments: TestBackend.allCases)
+    func migrateAndTenants(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let environment = Self.environment(site)
+            #expect(try Self.ward(["migrate", "--check"], environment: environment).status == 1)
+            let plan = try Self.ward(["migrate", "--plan"], environment: environment)
+            #expect(plan.output.contains("pending  platform  1 create_shards"))
+
+            let applied = try Self.ward(["migrate"], environment: environment)
+            #expect(applied.status == 0)
+            #expect(applied.output.contains("applied  platform  2 create_tenants"))
+            #expect(try Self.ward(["migrate", "--check"], environment: environment).status == 0)
+
+            #expect(try Self.ward(["tenant", "create", "north-clinic", "--name", "North Clinic"], environment: environment).status == 0)
+            #expect(try Self.ward(["tenant", "create", "North_Clinic", "--name", "Bad"], environment: environment).status != 0)
+            let list = try Self.ward(["tenant", "list"], environment: environment)
+            #expect(list.output.contains("north-clinic\tactive"))
+            #expect(try Self.ward(["migrate", "--check"], environment: environment).status == 0)
+        }
+    }
+
+    @Test("config masks secrets and reports what production would refuse")
+    func config() async throws {
+        try await withTestSite(.sqlite) { site in
+            var environment = Self.environment(site)
+            environment["WARD_SECRET_KEY"] = "a-secret-that-must-never-be-printed-0123"
+            environment["DATABASE_URL"] = "postgres://ward:hunter2hunter2@db.internal:5432/ward"
+            let run = try Self.ward(["config"], environment: environment)
+            #expect(run.status == 0)
+            #expect(!run.output.contains("a-secret-that"))
+            #expect(!run.output.contains("hunter2"))
+            #expect(run.output.contains("postgres://ward:****@db.internal:5432/ward"))
+            #expect(run.output.contains("WARD_TRUST_PROXY is off"))
+
+            environment["WARD_ENV"] = "production"
+            let refused = try Self.ward(["migrate", "--check"], environment: environment)
+            #expect(refused.status != 0)
+        }
+    }
+
+    @Test("create-admin reads the password from standard input and audit verify names a tampered link", arguments: TestBackend.allCases)
+    func adminAndAuditVerify(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let environment = Self.environment(site)
+            #expect(try Self.ward(["tenant", "create", "acme", "--name", "Acme"], environment: environment).status == 0)
+            let weak = try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
+                                     environment: environment, input: "short")
+            #expect(weak.status != 0)
+            let created = try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
+                                        environment: environment, input: "correct-stable-fossil-lamp")
+            #expect(created.status == 0)
+            #expect(try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "b@acme.test", "--password", "x"], environment: environment).status != 0)
+
+            let clean = try Self.ward(["audit", "verify"], environment: environment)
+            #expect(clean.status == 0)
+            #expect(clean.output.contains("acme: ok, 1 events"))
+
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
+                let scope = try await storage.tenants.activeScope(slug: "acme")
+                let drop = backend == .sqlite ? "DROP TRIGGER audit_events_no_update" : "DROP TRIGGER audit_events_append_only ON audit_events"
+                try await scope.transaction { database in
+                    try await database.raw(SQLQueryString(drop)).run()
+                    try await database.raw("UPDATE audit_events SET actor_name = 'Mallory' WHERE seq = 1").run()
+                }
+            }
+            let tampered = try Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
+            #expect(tampered.status == 1)
+            #expect(tampered.output.contains("BROKEN at event 1"))
+        }
+    }
+}
