@@ -105,12 +105,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardClinical",
+            dependencies: [
+                "WardAudit",
+                "WardCore",
+                "WardHTTP",
+                "WardStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardServer",
             dependencies: [
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
                 "WardIdentity",
+                "WardClinical",
                 "WardStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

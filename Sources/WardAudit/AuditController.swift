@@ -131,6 +131,10 @@ package struct AuditController: Sendable {
 package struct InvalidQuery: Error, ProblemConvertible {
     package let field: String
     package let message: String
+    package init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
     package var problem: Problem {
         Problem(status: 400, title: "Invalid query", detail: "\(field) \(message).", errors: [.init(field: field, message: message)])
     }

@@ -6,6 +6,7 @@ package import WardCore
 package import WardHTTP
 package import WardIdentity
 package import WardAudit
+import WardClinical
 package import WardStorage
 
 /// What a node is assembled from: settings, storage, metrics and loggers. Built once by the
@@ -35,7 +36,7 @@ package struct WardServices: Sendable {
 /// Ward's HTTP application: every route, behind the edge middleware.
 package enum WardApplication {
     /// Every module's tenant migrations, in module order.
-    package static let tenantMigrations: [Migration] = IdentityMigrations.all + AuditMigrations.all
+    package static let tenantMigrations: [Migration] = IdentityMigrations.all + AuditMigrations.all + ClinicalMigrations.all
     /// Every module's control-plane migrations, in module order.
     package static let platformMigrations: [Migration] = IdentityMigrations.platform
 
@@ -58,6 +59,7 @@ package enum WardApplication {
     package static var operations: [APIOperation] {
         HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
             + AuthController.operations + UserController.operations + PlatformController.operations + AuditController.operations
+            + ClinicalController.operations
     }
 
     static let openAPIOperations = [
@@ -68,7 +70,7 @@ package enum WardApplication {
     package static func openAPIDocument() throws -> Data {
         var schemas: [String: Any] = [:]
         for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas,
-                     AuditController.schemas] {
+                     AuditController.schemas, ClinicalController.schemas] {
             schemas.merge(part) { $1 }
         }
         return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
@@ -93,6 +95,8 @@ package enum WardApplication {
         AuthController(identity: services.identity, naming: naming).register(public: api, authenticated: authenticated, prefix: "/api/v1")
         UserController(identity: services.identity).register(on: authenticated, prefix: "/api/v1")
         AuditController(trail: services.audit).register(on: authenticated, prefix: "/api/v1")
+        ClinicalController(patients: PatientService(audit: services.audit), scheduling: SchedulingService(audit: services.audit))
+            .register(on: authenticated, prefix: "/api/v1")
 
         let platform = router.group("/platform/v1")
         PlatformController(identity: services.identity).register(

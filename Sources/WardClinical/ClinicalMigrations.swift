@@ -1,0 +1,79 @@
+package import WardStorage
+
+/// The clinical module's tenant tables: patients (with their search terms), practitioners and
+/// appointments. Times are RFC 3339 UTC text, dates `YYYY-MM-DD`.
+package enum ClinicalMigrations {
+    package static let all: [Migration] = [
+        Migration(300, "create_patients", [
+            """
+            CREATE TABLE patients (
+                id TEXT PRIMARY KEY,
+                mrn TEXT NOT NULL UNIQUE,
+                given_name TEXT NOT NULL,
+                family_name TEXT NOT NULL,
+                birth_date TEXT,
+                sex TEXT CHECK (sex IN ('female', 'male', 'other', 'unknown')),
+                phone TEXT,
+                email TEXT,
+                address TEXT,
+                national_id TEXT,
+                emergency_contact TEXT,
+                metadata TEXT NOT NULL DEFAULT '{}',
+                status TEXT NOT NULL CHECK (status IN ('active', 'archived')),
+                version INTEGER NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                updated_by TEXT,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX patients_phone ON patients (phone)",
+            "CREATE INDEX patients_email ON patients (email)",
+            "CREATE INDEX patients_birth_date ON patients (birth_date)",
+            // Each name token and every string one deletion away from it: a query token and
+            // its own deletions meet here whenever the two are one edit apart.
+            """
+            CREATE TABLE patient_search_terms (
+                term TEXT NOT NULL,
+                patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+                PRIMARY KEY (term, patient_id)
+            )
+            """,
+            "CREATE INDEX patient_search_terms_patient ON patient_search_terms (patient_id)",
+        ]),
+        Migration(301, "create_practitioners_and_appointments", [
+            """
+            CREATE TABLE practitioners (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                specialty TEXT,
+                licence_number TEXT,
+                phone TEXT,
+                email TEXT,
+                user_id TEXT,
+                active INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE appointments (
+                id TEXT PRIMARY KEY,
+                patient_id TEXT NOT NULL REFERENCES patients (id),
+                practitioner_id TEXT NOT NULL REFERENCES practitioners (id),
+                start_at TEXT NOT NULL,
+                end_at TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('proposed', 'booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')),
+                reason TEXT,
+                version INTEGER NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                CHECK (end_at > start_at)
+            )
+            """,
+            "CREATE INDEX appointments_practitioner_start ON appointments (practitioner_id, start_at)",
+            "CREATE INDEX appointments_patient ON appointments (patient_id, start_at)",
+        ]),
+    ]
+}

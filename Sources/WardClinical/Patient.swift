@@ -1,0 +1,152 @@
+import Foundation
+package import WardCore
+
+/// A patient as stored and served.
+package struct Patient: Codable, Sendable, Equatable {
+    package var id: String
+    package var mrn: String
+    package var givenName: String
+    package var familyName: String
+    package var birthDate: String?
+    package var sex: String?
+    package var phone: String?
+    package var email: String?
+    package var address: String?
+    package var nationalID: String?
+    package var emergencyContact: String?
+    package var metadata: String
+    package var status: String
+    package var version: Int
+    package var createdBy: String?
+    package var createdAt: String
+    package var updatedBy: String?
+    package var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, mrn, sex, phone, email, address, metadata, status, version
+        case givenName = "given_name", familyName = "family_name", birthDate = "birth_date", nationalID = "national_id"
+        case emergencyContact = "emergency_contact", createdBy = "created_by", createdAt = "created_at"
+        case updatedBy = "updated_by", updatedAt = "updated_at"
+    }
+
+    static let columns = [
+        "id", "mrn", "given_name", "family_name", "birth_date", "sex", "phone", "email", "address", "national_id",
+        "emergency_contact", "metadata", "status", "version", "created_by", "created_at", "updated_by", "updated_at",
+    ]
+
+    /// The entity tag of this version.
+    package var etag: String { "\"\(version)\"" }
+}
+
+/// The fields a client may set on a patient; absent fields stay as they are on update.
+package struct PatientInput: Decodable, Sendable {
+    package var mrn: String?
+    package var givenName: String?
+    package var familyName: String?
+    package var birthDate: String?
+    package var sex: String?
+    package var phone: String?
+    package var email: String?
+    package var address: String?
+    package var nationalID: String?
+    package var emergencyContact: String?
+    package var metadata: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case mrn, sex, phone, email, address, metadata
+        case givenName = "given_name", familyName = "family_name", birthDate = "birth_date", nationalID = "national_id"
+        case emergencyContact = "emergency_contact"
+    }
+
+    package init(mrn: String? = nil, givenName: String? = nil, familyName: String? = nil, birthDate: String? = nil, sex: String? = nil,
+                 phone: String? = nil, email: String? = nil) {
+        self.mrn = mrn
+        self.givenName = givenName
+        self.familyName = familyName
+        self.birthDate = birthDate
+        self.sex = sex
+        self.phone = phone
+        self.email = email
+    }
+
+    /// Every invalid field, one entry each; `creating` requires the names.
+    func problems(creating: Bool) -> [Problem.FieldError] {
+        var errors: [Problem.FieldError] = []
+        func text(_ value: String?, _ field: String, required: Bool, max: Int) {
+            guard let value else {
+                if required { errors.append(.init(field: field, message: "is required")) }
+                return
+            }
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty && required { errors.append(.init(field: field, message: "must not be empty")) }
+            if trimmed.count > max { errors.append(.init(field: field, message: "must be at most \(max) characters")) }
+        }
+        text(givenName, "given_name", required: creating, max: 100)
+        text(familyName, "family_name", required: creating, max: 100)
+        text(address, "address", required: false, max: 500)
+        text(nationalID, "national_id", required: false, max: 64)
+        text(emergencyContact, "emergency_contact", required: false, max: 500)
+        if let mrn, mrn.range(of: #"^[A-Za-z0-9-]{1,32}$"#, options: .regularExpression) == nil {
+            errors.append(.init(field: "mrn", message: "must be 1 to 32 letters, digits or hyphens"))
+        }
+        if let birthDate {
+            if let date = ClinicalDates.date(birthDate) {
+                if date > Date() { errors.append(.init(field: "birth_date", message: "must not be in the future")) }
+            } else {
+                errors.append(.init(field: "birth_date", message: "must be a date as YYYY-MM-DD"))
+            }
+        }
+        if let sex, !["female", "male", "other", "unknown"].contains(sex) {
+            errors.append(.init(field: "sex", message: "must be female, male, other or unknown"))
+        }
+        if let phone, phone.range(of: #"^\+?[0-9 ()-]{3,32}$"#, options: .regularExpression) == nil {
+            errors.append(.init(field: "phone", message: "must be a phone number"))
+        }
+        if let email, email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil || email.count > 254 {
+            errors.append(.init(field: "email", message: "must be an email address"))
+        }
+        if let metadata, metadata.count > 50 || metadata.contains(where: { $0.key.count > 64 || $0.value.count > 1000 }) {
+            errors.append(.init(field: "metadata", message: "holds at most 50 entries of short text"))
+        }
+        return errors
+    }
+}
+
+/// Calendar dates as `YYYY-MM-DD`, validated strictly.
+enum ClinicalDates {
+    static func date(_ text: String) -> Date? {
+        guard text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
+        guard let date = calendar.date(from: components),
+              calendar.dateComponents([.year, .month, .day], from: date) == components else { return nil }
+        return date
+    }
+}
+
+/// Medical record numbers Ward generates: `W` and eight digits, the last a Luhn check digit,
+/// so a mistyped number is caught at the desk.
+package enum MedicalRecordNumber {
+    package static func make() -> String {
+        let body = (0..<7).map { _ in Int.random(in: 0...9) }
+        return "W" + body.map(String.init).joined() + String(checkDigit(body))
+    }
+
+    package static func isValidGenerated(_ mrn: String) -> Bool {
+        guard mrn.hasPrefix("W"), mrn.count == 9 else { return false }
+        let digits = mrn.dropFirst().compactMap { $0.wholeNumberValue }
+        return digits.count == 8 && checkDigit(Array(digits.prefix(7))) == digits[7]
+    }
+
+    static func checkDigit(_ digits: [Int]) -> Int {
+        var sum = 0
+        for (index, digit) in digits.reversed().enumerated() {
+            var value = digit
+            if index % 2 == 0 { value *= 2; if value > 9 { value -= 9 } }
+            sum += value
+        }
+        return (10 - sum % 10) % 10
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import SQLKit
+package import WardAudit
+import WardCore
+package import WardStorage
+
+/// Patients: registration, reads, search, updates with optimistic concurrency, archiving.
+/// Every access is audited: changes in their own transaction, reads and searches through the
+/// group-commit writer before the caller sees the data.
+package struct PatientService: Sendable {
+    package let audit: AuditTrail
+
+    package init(audit: AuditTrail) {
+        self.audit = audit
+    }
+
+    // MARK: Registration and change
+
+    /// Registers a patient; an MRN is generated (with a check digit) when none is given.
+    package func create(_ input: PatientInput, in scope: TenantScope, by actor: AuditActor) async throws -> Patient {
+        let errors = input.problems(creating: true)
+        if !errors.isEmpty { throw ClinicalError.invalid(errors) }
+        let now = Timestamp.now()
+        let metadata = try Self.json(input.metadata ?? [:])
+        var patient = Patient(
+            id: UUIDv7.make().uuidString.lowercased(), mrn: input.mrn ?? MedicalRecordNumber.make(),
+            givenName: input.givenName!.trimmingCharacters(in: .whitespaces), familyName: input.familyName!.trimmingCharacters(in: .whitespaces),
+            birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email?.lowercased(), address: input.address,
+            nationalID: input.nationalID, emergencyContact: input.emergencyContact, metadata: metadata, status: "active", version: 1,
+            createdBy: actor.id, createdAt: now, updatedBy: actor.id, updatedAt: now
+        )
+        let patients = try scope.table("patients")
+        let generated = input.mrn == nil
+        let audit = self.audit
+        for attempt in 0..<5 {
+            if attempt > 0 { patient.mrn = MedicalRecordNumber.make() }
+            let inserted = try await scope.transaction { [patient] database -> Bool in
+                if try await database.select().column("id").from(patients).where("mrn", .equal, patient.mrn).first() != nil { return false }
+                try await database.insert(into: patients).model(patient).run()
+                try await Self.index(patient, in: database, scope: scope)
+                try await audit.append(actor.record("create", resourceType: "patient", resourceID: patient.id, patientID: patient.id), in: database, scope: scope)
+                return true
+            }
+            if inserted { return patient }
+            if !generated { throw ClinicalError.mrnTaken }
+        }
+        throw ClinicalError.mrnTaken
+    }
+
+    /// Applies `input` to version `expectedVersion` of the patient; 412 when it moved on.
+    package func update(_ id: String, with input: PatientInput, expectedVersion: Int, in scope: TenantScope, by actor: AuditActor) async throws -> Patient {
+        let errors = input.problems(creating: false)
+        if !errors.isEmpty { throw ClinicalError.invalid(errors) }
+        let patients = try scope.table("patients")
+        let audit = self.audit
+        return try await scope.transaction { database in
+            guard var patient = try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self) else {
+                throw ClinicalError.notFound("patient")
+            }
+            guard patient.version == expectedVersion else { throw ClinicalError.versionMismatch(current: patient.version) }
+            guard patient.status == "active" else { throw ClinicalError.archived }
+            var changed: [String] = []
+            func apply(_ value: String?, _ keyPath: WritableKeyPath<Patient, String?>, _ name: String) {
+                if let value, patient[keyPath: keyPath] != value { patient[keyPath: keyPath] = value; changed.append(name) }
+            }
+            if let mrn = input.mrn, mrn != patient.mrn {
+                if try await database.select().column("id").from(patients).where("mrn", .equal, mrn).first() != nil { throw ClinicalError.mrnTaken }
+                patient.mrn = mrn
+                changed.append("mrn")
+            }
+            if let value = input.givenName?.trimmingCharacters(in: .whitespaces), value != patient.givenName { patient.givenName = value; changed.append("given_name") }
+            if let value = input.familyName?.trimmingCharacters(in: .whitespaces), value != patient.familyName { patient.familyName = value; changed.append("family_name") }
+            apply(input.birthDate, \.birthDate, "birth_date")
+            apply(input.sex, \.sex, "sex")
+            apply(input.phone, \.phone, "phone")
+            apply(input.email?.lowercased(), \.email, "email")
+            apply(input.address, \.address, "address")
+            apply(input.nationalID, \.nationalID, "national_id")
+            apply(input.emergencyContact, \.emergencyContact, "emergency_contact")
+            if let metadata = input.metadata { patient.metadata = try Self.json(metadata); changed.append("metadata") }
+            guard !changed.isEmpty else { return patient }
+            patient.version += 1
+            patient.updatedBy = actor.id
+            patient.updatedAt = Timestamp.now()
+            // The version check in the statement guards a writer that raced past the read.
+            try await database.update(patients).set(model: patient).where("id", .equal, id).where("version", .equal, expectedVersion).run()
+            if changed.contains("given_name") || changed.contains("family_name") { try await Self.index(patient, in: database, scope: scope) }
+            try await audit.append(actor.record("update", resourceType: "patient", resourceID: id, patientID: id,
+                                                details: ["fields": changed.joined(separator: ","), "version": String(patient.version)]),
+                                   in: database, scope: scope)
+            return patient
+        }
+    }
+
+    /// Archives a patient: the record stays, out of lists and searches.
+    package func archive(_ id: String, expectedVersion: Int?, reason: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Patient {
+        let patients = try scope.table("patients")
+        let audit = self.audit
+        return try await scope.transaction { database in
+            guard var patient = try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self) else {
+                throw ClinicalError.notFound("patient")
+            }
+            if let expectedVersion, patient.version != expectedVersion { throw ClinicalError.versionMismatch(current: patient.version) }
+            guard patient.status == "active" else { return patient }
+            patient.status = "archived"
+            patient.version += 1
+            patient.updatedBy = actor.id
+            patient.updatedAt = Timestamp.now()
+            try await database.update(patients).set(model: patient).where("id", .equal, id).run()
+            try await audit.append(actor.record("archive", resourceType: "patient", resourceID: id, patientID: id, reason: reason), in: database, scope: scope)
+            return patient
+        }
+    }
+
+    // MARK: Reads
+
+    /// One patient, audited as a read before it is returned.
+    package func read(_ id: String, in scope: TenantScope, by actor: AuditActor) async throws -> Patient {
+        let patients = try scope.table("patients")
+        let found = try await scope.read { database in
+            try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self)
+        }
+        guard let found else {
+            try await audit.record(actor.record("read", resourceType: "patient", resourceID: id, patientID: id, outcome: .error, reason: "not found"), in: scope)
+            throw ClinicalError.notFound("patient")
+        }
+        try await audit.record(actor.record("read", resourceType: "patient", resourceID: id, patientID: id), in: scope)
+        return found
+    }
+
+    /// A page of active patients in id order (creation order), after `cursor`.
+    package func list(after cursor: String?, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {
+        let patients = try scope.table("patients")
+        let page = try await scope.read { database in
+            var query = database.select().columns(Patient.columns).from(patients).where("status", .equal, "active")
+            if let cursor { query = query.where("id", .greaterThan, cursor) }
+            return try await query.orderBy("id").limit(limit).all(decoding: Patient.self)
+        }
+        try await audit.record(actor.record("search", resourceType: "patient", details: ["kind": "list", "returned": String(page.count)]), in: scope)
+        return page
+    }
+
+    /// Patients matching `text`: exact MRN, phone, email or birth date, and names within one
+    /// edit per token, best first.
+    package func search(_ text: String, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {
+        let query = text.trimmingCharacters(in: .whitespaces)
+        let tokens = Array(PatientSearch.tokens(query).prefix(4))
+        let patients = try scope.table("patients"), terms = try scope.table("patient_search_terms")
+        let variants = Array(Set(tokens.flatMap(PatientSearch.variants)))
+        let phone = query.filter { $0.isNumber || $0 == "+" }
+        let candidates = try await scope.read { database -> [Patient] in
+            var found: [String: Patient] = [:]
+            var exact = database.select().columns(Patient.columns).from(patients).where("status", .equal, "active")
+            exact = exact.where { group in
+                var group = group.where("mrn", .equal, query).orWhere("email", .equal, query.lowercased())
+                if phone.count >= 5 { group = group.orWhere("phone", .equal, query) }
+                if ClinicalDates.date(query) != nil { group = group.orWhere("birth_date", .equal, query) }
+                return group
+            }
+            for patient in try await exact.limit(limit).all(decoding: Patient.self) { found[patient.id] = patient }
+            guard !variants.isEmpty else { return Array(found.values) }
+            // Candidates share a variant with the first token; every token is confirmed below.
+            let first = Array(PatientSearch.variants(tokens[0]))
+            let rows = try await database.select().columns(Patient.columns.map { SQLColumn($0, table: "p") })
+                .from(SQLAlias(terms, as: SQLIdentifier("t")))
+                .join(SQLAlias(patients, as: SQLIdentifier("p")), method: SQLJoinMethod.inner, on: SQLColumn("id", table: "p"), .equal, SQLColumn("patient_id", table: "t"))
+                .where(SQLColumn("term", table: "t"), .in, SQLBind.group(first))
+                .where(SQLColumn("status", table: "p"), .equal, SQLBind("active"))
+                .distinct()
+                .limit(2000)
+                .all(decoding: Patient.self)
+            for patient in rows { found[patient.id] = patient }
+            return Array(found.values)
+        }
+        let ranked = candidates.compactMap { patient -> (Int, Patient)? in
+            if patient.mrn == query || patient.email == query.lowercased() || patient.phone == query || patient.birthDate == query { return (-1, patient) }
+            return PatientSearch.score(query: tokens, givenName: patient.givenName, familyName: patient.familyName).map { ($0, patient) }
+        }.sorted { lhs, rhs in
+            if lhs.0 != rhs.0 { return lhs.0 < rhs.0 }
+            if lhs.1.familyName != rhs.1.familyName { return lhs.1.familyName < rhs.1.familyName }
+            if lhs.1.givenName != rhs.1.givenName { return lhs.1.givenName < rhs.1.givenName }
+            return lhs.1.id < rhs.1.id
+        }.prefix(limit).map { $0.1 }
+        // The query text may itself be identifying: the event keeps its length, not its value.
+        try await audit.record(actor.record("search", resourceType: "patient",
+                                            details: ["kind": "query", "query_length": String(query.count), "returned": String(ranked.count)]), in: scope)
+        return Array(ranked)
+    }
+
+    // MARK: Helpers
+
+    /// Rewrites a patient's search terms.
+    static func index(_ patient: Patient, in database: any SQLDatabase, scope: TenantScope) async throws {
+        let terms = try scope.table("patient_search_terms")
+        try await database.delete(from: terms).where("patient_id", .equal, patient.id).run()
+        let values = PatientSearch.terms(givenName: patient.givenName, familyName: patient.familyName)
+        guard !values.isEmpty else { return }
+        var insert = database.insert(into: terms).columns("term", "patient_id")
+        for term in values { insert = insert.values(SQLBind(term), SQLBind(patient.id)) }
+        try await insert.run()
+    }
+
+    static func json(_ metadata: [String: String]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import NIOCore
+import WardAudit
+import WardCore
+package import WardHTTP
+
+/// `/api/v1/patients`, `/api/v1/practitioners` and `/api/v1/appointments`.
+package struct ClinicalController: Sendable {
+    let patients: PatientService
+    let scheduling: SchedulingService
+
+    package init(patients: PatientService, scheduling: SchedulingService) {
+        self.patients = patients
+        self.scheduling = scheduling
+    }
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, birth date exact)",
+                     tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403]),
+        APIOperation(.post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", tenantScoped: true, permission: "patients:write",
+                     success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422]),
+        APIOperation(.get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version)", tag: "clinical", tenantScoped: true,
+                     permission: "patients:read", success: (200, "application/json", "Patient"), problems: [401, 403, 404]),
+        APIOperation(.patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
+                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428]),
+        APIOperation(.post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
+                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412]),
+        APIOperation(.get, "/api/v1/patients/{id}/access-log", summary: "Who accessed this patient's record, and when", tag: "audit",
+                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403]),
+        APIOperation(.get, "/api/v1/practitioners", summary: "List practitioners", tag: "scheduling", tenantScoped: true,
+                     permission: "appointments:read", success: (200, "application/json", "PractitionerPage"), problems: [400, 401, 403]),
+        APIOperation(.post, "/api/v1/practitioners", summary: "Add a practitioner", tag: "scheduling", tenantScoped: true,
+                     permission: "users:manage", success: (201, "application/json", "Practitioner"), problems: [400, 401, 403, 422]),
+        APIOperation(.get, "/api/v1/appointments", summary: "Appointments by practitioner, patient, status and time range", tag: "scheduling",
+                     tenantScoped: true, permission: "appointments:read", success: (200, "application/json", "AppointmentPage"), problems: [400, 401, 403]),
+        APIOperation(.post, "/api/v1/appointments", summary: "Book an appointment; 409 names an overlapping one", tag: "scheduling",
+                     tenantScoped: true, permission: "appointments:write", success: (201, "application/json", "Appointment"), problems: [400, 401, 403, 409, 422]),
+        APIOperation(.post, "/api/v1/appointments/{id}/status", summary: "Move an appointment to another status (If-Match required)", tag: "scheduling",
+                     tenantScoped: true, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428]),
+    ]
+
+    package static var schemas: [String: Any] {
+        let string: [String: Any] = ["type": "string"], nullable: [String: Any] = ["type": ["string", "null"]]
+        func page(_ item: String) -> [String: Any] {
+            ["type": "object", "required": ["items", "next_cursor"],
+             "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/\(item)"]], "next_cursor": nullable]]
+        }
+        return [
+            "Patient": [
+                "type": "object", "required": ["id", "mrn", "given_name", "family_name", "status", "version"],
+                "properties": [
+                    "id": string, "mrn": string, "given_name": string, "family_name": string, "birth_date": ["type": ["string", "null"], "format": "date"],
+                    "sex": ["type": ["string", "null"], "enum": ["female", "male", "other", "unknown", NSNull()]], "phone": nullable, "email": nullable,
+                    "address": nullable, "national_id": nullable, "emergency_contact": nullable, "metadata": string,
+                    "status": ["type": "string", "enum": ["active", "archived"]], "version": ["type": "integer"],
+                    "created_by": nullable, "created_at": string, "updated_by": nullable, "updated_at": string,
+                ],
+            ],
+            "Practitioner": [
+                "type": "object", "required": ["id", "name"],
+                "properties": ["id": string, "name": string, "specialty": nullable, "licence_number": nullable, "email": nullable, "active": ["type": "integer"]],
+            ],
+            "Appointment": [
+                "type": "object", "required": ["id", "patient_id", "practitioner_id", "start_at", "end_at", "status", "version"],
+                "properties": [
+                    "id": string, "patient_id": string, "practitioner_id": string, "start_at": ["type": "string", "format": "date-time"],
+                    "end_at": ["type": "string", "format": "date-time"],
+                    "status": ["type": "string", "enum": ["proposed", "booked", "arrived", "fulfilled", "cancelled", "noshow"]],
+                    "reason": nullable, "version": ["type": "integer"],
+                ],
+            ],
+            "PatientPage": page("Patient"), "PractitionerPage": page("Practitioner"), "AppointmentPage": page("Appointment"),
+        ]
+    }
+
+    struct Page<Item: Encodable>: Encodable {
+        let items: [Item]
+        let nextCursor: String?
+        enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+    }
+    struct NewPractitioner: Decodable {
+        let name: String
+        let specialty: String?
+        let licenceNumber: String?
+        let email: String?
+        enum CodingKeys: String, CodingKey { case name, specialty, email, licenceNumber = "licence_number" }
+    }
+    struct NewAppointment: Decodable {
+        let patientID: String
+        let practitionerID: String
+        let start: String
+        let end: String
+        let reason: String?
+        enum CodingKeys: String, CodingKey { case start, end, reason, patientID = "patient_id", practitionerID = "practitioner_id" }
+    }
+    struct StatusChange: Decodable { let status: String }
+    struct ArchiveRequest: Decodable { let reason: String? }
+
+    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+        let patients = self.patients, scheduling = self.scheduling
+        let ops = Self.operations
+        group.add(ops[0], prefix: prefix) { request, context -> Response in
+            let scope = try context.requireTenant()
+            let limit = try Self.limit(request, maximum: 100)
+            if let q = request.uri.queryParameters.get("q") {
+                guard (1...100).contains(q.count) else { throw InvalidQuery(field: "q", message: "must be 1 to 100 characters") }
+                return try Self.json(Page(items: try await patients.search(q, limit: limit, in: scope, by: Self.actor(request, context)), nextCursor: nil))
+            }
+            let page = try await patients.list(after: try Self.cursor(request), limit: limit, in: scope, by: Self.actor(request, context))
+            return try Self.json(Page(items: page, nextCursor: page.count == limit ? page.last?.id : nil))
+        }
+        group.add(ops[1], prefix: prefix) { request, context -> Response in
+            let input = try await request.decode(as: PatientInput.self, context: context)
+            let patient = try await patients.create(input, in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(patient, status: .created, etag: patient.etag)
+        }
+        group.add(ops[2], prefix: prefix) { request, context -> Response in
+            let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(patient, etag: patient.etag)
+        }
+        group.add(ops[3], prefix: prefix) { request, context -> Response in
+            let version = try Self.ifMatch(request)
+            let input = try await request.decode(as: PatientInput.self, context: context)
+            let patient = try await patients.update(try context.parameters.require("id"), with: input, expectedVersion: version,
+                                                    in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(patient, etag: patient.etag)
+        }
+        group.add(ops[4], prefix: prefix) { request, context -> Response in
+            let version = request.headers[.ifMatch] == nil ? nil : try Self.ifMatch(request)
+            let body = (try? await request.decode(as: ArchiveRequest.self, context: context))
+            let patient = try await patients.archive(try context.parameters.require("id"), expectedVersion: version, reason: body?.reason,
+                                                     in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(patient, etag: patient.etag)
+        }
+        group.add(ops[5], prefix: prefix) { request, context -> Response in
+            let scope = try context.requireTenant()
+            var filter = AuditStore.Filter()
+            filter.patientID = try context.parameters.require("id")
+            let limit = try Self.limit(request, maximum: 500)
+            let cursor = try request.uri.queryParameters.get("cursor").map { text -> Int64 in
+                guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
+                return value
+            }
+            let events = try await AuditStore.events(in: scope, filter: filter, before: cursor, limit: limit)
+            return try Self.json(Page(items: events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
+        }
+        group.add(ops[6], prefix: prefix) { request, context -> Response in
+            let limit = try Self.limit(request, maximum: 100)
+            let page = try await scheduling.practitioners(after: try Self.cursor(request), limit: limit, in: try context.requireTenant())
+            return try Self.json(Page(items: page, nextCursor: page.count == limit ? page.last?.id : nil))
+        }
+        group.add(ops[7], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: NewPractitioner.self, context: context)
+            let practitioner = try await scheduling.createPractitioner(name: body.name, specialty: body.specialty, licenceNumber: body.licenceNumber,
+                                                                       email: body.email, in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(practitioner, status: .created)
+        }
+        group.add(ops[8], prefix: prefix) { request, context -> Response in
+            let query = request.uri.queryParameters
+            let limit = try Self.limit(request, maximum: 100)
+            let page = try await scheduling.appointments(
+                practitionerID: query.get("practitioner_id"), patientID: query.get("patient_id"), status: query.get("status"),
+                from: try Self.time(query.get("from"), field: "from"), to: try Self.time(query.get("to"), field: "to"),
+                after: try Self.cursor(request), limit: limit, in: try context.requireTenant(), by: Self.actor(request, context)
+            )
+            return try Self.json(Page(items: page, nextCursor: page.count == limit ? page.last?.id : nil))
+        }
+        group.add(ops[9], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: NewAppointment.self, context: context)
+            var errors: [Problem.FieldError] = []
+            let start = Self.parseTime(body.start), end = Self.parseTime(body.end)
+            if start == nil { errors.append(.init(field: "start", message: "must be an RFC 3339 time")) }
+            if end == nil { errors.append(.init(field: "end", message: "must be an RFC 3339 time")) }
+            if !errors.isEmpty { throw ClinicalError.invalid(errors) }
+            let appointment = try await scheduling.book(patientID: body.patientID, practitionerID: body.practitionerID, start: start!, end: end!,
+                                                        reason: body.reason, in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(appointment, status: .created, etag: "\"\(appointment.version)\"")
+        }
+        group.add(ops[10], prefix: prefix) { request, context -> Response in
+            let version = try Self.ifMatch(request)
+            let body = try await request.decode(as: StatusChange.self, context: context)
+            let appointment = try await scheduling.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,
+                                                             in: try context.requireTenant(), by: Self.actor(request, context))
+            return try Self.json(appointment, etag: "\"\(appointment.version)\"")
+        }
+    }
+
+    // MARK: Helpers
+
+    static func actor(_ request: Request, _ context: WardRequestContext) -> AuditActor {
+        AuditActor(context, userAgent: request.headers[.userAgent])
+    }
+
+    static func limit(_ request: Request, maximum: Int) throws -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return min(50, maximum) }
+        guard let value = Int(text), (1...maximum).contains(value) else { throw InvalidQuery(field: "limit", message: "must be 1 to \(maximum)") }
+        return value
+    }
+
+    static func cursor(_ request: Request) throws -> String? {
+        guard let cursor = request.uri.queryParameters.get("cursor") else { return nil }
+        guard cursor.count == 36, UUID(uuidString: cursor) != nil else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
+        return cursor.lowercased()
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return ISO8601DateFormatter().date(from: text) ?? withFraction.date(from: text)
+    }
+
+    static func time(_ text: String?, field: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = parseTime(text) else { throw InvalidQuery(field: field, message: "must be an RFC 3339 time") }
+        return date
+    }
+
+    /// The version an `If-Match` header names (`"3"` or `W/"3"`).
+    static func ifMatch(_ request: Request) throws -> Int {
+        guard let header = request.headers[.ifMatch] else { throw ClinicalError.versionRequired }
+        let digits = header.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        guard let version = Int(digits) else { throw ClinicalError.versionRequired }
+        return version
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let etag { headers[.eTag] = etag }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
