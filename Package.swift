@@ -207,6 +207,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WardClinicalTests",
+            dependencies: [
+                "WardClinical",
+                "WardServer",
+                "WardHTTP",
+                "WardIdentity",
+                "WardAudit",
+                "WardStorage",
+                "WardCore",
+                "WardTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WardIdentityTests",
             dependencies: [
                 "WardAudit",
