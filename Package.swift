@@ -161,6 +161,7 @@ let package = Package(
                 "WardServer",
                 "WardIdentity",
                 "WardAudit",
+                "WardClinical",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -75,5 +75,9 @@ package enum ClinicalMigrations {
             "CREATE INDEX appointments_practitioner_start ON appointments (practitioner_id, start_at)",
             "CREATE INDEX appointments_patient ON appointments (patient_id, start_at)",
         ]),
+        Migration(302, "create_counters", [
+            "CREATE TABLE clinical_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+            "INSERT INTO clinical_counters (name, value) VALUES ('mrn', 0)",
+        ]),
     ]
 }

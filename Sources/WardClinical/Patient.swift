@@ -126,18 +126,19 @@ enum ClinicalDates {
     }
 }
 
-/// Medical record numbers Ward generates: `W` and eight digits, the last a Luhn check digit,
-/// so a mistyped number is caught at the desk.
+/// Medical record numbers Ward generates: `W`, the tenant's next number (at least seven
+/// digits) and a Luhn check digit, so a mistyped number is caught at the desk. Numbers come
+/// from a per-tenant counter: never reused, never colliding.
 package enum MedicalRecordNumber {
-    package static func make() -> String {
-        let body = (0..<7).map { _ in Int.random(in: 0...9) }
-        return "W" + body.map(String.init).joined() + String(checkDigit(body))
+    package static func make(_ number: Int) -> String {
+        let digits = String(format: "%07d", number).compactMap { $0.wholeNumberValue }
+        return "W" + digits.map(String.init).joined() + String(checkDigit(digits))
     }
 
     package static func isValidGenerated(_ mrn: String) -> Bool {
-        guard mrn.hasPrefix("W"), mrn.count == 9 else { return false }
+        guard mrn.hasPrefix("W"), mrn.count >= 9 else { return false }
         let digits = mrn.dropFirst().compactMap { $0.wholeNumberValue }
-        return digits.count == 8 && checkDigit(Array(digits.prefix(7))) == digits[7]
+        return digits.count == mrn.count - 1 && checkDigit(Array(digits.dropLast())) == digits.last
     }
 
     static func checkDigit(_ digits: [Int]) -> Int {

@@ -23,28 +23,34 @@ package struct PatientService: Sendable {
         let now = Timestamp.now()
         let metadata = try Self.json(input.metadata ?? [:])
         var patient = Patient(
-            id: UUIDv7.make().uuidString.lowercased(), mrn: input.mrn ?? MedicalRecordNumber.make(),
+            id: UUIDv7.make().uuidString.lowercased(), mrn: input.mrn ?? "",
             givenName: input.givenName!.trimmingCharacters(in: .whitespaces), familyName: input.familyName!.trimmingCharacters(in: .whitespaces),
             birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email?.lowercased(), address: input.address,
             nationalID: input.nationalID, emergencyContact: input.emergencyContact, metadata: metadata, status: "active", version: 1,
             createdBy: actor.id, createdAt: now, updatedBy: actor.id, updatedAt: now
         )
         let patients = try scope.table("patients")
-        let generated = input.mrn == nil
         let audit = self.audit
-        for attempt in 0..<5 {
-            if attempt > 0 { patient.mrn = MedicalRecordNumber.make() }
-            let inserted = try await scope.transaction { [patient] database -> Bool in
-                if try await database.select().column("id").from(patients).where("mrn", .equal, patient.mrn).first() != nil { return false }
-                try await database.insert(into: patients).model(patient).run()
-                try await Self.index(patient, in: database, scope: scope)
-                try await audit.append(actor.record("create", resourceType: "patient", resourceID: patient.id, patientID: patient.id), in: database, scope: scope)
-                return true
+        return try await scope.transaction { [patient] database in
+            var patient = patient
+            if input.mrn == nil {
+                patient.mrn = MedicalRecordNumber.make(try await Self.reserveNumbers(1, in: database, scope: scope))
+            } else if try await database.select().column("id").from(patients).where("mrn", .equal, patient.mrn).first() != nil {
+                throw ClinicalError.mrnTaken
             }
-            if inserted { return patient }
-            if !generated { throw ClinicalError.mrnTaken }
+            try await database.insert(into: patients).model(patient).run()
+            try await Self.index(patient, in: database, scope: scope)
+            try await audit.append(actor.record("create", resourceType: "patient", resourceID: patient.id, patientID: patient.id), in: database, scope: scope)
+            return patient
         }
-        throw ClinicalError.mrnTaken
+    }
+
+    /// Reserves `count` consecutive record numbers in the caller's transaction; returns the first.
+    static func reserveNumbers(_ count: Int, in database: any SQLDatabase, scope: TenantScope) async throws -> Int {
+        let counters = try scope.table("clinical_counters")
+        try await database.raw("UPDATE \(counters) SET value = value + \(bind: count) WHERE name = 'mrn'").run()
+        let row = try await database.select().column("value").from(counters).where("name", .equal, "mrn").first()
+        return try (row?.decode(column: "value", as: Int.self) ?? count) - count + 1
     }
 
     /// Applies `input` to version `expectedVersion` of the patient; 412 when it moved on.
@@ -145,8 +151,7 @@ package struct PatientService: Sendable {
     package func search(_ text: String, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {
         let query = text.trimmingCharacters(in: .whitespaces)
         let tokens = Array(PatientSearch.tokens(query).prefix(4))
-        let patients = try scope.table("patients"), terms = try scope.table("patient_search_terms")
-        let variants = Array(Set(tokens.flatMap(PatientSearch.variants)))
+        let patients = try scope.table("patients"), termTable = try scope.table("patient_search_terms")
         let phone = query.filter { $0.isNumber || $0 == "+" }
         let candidates = try await scope.read { database -> [Patient] in
             var found: [String: Patient] = [:]
@@ -158,18 +163,25 @@ package struct PatientService: Sendable {
                 return group
             }
             for patient in try await exact.limit(limit).all(decoding: Patient.self) { found[patient.id] = patient }
-            guard !variants.isEmpty else { return Array(found.values) }
-            // Candidates share a variant with the first token; every token is confirmed below.
-            let first = Array(PatientSearch.variants(tokens[0]))
-            let rows = try await database.select().columns(Patient.columns.map { SQLColumn($0, table: "p") })
-                .from(SQLAlias(terms, as: SQLIdentifier("t")))
-                .join(SQLAlias(patients, as: SQLIdentifier("p")), method: SQLJoinMethod.inner, on: SQLColumn("id", table: "p"), .equal, SQLColumn("patient_id", table: "t"))
-                .where(SQLColumn("term", table: "t"), .in, SQLBind.group(first))
-                .where(SQLColumn("status", table: "p"), .equal, SQLBind("active"))
-                .distinct()
-                .limit(2000)
-                .all(decoding: Patient.self)
-            for patient in rows { found[patient.id] = patient }
+            guard let firstToken = tokens.first else { return Array(found.values) }
+            // Exact token matches first: a common name fills the page without fuzzy work.
+            // Candidates come in name order, so the page is the best-named of each kind.
+            func candidates(_ terms: [String]) async throws -> [Patient] {
+                try await database.select().columns(Patient.columns.map { SQLColumn($0, table: "p") })
+                    .from(SQLAlias(termTable, as: SQLIdentifier("t")))
+                    .join(SQLAlias(patients, as: SQLIdentifier("p")), method: SQLJoinMethod.inner, on: SQLColumn("id", table: "p"), .equal, SQLColumn("patient_id", table: "t"))
+                    .where(SQLColumn("term", table: "t"), .in, SQLBind.group(terms))
+                    .where(SQLColumn("status", table: "p"), .equal, SQLBind("active"))
+                    .orderBy(SQLColumn("family_name", table: "p")).orderBy(SQLColumn("given_name", table: "p")).orderBy(SQLColumn("id", table: "p"))
+                    .limit(Self.candidateLimit)
+                    .all(decoding: Patient.self)
+            }
+            let named = try await candidates([firstToken])
+            for patient in named { found[patient.id] = patient }
+            let exactHits = named.filter { PatientSearch.score(query: tokens, givenName: $0.givenName, familyName: $0.familyName) == 0 }
+            if exactHits.count >= limit { return Array(found.values) }
+            // Every token and deletion of the first token: candidates one edit away.
+            for patient in try await candidates(Array(PatientSearch.variants(firstToken))) { found[patient.id] = patient }
             return Array(found.values)
         }
         let ranked = candidates.compactMap { patient -> (Int, Patient)? in
@@ -186,6 +198,9 @@ package struct PatientService: Sendable {
                                             details: ["kind": "query", "query_length": String(query.count), "returned": String(ranked.count)]), in: scope)
         return Array(ranked)
     }
+
+    /// Rows one search reads from the term index per phase.
+    static let candidateLimit = 200
 
     // MARK: Helpers
 

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WardAudit
+import WardClinical
+import WardCore
+import WardServer
+
+/// `ward seed bench|demo`: the benchmark contract's data set, or a small demo clinic.
+struct SeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Create seed data.", subcommands: [Bench.self, Demo.self])
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tenant `bench`: 100,000 patients, 50 practitioners, doctor@bench.test (password bench-password-1) as doctor."
+        )
+        @Option(help: "How many patients.") var patients = 100_000
+
+        func run() async throws {
+            try await SeedCommand.seed(slug: "bench", name: "Bench Clinic", patients: patients, practitioners: 50, users: [
+                ("doctor@bench.test", "Dana Whitfield", "bench-password-1", "doctor"),
+            ])
+        }
+    }
+
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tenant `demo`: a small clinic with 200 patients, 6 practitioners and one user per built-in role (password printed)."
+        )
+        func run() async throws {
+            let password = "demo-" + UUID().uuidString.prefix(13).lowercased()
+            let roles = ["tenant_admin", "doctor", "nurse", "receptionist", "billing_clerk", "auditor", "parking_attendant"]
+            try await SeedCommand.seed(slug: "demo", name: "Riverside Demo Clinic", patients: 200, practitioners: 6,
+                                       users: roles.map { ("\($0.replacingOccurrences(of: "_", with: "."))@demo.test", "Demo \($0.capitalized)", password, $0) })
+            print("demo users share the password \(password)")
+        }
+    }
+
+    static func seed(slug: String, name: String, patients count: Int, practitioners: Int, users: [(String, String, String, String)]) async throws {
+        let settings = try await NodeBootstrap.settings(logToStandardError: true)
+        let services = try await WardApplication.services(
+            settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.seed"), accessLogger: Logger(label: "ward.access")
+        )
+        do {
+            try await services.storage.migrateAll()
+            if try await services.storage.tenants.find(slug: slug) == nil {
+                try await services.storage.tenants.create(slug: slug, name: name)
+            }
+            let scope = try await services.storage.tenants.activeScope(slug: slug)
+            for (email, userName, password, role) in users {
+                _ = try await services.identity.createUser(in: scope, email: email, name: userName, password: password, roles: [role], by: .system)
+            }
+            let scheduling = SchedulingService(audit: services.audit)
+            for index in 0..<practitioners {
+                let family = ClinicalSeed.familyNames[(index * 7) % ClinicalSeed.familyNames.count]
+                let given = ClinicalSeed.givenNames[(index * 11) % ClinicalSeed.givenNames.count]
+                _ = try await scheduling.createPractitioner(name: "Dr. \(given) \(family)", specialty: ClinicalSeed.specialties[index % ClinicalSeed.specialties.count],
+                                                            licenceNumber: String(format: "LIC-%05d", index + 1), email: nil, in: scope, by: .system)
+            }
+            let started = ContinuousClock.now
+            let imported = try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(count), in: scope, by: .system)
+            print("seeded \(slug): \(imported) patients in \(ContinuousClock.now - started), \(practitioners) practitioners, \(users.count) users")
+        } catch let error as any ProblemConvertible {
+            await services.storage.shutdown()
+            throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
+        } catch {
+            await services.storage.shutdown()
+            throw error
+        }
+        await services.storage.shutdown()
+    }
+}
