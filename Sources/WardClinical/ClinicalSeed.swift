@@ -47,6 +47,8 @@ extension PatientService {
             }
             imported += batch.count
         }
+        // Fresh statistics, so the planner uses the term index on a newly loaded table.
+        try await scope.transaction { database in try await database.raw("ANALYZE").run() }
         return imported
     }
 }

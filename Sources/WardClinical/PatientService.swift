@@ -153,54 +153,60 @@ package struct PatientService: Sendable {
         let tokens = Array(PatientSearch.tokens(query).prefix(4))
         let patients = try scope.table("patients"), termTable = try scope.table("patient_search_terms")
         let phone = query.filter { $0.isNumber || $0 == "+" }
-        let candidates = try await scope.read { database -> [Patient] in
-            var found: [String: Patient] = [:]
+        let exactClause = ClinicalDates.date(query) != nil
+        let ranked = try await scope.read { database -> [Patient] in
+            // Exact identifiers first: MRN, email, phone, birth date.
             var exact = database.select().columns(Patient.columns).from(patients).where("status", .equal, "active")
             exact = exact.where { group in
                 var group = group.where("mrn", .equal, query).orWhere("email", .equal, query.lowercased())
                 if phone.count >= 5 { group = group.orWhere("phone", .equal, query) }
-                if ClinicalDates.date(query) != nil { group = group.orWhere("birth_date", .equal, query) }
+                if exactClause { group = group.orWhere("birth_date", .equal, query) }
                 return group
             }
-            for patient in try await exact.limit(limit).all(decoding: Patient.self) { found[patient.id] = patient }
-            guard let firstToken = tokens.first else { return Array(found.values) }
-            // Exact token matches first: a common name fills the page without fuzzy work.
-            // Candidates come in name order, so the page is the best-named of each kind.
-            func candidates(_ terms: [String]) async throws -> [Patient] {
-                try await database.select().columns(Patient.columns.map { SQLColumn($0, table: "p") })
+            var results = try await exact.orderBy("family_name").orderBy("given_name").orderBy("id").limit(limit).all(decoding: Patient.self)
+            guard let firstToken = tokens.first, results.count < limit else { return results }
+
+            // Names: candidates share a term with the first word (itself, then its one-deletion
+            // variants); only ids and names are read until the page is chosen.
+            func candidates(_ terms: [String]) async throws -> [(id: String, score: Int, family: String, given: String)] {
+                try await database.select()
+                    .column(SQLColumn("id", table: "p")).column(SQLColumn("given_name", table: "p")).column(SQLColumn("family_name", table: "p"))
                     .from(SQLAlias(termTable, as: SQLIdentifier("t")))
                     .join(SQLAlias(patients, as: SQLIdentifier("p")), method: SQLJoinMethod.inner, on: SQLColumn("id", table: "p"), .equal, SQLColumn("patient_id", table: "t"))
                     .where(SQLColumn("term", table: "t"), .in, SQLBind.group(terms))
                     .where(SQLColumn("status", table: "p"), .equal, SQLBind("active"))
                     .orderBy(SQLColumn("family_name", table: "p")).orderBy(SQLColumn("given_name", table: "p")).orderBy(SQLColumn("id", table: "p"))
                     .limit(Self.candidateLimit)
-                    .all(decoding: Patient.self)
+                    .all()
+                    .compactMap { row in
+                        let given = try row.decode(column: "given_name", as: String.self), family = try row.decode(column: "family_name", as: String.self)
+                        guard let score = PatientSearch.score(query: tokens, givenName: given, familyName: family) else { return nil }
+                        return (try row.decode(column: "id", as: String.self), score, family, given)
+                    }
             }
-            let named = try await candidates([firstToken])
-            for patient in named { found[patient.id] = patient }
-            let exactHits = named.filter { PatientSearch.score(query: tokens, givenName: $0.givenName, familyName: $0.familyName) == 0 }
-            if exactHits.count >= limit { return Array(found.values) }
-            // Every token and deletion of the first token: candidates one edit away.
-            for patient in try await candidates(Array(PatientSearch.variants(firstToken))) { found[patient.id] = patient }
-            return Array(found.values)
+            var chosen = try await candidates([firstToken])
+            if chosen.filter({ $0.score == 0 }).count < limit {
+                chosen += try await candidates(Array(PatientSearch.variants(firstToken)))
+            }
+            var seen = Set(results.map(\.id))
+            let best = chosen.sorted { lhs, rhs in
+                (lhs.score, lhs.family, lhs.given, lhs.id) < (rhs.score, rhs.family, rhs.given, rhs.id)
+            }.filter { seen.insert($0.id).inserted }.prefix(limit - results.count).map(\.id)
+            guard !best.isEmpty else { return results }
+            let rows = try await database.select().columns(Patient.columns).from(patients).where("id", .in, SQLBind.group(Array(best)))
+                .all(decoding: Patient.self)
+            let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
+            results += best.compactMap { byID[$0] }
+            return results
         }
-        let ranked = candidates.compactMap { patient -> (Int, Patient)? in
-            if patient.mrn == query || patient.email == query.lowercased() || patient.phone == query || patient.birthDate == query { return (-1, patient) }
-            return PatientSearch.score(query: tokens, givenName: patient.givenName, familyName: patient.familyName).map { ($0, patient) }
-        }.sorted { lhs, rhs in
-            if lhs.0 != rhs.0 { return lhs.0 < rhs.0 }
-            if lhs.1.familyName != rhs.1.familyName { return lhs.1.familyName < rhs.1.familyName }
-            if lhs.1.givenName != rhs.1.givenName { return lhs.1.givenName < rhs.1.givenName }
-            return lhs.1.id < rhs.1.id
-        }.prefix(limit).map { $0.1 }
         // The query text may itself be identifying: the event keeps its length, not its value.
         try await audit.record(actor.record("search", resourceType: "patient",
                                             details: ["kind": "query", "query_length": String(query.count), "returned": String(ranked.count)]), in: scope)
         return Array(ranked)
     }
 
-    /// Rows one search reads from the term index per phase.
-    static let candidateLimit = 200
+    /// Name candidates one search reads per phase (only ids and names).
+    static let candidateLimit = 100
 
     // MARK: Helpers
 

@@ -1,0 +1,40 @@
+# Sourced by scripts/test and Benchmarks/run: starts a throwaway PostgreSQL on a free loopback
+# port as the `postgres` user (installing it first when missing and running as root), exports
+# THROWAWAY_POSTGRES_URL, and stops and removes it when the calling script exits.
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_throwaway_postgres() {
+  local initdb bin port
+  initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$initdb" ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "PostgreSQL is not installed; run as root to install it, or set WARD_TEST_POSTGRES_URL" >&2
+      return 1
+    fi
+    echo "installing PostgreSQL" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+    initdb=$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)
+  fi
+  bin=$(dirname "$initdb")
+  THROWAWAY_POSTGRES_DIR=$(mktemp -d /tmp/ward-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres: "$THROWAWAY_POSTGRES_DIR"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  as_postgres "$bin/initdb" -D "$THROWAWAY_POSTGRES_DIR/data" -A trust -U postgres -E UTF8 >"$THROWAWAY_POSTGRES_DIR/initdb.log"
+  # fsync stays as the caller asks: off for tests (the server is thrown away), on for benchmarks.
+  as_postgres "$bin/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -l "$THROWAWAY_POSTGRES_DIR/server.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$THROWAWAY_POSTGRES_DIR -c max_connections=400 ${THROWAWAY_POSTGRES_OPTIONS:-}" start >/dev/null
+  THROWAWAY_POSTGRES_BIN=$bin
+  THROWAWAY_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  export THROWAWAY_POSTGRES_URL
+  echo "throwaway PostgreSQL on 127.0.0.1:$port" >&2
+}
+
+stop_throwaway_postgres() {
+  [ -n "${THROWAWAY_POSTGRES_DIR:-}" ] || return 0
+  as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$THROWAWAY_POSTGRES_DIR"
+}
