@@ -31,12 +31,16 @@ package enum ClinicalMigrations {
             "CREATE INDEX patients_email ON patients (email)",
             "CREATE INDEX patients_birth_date ON patients (birth_date)",
             // Each name token and every string one deletion away from it: a query token and
-            // its own deletions meet here whenever the two are one edit apart.
+            // its own deletions meet here whenever the two are one edit apart. The names ride
+            // along in the key so a page comes straight off the index in name order, without
+            // touching the patients table or sorting. Archived patients have no terms.
             """
             CREATE TABLE patient_search_terms (
                 term TEXT NOT NULL,
+                family_name TEXT NOT NULL,
+                given_name TEXT NOT NULL,
                 patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
-                PRIMARY KEY (term, patient_id)
+                PRIMARY KEY (term, family_name, given_name, patient_id)
             )
             """,
             "CREATE INDEX patient_search_terms_patient ON patient_search_terms (patient_id)",

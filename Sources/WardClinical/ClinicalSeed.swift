@@ -35,12 +35,14 @@ extension PatientService {
                     next += 1
                 }
                 try await database.insert(into: patients).models(batch).run()
-                let pairs = batch.flatMap { patient in
-                    PatientSearch.terms(givenName: patient.givenName, familyName: patient.familyName).map { ($0, patient.id) }
+                let rows = batch.flatMap { patient in
+                    PatientSearch.terms(givenName: patient.givenName, familyName: patient.familyName).map { ($0, patient) }
                 }
-                for chunk in stride(from: 0, to: pairs.count, by: 4000) {
-                    var insert = database.insert(into: terms).columns("term", "patient_id")
-                    for (term, id) in pairs[chunk..<min(chunk + 4000, pairs.count)] { insert = insert.values(SQLBind(term), SQLBind(id)) }
+                for chunk in stride(from: 0, to: rows.count, by: 2000) {
+                    var insert = database.insert(into: terms).columns("term", "family_name", "given_name", "patient_id")
+                    for (term, patient) in rows[chunk..<min(chunk + 2000, rows.count)] {
+                        insert = insert.values(SQLBind(term), SQLBind(patient.familyName), SQLBind(patient.givenName), SQLBind(patient.id))
+                    }
                     try await insert.run()
                 }
                 try await audit.append(actor.record("import", resourceType: "patient", details: ["count": String(batch.count)]), in: database, scope: scope)

@@ -113,6 +113,7 @@ package struct PatientService: Sendable {
             patient.updatedBy = actor.id
             patient.updatedAt = Timestamp.now()
             try await database.update(patients).set(model: patient).where("id", .equal, id).run()
+            try await Self.index(patient, in: database, scope: scope)
             try await audit.append(actor.record("archive", resourceType: "patient", resourceID: id, patientID: id, reason: reason), in: database, scope: scope)
             return patient
         }
@@ -169,24 +170,23 @@ package struct PatientService: Sendable {
             // Names: candidates share a term with the first word (itself, then its one-deletion
             // variants); only ids and names are read until the page is chosen.
             func candidates(_ terms: [String]) async throws -> [(id: String, score: Int, family: String, given: String)] {
-                try await database.select()
-                    .column(SQLColumn("id", table: "p")).column(SQLColumn("given_name", table: "p")).column(SQLColumn("family_name", table: "p"))
-                    .from(SQLAlias(termTable, as: SQLIdentifier("t")))
-                    .join(SQLAlias(patients, as: SQLIdentifier("p")), method: SQLJoinMethod.inner, on: SQLColumn("id", table: "p"), .equal, SQLColumn("patient_id", table: "t"))
-                    .where(SQLColumn("term", table: "t"), .in, SQLBind.group(terms))
-                    .where(SQLColumn("status", table: "p"), .equal, SQLBind("active"))
-                    .orderBy(SQLColumn("family_name", table: "p")).orderBy(SQLColumn("given_name", table: "p")).orderBy(SQLColumn("id", table: "p"))
-                    .limit(Self.candidateLimit)
-                    .all()
-                    .compactMap { row in
+                var found: [(id: String, score: Int, family: String, given: String)] = []
+                // One index range per term, each already in name order.
+                for term in terms {
+                    for row in try await database.select().columns("patient_id", "given_name", "family_name").from(termTable)
+                        .where("term", .equal, term)
+                        .orderBy("family_name").orderBy("given_name").orderBy("patient_id")
+                        .limit(Self.candidateLimit).all() {
                         let given = try row.decode(column: "given_name", as: String.self), family = try row.decode(column: "family_name", as: String.self)
-                        guard let score = PatientSearch.score(query: tokens, givenName: given, familyName: family) else { return nil }
-                        return (try row.decode(column: "id", as: String.self), score, family, given)
+                        guard let score = PatientSearch.score(query: tokens, givenName: given, familyName: family) else { continue }
+                        found.append((try row.decode(column: "patient_id", as: String.self), score, family, given))
                     }
+                }
+                return found
             }
             var chosen = try await candidates([firstToken])
             if chosen.filter({ $0.score == 0 }).count < limit {
-                chosen += try await candidates(Array(PatientSearch.variants(firstToken)))
+                chosen += try await candidates(Array(PatientSearch.variants(firstToken).subtracting([firstToken])))
             }
             var seen = Set(results.map(\.id))
             let best = chosen.sorted { lhs, rhs in
@@ -214,10 +214,10 @@ package struct PatientService: Sendable {
     static func index(_ patient: Patient, in database: any SQLDatabase, scope: TenantScope) async throws {
         let terms = try scope.table("patient_search_terms")
         try await database.delete(from: terms).where("patient_id", .equal, patient.id).run()
-        let values = PatientSearch.terms(givenName: patient.givenName, familyName: patient.familyName)
+        let values = patient.status == "active" ? PatientSearch.terms(givenName: patient.givenName, familyName: patient.familyName) : []
         guard !values.isEmpty else { return }
-        var insert = database.insert(into: terms).columns("term", "patient_id")
-        for term in values { insert = insert.values(SQLBind(term), SQLBind(patient.id)) }
+        var insert = database.insert(into: terms).columns("term", "family_name", "given_name", "patient_id")
+        for term in values { insert = insert.values(SQLBind(term), SQLBind(patient.familyName), SQLBind(patient.givenName), SQLBind(patient.id)) }
         try await insert.run()
     }
 

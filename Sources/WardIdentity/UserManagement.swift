@@ -27,11 +27,13 @@ package struct RoleView: Codable, Sendable, Equatable {
     package var name: String
     package var description: String
     package var builtIn: Bool
+    /// Holders of this role must enrol a second factor before any permission applies.
+    package var requiresSecondFactor: Bool
     package var permissions: [String]
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, permissions
-        case builtIn = "built_in"
+        case builtIn = "built_in", requiresSecondFactor = "requires_second_factor"
     }
 }
 
@@ -224,7 +226,7 @@ extension IdentityService {
         return try await scope.read { database in
             var views: [RoleView] = []
             for row in try await database.raw("""
-                SELECT r.id, r.name, r.description, r.built_in, rp.permission FROM \(roles) r
+                SELECT r.id, r.name, r.description, r.built_in, r.requires_mfa, rp.permission FROM \(roles) r
                 LEFT JOIN \(rolePermissions) rp ON rp.role_id = r.id ORDER BY r.name, rp.permission
                 """).all() {
                 let id = try row.decode(column: "id", as: String.self)
@@ -234,7 +236,9 @@ extension IdentityService {
                 } else {
                     views.append(RoleView(id: id, name: try row.decode(column: "name", as: String.self),
                                           description: try row.decode(column: "description", as: String.self),
-                                          builtIn: try row.decode(column: "built_in", as: Int.self) != 0, permissions: permission.map { [$0] } ?? []))
+                                          builtIn: try row.decode(column: "built_in", as: Int.self) != 0,
+                                          requiresSecondFactor: try row.decode(column: "requires_mfa", as: Int.self) != 0,
+                                          permissions: permission.map { [$0] } ?? []))
                 }
             }
             return views
@@ -242,7 +246,8 @@ extension IdentityService {
     }
 
     /// Creates a custom role.
-    package func createRole(in scope: TenantScope, name: String, description: String, permissions: [String], by actor: AuditActor) async throws -> RoleView {
+    package func createRole(in scope: TenantScope, name: String, description: String, permissions: [String], requiresSecondFactor: Bool = false,
+                            by actor: AuditActor) async throws -> RoleView {
         let audit = self.audit
         guard name.range(of: #"^[a-z][a-z0-9_]{2,39}$"#, options: .regularExpression) != nil else {
             throw IdentityError.invalidInput([.init(field: "name", message: "must be 3 to 40 of a-z, 0-9 and _, starting with a letter")])
@@ -255,7 +260,8 @@ extension IdentityService {
                 throw IdentityError.invalidInput([.init(field: "name", message: "a role with this name exists")])
             }
             try await database.insert(into: roles).columns("id", "name", "description", "built_in", "requires_mfa", "created_at", "updated_at")
-                .values(SQLBind(id), SQLBind(name), SQLBind(String(description.prefix(500))), SQLBind(0), SQLBind(0), SQLBind(now), SQLBind(now)).run()
+                .values(SQLBind(id), SQLBind(name), SQLBind(String(description.prefix(500))), SQLBind(0), SQLBind(requiresSecondFactor ? 1 : 0),
+                        SQLBind(now), SQLBind(now)).run()
             for permission in Set(permissions) {
                 try await database.insert(into: rolePermissions).columns("role_id", "permission").values(SQLBind(id), SQLBind(permission)).run()
             }

@@ -159,3 +159,33 @@ struct SecondFactorTests {
         }
     }
 }
+
+@Suite("Roles that require a second factor")
+struct RequiredSecondFactorTests {
+    @Test("a custom role can require a second factor: its holders have no permission until enrolled", arguments: TestBackend.allCases)
+    func customRole(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.user("admin@acme.test", roles: ["tenant_admin"])
+                let clerk = try await node.user("clerk@acme.test", roles: [])
+                try await node.test { client in
+                    let admin = try await client.tokens("admin@acme.test").access
+                    let role = try await client.call(.post, "/api/v1/roles", token: admin, json: [
+                        "name": "records_officer", "permissions": ["reports:read"], "requires_second_factor": true,
+                    ])
+                    #expect(role.status == .created)
+                    #expect(role.json["requires_second_factor"] as? Bool == true)
+                    #expect(try await client.call(.put, "/api/v1/users/\(clerk)/roles/records_officer", token: admin).status == .ok)
+
+                    let token = try await client.tokens("clerk@acme.test").access
+                    let status = try await client.call(.get, "/api/v1/auth/status", token: token)
+                    #expect((status.json["permissions"] as? [String])?.isEmpty == true)
+                    let seed = try #require(try await client.call(.post, "/api/v1/auth/totp/enrol", token: token).json["secret"] as? String)
+                    #expect(try await client.call(.post, "/api/v1/auth/totp/confirm", token: token, json: ["code": SecondFactorTests.code(base32: seed)]).status == .ok)
+                    let after = try await client.call(.get, "/api/v1/auth/status", token: token)
+                    #expect(after.json["permissions"] as? [String] == ["reports:read"])
+                }
+            }
+        }
+    }
+}

@@ -68,7 +68,13 @@ package struct UserController: Sendable {
 
     struct NewUser: Decodable { let email: String; let name: String; let password: String; let roles: [String]? }
     struct UserChange: Decodable { let name: String?; let status: String? }
-    struct NewRole: Decodable { let name: String; let description: String?; let permissions: [String] }
+    struct NewRole: Decodable {
+        let name: String
+        let description: String?
+        let permissions: [String]
+        let requiresSecondFactor: Bool?
+        enum CodingKeys: String, CodingKey { case name, description, permissions, requiresSecondFactor = "requires_second_factor" }
+    }
     struct PermissionList: Decodable { let permissions: [String] }
     struct Items<Item: Encodable>: Encodable { let items: [Item] }
 
@@ -119,6 +125,7 @@ package struct UserController: Sendable {
             let body = try await request.decode(as: NewRole.self, context: context)
             var response = try AuthController.json(try await identity.createRole(in: try context.requireTenant(), name: body.name,
                                                                                  description: body.description ?? "", permissions: body.permissions,
+                                                                                 requiresSecondFactor: body.requiresSecondFactor ?? false,
                                                                                  by: Self.actor(request, context)))
             response.status = .created
             return response

@@ -53,6 +53,8 @@ package final class PostgresDatabase: Database {
         configuration.options.additionalStartupParameters = [
             ("statement_timeout", String(statementMilliseconds)),
             ("application_name", "ward"),
+            // A commit is acknowledged only once durable, whatever the server's default says.
+            ("synchronous_commit", "on"),
         ]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
