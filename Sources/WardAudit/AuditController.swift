@@ -10,9 +10,11 @@ import WardStorage
 /// export as NDJSON or CSV.
 package struct AuditController: Sendable {
     let trail: AuditTrail
+    let breakGlass: BreakGlass
 
-    package init(trail: AuditTrail) {
+    package init(trail: AuditTrail, breakGlass: BreakGlass) {
         self.trail = trail
+        self.breakGlass = breakGlass
     }
 
     package static let operations: [APIOperation] = [
@@ -20,6 +22,12 @@ package struct AuditController: Sendable {
                      tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403]),
         APIOperation(.get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
                      tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403]),
+        APIOperation(.post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
+                     tag: "audit", tenantScoped: true, success: (201, "application/json", "BreakGlassGrant"), problems: [400, 401, 422]),
+        APIOperation(.get, "/api/v1/audit-events/break-glass", summary: "Break-glass grants awaiting review (reviewed=true for those reviewed)",
+                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [401, 403]),
+        APIOperation(.post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
+                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404]),
     ]
 
     package static var schemas: [String: Any] {
@@ -36,6 +44,14 @@ package struct AuditController: Sendable {
                     "details": ["type": "object", "additionalProperties": string], "prev_hash": string, "hash": string,
                 ],
             ],
+            "BreakGlassGrant": [
+                "type": "object", "required": ["id", "user_id", "patient_id", "reason", "granted_at", "expires_at"],
+                "properties": [
+                    "id": string, "user_id": string, "user_name": nullable, "patient_id": string, "reason": string, "granted_at": string,
+                    "expires_at": string, "reviewed_at": nullable, "reviewed_by": nullable, "review_note": nullable,
+                ],
+            ],
+            "BreakGlassGrantList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/BreakGlassGrant"]]]],
             "AuditEventPage": [
                 "type": "object", "required": ["items", "next_cursor"],
                 "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/AuditEvent"]], "next_cursor": nullable],
@@ -117,6 +133,35 @@ package struct AuditController: Sendable {
                           .contentDisposition: "attachment; filename=\"audit-\(scope.tenant.slug).\(csv ? "csv" : "ndjson")\""],
                 body: body
             )
+        }
+    }
+
+    struct BreakGlassRequest: Decodable {
+        let patientID: String
+        let reason: String
+        enum CodingKeys: String, CodingKey { case reason, patientID = "patient_id" }
+    }
+    struct ReviewRequest: Decodable { let note: String? }
+    struct Items<Item: Encodable>: Encodable { let items: [Item] }
+
+    package func registerBreakGlass(on group: RouterGroup<WardRequestContext>, prefix: String) {
+        let breakGlass = self.breakGlass
+        group.add(Self.operations[2], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: BreakGlassRequest.self, context: context)
+            let grant = try await breakGlass.grant(patientID: body.patientID, reason: body.reason, in: try context.requireTenant(),
+                                                   by: AuditActor(context, userAgent: request.headers[.userAgent]))
+            var response = try Self.json(grant)
+            response.status = .created
+            return response
+        }
+        group.add(Self.operations[3], prefix: prefix) { request, context -> Response in
+            let reviewed = request.uri.queryParameters.get("reviewed") == "true"
+            return try Self.json(Items(items: try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
+        }
+        group.add(Self.operations[4], prefix: prefix) { request, context -> Response in
+            let body = try? await request.decode(as: ReviewRequest.self, context: context)
+            return try Self.json(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
+                                                             by: AuditActor(context, userAgent: request.headers[.userAgent])))
         }
     }
 

@@ -54,5 +54,23 @@ package enum AuditMigrations {
                 """,
             ]
         ),
+        Migration(201, "create_break_glass_grants", [
+            """
+            CREATE TABLE break_glass_grants (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                user_name TEXT,
+                patient_id TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                granted_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                reviewed_at TEXT,
+                reviewed_by TEXT,
+                review_note TEXT
+            )
+            """,
+            "CREATE INDEX break_glass_grants_user_patient ON break_glass_grants (user_id, patient_id, expires_at)",
+            "CREATE INDEX break_glass_grants_review ON break_glass_grants (reviewed_at, granted_at)",
+        ]),
     ]
 }

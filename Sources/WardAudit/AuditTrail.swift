@@ -13,8 +13,18 @@ package final class AuditTrail: Sendable {
     private let writers = Mutex<[String: TenantAuditWriter]>([:])
     let metrics: AuditMetrics
 
-    package init(registry: PrometheusCollectorRegistry) {
+    /// Whether reads and searches are audited (always, but for benchmarks measuring the cost).
+    package let auditsReads: Bool
+
+    package init(registry: PrometheusCollectorRegistry, auditsReads: Bool = true) {
         self.metrics = AuditMetrics(registry: registry)
+        self.auditsReads = auditsReads
+    }
+
+    /// Records a read or search of patient data through the group-commit writer.
+    package func recordRead(_ record: AuditRecord, in scope: TenantScope) async throws {
+        guard auditsReads else { return }
+        try await self.record(record, in: scope)
     }
 
     /// Appends `record` inside the caller's open transaction on `scope`'s database.

@@ -122,16 +122,18 @@ package struct PatientService: Sendable {
     // MARK: Reads
 
     /// One patient, audited as a read before it is returned.
-    package func read(_ id: String, in scope: TenantScope, by actor: AuditActor) async throws -> Patient {
+    package func read(_ id: String, in scope: TenantScope, by actor: AuditActor, breakGlassGrant: String? = nil) async throws -> Patient {
         let patients = try scope.table("patients")
         let found = try await scope.read { database in
             try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self)
         }
         guard let found else {
-            try await audit.record(actor.record("read", resourceType: "patient", resourceID: id, patientID: id, outcome: .error, reason: "not found"), in: scope)
+            try await audit.recordRead(actor.record("read", resourceType: "patient", resourceID: id, patientID: id, outcome: .error, reason: "not found"), in: scope)
             throw ClinicalError.notFound("patient")
         }
-        try await audit.record(actor.record("read", resourceType: "patient", resourceID: id, patientID: id), in: scope)
+        try await audit.recordRead(actor.record("read", resourceType: "patient", resourceID: id, patientID: id,
+                                                reason: breakGlassGrant == nil ? nil : "break-glass",
+                                                details: breakGlassGrant.map { ["break_glass_grant": $0] } ?? [:]), in: scope)
         return found
     }
 
@@ -143,7 +145,7 @@ package struct PatientService: Sendable {
             if let cursor { query = query.where("id", .greaterThan, cursor) }
             return try await query.orderBy("id").limit(limit).all(decoding: Patient.self)
         }
-        try await audit.record(actor.record("search", resourceType: "patient", details: ["kind": "list", "returned": String(page.count)]), in: scope)
+        try await audit.recordRead(actor.record("search", resourceType: "patient", details: ["kind": "list", "returned": String(page.count)]), in: scope)
         return page
     }
 
@@ -156,15 +158,20 @@ package struct PatientService: Sendable {
         let phone = query.filter { $0.isNumber || $0 == "+" }
         let exactClause = ClinicalDates.date(query) != nil
         let ranked = try await scope.read { database -> [Patient] in
-            // Exact identifiers first: MRN, email, phone, birth date.
-            var exact = database.select().columns(Patient.columns).from(patients).where("status", .equal, "active")
-            exact = exact.where { group in
-                var group = group.where("mrn", .equal, query).orWhere("email", .equal, query.lowercased())
-                if phone.count >= 5 { group = group.orWhere("phone", .equal, query) }
-                if exactClause { group = group.orWhere("birth_date", .equal, query) }
-                return group
+            // Exact identifiers first: MRN, email, phone, birth date — each its own index lookup,
+            // asked only when the text could be one (an OR across columns would scan the table).
+            var lookups: [(String, String)] = []
+            if query.range(of: #"^[A-Za-z0-9-]{1,32}$"#, options: .regularExpression) != nil { lookups.append(("mrn", query)) }
+            if query.contains("@") { lookups.append(("email", query.lowercased())) }
+            if phone.count >= 5 { lookups.append(("phone", query)) }
+            if exactClause { lookups.append(("birth_date", query)) }
+            var results: [Patient] = []
+            for (column, value) in lookups where results.count < limit {
+                let matches = try await database.select().columns(Patient.columns).from(patients)
+                    .where(SQLIdentifier(column), .equal, SQLBind(value)).where("status", .equal, "active")
+                    .orderBy("family_name").orderBy("given_name").orderBy("id").limit(limit).all(decoding: Patient.self)
+                for patient in matches where !results.contains(where: { $0.id == patient.id }) { results.append(patient) }
             }
-            var results = try await exact.orderBy("family_name").orderBy("given_name").orderBy("id").limit(limit).all(decoding: Patient.self)
             guard let firstToken = tokens.first, results.count < limit else { return results }
 
             // Names: candidates share a term with the first word (itself, then its one-deletion
@@ -200,7 +207,7 @@ package struct PatientService: Sendable {
             return results
         }
         // The query text may itself be identifying: the event keeps its length, not its value.
-        try await audit.record(actor.record("search", resourceType: "patient",
+        try await audit.recordRead(actor.record("search", resourceType: "patient",
                                             details: ["kind": "query", "query_length": String(query.count), "returned": String(ranked.count)]), in: scope)
         return Array(ranked)
     }

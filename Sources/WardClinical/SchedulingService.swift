@@ -142,7 +142,7 @@ package struct SchedulingService: Sendable {
             if let cursor { query = query.where("id", .greaterThan, cursor) }
             return try await query.orderBy("id").limit(limit).all(decoding: Appointment.self)
         }
-        try await audit.record(actor.record("search", resourceType: "appointment", patientID: patientID, details: ["returned": String(page.count)]), in: scope)
+        try await audit.recordRead(actor.record("search", resourceType: "appointment", patientID: patientID, details: ["returned": String(page.count)]), in: scope)
         return page
     }
 

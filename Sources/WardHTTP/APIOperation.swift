@@ -16,12 +16,16 @@ package struct APIOperation: Sendable {
     package var success: (status: Int, mediaType: String, schema: String?)
     /// The error statuses the operation can answer with problem+json.
     package var problems: [Int]
+    /// The path parameter naming a patient, when a break-glass grant for that patient may stand
+    /// in for the permission.
+    package var breakGlassParameter: String?
 
     package init(
         _ method: Method, _ path: String, summary: String, tag: String, tenantScoped: Bool = false,
         permission: String? = nil, success: (status: Int, mediaType: String, schema: String?) = (200, "application/json", nil),
-        problems: [Int] = []
+        problems: [Int] = [], breakGlassParameter: String? = nil
     ) {
+        self.breakGlassParameter = breakGlassParameter
         self.method = method
         self.path = path
         self.summary = summary

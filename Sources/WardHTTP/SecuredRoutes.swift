@@ -5,9 +5,11 @@ package import WardCore
 package struct RequirePermission: RouterMiddleware {
     package typealias Context = WardRequestContext
     package let permission: String
+    package let breakGlassParameter: String?
 
-    package init(_ permission: String) {
+    package init(_ permission: String, breakGlassParameter: String? = nil) {
         self.permission = permission
+        self.breakGlassParameter = breakGlassParameter
     }
 
     package func handle(
@@ -16,6 +18,12 @@ package struct RequirePermission: RouterMiddleware {
     ) async throws -> Response {
         guard let principal = context.principal else { throw HTTPError(.internalServerError) }
         guard principal.permissions.contains(permission) else {
+            if let breakGlassParameter, let patientID = context.parameters.get(breakGlassParameter),
+               let grant = try await context.breakGlassCheck?(patientID) {
+                var context = context
+                context.breakGlassGrant = grant
+                return try await next(request, context)
+            }
             try await context.recordDenial?(permission, context.endpointPath ?? request.uri.path)
             throw PermissionDenied(permission: permission, secondFactorMissing: principal.secondFactorMissing)
         }
@@ -53,7 +61,8 @@ extension RouterGroup where Context == WardRequestContext {
         case .delete: .delete
         }
         if let permission = operation.permission {
-            group().add(middleware: RequirePermission(permission)).on(path, method: method, use: handler)
+            group().add(middleware: RequirePermission(permission, breakGlassParameter: operation.breakGlassParameter))
+                .on(path, method: method, use: handler)
         } else {
             on(path, method: method, use: handler)
         }

@@ -40,6 +40,10 @@ package struct WardRequestContext: RequestContext {
     /// Records a refused permission in the audit trail; set with the principal. The refusal is
     /// answered only after this returns.
     package var recordDenial: (@Sendable (_ permission: String, _ route: String) async throws -> Void)?
+    /// The caller's active break-glass grant for a patient, if any; set with the principal.
+    package var breakGlassCheck: (@Sendable (_ patientID: String) async throws -> String?)?
+    /// The grant that opened this request when the permission itself was missing.
+    package var breakGlassGrant: String?
     /// The client's address: the peer, or with a trusted proxy the address it forwarded.
     package var clientAddress: String
 

@@ -23,6 +23,8 @@ package final class IdentityService: Sendable {
     let secretBox: SecretBox
     /// The audit trail every identity event is written to.
     package let audit: AuditTrail
+    /// Emergency access grants, consulted when a permission is missing.
+    package let breakGlass: BreakGlass
     let platformTokens: AccessTokens
     let controlPlane: any Database
     let controlSchema: String?
@@ -39,6 +41,7 @@ package final class IdentityService: Sendable {
 
     package init(settings: WardSettings, storage: Storage, audit: AuditTrail, logger: Logger) async throws {
         self.audit = audit
+        self.breakGlass = BreakGlass(trail: audit, duration: settings.breakGlassDuration)
         guard let secretKey = settings.secretKey else { throw SettingsError.invalid(.secretKey, "is required to sign tokens") }
         self.tenants = storage.tenants
         self.controlPlane = storage.controlPlane

@@ -44,7 +44,7 @@ package enum WardApplication {
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLogger: Logger) async throws -> WardServices {
         let storage = try await Storage(settings: settings, platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: logger)
         do {
-            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry), logger: logger)
+            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
             return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLogger: accessLogger)
         } catch {
             await storage.shutdown()
@@ -94,7 +94,9 @@ package enum WardApplication {
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(identity: services.identity, naming: naming))
         AuthController(identity: services.identity, naming: naming).register(public: api, authenticated: authenticated, prefix: "/api/v1")
         UserController(identity: services.identity).register(on: authenticated, prefix: "/api/v1")
-        AuditController(trail: services.audit).register(on: authenticated, prefix: "/api/v1")
+        let auditController = AuditController(trail: services.audit, breakGlass: services.identity.breakGlass)
+        auditController.register(on: authenticated, prefix: "/api/v1")
+        auditController.registerBreakGlass(on: authenticated, prefix: "/api/v1")
         ClinicalController(patients: PatientService(audit: services.audit), scheduling: SchedulingService(audit: services.audit))
             .register(on: authenticated, prefix: "/api/v1")
 

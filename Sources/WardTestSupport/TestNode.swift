@@ -31,7 +31,7 @@ package struct TestNode {
             let logs = CapturingSink()
             let logger = TestLogs.capturing(logs, label: "ward")
             let metrics = WardMetrics()
-            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry), logger: logger)
+            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
             let services = WardServices(
                 settings: settings, storage: storage, identity: identity, metrics: metrics,
                 logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access")

@@ -21,8 +21,9 @@ package struct ClinicalController: Sendable {
                      tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403]),
         APIOperation(.post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", tenantScoped: true, permission: "patients:write",
                      success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422]),
-        APIOperation(.get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version)", tag: "clinical", tenantScoped: true,
-                     permission: "patients:read", success: (200, "application/json", "Patient"), problems: [401, 403, 404]),
+        APIOperation(.get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version); an active break-glass grant stands in for patients:read",
+                     tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "Patient"),
+                     problems: [401, 403, 404], breakGlassParameter: "id"),
         APIOperation(.patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
                      tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428]),
         APIOperation(.post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
@@ -117,7 +118,8 @@ package struct ClinicalController: Sendable {
             return try Self.json(patient, status: .created, etag: patient.etag)
         }
         group.add(ops[2], prefix: prefix) { request, context -> Response in
-            let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: Self.actor(request, context))
+            let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: Self.actor(request, context),
+                                                  breakGlassGrant: context.breakGlassGrant)
             return try Self.json(patient, etag: patient.etag)
         }
         group.add(ops[3], prefix: prefix) { request, context -> Response in

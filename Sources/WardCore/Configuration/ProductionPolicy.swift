@@ -27,6 +27,9 @@ extension WardSettings {
         if logLevel == "trace" || logLevel == "debug" {
             problems.append("\(Setting.logLevel.environmentVariable)=\(logLevel) logs too much detail; use info or higher")
         }
+        if !auditReads {
+            problems.append("\(Setting.auditReads.environmentVariable) is off: HIPAA requires every read of patient data to be audited")
+        }
         if auth.bcryptCost < 10 {
             problems.append("\(Setting.bcryptCost.environmentVariable)=\(auth.bcryptCost) makes password hashes cheap to crack; use at least 10 (12 is the default)")
         }

@@ -61,6 +61,8 @@ extension Setting {
     package static let loginRate = Setting("ward.auth.loginRate", default: "30", "login attempts allowed per client address per minute")
     package static let bcryptCost = Setting("ward.auth.bcryptCost", default: "12", "bcrypt cost of password hashes (production refuses less than 10)")
     package static let passwordMinimumLength = Setting("ward.auth.passwordMinLength", default: "12", "shortest password accepted (NIST 800-63B; at most 128)")
+    package static let breakGlassDuration = Setting("ward.audit.breakGlassDuration", default: "3600", "seconds a break-glass grant opens one patient's record")
+    package static let auditReads = Setting("ward.audit.reads", default: "true", "audit reads and searches of patient data; `false` only to measure audit's cost in benchmarks (refused in production)")
     package static let sqliteReaders = Setting("ward.sqlite.readers", default: "4", "read connections per SQLite database file (there is always one writer)")
 
     /// Every setting Ward reads, in the order `ward config` prints them.
@@ -70,6 +72,6 @@ extension Setting {
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, sqliteReaders, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
-        passwordMinimumLength,
+        passwordMinimumLength, breakGlassDuration, auditReads,
     ]
 }

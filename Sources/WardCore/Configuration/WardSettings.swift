@@ -26,6 +26,8 @@ package struct WardSettings: Sendable {
     package var databaseStatementTimeout: Duration
     package var sqliteReaders: Int
     package var auth: AuthSettings
+    package var breakGlassDuration: Duration
+    package var auditReads: Bool
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -118,6 +120,8 @@ package struct WardSettings: Sendable {
         self.databaseConnectTimeout = try seconds(.databaseConnectTimeout)
         self.databaseStatementTimeout = try seconds(.databaseStatementTimeout)
         self.sqliteReaders = try integer(.sqliteReaders, in: 1...64)
+        self.breakGlassDuration = try seconds(.breakGlassDuration)
+        self.auditReads = try flag(.auditReads)
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             accessTokenLifetime: try seconds(.accessTokenLifetime),

@@ -36,6 +36,8 @@ package struct AuthenticationMiddleware: RouterMiddleware {
         context.recordDenial = { permission, route in
             try await audit.record(actor.record("access", resourceType: route, outcome: .denied, details: ["permission": permission]), in: scope)
         }
+        let breakGlass = identity.breakGlass, userID = principal.userID
+        context.breakGlassCheck = { patientID in try await breakGlass.activeGrant(userID: userID, patientID: patientID, in: scope) }
         context.trace.tenantID = principal.tenant
         context.trace.userID = principal.userID
         return try await next(request, context)

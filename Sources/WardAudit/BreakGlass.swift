@@ -1,0 +1,113 @@
+import Foundation
+import SQLKit
+package import WardCore
+package import WardStorage
+
+/// Emergency access: a clinician without the usual permission may open one patient's record for
+/// a limited time by stating a reason. The grant is audited as `break_glass` and stays on the
+/// review list until an auditor marks it reviewed.
+package struct BreakGlass: Sendable {
+    package let trail: AuditTrail
+    /// How long a grant lasts.
+    package let duration: Duration
+
+    package init(trail: AuditTrail, duration: Duration = .seconds(3600)) {
+        self.trail = trail
+        self.duration = duration
+    }
+
+    /// A grant as the review list shows it.
+    package struct Grant: Codable, Sendable, Equatable {
+        package var id: String
+        package var userID: String
+        package var userName: String?
+        package var patientID: String
+        package var reason: String
+        package var grantedAt: String
+        package var expiresAt: String
+        package var reviewedAt: String?
+        package var reviewedBy: String?
+        package var reviewNote: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, reason
+            case userID = "user_id", userName = "user_name", patientID = "patient_id", grantedAt = "granted_at", expiresAt = "expires_at"
+            case reviewedAt = "reviewed_at", reviewedBy = "reviewed_by", reviewNote = "review_note"
+        }
+        static let columns = ["id", "user_id", "user_name", "patient_id", "reason", "granted_at", "expires_at", "reviewed_at", "reviewed_by", "review_note"]
+    }
+
+    /// Grants `actor` access to `patientID` for `duration`, for a stated reason.
+    package func grant(patientID: String, reason: String, in scope: TenantScope, by actor: AuditActor) async throws -> Grant {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        var errors: [Problem.FieldError] = []
+        if trimmed.count < 10 || trimmed.count > 500 { errors.append(.init(field: "reason", message: "must explain the emergency in 10 to 500 characters")) }
+        if UUID(uuidString: patientID) == nil { errors.append(.init(field: "patient_id", message: "must be a patient id")) }
+        if !errors.isEmpty { throw InvalidBreakGlass(errors: errors) }
+        guard let userID = actor.id else { throw InvalidBreakGlass(errors: [.init(field: "actor", message: "must be a signed-in user")]) }
+        let now = Date()
+        let grant = Grant(id: UUIDv7.make(at: now).uuidString.lowercased(), userID: userID, userName: actor.name, patientID: patientID.lowercased(),
+                          reason: trimmed, grantedAt: Timestamp.text(now), expiresAt: Timestamp.text(now.addingTimeInterval(duration.timeInterval)),
+                          reviewedAt: nil, reviewedBy: nil, reviewNote: nil)
+        let table = try scope.table("break_glass_grants")
+        let trail = self.trail
+        try await scope.transaction { database in
+            try await database.insert(into: table).model(grant).run()
+            try await trail.append(actor.record("break_glass", resourceType: "patient", resourceID: grant.patientID, patientID: grant.patientID,
+                                                reason: trimmed, details: ["grant_id": grant.id, "expires_at": grant.expiresAt]), in: database, scope: scope)
+        }
+        return grant
+    }
+
+    /// The id of an unexpired grant of `userID` for `patientID`, if any.
+    package func activeGrant(userID: String, patientID: String, in scope: TenantScope) async throws -> String? {
+        let table = try scope.table("break_glass_grants")
+        let now = Timestamp.now()
+        return try await scope.read { database in
+            try await database.select().column("id").from(table).where("user_id", .equal, userID).where("patient_id", .equal, patientID.lowercased())
+                .where("expires_at", .greaterThan, now).orderBy("expires_at", .descending).limit(1).first()?.decode(column: "id", as: String.self)
+        }
+    }
+
+    /// Grants awaiting review (or, with `reviewed`, those already reviewed), newest first.
+    package func grants(reviewed: Bool, in scope: TenantScope) async throws -> [Grant] {
+        let table = try scope.table("break_glass_grants")
+        return try await scope.read { database in
+            try await database.select().columns(Grant.columns).from(table)
+                .where("reviewed_at", reviewed ? .isNot : .is, SQLLiteral.null)
+                .orderBy("granted_at", .descending).limit(500).all(decoding: Grant.self)
+        }
+    }
+
+    /// Marks a grant reviewed, with the auditor's note.
+    package func review(_ id: String, note: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Grant {
+        let table = try scope.table("break_glass_grants")
+        let trail = self.trail
+        let now = Timestamp.now()
+        return try await scope.transaction { database in
+            guard var grant = try await database.select().columns(Grant.columns).from(table).where("id", .equal, id).first(decoding: Grant.self) else {
+                throw BreakGlassNotFound()
+            }
+            guard grant.reviewedAt == nil else { return grant }
+            grant.reviewedAt = now
+            grant.reviewedBy = actor.id
+            grant.reviewNote = note.map { String($0.prefix(1000)) }
+            try await database.update(table).set("reviewed_at", to: now).set("reviewed_by", to: actor.id).set("review_note", to: grant.reviewNote)
+                .where("id", .equal, id).run()
+            try await trail.append(actor.record("break_glass_review", resourceType: "break_glass_grant", resourceID: id, patientID: grant.patientID),
+                                   in: database, scope: scope)
+            return grant
+        }
+    }
+}
+
+package struct InvalidBreakGlass: Error, ProblemConvertible {
+    package let errors: [Problem.FieldError]
+    package var problem: Problem {
+        Problem(status: 422, title: "Invalid break-glass request", detail: errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "), errors: errors)
+    }
+}
+
+package struct BreakGlassNotFound: Error, ProblemConvertible {
+    package var problem: Problem { Problem(status: 404, title: "Not found", detail: "No break-glass grant with this id.") }
+}

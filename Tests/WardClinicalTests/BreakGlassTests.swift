@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import WardTestSupport
+
+@Suite("Break-glass access")
+struct BreakGlassTests {
+    @Test("a grant opens one patient's record for a limited time, is audited, and waits for review", arguments: TestBackend.allCases)
+    func breakGlass(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site, settings: ["WARD_AUDIT_BREAK_GLASS_DURATION": "1.5"]) { node in
+                try await node.staff("desk@acme.test", roles: ["receptionist"])
+                try await node.staff("porter@acme.test", roles: ["parking_attendant"], name: "Pat Porter")
+                try await node.staff("auditor@acme.test", roles: ["auditor"])
+                try await node.test { client in
+                    let desk = try await client.token("desk@acme.test")
+                    let patient = try await client.patient(desk, ["given_name": "Emma", "family_name": "Novak"])
+                    let other = try await client.patient(desk, ["given_name": "Noah", "family_name": "Cohen"])
+                    // A role without patients:read needs the glass.
+                    let porter = try await client.token("porter@acme.test")
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: porter).status == .forbidden)
+                    #expect(try await client.send(.post, "/api/v1/auth/break-glass", token: porter, json: ["patient_id": patient, "reason": "x"]).status == .unprocessableContent)
+
+                    let granted = try await client.send(.post, "/api/v1/auth/break-glass", token: porter,
+                                                        json: ["patient_id": patient, "reason": "collapsed in the car park, needs allergy list"])
+                    #expect(granted.status == .created)
+                    let grantID = try #require(granted.json["id"] as? String)
+
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: porter).status == .ok)
+                    #expect(try await client.send(.get, "/api/v1/patients/\(other)", token: porter).status == .forbidden)
+                    #expect(try await client.send(.get, "/api/v1/patients", token: porter).status == .forbidden)
+
+                    let auditor = try await client.token("auditor@acme.test")
+                    let log = try await client.send(.get, "/api/v1/patients/\(patient)/access-log", token: auditor)
+                    let actions = (log.json["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String } ?? []
+                    #expect(Array(actions.prefix(2)) == ["read", "break_glass"])
+                    let read = (log.json["items"] as? [[String: Any]])?.first
+                    #expect((read?["details"] as? [String: String])?["break_glass_grant"] == grantID)
+
+                    let pending = try await client.send(.get, "/api/v1/audit-events/break-glass", token: auditor)
+                    #expect((pending.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [grantID])
+
+                    try await Task.sleep(for: .milliseconds(1700))
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: porter).status == .forbidden)
+
+                    let reviewed = try await client.send(.post, "/api/v1/audit-events/break-glass/\(grantID)/review", token: auditor, json: ["note": "justified"])
+                    #expect(reviewed.status == .ok)
+                    #expect(reviewed.json["reviewed_at"] as? String != nil)
+                    #expect((try await client.send(.get, "/api/v1/audit-events/break-glass", token: auditor).json["items"] as? [[String: Any]])?.isEmpty == true)
+                    #expect((try await client.send(.get, "/api/v1/audit-events/break-glass?reviewed=true", token: auditor).json["items"] as? [[String: Any]])?.count == 1)
+                    #expect(try await client.send(.get, "/api/v1/audit-events/break-glass", token: porter).status == .forbidden)
+                }
+            }
+        }
+    }
+
+    @Test("with read auditing off (benchmarks only) reads are not recorded, and production refuses the setting")
+    func readsOff() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site, settings: ["WARD_AUDIT_READS": "false"]) { node in
+                try await node.staff("doctor@acme.test", roles: ["doctor"])
+                try await node.staff("auditor@acme.test", roles: ["auditor"])
+                try await node.test { client in
+                    let doctor = try await client.token("doctor@acme.test")
+                    let patient = try await client.patient(doctor, ["given_name": "Ravi", "family_name": "Singh"])
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: doctor).status == .ok)
+                    let log = try await client.send(.get, "/api/v1/patients/\(patient)/access-log", token: try await client.token("auditor@acme.test"))
+                    #expect((log.json["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String } == ["create"])
+                }
+                #expect(node.services.settings.insecureSettings().contains { $0.hasPrefix("WARD_AUDIT_READS") })
+            }
+        }
+    }
+}
