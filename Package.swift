@@ -244,6 +244,7 @@ let package = Package(
                 "WardServer",
                 "WardHTTP",
                 "WardIdentity",
+                "WardAudit",
                 "WardStorage",
                 "WardCore",
                 "WardTestSupport",

@@ -44,7 +44,7 @@ struct SeedCommand: AsyncParsableCommand {
         do {
             try await services.storage.migrateAll()
             if try await services.storage.tenants.find(slug: slug) == nil {
-                try await services.storage.tenants.create(slug: slug, name: name)
+                try await TenantAdministration(storage: services.storage, audit: services.audit).create(slug: slug, name: name, by: .system)
             }
             let scope = try await services.storage.tenants.activeScope(slug: slug)
             for (email, userName, password, role) in users {

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Logging
 import WardCore
+import WardServer
 import WardStorage
 
 /// `ward tenant create|list`.
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Create and list tenants.",
-        subcommands: [Create.self, List.self]
+        subcommands: [Create.self, List.self, Suspend.self, Resume.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -24,10 +25,14 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await NodeBootstrap.settings(logToStandardError: true)
-            let storage = try await NodeBootstrap.storage(settings, logger: Logger(label: "ward.tenant"))
+            let services = try await WardApplication.services(
+                settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.tenant"), accessLogger: Logger(label: "ward.access")
+            )
+            let storage = services.storage
             do {
-                try await storage.controlPlaneMigrator.apply()
-                let tenant = try await storage.tenants.create(slug: slug, name: name, timeZone: timezone)
+                try await storage.migrateAll()
+                let tenant = try await TenantAdministration(storage: storage, audit: services.audit)
+                    .create(slug: slug, name: name, timeZone: timezone, by: .system)
                 print("tenant \(tenant.slug) is \(tenant.status.rawValue) (id \(tenant.id))")
             } catch let error as TenantError {
                 await storage.shutdown()
@@ -54,5 +59,36 @@ struct TenantCommand: AsyncParsableCommand {
                 print("\(tenant.slug)\t\(tenant.status.rawValue)\t\(tenant.timeZone)\t\(tenant.name)")
             }
         }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suspend a tenant: its API answers 403; its data is untouched.")
+        @Argument var slug: String
+        func run() async throws { try await TenantCommand.change(slug, to: .suspended) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a suspended tenant.")
+        @Argument var slug: String
+        func run() async throws { try await TenantCommand.change(slug, to: .active) }
+    }
+
+    static func change(_ slug: String, to status: Tenant.Status) async throws {
+        let settings = try await NodeBootstrap.settings(logToStandardError: true)
+        let services = try await WardApplication.services(
+            settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.tenant"), accessLogger: Logger(label: "ward.access")
+        )
+        do {
+            try await services.storage.migrateAll()
+            let tenant = try await TenantAdministration(storage: services.storage, audit: services.audit).setStatus(slug, status, by: .system)
+            print("tenant \(tenant.slug) is \(tenant.status.rawValue)")
+        } catch let error as TenantError {
+            await services.storage.shutdown()
+            throw CommandFailure(error.description)
+        } catch {
+            await services.storage.shutdown()
+            throw error
+        }
+        await services.storage.shutdown()
     }
 }

@@ -74,3 +74,29 @@ struct BreakGlassTests {
         }
     }
 }
+
+@Suite("Audit before answer")
+struct AuditBeforeAnswerTests {
+    @Test("when the audit commit fails, the read fails too: no patient data leaves unaudited", arguments: TestBackend.allCases)
+    func failedAuditFailsRead(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.staff("doctor@acme.test", roles: ["doctor"])
+                let storage = node.services.storage
+                try await node.test { client in
+                    let token = try await client.token("doctor@acme.test")
+                    let patient = try await client.patient(token, ["given_name": "Sara", "family_name": "Mensah"])
+                    let scope = try await storage.tenants.activeScope(slug: "acme")
+                    try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
+
+                    let read = try await client.send(.get, "/api/v1/patients/\(patient)", token: token)
+                    #expect(read.status == .internalServerError)
+                    #expect(!read.text.contains("Mensah"))
+
+                    try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: token).status == .ok)
+                }
+            }
+        }
+    }
+}

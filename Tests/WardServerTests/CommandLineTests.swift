@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import Testing
+import WardAudit
 import WardServer
 import WardStorage
 import WardTestSupport
@@ -96,7 +97,7 @@ struct CommandLineTests {
 
             let clean = try Self.ward(["audit", "verify"], environment: environment)
             #expect(clean.status == 0)
-            #expect(clean.output.contains("acme: ok, 1 events"))
+            #expect(clean.output.contains("acme: ok, 2 events"))
 
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
                 let scope = try await storage.tenants.activeScope(slug: "acme")
@@ -109,6 +110,25 @@ struct CommandLineTests {
             let tampered = try Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
             #expect(tampered.status == 1)
             #expect(tampered.output.contains("BROKEN at event 1"))
+        }
+    }
+
+    @Test("suspending and resuming a tenant is recorded in its trail; its API answers 403 meanwhile", arguments: TestBackend.allCases)
+    func suspendAndResume(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let environment = Self.environment(site)
+            #expect(try Self.ward(["tenant", "create", "quiet-clinic", "--name", "Quiet Clinic"], environment: environment).status == 0)
+            #expect(try Self.ward(["tenant", "suspend", "quiet-clinic"], environment: environment).output.contains("suspended"))
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
+                await #expect(throws: TenantError.suspended("quiet-clinic")) { _ = try await storage.tenants.activeScope(slug: "quiet-clinic") }
+            }
+            #expect(try Self.ward(["tenant", "resume", "quiet-clinic"], environment: environment).status == 0)
+            #expect(try Self.ward(["tenant", "suspend", "no-such-clinic"], environment: environment).status != 0)
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
+                let scope = try await storage.tenants.activeScope(slug: "quiet-clinic")
+                let actions = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true).map(\.action)
+                #expect(actions == ["tenant_created", "tenant_suspended", "tenant_resumed"])
+            }
         }
     }
 }
