@@ -95,7 +95,7 @@ package struct AuditController: Sendable {
             }
             let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: cursor, limit: limit)
             let next = events.count == limit ? events.last.map { String($0.seq) } : nil
-            return try Self.json(Page(items: events, nextCursor: next))
+            return try JSONResponse.make(Page(items: events, nextCursor: next))
         }
         let trail = self.trail
         group.add(Self.operations[1], prefix: prefix) { request, context -> Response in
@@ -150,25 +150,19 @@ package struct AuditController: Sendable {
             let body = try await request.decode(as: BreakGlassRequest.self, context: context)
             let grant = try await breakGlass.grant(patientID: body.patientID, reason: body.reason, in: try context.requireTenant(),
                                                    by: AuditActor(context, userAgent: request.headers[.userAgent]))
-            var response = try Self.json(grant)
+            var response = try JSONResponse.make(grant)
             response.status = .created
             return response
         }
         group.add(Self.operations[3], prefix: prefix) { request, context -> Response in
             let reviewed = request.uri.queryParameters.get("reviewed") == "true"
-            return try Self.json(Items(items: try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
+            return try JSONResponse.make(Items(items: try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
         }
         group.add(Self.operations[4], prefix: prefix) { request, context -> Response in
             let body = try? await request.decode(as: ReviewRequest.self, context: context)
-            return try Self.json(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
+            return try JSONResponse.make(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
                                                              by: AuditActor(context, userAgent: request.headers[.userAgent])))
         }
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

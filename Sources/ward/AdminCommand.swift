@@ -27,22 +27,10 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password = try PasswordInput.read(stdin: passwordStdin, file: passwordFile)
-            let settings = try await NodeBootstrap.settings(logToStandardError: true)
-            let services = try await WardApplication.services(
-                settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.admin"), accessLogger: Logger(label: "ward.access")
-            )
-            do {
-                try await services.storage.migrateAll()
+            try await NodeBootstrap.withServices(label: "ward.admin") { services in
                 let id = try await services.identity.createPlatformAdmin(email: email, name: name, password: password)
                 print("created control-plane administrator \(email) (id \(id))")
-            } catch let error as any ProblemConvertible {
-                await services.storage.shutdown()
-                throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
-            } catch {
-                await services.storage.shutdown()
-                throw error
             }
-            await services.storage.shutdown()
         }
     }
 }

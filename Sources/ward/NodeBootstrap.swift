@@ -36,6 +36,33 @@ enum NodeBootstrap {
     }
 }
 
+extension NodeBootstrap {
+    /// Runs `body` with a node's services (storage migrated first), turning domain errors into
+    /// one clear message and closing storage whatever happens.
+    static func withServices<Result>(label: String, _ body: (WardServices) async throws -> Result) async throws -> Result {
+        let settings = try await settings(logToStandardError: true)
+        let services = try await WardApplication.services(
+            settings: settings, metrics: WardMetrics(), logger: Logger(label: label), accessLogger: Logger(label: "ward.access")
+        )
+        do {
+            try await services.storage.migrateAll()
+            let result = try await body(services)
+            await services.storage.shutdown()
+            return result
+        } catch {
+            await services.storage.shutdown()
+            switch error {
+            case let problem as any ProblemConvertible:
+                throw CommandFailure([problem.problem.title, problem.problem.detail].compactMap { $0 }.joined(separator: ": "))
+            case let failure as MigrationError:
+                throw CommandFailure(failure.description)
+            default:
+                throw error
+            }
+        }
+    }
+}
+
 /// A failure reported to the operator as one clear message and a non-zero exit.
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String

@@ -37,12 +37,7 @@ struct SeedCommand: AsyncParsableCommand {
     }
 
     static func seed(slug: String, name: String, patients count: Int, practitioners: Int, users: [(String, String, String, String)]) async throws {
-        let settings = try await NodeBootstrap.settings(logToStandardError: true)
-        let services = try await WardApplication.services(
-            settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.seed"), accessLogger: Logger(label: "ward.access")
-        )
-        do {
-            try await services.storage.migrateAll()
+        try await NodeBootstrap.withServices(label: "ward.seed") { services in
             if try await services.storage.tenants.find(slug: slug) == nil {
                 try await TenantAdministration(storage: services.storage, audit: services.audit).create(slug: slug, name: name, by: .system)
             }
@@ -60,13 +55,6 @@ struct SeedCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let imported = try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(count), in: scope, by: .system)
             print("seeded \(slug): \(imported) patients in \(ContinuousClock.now - started), \(practitioners) practitioners, \(users.count) users")
-        } catch let error as any ProblemConvertible {
-            await services.storage.shutdown()
-            throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
-        } catch {
-            await services.storage.shutdown()
-            throw error
         }
-        await services.storage.shutdown()
     }
 }

@@ -24,24 +24,11 @@ struct TenantCommand: AsyncParsableCommand {
         var timezone = "UTC"
 
         func run() async throws {
-            let settings = try await NodeBootstrap.settings(logToStandardError: true)
-            let services = try await WardApplication.services(
-                settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.tenant"), accessLogger: Logger(label: "ward.access")
-            )
-            let storage = services.storage
-            do {
-                try await storage.migrateAll()
-                let tenant = try await TenantAdministration(storage: storage, audit: services.audit)
+            try await NodeBootstrap.withServices(label: "ward.tenant") { services in
+                let tenant = try await TenantAdministration(storage: services.storage, audit: services.audit)
                     .create(slug: slug, name: name, timeZone: timezone, by: .system)
                 print("tenant \(tenant.slug) is \(tenant.status.rawValue) (id \(tenant.id))")
-            } catch let error as TenantError {
-                await storage.shutdown()
-                throw CommandFailure(error.description)
-            } catch {
-                await storage.shutdown()
-                throw error
             }
-            await storage.shutdown()
         }
     }
 
@@ -74,21 +61,9 @@ struct TenantCommand: AsyncParsableCommand {
     }
 
     static func change(_ slug: String, to status: Tenant.Status) async throws {
-        let settings = try await NodeBootstrap.settings(logToStandardError: true)
-        let services = try await WardApplication.services(
-            settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.tenant"), accessLogger: Logger(label: "ward.access")
-        )
-        do {
-            try await services.storage.migrateAll()
+        try await NodeBootstrap.withServices(label: "ward.tenant") { services in
             let tenant = try await TenantAdministration(storage: services.storage, audit: services.audit).setStatus(slug, status, by: .system)
             print("tenant \(tenant.slug) is \(tenant.status.rawValue)")
-        } catch let error as TenantError {
-            await services.storage.shutdown()
-            throw CommandFailure(error.description)
-        } catch {
-            await services.storage.shutdown()
-            throw error
         }
-        await services.storage.shutdown()
     }
 }

@@ -38,23 +38,11 @@ struct UserCommand: AsyncParsableCommand {
 
     /// Creates a user through the identity service, as the API would.
     static func create(tenant: String, email: String, name: String, roles: [String], password: String) async throws {
-        let settings = try await NodeBootstrap.settings(logToStandardError: true)
-        let services = try await WardApplication.services(
-            settings: settings, metrics: WardMetrics(), logger: Logger(label: "ward.user"), accessLogger: Logger(label: "ward.access")
-        )
-        do {
-            try await services.storage.migrateAll()
+        try await NodeBootstrap.withServices(label: "ward.user") { services in
             let scope = try await services.storage.tenants.activeScope(slug: tenant)
             let user = try await services.identity.createUser(in: scope, email: email, name: name, password: password, roles: roles, by: .system)
             print("created \(user.email) (id \(user.id)) in \(tenant) with roles \(user.roles.joined(separator: ", "))")
-        } catch let error as any ProblemConvertible {
-            await services.storage.shutdown()
-            throw CommandFailure([error.problem.title, error.problem.detail].compactMap { $0 }.joined(separator: ": "))
-        } catch {
-            await services.storage.shutdown()
-            throw error
         }
-        await services.storage.shutdown()
     }
 
     struct CreateAdmin: AsyncParsableCommand {

@@ -105,11 +105,11 @@ package struct AuthController: Sendable {
                 tenant: tenant, email: body.email, password: body.password, secondFactor: body.totp,
                 by: AuditActor(context, userAgent: request.headers[.userAgent])
             )
-            return try Self.json(grant)
+            return try JSONResponse.make(grant)
         }
         api.add(Self.operations[1], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: RefreshRequest.self, context: context)
-            return try Self.json(try await identity.refresh(body.refreshToken, by: AuditActor(context, userAgent: request.headers[.userAgent])))
+            return try JSONResponse.make(try await identity.refresh(body.refreshToken, by: AuditActor(context, userAgent: request.headers[.userAgent])))
         }
         authenticated.add(Self.operations[2], prefix: prefix) { request, context -> Response in
             try await identity.logout(try context.requirePrincipal(), by: AuditActor(context, userAgent: request.headers[.userAgent]))
@@ -124,25 +124,19 @@ package struct AuthController: Sendable {
             )
         }
         authenticated.add(Self.operations[4], prefix: prefix) { request, context -> Response in
-            try Self.json(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant(),
+            try JSONResponse.make(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant(),
                                                                by: AuditActor(context, userAgent: request.headers[.userAgent])))
         }
         authenticated.add(Self.operations[5], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: CodeRequest.self, context: context)
             let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant(),
                                                                by: AuditActor(context, userAgent: request.headers[.userAgent]))
-            return try Self.json(RecoveryCodes(recoveryCodes: codes))
+            return try JSONResponse.make(RecoveryCodes(recoveryCodes: codes))
         }
         api.add(Self.operations[6], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: ResetRequest.self, context: context)
             try await identity.resetPassword(token: body.token, to: body.password, by: AuditActor(context, userAgent: request.headers[.userAgent]))
             return Response(status: .noContent)
         }
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }

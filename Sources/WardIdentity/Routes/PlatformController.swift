@@ -70,10 +70,10 @@ package struct PlatformController: Sendable {
         let identity = self.identity
         platform.add(Self.operations[0], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: LoginRequest.self, context: context)
-            return try AuthController.json(try await identity.platformLogin(email: body.email, password: body.password, client: context.clientAddress))
+            return try JSONResponse.make(try await identity.platformLogin(email: body.email, password: body.password, client: context.clientAddress))
         }
         authenticated.add(Self.operations[1], prefix: prefix) { _, _ -> Response in
-            try AuthController.json(Items(items: try await identity.tenants.list()))
+            try JSONResponse.make(Items(items: try await identity.tenants.list()))
         }
     }
 }

@@ -82,48 +82,48 @@ package struct UserController: Sendable {
         let identity = self.identity
         let operations = Self.operations
         group.add(operations[0], prefix: prefix) { _, context -> Response in
-            try AuthController.json(Items(items: try await identity.users(in: try context.requireTenant())))
+            try JSONResponse.make(Items(items: try await identity.users(in: try context.requireTenant())))
         }
         group.add(operations[1], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewUser.self, context: context)
             let user = try await identity.createUser(in: try context.requireTenant(), email: body.email, name: body.name,
                                                      password: body.password, roles: body.roles ?? [], by: Self.actor(request, context))
-            var response = try AuthController.json(user)
+            var response = try JSONResponse.make(user)
             response.status = .created
             return response
         }
         group.add(operations[2], prefix: prefix) { _, context -> Response in
-            try AuthController.json(try await identity.user(try context.parameters.require("id"), in: try context.requireTenant()))
+            try JSONResponse.make(try await identity.user(try context.parameters.require("id"), in: try context.requireTenant()))
         }
         group.add(operations[3], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: UserChange.self, context: context)
-            return try AuthController.json(try await identity.updateUser(try context.parameters.require("id"), in: try context.requireTenant(),
+            return try JSONResponse.make(try await identity.updateUser(try context.parameters.require("id"), in: try context.requireTenant(),
                                                                          name: body.name, status: body.status, by: Self.actor(request, context)))
         }
         group.add(operations[4], prefix: prefix) { request, context -> Response in
-            try AuthController.json(try await identity.unlock(try context.parameters.require("id"), in: try context.requireTenant(),
+            try JSONResponse.make(try await identity.unlock(try context.parameters.require("id"), in: try context.requireTenant(),
                                                               by: Self.actor(request, context)))
         }
         group.add(operations[5], prefix: prefix) { request, context -> Response in
-            try AuthController.json(try await identity.assignRole(try context.parameters.require("role"), to: try context.parameters.require("id"),
+            try JSONResponse.make(try await identity.assignRole(try context.parameters.require("role"), to: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: Self.actor(request, context)))
         }
         group.add(operations[6], prefix: prefix) { request, context -> Response in
-            try AuthController.json(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
+            try JSONResponse.make(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: Self.actor(request, context)))
         }
         group.add(operations[7], prefix: prefix) { request, context -> Response in
-            var response = try AuthController.json(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
+            var response = try JSONResponse.make(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
                                                                                         in: try context.requireTenant(), by: Self.actor(request, context)))
             response.status = .created
             return response
         }
         group.add(operations[8], prefix: prefix) { _, context -> Response in
-            try AuthController.json(Items(items: try await identity.roles(in: try context.requireTenant())))
+            try JSONResponse.make(Items(items: try await identity.roles(in: try context.requireTenant())))
         }
         group.add(operations[9], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewRole.self, context: context)
-            var response = try AuthController.json(try await identity.createRole(in: try context.requireTenant(), name: body.name,
+            var response = try JSONResponse.make(try await identity.createRole(in: try context.requireTenant(), name: body.name,
                                                                                  description: body.description ?? "", permissions: body.permissions,
                                                                                  requiresSecondFactor: body.requiresSecondFactor ?? false,
                                                                                  by: Self.actor(request, context)))
@@ -132,7 +132,7 @@ package struct UserController: Sendable {
         }
         group.add(operations[10], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: PermissionList.self, context: context)
-            return try AuthController.json(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
+            return try JSONResponse.make(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
                                                                              in: try context.requireTenant(), by: Self.actor(request, context)))
         }
     }
