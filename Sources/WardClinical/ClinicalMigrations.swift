@@ -79,6 +79,32 @@ package enum ClinicalMigrations {
             "CREATE INDEX appointments_practitioner_start ON appointments (practitioner_id, start_at)",
             "CREATE INDEX appointments_patient ON appointments (patient_id, start_at)",
         ]),
+        Migration(303, "create_medications_and_prescriptions", [
+            """
+            CREATE TABLE medications (
+                id TEXT PRIMARY KEY,
+                code TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                form TEXT NOT NULL,
+                strength TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE prescriptions (
+                id TEXT PRIMARY KEY,
+                patient_id TEXT NOT NULL REFERENCES patients (id),
+                prescriber_id TEXT NOT NULL,
+                prescriber_name TEXT,
+                status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'cancelled')),
+                issued_at TEXT NOT NULL,
+                items TEXT NOT NULL,
+                version INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX prescriptions_patient ON prescriptions (patient_id, issued_at)",
+        ]),
         Migration(302, "create_counters", [
             "CREATE TABLE clinical_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
             "INSERT INTO clinical_counters (name, value) VALUES ('mrn', 0)",

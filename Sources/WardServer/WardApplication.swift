@@ -59,7 +59,7 @@ package enum WardApplication {
     package static var operations: [APIOperation] {
         HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
             + AuthController.operations + UserController.operations + PlatformController.operations + AuditController.operations
-            + ClinicalController.operations
+            + ClinicalController.operations + PrescribingController.operations
     }
 
     static let openAPIOperations = [
@@ -70,7 +70,7 @@ package enum WardApplication {
     package static func openAPIDocument() throws -> Data {
         var schemas: [String: Any] = [:]
         for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas,
-                     AuditController.schemas, ClinicalController.schemas] {
+                     AuditController.schemas, ClinicalController.schemas, PrescribingController.schemas] {
             schemas.merge(part) { $1 }
         }
         return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
@@ -99,6 +99,7 @@ package enum WardApplication {
         auditController.registerBreakGlass(on: authenticated, prefix: "/api/v1")
         ClinicalController(patients: PatientService(audit: services.audit), scheduling: SchedulingService(audit: services.audit))
             .register(on: authenticated, prefix: "/api/v1")
+        PrescribingController(prescribing: PrescribingService(audit: services.audit)).register(on: authenticated, prefix: "/api/v1")
 
         let platform = router.group("/platform/v1")
         PlatformController(identity: services.identity).register(

@@ -97,7 +97,7 @@ struct CommandLineTests {
 
             let clean = try Self.ward(["audit", "verify"], environment: environment)
             #expect(clean.status == 0)
-            #expect(clean.output.contains("acme: ok, 2 events"))
+            #expect(clean.output.range(of: #"acme: ok, \d+ events"#, options: .regularExpression) != nil)
 
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
                 let scope = try await storage.tenants.activeScope(slug: "acme")
@@ -126,8 +126,8 @@ struct CommandLineTests {
             #expect(try Self.ward(["tenant", "suspend", "no-such-clinic"], environment: environment).status != 0)
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
                 let scope = try await storage.tenants.activeScope(slug: "quiet-clinic")
-                let actions = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true).map(\.action)
-                #expect(actions == ["tenant_created", "tenant_suspended", "tenant_resumed"])
+                let actions = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 100, ascending: true).map(\.action)
+                #expect(actions.filter { $0.hasPrefix("tenant_") } == ["tenant_created", "tenant_suspended", "tenant_resumed"])
             }
         }
     }

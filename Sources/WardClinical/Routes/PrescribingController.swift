@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import WardAudit
+import WardCore
+package import WardHTTP
+
+/// `/api/v1/medications` (the tenant's formulary) and `/api/v1/prescriptions`.
+package struct PrescribingController: Sendable {
+    let prescribing: PrescribingService
+
+    package init(prescribing: PrescribingService) {
+        self.prescribing = prescribing
+    }
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
+                     tag: "prescribing", tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403]),
+        APIOperation(.post, "/api/v1/medications", summary: "Add a medication to the formulary", tag: "prescribing", tenantScoped: true,
+                     permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 422]),
+        APIOperation(.post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", tenantScoped: true,
+                     permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422]),
+        APIOperation(.get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
+                     tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
+        APIOperation(.post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
+                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428]),
+    ]
+
+    package static var schemas: [String: Any] {
+        let string: [String: Any] = ["type": "string"]
+        return [
+            "Medication": ["type": "object", "required": ["id", "code", "name", "form", "strength"],
+                           "properties": ["id": string, "code": string, "name": string, "form": string, "strength": string, "active": ["type": "integer"]]],
+            "PrescriptionItem": [
+                "type": "object", "required": ["medication_id", "dose", "route", "frequency", "duration_days", "quantity"],
+                "properties": ["medication_id": string, "dose": string, "route": string, "frequency": string, "duration_days": ["type": "integer"],
+                               "quantity": ["type": "integer"], "instructions": ["type": ["string", "null"]]],
+            ],
+            "Prescription": [
+                "type": "object", "required": ["id", "patient_id", "prescriber_id", "status", "issued_at", "items", "version"],
+                "properties": ["id": string, "patient_id": string, "prescriber_id": string, "prescriber_name": ["type": ["string", "null"]],
+                               "status": ["type": "string", "enum": ["active", "completed", "cancelled"]], "issued_at": string,
+                               "items": ["type": "array", "items": ["$ref": "#/components/schemas/PrescriptionItem"]], "version": ["type": "integer"]],
+            ],
+            "MedicationPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Medication"]]]],
+            "PrescriptionPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Prescription"]]]],
+        ]
+    }
+
+    struct NewMedication: Decodable { let code: String; let name: String; let form: String; let strength: String }
+    struct NewPrescription: Decodable {
+        let patientID: String
+        let items: [PrescriptionItem]
+        enum CodingKeys: String, CodingKey { case items, patientID = "patient_id" }
+    }
+    struct StatusChange: Decodable { let status: String }
+    struct Items<Item: Encodable>: Encodable { let items: [Item] }
+
+    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+        let prescribing = self.prescribing
+        let ops = Self.operations
+        group.add(ops[0], prefix: prefix) { request, context -> Response in
+            let q = request.uri.queryParameters.get("q")
+            if let q, q.count > 100 { throw InvalidQuery(field: "q", message: "must be at most 100 characters") }
+            let limit = try ClinicalController.limit(request, maximum: 100)
+            return try JSONResponse.make(Items(items: try await prescribing.medications(matching: q, limit: limit, in: try context.requireTenant())))
+        }
+        group.add(ops[1], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: NewMedication.self, context: context)
+            let medication = try await prescribing.addMedication(code: body.code, name: body.name, form: body.form, strength: body.strength,
+                                                                 in: try context.requireTenant(), by: ClinicalController.actor(request, context))
+            return try JSONResponse.make(medication, status: .created)
+        }
+        group.add(ops[2], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: NewPrescription.self, context: context)
+            let prescription = try await prescribing.prescribe(patientID: body.patientID, items: body.items, in: try context.requireTenant(),
+                                                               by: ClinicalController.actor(request, context))
+            return try JSONResponse.make(prescription, status: .created, etag: "\"\(prescription.version)\"")
+        }
+        group.add(ops[3], prefix: prefix) { request, context -> Response in
+            try JSONResponse.make(Items(items: try await prescribing.prescriptions(of: try context.parameters.require("id"), in: try context.requireTenant(),
+                                                                                    by: ClinicalController.actor(request, context))))
+        }
+        group.add(ops[4], prefix: prefix) { request, context -> Response in
+            let version = try ClinicalController.ifMatch(request)
+            let body = try await request.decode(as: StatusChange.self, context: context)
+            let prescription = try await prescribing.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,
+                                                               in: try context.requireTenant(), by: ClinicalController.actor(request, context))
+            return try JSONResponse.make(prescription, etag: "\"\(prescription.version)\"")
+        }
+    }
+}
