@@ -74,6 +74,11 @@ package final class IdentityService: Sendable {
         }
     }
 
+    /// The tenant's scope, or nil when no active tenant has this slug.
+    func activeScopeOrNil(_ slug: String) async throws -> TenantScope? {
+        do { return try await tenants.activeScope(slug: slug) } catch is TenantError { return nil }
+    }
+
     // MARK: Login
 
     /// Checks the credentials and opens a session. Unknown tenants, unknown users, wrong
@@ -82,7 +87,8 @@ package final class IdentityService: Sendable {
     package func login(tenant slug: String, email: String, password: String, secondFactor: String? = nil, by actor: AuditActor) async throws -> TokenGrant {
         let client = actor.clientAddress ?? "unknown"
         if let wait = throttle.attempt(from: client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
-        guard let scope = try? await tenants.activeScope(slug: slug.lowercased()) else {
+        // Only "no such active tenant" reads as bad credentials; a database failure stays one.
+        guard let scope = try await activeScopeOrNil(slug.lowercased()) else {
             try await burnVerify(password)
             throw IdentityError.invalidCredentials
         }
@@ -196,7 +202,7 @@ package final class IdentityService: Sendable {
     /// used one means it was copied, so the whole session is revoked.
     package func refresh(_ token: String, by actor: AuditActor) async throws -> TokenGrant {
         let audit = self.audit
-        guard let slug = RefreshToken.tenant(of: token), let scope = try? await tenants.activeScope(slug: slug) else {
+        guard let slug = RefreshToken.tenant(of: token), let scope = try await activeScopeOrNil(slug) else {
             throw IdentityError.unauthenticated("The refresh token is not valid.")
         }
         let hash = RefreshToken.hash(token)

@@ -37,7 +37,7 @@ extension IdentityService {
     /// session of the user ended.
     package func resetPassword(token: String, to password: String, by actor: AuditActor) async throws {
         let audit = self.audit
-        guard let slug = RefreshToken.tenant(of: token), let scope = try? await tenants.activeScope(slug: slug) else {
+        guard let slug = RefreshToken.tenant(of: token), let scope = try await activeScopeOrNil(slug) else {
             throw IdentityError.unauthenticated("The reset token is not valid.")
         }
         let users = try scope.table("users"), resets = try scope.table("password_reset_tokens"), sessions = try scope.table("sessions")
