@@ -23,11 +23,11 @@ package struct AuditController: Sendable {
         APIOperation(.get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
                      tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403]),
         APIOperation(.post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
-                     tag: "audit", tenantScoped: true, success: (201, "application/json", "BreakGlassGrant"), problems: [400, 401, 422]),
+                     tag: "audit", tenantScoped: true, success: (201, "application/json", "BreakGlassGrant"), problems: [400, 401, 422], request: "BreakGlassRequest"),
         APIOperation(.get, "/api/v1/audit-events/break-glass", summary: "Break-glass grants awaiting review (reviewed=true for those reviewed)",
                      tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
-                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404]),
+                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404], request: "ReviewRequest"),
     ]
 
     package static var schemas: [String: Any] {
@@ -52,6 +52,9 @@ package struct AuditController: Sendable {
                 ],
             ],
             "BreakGlassGrantList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/BreakGlassGrant"]]]],
+            "BreakGlassRequest": ["type": "object", "required": ["patient_id", "reason"],
+                                  "properties": ["patient_id": string, "reason": ["type": "string", "minLength": 10, "maxLength": 500]]],
+            "ReviewRequest": ["type": "object", "properties": ["note": string]],
             "AuditEventPage": [
                 "type": "object", "required": ["items", "next_cursor"],
                 "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/AuditEvent"]], "next_cursor": nullable],

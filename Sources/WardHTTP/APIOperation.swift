@@ -19,13 +19,16 @@ package struct APIOperation: Sendable {
     /// The path parameter naming a patient, when a break-glass grant for that patient may stand
     /// in for the permission.
     package var breakGlassParameter: String?
+    /// The schema of the JSON request body, when the operation takes one.
+    package var request: String?
 
     package init(
         _ method: Method, _ path: String, summary: String, tag: String, tenantScoped: Bool = false,
         permission: String? = nil, success: (status: Int, mediaType: String, schema: String?) = (200, "application/json", nil),
-        problems: [Int] = [], breakGlassParameter: String? = nil
+        problems: [Int] = [], breakGlassParameter: String? = nil, request: String? = nil
     ) {
         self.breakGlassParameter = breakGlassParameter
+        self.request = request
         self.method = method
         self.path = path
         self.summary = summary

@@ -132,6 +132,24 @@ struct OperationsTests {
                 let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
 
                 #expect(document["openapi"] as? String == "3.1.0")
+                // Every body an operation takes is described, and every schema referenced exists.
+                let bodiless: Set<String> = [
+                    "post /api/v1/auth/logout", "post /api/v1/auth/totp/enrol", "post /api/v1/users/{id}/unlock",
+                    "put /api/v1/users/{id}/roles/{role}", "post /api/v1/users/{id}/password-reset",
+                ]
+                let schemas = Set(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?.keys.map { $0 } ?? [])
+                for (path, operations) in paths {
+                    for (method, operation) in operations {
+                        let body = (operation as? [String: Any])?["requestBody"] as? [String: Any]
+                        if ["post", "put", "patch"].contains(method), !bodiless.contains("\(method) \(path)") {
+                            #expect(body != nil, "\(method) \(path) has no requestBody")
+                        }
+                    }
+                }
+                let text = String(decoding: try WardApplication.openAPIDocument(), as: UTF8.self)
+                for match in text.matches(of: /#\/components\/schemas\/([A-Za-z]+)/) {
+                    #expect(schemas.contains(String(match.1)), "missing schema \(match.1)")
+                }
                 #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented))")
                 #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served))")
                 #expect(!served.isEmpty)
@@ -143,6 +161,30 @@ struct OperationsTests {
                 }
             }
         }
+    }
+
+    @Test("the OpenAPI document passes an independent OpenAPI 3.1 validator")
+    func openAPIValidates() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ward-openapi-\(UUID()).json")
+        try WardApplication.openAPIDocument().write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import json, sys
+            try:
+                from openapi_spec_validator import validate
+            except ImportError:
+                sys.exit(3)
+            validate(json.load(open(sys.argv[1])))
+            """, file.path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        if process.terminationStatus == 3, ProcessInfo.processInfo.environment["CI"] != "true" { return }  // validator not installed here
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(message)")
     }
 
     @Test("an in-flight request completes during graceful shutdown; new connections are then refused")

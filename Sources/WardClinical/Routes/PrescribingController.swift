@@ -17,13 +17,13 @@ package struct PrescribingController: Sendable {
         APIOperation(.get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
                      tag: "prescribing", tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403]),
         APIOperation(.post, "/api/v1/medications", summary: "Add a medication to the formulary", tag: "prescribing", tenantScoped: true,
-                     permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 422]),
+                     permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 422], request: "NewMedication"),
         APIOperation(.post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", tenantScoped: true,
-                     permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422]),
+                     permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422], request: "NewPrescription"),
         APIOperation(.get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
                      tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
-                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428]),
+                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange"),
     ]
 
     package static var schemas: [String: Any] {
@@ -43,6 +43,11 @@ package struct PrescribingController: Sendable {
                                "items": ["type": "array", "items": ["$ref": "#/components/schemas/PrescriptionItem"]], "version": ["type": "integer"]],
             ],
             "MedicationPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Medication"]]]],
+            "NewMedication": ["type": "object", "required": ["code", "name", "form", "strength"],
+                              "properties": ["code": string, "name": string, "form": string, "strength": string]],
+            "NewPrescription": ["type": "object", "required": ["patient_id", "items"],
+                                "properties": ["patient_id": string, "items": ["type": "array", "minItems": 1, "maxItems": 20,
+                                                                             "items": ["$ref": "#/components/schemas/PrescriptionItem"]]]],
             "PrescriptionPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Prescription"]]]],
         ]
     }

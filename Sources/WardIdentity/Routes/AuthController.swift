@@ -17,9 +17,9 @@ package struct AuthController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation(.post, "/api/v1/auth/login", summary: "Log in with email and password", tag: "identity",
-                     success: (200, "application/json", "TokenGrant"), problems: [400, 401, 422, 429]),
+                     success: (200, "application/json", "TokenGrant"), problems: [400, 401, 422, 429], request: "LoginRequest"),
         APIOperation(.post, "/api/v1/auth/refresh", summary: "Exchange a refresh token for new tokens (rotates it)", tag: "identity",
-                     success: (200, "application/json", "TokenGrant"), problems: [400, 401]),
+                     success: (200, "application/json", "TokenGrant"), problems: [400, 401], request: "RefreshRequest"),
         APIOperation(.post, "/api/v1/auth/logout", summary: "End this session", tag: "identity", tenantScoped: true,
                      success: (204, "application/json", nil), problems: [401]),
         APIOperation(.get, "/api/v1/auth/status", summary: "The caller, tenant, roles, permissions and session expiry", tag: "identity",
@@ -27,13 +27,20 @@ package struct AuthController: Sendable {
         APIOperation(.post, "/api/v1/auth/totp/enrol", summary: "Start enrolling a TOTP second factor", tag: "identity", tenantScoped: true,
                      success: (200, "application/json", "TOTPEnrolment"), problems: [401, 409]),
         APIOperation(.post, "/api/v1/auth/totp/confirm", summary: "Confirm the second factor with a current code; returns recovery codes",
-                     tag: "identity", tenantScoped: true, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422]),
+                     tag: "identity", tenantScoped: true, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422], request: "CodeRequest"),
         APIOperation(.post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
-                     success: (204, "application/json", nil), problems: [400, 401, 422]),
+                     success: (204, "application/json", nil), problems: [400, 401, 422], request: "PasswordResetRequest"),
     ]
 
     package static var schemas: [String: Any] {
         [
+            "LoginRequest": ["type": "object", "required": ["email", "password"],
+                             "properties": ["tenant": ["type": "string"], "email": ["type": "string"], "password": ["type": "string"],
+                                            "totp": ["type": "string", "description": "a current TOTP code or a recovery code"]]],
+            "RefreshRequest": ["type": "object", "required": ["refresh_token"], "properties": ["refresh_token": ["type": "string"]]],
+            "CodeRequest": ["type": "object", "required": ["code"], "properties": ["code": ["type": "string", "pattern": "^[0-9]{6}$"]]],
+            "PasswordResetRequest": ["type": "object", "required": ["token", "password"],
+                                     "properties": ["token": ["type": "string"], "password": ["type": "string", "minLength": 12, "maxLength": 128]]],
             "TokenGrant": [
                 "type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token"],
                 "properties": [

@@ -39,13 +39,15 @@ package struct PlatformController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation(.post, "/platform/v1/auth/login", summary: "Log a control-plane administrator in", tag: "platform",
-                     success: (200, "application/json", "PlatformTokenGrant"), problems: [400, 401, 429]),
+                     success: (200, "application/json", "PlatformTokenGrant"), problems: [400, 401, 429], request: "PlatformLogin"),
         APIOperation(.get, "/platform/v1/tenants", summary: "List tenants with their states", tag: "platform",
                      success: (200, "application/json", "TenantList"), problems: [401]),
     ]
 
     package static var schemas: [String: Any] {
         [
+            "PlatformLogin": ["type": "object", "required": ["email", "password"],
+                              "properties": ["email": ["type": "string"], "password": ["type": "string"]]],
             "PlatformTokenGrant": [
                 "type": "object", "required": ["access_token", "token_type", "expires_in"],
                 "properties": ["access_token": ["type": "string"], "token_type": ["type": "string"], "expires_in": ["type": "integer"]],

@@ -20,11 +20,11 @@ package struct UserController: Sendable {
         APIOperation(.get, "/api/v1/users", summary: "List users", tag: "identity", tenantScoped: true, permission: users,
                      success: (200, "application/json", "UserList"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/users", summary: "Create a user", tag: "identity", tenantScoped: true, permission: users,
-                     success: (201, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422]),
+                     success: (201, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422], request: "NewUser"),
         APIOperation(.get, "/api/v1/users/{id}", summary: "One user", tag: "identity", tenantScoped: true, permission: users,
                      success: (200, "application/json", "User"), problems: [401, 403, 404]),
         APIOperation(.patch, "/api/v1/users/{id}", summary: "Rename, disable or enable a user", tag: "identity", tenantScoped: true,
-                     permission: users, success: (200, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422]),
+                     permission: users, success: (200, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422], request: "UserChange"),
         APIOperation(.post, "/api/v1/users/{id}/unlock", summary: "Clear a lockout", tag: "identity", tenantScoped: true,
                      permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
         APIOperation(.put, "/api/v1/users/{id}/roles/{role}", summary: "Grant a role", tag: "identity", tenantScoped: true,
@@ -36,9 +36,9 @@ package struct UserController: Sendable {
         APIOperation(.get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", tenantScoped: true,
                      permission: roles, success: (200, "application/json", "RoleList"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/roles", summary: "Create a custom role", tag: "identity", tenantScoped: true,
-                     permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 422]),
+                     permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 422], request: "NewRole"),
         APIOperation(.put, "/api/v1/roles/{name}/permissions", summary: "Replace a custom role's permissions", tag: "identity",
-                     tenantScoped: true, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422]),
+                     tenantScoped: true, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422], request: "PermissionList"),
     ]
 
     package static var schemas: [String: Any] {
@@ -59,6 +59,15 @@ package struct UserController: Sendable {
         ]
         return [
             "User": user, "Role": role,
+            "NewUser": ["type": "object", "required": ["email", "name", "password"],
+                        "properties": ["email": ["type": "string"], "name": ["type": "string"], "password": ["type": "string"],
+                                       "roles": ["type": "array", "items": ["type": "string"]]]],
+            "UserChange": ["type": "object", "properties": ["name": ["type": "string"], "status": ["type": "string", "enum": ["active", "disabled"]]]],
+            "NewRole": ["type": "object", "required": ["name", "permissions"],
+                        "properties": ["name": ["type": "string"], "description": ["type": "string"], "requires_second_factor": ["type": "boolean"],
+                                       "permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]]]],
+            "PermissionList": ["type": "object", "required": ["permissions"],
+                               "properties": ["permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]]]],
             "PasswordReset": ["type": "object", "required": ["token", "expires_at"],
                               "properties": ["token": ["type": "string"], "expires_at": ["type": "string", "format": "date-time"]]],
             "UserList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/User"]]]],

@@ -33,6 +33,12 @@ package enum OpenAPIDocument {
             if operation.tenantScoped { parameters.append(["$ref": "#/components/parameters/TenantID"]) }
             if !parameters.isEmpty { entry["parameters"] = parameters }
             if let permission = operation.permission { entry["x-permission"] = permission }
+            if let request = operation.request {
+                entry["requestBody"] = [
+                    "required": operation.path.hasSuffix("/archive") ? false : true,
+                    "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(request)"]]],
+                ]
+            }
             paths[operation.path, default: [:]][operation.method.rawValue] = entry
         }
         var problemResponses: [String: Any] = [:]
