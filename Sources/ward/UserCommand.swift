@@ -21,18 +21,11 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "The user's email.") var email: String
         @Option(help: "The user's name.") var name: String
         @Option(name: .customLong("role"), help: "A role to grant (repeatable).") var roles: [String] = []
-        @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
-        @Option(help: "Read the password from this file.") var passwordFile: String?
-
-        func validate() throws {
-            guard passwordStdin != (passwordFile != nil) else {
-                throw ValidationError("Give exactly one of --password-stdin or --password-file.")
-            }
-        }
+        @OptionGroup var passwordInput: PasswordInput
 
         func run() async throws {
             try await UserCommand.create(tenant: tenant, email: email, name: name, roles: roles,
-                                         password: try PasswordInput.read(stdin: passwordStdin, file: passwordFile))
+                                         password: try passwordInput.read())
         }
     }
 
@@ -51,18 +44,11 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "The tenant's slug.") var tenant: String
         @Option(help: "The administrator's email.") var email: String
         @Option(help: "The administrator's name.") var name = "Administrator"
-        @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
-        @Option(help: "Read the password from this file.") var passwordFile: String?
-
-        func validate() throws {
-            guard passwordStdin != (passwordFile != nil) else {
-                throw ValidationError("Give exactly one of --password-stdin or --password-file.")
-            }
-        }
+        @OptionGroup var passwordInput: PasswordInput
 
         func run() async throws {
             try await UserCommand.create(tenant: tenant, email: email, name: name, roles: [BuiltInRole.tenantAdmin.rawValue],
-                                         password: try PasswordInput.read(stdin: passwordStdin, file: passwordFile))
+                                         password: try passwordInput.read())
         }
     }
 }
