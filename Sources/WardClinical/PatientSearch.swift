@@ -13,11 +13,12 @@ package enum PatientSearch {
             .map(String.init)
     }
 
-    /// A token and its one-deletion variants; tokens shorter than 3 match only exactly.
+    /// A token and its one-deletion variants; tokens shorter than 3 or longer than 40 (no name
+    /// is) match only exactly, which also bounds the lookups one query can cause.
     package static func variants(_ token: String) -> Set<String> {
         var variants: Set<String> = [token]
         let characters = Array(token)
-        guard characters.count >= 3 else { return variants }
+        guard (3...40).contains(characters.count) else { return variants }
         for index in characters.indices {
             var shorter = characters
             shorter.remove(at: index)

@@ -50,6 +50,7 @@ extension IdentityService {
         var errors: [Problem.FieldError] = []
         if !Self.isPlausibleEmail(email) { errors.append(.init(field: "email", message: "must be an email address")) }
         if name.isEmpty || name.count > 200 { errors.append(.init(field: "name", message: "must be 1 to 200 characters")) }
+        if roleNames.count > Self.maximumRolesPerRequest { errors.append(.init(field: "roles", message: "must name at most \(Self.maximumRolesPerRequest) roles")) }
         if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
         let violations = policy.violations(of: password, email: email, name: name)
         if !violations.isEmpty { throw IdentityError.invalidPassword(violations) }
@@ -296,7 +297,13 @@ extension IdentityService {
         return updated
     }
 
+    /// The most roles one request may grant: a bound on the work one request can cause.
+    static let maximumRolesPerRequest = 20
+
     private static func validate(_ permissions: [String]) throws {
+        guard permissions.count <= Permission.allCases.count * 2 else {
+            throw IdentityError.invalidInput([.init(field: "permissions", message: "lists more permissions than exist")])
+        }
         let unknown = permissions.filter { Permission(rawValue: $0) == nil }
         if !unknown.isEmpty {
             throw IdentityError.invalidInput(unknown.map { .init(field: "permissions", message: "unknown permission \($0)") })

@@ -162,6 +162,10 @@ struct AuthorizationTests {
                     ])
                     #expect(accepted.status == .created)
                     #expect(!accepted.text.contains("password_hash"))
+                    let tooMany = try await client.call(.post, "/api/v1/users", token: token, json: [
+                        "email": "many@acme.test", "name": "Many Roles", "password": goodPassword, "roles": Array(repeating: "nurse", count: 21),
+                    ])
+                    #expect(tooMany.status == .unprocessableContent)
                     let duplicate = try await client.call(.post, "/api/v1/users", token: token, json: [
                         "email": "ELLEN.RIPLEY@acme.test", "name": "Ellen Again", "password": goodPassword,
                     ])
