@@ -27,6 +27,7 @@ package struct Tenant: Sendable, Equatable, Codable {
 /// Why a tenant operation was refused.
 package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConvertible {
     case invalidSlug(String, String)
+    case invalidName(String)
     case slugTaken(String)
     case notFound(String)
     case suspended(String)
@@ -36,6 +37,7 @@ package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConv
     package var description: String {
         switch self {
         case .invalidSlug(let slug, let reason): "tenant slug '\(slug)' \(reason)"
+        case .invalidName(let slug): "tenant '\(slug)' needs a name of 1 to 200 characters"
         case .slugTaken(let slug): "tenant slug '\(slug)' is already taken (slugs are never reused)"
         case .notFound(let slug): "no tenant '\(slug)'"
         case .suspended(let slug): "tenant '\(slug)' is suspended"
@@ -46,7 +48,7 @@ package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConv
 
     package var problem: Problem {
         switch self {
-        case .invalidSlug, .invalidTimeZone:
+        case .invalidSlug, .invalidName, .invalidTimeZone:
             Problem(status: 422, title: "Invalid tenant", detail: description)
         case .slugTaken:
             Problem(status: 409, title: "Tenant exists", detail: description)

@@ -109,7 +109,7 @@ package final class TenantDirectory: Sendable {
         let slug = try TenantSlug(text)
         let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmedName.isEmpty, trimmedName.count <= 200 else {
-            throw TenantError.invalidSlug(slug.value, "needs a name of 1 to 200 characters")
+            throw TenantError.invalidName(slug.value)
         }
         guard TimeZone(identifier: timeZone) != nil else { throw TenantError.invalidTimeZone(timeZone) }
         let now = Timestamp.now()
