@@ -1,3 +1,5 @@
+import HTTPTypes
+package import Hummingbird
 package import WardHTTP
 
 /// Who did something and from where: the part of an audit event the request supplies.
@@ -34,6 +36,11 @@ package struct AuditActor: Sendable {
         } else {
             self.init(type: .user, clientAddress: context.clientAddress, userAgent: userAgent, requestID: context.requestID)
         }
+    }
+
+    /// The request's caller, with the request's user agent.
+    package init(_ request: Request, _ context: WardRequestContext) {
+        self.init(context, userAgent: request.headers[.userAgent])
     }
 
     /// An event by this actor.

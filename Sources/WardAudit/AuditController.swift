@@ -62,11 +62,6 @@ package struct AuditController: Sendable {
         ]
     }
 
-    struct Page: Encodable {
-        let items: [AuditEvent]
-        let nextCursor: String?
-        enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
-    }
 
     static func filter(_ request: Request) throws -> AuditStore.Filter {
         let query = request.uri.queryParameters
@@ -98,7 +93,7 @@ package struct AuditController: Sendable {
             }
             let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: cursor, limit: limit)
             let next = events.count == limit ? events.last.map { String($0.seq) } : nil
-            return try JSONResponse.make(Page(items: events, nextCursor: next))
+            return try JSONResponse.make(ItemPage(events, nextCursor: next))
         }
         let trail = self.trail
         group.add(Self.operations[1], prefix: prefix) { request, context -> Response in
@@ -106,7 +101,7 @@ package struct AuditController: Sendable {
             let filter = try Self.filter(request)
             let csv = request.uri.queryParameters.get("format") == "csv"
             // The export is itself an access to patient data: audited before the first byte.
-            try await trail.record(AuditActor(context, userAgent: request.headers[.userAgent])
+            try await trail.record(AuditActor(request, context)
                 .record("export", resourceType: "audit_events", details: ["format": csv ? "csv" : "ndjson"]), in: scope)
             let body = ResponseBody { writer in
                 let encoder = JSONEncoder()
@@ -145,26 +140,25 @@ package struct AuditController: Sendable {
         enum CodingKeys: String, CodingKey { case reason, patientID = "patient_id" }
     }
     struct ReviewRequest: Decodable { let note: String? }
-    struct Items<Item: Encodable>: Encodable { let items: [Item] }
 
     package func registerBreakGlass(on group: RouterGroup<WardRequestContext>, prefix: String) {
         let breakGlass = self.breakGlass
         group.add(Self.operations[2], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: BreakGlassRequest.self, context: context)
             let grant = try await breakGlass.grant(patientID: body.patientID, reason: body.reason, in: try context.requireTenant(),
-                                                   by: AuditActor(context, userAgent: request.headers[.userAgent]))
+                                                   by: AuditActor(request, context))
             var response = try JSONResponse.make(grant)
             response.status = .created
             return response
         }
         group.add(Self.operations[3], prefix: prefix) { request, context -> Response in
             let reviewed = request.uri.queryParameters.get("reviewed") == "true"
-            return try JSONResponse.make(Items(items: try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
+            return try JSONResponse.make(ItemList(try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
         }
         group.add(Self.operations[4], prefix: prefix) { request, context -> Response in
             let body = try? await request.decode(as: ReviewRequest.self, context: context)
             return try JSONResponse.make(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
-                                                             by: AuditActor(context, userAgent: request.headers[.userAgent])))
+                                                             by: AuditActor(request, context)))
         }
     }
 }

@@ -92,11 +92,6 @@ package struct ClinicalController: Sendable {
         ]
     }
 
-    struct Page<Item: Encodable>: Encodable {
-        let items: [Item]
-        let nextCursor: String?
-        enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
-    }
     struct NewPractitioner: Decodable {
         let name: String
         let specialty: String?
@@ -123,18 +118,18 @@ package struct ClinicalController: Sendable {
             let limit = try Self.limit(request, maximum: 100)
             if let q = request.uri.queryParameters.get("q") {
                 guard (1...100).contains(q.count) else { throw InvalidQuery(field: "q", message: "must be 1 to 100 characters") }
-                return try JSONResponse.make(Page(items: try await patients.search(q, limit: limit, in: scope, by: Self.actor(request, context)), nextCursor: nil))
+                return try JSONResponse.make(ItemPage(try await patients.search(q, limit: limit, in: scope, by: AuditActor(request, context)), nextCursor: nil))
             }
-            let page = try await patients.list(after: try Self.cursor(request), limit: limit, in: scope, by: Self.actor(request, context))
-            return try JSONResponse.make(Page(items: page, nextCursor: page.count == limit ? page.last?.id : nil))
+            let page = try await patients.list(after: try Self.cursor(request), limit: limit, in: scope, by: AuditActor(request, context))
+            return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         group.add(ops[1], prefix: prefix) { request, context -> Response in
             let input = try await request.decode(as: PatientInput.self, context: context)
-            let patient = try await patients.create(input, in: try context.requireTenant(), by: Self.actor(request, context))
+            let patient = try await patients.create(input, in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(patient, status: .created, etag: patient.etag)
         }
         group.add(ops[2], prefix: prefix) { request, context -> Response in
-            let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: Self.actor(request, context),
+            let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context),
                                                   breakGlassGrant: context.breakGlassGrant)
             return try JSONResponse.make(patient, etag: patient.etag)
         }
@@ -142,14 +137,14 @@ package struct ClinicalController: Sendable {
             let version = try Self.ifMatch(request)
             let input = try await request.decode(as: PatientInput.self, context: context)
             let patient = try await patients.update(try context.parameters.require("id"), with: input, expectedVersion: version,
-                                                    in: try context.requireTenant(), by: Self.actor(request, context))
+                                                    in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[4], prefix: prefix) { request, context -> Response in
             let version = request.headers[.ifMatch] == nil ? nil : try Self.ifMatch(request)
             let body = (try? await request.decode(as: ArchiveRequest.self, context: context))
             let patient = try await patients.archive(try context.parameters.require("id"), expectedVersion: version, reason: body?.reason,
-                                                     in: try context.requireTenant(), by: Self.actor(request, context))
+                                                     in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[5], prefix: prefix) { request, context -> Response in
@@ -162,17 +157,17 @@ package struct ClinicalController: Sendable {
                 return value
             }
             let events = try await AuditStore.events(in: scope, filter: filter, before: cursor, limit: limit)
-            return try JSONResponse.make(Page(items: events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
+            return try JSONResponse.make(ItemPage(events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
         }
         group.add(ops[6], prefix: prefix) { request, context -> Response in
             let limit = try Self.limit(request, maximum: 100)
             let page = try await scheduling.practitioners(after: try Self.cursor(request), limit: limit, in: try context.requireTenant())
-            return try JSONResponse.make(Page(items: page, nextCursor: page.count == limit ? page.last?.id : nil))
+            return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         group.add(ops[7], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewPractitioner.self, context: context)
             let practitioner = try await scheduling.createPractitioner(name: body.name, specialty: body.specialty, licenceNumber: body.licenceNumber,
-                                                                       email: body.email, in: try context.requireTenant(), by: Self.actor(request, context))
+                                                                       email: body.email, in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(practitioner, status: .created)
         }
         group.add(ops[8], prefix: prefix) { request, context -> Response in
@@ -181,9 +176,9 @@ package struct ClinicalController: Sendable {
             let page = try await scheduling.appointments(
                 practitionerID: query.get("practitioner_id"), patientID: query.get("patient_id"), status: query.get("status"),
                 from: try Self.time(query.get("from"), field: "from"), to: try Self.time(query.get("to"), field: "to"),
-                after: try Self.cursor(request), limit: limit, in: try context.requireTenant(), by: Self.actor(request, context)
+                after: try Self.cursor(request), limit: limit, in: try context.requireTenant(), by: AuditActor(request, context)
             )
-            return try JSONResponse.make(Page(items: page, nextCursor: page.count == limit ? page.last?.id : nil))
+            return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         group.add(ops[9], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewAppointment.self, context: context)
@@ -193,23 +188,20 @@ package struct ClinicalController: Sendable {
             if end == nil { errors.append(.init(field: "end", message: "must be an RFC 3339 time")) }
             if !errors.isEmpty { throw ClinicalError.invalid(errors) }
             let appointment = try await scheduling.book(patientID: body.patientID, practitionerID: body.practitionerID, start: start!, end: end!,
-                                                        reason: body.reason, in: try context.requireTenant(), by: Self.actor(request, context))
+                                                        reason: body.reason, in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(appointment, status: .created, etag: "\"\(appointment.version)\"")
         }
         group.add(ops[10], prefix: prefix) { request, context -> Response in
             let version = try Self.ifMatch(request)
             let body = try await request.decode(as: StatusChange.self, context: context)
             let appointment = try await scheduling.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,
-                                                             in: try context.requireTenant(), by: Self.actor(request, context))
+                                                             in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(appointment, etag: "\"\(appointment.version)\"")
         }
     }
 
     // MARK: Helpers
 
-    static func actor(_ request: Request, _ context: WardRequestContext) -> AuditActor {
-        AuditActor(context, userAgent: request.headers[.userAgent])
-    }
 
     static func limit(_ request: Request, maximum: Int) throws -> Int {
         guard let text = request.uri.queryParameters.get("limit") else { return min(50, maximum) }

@@ -59,7 +59,6 @@ package struct PrescribingController: Sendable {
         enum CodingKeys: String, CodingKey { case items, patientID = "patient_id" }
     }
     struct StatusChange: Decodable { let status: String }
-    struct Items<Item: Encodable>: Encodable { let items: [Item] }
 
     package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
         let prescribing = self.prescribing
@@ -68,29 +67,29 @@ package struct PrescribingController: Sendable {
             let q = request.uri.queryParameters.get("q")
             if let q, q.count > 100 { throw InvalidQuery(field: "q", message: "must be at most 100 characters") }
             let limit = try ClinicalController.limit(request, maximum: 100)
-            return try JSONResponse.make(Items(items: try await prescribing.medications(matching: q, limit: limit, in: try context.requireTenant())))
+            return try JSONResponse.make(ItemList(try await prescribing.medications(matching: q, limit: limit, in: try context.requireTenant())))
         }
         group.add(ops[1], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewMedication.self, context: context)
             let medication = try await prescribing.addMedication(code: body.code, name: body.name, form: body.form, strength: body.strength,
-                                                                 in: try context.requireTenant(), by: ClinicalController.actor(request, context))
+                                                                 in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(medication, status: .created)
         }
         group.add(ops[2], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewPrescription.self, context: context)
             let prescription = try await prescribing.prescribe(patientID: body.patientID, items: body.items, in: try context.requireTenant(),
-                                                               by: ClinicalController.actor(request, context))
+                                                               by: AuditActor(request, context))
             return try JSONResponse.make(prescription, status: .created, etag: "\"\(prescription.version)\"")
         }
         group.add(ops[3], prefix: prefix) { request, context -> Response in
-            try JSONResponse.make(Items(items: try await prescribing.prescriptions(of: try context.parameters.require("id"), in: try context.requireTenant(),
-                                                                                    by: ClinicalController.actor(request, context))))
+            try JSONResponse.make(ItemList(try await prescribing.prescriptions(of: try context.parameters.require("id"), in: try context.requireTenant(),
+                                                                                    by: AuditActor(request, context))))
         }
         group.add(ops[4], prefix: prefix) { request, context -> Response in
             let version = try ClinicalController.ifMatch(request)
             let body = try await request.decode(as: StatusChange.self, context: context)
             let prescription = try await prescribing.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,
-                                                               in: try context.requireTenant(), by: ClinicalController.actor(request, context))
+                                                               in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(prescription, etag: "\"\(prescription.version)\"")
         }
     }

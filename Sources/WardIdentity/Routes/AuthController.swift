@@ -110,16 +110,16 @@ package struct AuthController: Sendable {
             guard let tenant = body.tenant ?? naming.slug(of: request) else { throw TenancyError.missing }
             let grant = try await identity.login(
                 tenant: tenant, email: body.email, password: body.password, secondFactor: body.totp,
-                by: AuditActor(context, userAgent: request.headers[.userAgent])
+                by: AuditActor(request, context)
             )
             return try JSONResponse.make(grant)
         }
         api.add(Self.operations[1], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: RefreshRequest.self, context: context)
-            return try JSONResponse.make(try await identity.refresh(body.refreshToken, by: AuditActor(context, userAgent: request.headers[.userAgent])))
+            return try JSONResponse.make(try await identity.refresh(body.refreshToken, by: AuditActor(request, context)))
         }
         authenticated.add(Self.operations[2], prefix: prefix) { request, context -> Response in
-            try await identity.logout(try context.requirePrincipal(), by: AuditActor(context, userAgent: request.headers[.userAgent]))
+            try await identity.logout(try context.requirePrincipal(), by: AuditActor(request, context))
             return Response(status: .noContent)
         }
         authenticated.add(Self.operations[3], prefix: prefix) { _, context -> Status in
@@ -132,17 +132,17 @@ package struct AuthController: Sendable {
         }
         authenticated.add(Self.operations[4], prefix: prefix) { request, context -> Response in
             try JSONResponse.make(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant(),
-                                                               by: AuditActor(context, userAgent: request.headers[.userAgent])))
+                                                               by: AuditActor(request, context)))
         }
         authenticated.add(Self.operations[5], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: CodeRequest.self, context: context)
             let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant(),
-                                                               by: AuditActor(context, userAgent: request.headers[.userAgent]))
+                                                               by: AuditActor(request, context))
             return try JSONResponse.make(RecoveryCodes(recoveryCodes: codes))
         }
         api.add(Self.operations[6], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: ResetRequest.self, context: context)
-            try await identity.resetPassword(token: body.token, to: body.password, by: AuditActor(context, userAgent: request.headers[.userAgent]))
+            try await identity.resetPassword(token: body.token, to: body.password, by: AuditActor(request, context))
             return Response(status: .noContent)
         }
     }

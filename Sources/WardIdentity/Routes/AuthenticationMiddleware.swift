@@ -23,16 +23,16 @@ package struct AuthenticationMiddleware: RouterMiddleware {
         _ request: Request, context: WardRequestContext,
         next: (Request, WardRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+        guard let token = request.bearerToken else {
             throw IdentityError.unauthenticated("Send an access token as `Authorization: Bearer <token>`.")
         }
-        let principal = try await identity.principal(forAccessToken: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        let principal = try await identity.principal(forAccessToken: token)
         if let named = naming.slug(of: request), named != principal.tenant { throw IdentityError.wrongTenant }
         var context = context
         context.tenant = try await identity.tenants.activeScope(slug: principal.tenant)
         context.principal = principal
         let audit = identity.audit, scope = context.tenant!
-        let actor = AuditActor(context, userAgent: request.headers[.userAgent])
+        let actor = AuditActor(request, context)
         context.recordDenial = { permission, route in
             try await audit.record(actor.record("access", resourceType: route, outcome: .denied, details: ["permission": permission]), in: scope)
         }

@@ -19,11 +19,11 @@ package struct PlatformAuthenticationMiddleware: RouterMiddleware {
         _ request: Request, context: WardRequestContext,
         next: (Request, WardRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+        guard let token = request.bearerToken else {
             throw IdentityError.unauthenticated("Send a platform access token as `Authorization: Bearer <token>`.")
         }
         var context = context
-        context.platformAdminID = try await identity.platformAdmin(forAccessToken: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        context.platformAdminID = try await identity.platformAdmin(forAccessToken: token)
         context.trace.userID = context.platformAdminID
         return try await next(request, context)
     }
@@ -66,7 +66,6 @@ package struct PlatformController: Sendable {
     }
 
     struct LoginRequest: Decodable { let email: String; let password: String }
-    struct Items<Item: Encodable>: Encodable { let items: [Item] }
 
     package func register(public platform: RouterGroup<WardRequestContext>, authenticated: RouterGroup<WardRequestContext>, prefix: String) {
         let identity = self.identity
@@ -75,7 +74,7 @@ package struct PlatformController: Sendable {
             return try JSONResponse.make(try await identity.platformLogin(email: body.email, password: body.password, client: context.clientAddress))
         }
         authenticated.add(Self.operations[1], prefix: prefix) { _, _ -> Response in
-            try JSONResponse.make(Items(items: try await identity.tenants.list()))
+            try JSONResponse.make(ItemList(try await identity.tenants.list()))
         }
     }
 }

@@ -85,18 +85,17 @@ package struct UserController: Sendable {
         enum CodingKeys: String, CodingKey { case name, description, permissions, requiresSecondFactor = "requires_second_factor" }
     }
     struct PermissionList: Decodable { let permissions: [String] }
-    struct Items<Item: Encodable>: Encodable { let items: [Item] }
 
     package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
         let identity = self.identity
         let operations = Self.operations
         group.add(operations[0], prefix: prefix) { _, context -> Response in
-            try JSONResponse.make(Items(items: try await identity.users(in: try context.requireTenant())))
+            try JSONResponse.make(ItemList(try await identity.users(in: try context.requireTenant())))
         }
         group.add(operations[1], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewUser.self, context: context)
             let user = try await identity.createUser(in: try context.requireTenant(), email: body.email, name: body.name,
-                                                     password: body.password, roles: body.roles ?? [], by: Self.actor(request, context))
+                                                     password: body.password, roles: body.roles ?? [], by: AuditActor(request, context))
             var response = try JSONResponse.make(user)
             response.status = .created
             return response
@@ -107,46 +106,43 @@ package struct UserController: Sendable {
         group.add(operations[3], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: UserChange.self, context: context)
             return try JSONResponse.make(try await identity.updateUser(try context.parameters.require("id"), in: try context.requireTenant(),
-                                                                         name: body.name, status: body.status, by: Self.actor(request, context)))
+                                                                         name: body.name, status: body.status, by: AuditActor(request, context)))
         }
         group.add(operations[4], prefix: prefix) { request, context -> Response in
             try JSONResponse.make(try await identity.unlock(try context.parameters.require("id"), in: try context.requireTenant(),
-                                                              by: Self.actor(request, context)))
+                                                              by: AuditActor(request, context)))
         }
         group.add(operations[5], prefix: prefix) { request, context -> Response in
             try JSONResponse.make(try await identity.assignRole(try context.parameters.require("role"), to: try context.parameters.require("id"),
-                                                                  in: try context.requireTenant(), by: Self.actor(request, context)))
+                                                                  in: try context.requireTenant(), by: AuditActor(request, context)))
         }
         group.add(operations[6], prefix: prefix) { request, context -> Response in
             try JSONResponse.make(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
-                                                                  in: try context.requireTenant(), by: Self.actor(request, context)))
+                                                                  in: try context.requireTenant(), by: AuditActor(request, context)))
         }
         group.add(operations[7], prefix: prefix) { request, context -> Response in
             var response = try JSONResponse.make(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
-                                                                                        in: try context.requireTenant(), by: Self.actor(request, context)))
+                                                                                        in: try context.requireTenant(), by: AuditActor(request, context)))
             response.status = .created
             return response
         }
         group.add(operations[8], prefix: prefix) { _, context -> Response in
-            try JSONResponse.make(Items(items: try await identity.roles(in: try context.requireTenant())))
+            try JSONResponse.make(ItemList(try await identity.roles(in: try context.requireTenant())))
         }
         group.add(operations[9], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewRole.self, context: context)
             var response = try JSONResponse.make(try await identity.createRole(in: try context.requireTenant(), name: body.name,
                                                                                  description: body.description ?? "", permissions: body.permissions,
                                                                                  requiresSecondFactor: body.requiresSecondFactor ?? false,
-                                                                                 by: Self.actor(request, context)))
+                                                                                 by: AuditActor(request, context)))
             response.status = .created
             return response
         }
         group.add(operations[10], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: PermissionList.self, context: context)
             return try JSONResponse.make(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
-                                                                             in: try context.requireTenant(), by: Self.actor(request, context)))
+                                                                             in: try context.requireTenant(), by: AuditActor(request, context)))
         }
     }
 
-    static func actor(_ request: Request, _ context: WardRequestContext) -> AuditActor {
-        AuditActor(context, userAgent: request.headers[.userAgent])
-    }
 }
