@@ -74,7 +74,7 @@ package struct AuditController: Sendable {
         filter.outcome = query.get("outcome")
         for (name, value) in [("from", query.get("from")), ("to", query.get("to"))] {
             guard let value else { continue }
-            guard let date = Timestamp.date(value) ?? ISO8601DateFormatter().date(from: value) else {
+            guard let date = Timestamp.date(value) ?? (try? Date.ISO8601FormatStyle().parse(value)) else {
                 throw InvalidQuery(field: name, message: "must be an RFC 3339 time")
             }
             if name == "from" { filter.from = Timestamp.text(date) } else { filter.to = Timestamp.text(date) }

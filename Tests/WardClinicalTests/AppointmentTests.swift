@@ -44,6 +44,9 @@ struct AppointmentTests {
                     let cancelled = try await client.send(.post, "/api/v1/appointments/\(firstID)/status", token: token, json: ["status": "cancelled"], headers: [.ifMatch: "\"1\""])
                     #expect(cancelled.status == .ok)
                     #expect(try await book("2030-01-07T09:00:00Z", "2030-01-07T09:15:00Z").status == .created)
+                    // Offsets are honoured: 11:20+02:00 is 09:20Z, inside the 09:15–09:30 booking.
+                    #expect(try await book("2030-01-07T11:20:00+02:00", "2030-01-07T11:40:00+02:00").status == .conflict)
+                    #expect(try await book("2030-01-07T10:00:00.500Z", "2030-01-07T10:15:00.500Z").status == .created)
 
                     let invalid = try await book("2030-01-07T10:00:00Z", "2030-01-07T09:00:00Z")
                     #expect(invalid.status == .unprocessableContent)

@@ -215,10 +215,13 @@ package struct ClinicalController: Sendable {
         return cursor.lowercased()
     }
 
+    /// RFC 3339 times with or without fractional seconds. Format styles are Sendable and built
+    /// once: booking parses two times per request.
+    private static let plainTime = Date.ISO8601FormatStyle()
+    private static let fractionalTime = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func parseTime(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return ISO8601DateFormatter().date(from: text) ?? withFraction.date(from: text)
+        (try? plainTime.parse(text)) ?? (try? fractionalTime.parse(text))
     }
 
     static func time(_ text: String?, field: String) throws -> Date? {

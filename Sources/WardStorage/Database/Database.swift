@@ -39,14 +39,12 @@ package enum StorageError: Error, CustomStringConvertible {
     case invalidURL(String)
     case invalidIdentifier(String)
     case closed(String)
-    case timedOut(String)
 
     package var description: String {
         switch self {
         case .invalidURL(let reason): "invalid database URL: \(reason)"
         case .invalidIdentifier(let name): "invalid SQL identifier '\(name)'"
         case .closed(let name): "database \(name) is closed"
-        case .timedOut(let what): "timed out: \(what)"
         }
     }
 }
