@@ -130,3 +130,32 @@ struct AppointmentTests {
         }
     }
 }
+
+@Suite("Clinical paths a user can reach")
+struct ClinicalReachablePathsTests {
+    @Test("unknown ids answer 404; an archived patient cannot be changed; a break-glass review needs a real grant", arguments: TestBackend.allCases)
+    func errors(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.staff("doctor@acme.test", roles: ["doctor"])
+                try await node.staff("auditor@acme.test", roles: ["auditor"])
+                try await node.test { client in
+                    let token = try await client.token("doctor@acme.test")
+                    let unknown = "01a20000-0000-7000-8000-000000000000"
+                    #expect(try await client.send(.post, "/api/v1/appointments/\(unknown)/status", token: token, json: ["status": "arrived"], headers: [.ifMatch: "\"1\""]).status == .notFound)
+                    #expect(try await client.send(.patch, "/api/v1/patients/\(unknown)", token: token, json: ["phone": "012345"], headers: [.ifMatch: "\"1\""]).status == .notFound)
+                    #expect(try await client.send(.post, "/api/v1/prescriptions/\(unknown)/status", token: token, json: ["status": "completed"], headers: [.ifMatch: "\"1\""]).status == .notFound)
+
+                    let patient = try await client.patient(token, ["given_name": "Ada", "family_name": "Okafor"])
+                    #expect(try await client.send(.post, "/api/v1/patients/\(patient)/archive", token: token).status == .ok)
+                    let change = try await client.send(.patch, "/api/v1/patients/\(patient)", token: token, json: ["phone": "0123456"], headers: [.ifMatch: "\"2\""])
+                    #expect(change.status == .conflict)
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: token).json["phone"] == nil)
+
+                    let auditor = try await client.token("auditor@acme.test")
+                    #expect(try await client.send(.post, "/api/v1/audit-events/break-glass/\(unknown)/review", token: auditor, json: ["note": "?"]).status == .notFound)
+                }
+            }
+        }
+    }
+}
