@@ -85,6 +85,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardJobs",
+            dependencies: [
+                "WardCore",
+                "WardStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardIdentity",
             dependencies: [
                 "WardAudit",
@@ -119,6 +131,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardPlatform",
+            dependencies: [
+                "WardAudit",
+                "WardClinical",
+                "WardCore",
+                "WardHTTP",
+                "WardIdentity",
+                "WardJobs",
+                "WardStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardServer",
             dependencies: [
                 "WardAudit",
@@ -126,6 +156,8 @@ let package = Package(
                 "WardHTTP",
                 "WardIdentity",
                 "WardClinical",
+                "WardJobs",
+                "WardPlatform",
                 "WardStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -143,6 +175,8 @@ let package = Package(
                 "WardCore",
                 "WardHTTP",
                 "WardIdentity",
+                "WardJobs",
+                "WardPlatform",
                 "WardServer",
                 "WardStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -162,6 +196,8 @@ let package = Package(
                 "WardIdentity",
                 "WardAudit",
                 "WardClinical",
+                "WardJobs",
+                "WardPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -234,6 +270,40 @@ let package = Package(
                 "WardTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardJobsTests",
+            dependencies: [
+                "WardJobs",
+                "WardCore",
+                "WardStorage",
+                "WardTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardPlatformTests",
+            dependencies: [
+                "WardPlatform",
+                "WardJobs",
+                "WardServer",
+                "WardIdentity",
+                "WardAudit",
+                "WardClinical",
+                "WardHTTP",
+                "WardStorage",
+                "WardCore",
+                "WardTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings

@@ -72,5 +72,49 @@ package enum AuditMigrations {
             "CREATE INDEX break_glass_grants_user_patient ON break_glass_grants (user_id, patient_id, expires_at)",
             "CREATE INDEX break_glass_grants_review ON break_glass_grants (reviewed_at, granted_at)",
         ]),
+        // Retention: events up to `through_seq` may be removed, and only those; the anchor
+        // keeps the hash of the last removed event so the chain still verifies from there.
+        Migration(
+            202, "audit_retention",
+            sqlite: [
+                """
+                CREATE TABLE audit_retention (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    through_seq INTEGER NOT NULL,
+                    through_hash TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """,
+                "DROP TRIGGER audit_events_no_delete",
+                """
+                CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                WHEN OLD.seq > COALESCE((SELECT through_seq FROM audit_retention WHERE id = 1), 0)
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                """,
+            ],
+            postgres: [
+                """
+                CREATE TABLE audit_retention (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    through_seq BIGINT NOT NULL,
+                    through_hash TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """,
+                // The trigger runs under whatever search path the deleting statement had, so it
+                // names the anchor through the schema of the table it guards.
+                """
+                CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE kept BIGINT;
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN
+                        EXECUTE format('SELECT COALESCE(MAX(through_seq), 0) FROM %I.audit_retention', TG_TABLE_SCHEMA) INTO kept;
+                        IF OLD.seq <= kept THEN RETURN OLD; END IF;
+                    END IF;
+                    RAISE EXCEPTION 'the audit trail is append-only';
+                END $$
+                """,
+            ]
+        ),
     ]
 }

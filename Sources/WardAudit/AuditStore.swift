@@ -88,10 +88,12 @@ package enum AuditStore {
     /// Walks the whole chain in order: every sequence number present once, every event's
     /// `prev_hash` equal to its predecessor's hash, every hash equal to the recomputed one.
     package static func verify(_ scope: TenantScope) async throws -> Verification {
-        var expectedSeq: Int64 = 1
-        var previous = AuditEvent.genesisHash
+        // After retention the chain starts at the anchor it left: the last removed event.
+        let anchor = try await AuditRetention.anchor(in: scope)
+        var expectedSeq: Int64 = (anchor?.seq ?? 0) + 1
+        var previous = anchor?.hash ?? AuditEvent.genesisHash
         var checked = 0
-        var cursor: Int64 = 0
+        var cursor: Int64 = anchor?.seq ?? 0
         while true {
             let page = try await events(in: scope, filter: Filter(), before: cursor, limit: 1000, ascending: true)
             for event in page {

@@ -109,5 +109,24 @@ package enum ClinicalMigrations {
             "CREATE TABLE clinical_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
             "INSERT INTO clinical_counters (name, value) VALUES ('mrn', 0)",
         ]),
+        // One row per closed local day: what the daily report job counted.
+        Migration(304, "create_daily_reports", [
+            """
+            CREATE TABLE daily_reports (
+                day TEXT PRIMARY KEY,
+                time_zone TEXT NOT NULL,
+                appointments_total INTEGER NOT NULL,
+                appointments_fulfilled INTEGER NOT NULL,
+                appointments_cancelled INTEGER NOT NULL,
+                appointments_noshow INTEGER NOT NULL,
+                patients_registered INTEGER NOT NULL,
+                prescriptions_issued INTEGER NOT NULL,
+                generated_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX patients_created ON patients (created_at)",
+            "CREATE INDEX prescriptions_issued ON prescriptions (issued_at)",
+            "CREATE INDEX appointments_start ON appointments (start_at)",
+        ]),
     ]
 }

@@ -96,17 +96,29 @@ package struct PrescribingService: Sendable {
         return medication
     }
 
-    /// Loads the starter formulary, skipping codes already present; returns how many it added.
+    /// Loads the starter formulary in one transaction, skipping codes already present (so a
+    /// provisioning step run twice adds nothing the second time); returns how many it added.
     @discardableResult
     package func loadStarterFormulary(in scope: TenantScope, by actor: AuditActor) async throws -> Int {
-        var added = 0
-        for entry in Self.starterFormulary {
-            do {
-                _ = try await addMedication(code: entry.code, name: entry.name, form: entry.form, strength: entry.strength, in: scope, by: actor)
-                added += 1
-            } catch ClinicalError.invalid { continue }
+        let table = try scope.table("medications")
+        let audit = self.audit
+        return try await scope.transaction { database in
+            let present = Set(try await database.select().column("code").from(table).all().map { try $0.decode(column: "code", as: String.self) })
+            let missing = Self.starterFormulary.filter { !present.contains($0.code) }
+            guard !missing.isEmpty else { return 0 }
+            let now = Timestamp.now()
+            let insert = database.insert(into: table).columns(Medication.columns)
+            for entry in missing {
+                let medication = Medication(id: UUIDv7.make().uuidString.lowercased(), code: entry.code, name: entry.name, form: entry.form,
+                                            strength: entry.strength, active: 1, createdAt: now)
+                insert.values([SQLBind(medication.id), SQLBind(medication.code), SQLBind(medication.name), SQLBind(medication.form),
+                               SQLBind(medication.strength), SQLBind(medication.active), SQLBind(medication.createdAt)])
+            }
+            try await insert.run()
+            try await audit.append(actor.record("formulary_loaded", resourceType: "medication", details: ["added": String(missing.count)]),
+                                   in: database, scope: scope)
+            return missing.count
         }
-        return added
     }
 
     /// Active medications matching `query` by code exactly or by name within one edit per

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import SQLKit
 import WardCore
 package import WardStorage
@@ -13,15 +13,17 @@ extension IdentityService {
         enum CodingKeys: String, CodingKey { case token, expiresAt = "expires_at" }
     }
 
-    static let resetLifetime: TimeInterval = 3600
+    package static let resetLifetime: TimeInterval = 3600
 
-    /// Issues a reset token for user `id`; earlier unused tokens of that user stop working.
-    package func issuePasswordReset(for id: String, in scope: TenantScope, by actor: AuditActor) async throws -> ResetGrant {
+    /// Issues a reset token for user `id`, valid for `lifetime` seconds; earlier unused tokens
+    /// of that user stop working.
+    package func issuePasswordReset(for id: String, in scope: TenantScope, by actor: AuditActor,
+                                    lifetime: TimeInterval = IdentityService.resetLifetime) async throws -> ResetGrant {
         let audit = self.audit
         let users = try scope.table("users"), resets = try scope.table("password_reset_tokens")
         let token = RefreshToken.make(tenant: scope.tenant.slug)
         let now = Date()
-        let expires = Timestamp.text(now.addingTimeInterval(Self.resetLifetime))
+        let expires = Timestamp.text(now.addingTimeInterval(lifetime))
         try await scope.transaction { database in
             guard try await database.select().column("id").from(users).where("id", .equal, id).first() != nil else { throw IdentityError.userNotFound }
             try await database.update(resets).set("used_at", to: Timestamp.text(now)).where("user_id", .equal, id)

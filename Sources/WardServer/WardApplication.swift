@@ -7,6 +7,8 @@ package import WardHTTP
 package import WardIdentity
 package import WardAudit
 import WardClinical
+package import WardJobs
+package import WardPlatform
 package import WardStorage
 
 /// What a node is assembled from: settings, storage, metrics and loggers. Built once by the
@@ -21,8 +23,15 @@ package struct WardServices: Sendable {
     package let logger: Logger
     /// The logger of the one-line-per-request access log.
     package let accessLogger: Logger
+    /// The durable job queue in the control plane.
+    package let queue: JobQueue
+    package let jobMetrics: JobMetrics
+    package let provisioningMetrics: ProvisioningMetrics
+    /// Tenants' provisioning, suspension and deletion.
+    package let lifecycle: TenantLifecycle
 
-    package init(settings: WardSettings, storage: Storage, identity: IdentityService, metrics: WardMetrics, logger: Logger, accessLogger: Logger) {
+    package init(settings: WardSettings, storage: Storage, identity: IdentityService, metrics: WardMetrics, logger: Logger, accessLogger: Logger,
+                 provisioningFaults: ProvisioningFaults? = nil) {
         self.settings = settings
         self.storage = storage
         self.identity = identity
@@ -30,6 +39,11 @@ package struct WardServices: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.accessLogger = accessLogger
+        self.queue = JobQueue(storage: storage)
+        self.jobMetrics = JobMetrics(registry: metrics.registry)
+        self.provisioningMetrics = ProvisioningMetrics(registry: metrics.registry)
+        self.lifecycle = TenantLifecycle(storage: storage, identity: identity, queue: queue, settings: settings, metrics: provisioningMetrics,
+                                         faults: provisioningFaults, logger: logger)
     }
 }
 
@@ -38,7 +52,7 @@ package enum WardApplication {
     /// Every module's tenant migrations, in module order.
     package static let tenantMigrations: [Migration] = IdentityMigrations.all + AuditMigrations.all + ClinicalMigrations.all
     /// Every module's control-plane migrations, in module order.
-    package static let platformMigrations: [Migration] = IdentityMigrations.platform
+    package static let platformMigrations: [Migration] = IdentityMigrations.platform + JobMigrations.platform + PlatformModuleMigrations.platform
 
     /// Assembles a node's services from settings: storage (not yet migrated) and modules.
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLogger: Logger) async throws -> WardServices {
@@ -58,7 +72,7 @@ package enum WardApplication {
     /// Every operation the API offers, as the OpenAPI document lists them.
     package static var operations: [APIOperation] {
         HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
-            + AuthController.operations + UserController.operations + PlatformController.operations + AuditController.operations
+            + AuthController.operations + UserController.operations + PlatformController.operations + TenantsController.operations + AuditController.operations
             + ClinicalController.operations + PrescribingController.operations
     }
 
@@ -70,7 +84,7 @@ package enum WardApplication {
     package static func openAPIDocument() throws -> Data {
         var schemas: [String: Any] = [:]
         for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas,
-                     AuditController.schemas, ClinicalController.schemas, PrescribingController.schemas] {
+                     TenantsController.schemas, AuditController.schemas, ClinicalController.schemas, PrescribingController.schemas] {
             schemas.merge(part) { $1 }
         }
         return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
@@ -82,7 +96,7 @@ package enum WardApplication {
         let router = Router(context: WardRequestContext.self)
         router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLogger: services.accessLogger))
         HealthController(storage: services.storage, checkTimeout: .seconds(3)).register(on: router)
-        MetricsController(metrics: services.metrics).register(on: router)
+        MetricsController(metrics: services.metrics, refresh: { await NodeJobs.refreshMetrics(services) }).register(on: router)
         let document = ByteBuffer(bytes: try openAPIDocument())
         router.get("/api/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
@@ -102,10 +116,9 @@ package enum WardApplication {
         PrescribingController(prescribing: PrescribingService(audit: services.audit)).register(on: authenticated, prefix: "/api/v1")
 
         let platform = router.group("/platform/v1")
-        PlatformController(identity: services.identity).register(
-            public: platform, authenticated: platform.group().add(middleware: PlatformAuthenticationMiddleware(identity: services.identity)),
-            prefix: "/platform/v1"
-        )
+        let platformAdmins = platform.group().add(middleware: PlatformAuthenticationMiddleware(identity: services.identity))
+        PlatformController(identity: services.identity).register(public: platform, prefix: "/platform/v1")
+        TenantsController(lifecycle: services.lifecycle).register(on: platformAdmins, prefix: "/platform/v1")
         return router
     }
 

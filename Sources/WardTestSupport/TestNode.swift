@@ -9,6 +9,7 @@ package import WardHTTP
 import WardIdentity
 import WardAudit
 package import WardServer
+package import WardPlatform
 package import WardStorage
 
 /// A Ward node assembled for a test: real storage on the test site, a private metrics
@@ -21,7 +22,7 @@ package struct TestNode {
     /// Builds a node on `site` (settings overridden by `extra`), runs `body`, closes storage.
     package static func with(
         _ site: TestSite, settings extra: [String: String] = [:], tenantMigrations: [Migration] = [],
-        _ body: (TestNode) async throws -> Void
+        provisioningFaults: ProvisioningFaults? = nil, _ body: (TestNode) async throws -> Void
     ) async throws {
         let settings = try site.settings(extra)
         try await site.withStorage(
@@ -34,7 +35,7 @@ package struct TestNode {
             let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
             let services = WardServices(
                 settings: settings, storage: storage, identity: identity, metrics: metrics,
-                logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access")
+                logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access"), provisioningFaults: provisioningFaults
             )
             let router = try WardApplication.buildRouter(services)
             TestRoutes.add(to: router)

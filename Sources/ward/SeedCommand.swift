@@ -39,7 +39,7 @@ struct SeedCommand: AsyncParsableCommand {
     static func seed(slug: String, name: String, patients count: Int, practitioners: Int, users: [(String, String, String, String)]) async throws {
         try await NodeBootstrap.withServices(label: "ward.seed") { services in
             if try await services.storage.tenants.find(slug: slug) == nil {
-                try await TenantAdministration(storage: services.storage, audit: services.audit).create(slug: slug, name: name, by: .system)
+                try await services.lifecycle.provisionNow(.init(slug: slug, name: name))
             }
             let scope = try await services.storage.tenants.activeScope(slug: slug)
             for (email, userName, password, role) in users {

@@ -5,16 +5,17 @@ import ServiceLifecycle
 import WardCore
 import WardServer
 
-/// `ward serve`: migrate the control plane and tenants, then serve HTTP until SIGTERM/SIGINT,
-/// finishing in-flight requests within the shutdown timeout.
+/// `ward serve`: migrate the control plane and tenants, then run this node's role until
+/// SIGTERM/SIGINT: HTTP (finishing in-flight requests), job workers (letting running jobs finish
+/// and giving back the rest) and the scheduler, all within the shutdown timeout.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server.")
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
-        case all, api
+        case all, api, worker, scheduler
     }
 
-    @Option(help: "What this node runs: all (default) or api. Workers and the scheduler arrive with the job queue.")
+    @Option(help: "What this node runs: all (HTTP, job workers and the scheduler; the default), api, worker or scheduler.")
     var role: Role = .all
 
     func run() async throws {
@@ -31,9 +32,14 @@ struct ServeCommand: AsyncParsableCommand {
                     "target": "\(entry.target)", "versions": "\(entry.applied.map(\.version))",
                 ])
             }
-            let app = WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services))
+            var roleServices: [any Service] = []
+            if role == .all || role == .api {
+                roleServices.append(WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services)))
+            }
+            if role == .all || role == .worker { roleServices.append(NodeJobs.worker(services)) }
+            if role == .all || role == .scheduler { roleServices.append(try NodeJobs.scheduler(services)) }
             let group = ServiceGroup(configuration: .init(
-                services: [app],
+                services: roleServices,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger

@@ -17,6 +17,12 @@ struct IdentifierTests {
         #expect(text.hasPrefix("018bcfe5-6800"))
     }
 
+    @Test("UUIDv7s made one after another in a process are strictly increasing, within a millisecond too")
+    func uuidV7Monotonic() {
+        let ids = (0..<20_000).map { _ in UUIDv7.make().uuidString.lowercased() }
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
     @Test("incoming request ids are kept only when well formed")
     func requestIDs() {
         #expect(RequestID.isWellFormed("abc-123_x.y:z"))

@@ -101,17 +101,19 @@ struct LoginTests {
     @Test("a session ends after the inactivity timeout", arguments: TestBackend.allCases)
     func inactivity(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_IDLE": "1"]) { node in
+            // Two seconds of idleness, checked after gaps well inside and well beyond it, so a
+            // busy machine does not blur the two.
+            try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_IDLE": "2"]) { node in
                 try await node.user("doctor@acme.test", roles: ["doctor"])
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     // Use keeps it alive…
                     for _ in 0..<3 {
-                        try await Task.sleep(for: .milliseconds(500))
+                        try await Task.sleep(for: .milliseconds(800))
                         #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
                     }
                     // …silence ends it.
-                    try await Task.sleep(for: .milliseconds(1500))
+                    try await Task.sleep(for: .milliseconds(3200))
                     let idle = try await client.call(.get, "/api/v1/auth/status", token: tokens.access)
                     #expect(idle.status == .unauthorized)
                     #expect((idle.json["detail"] as? String)?.contains("without use") == true)

@@ -37,18 +37,18 @@ struct ReachablePathsTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
                 try await node.user("admin@acme.test", roles: ["tenant_admin"])
-                let administration = TenantAdministration(storage: node.services.storage, audit: node.services.audit)
+                let lifecycle = node.services.lifecycle
                 try await node.test { client in
                     let token = try await client.tokens("admin@acme.test").access
                     #expect(try await client.call(.get, "/api/v1/users", token: token).status == .ok)
 
-                    try await administration.setStatus("acme", .suspended, by: .system)
+                    try await lifecycle.suspend("acme", by: .system)
                     let refused = try await client.call(.get, "/api/v1/users", token: token)
                     #expect(refused.status == .forbidden)
                     #expect(refused.json["title"] as? String == "Tenant suspended")
                     #expect(try await client.login("admin@acme.test").status == .unauthorized)
 
-                    try await administration.setStatus("acme", .active, by: .system)
+                    try await lifecycle.resume("acme", by: .system)
                     let resumed = try await client.call(.get, "/api/v1/users", token: token)
                     #expect(resumed.status == .ok)
                     #expect((resumed.json["items"] as? [[String: Any]])?.first?["email"] as? String == "admin@acme.test")

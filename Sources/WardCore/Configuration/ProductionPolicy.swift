@@ -30,6 +30,9 @@ extension WardSettings {
         if !auditReads {
             problems.append("\(Setting.auditReads.environmentVariable) is off: HIPAA requires every read of patient data to be audited")
         }
+        if auditRetentionDays < 2190 {
+            problems.append("\(Setting.auditRetentionDays.environmentVariable)=\(auditRetentionDays) deletes audit events early: HIPAA asks six years (2190 days)")
+        }
         if auth.bcryptCost < 10 {
             problems.append("\(Setting.bcryptCost.environmentVariable)=\(auth.bcryptCost) makes password hashes cheap to crack; use at least 10 (12 is the default)")
         }

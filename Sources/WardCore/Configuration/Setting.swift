@@ -63,6 +63,14 @@ extension Setting {
     package static let passwordMinimumLength = Setting("ward.auth.passwordMinLength", default: "12", "shortest password accepted (NIST 800-63B; at most 128)")
     package static let breakGlassDuration = Setting("ward.audit.breakGlassDuration", default: "3600", "seconds a break-glass grant opens one patient's record")
     package static let auditReads = Setting("ward.audit.reads", default: "true", "audit reads and searches of patient data; `false` only to measure audit's cost in benchmarks (refused in production)")
+    package static let auditRetentionDays = Setting("ward.audit.retentionDays", default: "2190", "days audit events are kept before the retention job removes the oldest (HIPAA asks six years: production refuses less than 2190)")
+    package static let jobsConcurrency = Setting("ward.jobs.concurrency", default: "4", "jobs a node's worker runs at once")
+    package static let jobsPollInterval = Setting("ward.jobs.pollInterval", default: "1", "seconds an idle worker waits before looking for work again")
+    package static let jobsLease = Setting("ward.jobs.lease", default: "60", "seconds a claimed job stays leased without renewal; after that another worker takes it over")
+    package static let jobsRetryDelay = Setting("ward.jobs.retryDelay", default: "60", "seconds before a failed job's first retry; doubled each further attempt, with ±20% jitter")
+    package static let jobsMaxAttempts = Setting("ward.jobs.maxAttempts", default: "4", "attempts a job gets (the first and its retries) before it is dead")
+    package static let schedulerTick = Setting("ward.scheduler.tick", default: "30", "seconds between the scheduler's looks at its cron schedules")
+    package static let tenantPurgeGraceDays = Setting("ward.tenant.purgeGraceDays", default: "30", "days a deleted tenant's data is kept (and can be restored) before a job purges it")
     package static let sqliteReaders = Setting("ward.sqlite.readers", default: "4", "read connections per SQLite database file (there is always one writer)")
 
     /// Every setting Ward reads, in the order `ward config` prints them.
@@ -72,6 +80,7 @@ extension Setting {
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, sqliteReaders, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
-        passwordMinimumLength, breakGlassDuration, auditReads,
+        passwordMinimumLength, breakGlassDuration, auditReads, auditRetentionDays, jobsConcurrency,
+        jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
     ]
 }

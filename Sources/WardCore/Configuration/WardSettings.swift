@@ -28,6 +28,9 @@ package struct WardSettings: Sendable {
     package var auth: AuthSettings
     package var breakGlassDuration: Duration
     package var auditReads: Bool
+    package var auditRetentionDays: Int
+    package var jobs: JobSettings
+    package var tenantPurgeGraceDays: Int
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -122,6 +125,16 @@ package struct WardSettings: Sendable {
         self.sqliteReaders = try integer(.sqliteReaders, in: 1...64)
         self.breakGlassDuration = try seconds(.breakGlassDuration)
         self.auditReads = try flag(.auditReads)
+        self.auditRetentionDays = try integer(.auditRetentionDays, in: 1...36_500)
+        self.tenantPurgeGraceDays = try integer(.tenantPurgeGraceDays, in: 0...3_650)
+        self.jobs = JobSettings(
+            concurrency: try integer(.jobsConcurrency, in: 1...256),
+            pollInterval: try seconds(.jobsPollInterval),
+            lease: try seconds(.jobsLease),
+            retryDelay: try seconds(.jobsRetryDelay),
+            maxAttempts: try integer(.jobsMaxAttempts, in: 1...100),
+            schedulerTick: try seconds(.schedulerTick)
+        )
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             accessTokenLifetime: try seconds(.accessTokenLifetime),
@@ -170,6 +183,16 @@ package struct AuthSettings: Sendable {
     package var loginRate: Int
     package var bcryptCost: Int
     package var passwordMinimumLength: Int
+}
+
+/// How a node's job workers and scheduler behave.
+package struct JobSettings: Sendable {
+    package var concurrency: Int
+    package var pollInterval: Duration
+    package var lease: Duration
+    package var retryDelay: Duration
+    package var maxAttempts: Int
+    package var schedulerTick: Duration
 }
 
 /// A setting whose value Ward cannot use.

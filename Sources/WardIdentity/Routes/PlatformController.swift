@@ -40,8 +40,6 @@ package struct PlatformController: Sendable {
     package static let operations: [APIOperation] = [
         APIOperation(.post, "/platform/v1/auth/login", summary: "Log a control-plane administrator in", tag: "platform",
                      success: (200, "application/json", "PlatformTokenGrant"), problems: [400, 401, 429], request: "PlatformLogin"),
-        APIOperation(.get, "/platform/v1/tenants", summary: "List tenants with their states", tag: "platform",
-                     success: (200, "application/json", "TenantList"), problems: [401]),
     ]
 
     package static var schemas: [String: Any] {
@@ -52,29 +50,16 @@ package struct PlatformController: Sendable {
                 "type": "object", "required": ["access_token", "token_type", "expires_in"],
                 "properties": ["access_token": ["type": "string"], "token_type": ["type": "string"], "expires_in": ["type": "integer"]],
             ],
-            "TenantList": [
-                "type": "object",
-                "properties": ["items": ["type": "array", "items": [
-                    "type": "object",
-                    "properties": [
-                        "id": ["type": "string"], "slug": ["type": "string"], "name": ["type": "string"], "status": ["type": "string"],
-                        "shard": ["type": "string"], "time_zone": ["type": "string"], "created_at": ["type": "string"], "updated_at": ["type": "string"],
-                    ],
-                ]]],
-            ],
         ]
     }
 
     struct LoginRequest: Decodable { let email: String; let password: String }
 
-    package func register(public platform: RouterGroup<WardRequestContext>, authenticated: RouterGroup<WardRequestContext>, prefix: String) {
+    package func register(public platform: RouterGroup<WardRequestContext>, prefix: String) {
         let identity = self.identity
         platform.add(Self.operations[0], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: LoginRequest.self, context: context)
             return try JSONResponse.make(try await identity.platformLogin(email: body.email, password: body.password, client: context.clientAddress))
-        }
-        authenticated.add(Self.operations[1], prefix: prefix) { _, _ -> Response in
-            try JSONResponse.make(ItemList(try await identity.tenants.list()))
         }
     }
 }

@@ -6,6 +6,9 @@ import WardCore
 /// `/metrics` in the Prometheus text exposition format.
 struct MetricsController {
     let metrics: WardMetrics
+    /// Samples what is read from the databases (queue depth, tenants by state) just before
+    /// the exposition is written.
+    let refresh: @Sendable () async -> Void
 
     static let operations: [APIOperation] = [
         APIOperation(.get, "/metrics", summary: "Prometheus metrics", tag: "operations", success: (200, "text/plain; version=0.0.4", nil)),
@@ -13,7 +16,8 @@ struct MetricsController {
 
     func register(on router: Router<WardRequestContext>) {
         router.get("/metrics") { _, _ in
-            Response(
+            await refresh()
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
             )

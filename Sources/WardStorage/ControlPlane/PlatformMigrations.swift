@@ -27,6 +27,12 @@ package enum PlatformMigrations {
             """,
             "CREATE INDEX tenants_status ON tenants (status)",
         ]),
+        // Provisioning and deletion need to say why a tenant failed and when its data goes.
+        Migration(3, "tenant_lifecycle", [
+            "ALTER TABLE tenants ADD COLUMN last_error TEXT",
+            "ALTER TABLE tenants ADD COLUMN deleted_at TEXT",
+            "ALTER TABLE tenants ADD COLUMN purge_after TEXT",
+        ]),
     ]
 }
 

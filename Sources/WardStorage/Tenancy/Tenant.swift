@@ -15,12 +15,36 @@ package struct Tenant: Sendable, Equatable, Codable {
     package var timeZone: String
     package var createdAt: String
     package var updatedAt: String
+    /// Why provisioning last failed, while the tenant is `failed`.
+    package var lastError: String?
+    /// When the tenant was deleted (it is `deleting` until purged, then `deleted`).
+    package var deletedAt: String?
+    /// When a deleted tenant's data is purged.
+    package var purgeAfter: String?
+
+    package init(id: String, slug: String, name: String, status: Status, shard: String, timeZone: String, createdAt: String, updatedAt: String,
+                 lastError: String? = nil, deletedAt: String? = nil, purgeAfter: String? = nil) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.status = status
+        self.shard = shard
+        self.timeZone = timeZone
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.lastError = lastError
+        self.deletedAt = deletedAt
+        self.purgeAfter = purgeAfter
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, slug, name, status, shard
         case timeZone = "time_zone"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case lastError = "last_error"
+        case deletedAt = "deleted_at"
+        case purgeAfter = "purge_after"
     }
 }
 
@@ -33,6 +57,7 @@ package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConv
     case suspended(String)
     case unavailable(String, Tenant.Status)
     case invalidTimeZone(String)
+    case wrongState(String, Tenant.Status, String)
 
     package var description: String {
         switch self {
@@ -43,6 +68,7 @@ package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConv
         case .suspended(let slug): "tenant '\(slug)' is suspended"
         case .unavailable(let slug, let status): "tenant '\(slug)' is \(status.rawValue)"
         case .invalidTimeZone(let zone): "unknown time zone '\(zone)'"
+        case .wrongState(let slug, let status, let action): "tenant '\(slug)' is \(status.rawValue) and cannot be \(action)"
         }
     }
 
@@ -52,6 +78,8 @@ package enum TenantError: Error, Equatable, CustomStringConvertible, ProblemConv
             Problem(status: 422, title: "Invalid tenant", detail: description)
         case .slugTaken:
             Problem(status: 409, title: "Tenant exists", detail: description)
+        case .wrongState:
+            Problem(status: 409, title: "Tenant state conflict", detail: description)
         case .notFound:
             Problem(status: 404, title: "Unknown tenant", detail: description)
         case .suspended:

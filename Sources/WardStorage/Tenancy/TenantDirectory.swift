@@ -32,10 +32,34 @@ package final class TenantDirectory: Sendable {
 
     /// Every tenant, in slug order.
     package func list() async throws -> [Tenant] {
+        try await page(after: nil, limit: nil, status: nil)
+    }
+
+    /// Tenants in slug order after `cursor` (a slug), at most `limit`, of `status` if given.
+    package func page(after cursor: String?, limit: Int?, status: Tenant.Status?) async throws -> [Tenant] {
         let table = try tenants()
         return try await controlPlane.read { database in
-            try await database.select().columns(Self.columns).from(table).orderBy("slug").all(decoding: Tenant.self)
+            let query = database.select().columns(Self.columns).from(table)
+            if let cursor { query.where("slug", .greaterThan, cursor) }
+            if let status { query.where("status", .equal, status.rawValue) }
+            if let limit { query.limit(limit) }
+            return try await query.orderBy("slug").all(decoding: Tenant.self)
         }
+    }
+
+    /// How many tenants are in each status.
+    package func counts() async throws -> [Tenant.Status: Int] {
+        let table = try tenants()
+        let rows = try await controlPlane.read { database in
+            try await database.raw("SELECT status, COUNT(*) AS n FROM \(table) GROUP BY status").all()
+        }
+        var counts: [Tenant.Status: Int] = [:]
+        for row in rows {
+            if let status = Tenant.Status(rawValue: try row.decode(column: "status", as: String.self)) {
+                counts[status] = try row.decode(column: "n", as: Int.self)
+            }
+        }
+        return counts
     }
 
     /// The tenant with `slug`, from the cache when fresh; nil when there is none.
@@ -52,6 +76,14 @@ package final class TenantDirectory: Sendable {
             if let found { cache[slug] = (found, now) } else { cache[slug] = nil }
         }
         return found
+    }
+
+    /// The tenant with `slug` as stored now, bypassing the cache; nil when there is none.
+    package func fetch(slug: String) async throws -> Tenant? {
+        let table = try tenants()
+        return try await controlPlane.read { database in
+            try await database.select().columns(Self.columns).from(table).where("slug", .equal, slug).first(decoding: Tenant.self)
+        }
     }
 
     /// The scope of an active tenant; throws `notFound`, `suspended` or `unavailable` otherwise.
@@ -101,11 +133,10 @@ package final class TenantDirectory: Sendable {
 
     // MARK: Creating and changing tenants
 
-    /// Creates a tenant: reserves the slug, creates its database (file or schema), migrates it
-    /// and marks it active. On failure the database is removed again and the tenant is left
-    /// `failed`, its slug still reserved.
+    /// Reserves `slug` for a new tenant in state `status` (slugs are never reused, so a taken
+    /// slug is refused whatever became of its tenant).
     @discardableResult
-    package func create(slug text: String, name: String, timeZone: String = "UTC") async throws -> Tenant {
+    package func reserve(slug text: String, name: String, timeZone: String = "UTC", status: Tenant.Status = .pending) async throws -> Tenant {
         let slug = try TenantSlug(text)
         let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmedName.isEmpty, trimmedName.count <= 200 else {
@@ -113,8 +144,8 @@ package final class TenantDirectory: Sendable {
         }
         guard TimeZone(identifier: timeZone) != nil else { throw TenantError.invalidTimeZone(timeZone) }
         let now = Timestamp.now()
-        var tenant = Tenant(
-            id: UUIDv7.make().uuidString.lowercased(), slug: slug.value, name: trimmedName, status: .provisioning,
+        let tenant = Tenant(
+            id: UUIDv7.make().uuidString.lowercased(), slug: slug.value, name: trimmedName, status: status,
             shard: "primary", timeZone: timeZone, createdAt: now, updatedAt: now
         )
         let table = try tenants()
@@ -126,36 +157,115 @@ package final class TenantDirectory: Sendable {
         }
         guard reserved else { throw TenantError.slugTaken(slug.value) }
         logger.info("tenant reserved", metadata: ["tenant_id": "\(slug.value)"])
+        return tenant
+    }
+
+    /// Places a tenant on the shard holding the fewest live tenants and returns the shard.
+    @discardableResult
+    package func placeOnShard(_ slug: String) async throws -> String {
+        let table = try tenants(), shards = SQLQualifiedTable("shards", space: controlSchema)
+        return try await controlPlane.transaction { database in
+            let row = try await database.raw("""
+                SELECT s.name FROM \(shards) s LEFT JOIN \(table) t ON t.shard = s.name AND t.status <> 'deleted' AND t.slug <> \(bind: slug)
+                GROUP BY s.name ORDER BY COUNT(t.id), s.name LIMIT 1
+                """).first()
+            let shard = try row?.decode(column: "name", as: String.self) ?? "primary"
+            try await database.update(table).set("shard", to: shard).set("updated_at", to: Timestamp.now()).where("slug", .equal, slug).run()
+            return shard
+        }
+    }
+
+    /// Creates the tenant's database (a schema, or a file) if it does not exist yet.
+    package func createDatabase(for tenant: Tenant) async throws {
+        let slug = try TenantSlug(tenant.slug)
+        switch layout {
+        case .postgres(let database, _):
+            let schema = try SQLIdentifierName.validated(slug.schemaName)
+            try await database.transaction { db in try await db.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
+        case .sqlite(let directory, let readers):
+            _ = try await sqliteFile(slug: slug, directory: directory, readers: readers)
+        }
+    }
+
+    /// Brings the tenant's database up to this build's migrations.
+    package func migrate(_ tenant: Tenant) async throws {
+        try await Migrator(tenantMigrations, on: try await migrationTarget(for: tenant)).apply()
+    }
+
+    /// Whether the tenant's database (schema or file) exists.
+    package func databaseExists(_ slug: String) async throws -> Bool {
+        let slug = try TenantSlug(slug)
+        switch layout {
+        case .postgres(let database, _):
+            return try await database.read { db in
+                try await db.raw("SELECT 1 AS present FROM information_schema.schemata WHERE schema_name = \(bind: slug.schemaName)").first() != nil
+            }
+        case .sqlite(let directory, _):
+            return FileManager.default.fileExists(atPath: Self.sqlitePath(directory: directory, slug: slug))
+        }
+    }
+
+    /// Creates a tenant in one go, without a job: reserves the slug, places it, creates and
+    /// migrates its database and marks it active. On failure the database is removed again and
+    /// the tenant is left `failed`, its slug still reserved. Provisioning proper (with recorded
+    /// steps, an administrator and retries) is the platform module's; this is its storage core.
+    @discardableResult
+    package func create(slug text: String, name: String, timeZone: String = "UTC") async throws -> Tenant {
+        let tenant = try await reserve(slug: text, name: name, timeZone: timeZone, status: .provisioning)
         do {
-            let scope = try await scope(for: tenant)
-            try await Migrator(tenantMigrations, on: MigrationTarget(database: scope.database, schema: scope.schema, label: "tenant \(slug.value)")).apply()
+            try await placeOnShard(tenant.slug)
+            try await createDatabase(for: tenant)
+            try await migrate(tenant)
         } catch {
-            logger.error("tenant database creation failed; removing it", metadata: ["tenant_id": "\(slug.value)", "error": "\(error)"])
-            await removeDatabase(of: slug)
-            _ = try? await setStatus(slug.value, .failed)
+            logger.error("tenant database creation failed; removing it", metadata: ["tenant_id": "\(tenant.slug)", "error": "\(error)"])
+            await removeDatabase(of: try TenantSlug(tenant.slug))
+            _ = try? await update(tenant.slug, status: .failed, lastError: .some(String(describing: error)))
             throw error
         }
-        tenant = try await setStatus(slug.value, .active)
-        logger.info("tenant active", metadata: ["tenant_id": "\(slug.value)"])
-        return tenant
+        let active = try await setStatus(tenant.slug, .active)
+        logger.info("tenant active", metadata: ["tenant_id": "\(tenant.slug)"])
+        return active
     }
 
     /// Changes a tenant's status and returns the tenant as stored.
     @discardableResult
     package func setStatus(_ slug: String, _ status: Tenant.Status) async throws -> Tenant {
+        try await update(slug, status: status)
+    }
+
+    /// Changes what is given of a tenant's lifecycle fields (a double optional sets a column to
+    /// NULL with `.some(nil)`) and returns the tenant as stored. With `from`, the change happens
+    /// only while the tenant is in one of those states (two racing requests cannot both move
+    /// it); otherwise it throws `wrongState` naming `action`.
+    @discardableResult
+    package func update(
+        _ slug: String, from allowed: Set<Tenant.Status>? = nil, action: String = "changed", status: Tenant.Status? = nil,
+        lastError: String?? = nil, deletedAt: String?? = nil, purgeAfter: String?? = nil
+    ) async throws -> Tenant {
         let table = try tenants()
-        let updated = try await controlPlane.transaction { database in
-            try await database.update(table).set("status", to: status.rawValue).set("updated_at", to: Timestamp.now())
-                .where("slug", .equal, slug).run()
-            return try await database.select().columns(Self.columns).from(table).where("slug", .equal, slug).first(decoding: Tenant.self)
+        let updated = try await controlPlane.transaction { database -> Tenant? in
+            let query = database.update(table).set("updated_at", to: Timestamp.now())
+            if let status { query.set("status", to: status.rawValue) }
+            for (column, value) in [("last_error", lastError), ("deleted_at", deletedAt), ("purge_after", purgeAfter)] {
+                guard let value else { continue }
+                if let text = value { query.set(column, to: text) } else { query.set(column, to: SQLLiteral.null) }
+            }
+            query.where("slug", .equal, slug)
+            if let allowed { query.where("status", .in, allowed.map(\.rawValue).sorted()) }
+            try await query.run()
+            let stored = try await database.select().columns(Self.columns).from(table).where("slug", .equal, slug).first(decoding: Tenant.self)
+            if let stored, let allowed, let status, stored.status != status, !allowed.contains(stored.status) {
+                throw TenantError.wrongState(slug, stored.status, action)
+            }
+            return stored
         }
         cache.withLock { _ = $0.removeValue(forKey: slug) }
         guard let updated else { throw TenantError.notFound(slug) }
         return updated
     }
 
-    /// Removes a tenant's database (schema or file) entirely.
-    func removeDatabase(of slug: TenantSlug) async {
+    /// Removes a tenant's database (schema or file) entirely; nothing of it remains.
+    package func removeDatabase(of slug: TenantSlug) async {
         switch layout {
         case .postgres(let database, _):
             do {
@@ -193,7 +303,7 @@ package final class TenantDirectory: Sendable {
         for task in tasks { await (try? await task.value)?.shutdown() }
     }
 
-    private static let columns = ["id", "slug", "name", "status", "shard", "time_zone", "created_at", "updated_at"]
+    private static let columns = ["id", "slug", "name", "status", "shard", "time_zone", "created_at", "updated_at", "last_error", "deleted_at", "purge_after"]
 }
 
 /// Where tenant databases live.

@@ -1,0 +1,93 @@
+package import Foundation
+import SQLKit
+import WardCore
+package import WardStorage
+
+/// A clinic's day in numbers, counted after its local midnight by the daily report job. The
+/// PDF and its email arrive with the documents module; the counts are kept from now on.
+package struct DailyReport: Codable, Sendable, Equatable {
+    package var day: String
+    package var timeZone: String
+    package var appointmentsTotal: Int
+    package var appointmentsFulfilled: Int
+    package var appointmentsCancelled: Int
+    package var appointmentsNoShow: Int
+    package var patientsRegistered: Int
+    package var prescriptionsIssued: Int
+    package var generatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case day
+        case timeZone = "time_zone"
+        case appointmentsTotal = "appointments_total"
+        case appointmentsFulfilled = "appointments_fulfilled"
+        case appointmentsCancelled = "appointments_cancelled"
+        case appointmentsNoShow = "appointments_noshow"
+        case patientsRegistered = "patients_registered"
+        case prescriptionsIssued = "prescriptions_issued"
+        case generatedAt = "generated_at"
+    }
+
+    /// The local day (`yyyy-MM-dd`) that ended at `midnight` in `zone`.
+    package static func day(endingAt midnight: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day], from: midnight.addingTimeInterval(-1))
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    /// Counts `day` (local to the tenant) and stores the report, replacing an earlier count of
+    /// the same day, so running the job twice leaves one report.
+    @discardableResult
+    package static func generate(day: String, in scope: TenantScope) async throws -> DailyReport {
+        let zone = TimeZone(identifier: scope.tenant.timeZone) ?? .gmt
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let numbers = day.split(separator: "-").compactMap { Int($0) }
+        guard numbers.count == 3, let start = calendar.date(from: DateComponents(year: numbers[0], month: numbers[1], day: numbers[2])),
+              let end = calendar.date(byAdding: .day, value: 1, to: start) else {
+            throw ClinicalError.invalid([.init(field: "day", message: "must be a date as yyyy-MM-dd")])
+        }
+        let from = Timestamp.text(start), to = Timestamp.text(end)
+        let appointments = try scope.table("appointments"), patients = try scope.table("patients")
+        let prescriptions = try scope.table("prescriptions"), reports = try scope.table("daily_reports")
+        return try await scope.transaction { database in
+            let visits = try await database.raw("""
+                SELECT COUNT(*) AS total,
+                    COALESCE(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END), 0) AS fulfilled,
+                    COALESCE(SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled,
+                    COALESCE(SUM(CASE WHEN status = 'noshow' THEN 1 ELSE 0 END), 0) AS noshow
+                FROM \(appointments) WHERE start_at >= \(bind: from) AND start_at < \(bind: to)
+                """).first()
+            let registered = try await database.raw("""
+                SELECT COUNT(*) AS n FROM \(patients) WHERE created_at >= \(bind: from) AND created_at < \(bind: to)
+                """).first()
+            let issued = try await database.raw("""
+                SELECT COUNT(*) AS n FROM \(prescriptions) WHERE issued_at >= \(bind: from) AND issued_at < \(bind: to)
+                """).first()
+            let report = DailyReport(
+                day: day, timeZone: zone.identifier,
+                appointmentsTotal: try visits?.decode(column: "total", as: Int.self) ?? 0,
+                appointmentsFulfilled: try visits?.decode(column: "fulfilled", as: Int.self) ?? 0,
+                appointmentsCancelled: try visits?.decode(column: "cancelled", as: Int.self) ?? 0,
+                appointmentsNoShow: try visits?.decode(column: "noshow", as: Int.self) ?? 0,
+                patientsRegistered: try registered?.decode(column: "n", as: Int.self) ?? 0,
+                prescriptionsIssued: try issued?.decode(column: "n", as: Int.self) ?? 0,
+                generatedAt: Timestamp.now()
+            )
+            try await database.delete(from: reports).where("day", .equal, day).run()
+            try await database.insert(into: reports).model(report).run()
+            return report
+        }
+    }
+
+    /// The stored report of `day`, or nil.
+    package static func find(day: String, in scope: TenantScope) async throws -> DailyReport? {
+        let reports = try scope.table("daily_reports")
+        return try await scope.read { database in
+            try await database.select().columns(CodingKeys.allCases.map(\.rawValue)).from(reports).where("day", .equal, day).first(decoding: DailyReport.self)
+        }
+    }
+}
+
+extension DailyReport.CodingKeys: CaseIterable {}

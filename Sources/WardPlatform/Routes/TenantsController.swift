@@ -1,0 +1,205 @@
+import Foundation
+import HTTPTypes
+package import Hummingbird
+import WardAudit
+import WardCore
+package import WardHTTP
+import WardJobs
+import WardStorage
+
+/// `/platform/v1/tenants`: control-plane administrators provision, inspect, suspend, resume
+/// and delete tenants. Provisioning answers 202 at once; a job does the work.
+package struct TenantsController: Sendable {
+    let lifecycle: TenantLifecycle
+
+    package init(lifecycle: TenantLifecycle) {
+        self.lifecycle = lifecycle
+    }
+
+    package static let operations: [APIOperation] = [
+        APIOperation(.post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously)", tag: "platform",
+                     success: (202, "application/json", "ProvisioningAccepted"), problems: [400, 401, 409, 422], request: "ProvisioningRequest"),
+        APIOperation(.get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform",
+                     success: (200, "application/json", "TenantPage"), problems: [400, 401]),
+        APIOperation(.get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job", tag: "platform",
+                     success: (200, "application/json", "TenantDetail"), problems: [401, 404]),
+        APIOperation(.post, "/platform/v1/tenants/{slug}/retry", summary: "Provision a failed tenant again", tag: "platform",
+                     success: (202, "application/json", "ProvisioningAccepted"), problems: [401, 404, 409]),
+        APIOperation(.post, "/platform/v1/tenants/{slug}/suspend", summary: "Suspend a tenant (its API answers 403; data untouched)", tag: "platform",
+                     success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+        APIOperation(.post, "/platform/v1/tenants/{slug}/resume", summary: "Resume a suspended tenant, or restore a deleted one before its purge",
+                     tag: "platform", success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+        APIOperation(.delete, "/platform/v1/tenants/{slug}", summary: "Delete a tenant (purged after the grace period)", tag: "platform",
+                     success: (202, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+    ]
+
+    package static var schemas: [String: Any] {
+        let string: [String: Any] = ["type": "string"]
+        let nullable: [String: Any] = ["type": ["string", "null"]]
+        let integer: [String: Any] = ["type": "integer"]
+        let tenant: [String: Any] = [
+            "type": "object", "required": ["id", "slug", "name", "status", "shard", "time_zone", "created_at", "updated_at"],
+            "properties": [
+                "id": string, "slug": string, "name": string,
+                "status": ["type": "string", "enum": Tenant.Status.allCases.map(\.rawValue)],
+                "shard": string, "time_zone": string, "created_at": string, "updated_at": string,
+                "last_error": nullable, "deleted_at": nullable, "purge_after": nullable,
+            ],
+        ]
+        let job: [String: Any] = [
+            "type": "object", "required": ["id", "kind", "state", "attempts", "max_attempts", "run_at"],
+            "properties": [
+                "id": string, "kind": string, "state": ["type": "string", "enum": Job.State.allCases.map(\.rawValue)],
+                "attempts": integer, "max_attempts": integer, "run_at": string, "last_error": nullable,
+                "created_at": string, "updated_at": string, "started_at": nullable, "finished_at": nullable,
+            ],
+        ]
+        return [
+            "PlatformTenant": tenant,
+            "ProvisioningJob": job,
+            "ProvisioningRequest": [
+                "type": "object", "required": ["slug", "name", "admin_email"],
+                "properties": ["slug": string, "name": string, "admin_email": string, "admin_name": string, "timezone": string],
+            ],
+            "ProvisioningAccepted": [
+                "type": "object", "required": ["tenant", "job"],
+                "properties": ["tenant": ["$ref": "#/components/schemas/PlatformTenant"], "job": ["$ref": "#/components/schemas/ProvisioningJob"]],
+            ],
+            "ProvisioningStepRecord": [
+                "type": "object", "required": ["step", "attempt", "started_at", "finished_at", "duration_ms", "outcome"],
+                "properties": [
+                    "step": ["type": "string", "enum": ProvisioningStep.allCases.map(\.rawValue)], "attempt": integer,
+                    "started_at": string, "finished_at": string, "duration_ms": integer,
+                    "outcome": ["type": "string", "enum": ["succeeded", "failed", "rolled_back", "skipped"]], "error": nullable, "job_id": nullable,
+                ],
+            ],
+            "TenantDetail": [
+                "type": "object", "required": ["tenant", "steps", "job"],
+                "properties": [
+                    "tenant": ["$ref": "#/components/schemas/PlatformTenant"],
+                    "steps": ["type": "array", "items": ["$ref": "#/components/schemas/ProvisioningStepRecord"]],
+                    "job": ["oneOf": [["$ref": "#/components/schemas/ProvisioningJob"], ["type": "null"]]],
+                ],
+            ],
+            "TenantPage": [
+                "type": "object", "required": ["items", "next_cursor"],
+                "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/PlatformTenant"]], "next_cursor": nullable],
+            ],
+        ]
+    }
+
+    struct ProvisioningBody: Decodable {
+        let slug: String
+        let name: String
+        let adminEmail: String
+        let adminName: String?
+        let timezone: String?
+        enum CodingKeys: String, CodingKey { case slug, name, adminEmail = "admin_email", adminName = "admin_name", timezone }
+    }
+
+    struct Accepted: Encodable {
+        let tenant: Tenant
+        let job: JobView
+    }
+
+    /// A job as the platform API shows it: no payload, no lease holder.
+    struct JobView: Encodable {
+        let id, kind, state: String
+        let attempts, maxAttempts: Int
+        let runAt: String
+        let lastError: String?
+        let createdAt, updatedAt: String
+        let startedAt, finishedAt: String?
+        enum CodingKeys: String, CodingKey {
+            case id, kind, state, attempts, maxAttempts = "max_attempts", runAt = "run_at", lastError = "last_error"
+            case createdAt = "created_at", updatedAt = "updated_at", startedAt = "started_at", finishedAt = "finished_at"
+        }
+        init(_ job: Job) {
+            id = job.id; kind = job.kind; state = job.state.rawValue; attempts = job.attempts; maxAttempts = job.maxAttempts
+            runAt = job.runAt; lastError = job.lastError; createdAt = job.createdAt; updatedAt = job.updatedAt
+            startedAt = job.startedAt; finishedAt = job.finishedAt
+        }
+    }
+
+    struct StepView: Encodable {
+        let step: String
+        let attempt: Int
+        let startedAt, finishedAt: String
+        let durationMs: Int
+        let outcome: String
+        let error, jobID: String?
+        enum CodingKeys: String, CodingKey {
+            case step, attempt, startedAt = "started_at", finishedAt = "finished_at", durationMs = "duration_ms", outcome, error, jobID = "job_id"
+        }
+    }
+
+    struct Detail: Encodable {
+        let tenant: Tenant
+        let steps: [StepView]
+        let job: JobView?
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(tenant, forKey: .tenant)
+            try container.encode(steps, forKey: .steps)
+            try container.encode(job, forKey: .job)
+        }
+        enum CodingKeys: String, CodingKey { case tenant, steps, job }
+    }
+
+    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+        let lifecycle = self.lifecycle
+        let ops = Self.operations
+        group.add(ops[0], prefix: prefix) { request, context -> Response in
+            let body = try await request.decode(as: ProvisioningBody.self, context: context)
+            let accepted = try await lifecycle.requestProvisioning(.init(
+                slug: body.slug, name: body.name, timeZone: body.timezone ?? "UTC", adminEmail: body.adminEmail, adminName: body.adminName ?? "Administrator"
+            ))
+            var response = try JSONResponse.make(Accepted(tenant: accepted.tenant, job: JobView(accepted.job)), status: .accepted)
+            response.headers[.location] = "\(prefix)/tenants/\(accepted.tenant.slug)"
+            return response
+        }
+        group.add(ops[1], prefix: prefix) { request, _ -> Response in
+            let query = request.uri.queryParameters
+            var limit = 50
+            if let text = query.get("limit") {
+                guard let value = Int(text), (1...500).contains(value) else { throw InvalidQuery(field: "limit", message: "must be 1 to 500") }
+                limit = value
+            }
+            var status: Tenant.Status?
+            if let text = query.get("status") {
+                guard let value = Tenant.Status(rawValue: text) else {
+                    throw InvalidQuery(field: "status", message: "must be one of \(Tenant.Status.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                status = value
+            }
+            let cursor = query.get("cursor")
+            if let cursor, (try? TenantSlug(cursor)) == nil { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
+            let page = try await lifecycle.storage.tenants.page(after: cursor, limit: limit, status: status)
+            return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.slug : nil))
+        }
+        group.add(ops[2], prefix: prefix) { _, context -> Response in
+            let described = try await lifecycle.describe(try context.parameters.require("slug"))
+            return try JSONResponse.make(Detail(
+                tenant: described.tenant,
+                steps: described.steps.map {
+                    StepView(step: $0.step, attempt: $0.attempt, startedAt: $0.startedAt, finishedAt: $0.finishedAt, durationMs: $0.durationMs,
+                             outcome: $0.outcome, error: $0.error, jobID: $0.jobID)
+                },
+                job: described.job.map(JobView.init)
+            ))
+        }
+        group.add(ops[3], prefix: prefix) { _, context -> Response in
+            let accepted = try await lifecycle.retry(try context.parameters.require("slug"))
+            return try JSONResponse.make(Accepted(tenant: accepted.tenant, job: JobView(accepted.job)), status: .accepted)
+        }
+        group.add(ops[4], prefix: prefix) { request, context -> Response in
+            try JSONResponse.make(try await lifecycle.suspend(try context.parameters.require("slug"), by: AuditActor(request, context)))
+        }
+        group.add(ops[5], prefix: prefix) { request, context -> Response in
+            try JSONResponse.make(try await lifecycle.resume(try context.parameters.require("slug"), by: AuditActor(request, context)))
+        }
+        group.add(ops[6], prefix: prefix) { request, context -> Response in
+            try JSONResponse.make(try await lifecycle.delete(try context.parameters.require("slug"), by: AuditActor(request, context)), status: .accepted)
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package import Foundation
+package import Logging
+package import WardAudit
+package import WardCore
+package import WardIdentity
+package import WardJobs
+package import WardStorage
+
+/// A tenant's life as the control plane runs it: provisioning requested and carried out by a
+/// job, retried after failure, suspended and resumed, deleted and later purged. Changes that
+/// touch a tenant with a database are also recorded in that tenant's own audit trail.
+package struct TenantLifecycle: Sendable {
+    package static let provisionKind = "tenant.provision"
+    package static let purgeKind = "tenant.purge"
+
+    package let storage: Storage
+    package let queue: JobQueue
+    package let provisioner: Provisioner
+    package let log: ProvisioningLog
+    package let outbox: EmailOutbox
+    let audit: AuditTrail
+    let policy: RetryPolicy
+    let purgeGrace: TimeInterval
+    let logger: Logger
+
+    package init(storage: Storage, identity: IdentityService, queue: JobQueue, settings: WardSettings, metrics: ProvisioningMetrics,
+                 faults: ProvisioningFaults? = nil, logger: Logger) {
+        let log = ProvisioningLog(storage: storage)
+        let outbox = EmailOutbox(storage: storage, secretKey: settings.secretKey ?? "", previousKeys: settings.auth.previousSecretKeys)
+        self.storage = storage
+        self.queue = queue
+        self.log = log
+        self.outbox = outbox
+        self.audit = identity.audit
+        self.provisioner = Provisioner(storage: storage, identity: identity, outbox: outbox, log: log, metrics: metrics,
+                                       baseDomain: settings.baseDomain, faults: faults, logger: logger)
+        self.policy = RetryPolicy(settings.jobs)
+        self.purgeGrace = TimeInterval(settings.tenantPurgeGraceDays) * 86_400
+        self.logger = logger
+    }
+
+    /// What a provisioning request asks for.
+    package struct Request: Sendable {
+        package var slug: String
+        package var name: String
+        package var timeZone: String
+        package var adminEmail: String?
+        package var adminName: String?
+
+        package init(slug: String, name: String, timeZone: String = "UTC", adminEmail: String? = nil, adminName: String? = nil) {
+            self.slug = slug
+            self.name = name
+            self.timeZone = timeZone
+            self.adminEmail = adminEmail
+            self.adminName = adminName
+        }
+    }
+
+    // MARK: Provisioning
+
+    /// Reserves the slug and queues the provisioning job; the tenant is `pending` until a
+    /// worker takes the job.
+    package func requestProvisioning(_ request: Request) async throws -> (tenant: Tenant, job: Job) {
+        try Self.validateAdministrator(request)
+        let tenant = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending)
+        let order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName)
+        return (tenant, try await enqueue(order, tenant: tenant))
+    }
+
+    /// Provisions in the caller's task, without a job (the demo and benchmark seeds, tests):
+    /// the same steps, one attempt, rolled back if it fails.
+    @discardableResult
+    package func provisionNow(_ request: Request, by actor: AuditActor = .system) async throws -> Tenant {
+        try Self.validateAdministrator(request)
+        let tenant = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending)
+        let order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName)
+        return try await provisioner.provision(order, attempt: 1, isFinal: true, jobID: nil, by: actor)
+    }
+
+    /// Starts provisioning again for a tenant whose provisioning failed.
+    package func retry(_ slug: String) async throws -> (tenant: Tenant, job: Job) {
+        let previous = try await queue.list(kind: Self.provisionKind, tenant: slug, limit: 1).first
+        let tenant = try await storage.tenants.update(slug, from: [.failed], action: "retried", status: .pending, lastError: .some(nil))
+        var order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: nil, adminName: nil)
+        if let previous, let earlier = try? previous.decodePayload(as: ProvisioningOrder.self), earlier.tenantID == tenant.id {
+            order = earlier
+        }
+        return (tenant, try await enqueue(order, tenant: tenant))
+    }
+
+    private func enqueue(_ order: ProvisioningOrder, tenant: Tenant) async throws -> Job {
+        do {
+            let request = try JobQueue.Request(kind: Self.provisionKind, payload: order, tenant: tenant.slug, maxAttempts: policy.maxAttempts)
+            guard let job = try await queue.enqueue(request) else { throw JobError.notFound("(not enqueued)") }
+            return job
+        } catch {
+            // The reservation stands; the operator sees why and may retry.
+            _ = try? await storage.tenants.update(tenant.slug, status: .failed, lastError: .some("could not queue provisioning: \(error)"))
+            throw error
+        }
+    }
+
+    static func validateAdministrator(_ request: Request) throws {
+        guard request.adminEmail != nil || request.adminName != nil else { return }
+        var errors: [Problem.FieldError] = []
+        if let email = request.adminEmail {
+            if email.count > 254 || email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil {
+                errors.append(.init(field: "admin_email", message: "must be an email address"))
+            }
+        } else {
+            errors.append(.init(field: "admin_email", message: "is required with admin_name"))
+        }
+        if let name = request.adminName, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 200 {
+            errors.append(.init(field: "admin_name", message: "must be 1 to 200 characters"))
+        }
+        if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
+    }
+
+    /// The job handler that carries out provisioning.
+    package func provisioningHandler() -> JobHandler {
+        let provisioner = self.provisioner
+        return JobHandler(kind: Self.provisionKind, policy: policy, run: { run in
+            let order = try run.job.decodePayload(as: ProvisioningOrder.self)
+            try await provisioner.provision(order, attempt: run.job.attempts, isFinal: run.job.isFinalAttempt, jobID: run.job.id)
+        }, abandoned: { job in
+            guard let order = try? job.decodePayload(as: ProvisioningOrder.self) else { return }
+            await provisioner.abandon(order, jobID: job.id, error: job.lastError ?? "the worker stopped during the final attempt")
+        })
+    }
+
+    // MARK: Suspending, resuming, deleting
+
+    /// Suspends an active tenant: its API answers 403; its data stays untouched.
+    @discardableResult
+    package func suspend(_ slug: String, by actor: AuditActor) async throws -> Tenant {
+        let tenant = try await storage.tenants.update(slug, from: [.active], action: "suspended", status: .suspended)
+        try await recordInTrail(tenant, "tenant_suspended", by: actor)
+        return tenant
+    }
+
+    /// Resumes a suspended tenant, or restores a deleted one before its purge.
+    @discardableResult
+    package func resume(_ slug: String, by actor: AuditActor) async throws -> Tenant {
+        let tenant = try await storage.tenants.update(slug, from: [.suspended, .deleting], action: "resumed", status: .active,
+                                                      deletedAt: .some(nil), purgeAfter: .some(nil))
+        for job in try await queue.list(kind: Self.purgeKind, tenant: slug, limit: 10) where [.queued, .failed].contains(job.state) {
+            _ = try? await queue.cancel(job.id)
+        }
+        try await recordInTrail(tenant, "tenant_resumed", by: actor)
+        return tenant
+    }
+
+    /// Deletes a tenant softly: it is refused at once and purged by a job after the grace
+    /// period, during which `resume` restores it intact.
+    @discardableResult
+    package func delete(_ slug: String, by actor: AuditActor) async throws -> Tenant {
+        let now = Date()
+        let purgeAt = now.addingTimeInterval(purgeGrace)
+        let tenant = try await storage.tenants.update(slug, from: [.active, .suspended, .failed], action: "deleted", status: .deleting,
+                                                      deletedAt: .some(Timestamp.text(now)), purgeAfter: .some(Timestamp.text(purgeAt)))
+        try await recordInTrail(tenant, "tenant_deleted", by: actor, details: ["purge_after": Timestamp.text(purgeAt)])
+        try await queue.enqueue(JobQueue.Request(kind: Self.purgeKind, payload: ProvisioningOrder(tenantID: tenant.id, slug: slug, adminEmail: nil, adminName: nil),
+                                                 tenant: slug, runAt: purgeAt, maxAttempts: policy.maxAttempts))
+        return tenant
+    }
+
+    /// Removes a deleted tenant's database and queued emails once its grace period is over;
+    /// does nothing for a tenant restored meanwhile.
+    package func purge(_ order: ProvisioningOrder, now: Date = Date()) async throws {
+        guard let tenant = try await storage.tenants.fetch(slug: order.slug), tenant.id == order.tenantID, tenant.status == .deleting,
+              let purgeAfter = tenant.purgeAfter.flatMap(Timestamp.date), purgeAfter <= now else { return }
+        await storage.tenants.removeDatabase(of: try TenantSlug(tenant.slug))
+        try await outbox.remove(tenantID: tenant.id)
+        try await storage.tenants.update(tenant.slug, from: [.deleting], action: "purged", status: .deleted)
+        logger.notice("tenant purged", metadata: ["tenant_id": "\(tenant.slug)"])
+    }
+
+    /// The job handler that purges deleted tenants.
+    package func purgeHandler() -> JobHandler {
+        JobHandler(kind: Self.purgeKind, policy: policy) { run in
+            try await self.purge(try run.job.decodePayload(as: ProvisioningOrder.self))
+        }
+    }
+
+    private func recordInTrail(_ tenant: Tenant, _ action: String, by actor: AuditActor, details: [String: String] = [:]) async throws {
+        guard try await storage.tenants.databaseExists(tenant.slug) else { return }
+        let scope = try await storage.tenants.scope(for: tenant)
+        try await audit.record(actor.record(action, resourceType: "tenant", resourceID: tenant.id, details: details), in: scope)
+    }
+
+    // MARK: Reading
+
+    /// A tenant with its provisioning record: the steps run and its latest provisioning job.
+    package struct Description: Sendable {
+        package var tenant: Tenant
+        package var steps: [ProvisioningLog.Entry]
+        package var job: Job?
+    }
+
+    package func describe(_ slug: String) async throws -> Description {
+        guard let tenant = try await storage.tenants.fetch(slug: slug) else { throw TenantError.notFound(slug) }
+        let job = try await queue.list(kind: Self.provisionKind, tenant: slug, limit: 1).first
+        return Description(tenant: tenant, steps: try await log.entries(tenantID: tenant.id), job: job)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import WardAudit
+import WardClinical
+package import WardCore
+import WardIdentity
+package import WardJobs
+import WardPlatform
+import WardStorage
+
+/// The background work a node does: every job kind with its handler, the cron schedules that
+/// produce jobs, and the worker and scheduler services that run them.
+package enum NodeJobs {
+    package static let dailyReportKind = "report.daily"
+    package static let sessionCleanupKind = "sessions.cleanup"
+    package static let auditRetentionKind = "audit.retention"
+
+    /// How long finished jobs stay inspectable before housekeeping removes them.
+    static let finishedJobRetention: Duration = .seconds(30 * 86_400)
+
+    struct DailyReportOrder: Codable { let day: String }
+    struct Nothing: Codable {}
+
+    /// Every job kind this build runs.
+    package static func handlers(_ services: WardServices) -> [JobHandler] {
+        let storage = services.storage, identity = services.identity, queue = services.queue
+        let policy = RetryPolicy(services.settings.jobs)
+        let retentionDays = services.settings.auditRetentionDays
+        let retention = AuditRetention(trail: services.audit)
+        return [
+            services.lifecycle.provisioningHandler(),
+            services.lifecycle.purgeHandler(),
+            JobHandler(kind: dailyReportKind, policy: policy) { run in
+                guard let slug = run.job.tenant, let tenant = try await storage.tenants.fetch(slug: slug),
+                      [.active, .suspended].contains(tenant.status) else { return }
+                let order = try run.job.decodePayload(as: DailyReportOrder.self)
+                try await DailyReport.generate(day: order.day, in: try await storage.tenants.scope(for: tenant))
+            },
+            JobHandler(kind: sessionCleanupKind, policy: policy) { _ in
+                for tenant in try await liveTenants(storage) {
+                    try await identity.removeEndedSessions(in: try await storage.tenants.scope(for: tenant))
+                }
+                try await queue.purgeFinished(olderThan: finishedJobRetention)
+            },
+            JobHandler(kind: auditRetentionKind, policy: policy) { _ in
+                let cutoff = Date().addingTimeInterval(-Double(retentionDays) * 86_400)
+                for tenant in try await liveTenants(storage) {
+                    try await retention.apply(in: try await storage.tenants.scope(for: tenant), before: cutoff)
+                }
+            },
+        ]
+    }
+
+    /// Tenants whose database is in use (active or suspended).
+    static func liveTenants(_ storage: Storage) async throws -> [Tenant] {
+        try await storage.tenants.list().filter { [.active, .suspended].contains($0.status) }
+    }
+
+    /// The built-in schedules: each tenant's daily report at its local midnight, session
+    /// cleanup hourly, audit retention nightly.
+    package static func schedules(_ services: WardServices) throws -> [Schedule] {
+        let attempts = services.settings.jobs.maxAttempts
+        return [
+            try Schedule(name: dailyReportKind, cron: "0 0 * * *", scope: .eachTenant) { firedAt, tenant in
+                let zone = tenant.flatMap { TimeZone(identifier: $0.timeZone) } ?? .gmt
+                return try JobQueue.Request(kind: dailyReportKind, payload: DailyReportOrder(day: DailyReport.day(endingAt: firedAt, in: zone)),
+                                            tenant: tenant?.slug, maxAttempts: attempts)
+            },
+            try Schedule(name: sessionCleanupKind, cron: "17 * * * *", scope: .installation(.gmt), catchUp: .seconds(3600)) { _, _ in
+                try JobQueue.Request(kind: sessionCleanupKind, payload: Nothing(), maxAttempts: attempts)
+            },
+            try Schedule(name: auditRetentionKind, cron: "30 3 * * *", scope: .installation(.gmt)) { _, _ in
+                try JobQueue.Request(kind: auditRetentionKind, payload: Nothing(), maxAttempts: attempts)
+            },
+        ]
+    }
+
+    /// A worker running every kind of this build.
+    package static func worker(_ services: WardServices, id: String? = nil) -> JobWorker {
+        JobWorker(queue: services.queue, handlers: handlers(services), settings: services.settings.jobs, metrics: services.jobMetrics,
+                  logger: Logger(label: "ward.jobs"), id: id)
+    }
+
+    /// A scheduler firing the built-in schedules.
+    package static func scheduler(_ services: WardServices) throws -> Scheduler {
+        Scheduler(queue: services.queue, tenants: services.storage.tenants, schedules: try schedules(services),
+                  tick: services.settings.jobs.schedulerTick, logger: Logger(label: "ward.scheduler"))
+    }
+
+    /// Samples the queue and tenant gauges for `/metrics`.
+    package static func refreshMetrics(_ services: WardServices) async {
+        let kinds = handlers(services).map(\.kind)
+        await services.jobMetrics.refresh(from: services.queue, kinds: kinds)
+        let waiting = (try? await services.queue.depth())?.first { $0.kind == TenantLifecycle.provisionKind }?.waiting ?? 0
+        await services.provisioningMetrics.refresh(tenants: services.storage.tenants, waitingProvisioningJobs: waiting)
+    }
+}
