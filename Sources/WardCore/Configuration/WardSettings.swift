@@ -193,6 +193,15 @@ package struct JobSettings: Sendable {
     package var retryDelay: Duration
     package var maxAttempts: Int
     package var schedulerTick: Duration
+
+    package init(concurrency: Int, pollInterval: Duration, lease: Duration, retryDelay: Duration, maxAttempts: Int, schedulerTick: Duration) {
+        self.concurrency = concurrency
+        self.pollInterval = pollInterval
+        self.lease = lease
+        self.retryDelay = retryDelay
+        self.maxAttempts = maxAttempts
+        self.schedulerTick = schedulerTick
+    }
 }
 
 /// A setting whose value Ward cannot use.

@@ -1,0 +1,178 @@
+import Foundation
+import Prometheus
+import SQLKit
+import Synchronization
+import Testing
+import WardCore
+import WardJobs
+import WardStorage
+import WardTestSupport
+
+@Suite("Job queue")
+struct JobQueueTests {
+    @Test("two workers on two nodes never run one job twice", arguments: TestBackend.allCases)
+    func exclusiveClaims(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { first in
+                try await site.withQueueStorage { second in
+                    let queueA = JobQueue(storage: first), queueB = JobQueue(storage: second)
+                    let ledger = Ledger()
+                    let handler = JobHandler(kind: "count", policy: RetryPolicy(maxAttempts: 1, firstDelay: .milliseconds(10))) { run in
+                        ledger.note(run.job.id)
+                        try await Task.sleep(for: .milliseconds(2))
+                    }
+                    for index in 0..<80 {
+                        try await queueA.enqueue(JobQueue.Request(kind: "count", payload: Effect(key: "k\(index)"), maxAttempts: 1))
+                    }
+
+                    let done = try await run([testWorker(queueA, [handler], id: "node-a"), testWorker(queueB, [handler], id: "node-b")]) {
+                        try await queueA.list(state: .succeeded, limit: 200).count == 80
+                    }
+
+                    #expect(done)
+                    #expect(ledger.all.count == 80)
+                    #expect(Set(ledger.all).count == 80)
+                    #expect(try await queueB.list(state: .succeeded, limit: 200).allSatisfy { $0.attempts == 1 && $0.leaseHolder == nil })
+                }
+            }
+        }
+    }
+
+    @Test("a job whose worker died runs again after its lease, and its effect happens once", arguments: TestBackend.allCases)
+    func expiredLease(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { storage in
+                let queue = JobQueue(storage: storage)
+                let effects = SQLQualifiedTable("test_effects", space: storage.controlPlaneTarget.schema)
+                try await storage.controlPlane.transaction { database in
+                    try await database.raw("CREATE TABLE \(effects) (key TEXT PRIMARY KEY, job_id TEXT NOT NULL)").run()
+                }
+                // The handler's effect is an insert keyed by the job's own key: idempotent.
+                let apply: @Sendable (Job) async throws -> Void = { job in
+                    let key = try job.decodePayload(as: Effect.self).key
+                    try await storage.controlPlane.transaction { database in
+                        try await database.raw("INSERT INTO \(effects) (key, job_id) VALUES (\(bind: key), \(bind: job.id)) ON CONFLICT (key) DO NOTHING").run()
+                    }
+                }
+                let ledger = Ledger()
+                let handler = JobHandler(kind: "effect", policy: RetryPolicy(maxAttempts: 3, firstDelay: .milliseconds(10))) { run in
+                    ledger.note("attempt \(run.job.attempts)")
+                    try await apply(run.job)
+                }
+                let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "effect", payload: Effect(key: "welcome"), maxAttempts: 3)))
+
+                // A node claims the job with a short lease, has its effect, and dies before settling.
+                let claimed = try #require(try await queue.claim(worker: "crashed-node", kinds: ["effect"], lease: .milliseconds(300)))
+                #expect(claimed.id == job.id)
+                try await apply(claimed)
+                #expect(try await queue.claim(worker: "other", kinds: ["effect"], lease: .seconds(1)) == nil)
+
+                let done = try await run([testWorker(queue, [handler], id: "survivor")]) {
+                    try await queue.find(job.id)?.state == .succeeded
+                }
+
+                #expect(done)
+                let finished = try #require(try await queue.find(job.id))
+                #expect(finished.attempts == 2)
+                #expect(ledger.all == ["attempt 2"])
+                let count = try await storage.controlPlane.read { database in
+                    try await database.raw("SELECT COUNT(*) AS n FROM \(effects)").first()?.decode(column: "n", as: Int.self)
+                }
+                #expect(count == 1)
+            }
+        }
+    }
+
+    @Test("a worker lost on the final attempt leaves the job dead and its handler told", arguments: TestBackend.allCases)
+    func lostOnFinalAttempt(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { storage in
+                let queue = JobQueue(storage: storage)
+                let ledger = Ledger()
+                let handler = JobHandler(kind: "once", policy: RetryPolicy(maxAttempts: 1, firstDelay: .milliseconds(10)), run: { _ in
+                    ledger.note("ran")
+                }, abandoned: { job in ledger.note("abandoned \(job.id)") })
+                let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "once", payload: Effect(key: "x"), maxAttempts: 1)))
+                _ = try #require(try await queue.claim(worker: "crashed-node", kinds: ["once"], lease: .milliseconds(200)))
+
+                let done = try await run([testWorker(queue, [handler], id: "survivor")]) { try await queue.find(job.id)?.state == .dead }
+
+                #expect(done)
+                #expect(ledger.all == ["abandoned \(job.id)"])
+                #expect(try await queue.find(job.id)?.lastError?.contains("final attempt") == true)
+            }
+        }
+    }
+
+    @Test("a failing job is retried with growing delays, then dead and still inspectable; operators retry and cancel", arguments: TestBackend.allCases)
+    func backoffAndDeadLetters(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { storage in
+                let queue = JobQueue(storage: storage)
+                let registry = PrometheusCollectorRegistry()
+                let attempts = Mutex<[ContinuousClock.Instant]>([])
+                struct Refused: Error, CustomStringConvertible { var description: String { "the payment provider refused" } }
+                let handler = JobHandler(kind: "flaky", policy: RetryPolicy(maxAttempts: 3, firstDelay: .milliseconds(200), jitter: 0)) { _ in
+                    attempts.withLock { $0.append(.now) }
+                    throw Refused()
+                }
+                let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "flaky", payload: Effect(key: "x"), maxAttempts: 3)))
+
+                let done = try await run([testWorker(queue, [handler], registry: registry, id: "w")]) { try await queue.find(job.id)?.state == .dead }
+
+                #expect(done)
+                let times = attempts.withLock { $0 }
+                #expect(times.count == 3)
+                if times.count == 3 {
+                    #expect(times[1] - times[0] >= .milliseconds(200))
+                    #expect(times[2] - times[1] >= .milliseconds(400))
+                }
+                let dead = try #require(try await queue.find(job.id))
+                #expect(dead.attempts == 3)
+                #expect(dead.lastError == "the payment provider refused")
+                #expect(try await queue.list(state: .dead).map(\.id) == [job.id])
+                var text: [UInt8] = []
+                registry.emit(into: &text)
+                let exposition = String(decoding: text, as: UTF8.self)
+                #expect(exposition.contains(#"jobs_total{kind="flaky",status="retried"} 2"#))
+                #expect(exposition.contains(#"jobs_total{kind="flaky",status="dead"} 1"#))
+
+                await #expect(throws: JobError.wrongState(job.id, .dead, "cancelled")) { try await queue.cancel(job.id) }
+                let again = try await queue.retry(job.id)
+                #expect(again.state == .queued)
+                #expect(again.attempts == 0)
+                #expect(try await queue.cancel(job.id).state == .cancelled)
+                await #expect(throws: JobError.notFound("nope")) { try await queue.retry("nope") }
+            }
+        }
+    }
+
+    @Test("the retry policy doubles its delay up to the cap, jitter moving it at most by its share")
+    func retryPolicy() {
+        let policy = RetryPolicy(maxAttempts: 4, firstDelay: .seconds(60), maximumDelay: .seconds(150), jitter: 0.2)
+        #expect(policy.delay(after: 1, random: 0) == .seconds(60))
+        #expect(policy.delay(after: 2, random: 0) == .seconds(120))
+        #expect(policy.delay(after: 3, random: 0) == .seconds(150))
+        #expect(policy.delay(after: 1, random: 1) == .seconds(72))
+        #expect(policy.delay(after: 1, random: -1) == .seconds(48))
+        for _ in 0..<100 {
+            let delay = policy.delay(after: 1)
+            #expect(delay >= .seconds(48) && delay <= .seconds(72))
+        }
+    }
+
+    @Test("a unique key makes enqueueing idempotent", arguments: TestBackend.allCases)
+    func uniqueKeys(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { storage in
+                let queue = JobQueue(storage: storage)
+                let request = try JobQueue.Request(kind: "k", payload: Effect(key: "x"), maxAttempts: 1, uniqueKey: "report|acme|2026-11-23")
+                #expect(try await queue.enqueue(request) != nil)
+                #expect(try await queue.enqueue(request) == nil)
+                #expect(try await queue.list(kind: "k").count == 1)
+                let depth = try await queue.depth()
+                #expect(depth.first?.kind == "k" && depth.first?.waiting == 1)
+            }
+        }
+    }
+}
