@@ -25,7 +25,7 @@ struct JobQueueTests {
                         try await queueA.enqueue(JobQueue.Request(kind: "count", payload: Effect(key: "k\(index)"), maxAttempts: 1))
                     }
 
-                    let done = try await run([testWorker(queueA, [handler], id: "node-a"), testWorker(queueB, [handler], id: "node-b")]) {
+                    let done = try await runWorkers([testWorker(queueA, [handler], id: "node-a"), testWorker(queueB, [handler], id: "node-b")]) {
                         try await queueA.list(state: .succeeded, limit: 200).count == 80
                     }
 
@@ -67,7 +67,7 @@ struct JobQueueTests {
                 try await apply(claimed)
                 #expect(try await queue.claim(worker: "other", kinds: ["effect"], lease: .seconds(1)) == nil)
 
-                let done = try await run([testWorker(queue, [handler], id: "survivor")]) {
+                let done = try await runWorkers([testWorker(queue, [handler], id: "survivor")]) {
                     try await queue.find(job.id)?.state == .succeeded
                 }
 
@@ -95,7 +95,7 @@ struct JobQueueTests {
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "once", payload: Effect(key: "x"), maxAttempts: 1)))
                 _ = try #require(try await queue.claim(worker: "crashed-node", kinds: ["once"], lease: .milliseconds(200)))
 
-                let done = try await run([testWorker(queue, [handler], id: "survivor")]) { try await queue.find(job.id)?.state == .dead }
+                let done = try await runWorkers([testWorker(queue, [handler], id: "survivor")]) { try await queue.find(job.id)?.state == .dead }
 
                 #expect(done)
                 #expect(ledger.all == ["abandoned \(job.id)"])
@@ -118,7 +118,7 @@ struct JobQueueTests {
                 }
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "flaky", payload: Effect(key: "x"), maxAttempts: 3)))
 
-                let done = try await run([testWorker(queue, [handler], registry: registry, id: "w")]) { try await queue.find(job.id)?.state == .dead }
+                let done = try await runWorkers([testWorker(queue, [handler], registry: registry, id: "w")]) { try await queue.find(job.id)?.state == .dead }
 
                 #expect(done)
                 let times = attempts.withLock { $0 }

@@ -18,24 +18,6 @@ func testWorker(_ queue: JobQueue, _ handlers: [JobHandler], settings: JobSettin
     JobWorker(queue: queue, handlers: handlers, settings: settings, metrics: JobMetrics(registry: registry), logger: TestLogs.quiet, id: id)
 }
 
-/// Runs `workers` until `condition` holds (or `timeout` passes), then stops them; returns
-/// whether the condition was met.
-@discardableResult
-func run(_ workers: [JobWorker], until condition: @escaping @Sendable () async throws -> Bool, timeout: Duration = .seconds(20)) async throws -> Bool {
-    try await withThrowingTaskGroup(of: Bool.self) { group in
-        for worker in workers { group.addTask { try await worker.run(); return false } }
-        let deadline = ContinuousClock.now + timeout
-        var met = false
-        while ContinuousClock.now < deadline {
-            if try await condition() { met = true; break }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        group.cancelAll()
-        try await group.waitForAll()
-        return met
-    }
-}
-
 /// A job payload naming the effect a handler should have.
 struct Effect: Codable, Sendable { let key: String }
 

@@ -33,6 +33,34 @@ struct SQLiteDurabilityTests {
         }
     }
 
+    @Test("a transaction whose task is cancelled half-way is rolled back and the writer stays usable")
+    func cancelledTransaction() async throws {
+        try await withTestSite(.sqlite) { site in
+            let database = try await SQLiteDatabase.open(path: site.directory + "/c.sqlite", readerCount: 1, logger: TestLogs.quiet)
+            try await database.transaction { db in try await db.raw("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").run() }
+            let started = AsyncStream.makeStream(of: Void.self)
+
+            let interrupted = Task {
+                try await database.transaction { db in
+                    try await db.raw("INSERT INTO notes (body) VALUES ('half-way')").run()
+                    started.continuation.yield()
+                    try await Task.sleep(for: .seconds(30))
+                    try await db.raw("INSERT INTO notes (body) VALUES ('never')").run()
+                }
+            }
+            for await _ in started.stream { break }
+            interrupted.cancel()
+            _ = await interrupted.result
+
+            try await database.transaction { db in try await db.raw("INSERT INTO notes (body) VALUES ('after')").run() }
+            let bodies = try await database.read { db in
+                try await db.raw("SELECT body FROM notes ORDER BY id").all().map { try $0.decode(column: "body", as: String.self) }
+            }
+            #expect(bodies == ["after"])
+            await database.shutdown()
+        }
+    }
+
     @Test("a committed write is seen by readers; a failed transaction leaves nothing")
     func transactions() async throws {
         try await withTestSite(.sqlite) { site in

@@ -78,15 +78,23 @@ package final class SQLiteDatabase: Database {
             _ = try await connection.query("BEGIN IMMEDIATE")
             do {
                 let result = try await work(connection.sql())
-                _ = try await connection.query("COMMIT")
+                try await Self.unlessCancelled(connection, "COMMIT")
                 return result
             } catch {
-                do { _ = try await connection.query("ROLLBACK") } catch {
+                do { try await Self.unlessCancelled(connection, "ROLLBACK") } catch {
                     logger.error("rollback failed", metadata: ["database": "\(displayName)", "error": "\(error)"])
                 }
                 throw error
             }
         }
+    }
+
+    /// Runs a statement that must run even when the calling task is cancelled: NIO's async
+    /// thread-pool calls skip cancelled work, and a skipped ROLLBACK would leave the writer
+    /// inside a transaction for everyone after (a request timing out cancels its task).
+    private static func unlessCancelled(_ connection: SQLiteConnection, _ statement: String) async throws {
+        let done: EventLoopFuture<[SQLiteRow]> = connection.query(statement, [])
+        _ = try await done.get()
     }
 
     package func ping() async throws {
