@@ -184,10 +184,11 @@ package final class JobQueue: Sendable {
         }
     }
 
-    /// Puts a dead, failed or cancelled job back in the queue with fresh attempts.
+    /// Puts a job that is not queued or running back in the queue with fresh attempts (a dead
+    /// one after its cause is fixed, or a finished one to run again: handlers are idempotent).
     @discardableResult
     package func retry(_ id: String) async throws -> Job {
-        try await operate(id, allowed: [.dead, .failed, .cancelled], action: "retried", set: """
+        try await operate(id, allowed: [.dead, .failed, .cancelled, .succeeded], action: "retried", set: """
             state = 'queued', attempts = 0, run_at = \(bind: Timestamp.now()), last_error = NULL, finished_at = NULL
             """)
     }

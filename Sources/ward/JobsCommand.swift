@@ -45,7 +45,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue a dead, failed or cancelled job again with fresh attempts.")
+        static let configuration = CommandConfiguration(abstract: "Queue a dead, failed, cancelled or finished job again with fresh attempts.")
         @Argument var id: String
 
         func run() async throws {
