@@ -30,13 +30,7 @@ package struct TestNode {
             settings: settings
         ) { storage in
             let logs = CapturingSink()
-            let logger = TestLogs.capturing(logs, label: "ward")
-            let metrics = WardMetrics()
-            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
-            let services = WardServices(
-                settings: settings, storage: storage, identity: identity, metrics: metrics,
-                logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access"), provisioningFaults: provisioningFaults
-            )
+            let services = try await TestServices.make(settings: settings, storage: storage, logs: logs, provisioningFaults: provisioningFaults)
             let router = try WardApplication.buildRouter(services)
             TestRoutes.add(to: router)
             try await body(TestNode(services: services, logs: logs, router: router))
@@ -56,6 +50,20 @@ package struct TestNode {
                   object["logger"] as? String == "ward.access" else { return nil }
             return object
         }
+    }
+}
+
+/// A node's services over storage a test opened, with loggers writing into `logs`.
+package enum TestServices {
+    package static func make(settings: WardSettings, storage: Storage, logs: CapturingSink = CapturingSink(),
+                             provisioningFaults: ProvisioningFaults? = nil) async throws -> WardServices {
+        let logger = TestLogs.capturing(logs, label: "ward")
+        let metrics = WardMetrics()
+        let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
+        return WardServices(
+            settings: settings, storage: storage, identity: identity, metrics: metrics,
+            logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access"), provisioningFaults: provisioningFaults
+        )
     }
 }
 

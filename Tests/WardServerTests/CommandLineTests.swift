@@ -13,13 +13,8 @@ struct CommandLineTests {
 
     /// Runs the built `ward` with `arguments`, `environment` and optional standard input.
     static func ward(_ arguments: [String], environment: [String: String], input: String? = nil) throws -> Run {
-        let directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("ward") }
-        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw CocoaError(.fileNoSuchFile)
-        }
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = try executable()
         process.arguments = arguments
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         let output = Pipe(), stdin = Pipe()
@@ -130,5 +125,83 @@ struct CommandLineTests {
                 #expect(actions.filter { $0.hasPrefix("tenant_") } == ["tenant_created", "tenant_suspended", "tenant_resumed"])
             }
         }
+    }
+
+    @Test("tenant create prints each provisioning step; jobs list, show, retry and cancel operate the queue", arguments: TestBackend.allCases)
+    func provisioningAndJobs(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let environment = Self.environment(site)
+
+            let created = try Self.ward(["tenant", "create", "harbour", "--name", "Harbour Clinic", "--timezone", "Europe/Lisbon",
+                                         "--admin-email", "head@harbour.test"], environment: environment)
+
+            #expect(created.status == 0)
+            for step in ["reserve_slug", "place_on_shard", "create_database", "migrate", "seed", "create_admin", "queue_welcome_email", "activate"] {
+                #expect(created.output.contains("  \(step)"), "step \(step) printed")
+            }
+            #expect(created.output.contains("tenant harbour is active"))
+            #expect(!created.output.lowercased().contains("token"))
+            let list = try Self.ward(["jobs", "list", "--kind", "tenant.provision"], environment: environment)
+            let id = try #require(list.output.split(separator: "\t").first.map(String.init))
+            #expect(list.output.contains("\tsucceeded\t1/4\tharbour\t"))
+            let shown = try Self.ward(["jobs", "show", id], environment: environment)
+            #expect(shown.output.contains("state            succeeded"))
+            #expect(try Self.ward(["jobs", "cancel", id], environment: environment).status != 0)
+            #expect(try Self.ward(["jobs", "retry", "no-such-job"], environment: environment).status != 0)
+            #expect(try Self.ward(["jobs", "list", "--state", "sleeping"], environment: environment).status != 0)
+            #expect(try Self.ward(["tenant", "create", "harbour", "--name", "Again"], environment: environment).status != 0)
+        }
+    }
+
+    @Test("serve --role worker carries out provisioning queued elsewhere and stops cleanly on SIGTERM", arguments: TestBackend.allCases)
+    func workerRole(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            var environment = Self.environment(site)
+            environment["WARD_JOBS_POLL_INTERVAL"] = "0.1"
+            environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
+            #expect(try Self.ward(["migrate"], environment: environment).status == 0)
+            let settings = try site.settings()
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations,
+                                       settings: settings) { storage in
+                let services = try await TestServices.make(settings: settings, storage: storage)
+                _ = try await services.lifecycle.requestProvisioning(.init(slug: "inland", name: "Inland", adminEmail: "a@inland.test", adminName: "A"))
+            }
+
+            let worker = try Self.start(["serve", "--role", "worker"], environment: environment)
+            var active = false
+            for _ in 0..<300 where !active {
+                try await Task.sleep(for: .milliseconds(100))
+                active = try await site.withStorage(platformMigrations: WardApplication.platformMigrations) { storage in
+                    try await storage.tenants.fetch(slug: "inland")?.status == .active
+                }
+            }
+            worker.terminate()
+            worker.waitUntilExit()
+
+            #expect(active)
+            #expect(worker.terminationStatus == 0)
+        }
+    }
+
+    /// The built `ward` beside the test bundle.
+    static func executable() throws -> URL {
+        let directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("ward") }
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return executable
+    }
+
+    /// Starts the built `ward` in the background, its output discarded.
+    static func start(_ arguments: [String], environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 }
