@@ -39,11 +39,11 @@ package final class AuditTrail: Sendable {
     package func record(_ record: AuditRecord, in scope: TenantScope) async throws {
         let writer = writers.withLock { writers in
             if let writer = writers[scope.tenant.slug] { return writer }
-            let writer = TenantAuditWriter(scope: scope, metrics: metrics)
+            let writer = TenantAuditWriter(metrics: metrics)
             writers[scope.tenant.slug] = writer
             return writer
         }
-        try await writer.submit(record)
+        try await writer.submit(record, in: scope)
     }
 
     /// Inserts records after the tenant's current tail, chaining their hashes. The caller's
@@ -80,10 +80,13 @@ package final class AuditTrail: Sendable {
 }
 
 /// One tenant's group-commit writer: events queue while a commit is in flight and the next
-/// commit takes them all.
+/// commit takes them all. Each batch commits through the scope its newest event came with, so a
+/// tenant database reopened meanwhile (an idle file closed, a failed provisioning redone) is
+/// written through its current handle.
 final class TenantAuditWriter: Sendable {
+    private typealias Entry = (record: AuditRecord, scope: TenantScope, done: CheckedContinuation<Void, any Error>)
     private struct State {
-        var pending: [(record: AuditRecord, done: CheckedContinuation<Void, any Error>)] = []
+        var pending: [Entry] = []
         var draining = false
     }
 
@@ -91,18 +94,16 @@ final class TenantAuditWriter: Sendable {
     static let maximumBatch = 512
 
     private let state = Mutex(State())
-    private let scope: TenantScope
     private let metrics: AuditMetrics
 
-    init(scope: TenantScope, metrics: AuditMetrics) {
-        self.scope = scope
+    init(metrics: AuditMetrics) {
         self.metrics = metrics
     }
 
-    func submit(_ record: AuditRecord) async throws {
+    func submit(_ record: AuditRecord, in scope: TenantScope) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             let startDrain = state.withLock { state -> Bool in
-                state.pending.append((record, done))
+                state.pending.append((record, scope, done))
                 if state.draining { return false }
                 state.draining = true
                 return true
@@ -113,17 +114,16 @@ final class TenantAuditWriter: Sendable {
 
     private func drain() async {
         while true {
-            let batch = state.withLock { state -> [(record: AuditRecord, done: CheckedContinuation<Void, any Error>)] in
+            let batch = state.withLock { state -> [Entry] in
                 let batch = Array(state.pending.prefix(Self.maximumBatch))
                 state.pending.removeFirst(batch.count)
                 if batch.isEmpty { state.draining = false }
                 return batch
             }
-            if batch.isEmpty { return }
+            guard let scope = batch.last?.scope else { return }
             let started = ContinuousClock.now
             do {
                 let records = batch.map(\.record)
-                let scope = self.scope
                 let events = try await scope.transaction { database in try await AuditTrail.insert(records, in: database, scope: scope) }
                 metrics.committed(batch: events, duration: ContinuousClock.now - started)
                 for entry in batch { entry.done.resume() }

@@ -70,9 +70,13 @@ package final class JobQueue: Sendable {
     /// Claims the earliest due job of one of `kinds` for `worker`, leased until `lease` from
     /// now; nil when none is due. PostgreSQL skips rows other workers are claiming (`FOR
     /// UPDATE SKIP LOCKED`); SQLite runs the one statement in its single write transaction.
+    /// The job's `leaseHolder` names this claim alone (the worker and a nonce): renewing and
+    /// settling go by it, so a late answer from an earlier claim of the same job, even by the
+    /// same worker, changes nothing.
     package func claim(worker: String, kinds: [String], lease: Duration, only id: String? = nil) async throws -> Job? {
         guard !kinds.isEmpty else { return nil }
         let table = self.table
+        let holder = "\(worker)#\(UUIDv7.make().uuidString.suffix(12).lowercased())"
         let now = Date()
         let nowText = Timestamp.text(now), until = Timestamp.text(now.addingTimeInterval(lease.timeInterval))
         let lock: SQLQueryString = database.dialect == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
@@ -80,7 +84,7 @@ package final class JobQueue: Sendable {
         let kindList = kinds.map { $0 as any Encodable & Sendable }
         return try await database.transaction { database in
             try await database.raw("""
-                UPDATE \(table) SET state = 'running', attempts = attempts + 1, lease_holder = \(bind: worker),
+                UPDATE \(table) SET state = 'running', attempts = attempts + 1, lease_holder = \(bind: holder),
                     lease_expires_at = \(bind: until), started_at = \(bind: nowText), updated_at = \(bind: nowText), finished_at = NULL
                 WHERE id = (
                     SELECT id FROM \(table) WHERE state IN ('queued', 'failed') AND run_at <= \(bind: nowText) AND kind IN (\(binds: kindList)) \(onlyID)
@@ -91,7 +95,8 @@ package final class JobQueue: Sendable {
         }
     }
 
-    /// Extends `worker`'s lease on job `id`; false when the worker no longer holds it.
+    /// Extends the lease of claim `worker` (a job's `leaseHolder`) on job `id`; false when that
+    /// claim no longer holds it.
     package func renew(_ id: String, worker: String, lease: Duration) async throws -> Bool {
         let until = Timestamp.text(Date().addingTimeInterval(lease.timeInterval))
         return try await finish(id, worker: worker, set: "lease_expires_at = \(bind: until)")

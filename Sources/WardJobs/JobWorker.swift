@@ -21,7 +21,14 @@ package final class JobWorker: Service, Sendable {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
-        self.id = id ?? "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUIDv7.make().uuidString.prefix(8).lowercased())"
+        self.id = id ?? "\(Self.hostName())/\(ProcessInfo.processInfo.processIdentifier)/\(UUIDv7.make().uuidString.suffix(8).lowercased())"
+    }
+
+    /// The machine's name as the kernel knows it (Foundation's `hostName` may wait on DNS).
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The kinds this worker runs.
@@ -91,7 +98,7 @@ package final class JobWorker: Service, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.settings.lease / 3)
                     if Task.isCancelled { return nil }
-                    if (try? await self.queue.renew(job.id, worker: self.id, lease: self.settings.lease)) == false { return .leaseLost }
+                    if (try? await self.queue.renew(job.id, worker: job.leaseHolder ?? self.id, lease: self.settings.lease)) == false { return .leaseLost }
                 }
                 return nil
             }
@@ -115,27 +122,28 @@ package final class JobWorker: Service, Sendable {
     private func settle(_ job: Job, outcome: Outcome, interrupted: Bool, handler: JobHandler, seconds: Double, metadata: Logger.Metadata) async {
         var metadata = metadata
         metadata["duration_ms"] = "\(Int(seconds * 1000))"
+        let holder = job.leaseHolder ?? id
         do {
             switch outcome {
             case .leaseLost:
                 logger.warning("job lease lost; another worker may run it", metadata: metadata)
             case .finished(nil):
-                try await queue.complete(job.id, worker: id)
+                try await queue.complete(job.id, worker: holder)
                 metrics.record(kind: job.kind, status: "succeeded", seconds: seconds)
                 logger.info("job succeeded", metadata: metadata)
             case .finished(_?) where interrupted:
-                try await queue.release(job.id, worker: id)
+                try await queue.release(job.id, worker: holder)
                 metrics.record(kind: job.kind, status: "released", seconds: seconds)
                 logger.notice("job released at shutdown", metadata: metadata)
             case .finished(let error?):
                 metadata["error"] = "\(error)"
                 if job.isFinalAttempt {
-                    try await queue.fail(job.id, worker: id, error: String(describing: error), retryAt: nil)
+                    try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: nil)
                     metrics.record(kind: job.kind, status: "dead", seconds: seconds)
                     logger.error("job dead after its last attempt", metadata: metadata)
                 } else {
                     let delay = handler.policy.delay(after: job.attempts)
-                    try await queue.fail(job.id, worker: id, error: String(describing: error), retryAt: Date().addingTimeInterval(delay.timeInterval))
+                    try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: Date().addingTimeInterval(delay.timeInterval))
                     metrics.record(kind: job.kind, status: "retried", seconds: seconds)
                     metadata["retry_in_ms"] = "\(Int(delay.timeInterval * 1000))"
                     logger.warning("job failed; will retry", metadata: metadata)

@@ -49,7 +49,8 @@ package final class Storage: Sendable {
             self.tenants = TenantDirectory(
                 controlPlane: database, controlSchema: nil,
                 layout: .sqlite(dataDirectory: settings.dataDirectory, readers: settings.sqliteReaders),
-                tenantMigrations: tenantSet, logger: logger
+                tenantMigrations: tenantSet, logger: logger,
+                openFileLimit: settings.sqliteOpenTenants, retireAfter: settings.requestTimeout * 2
             )
         }
     }

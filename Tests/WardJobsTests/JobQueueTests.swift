@@ -83,6 +83,27 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a late answer from an earlier claim, even by the same worker, cannot settle the job's current claim", arguments: TestBackend.allCases)
+    func staleClaims(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { storage in
+                let queue = JobQueue(storage: storage)
+                let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "k", payload: Effect(key: "x"), maxAttempts: 3)))
+                let first = try #require(try await queue.claim(worker: "node-a", kinds: ["k"], lease: .milliseconds(50)))
+                try await Task.sleep(for: .milliseconds(120))
+                #expect(try await queue.reapExpiredLeases().isEmpty)
+                let second = try #require(try await queue.claim(worker: "node-a", kinds: ["k"], lease: .seconds(5)))
+
+                #expect(first.leaseHolder != second.leaseHolder)
+                #expect(try await !queue.renew(job.id, worker: try #require(first.leaseHolder), lease: .seconds(5)))
+                #expect(try await !queue.fail(job.id, worker: try #require(first.leaseHolder), error: "late", retryAt: nil))
+                #expect(try await queue.find(job.id)?.state == .running)
+                #expect(try await queue.complete(job.id, worker: try #require(second.leaseHolder)))
+                #expect(try await queue.find(job.id)?.attempts == 2)
+            }
+        }
+    }
+
     @Test("a worker lost on the final attempt leaves the job dead and its handler told", arguments: TestBackend.allCases)
     func lostOnFinalAttempt(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in

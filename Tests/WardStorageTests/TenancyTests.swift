@@ -135,4 +135,29 @@ struct TenancyTests {
             }
         }
     }
+
+    @Test("beyond the open-file limit the least recently used tenant files close, and reopen on next use")
+    func openFileLimit() async throws {
+        try await withTestSite(.sqlite) { site in
+            let settings = try site.settings(["WARD_SQLITE_OPEN_TENANTS": "2", "WARD_REQUEST_TIMEOUT": "0.05"])
+            let notes = Migration(50, "notes", ["CREATE TABLE notes (body TEXT NOT NULL)"])
+            try await site.withStorage(tenantMigrations: [notes], settings: settings) { storage in
+                for slug in ["one", "two", "three", "four"] {
+                    try await storage.tenants.create(slug: slug, name: slug.capitalized)
+                    let scope = try await storage.tenants.activeScope(slug: slug)
+                    try await scope.transaction { database in try await database.raw("INSERT INTO notes (body) VALUES (\(bind: slug))").run() }
+                }
+                try await Task.sleep(for: .milliseconds(400))
+
+                #expect(storage.tenants.openFileCount == 2)
+                for slug in ["one", "two", "three", "four"] {
+                    let scope = try await storage.tenants.activeScope(slug: slug)
+                    let bodies = try await scope.read { database in
+                        try await database.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
+                    }
+                    #expect(bodies == [slug])
+                }
+            }
+        }
+    }
 }

@@ -71,6 +71,7 @@ extension Setting {
     package static let jobsMaxAttempts = Setting("ward.jobs.maxAttempts", default: "4", "attempts a job gets (the first and its retries) before it is dead")
     package static let schedulerTick = Setting("ward.scheduler.tick", default: "30", "seconds between the scheduler's looks at its cron schedules")
     package static let tenantPurgeGraceDays = Setting("ward.tenant.purgeGraceDays", default: "30", "days a deleted tenant's data is kept (and can be restored) before a job purges it")
+    package static let sqliteOpenTenants = Setting("ward.sqlite.openTenants", default: "128", "tenant files kept open at most; the least recently used beyond it are closed (and reopened on next use)")
     package static let sqliteReaders = Setting("ward.sqlite.readers", default: "4", "read connections per SQLite database file (there is always one writer)")
 
     /// Every setting Ward reads, in the order `ward config` prints them.
@@ -78,7 +79,7 @@ extension Setting {
         environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
         logLevel, logBodies, bodyLimit, requestTimeout, shutdownTimeout, configFile,
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
-        databaseStatementTimeout, sqliteReaders, previousSecretKeys, accessTokenLifetime,
+        databaseStatementTimeout, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
         passwordMinimumLength, breakGlassDuration, auditReads, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,

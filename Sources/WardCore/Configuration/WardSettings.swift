@@ -25,6 +25,7 @@ package struct WardSettings: Sendable {
     package var databaseConnectTimeout: Duration
     package var databaseStatementTimeout: Duration
     package var sqliteReaders: Int
+    package var sqliteOpenTenants: Int
     package var auth: AuthSettings
     package var breakGlassDuration: Duration
     package var auditReads: Bool
@@ -123,6 +124,7 @@ package struct WardSettings: Sendable {
         self.databaseConnectTimeout = try seconds(.databaseConnectTimeout)
         self.databaseStatementTimeout = try seconds(.databaseStatementTimeout)
         self.sqliteReaders = try integer(.sqliteReaders, in: 1...64)
+        self.sqliteOpenTenants = try integer(.sqliteOpenTenants, in: 1...100_000)
         self.breakGlassDuration = try seconds(.breakGlassDuration)
         self.auditReads = try flag(.auditReads)
         self.auditRetentionDays = try integer(.auditRetentionDays, in: 1...36_500)

@@ -70,8 +70,9 @@ package struct Provisioner: Sendable {
     /// Undoes the steps of a provisioning that will not complete (it failed on its final attempt,
     /// or its worker vanished then) and marks the tenant failed.
     package func abandon(_ order: ProvisioningOrder, jobID: String?, error: String) async {
-        await rollBack(order, through: ProvisioningStep.allCases, attempt: 0, jobID: jobID, error: error)
-        metrics.recordRun("failed")
+        if await rollBack(order, through: ProvisioningStep.allCases, attempt: 0, jobID: jobID, error: error) {
+            metrics.recordRun("failed")
+        }
     }
 
     // MARK: Steps
@@ -136,7 +137,15 @@ package struct Provisioner: Sendable {
 
     // MARK: Rolling back
 
-    private func rollBack(_ order: ProvisioningOrder, through steps: [ProvisioningStep], attempt: Int, jobID: String?, error: String) async {
+    /// Undoes `steps` newest first and marks the tenant failed; false when it was left alone.
+    @discardableResult
+    private func rollBack(_ order: ProvisioningOrder, through steps: [ProvisioningStep], attempt: Int, jobID: String?, error: String) async -> Bool {
+        // Only a tenant still being made is undone: one that became active (its worker died
+        // after the last step) or was suspended or deleted meanwhile keeps its database.
+        guard let tenant = try? await fetch(order), [.pending, .provisioning, .failed].contains(tenant.status) else {
+            logger.warning("provisioning not rolled back: the tenant is no longer being provisioned", metadata: ["tenant_id": "\(order.slug)"])
+            return false
+        }
         for step in steps.reversed() {
             let started = Date()
             do {
@@ -152,6 +161,7 @@ package struct Provisioner: Sendable {
             logger.error("could not mark tenant failed", metadata: ["tenant_id": "\(order.slug)", "error": "\(error)"])
         }
         logger.error("provisioning failed and was rolled back", metadata: ["tenant_id": "\(order.slug)", "error": "\(error)"])
+        return true
     }
 
     private func undo(_ step: ProvisioningStep, _ order: ProvisioningOrder) async throws {

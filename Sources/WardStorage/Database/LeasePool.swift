@@ -1,44 +1,81 @@
 import Synchronization
 
-/// A fixed set of resources handed out one holder at a time; callers wait in arrival order
-/// when none is free. Used for SQLite's one writer and its few readers.
+/// Up to `capacity` resources handed out one holder at a time, opened on first need; callers
+/// wait in arrival order when all are busy. Used for SQLite's one writer and its few readers
+/// (a tenant file that is only written never opens a reader).
 final class LeasePool<Resource: Sendable>: Sendable {
     private struct State {
         var available: [Resource]
+        var created: [Resource]
+        var opening = 0
         var waiters: [CheckedContinuation<Resource?, Never>] = []
         var closed = false
     }
 
-    private let state: Mutex<State>
-    let all: [Resource]
-
-    init(_ resources: [Resource]) {
-        self.all = resources
-        self.state = Mutex(State(available: resources))
+    private enum Grant {
+        case ready(Resource?)
+        case open
+        case wait
     }
+
+    private let state: Mutex<State>
+    private let capacity: Int
+    private let open: @Sendable () async throws -> Resource
+
+    init(_ resources: [Resource], capacity: Int? = nil, open: @escaping @Sendable () async throws -> Resource = { throw StorageError.closed("pool") }) {
+        self.capacity = max(capacity ?? resources.count, resources.count)
+        self.open = open
+        self.state = Mutex(State(available: resources, created: resources))
+    }
+
+    /// Every resource opened so far.
+    var all: [Resource] { state.withLock { $0.created } }
 
     /// Runs `work` with a leased resource, returning it afterwards whatever happens.
     func withLease<Result: Sendable>(_ work: (Resource) async throws -> Result) async throws -> Result {
-        guard let resource = await lease() else { throw StorageError.closed("pool") }
+        guard let resource = try await lease() else { throw StorageError.closed("pool") }
         defer { release(resource) }
         return try await work(resource)
     }
 
-    private func lease() async -> Resource? {
-        if let ready = state.withLock({ state -> Resource?? in
-            if state.closed { return .some(nil) }
-            return state.available.popLast().map { .some($0) }
-        }) {
-            return ready
-        }
-        return await withCheckedContinuation { continuation in
-            let immediate: Resource?? = state.withLock { state in
-                if state.closed { return .some(nil) }
-                if let resource = state.available.popLast() { return .some(resource) }
-                state.waiters.append(continuation)
-                return nil
+    private func lease() async throws -> Resource? {
+        switch grant() {
+        case .ready(let resource):
+            return resource
+        case .open:
+            do {
+                let resource = try await open()
+                state.withLock { state in
+                    state.opening -= 1
+                    state.created.append(resource)
+                }
+                return resource
+            } catch {
+                state.withLock { $0.opening -= 1 }
+                throw error
             }
-            if let immediate { continuation.resume(returning: immediate) }
+        case .wait:
+            return await withCheckedContinuation { continuation in
+                let immediate: Resource?? = state.withLock { state in
+                    if state.closed { return .some(nil) }
+                    if let resource = state.available.popLast() { return .some(resource) }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        }
+    }
+
+    private func grant() -> Grant {
+        state.withLock { state in
+            if state.closed { return .ready(nil) }
+            if let resource = state.available.popLast() { return .ready(resource) }
+            if state.created.count + state.opening < capacity {
+                state.opening += 1
+                return .open
+            }
+            return .wait
         }
     }
 

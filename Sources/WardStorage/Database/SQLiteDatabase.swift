@@ -22,15 +22,22 @@ package final class SQLiteDatabase: Database {
     /// running server) before failing with SQLITE_BUSY.
     static let busyTimeoutMilliseconds = 5_000
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(path: String, writer: SQLiteConnection, readerCount: Int, logger: Logger) {
         self.path = path
         self.displayName = "sqlite:" + URL(fileURLWithPath: path).lastPathComponent
         self.writer = LeasePool([writer])
-        self.readers = LeasePool(readers)
+        // Readers open on first need: each connection holds its own copy of the schema and page
+        // cache, and many tenant files are seldom read.
+        self.readers = LeasePool([], capacity: max(1, readerCount)) {
+            let reader = try await Self.openConnection(path: path, logger: logger)
+            _ = try await reader.query("PRAGMA query_only=ON")
+            return reader
+        }
         self.logger = logger
     }
 
-    /// Opens (creating if needed) the database at `path` with `readerCount` read connections.
+    /// Opens (creating if needed) the database at `path`: its writer now, up to `readerCount`
+    /// read connections as reads need them.
     package static func open(path: String, readerCount: Int, logger: Logger) async throws -> SQLiteDatabase {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -38,13 +45,7 @@ package final class SQLiteDatabase: Database {
         do {
             // WAL is a property of the file: set once by the writer, seen by every reader.
             _ = try await writer.query("PRAGMA journal_mode=WAL")
-            var readers: [SQLiteConnection] = []
-            for _ in 0..<max(1, readerCount) {
-                let reader = try await openConnection(path: path, logger: logger)
-                _ = try await reader.query("PRAGMA query_only=ON")
-                readers.append(reader)
-            }
-            return SQLiteDatabase(path: path, writer: writer, readers: readers, logger: logger)
+            return SQLiteDatabase(path: path, writer: writer, readerCount: readerCount, logger: logger)
         } catch {
             try? await writer.close()
             throw error

@@ -76,23 +76,39 @@ package struct Migrator: Sendable {
     }
 
     /// Applies every pending migration and returns those it applied. Safe to run from several
-    /// nodes at once: on PostgreSQL each migration holds an advisory lock and re-checks.
+    /// nodes at once: on PostgreSQL each migration holds an advisory lock and re-checks. With
+    /// `together`, all pending migrations share one transaction (one commit instead of one per
+    /// migration): for a database being created, where all or nothing is the right outcome.
     @discardableResult
-    package func apply() async throws -> [Migration] {
+    package func apply(together: Bool = false) async throws -> [Migration] {
         try await ensureRecordTable()
         let pending = try await plan()
+        if together {
+            return try await run(pending)
+        }
         var applied: [Migration] = []
+        for migration in pending {
+            applied += try await run([migration])
+        }
+        return applied
+    }
+
+    /// Runs `migrations` in one transaction under the target's lock, skipping any another node
+    /// applied meanwhile; returns those run here.
+    private func run(_ migrations: [Migration]) async throws -> [Migration] {
+        guard !migrations.isEmpty else { return [] }
         let dialect = target.database.dialect
         let label = target.label
-        for migration in pending {
-            let ran = try await target.database.transaction(searchPath: target.schema) { database in
-                if dialect == .postgres {
-                    try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.migrate." + label)))").run()
-                }
+        return try await target.database.transaction(searchPath: target.schema) { database in
+            if dialect == .postgres {
+                try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.migrate." + label)))").run()
+            }
+            var ran: [Migration] = []
+            for migration in migrations {
                 let already = try await database.raw(
                     "SELECT version FROM \(unsafeRaw: Self.recordTable) WHERE version = \(bind: migration.version)"
                 ).first()
-                if already != nil { return false }
+                if already != nil { continue }
                 for statement in migration.statements(for: dialect) {
                     try await database.raw(SQLQueryString(statement)).run()
                 }
@@ -100,11 +116,10 @@ package struct Migrator: Sendable {
                     INSERT INTO \(unsafeRaw: Self.recordTable) (version, name, checksum, applied_at)
                     VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: migration.checksum(for: dialect)), \(bind: Timestamp.now()))
                     """).run()
-                return true
+                ran.append(migration)
             }
-            if ran { applied.append(migration) }
+            return ran
         }
-        return applied
     }
 
     /// Whether nothing is pending (and nothing applied has changed).

@@ -16,14 +16,28 @@ package final class TenantDirectory: Sendable {
     /// bound on how late another node sees a suspension.
     package static let cacheLifetime: Duration = .seconds(5)
     private let cache = Mutex<[String: (tenant: Tenant, fetchedAt: ContinuousClock.Instant)]>([:])
-    private let openFiles = Mutex<[String: Task<SQLiteDatabase, any Error>]>([:])
+    private let openFiles = Mutex<OpenFiles>(OpenFiles())
+    /// How many tenant files stay open at most; the least recently used beyond it are closed.
+    private let openFileLimit: Int
+    /// How long a file let go of stays open, so requests and jobs holding its scope finish.
+    private let retireAfter: Duration
 
-    init(controlPlane: any Database, controlSchema: String?, layout: StorageLayout, tenantMigrations: MigrationSet, logger: Logger) {
+    /// SQLite tenant files in use, with when each was last asked for, and files let go of but
+    /// not yet closed.
+    private struct OpenFiles {
+        var files: [String: (task: Task<SQLiteDatabase, any Error>, usedAt: ContinuousClock.Instant)] = [:]
+        var retiring: [ObjectIdentifier: SQLiteDatabase] = [:]
+    }
+
+    init(controlPlane: any Database, controlSchema: String?, layout: StorageLayout, tenantMigrations: MigrationSet, logger: Logger,
+         openFileLimit: Int = 128, retireAfter: Duration = .seconds(60)) {
         self.controlPlane = controlPlane
         self.controlSchema = controlSchema
         self.layout = layout
         self.tenantMigrations = tenantMigrations
         self.logger = logger
+        self.openFileLimit = max(1, openFileLimit)
+        self.retireAfter = retireAfter
     }
 
     private func tenants() throws -> SQLQualifiedTable { SQLQualifiedTable("tenants", space: controlSchema) }
@@ -109,23 +123,47 @@ package final class TenantDirectory: Sendable {
         }
     }
 
-    /// Opens each tenant file once and shares it: SQLite wants one writer per file.
+    /// Opens each tenant file once and shares it: SQLite wants one writer per file. Beyond
+    /// `openFileLimit` files, the least recently used is let go of and closed a little later.
     private func sqliteFile(slug: TenantSlug, directory: String, readers: Int) async throws -> SQLiteDatabase {
         let logger = self.logger
-        let task = openFiles.withLock { files in
-            if let existing = files[slug.value] { return existing }
+        let now = ContinuousClock.now
+        let (task, evicted) = openFiles.withLock { open -> (Task<SQLiteDatabase, any Error>, Task<SQLiteDatabase, any Error>?) in
+            if let existing = open.files[slug.value] {
+                open.files[slug.value]?.usedAt = now
+                return (existing.task, nil)
+            }
             let path = Self.sqlitePath(directory: directory, slug: slug)
             let task = Task { try await SQLiteDatabase.open(path: path, readerCount: readers, logger: logger) }
-            files[slug.value] = task
-            return task
+            open.files[slug.value] = (task, now)
+            guard open.files.count > openFileLimit, let oldest = open.files.min(by: { $0.value.usedAt < $1.value.usedAt }) else { return (task, nil) }
+            open.files[oldest.key] = nil
+            return (task, oldest.value.task)
         }
+        if let evicted { retire(evicted) }
         do {
             return try await task.value
         } catch {
-            openFiles.withLock { _ = $0.removeValue(forKey: slug.value) }
+            openFiles.withLock { _ = $0.files.removeValue(forKey: slug.value) }
             throw error
         }
     }
+
+    /// Closes a file no longer in the open set once whoever still holds its scope is done.
+    private func retire(_ task: Task<SQLiteDatabase, any Error>) {
+        let delay = retireAfter
+        Task {
+            guard let database = try? await task.value else { return }
+            let key = ObjectIdentifier(database)
+            openFiles.withLock { $0.retiring[key] = database }
+            try? await Task.sleep(for: delay)
+            guard openFiles.withLock({ $0.retiring.removeValue(forKey: key) }) != nil else { return }
+            await database.shutdown()
+        }
+    }
+
+    /// How many tenant files are open (retiring ones included).
+    package var openFileCount: Int { openFiles.withLock { $0.files.count + $0.retiring.count } }
 
     static func sqlitePath(directory: String, slug: TenantSlug) -> String {
         URL(fileURLWithPath: directory).appendingPathComponent("tenants/\(slug.value).sqlite").path
@@ -187,9 +225,10 @@ package final class TenantDirectory: Sendable {
         }
     }
 
-    /// Brings the tenant's database up to this build's migrations.
+    /// Brings the tenant's database up to this build's migrations, all in one transaction (a
+    /// tenant being created gets its whole schema or none of it).
     package func migrate(_ tenant: Tenant) async throws {
-        try await Migrator(tenantMigrations, on: try await migrationTarget(for: tenant)).apply()
+        try await Migrator(tenantMigrations, on: try await migrationTarget(for: tenant)).apply(together: true)
     }
 
     /// Whether the tenant's database (schema or file) exists.
@@ -275,7 +314,7 @@ package final class TenantDirectory: Sendable {
                 logger.error("could not drop tenant schema", metadata: ["tenant_id": "\(slug.value)", "error": "\(error)"])
             }
         case .sqlite(let directory, _):
-            if let task = openFiles.withLock({ $0.removeValue(forKey: slug.value) }), let file = try? await task.value {
+            if let task = openFiles.withLock({ $0.files.removeValue(forKey: slug.value)?.task }), let file = try? await task.value {
                 await file.shutdown()
             }
             let path = Self.sqlitePath(directory: directory, slug: slug)
@@ -296,11 +335,12 @@ package final class TenantDirectory: Sendable {
 
     /// Closes every tenant file this directory opened.
     func shutdown() async {
-        let tasks = openFiles.withLock { files in
-            defer { files.removeAll() }
-            return Array(files.values)
+        let (tasks, retiring) = openFiles.withLock { open in
+            defer { open = OpenFiles() }
+            return (open.files.values.map(\.task), Array(open.retiring.values))
         }
         for task in tasks { await (try? await task.value)?.shutdown() }
+        for database in retiring { await database.shutdown() }
     }
 
     private static let columns = ["id", "slug", "name", "status", "shard", "time_zone", "created_at", "updated_at", "last_error", "deleted_at", "purge_after"]
