@@ -155,9 +155,10 @@ package final class JobWorker: Service, Sendable {
         }
     }
 
-    /// Takes back jobs of crashed workers, every few seconds.
+    /// Takes back jobs of crashed workers: a few times per lease, and no less often than every
+    /// 25 polls, so an expired lease is noticed well before another would run out.
     private func reaper() async {
-        let interval = min(settings.lease / 4, .seconds(15))
+        let interval = min(settings.lease / 4, settings.pollInterval * 25, .seconds(15))
         while !stopping {
             do {
                 for job in try await queue.reapExpiredLeases() {

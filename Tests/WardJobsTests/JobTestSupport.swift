@@ -9,7 +9,7 @@ import WardTestSupport
 
 /// Worker settings fast enough for tests: short polls and quick retries; the lease stays long
 /// enough that a busy test machine never lets it lapse by accident.
-func testJobSettings(concurrency: Int = 4, lease: Duration = .seconds(5)) -> JobSettings {
+func testJobSettings(concurrency: Int = 4, lease: Duration = .seconds(30)) -> JobSettings {
     JobSettings(concurrency: concurrency, pollInterval: .milliseconds(20), lease: lease, retryDelay: .milliseconds(50),
                 maxAttempts: 3, schedulerTick: .seconds(1))
 }

@@ -14,7 +14,7 @@ let goodPassword = "correct-stable-fossil-lamp"
 
 /// Settings that make workers quick in tests: short polls and retry delays, two attempts.
 let fastJobs = [
-    "WARD_JOBS_POLL_INTERVAL": "0.02", "WARD_JOBS_RETRY_DELAY": "0.05", "WARD_JOBS_MAX_ATTEMPTS": "2", "WARD_JOBS_LEASE": "10",
+    "WARD_JOBS_POLL_INTERVAL": "0.02", "WARD_JOBS_RETRY_DELAY": "0.05", "WARD_JOBS_MAX_ATTEMPTS": "2", "WARD_JOBS_LEASE": "30",
 ]
 
 extension WardServices {
