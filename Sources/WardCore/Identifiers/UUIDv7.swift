@@ -23,7 +23,10 @@ package enum UUIDv7 {
             }
             return last
         }
-        var bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max) }
+        // Two draws from the system generator, not sixteen: each draw is a getrandom call.
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64, low = generator.next() as UInt64
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: high >> (8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (8 * $0)) }
         for index in 0..<6 {
             bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
         }

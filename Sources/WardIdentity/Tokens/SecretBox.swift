@@ -17,7 +17,13 @@ package struct SecretBox: Sendable {
     }
 
     package func seal(_ plaintext: String) throws -> String {
-        try ChaChaPoly.seal(Data(plaintext.utf8), using: keys[0]).combined.base64EncodedString()
+        guard let key = keys.first else { throw Missing() }
+        return try ChaChaPoly.seal(Data(plaintext.utf8), using: key).combined.base64EncodedString()
+    }
+
+    /// Sealing needs a secret key; a node always resolves one before it starts.
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "no secret key to seal with" }
     }
 
     package func open(_ sealed: String) -> String? {
