@@ -58,10 +58,12 @@ package final class Storage: Sendable {
     /// The control plane's migrator.
     package var controlPlaneMigrator: Migrator { Migrator(platformMigrations, on: controlPlaneTarget) }
 
-    /// One migrator per tenant, in slug order (deleted tenants have no database left).
-    package func tenantMigrators() async throws -> [Migrator] {
+    /// One migrator per tenant, in slug order (deleted tenants have no database left). With
+    /// `openOnly`, SQLite tenants whose file is closed are skipped rather than opened.
+    package func tenantMigrators(openOnly: Bool = false) async throws -> [Migrator] {
         var migrators: [Migrator] = []
-        for tenant in try await tenants.list() where ![.deleted, .failed, .pending].contains(tenant.status) {
+        for tenant in try await tenants.list() where ![.deleted, .failed, .pending, .provisioning].contains(tenant.status) {
+            if openOnly, !tenants.isOpen(tenant.slug) { continue }
             migrators.append(Migrator(tenants.migrations, on: try await tenants.migrationTarget(for: tenant)))
         }
         return migrators
@@ -94,7 +96,11 @@ package final class Storage: Sendable {
             return true
         }
         var ok = true
-        for migrator in try await tenantMigrators() where try await !migrator.isCurrent() {
+        // Until one walk (or `migrateAll`) has found every tenant current, walk them all; after
+        // that, readiness must not open every SQLite tenant file each half minute: a closed file
+        // was current when this node last checked it, and only another build could change it.
+        let everyTenant = tenantMigrationsCheckedAt.withLock { $0?.ok } != true
+        for migrator in try await tenantMigrators(openOnly: !everyTenant) where try await !migrator.isCurrent() {
             ok = false
             break
         }

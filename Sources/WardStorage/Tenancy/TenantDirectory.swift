@@ -166,6 +166,13 @@ package final class TenantDirectory: Sendable {
         }
     }
 
+    /// Whether the tenant's database is at hand without opening anything: always on
+    /// PostgreSQL (a schema in an open pool), on SQLite when its file is open.
+    package func isOpen(_ slug: String) -> Bool {
+        guard case .sqlite = layout else { return true }
+        return openFiles.withLock { $0.files[slug] != nil }
+    }
+
     /// How many tenant files are open (retiring ones included).
     package var openFileCount: Int { openFiles.withLock { $0.files.count + $0.retiring.count } }
 
