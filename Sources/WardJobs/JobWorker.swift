@@ -128,7 +128,10 @@ package final class JobWorker: Service, Sendable {
             case .leaseLost:
                 logger.warning("job lease lost; another worker may run it", metadata: metadata)
             case .finished(nil):
-                try await queue.complete(job.id, worker: holder)
+                guard try await queue.complete(job.id, worker: holder) else {
+                    logger.warning("job finished after its lease was lost; another claim owns it now", metadata: metadata)
+                    return
+                }
                 metrics.record(kind: job.kind, status: "succeeded", seconds: seconds)
                 logger.info("job succeeded", metadata: metadata)
             case .finished(_?) where interrupted:

@@ -156,11 +156,14 @@ package struct TenantLifecycle: Sendable {
     package func delete(_ slug: String, by actor: AuditActor) async throws -> Tenant {
         let now = Date()
         let purgeAt = now.addingTimeInterval(purgeGrace)
+        guard let current = try await storage.tenants.fetch(slug: slug) else { throw TenantError.notFound(slug) }
+        // The purge job is queued first: one queued for a delete that then fails finds the tenant
+        // not `deleting` and does nothing, while a delete without its purge would stay forever.
+        try await queue.enqueue(JobQueue.Request(kind: Self.purgeKind, payload: ProvisioningOrder(tenantID: current.id, slug: slug, adminEmail: nil, adminName: nil),
+                                                 tenant: slug, runAt: purgeAt, maxAttempts: policy.maxAttempts))
         let tenant = try await storage.tenants.update(slug, from: [.active, .suspended, .failed], action: "deleted", status: .deleting,
                                                       deletedAt: .some(Timestamp.text(now)), purgeAfter: .some(Timestamp.text(purgeAt)))
         try await recordInTrail(tenant, "tenant_deleted", by: actor, details: ["purge_after": Timestamp.text(purgeAt)])
-        try await queue.enqueue(JobQueue.Request(kind: Self.purgeKind, payload: ProvisioningOrder(tenantID: tenant.id, slug: slug, adminEmail: nil, adminName: nil),
-                                                 tenant: slug, runAt: purgeAt, maxAttempts: policy.maxAttempts))
         return tenant
     }
 
@@ -169,9 +172,11 @@ package struct TenantLifecycle: Sendable {
     package func purge(_ order: ProvisioningOrder, now: Date = Date()) async throws {
         guard let tenant = try await storage.tenants.fetch(slug: order.slug), tenant.id == order.tenantID, tenant.status == .deleting,
               let purgeAfter = tenant.purgeAfter.flatMap(Timestamp.date), purgeAfter <= now else { return }
+        // The guarded change comes first: a resume racing this purge either wins (and nothing is
+        // removed) or finds the tenant already deleted.
+        try await storage.tenants.update(tenant.slug, from: [.deleting], action: "purged", status: .deleted)
         await storage.tenants.removeDatabase(of: try TenantSlug(tenant.slug))
         try await outbox.remove(tenantID: tenant.id)
-        try await storage.tenants.update(tenant.slug, from: [.deleting], action: "purged", status: .deleted)
         logger.notice("tenant purged", metadata: ["tenant_id": "\(tenant.slug)"])
     }
 

@@ -94,6 +94,12 @@ struct TenantLifecycleTests {
                     #expect(try await client.call(.post, "/platform/v1/tenants", json: ["slug": "echo", "name": "Echo", "admin_email": "a@echo.test"]).status == .unauthorized)
                     #expect(try await client.call(.post, "/platform/v1/tenants/alpha/retry", token: platform).status == .conflict)
                     #expect(try await client.call(.post, "/platform/v1/tenants/nobody/suspend", token: platform).status == .notFound)
+                    // Of two racing suspensions one moves the tenant; the other is told it already moved.
+                    async let racingA = client.call(.post, "/platform/v1/tenants/charlie/suspend", token: platform)
+                    async let racingB = client.call(.post, "/platform/v1/tenants/charlie/suspend", token: platform)
+                    let statuses = try await [racingA.status.code, racingB.status.code].sorted()
+                    #expect(statuses == [200, 409])
+                    #expect(try await client.call(.post, "/platform/v1/tenants/charlie/resume", token: platform).status == .ok)
 
                     let first = try await client.call(.get, "/platform/v1/tenants?limit=2", token: platform)
                     #expect((first.json["items"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["alpha", "bravo"])

@@ -114,7 +114,9 @@ package struct Provisioner: Sendable {
             let scope = try await scope(order)
             try await audit.record(actor.record("tenant_created", resourceType: "tenant", resourceID: order.tenantID,
                                                 details: ["slug": order.slug, "time_zone": scope.tenant.timeZone, "shard": scope.tenant.shard]), in: scope)
-            try await tenants.update(order.slug, status: .active, lastError: .some(nil))
+            // Only from `provisioning`: a rollback that already began (a lease lost to the reaper)
+            // has moved it to `failed`, and must not be undone by a late activation.
+            try await tenants.update(order.slug, from: [.provisioning], action: "activated", status: .active, lastError: .some(nil))
             logger.info("tenant active", metadata: ["tenant_id": "\(order.slug)"])
         }
         return false
@@ -142,7 +144,11 @@ package struct Provisioner: Sendable {
     private func rollBack(_ order: ProvisioningOrder, through steps: [ProvisioningStep], attempt: Int, jobID: String?, error: String) async -> Bool {
         // Only a tenant still being made is undone: one that became active (its worker died
         // after the last step) or was suspended or deleted meanwhile keeps its database.
-        guard let tenant = try? await fetch(order), [.pending, .provisioning, .failed].contains(tenant.status) else {
+        // Claim the tenant first, in one guarded change: a late `activate` then fails instead of
+        // activating a tenant whose database is being removed.
+        guard (try? await fetch(order)) != nil,
+              (try? await tenants.update(order.slug, from: [.pending, .provisioning, .failed], action: "rolled back", status: .failed,
+                                         lastError: .some(String(error.prefix(2000))))) != nil else {
             logger.warning("provisioning not rolled back: the tenant is no longer being provisioned", metadata: ["tenant_id": "\(order.slug)"])
             return false
         }
@@ -154,11 +160,6 @@ package struct Provisioner: Sendable {
             } catch {
                 logger.error("provisioning rollback step failed", metadata: ["tenant_id": "\(order.slug)", "step": "\(step.rawValue)", "error": "\(error)"])
             }
-        }
-        do {
-            try await tenants.update(order.slug, status: .failed, lastError: .some(String(error.prefix(2000))))
-        } catch {
-            logger.error("could not mark tenant failed", metadata: ["tenant_id": "\(order.slug)", "error": "\(error)"])
         }
         logger.error("provisioning failed and was rolled back", metadata: ["tenant_id": "\(order.slug)", "error": "\(error)"])
         return true

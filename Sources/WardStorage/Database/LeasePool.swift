@@ -45,11 +45,14 @@ final class LeasePool<Resource: Sendable>: Sendable {
         case .open:
             do {
                 let resource = try await open()
-                state.withLock { state in
+                // Kept in `created` either way, so whoever closes the pool closes it too; but a
+                // pool closed meanwhile hands out nothing.
+                let closed = state.withLock { state in
                     state.opening -= 1
                     state.created.append(resource)
+                    return state.closed
                 }
-                return resource
+                return closed ? nil : resource
             } catch {
                 state.withLock { $0.opening -= 1 }
                 throw error

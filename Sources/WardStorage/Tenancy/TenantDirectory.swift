@@ -144,7 +144,9 @@ package final class TenantDirectory: Sendable {
         do {
             return try await task.value
         } catch {
-            openFiles.withLock { _ = $0.files.removeValue(forKey: slug.value) }
+            openFiles.withLock { open in
+                if open.files[slug.value]?.task == task { open.files[slug.value] = nil }
+            }
             throw error
         }
     }
@@ -285,8 +287,8 @@ package final class TenantDirectory: Sendable {
 
     /// Changes what is given of a tenant's lifecycle fields (a double optional sets a column to
     /// NULL with `.some(nil)`) and returns the tenant as stored. With `from`, the change happens
-    /// only while the tenant is in one of those states (two racing requests cannot both move
-    /// it); otherwise it throws `wrongState` naming `action`.
+    /// only while the tenant is in one of those states (of two racing requests one moves it, the
+    /// other gets `wrongState` naming `action`).
     @discardableResult
     package func update(
         _ slug: String, from allowed: Set<Tenant.Status>? = nil, action: String = "changed", status: Tenant.Status? = nil,
@@ -302,9 +304,11 @@ package final class TenantDirectory: Sendable {
             }
             query.where("slug", .equal, slug)
             if let allowed { query.where("status", .in, allowed.map(\.rawValue).sorted()) }
-            try await query.run()
+            // Whether this statement changed the row decides, not the status read back: two
+            // racing retries must not both succeed.
+            let changed = try await query.returning("id").first() != nil
             let stored = try await database.select().columns(Self.columns).from(table).where("slug", .equal, slug).first(decoding: Tenant.self)
-            if let stored, let allowed, let status, stored.status != status, !allowed.contains(stored.status) {
+            if let stored, !changed, allowed != nil {
                 throw TenantError.wrongState(slug, stored.status, action)
             }
             return stored
