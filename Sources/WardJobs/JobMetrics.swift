@@ -25,9 +25,8 @@ package final class JobMetrics: Sendable {
         registry.makeValueHistogram(descriptor: Self.jobDuration, labels: [("kind", kind)], buckets: Self.durationBuckets).record(seconds)
     }
 
-    /// Sets the depth gauges from the queue; `kinds` are reported even when none wait.
-    package func refresh(from queue: JobQueue, kinds: [String]) async {
-        guard let depth = try? await queue.depth() else { return }
+    /// Sets the depth gauges from `JobQueue.depth()`; `kinds` are reported even when none wait.
+    package func refresh(depth: [(kind: String, waiting: Int, oldestDueAge: Double)], kinds: [String]) {
         let byKind = Dictionary(depth.map { ($0.kind, $0.waiting) }, uniquingKeysWith: { first, _ in first })
         for kind in Set(kinds).union(byKind.keys) {
             registry.makeGauge(descriptor: Self.queueDepth, labels: [("kind", kind)]).set(Double(byKind[kind] ?? 0))

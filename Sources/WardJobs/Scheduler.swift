@@ -1,4 +1,5 @@
 package import Foundation
+import Synchronization
 package import Logging
 import ServiceLifecycle
 import WardCore
@@ -42,6 +43,9 @@ package final class Scheduler: Service, Sendable {
     private let schedules: [Schedule]
     private let tick: Duration
     private let logger: Logger
+    /// Firings this node has already seen enqueued: later ticks skip them instead of writing
+    /// again for each tenant. The unique key stays what guarantees a single firing.
+    private let seen = Mutex<Set<String>>([])
 
     package init(queue: JobQueue, tenants: TenantDirectory, schedules: [Schedule], tick: Duration, logger: Logger) {
         self.queue = queue
@@ -95,9 +99,16 @@ package final class Scheduler: Service, Sendable {
     }
 
     private func enqueue(_ schedule: Schedule, at firing: Date, tenant: Tenant?) async throws -> Job? {
+        let key = "\(schedule.name)|\(tenant?.slug ?? "-")|\(Timestamp.text(firing))"
+        if seen.withLock({ $0.contains(key) }) { return nil }
         var request = try schedule.job(firing, tenant)
-        request.uniqueKey = "\(schedule.name)|\(tenant?.slug ?? "-")|\(Timestamp.text(firing))"
+        request.uniqueKey = key
         let job = try await queue.enqueue(request)
+        seen.withLock { seen in
+            // Old firings are never asked for again once the catch-up window has passed them.
+            if seen.count > 100_000 { seen.removeAll() }
+            seen.insert(key)
+        }
         if let job {
             logger.info("schedule fired", metadata: ["schedule": "\(schedule.name)", "job_id": "\(job.id)", "tenant_id": "\(tenant?.slug ?? "-")"])
         }

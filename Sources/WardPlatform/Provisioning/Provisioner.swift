@@ -54,7 +54,8 @@ package struct Provisioner: Sendable {
                 logger.warning("provisioning step failed", metadata: [
                     "tenant_id": "\(order.slug)", "step": "\(step.rawValue)", "attempt": "\(attempt)", "final": "\(isFinal)", "error": "\(message)",
                 ])
-                if isFinal {
+                // A worker shutting down gives the job back: that is no failure to undo.
+                if isFinal, !(error is CancellationError), !Task.isCancelled {
                     await rollBack(order, through: done + [step], attempt: attempt, jobID: jobID, error: "\(step.rawValue): \(message)")
                     metrics.recordRun("failed")
                 } else {

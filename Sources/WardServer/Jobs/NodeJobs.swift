@@ -87,11 +87,14 @@ package enum NodeJobs {
                   tick: services.settings.jobs.schedulerTick, logger: Logger(label: "ward.scheduler"))
     }
 
-    /// Samples the queue and tenant gauges for `/metrics`.
+    /// Every job kind this build runs, for gauges that report kinds with nothing waiting too.
+    static let kinds = [TenantLifecycle.provisionKind, TenantLifecycle.purgeKind, dailyReportKind, sessionCleanupKind, auditRetentionKind]
+
+    /// Samples the queue and tenant gauges for `/metrics`: one depth query serves both.
     package static func refreshMetrics(_ services: WardServices) async {
-        let kinds = handlers(services).map(\.kind)
-        await services.jobMetrics.refresh(from: services.queue, kinds: kinds)
-        let waiting = (try? await services.queue.depth())?.first { $0.kind == TenantLifecycle.provisionKind }?.waiting ?? 0
+        guard let depth = try? await services.queue.depth() else { return }
+        services.jobMetrics.refresh(depth: depth, kinds: kinds)
+        let waiting = depth.first { $0.kind == TenantLifecycle.provisionKind }?.waiting ?? 0
         await services.provisioningMetrics.refresh(tenants: services.storage.tenants, waitingProvisioningJobs: waiting)
     }
 }
