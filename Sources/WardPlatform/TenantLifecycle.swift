@@ -141,6 +141,10 @@ package struct TenantLifecycle: Sendable {
     /// Resumes a suspended tenant, or restores a deleted one before its purge.
     @discardableResult
     package func resume(_ slug: String, by actor: AuditActor) async throws -> Tenant {
+        // A tenant deleted after its provisioning failed has no database to come back to.
+        if let current = try await storage.tenants.fetch(slug: slug), current.status == .deleting, try await !storage.tenants.databaseExists(slug) {
+            throw TenantError.wrongState(slug, current.status, "resumed: it has no database")
+        }
         let tenant = try await storage.tenants.update(slug, from: [.suspended, .deleting], action: "resumed", status: .active,
                                                       deletedAt: .some(nil), purgeAfter: .some(nil))
         for job in try await queue.list(kind: Self.purgeKind, tenant: slug, limit: 10) where [.queued, .failed].contains(job.state) {

@@ -111,6 +111,12 @@ struct TenantLifecycleTests {
                     #expect((suspended.json["items"] as? [[String: Any]])?.map { $0["slug"] as? String } == ["bravo"])
                     #expect(try await client.call(.get, "/platform/v1/tenants?status=sleeping", token: platform).status.code == 400)
                     #expect(try await client.call(.get, "/platform/v1/tenants?limit=0", token: platform).status.code == 400)
+
+                    // A tenant whose provisioning failed can be deleted, but not resumed into a tenant without a database.
+                    try await services.storage.tenants.reserve(slug: "echo", name: "Echo", status: .failed)
+                    #expect(try await client.call(.delete, "/platform/v1/tenants/echo", token: platform).status == .accepted)
+                    #expect(try await client.call(.post, "/platform/v1/tenants/echo/resume", token: platform).status == .conflict)
+                    #expect(try await services.storage.tenants.fetch(slug: "echo")?.status == .deleting)
                 }
             }
         }
