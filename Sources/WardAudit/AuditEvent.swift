@@ -40,22 +40,40 @@ package struct AuditEvent: Sendable, Codable, Equatable {
     /// SHA-256 over the canonical encoding of every field but `hash`: each field as
     /// `name=value` (values JSON-escaped), in a fixed order, one per line.
     package func computedHash() -> String {
-        func text(_ value: String?) -> String {
-            guard let value else { return "null" }
-            var json = ""
-            JSONText.appendString(value, to: &json)
-            return json
+        var canonical = ""
+        canonical.reserveCapacity(512)
+        func field(_ name: String, _ value: String?, last: Bool = false) {
+            canonical.append(name)
+            canonical.append("=")
+            if let value { JSONText.appendString(value, to: &canonical) } else { canonical.append("null") }
+            if !last { canonical.append("\n") }
         }
-        let detailText = details.keys.sorted().map { text($0) + ":" + text(details[$0]) }.joined(separator: ",")
-        let canonical = [
-            "seq=\(seq)", "id=\(text(id))", "occurred_at=\(text(occurredAt))", "actor_type=\(text(actorType.rawValue))",
-            "actor_id=\(text(actorID))", "actor_name=\(text(actorName))", "actor_roles=\(text(actorRoles.joined(separator: ",")))",
-            "action=\(text(action))", "resource_type=\(text(resourceType))", "resource_id=\(text(resourceID))",
-            "patient_id=\(text(patientID))", "outcome=\(text(outcome.rawValue))", "reason=\(text(reason))",
-            "client_address=\(text(clientAddress))", "user_agent=\(text(userAgent))", "request_id=\(text(requestID))",
-            "details={\(detailText)}", "prev_hash=\(text(prevHash))",
-        ].joined(separator: "\n")
-        return SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        canonical.append("seq=\(seq)\n")
+        field("id", id)
+        field("occurred_at", occurredAt)
+        field("actor_type", actorType.rawValue)
+        field("actor_id", actorID)
+        field("actor_name", actorName)
+        field("actor_roles", actorRoles.joined(separator: ","))
+        field("action", action)
+        field("resource_type", resourceType)
+        field("resource_id", resourceID)
+        field("patient_id", patientID)
+        field("outcome", outcome.rawValue)
+        field("reason", reason)
+        field("client_address", clientAddress)
+        field("user_agent", userAgent)
+        field("request_id", requestID)
+        canonical.append("details={")
+        for (index, key) in details.keys.sorted().enumerated() {
+            if index > 0 { canonical.append(",") }
+            JSONText.appendString(key, to: &canonical)
+            canonical.append(":")
+            JSONText.appendString(details[key]!, to: &canonical)
+        }
+        canonical.append("}\n")
+        field("prev_hash", prevHash, last: true)
+        return Hex.string(SHA256.hash(data: Array(canonical.utf8)))
     }
 }
 

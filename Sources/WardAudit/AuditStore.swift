@@ -11,15 +11,31 @@ package enum AuditStore {
         "prev_hash", "hash",
     ]
 
-    static func values(of event: AuditEvent) -> [any SQLExpression] {
-        let details = (try? JSONSerialization.data(withJSONObject: event.details, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return [
-            SQLBind(event.seq), SQLBind(event.id), SQLBind(event.occurredAt), SQLBind(event.actorType.rawValue), SQLBind(event.actorID),
-            SQLBind(event.actorName), SQLBind(event.actorRoles.joined(separator: ",")), SQLBind(event.action), SQLBind(event.resourceType),
-            SQLBind(event.resourceID), SQLBind(event.patientID), SQLBind(event.outcome.rawValue), SQLBind(event.reason),
-            SQLBind(event.clientAddress), SQLBind(event.userAgent), SQLBind(event.requestID), SQLBind(details),
-            SQLBind(event.prevHash), SQLBind(event.hash),
+    /// `columns` as SQL text, for the insert every audited request makes.
+    static let columnList = SQLText.columns(columns)
+
+    /// The values of `event`, in the order of `columns`.
+    static func values(of event: AuditEvent) -> [any Encodable & Sendable] {
+        [
+            event.seq, event.id, event.occurredAt, event.actorType.rawValue, event.actorID,
+            event.actorName, event.actorRoles.joined(separator: ","), event.action, event.resourceType,
+            event.resourceID, event.patientID, event.outcome.rawValue, event.reason,
+            event.clientAddress, event.userAgent, event.requestID, detailsJSON(event.details),
+            event.prevHash, event.hash,
         ]
+    }
+
+    /// Details as a JSON object with sorted keys.
+    static func detailsJSON(_ details: [String: String]) -> String {
+        var json = "{"
+        for (index, key) in details.keys.sorted().enumerated() {
+            if index > 0 { json.append(",") }
+            JSONText.appendString(key, to: &json)
+            json.append(":")
+            JSONText.appendString(details[key]!, to: &json)
+        }
+        json.append("}")
+        return json
     }
 
     static func event(from row: any SQLRow) throws -> AuditEvent {

@@ -49,11 +49,11 @@ package final class AuditTrail: Sendable {
     /// Inserts records after the tenant's current tail, chaining their hashes. The caller's
     /// transaction must be open; on PostgreSQL an advisory lock serialises appenders per tenant.
     static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope) async throws -> [AuditEvent] {
-        let table = try scope.table("audit_events")
+        let table = try scope.tableName("audit_events")
         if scope.database.dialect == .postgres, let schema = scope.schema {
             try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))").run()
         }
-        let tail = try await database.select().columns("seq", "hash").from(table).orderBy("seq", .descending).limit(1).first()
+        let tail = try await database.raw("SELECT \"seq\", \"hash\" FROM \(unsafeRaw: table) ORDER BY \"seq\" DESC LIMIT 1").first()
         var seq = try tail?.decode(column: "seq", as: Int64.self) ?? 0
         var previous = try tail?.decode(column: "hash", as: String.self) ?? AuditEvent.genesisHash
         let now = Date()
@@ -72,9 +72,13 @@ package final class AuditTrail: Sendable {
             previous = event.hash
             events.append(event)
         }
-        var insert = database.insert(into: table).columns(AuditStore.columns)
-        for event in events { insert = insert.values(AuditStore.values(of: event)) }
-        try await insert.run()
+        var insert = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: AuditStore.columnList)) VALUES ")
+        for (index, event) in events.enumerated() {
+            insert.appendLiteral(index == 0 ? "(" : ", (")
+            insert.appendInterpolation(binds: AuditStore.values(of: event))
+            insert.appendLiteral(")")
+        }
+        try await database.raw(insert).run()
         return events
     }
 }
@@ -135,10 +139,11 @@ final class TenantAuditWriter: Sendable {
 }
 
 /// The audit trail's metrics.
-struct AuditMetrics: Sendable {
+final class AuditMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let batchSize: ValueHistogram
     private let commitDuration: DurationHistogram
+    private let counters = Mutex<[CounterKey: Counter]>([:])
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -154,12 +159,25 @@ struct AuditMetrics: Sendable {
     }
 
     func counted(_ events: [AuditEvent]) {
-        for event in events {
-            registry.makeCounter(
-                descriptor: MetricNameDescriptor(metricName: "audit_events", unitName: "total", helpText: "Audit events recorded by action and outcome"),
-                labels: [("action", event.action), ("outcome", event.outcome.rawValue)]
-            ).increment()
-        }
+        for event in events { counter(action: event.action, outcome: event.outcome.rawValue).increment() }
+    }
+
+    /// The counter for one action and outcome, made once: asking the registry takes its lock and
+    /// builds the labels again, on every audited request.
+    private func counter(action: String, outcome: String) -> Counter {
+        let key = CounterKey(action: action, outcome: outcome)
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: "audit_events", unitName: "total", helpText: "Audit events recorded by action and outcome"),
+            labels: [("action", action), ("outcome", outcome)]
+        )
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    private struct CounterKey: Hashable {
+        let action: String
+        let outcome: String
     }
 
     func committed(batch events: [AuditEvent], duration: Duration) {

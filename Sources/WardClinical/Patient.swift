@@ -1,5 +1,8 @@
 import Foundation
+import SQLKit
 package import WardCore
+package import WardHTTP
+import WardStorage
 
 /// A patient as stored and served.
 package struct Patient: Codable, Sendable, Equatable {
@@ -34,8 +37,63 @@ package struct Patient: Codable, Sendable, Equatable {
         "emergency_contact", "metadata", "status", "version", "created_by", "created_at", "updated_by", "updated_at",
     ]
 
+    /// `columns` as SQL text, for the statements written as text on hot paths.
+    static let columnList = SQLText.columns(columns)
+
     /// The entity tag of this version.
     package var etag: String { "\"\(version)\"" }
+}
+
+extension Patient {
+    /// Reads a row of `columns` (without the generic row decoder: every read decodes one).
+    init(row: any SQLRow) throws {
+        func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
+        func optional(_ column: String) throws -> String? { try row.decode(column: column, as: String?.self) }
+        id = try text("id")
+        mrn = try text("mrn")
+        givenName = try text("given_name")
+        familyName = try text("family_name")
+        birthDate = try optional("birth_date")
+        sex = try optional("sex")
+        phone = try optional("phone")
+        email = try optional("email")
+        address = try optional("address")
+        nationalID = try optional("national_id")
+        emergencyContact = try optional("emergency_contact")
+        metadata = try text("metadata")
+        status = try text("status")
+        version = try row.decode(column: "version", as: Int.self)
+        createdBy = try optional("created_by")
+        createdAt = try text("created_at")
+        updatedBy = try optional("updated_by")
+        updatedAt = try text("updated_at")
+    }
+}
+
+extension Patient: JSONWritable {
+    package func appendJSON(to json: inout String) {
+        // Keys in sorted order, absent optionals left out: as the JSON encoder writes a Patient.
+        var object = JSONObjectWriter(&json)
+        object.add("address", address, to: &json)
+        object.add("birth_date", birthDate, to: &json)
+        object.add("created_at", createdAt, to: &json)
+        object.add("created_by", createdBy, to: &json)
+        object.add("email", email, to: &json)
+        object.add("emergency_contact", emergencyContact, to: &json)
+        object.add("family_name", familyName, to: &json)
+        object.add("given_name", givenName, to: &json)
+        object.add("id", id, to: &json)
+        object.add("metadata", metadata, to: &json)
+        object.add("mrn", mrn, to: &json)
+        object.add("national_id", nationalID, to: &json)
+        object.add("phone", phone, to: &json)
+        object.add("sex", sex, to: &json)
+        object.add("status", status, to: &json)
+        object.add("updated_at", updatedAt, to: &json)
+        object.add("updated_by", updatedBy, to: &json)
+        object.add("version", version, to: &json)
+        object.end(&json)
+    }
 }
 
 /// The fields a client may set on a patient; absent fields stay as they are on update.

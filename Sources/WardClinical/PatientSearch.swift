@@ -7,11 +7,29 @@ import Foundation
 package enum PatientSearch {
     /// Lower-cased, accent-folded tokens of letters and digits.
     package static func tokens(_ text: String) -> [String] {
-        text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        // Most names are ASCII: lower-cased and split byte by byte. A search scores every
+        // candidate row's names, so this runs hundreds of times per query.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var tokens: [String] = []
+            var token: [UInt8] = []
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): token.append(byte)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): token.append(byte | 0x20)
+                default:
+                    if !token.isEmpty { tokens.append(String(decoding: token, as: UTF8.self)); token.removeAll(keepingCapacity: true) }
+                }
+            }
+            if !token.isEmpty { tokens.append(String(decoding: token, as: UTF8.self)) }
+            return tokens
+        }
+        return text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: posix)
             .lowercased()
             .split { !$0.isLetter && !$0.isNumber }
             .map(String.init)
     }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     /// A token and its one-deletion variants; tokens shorter than 3 or longer than 40 (no name
     /// is) match only exactly, which also bounds the lookups one query can cause.
@@ -34,7 +52,9 @@ package enum PatientSearch {
 
     /// Optimal-string-alignment distance, stopping early above `limit`.
     package static func distance(_ a: String, _ b: String, limit: Int = 1) -> Int {
-        let a = Array(a), b = Array(b)
+        // Tokens are folded letters and digits: compared scalar by scalar (cheaper than by
+        // grapheme, and the same for them).
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
         if abs(a.count - b.count) > limit { return limit + 1 }
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
         var previous2 = [Int](repeating: 0, count: b.count + 1)

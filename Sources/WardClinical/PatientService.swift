@@ -123,9 +123,10 @@ package struct PatientService: Sendable {
 
     /// One patient, audited as a read before it is returned.
     package func read(_ id: String, in scope: TenantScope, by actor: AuditActor, breakGlassGrant: String? = nil) async throws -> Patient {
-        let patients = try scope.table("patients")
+        let patients = try scope.tableName("patients")
         let found = try await scope.read { database in
-            try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self)
+            try await database.raw("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: id)")
+                .first().map(Patient.init(row:))
         }
         guard let found else {
             try await audit.recordRead(actor.record("read", resourceType: "patient", resourceID: id, patientID: id, outcome: .error, reason: "not found"), in: scope)
@@ -139,11 +140,13 @@ package struct PatientService: Sendable {
 
     /// A page of active patients in id order (creation order), after `cursor`.
     package func list(after cursor: String?, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {
-        let patients = try scope.table("patients")
+        let patients = try scope.tableName("patients")
         let page = try await scope.read { database in
-            var query = database.select().columns(Patient.columns).from(patients).where("status", .equal, "active")
-            if let cursor { query = query.where("id", .greaterThan, cursor) }
-            return try await query.orderBy("id").limit(limit).all(decoding: Patient.self)
+            var query = SQLQueryString("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"status\" = 'active'")
+            if let cursor { query.appendInterpolation(unsafeRaw: " AND \"id\" > "); query.appendInterpolation(bind: cursor) }
+            query.appendInterpolation(unsafeRaw: " ORDER BY \"id\" LIMIT ")
+            query.appendInterpolation(literal: limit)
+            return try await database.raw(query).all().map(Patient.init(row:))
         }
         try await audit.recordRead(actor.record("search", resourceType: "patient", details: ["kind": "list", "returned": String(page.count)]), in: scope)
         return page
@@ -154,7 +157,7 @@ package struct PatientService: Sendable {
     package func search(_ text: String, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {
         let query = text.trimmingCharacters(in: .whitespaces)
         let tokens = Array(PatientSearch.tokens(query).prefix(4))
-        let patients = try scope.table("patients"), termTable = try scope.table("patient_search_terms")
+        let patients = try scope.tableName("patients"), termTable = try scope.tableName("patient_search_terms")
         let phone = query.filter { $0.isNumber || $0 == "+" }
         let exactClause = ClinicalDates.date(query) != nil
         let ranked = try await scope.read { database -> [Patient] in
@@ -167,9 +170,11 @@ package struct PatientService: Sendable {
             if exactClause { lookups.append(("birth_date", query)) }
             var results: [Patient] = []
             for (column, value) in lookups where results.count < limit {
-                let matches = try await database.select().columns(Patient.columns).from(patients)
-                    .where(SQLIdentifier(column), .equal, SQLBind(value)).where("status", .equal, "active")
-                    .orderBy("family_name").orderBy("given_name").orderBy("id").limit(limit).all(decoding: Patient.self)
+                let matches = try await database.raw("""
+                    SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients)
+                    WHERE \(ident: column) = \(bind: value) AND "status" = 'active'
+                    ORDER BY "family_name", "given_name", "id" LIMIT \(literal: limit)
+                    """).all().map(Patient.init(row:))
                 for patient in matches where !results.contains(where: { $0.id == patient.id }) { results.append(patient) }
             }
             guard let firstToken = tokens.first, results.count < limit else { return results }
@@ -180,10 +185,10 @@ package struct PatientService: Sendable {
                 var found: [(id: String, score: Int, family: String, given: String)] = []
                 // One index range per term, each already in name order.
                 for term in terms {
-                    for row in try await database.select().columns("patient_id", "given_name", "family_name").from(termTable)
-                        .where("term", .equal, term)
-                        .orderBy("family_name").orderBy("given_name").orderBy("patient_id")
-                        .limit(Self.candidateLimit).all() {
+                    for row in try await database.raw("""
+                        SELECT "patient_id", "given_name", "family_name" FROM \(unsafeRaw: termTable) WHERE "term" = \(bind: term)
+                        ORDER BY "family_name", "given_name", "patient_id" LIMIT \(literal: Self.candidateLimit)
+                        """).all() {
                         let given = try row.decode(column: "given_name", as: String.self), family = try row.decode(column: "family_name", as: String.self)
                         guard let score = PatientSearch.score(query: tokens, givenName: given, familyName: family) else { continue }
                         found.append((try row.decode(column: "patient_id", as: String.self), score, family, given))
@@ -200,8 +205,8 @@ package struct PatientService: Sendable {
                 (lhs.score, lhs.family, lhs.given, lhs.id) < (rhs.score, rhs.family, rhs.given, rhs.id)
             }.filter { seen.insert($0.id).inserted }.prefix(limit - results.count).map(\.id)
             guard !best.isEmpty else { return results }
-            let rows = try await database.select().columns(Patient.columns).from(patients).where("id", .in, SQLBind.group(Array(best)))
-                .all(decoding: Patient.self)
+            let rows = try await database.raw("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"id\" IN (\(binds: Array(best)))")
+                .all().map(Patient.init(row:))
             let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
             results += best.compactMap { byID[$0] }
             return results

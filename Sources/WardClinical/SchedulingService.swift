@@ -44,9 +44,7 @@ package struct Appointment: Codable, Sendable, Equatable {
         case createdBy = "created_by", createdAt = "created_at", updatedAt = "updated_at"
     }
     static let columns = ["id", "patient_id", "practitioner_id", "start_at", "end_at", "status", "reason", "version", "created_by", "created_at", "updated_at"]
-
-    /// Statuses that hold the practitioner's time.
-    static let holding: Set<String> = ["booked", "arrived"]
+    static let columnList = SQLText.columns(columns)
 
     /// The FHIR appointment statuses Ward uses and the changes allowed between them.
     static let transitions: [String: Set<String>] = [
@@ -104,24 +102,35 @@ package struct SchedulingService: Sendable {
             id: UUIDv7.make().uuidString.lowercased(), patientID: patientID, practitionerID: practitionerID, start: Timestamp.text(start),
             end: Timestamp.text(end), status: "booked", reason: reason, version: 1, createdBy: actor.id, createdAt: now, updatedAt: now
         )
-        let appointments = try scope.table("appointments"), patients = try scope.table("patients"), practitioners = try scope.table("practitioners")
+        // Statements as text: booking is a hot path (see SQLText).
+        let appointments = try scope.tableName("appointments"), patients = try scope.tableName("patients")
+        let practitioners = try scope.tableName("practitioners")
         let audit = self.audit
         try await scope.transaction { database in
             if scope.database.dialect == .postgres, let schema = scope.schema {
                 try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.booking." + schema + "." + practitionerID)))").run()
             }
-            guard try await database.select().column("id").from(patients).where("id", .equal, patientID).where("status", .equal, "active").first() != nil else {
+            guard try await database.raw("SELECT \"id\" FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: patientID) AND \"status\" = 'active'")
+                .first() != nil else {
                 throw ClinicalError.invalid([.init(field: "patient_id", message: "names no active patient of this tenant")])
             }
-            guard try await database.select().column("id").from(practitioners).where("id", .equal, practitionerID).where("active", .equal, 1).first() != nil else {
+            guard try await database.raw("SELECT \"id\" FROM \(unsafeRaw: practitioners) WHERE \"id\" = \(bind: practitionerID) AND \"active\" = 1")
+                .first() != nil else {
                 throw ClinicalError.invalid([.init(field: "practitioner_id", message: "names no active practitioner of this tenant")])
             }
-            if let clash = try await database.select().column("id").from(appointments)
-                .where("practitioner_id", .equal, practitionerID).where("status", .in, Array(Appointment.holding))
-                .where("start_at", .lessThan, appointment.end).where("end_at", .greaterThan, appointment.start).first() {
+            if let clash = try await database.raw("""
+                SELECT "id" FROM \(unsafeRaw: appointments) WHERE "practitioner_id" = \(bind: practitionerID)
+                AND "status" IN ('booked', 'arrived') AND "start_at" < \(bind: appointment.end) AND "end_at" > \(bind: appointment.start)
+                LIMIT 1
+                """).first() {
                 throw ClinicalError.doubleBooked(appointmentID: try clash.decode(column: "id", as: String.self))
             }
-            try await database.insert(into: appointments).model(appointment).run()
+            try await database.raw("""
+                INSERT INTO \(unsafeRaw: appointments) (\(unsafeRaw: Appointment.columnList)) VALUES (\(binds: [
+                    appointment.id, appointment.patientID, appointment.practitionerID, appointment.start, appointment.end, appointment.status,
+                    appointment.reason, appointment.version, appointment.createdBy, appointment.createdAt, appointment.updatedAt,
+                ]))
+                """).run()
             try await audit.append(actor.record("create", resourceType: "appointment", resourceID: appointment.id, patientID: patientID),
                                    in: database, scope: scope)
         }

@@ -26,11 +26,32 @@ package struct ItemPage<Item: Encodable>: Encodable {
     }
 }
 
+extension ItemPage: JSONWritable where Item: JSONWritable {
+    package func appendJSON(to json: inout String) {
+        var object = JSONObjectWriter(&json)
+        object.addRaw("items", to: &json) { json in
+            json.append("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { json.append(",") }
+                item.appendJSON(to: &json)
+            }
+            json.append("]")
+        }
+        object.addNullable("next_cursor", nextCursor, to: &json)
+        object.end(&json)
+    }
+}
+
 extension Request {
     /// The token of an `Authorization: Bearer …` header, if the request has one.
     package var bearerToken: String? {
-        guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
-        let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // Byte-wise: this runs on every authenticated request.
+        guard let authorization = headers[.authorization]?.utf8, authorization.count > 7,
+              authorization.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
+              authorization.dropFirst(6).first == UInt8(ascii: " ") else { return nil }
+        let token = authorization.dropFirst(7).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let end = token.lastIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+        guard let end else { return nil }
+        return String(decoding: token[...end], as: UTF8.self)
     }
 }

@@ -25,6 +25,18 @@ struct AuditTrailTests {
                     resourceID: "p\(n)", patientID: "p\(n)", clientAddress: "10.0.0.\(n % 250)", requestID: "r\(n)", details: ["n": "\(n)"])
     }
 
+    @Test("the canonical encoding behind each hash never changes: trails written earlier still verify")
+    func canonicalHash() {
+        let event = AuditEvent(
+            id: "01938a2b-0000-7000-8000-000000000001", seq: 7, occurredAt: "2026-12-01T10:00:00.000Z", actorType: .user,
+            actorID: "u1", actorName: "Dr \"Quote\"", actorRoles: ["doctor", "nurse"], action: "read", resourceType: "patient",
+            resourceID: "p1", patientID: "p1", outcome: .success, reason: nil, clientAddress: "127.0.0.1", userAgent: nil,
+            requestID: "r1", details: ["b": "2", "a": "x\ny"], prevHash: AuditEvent.genesisHash, hash: ""
+        )
+        // SHA-256 of the documented encoding, computed outside Swift.
+        #expect(event.computedHash() == "08eee691c0f12fa68718067c1541a3560edfbc2039a87bb3fffe1641e599b569")
+    }
+
     @Test("events chain by hash and keep every field", arguments: TestBackend.allCases)
     func chain(_ backend: TestBackend) async throws {
         try await Self.withTrail(backend) { trail, scope, _ in

@@ -4,7 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import WardAudit
-import WardClinical
+@testable import WardClinical
+import WardHTTP
 import WardStorage
 import WardTestSupport
 
@@ -128,6 +129,37 @@ struct PatientTests {
                 }
             }
         }
+    }
+
+    @Test("names tokenise the same whether ASCII (fast path) or not: lower-cased, accents folded, split on the rest")
+    func tokens() {
+        #expect(PatientSearch.tokens("O'Brien-SMITH 3rd") == ["o", "brien", "smith", "3rd"])
+        #expect(PatientSearch.tokens("José  Ñúñez") == ["jose", "nunez"])
+        #expect(PatientSearch.tokens("Zoë O’Brien") == ["zoe", "o", "brien"])
+        #expect(PatientSearch.tokens("  ") == [])
+        // A misspelling one edit away, transpositions included, is within distance 1.
+        #expect(PatientSearch.distance("smith", "smiht") == 1)
+        #expect(PatientSearch.distance("nguyen", "ngyuen") == 1)
+        #expect(PatientSearch.distance("garcia", "gracai") > 1)
+    }
+
+    @Test("a patient reads back as JSON equal to what the general encoder writes")
+    func patientJSON() throws {
+        let patient = Patient(
+            id: "p1", mrn: "M-1", givenName: "Ada \"Q\"", familyName: "Ñúñez\n", birthDate: "1990-01-02", sex: nil, phone: "+44 1",
+            email: nil, address: "1 Road / Town", nationalID: nil, emergencyContact: "\u{1}x", metadata: "{\"a\":\"b\"}", status: "active",
+            version: 3, createdBy: "u1", createdAt: "2026-12-01T10:00:00.000Z", updatedBy: nil, updatedAt: "2026-12-01T10:00:00.000Z"
+        )
+        let page = ItemPage([patient, patient], nextCursor: nil)
+        var written = ""
+        page.appendJSON(to: &written)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = try JSONSerialization.jsonObject(with: try encoder.encode(page)) as? NSDictionary
+        let actual = try JSONSerialization.jsonObject(with: Data(written.utf8)) as? NSDictionary
+        #expect(actual == expected)
+        #expect(written.contains("\"next_cursor\":null"))
+        #expect(!written.contains("\"sex\""))
     }
 
     @Test("search finds one-edit misspellings, MRN, phone, email and birth date, best first", arguments: TestBackend.allCases)

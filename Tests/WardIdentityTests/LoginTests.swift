@@ -27,6 +27,14 @@ struct LoginTests {
                     #expect((status.json["permissions"] as? [String])?.contains("patients:read") == true)
                     #expect((status.json["permissions"] as? [String])?.contains("users:manage") == false)
                     #expect((status.json["user"] as? [String: Any])?["name"] as? String == "Dana Doctor")
+
+                    // The scheme is case-insensitive and spaces around the token are not part of it;
+                    // another scheme, or none, is no token.
+                    for (header, accepted) in [("bearer  \(access) ", true), ("BEARER \(access)", true), ("Basic \(access)", false),
+                                               ("Bearer", false), ("Bearer    ", false), ("Bearer\(access)", false)] {
+                        let answer = try await client.execute(uri: "/api/v1/auth/status", method: .get, headers: [.authorization: header])
+                        #expect(answer.status == (accepted ? .ok : .unauthorized), "\(header.prefix(12))")
+                    }
                 }
             }
         }

@@ -6,7 +6,7 @@ import WardTestSupport
 
 @Suite("SQLite settings")
 struct SQLiteDurabilityTests {
-    @Test("every connection runs WAL, foreign keys, a busy timeout and synchronous=FULL")
+    @Test("every connection runs WAL, foreign keys and synchronous=FULL; only work off the calling thread waits for locks")
     func pragmas() async throws {
         try await withTestSite(.sqlite) { site in
             let database = try await SQLiteDatabase.open(path: site.directory + "/p.sqlite", readerCount: 2, logger: TestLogs.quiet)
@@ -27,8 +27,11 @@ struct SQLiteDurabilityTests {
                 #expect(try await pragma("journal_mode", writer: writer) == "wal")
                 #expect(try await pragma("foreign_keys", writer: writer) == "1")
                 #expect(try await pragma("synchronous", writer: writer) == "2")
-                #expect(try await pragma("busy_timeout", writer: writer) == "5000")
             }
+            // The writer's out-of-transaction work runs on the blocking pool and may wait; reads
+            // run on the calling thread and never do (a busy read is retried on the pool).
+            #expect(try await pragma("busy_timeout", writer: true) == "5000")
+            #expect(try await pragma("busy_timeout", writer: false) == "0")
             await database.shutdown()
         }
     }
@@ -86,4 +89,75 @@ struct SQLiteDurabilityTests {
             await database.shutdown()
         }
     }
+
+    @Test("transactions arriving while one runs share its successor's commit; one that fails is undone alone")
+    func groupCommit() async throws {
+        try await withTestSite(.sqlite) { site in
+            let database = try await SQLiteDatabase.open(path: site.directory + "/g.sqlite", readerCount: 1, logger: TestLogs.quiet)
+            try await database.transaction { db in try await db.raw("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").run() }
+            let commitsBefore = database.commits
+            let holding = AsyncStream.makeStream(of: Void.self), release = AsyncStream.makeStream(of: Void.self)
+
+            // One transaction holds the writer while twenty more queue behind it.
+            let first = Task {
+                try await database.transaction { db in
+                    try await db.raw("INSERT INTO notes (body) VALUES ('first')").run()
+                    holding.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in holding.stream { break }
+            let queued = (0..<20).map { index in
+                Task {
+                    try await database.transaction { db in
+                        try await db.raw("INSERT INTO notes (body) VALUES (\(bind: "note \(index)"))").run()
+                        if index % 7 == 3 { throw Refused() }
+                    }
+                }
+            }
+            while database.waitingWriters < 20 { try await Task.sleep(for: .milliseconds(5)) }
+            release.continuation.yield()
+
+            try await first.value
+            var refused = 0
+            for (index, task) in queued.enumerated() {
+                do { try await task.value } catch is Refused { refused += 1; #expect(index % 7 == 3) }
+            }
+            let bodies = try await database.read { db in
+                try await db.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
+            }
+            #expect(refused == 3)
+            #expect(Set(bodies) == Set(["first"] + (0..<20).filter { $0 % 7 != 3 }.map { "note \($0)" }))
+            // The first committed alone; the twenty queued behind it needed far fewer commits.
+            #expect(database.commits - commitsBefore <= 3)
+            await database.shutdown()
+        }
+    }
+
+    @Test("a write waits for a lock another connection holds, then succeeds")
+    func waitsForLock() async throws {
+        try await withTestSite(.sqlite) { site in
+            let path = site.directory + "/l.sqlite"
+            let database = try await SQLiteDatabase.open(path: path, readerCount: 1, logger: TestLogs.quiet)
+            try await database.transaction { db in try await db.raw("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").run() }
+            // Another connection (as a CLI beside the server would) holds the write lock.
+            let other = try SQLiteHandle(path: path)
+            try other.execute("BEGIN IMMEDIATE")
+            let started = ContinuousClock.now
+            let write = Task { try await database.transaction { db in try await db.raw("INSERT INTO notes (body) VALUES ('waited')").run() } }
+            try await Task.sleep(for: .milliseconds(300))
+            try other.execute("COMMIT")
+            other.close()
+
+            try await write.value
+            #expect(ContinuousClock.now - started >= .milliseconds(300))
+            let bodies = try await database.read { db in
+                try await db.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
+            }
+            #expect(bodies == ["waited"])
+            await database.shutdown()
+        }
+    }
 }
+
+private struct Refused: Error {}

@@ -59,14 +59,16 @@ package struct JSONLogHandler: LogHandler {
         var fields = metadata
         if let explicit { fields.merge(explicit) { $1 } }
         var json = "{\"timestamp\":"
-        JSONText.appendString(Date().formatted(Self.timestampStyle), to: &json)
+        json.append("\"")
+        Self.appendTimestamp(to: &json)
+        json.append("\"")
         json += ",\"level\":"
         JSONText.appendString(level.rawValue, to: &json)
         json += ",\"logger\":"
         JSONText.appendString(label, to: &json)
         json += ",\"message\":"
         JSONText.appendString(message.description, to: &json)
-        for key in fields.keys.sorted() where !["timestamp", "level", "logger", "message"].contains(key) {
+        for key in fields.keys.sorted() where !Self.reserved.contains(key) {
             json += ","
             JSONText.appendString(key, to: &json)
             json += ":"
@@ -76,7 +78,28 @@ package struct JSONLogHandler: LogHandler {
         sink.write(line: json)
     }
 
-    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let reserved: Set<String> = ["timestamp", "level", "logger", "message"]
+
+    /// Appends the current UTC time as ISO 8601 with milliseconds (`2026-12-01T20:39:21.772Z`),
+    /// without a date formatter: one line per request is written with it.
+    private static func appendTimestamp(to json: inout String) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) { if value < 10 { json.append("0") }; json.append(String(value)) }
+        json.append(String(parts.tm_year + 1900))
+        json.append("-"); two(parts.tm_mon + 1)
+        json.append("-"); two(parts.tm_mday)
+        json.append("T"); two(parts.tm_hour)
+        json.append(":"); two(parts.tm_min)
+        json.append(":"); two(parts.tm_sec)
+        let milliseconds = Int(now.tv_nsec / 1_000_000)
+        json.append(milliseconds < 10 ? ".00" : milliseconds < 100 ? ".0" : ".")
+        json.append(String(milliseconds))
+        json.append("Z")
+    }
 
     private static func append(_ value: Logger.Metadata.Value, to json: inout String) {
         switch value {
@@ -111,18 +134,45 @@ package enum JSONText {
     /// Appends `text` as a quoted, escaped JSON string.
     package static func appendString(_ text: String, to json: inout String) {
         json.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": json.append("\\\"")
-            case "\\": json.append("\\\\")
-            case "\n": json.append("\\n")
-            case "\r": json.append("\\r")
-            case "\t": json.append("\\t")
-            case _ where scalar.value < 0x20:
-                json.append(String(format: "\\u%04x", scalar.value))
-            default: json.unicodeScalars.append(scalar)
+        // Most text needs no escaping: appended whole, not scalar by scalar.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            json.append(text)
+        } else {
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": json.append("\\\"")
+                case "\\": json.append("\\\\")
+                case "\n": json.append("\\n")
+                case "\r": json.append("\\r")
+                case "\t": json.append("\\t")
+                case _ where scalar.value < 0x20:
+                    json.append("\\u00")
+                    json.append(Hex.digit(UInt8(scalar.value) >> 4))
+                    json.append(Hex.digit(UInt8(scalar.value) & 0xF))
+                default: json.unicodeScalars.append(scalar)
+                }
             }
         }
         json.append("\"")
+    }
+}
+
+/// Lower-case hexadecimal, without a formatter.
+package enum Hex {
+    /// The digit for a value 0...15.
+    package static func digit(_ value: UInt8) -> Character {
+        Character(Unicode.Scalar(value < 10 ? value + 48 : value + 87))
+    }
+
+    /// `bytes` as lower-case hexadecimal.
+    package static func string(_ bytes: some Sequence<UInt8>) -> String {
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(64)
+        for byte in bytes {
+            let high = byte >> 4, low = byte & 0xF
+            utf8.append(high < 10 ? high + 48 : high + 87)
+            utf8.append(low < 10 ? low + 48 : low + 87)
+        }
+        return String(decoding: utf8, as: UTF8.self)
     }
 }

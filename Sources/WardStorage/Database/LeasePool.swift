@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// Up to `capacity` resources handed out one holder at a time, opened on first need; callers
@@ -50,6 +51,7 @@ final class LeasePool<Resource: Sendable>: Sendable {
                 let closed = state.withLock { state in
                     state.opening -= 1
                     state.created.append(resource)
+                    if state.closed { state.available.append(resource) }
                     return state.closed
                 }
                 return closed ? nil : resource
@@ -91,6 +93,22 @@ final class LeasePool<Resource: Sendable>: Sendable {
             return state.waiters.removeFirst()
         }
         waiter?.resume(returning: resource)
+    }
+
+    /// Closes the pool and waits (bounded) until every lease is returned; answers the resources
+    /// that were, for the caller to close. One still leased after the bound is left alone.
+    func drain(logger: Logger) async -> [Resource] {
+        close()
+        for _ in 0..<1_000 where state.withLock({ $0.available.count < $0.created.count }) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return state.withLock { state in
+            if state.available.count < state.created.count {
+                logger.error("connections still in use at shutdown are left open", metadata: ["count": "\(state.created.count - state.available.count)"])
+            }
+            defer { state.available.removeAll() }
+            return state.available
+        }
     }
 
     /// Refuses further leases and wakes every waiter with nothing.

@@ -18,3 +18,15 @@ package enum SQLIdentifierName {
         return name
     }
 }
+
+/// SQL written as text for the hot paths. SQLKit's builders serialize every identifier through
+/// a generic string replacement on each call; a point read spent more time building its
+/// statement than SQLite spent running it. Names here are validated once, then spliced.
+package enum SQLText {
+    /// `names` as a quoted, comma-separated column list (`"id", "mrn"`). Every name must pass
+    /// `SQLIdentifierName.isValid`; a constant list that does not is a programming error.
+    package static func columns(_ names: [String]) -> String {
+        precondition(names.allSatisfy(SQLIdentifierName.isValid), "invalid column in \(names)")
+        return names.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
+}

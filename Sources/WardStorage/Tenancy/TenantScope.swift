@@ -20,6 +20,14 @@ package struct TenantScope: Sendable {
         SQLQualifiedTable(try SQLIdentifierName.validated(name), space: schema)
     }
 
+    /// The tenant's table `name` (validated) as quoted SQL text, schema-qualified on PostgreSQL,
+    /// for statements written as text (`SQLText`).
+    package func tableName(_ name: String) throws -> String {
+        let table = "\"" + (try SQLIdentifierName.validated(name)) + "\""
+        guard let schema else { return table }
+        return "\"" + schema + "\"." + table
+    }
+
     /// Runs read-only work against the tenant's database.
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await database.read(work)
