@@ -160,4 +160,38 @@ struct SQLiteDurabilityTests {
     }
 }
 
+extension SQLiteDurabilityTests {
+    @Test("checkpoints run beside the writer and the write-ahead log stays bounded while readers keep reading")
+    func walStaysBounded() async throws {
+        try await withTestSite(.sqlite) { site in
+            let path = site.directory + "/w.sqlite"
+            let database = try await SQLiteDatabase.open(path: path, readerCount: 2, logger: TestLogs.quiet)
+            try await database.transaction { db in try await db.raw("CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB NOT NULL)").run() }
+            let reading = Task {
+                while !Task.isCancelled {
+                    _ = try? await database.read { db in try await db.raw("SELECT count(*) AS n FROM blobs").first() }
+                }
+            }
+            // About 50 MB through the log: twelve times the limit at which the writer catches up.
+            let body = Data(repeating: 7, count: 32 * 1024)
+            for _ in 0..<100 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<16 {
+                        group.addTask { try await database.transaction { db in try await db.raw("INSERT INTO blobs (body) VALUES (\(bind: body))").run() } }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            reading.cancel()
+            _ = await reading.result
+
+            let walBytes = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+            #expect(walBytes < (SQLiteCheckpointer.limitPages + 1_000) * 4_200, "the log reached \(walBytes) bytes")
+            let count = try await database.read { db in try await db.raw("SELECT count(*) AS n FROM blobs").first()?.decode(column: "n", as: Int.self) }
+            #expect(count == 1_600)
+            await database.shutdown()
+        }
+    }
+}
+
 private struct Refused: Error {}

@@ -49,6 +49,11 @@ final class SQLiteHandle: @unchecked Sendable {
         sqlite_nio_sqlite3_busy_timeout(connection, milliseconds)
     }
 
+    /// Runs `body` with the open connection (nothing when closed).
+    func withConnection(_ body: (OpaquePointer) -> Void) {
+        if let connection { body(connection) }
+    }
+
     /// Whether no transaction is open (SQLite ends one itself after some errors).
     var isAutocommit: Bool {
         connection.map { sqlite_nio_sqlite3_get_autocommit($0) != 0 } ?? true

@@ -30,9 +30,12 @@ final class SQLiteWriter: Sendable {
     private let handle: SQLiteHandle
     private let logger: Logger
 
+    private let checkpointer: SQLiteCheckpointer
+
     init(handle: SQLiteHandle, logger: Logger) {
         self.handle = handle
         self.logger = logger
+        self.checkpointer = SQLiteCheckpointer(writer: handle, path: handle.path, logger: logger)
     }
 
     /// Commits so far (for tests: group commit shows as fewer commits than transactions).
@@ -97,6 +100,7 @@ final class SQLiteWriter: Sendable {
         for _ in 0..<1_000 where state.withLock({ $0.turnHeld }) {
             try? await Task.sleep(for: .milliseconds(10))
         }
+        await checkpointer.close()
         if state.withLock({ $0.turnHeld }) {
             logger.error("sqlite writer still in use at shutdown; its connection is left open", metadata: ["path": "\(handle.path)"])
             return
@@ -202,8 +206,16 @@ final class SQLiteWriter: Sendable {
     private func commit() async -> (any Error)? {
         var failure: (any Error)?
         do {
-            try await handle.onThreadPool { try $0.execute("COMMIT") }
+            let catchUp = checkpointer.writerMustCatchUp
+            try await handle.onThreadPool { handle in
+                try handle.execute("COMMIT")
+                // The log only starts over once a checkpoint has copied all of it, which one
+                // running beside a busy writer never quite does: past the limit the writer copies
+                // the (small) rest itself while nothing new is written.
+                if catchUp { try? handle.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+            }
             commitCount.add(1, ordering: .relaxed)
+            checkpointer.committed()
         } catch {
             failure = error
             if !handle.isAutocommit { try? handle.execute("ROLLBACK") }
