@@ -71,6 +71,8 @@ extension Patient {
 }
 
 extension Patient: JSONWritable {
+    package var expectedJSONBytes: Int { 512 }
+
     package func appendJSON(to json: inout String) {
         // Keys in sorted order, absent optionals left out: as the JSON encoder writes a Patient.
         var object = JSONObjectWriter(&json)

@@ -183,16 +183,20 @@ package struct PatientService: Sendable {
             // variants); only ids and names are read until the page is chosen.
             func candidates(_ terms: [String]) async throws -> [(id: String, score: Int, family: String, given: String)] {
                 var found: [(id: String, score: Int, family: String, given: String)] = []
-                // One index range per term, each already in name order.
-                for term in terms {
-                    for row in try await database.raw("""
-                        SELECT "patient_id", "given_name", "family_name" FROM \(unsafeRaw: termTable) WHERE "term" = \(bind: term)
-                        ORDER BY "family_name", "given_name", "patient_id" LIMIT \(literal: Self.candidateLimit)
-                        """).all() {
-                        let given = try row.decode(column: "given_name", as: String.self), family = try row.decode(column: "family_name", as: String.self)
-                        guard let score = PatientSearch.score(query: tokens, givenName: given, familyName: family) else { continue }
-                        found.append((try row.decode(column: "patient_id", as: String.self), score, family, given))
-                    }
+                guard !terms.isEmpty else { return found }
+                // One index range per term, each already in name order, all in one statement (one
+                // round trip to PostgreSQL instead of one per variant).
+                var query = SQLQueryString("")
+                for (index, term) in terms.enumerated() {
+                    query.appendLiteral(index == 0 ? "SELECT * FROM (" : " UNION ALL SELECT * FROM (")
+                    query.appendInterpolation(unsafeRaw: "SELECT \"patient_id\", \"given_name\", \"family_name\" FROM \(termTable) WHERE \"term\" = ")
+                    query.appendInterpolation(bind: term)
+                    query.appendInterpolation(unsafeRaw: " ORDER BY \"family_name\", \"given_name\", \"patient_id\" LIMIT \(Self.candidateLimit)) AS v\(index)")
+                }
+                for row in try await database.raw(query).all() {
+                    let given = try row.decode(column: "given_name", as: String.self), family = try row.decode(column: "family_name", as: String.self)
+                    guard let score = PatientSearch.score(query: tokens, givenName: given, familyName: family) else { continue }
+                    found.append((try row.decode(column: "patient_id", as: String.self), score, family, given))
                 }
                 return found
             }

@@ -18,6 +18,7 @@ package enum JSONResponse {
         let body: ByteBuffer
         if let writable = value as? any JSONWritable {
             var json = ""
+            json.reserveCapacity(writable.expectedJSONBytes)
             writable.appendJSON(to: &json)
             body = ByteBuffer(string: json)
         } else {
@@ -32,6 +33,8 @@ package enum JSONResponse {
 /// general encoder's per-field dynamic dispatch was a tenth of a request.
 package protocol JSONWritable: Encodable {
     func appendJSON(to json: inout String)
+    /// About how long the JSON is, so the text is allocated once.
+    var expectedJSONBytes: Int { get }
 }
 
 /// Writes one JSON object's members in the order they are added (callers add them sorted).

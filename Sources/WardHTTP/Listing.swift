@@ -27,6 +27,8 @@ package struct ItemPage<Item: Encodable>: Encodable {
 }
 
 extension ItemPage: JSONWritable where Item: JSONWritable {
+    package var expectedJSONBytes: Int { 64 + items.reduce(0) { $0 + $1.expectedJSONBytes + 1 } }
+
     package func appendJSON(to json: inout String) {
         var object = JSONObjectWriter(&json)
         object.addRaw("items", to: &json) { json in

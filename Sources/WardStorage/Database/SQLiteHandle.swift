@@ -175,14 +175,17 @@ package struct SQLiteFailure: Error, CustomStringConvertible {
 /// The column names of one result, shared by its rows.
 final class SQLiteColumnNames: Sendable {
     let names: [String]
+    /// Each name's first position: rows are read column by column, by name.
+    private let positions: [String: Int]
 
     init(_ statement: OpaquePointer) {
         let count = sqlite_nio_sqlite3_column_count(statement)
         names = (0..<count).map { index in sqlite_nio_sqlite3_column_name(statement, index).map { String(cString: $0) } ?? "" }
+        positions = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     func index(of column: String) -> Int? {
-        names.firstIndex(of: column)
+        positions[column]
     }
 }
 
