@@ -14,7 +14,6 @@ struct EdgeMiddleware: RouterMiddleware {
     let settings: WardSettings
     let metrics: WardMetrics
     let accessLogger: Logger
-    let deadlines = RequestDeadlines()
 
     func handle(
         _ request: Request, context: WardRequestContext,
@@ -48,7 +47,7 @@ struct EdgeMiddleware: RouterMiddleware {
                 let body = try await request.collectBody(upTo: settings.bodyLimit)
                 context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
             }
-            response = try await deadlines.run(limit: settings.requestTimeout) { try await next(request, context) }
+            response = try await Self.withTimeout(settings.requestTimeout, request: request, context: context, next: next)
         } catch {
             response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
         }
@@ -81,6 +80,27 @@ struct EdgeMiddleware: RouterMiddleware {
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         if settings.trustProxy, request.headers[.xForwardedProto]?.lowercased() == "https" {
             response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
+        }
+    }
+
+    /// Runs the rest of the stack, answering `RequestTimedOut` if it takes longer than `limit`.
+    private static func withTimeout(
+        _ limit: Duration, request: Request, context: WardRequestContext,
+        next: (Request, WardRequestContext) async throws -> Response
+    ) async throws -> Response {
+        try await withoutActuallyEscaping(next) { next in
+            // `next` is called exactly once, from one child task that this group awaits before
+            // returning, so it is never used concurrently or after this call ends.
+            let handler = UncheckedSendableBox(next)
+            return try await withThrowingTaskGroup(of: Response.self) { group in
+                group.addTask { try await handler.value(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw RequestTimedOut()
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
         }
     }
 }
