@@ -65,7 +65,7 @@ package final class PostgresDatabase: Database {
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
-            try await work(connection.sql(queryLogLevel: nil, logger: logger))
+            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger)))
         }
     }
 
@@ -73,7 +73,7 @@ package final class PostgresDatabase: Database {
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
-            let database = connection.sql(queryLogLevel: nil, logger: logger)
+            let database = PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger))
             try await database.raw("BEGIN").run()
             do {
                 if let searchPath {

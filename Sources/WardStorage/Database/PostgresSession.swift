@@ -1,0 +1,86 @@
+import Logging
+import NIOCore
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// SQLKit's view of a leased PostgreSQL connection, reading rows without postgres-kit's generic
+/// translation: that decodes every column through a coding path and dynamic casts, and was 30%
+/// of a search's time. Binds are encoded as postgres-kit encodes them (nil as NULL, then the
+/// types' own PostgreSQL encoding); a statement with a bind of another kind, and every value
+/// decoded as another type, goes through postgres-kit as before.
+struct PostgresSession: SQLDatabase {
+    let connection: PostgresConnection
+    /// postgres-kit's view of the same connection: dialect, logging and everything not handled here.
+    let kit: any SQLDatabase
+
+    var logger: Logger { kit.logger }
+    var eventLoop: any EventLoop { kit.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { kit.version }
+    var dialect: any SQLDialect { kit.dialect }
+    var queryLogLevel: Logger.Level? { kit.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        kit.execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        let (sql, binds) = serialize(query)
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            if (bind as Optional<Any>) == nil {
+                bindings.appendNull()
+            } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
+                try bindings.append(value, context: .default)
+            } else {
+                try await kit.execute(sql: query, onRow)
+                return
+            }
+        }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        for try await row in rows {
+            onRow(PostgresRowView(row: row))
+        }
+    }
+}
+
+/// One result row; strings and integers decoded straight from their cells.
+struct PostgresRowView: SQLRow {
+    let row: PostgresRow
+    let cells: PostgresRandomAccessRow
+
+    init(row: PostgresRow) {
+        self.row = row
+        self.cells = row.makeRandomAccess()
+    }
+
+    struct MissingColumn: Error, CustomStringConvertible {
+        let column: String
+        var description: String { "no column \(column) in the result" }
+    }
+
+    var allColumns: [String] { cells.map(\.columnName) }
+
+    func contains(column: String) -> Bool {
+        cells.contains(column)
+    }
+
+    func decodeNil(column: String) throws -> Bool {
+        !cells.contains(column) || cells[column].bytes == nil
+    }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        guard cells.contains(column) else { throw MissingColumn(column: column) }
+        let cell = cells[column]
+        // postgres-kit reads user-defined types (enums) as strings its own way: left to it.
+        if !cell.dataType.isUserDefined {
+            if D.self == String.self { return unsafeBitCast(try cell.decode(String.self, context: .default), to: D.self) }
+            if D.self == String?.self {
+                return unsafeBitCast(cell.bytes == nil ? nil : try cell.decode(String.self, context: .default) as String?, to: D.self)
+            }
+            if D.self == Int.self { return unsafeBitCast(try cell.decode(Int.self, context: .default), to: D.self) }
+            if D.self == Int64.self { return unsafeBitCast(try cell.decode(Int64.self, context: .default), to: D.self) }
+        }
+        return try row.sql().decode(column: column, as: D.self)
+    }
+}
