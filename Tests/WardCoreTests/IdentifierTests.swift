@@ -49,6 +49,10 @@ struct IdentifierTests {
         #expect(object["status"] as? Int == 200)
         #expect(object["tenant_id"] as? String == "acme")
         #expect(object["level"] as? String == "info")
-        #expect(object["timestamp"] is String)
+        // UTC, milliseconds, and within a few seconds of now.
+        let timestamp = try #require(object["timestamp"] as? String)
+        #expect(timestamp.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#, options: .regularExpression) != nil)
+        let logged = try #require(try? Date(timestamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        #expect(abs(logged.timeIntervalSinceNow) < 5)
     }
 }
