@@ -64,14 +64,9 @@ package struct AuditEvent: Sendable, Codable, Equatable {
         field("client_address", clientAddress)
         field("user_agent", userAgent)
         field("request_id", requestID)
-        canonical.append("details={")
-        for (index, key) in details.keys.sorted().enumerated() {
-            if index > 0 { canonical.append(",") }
-            JSONText.appendString(key, to: &canonical)
-            canonical.append(":")
-            JSONText.appendString(details[key]!, to: &canonical)
-        }
-        canonical.append("}\n")
+        canonical.append("details=")
+        JSONText.appendObject(details, to: &canonical)
+        canonical.append("\n")
         field("prev_hash", prevHash, last: true)
         return Hex.string(SHA256.hash(data: Array(canonical.utf8)))
     }

@@ -27,14 +27,8 @@ package enum AuditStore {
 
     /// Details as a JSON object with sorted keys.
     static func detailsJSON(_ details: [String: String]) -> String {
-        var json = "{"
-        for (index, key) in details.keys.sorted().enumerated() {
-            if index > 0 { json.append(",") }
-            JSONText.appendString(key, to: &json)
-            json.append(":")
-            JSONText.appendString(details[key]!, to: &json)
-        }
-        json.append("}")
+        var json = ""
+        JSONText.appendObject(details, to: &json)
         return json
     }
 

@@ -143,7 +143,7 @@ final class AuditMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let batchSize: ValueHistogram
     private let commitDuration: DurationHistogram
-    private let counters = Mutex<[CounterKey: Counter]>([:])
+    private let counters = MetricCache<CounterKey, Counter>()
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -162,20 +162,16 @@ final class AuditMetrics: Sendable {
         for event in events { counter(action: event.action, outcome: event.outcome.rawValue).increment() }
     }
 
-    /// The counter for one action and outcome, made once: asking the registry takes its lock and
-    /// builds the labels again, on every audited request.
     private func counter(action: String, outcome: String) -> Counter {
-        let key = CounterKey(action: action, outcome: outcome)
-        if let counter = counters.withLock({ $0[key] }) { return counter }
-        let counter = registry.makeCounter(
-            descriptor: MetricNameDescriptor(metricName: "audit_events", unitName: "total", helpText: "Audit events recorded by action and outcome"),
-            labels: [("action", action), ("outcome", outcome)]
-        )
-        counters.withLock { $0[key] = counter }
-        return counter
+        counters.value(for: CounterKey(action: action, outcome: outcome)) {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(metricName: "audit_events", unitName: "total", helpText: "Audit events recorded by action and outcome"),
+                labels: [("action", action), ("outcome", outcome)]
+            )
+        }
     }
 
-    private struct CounterKey: Hashable {
+    private struct CounterKey: Hashable, Sendable {
         let action: String
         let outcome: String
     }

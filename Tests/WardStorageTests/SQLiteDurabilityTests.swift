@@ -6,6 +6,13 @@ import WardTestSupport
 
 @Suite("SQLite settings")
 struct SQLiteDurabilityTests {
+    /// The bodies in the tests' `notes` table, in insertion order.
+    static func notes(in database: SQLiteDatabase) async throws -> [String] {
+        try await database.read { db in
+            try await db.raw("SELECT body FROM notes ORDER BY id").all().map { try $0.decode(column: "body", as: String.self) }
+        }
+    }
+
     @Test("every connection runs WAL, foreign keys and synchronous=FULL; only work off the calling thread waits for locks")
     func pragmas() async throws {
         try await withTestSite(.sqlite) { site in
@@ -56,9 +63,7 @@ struct SQLiteDurabilityTests {
             _ = await interrupted.result
 
             try await database.transaction { db in try await db.raw("INSERT INTO notes (body) VALUES ('after')").run() }
-            let bodies = try await database.read { db in
-                try await db.raw("SELECT body FROM notes ORDER BY id").all().map { try $0.decode(column: "body", as: String.self) }
-            }
+            let bodies = try await Self.notes(in: database)
             #expect(bodies == ["after"])
             await database.shutdown()
         }
@@ -78,9 +83,7 @@ struct SQLiteDurabilityTests {
                 }
             }
 
-            let bodies = try await database.read { db in
-                try await db.raw("SELECT body FROM notes ORDER BY id").all().map { try $0.decode(column: "body", as: String.self) }
-            }
+            let bodies = try await Self.notes(in: database)
             #expect(bodies == ["kept"])
             // Readers refuse to write.
             await #expect(throws: (any Error).self) {
@@ -123,9 +126,7 @@ struct SQLiteDurabilityTests {
             for (index, task) in queued.enumerated() {
                 do { try await task.value } catch is Refused { refused += 1; #expect(index % 7 == 3) }
             }
-            let bodies = try await database.read { db in
-                try await db.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
-            }
+            let bodies = try await Self.notes(in: database)
             #expect(refused == 3)
             #expect(Set(bodies) == Set(["first"] + (0..<20).filter { $0 % 7 != 3 }.map { "note \($0)" }))
             // Twenty-one transactions, but the ones queued behind the first joined its commit.
@@ -151,9 +152,7 @@ struct SQLiteDurabilityTests {
 
             try await write.value
             #expect(ContinuousClock.now - started >= .milliseconds(300))
-            let bodies = try await database.read { db in
-                try await db.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
-            }
+            let bodies = try await Self.notes(in: database)
             #expect(bodies == ["waited"])
             await database.shutdown()
         }

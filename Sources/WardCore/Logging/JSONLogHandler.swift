@@ -157,11 +157,30 @@ package enum JSONText {
     }
 }
 
+extension JSONText {
+    /// Appends a string-to-string object with its keys sorted.
+    package static func appendObject(_ object: [String: String], to json: inout String) {
+        json.append("{")
+        for (index, key) in object.keys.sorted().enumerated() {
+            if index > 0 { json.append(",") }
+            appendString(key, to: &json)
+            json.append(":")
+            appendString(object[key]!, to: &json)
+        }
+        json.append("}")
+    }
+}
+
 /// Lower-case hexadecimal, without a formatter.
 package enum Hex {
+    /// The ASCII digit for a value 0...15.
+    static func ascii(_ value: UInt8) -> UInt8 {
+        value < 10 ? value + 48 : value + 87
+    }
+
     /// The digit for a value 0...15.
     package static func digit(_ value: UInt8) -> Character {
-        Character(Unicode.Scalar(value < 10 ? value + 48 : value + 87))
+        Character(Unicode.Scalar(ascii(value)))
     }
 
     /// `bytes` as lower-case hexadecimal.
@@ -169,9 +188,8 @@ package enum Hex {
         var utf8: [UInt8] = []
         utf8.reserveCapacity(64)
         for byte in bytes {
-            let high = byte >> 4, low = byte & 0xF
-            utf8.append(high < 10 ? high + 48 : high + 87)
-            utf8.append(low < 10 ? low + 48 : low + 87)
+            utf8.append(ascii(byte >> 4))
+            utf8.append(ascii(byte & 0xF))
         }
         return String(decoding: utf8, as: UTF8.self)
     }

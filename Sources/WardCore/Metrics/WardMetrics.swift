@@ -25,37 +25,29 @@ package final class WardMetrics: Sendable {
     /// Counts and times one HTTP request, keyed by the route template, never the raw path, so
     /// the number of series stays bounded whatever clients send.
     package func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let series = RequestSeries(method: method, route: route, status: status)
-        let known = requestSeries.withLock { $0[series] }
-        let (counter, histogram) = known ?? makeSeries(series)
+        let (counter, histogram) = requestSeries.value(for: RequestSeries(method: method, route: route, status: status)) {
+            (
+                registry.makeCounter(
+                    descriptor: Self.requestsTotal,
+                    labels: [("method", method), ("route", route), ("status", String(status))]
+                ),
+                registry.makeDurationHistogram(
+                    descriptor: Self.requestDuration, labels: [("method", method), ("route", route)],
+                    buckets: Self.latencyBuckets
+                )
+            )
+        }
         counter.increment()
         histogram.record(duration)
     }
 
-    /// One request series: asking the registry for it takes the registry's lock and builds its
-    /// labels, on every request; it is asked once and kept.
-    private struct RequestSeries: Hashable {
+    private struct RequestSeries: Hashable, Sendable {
         let method: String
         let route: String
         let status: Int
     }
 
-    private let requestSeries = Mutex<[RequestSeries: (Counter, DurationHistogram)]>([:])
-
-    private func makeSeries(_ series: RequestSeries) -> (Counter, DurationHistogram) {
-        let made = (
-            registry.makeCounter(
-                descriptor: Self.requestsTotal,
-                labels: [("method", series.method), ("route", series.route), ("status", String(series.status))]
-            ),
-            registry.makeDurationHistogram(
-                descriptor: Self.requestDuration, labels: [("method", series.method), ("route", series.route)],
-                buckets: Self.latencyBuckets
-            )
-        )
-        requestSeries.withLock { $0[series] = made }
-        return made
-    }
+    private let requestSeries = MetricCache<RequestSeries, (Counter, DurationHistogram)>()
 
     /// The exposition text, with process metrics refreshed first.
     package func exposition() -> [UInt8] {

@@ -39,12 +39,15 @@ package enum StorageError: Error, CustomStringConvertible {
     case invalidURL(String)
     case invalidIdentifier(String)
     case closed(String)
+    /// A row was asked for a column its statement does not select (a programming error).
+    case missingColumn(String)
 
     package var description: String {
         switch self {
         case .invalidURL(let reason): "invalid database URL: \(reason)"
         case .invalidIdentifier(let name): "invalid SQL identifier '\(name)'"
         case .closed(let name): "database \(name) is closed"
+        case .missingColumn(let column): "no column \(column) in the result"
         }
     }
 }

@@ -54,11 +54,6 @@ struct PostgresRowView: SQLRow {
         self.cells = row.makeRandomAccess()
     }
 
-    struct MissingColumn: Error, CustomStringConvertible {
-        let column: String
-        var description: String { "no column \(column) in the result" }
-    }
-
     var allColumns: [String] { cells.map(\.columnName) }
 
     func contains(column: String) -> Bool {
@@ -70,7 +65,7 @@ struct PostgresRowView: SQLRow {
     }
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        guard cells.contains(column) else { throw MissingColumn(column: column) }
+        guard cells.contains(column) else { throw StorageError.missingColumn(column) }
         let cell = cells[column]
         // postgres-kit reads user-defined types (enums) as strings its own way: left to it.
         if !cell.dataType.isUserDefined {

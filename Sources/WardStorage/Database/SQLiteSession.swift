@@ -49,14 +49,16 @@ struct SQLiteSession: SQLDatabase {
                     onRow(SQLiteRowView(row: row))
                 }
             } catch let failure as SQLiteFailure where failure.isBusy && !delivered {
-                try await handle.onThreadPool { handle in
-                    try handle.waitingForLocks { try $0.run(sql, binds) { row in onRow(SQLiteRowView(row: row)) } }
-                }
+                try await onThreadPoolWaitingForLocks(sql, binds, onRow)
             }
         case .threadPool:
-            try await handle.onThreadPool { handle in
-                try handle.waitingForLocks { try $0.run(sql, binds) { row in onRow(SQLiteRowView(row: row)) } }
-            }
+            try await onThreadPoolWaitingForLocks(sql, binds, onRow)
+        }
+    }
+
+    private func onThreadPoolWaitingForLocks(_ sql: String, _ binds: [SQLiteData], _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        try await handle.onThreadPool { handle in
+            try handle.waitingForLocks { try $0.run(sql, binds) { row in onRow(SQLiteRowView(row: row)) } }
         }
     }
 
@@ -94,11 +96,6 @@ extension SQLiteHandle {
 struct SQLiteRowView: SQLRow {
     let row: SQLiteResultRow
 
-    struct MissingColumn: Error, CustomStringConvertible {
-        let column: String
-        var description: String { "no column \(column) in the result" }
-    }
-
     var allColumns: [String] { row.columns.names }
 
     func contains(column: String) -> Bool {
@@ -110,7 +107,7 @@ struct SQLiteRowView: SQLRow {
     }
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        guard let data = row.value(column) else { throw MissingColumn(column: column) }
+        guard let data = row.value(column) else { throw StorageError.missingColumn(column) }
         // The common cases without the decoder's dynamic casts, giving what it would give.
         switch data {
         case .text(let text) where D.self == String.self:
