@@ -9,7 +9,7 @@ final class LeasePool<Resource: Sendable>: Sendable {
         var available: [Resource]
         var created: [Resource]
         var opening = 0
-        var waiters: [CheckedContinuation<Handoff, Never>] = []
+        var waiters: [CheckedContinuation<Resource?, Never>] = []
         var closed = false
     }
 
@@ -17,14 +17,6 @@ final class LeasePool<Resource: Sendable>: Sendable {
         case ready(Resource?)
         case open
         case wait
-    }
-
-    /// What a waiting caller is woken with.
-    private enum Handoff: Sendable {
-        case resource(Resource)
-        case closed
-        /// Room to open one: an open failed, so no resource is coming from that caller.
-        case mayOpen
     }
 
     private let state: Mutex<State>
@@ -52,53 +44,31 @@ final class LeasePool<Resource: Sendable>: Sendable {
         case .ready(let resource):
             return resource
         case .open:
-            return try await openOne()
+            do {
+                let resource = try await open()
+                // Kept in `created` either way, so whoever closes the pool closes it too; but a
+                // pool closed meanwhile hands out nothing.
+                let closed = state.withLock { state in
+                    state.opening -= 1
+                    state.created.append(resource)
+                    if state.closed { state.available.append(resource) }
+                    return state.closed
+                }
+                return closed ? nil : resource
+            } catch {
+                state.withLock { $0.opening -= 1 }
+                throw error
+            }
         case .wait:
-            let handoff = await withCheckedContinuation { (continuation: CheckedContinuation<Handoff, Never>) in
-                let immediate: Handoff? = state.withLock { state in
-                    if state.closed { return .closed }
-                    if let resource = state.available.popLast() { return .resource(resource) }
-                    if state.created.count + state.opening < capacity {
-                        state.opening += 1
-                        return .mayOpen
-                    }
+            return await withCheckedContinuation { continuation in
+                let immediate: Resource?? = state.withLock { state in
+                    if state.closed { return .some(nil) }
+                    if let resource = state.available.popLast() { return .some(resource) }
                     state.waiters.append(continuation)
                     return nil
                 }
                 if let immediate { continuation.resume(returning: immediate) }
             }
-            switch handoff {
-            case .resource(let resource): return resource
-            case .closed: return nil
-            case .mayOpen: return try await openOne()
-            }
-        }
-    }
-
-    /// Opens a resource in the room reserved for it (`opening` already counts it).
-    private func openOne() async throws -> Resource? {
-        do {
-            let resource = try await open()
-            // Kept in `created` either way, so whoever closes the pool closes it too; but a
-            // pool closed meanwhile hands out nothing.
-            let closed = state.withLock { state in
-                state.opening -= 1
-                state.created.append(resource)
-                if state.closed { state.available.append(resource) }
-                return state.closed
-            }
-            return closed ? nil : resource
-        } catch {
-            // The room is free again: the first caller waiting gets to try, rather than wait
-            // for a release that may never come (no resource may be open at all).
-            let next = state.withLock { state -> CheckedContinuation<Handoff, Never>? in
-                state.opening -= 1
-                guard !state.closed, !state.waiters.isEmpty, state.created.count + state.opening < capacity else { return nil }
-                state.opening += 1
-                return state.waiters.removeFirst()
-            }
-            next?.resume(returning: .mayOpen)
-            throw error
         }
     }
 
@@ -115,14 +85,14 @@ final class LeasePool<Resource: Sendable>: Sendable {
     }
 
     private func release(_ resource: Resource) {
-        let waiter = state.withLock { state -> CheckedContinuation<Handoff, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Resource?, Never>? in
             if state.waiters.isEmpty {
                 state.available.append(resource)
                 return nil
             }
             return state.waiters.removeFirst()
         }
-        waiter?.resume(returning: .resource(resource))
+        waiter?.resume(returning: resource)
     }
 
     /// Closes the pool and waits (bounded) until every lease is returned; answers the resources
@@ -148,6 +118,6 @@ final class LeasePool<Resource: Sendable>: Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for waiter in waiters { waiter.resume(returning: .closed) }
+        for waiter in waiters { waiter.resume(returning: nil) }
     }
 }

@@ -37,10 +37,11 @@ struct PostgresSession: SQLDatabase {
                 return
             }
         }
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await row in rows {
+        // Rows handed over as they arrive, as postgres-kit runs its statements (its async row
+        // sequence left a statement waiting for good now and then under a parallel test run).
+        _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) { row in
             onRow(PostgresRowView(row: row))
-        }
+        }.get()
     }
 }
 
