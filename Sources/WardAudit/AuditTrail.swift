@@ -72,14 +72,28 @@ package final class AuditTrail: Sendable {
             previous = event.hash
             events.append(event)
         }
-        var insert = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: AuditStore.columnList)) VALUES ")
-        for (index, event) in events.enumerated() {
-            insert.appendLiteral(index == 0 ? "(" : ", (")
-            insert.appendInterpolation(binds: AuditStore.values(of: event))
-            insert.appendLiteral(")")
-        }
-        try await database.raw(insert).run()
+        try await write(events, to: table, in: database, dialect: scope.database.dialect)
         return events
+    }
+
+    /// Inserts `events`: on SQLite one prepared single-row statement per event (it stays in
+    /// the connection's statement cache), on PostgreSQL all rows in one statement (one round trip).
+    private static func write(_ events: [AuditEvent], to table: String, in database: any SQLDatabase, dialect: Dialect) async throws {
+        let width = AuditStore.columns.count
+        let prefix = "INSERT INTO " + table + " (" + AuditStore.columnList + ") VALUES "
+        switch dialect {
+        case .sqlite:
+            let text = prefix + "(" + SQLText.placeholders(1...width, dialect: .sqlite) + ")"
+            for event in events {
+                try await database.execute(sql: SQLText.Statement(text, binds: AuditStore.values(of: event))) { _ in }
+            }
+        case .postgres:
+            let rows = events.indices.map { index in
+                "(" + SQLText.placeholders(index * width + 1...(index + 1) * width, dialect: .postgres) + ")"
+            }
+            let text = prefix + rows.joined(separator: ", ")
+            try await database.execute(sql: SQLText.Statement(text, binds: events.flatMap(AuditStore.values(of:)))) { _ in }
+        }
     }
 }
 

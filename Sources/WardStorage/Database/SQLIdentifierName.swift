@@ -1,3 +1,5 @@
+package import SQLKit
+
 /// SQL identifiers Ward splices into statements (schema and table names). Values are always
 /// bound; identifiers cannot be, so they are checked against a strict pattern first.
 package enum SQLIdentifierName {
@@ -28,5 +30,31 @@ package enum SQLText {
     package static func columns(_ names: [String]) -> String {
         precondition(names.allSatisfy(SQLIdentifierName.isValid), "invalid column in \(names)")
         return names.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
+}
+
+extension SQLText {
+    /// Bind placeholders `1...count` in `dialect`'s form (`?1` or `$1`), comma-separated.
+    package static func placeholders(_ range: ClosedRange<Int>, dialect: Dialect) -> String {
+        range.map { (dialect == .postgres ? "$" : "?") + String($0) }.joined(separator: ", ")
+    }
+
+    /// A statement whose text is final, placeholders included (see `placeholders`), with its
+    /// values. Serializing it appends the text once and the values as they are, where a
+    /// `SQLQueryString` writes each placeholder through the dialect. It must be the whole query.
+    package struct Statement: SQLExpression {
+        let text: String
+        let binds: [any Encodable & Sendable]
+
+        package init(_ text: String, binds: [any Encodable & Sendable]) {
+            self.text = text
+            self.binds = binds
+        }
+
+        package func serialize(to serializer: inout SQLSerializer) {
+            precondition(serializer.binds.isEmpty, "SQLText.Statement must be the whole query")
+            serializer.write(text)
+            serializer.binds.append(contentsOf: binds)
+        }
     }
 }

@@ -60,7 +60,7 @@ package final class SQLiteDatabase: Database {
     private static func openConnection(path: String) throws -> SQLiteHandle {
         let connection = try SQLiteHandle(path: path)
         do {
-            for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL"] {
+            for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL", "PRAGMA temp_store=MEMORY"] {
                 try connection.execute(pragma)
             }
         } catch {

@@ -39,7 +39,7 @@ struct SQLiteSession: SQLDatabase {
         if logger.logLevel <= .debug {
             logger.debug("query", metadata: ["sql": .string(sql)])
         }
-        let binds = try rawBinds.map { try Self.encoder.encode($0) }
+        let binds = try rawBinds.map(Self.encode)
         switch placement {
         case .inline:
             var delivered = false
@@ -59,6 +59,18 @@ struct SQLiteSession: SQLDatabase {
     private func onThreadPoolWaitingForLocks(_ sql: String, _ binds: [SQLiteData], _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         try await handle.onThreadPool { handle in
             try handle.waitingForLocks { try $0.run(sql, binds) { row in onRow(SQLiteRowView(row: row)) } }
+        }
+    }
+
+    /// A bound value as sqlite-kit's encoder gives it; strings, integers and nil without its
+    /// protocol-conformance lookup.
+    static func encode(_ value: any Encodable & Sendable) throws -> SQLiteData {
+        switch value {
+        case let text as String: .text(text)
+        case let integer as Int: .integer(integer)
+        case let integer as Int64: .integer(Int(integer))
+        case let text as String?: text.map(SQLiteData.text) ?? .null
+        default: try encoder.encode(value)
         }
     }
 
