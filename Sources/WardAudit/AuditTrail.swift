@@ -110,6 +110,8 @@ final class TenantAuditWriter: Sendable {
 
     /// The most events one transaction takes; more wait for the next.
     static let maximumBatch = 512
+    /// How long the writer gathers events before a commit while reads arrive concurrently.
+    static let commitDelay = Duration.microseconds(500)
 
     private let state = Mutex(State())
     private let metrics: AuditMetrics
@@ -131,7 +133,13 @@ final class TenantAuditWriter: Sendable {
     }
 
     private func drain() async {
+        var previousBatch = 0
         while true {
+            // Like PostgreSQL's commit_delay: when reads arrive together, a short wait lets the
+            // next commit take more of them. Fewer commits mean fewer flushes, fewer copies of
+            // the trail's last pages in the log, and fewer readers finding their page cache
+            // invalidated by a commit. A lone read (the last batch held one) does not wait.
+            if previousBatch > 1 { try? await Task.sleep(for: Self.commitDelay) }
             let batch = state.withLock { state -> [Entry] in
                 let batch = Array(state.pending.prefix(Self.maximumBatch))
                 state.pending.removeFirst(batch.count)
@@ -139,6 +147,7 @@ final class TenantAuditWriter: Sendable {
                 return batch
             }
             guard let scope = batch.last?.scope else { return }
+            previousBatch = batch.count
             let started = ContinuousClock.now
             do {
                 let records = batch.map(\.record)

@@ -18,7 +18,7 @@ enum NodeBootstrap {
             throw CommandFailure(error.description)
         }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        let sink: StandardOutputSink = logToStandardError ? .standardError : StandardOutputSink()
+        let sink: StandardOutputSink = logToStandardError ? .standardError : .standardOutput
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
         do {
             return try settings.withResolvedSecretKey()

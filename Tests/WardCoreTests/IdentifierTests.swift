@@ -55,4 +55,42 @@ struct IdentifierTests {
         let logged = try #require(try? Date(timestamp, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
         #expect(abs(logged.timeIntervalSinceNow) < 5)
     }
+
+    @Test("the batched sink writes whole lines in order; a warning is written, after the lines before it, before logging returns")
+    func batchedSink() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let sink = StandardOutputSink(descriptor: ends[1], batched: true)
+        var logger = Logger(label: "ward.test") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        logger[metadataKey: "request_id"] = "r-2"
+        for index in 0..<200 { logger.info("line \(index)") }
+        logger.warning("something to look at")
+
+        // Everything up to the warning is already in the pipe: read it without waiting.
+        _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(ends[0], &chunk, chunk.count)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 201)
+        let messages = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["message"] as? String
+        }
+        #expect(messages == (0..<200).map { "line \($0)" } + ["something to look at"])
+
+        // An info line alone reaches the pipe within the batch window, without any flush.
+        logger.info("later")
+        var waited = 0
+        var later: [UInt8] = []
+        while later.last != UInt8(ascii: "\n") && waited < 2_000 {
+            let count = read(ends[0], &chunk, chunk.count)
+            if count > 0 { later += chunk[0..<count] } else { usleep(1_000); waited += 1 }
+        }
+        #expect(String(decoding: later, as: UTF8.self).contains("\"message\":\"later\""))
+    }
 }

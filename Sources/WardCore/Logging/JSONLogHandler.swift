@@ -4,23 +4,127 @@ import Synchronization
 
 /// Where JSON log lines go: standard output in a server, a buffer in tests.
 package protocol LogSink: Sendable {
-    func write(line: String)
+    /// Writes one line; `urgent` lines (warnings and worse) are written before this returns.
+    func write(line: String, urgent: Bool)
 }
 
-/// Writes each line to standard output (or standard error) in one call, so lines from
-/// concurrent requests never interleave.
-package struct StandardOutputSink: LogSink {
+/// Writes lines to standard output (or standard error) whole, in the order they were logged.
+///
+/// The server's sink batches: a line is queued and a writer thread writes whatever has queued,
+/// at most `batchWindow` later, in one `write(2)`, so a busy node makes one system call per
+/// batch rather than one per request. A warning or error is written, after everything queued
+/// before it, before the call that logs it returns; what is queued at exit is written then. A
+/// crash can lose at most the last `batchWindow` of lines below warning level. Standard error
+/// (the commands' output, for people) is written line by line.
+package final class StandardOutputSink: LogSink, Sendable {
+    /// The server's sink: standard output, batched, with what is queued written at exit.
+    package static let standardOutput: StandardOutputSink = {
+        let sink = StandardOutputSink(descriptor: STDOUT_FILENO, batched: true)
+        atexit { StandardOutputSink.standardOutput.flush() }
+        return sink
+    }()
+    /// Standard error, a line at a time.
+    package static let standardError = StandardOutputSink(descriptor: STDERR_FILENO, batched: false)
+
+    /// How long a queued line may wait for the writer thread.
+    static let batchWindow: Duration = .milliseconds(2)
+
     private let descriptor: Int32
-    /// A sink writing to standard error instead, for commands whose output is for people.
-    package static let standardError = StandardOutputSink(descriptor: STDERR_FILENO)
-    package init() { self.init(descriptor: STDOUT_FILENO) }
-    private init(descriptor: Int32) { self.descriptor = descriptor }
-    package func write(line: String) {
-        var line = line
-        line.append("\n")
-        // One write(2) per line: the kernel keeps concurrent lines whole, and nothing is
-        // buffered in the process to be lost on a crash.
-        line.withUTF8 { buffer in _ = Foundation.write(descriptor, buffer.baseAddress, buffer.count) }
+    private let queue: LineQueue?
+
+    /// A sink writing to `descriptor`; `batched` starts its writer thread.
+    package init(descriptor: Int32, batched: Bool) {
+        self.descriptor = descriptor
+        guard batched else {
+            queue = nil
+            return
+        }
+        let queue = LineQueue()
+        self.queue = queue
+        let thread = Thread { [descriptor] in
+            while true {
+                queue.waitForLines()
+                Thread.sleep(forTimeInterval: Self.batchWindow.seconds)
+                queue.writeQueued(to: descriptor)
+            }
+        }
+        thread.name = "ward-log-writer"
+        thread.start()
+    }
+
+    package func write(line: String, urgent: Bool) {
+        guard let queue else {
+            var bytes = Array(line.utf8)
+            bytes.append(UInt8(ascii: "\n"))
+            Self.writeAll(bytes, to: descriptor)
+            return
+        }
+        queue.append(line)
+        if urgent { flush() }
+    }
+
+    /// Writes every queued line now (at exit, and after urgent lines).
+    package func flush() {
+        queue?.writeQueued(to: descriptor)
+    }
+
+    fileprivate static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return  // nowhere left to log to
+                }
+            }
+        }
+    }
+}
+
+/// Lines waiting for the writer thread.
+private final class LineQueue: Sendable {
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private nonisolated(unsafe) var bytes: [UInt8] = []
+    /// Held while a batch is taken and written, so batches reach the descriptor in order.
+    private let writing = Mutex(())
+
+    func append(_ line: String) {
+        condition.lock()
+        let wasEmpty = bytes.isEmpty
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        condition.unlock()
+        if wasEmpty { condition.signal() }
+    }
+
+    /// Writes what has queued to `descriptor`.
+    func writeQueued(to descriptor: Int32) {
+        writing.withLock { _ in
+            condition.lock()
+            let batch = bytes
+            bytes = []
+            condition.unlock()
+            if !batch.isEmpty { StandardOutputSink.writeAll(batch, to: descriptor) }
+        }
+    }
+
+    /// Blocks until a line is queued.
+    func waitForLines() {
+        condition.lock()
+        while bytes.isEmpty { condition.wait() }
+        condition.unlock()
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as `Thread.sleep` takes it.
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 
@@ -28,7 +132,7 @@ package struct StandardOutputSink: LogSink {
 package final class CapturingSink: LogSink {
     private let storage = Mutex<[String]>([])
     package init() {}
-    package func write(line: String) { storage.withLock { $0.append(line) } }
+    package func write(line: String, urgent: Bool) { storage.withLock { $0.append(line) } }
     /// Every line written so far.
     package var lines: [String] { storage.withLock { $0 } }
 }
@@ -41,7 +145,7 @@ package struct JSONLogHandler: LogHandler {
     private let label: String
     private let sink: any LogSink
 
-    package init(label: String, level: Logger.Level = .info, sink: any LogSink = StandardOutputSink()) {
+    package init(label: String, level: Logger.Level = .info, sink: any LogSink = StandardOutputSink.standardOutput) {
         self.label = label
         self.logLevel = level
         self.sink = sink
@@ -75,7 +179,7 @@ package struct JSONLogHandler: LogHandler {
             Self.append(fields[key]!, to: &json)
         }
         json += "}"
-        sink.write(line: json)
+        sink.write(line: json, urgent: level >= .warning)
     }
 
     private static let reserved: Set<String> = ["timestamp", "level", "logger", "message"]
@@ -135,7 +239,7 @@ package enum JSONText {
     package static func appendString(_ text: String, to json: inout String) {
         json.append("\"")
         // Most text needs no escaping: appended whole, not scalar by scalar.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscaping(text) {
             json.append(text)
         } else {
             for scalar in text.unicodeScalars {
@@ -154,6 +258,14 @@ package enum JSONText {
             }
         }
         json.append("\"")
+    }
+
+    /// Whether `text` holds a quote, a backslash or a control character, checked over its
+    /// contiguous UTF-8 bytes where it has them (native strings do).
+    private static func needsEscaping(_ text: String) -> Bool {
+        func escaped(_ byte: UInt8) -> Bool { byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
+        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes in bytes.contains(where: escaped) }) { return found }
+        return text.utf8.contains(where: escaped)
     }
 }
 
