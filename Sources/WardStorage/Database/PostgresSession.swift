@@ -28,7 +28,7 @@ struct PostgresSession: SQLDatabase {
         let (sql, binds) = serialize(query)
         var bindings = PostgresBindings(capacity: binds.count)
         for bind in binds {
-            if (bind as Optional<Any>) == nil {
+            if let optional = bind as? any OptionalBind, optional.isNone {
                 bindings.appendNull()
             } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
                 try bindings.append(value, context: .default)
@@ -43,6 +43,17 @@ struct PostgresSession: SQLDatabase {
             onRow(PostgresRowView(row: row))
         }.get()
     }
+}
+
+/// A bound optional, seen through the existential it arrives in: comparing that existential
+/// with nil finds nothing (it holds an `Optional.none`, it is not one), and every statement with
+/// a nil bind went the slow way through postgres-kit.
+private protocol OptionalBind {
+    var isNone: Bool { get }
+}
+
+extension Optional: OptionalBind {
+    var isNone: Bool { self == nil }
 }
 
 /// One result row; strings and integers decoded straight from their cells.
