@@ -51,7 +51,7 @@ struct WardBench {
             .dataDirectory: directory, .secretKey: String(repeating: "b", count: 48), .bcryptCost: "4",
         ])
         let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        let services = try await WardApplication.services(settings: settings, metrics: WardMetrics(), logger: quiet, accessLogger: quiet)
+        let services = try await WardApplication.services(settings: settings, metrics: WardMetrics(), logger: quiet, accessLog: AccessLog(level: .critical))
         try await services.storage.migrateAll()
         try await services.storage.tenants.create(slug: "bench", name: "Bench")
         let scope = try await services.storage.tenants.activeScope(slug: "bench")

@@ -21,8 +21,8 @@ package struct WardServices: Sendable {
     package let metrics: WardMetrics
     /// The application's logger (errors, lifecycle).
     package let logger: Logger
-    /// The logger of the one-line-per-request access log.
-    package let accessLogger: Logger
+    /// The one-line-per-request access log.
+    package let accessLog: AccessLog
     /// The durable job queue in the control plane.
     package let queue: JobQueue
     package let jobMetrics: JobMetrics
@@ -30,7 +30,7 @@ package struct WardServices: Sendable {
     /// Tenants' provisioning, suspension and deletion.
     package let lifecycle: TenantLifecycle
 
-    package init(settings: WardSettings, storage: Storage, identity: IdentityService, metrics: WardMetrics, logger: Logger, accessLogger: Logger,
+    package init(settings: WardSettings, storage: Storage, identity: IdentityService, metrics: WardMetrics, logger: Logger, accessLog: AccessLog,
                  provisioningFaults: ProvisioningFaults? = nil) {
         self.settings = settings
         self.storage = storage
@@ -38,7 +38,7 @@ package struct WardServices: Sendable {
         self.audit = identity.audit
         self.metrics = metrics
         self.logger = logger
-        self.accessLogger = accessLogger
+        self.accessLog = accessLog
         self.queue = JobQueue(storage: storage)
         self.jobMetrics = JobMetrics(registry: metrics.registry)
         self.provisioningMetrics = ProvisioningMetrics(registry: metrics.registry)
@@ -55,11 +55,11 @@ package enum WardApplication {
     package static let platformMigrations: [Migration] = IdentityMigrations.platform + JobMigrations.platform + PlatformModuleMigrations.platform
 
     /// Assembles a node's services from settings: storage (not yet migrated) and modules.
-    package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLogger: Logger) async throws -> WardServices {
+    package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLog: AccessLog) async throws -> WardServices {
         let storage = try await Storage(settings: settings, platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: logger)
         do {
             let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
-            return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLogger: accessLogger)
+            return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLog: accessLog)
         } catch {
             await storage.shutdown()
             throw error
@@ -94,7 +94,7 @@ package enum WardApplication {
     /// application from it.
     package static func buildRouter(_ services: WardServices) throws -> Router<WardRequestContext> {
         let router = Router(context: WardRequestContext.self)
-        router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLogger: services.accessLogger))
+        router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog))
         HealthController(storage: services.storage, checkTimeout: .seconds(3)).register(on: router)
         MetricsController(metrics: services.metrics, refresh: { await NodeJobs.refreshMetrics(services) }).register(on: router)
         let document = ByteBuffer(bytes: try openAPIDocument())

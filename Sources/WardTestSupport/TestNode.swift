@@ -62,7 +62,7 @@ package enum TestServices {
         let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
         return WardServices(
             settings: settings, storage: storage, identity: identity, metrics: metrics,
-            logger: logger, accessLogger: TestLogs.capturing(logs, label: "ward.access"), provisioningFaults: provisioningFaults
+            logger: logger, accessLog: AccessLog(level: .info, sink: logs), provisioningFaults: provisioningFaults
         )
     }
 }

@@ -42,7 +42,7 @@ extension NodeBootstrap {
     static func withServices<Result>(label: String, _ body: (WardServices) async throws -> Result) async throws -> Result {
         let settings = try await settings(logToStandardError: true)
         let services = try await WardApplication.services(
-            settings: settings, metrics: WardMetrics(), logger: Logger(label: label), accessLogger: Logger(label: "ward.access")
+            settings: settings, metrics: WardMetrics(), logger: Logger(label: label), accessLog: AccessLog(level: Logger.Level(rawValue: settings.logLevel) ?? .info, sink: StandardOutputSink.standardError)
         )
         do {
             try await services.storage.migrateAll()

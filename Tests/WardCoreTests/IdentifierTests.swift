@@ -93,4 +93,29 @@ struct IdentifierTests {
         }
         #expect(String(decoding: later, as: UTF8.self).contains("\"message\":\"later\""))
     }
+
+    @Test("an access-log line holds what the handler's line for the same fields holds, escaping included")
+    func accessLine() throws {
+        let sink = CapturingSink()
+        let logger = Logger(label: "ward.access") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        let access = AccessLog(level: .info, sink: sink)
+        let route = "/api/v1/patients/{id}\"\n"
+        logger.info("request", metadata: [
+            "request_id": "r-3", "method": "GET", "route": .string(route), "status": .stringConvertible(404), "duration_ms": .stringConvertible(7.802), "tenant_id": "acme",
+        ])
+        access.record(requestID: "r-3", method: "GET", route: route, status: 404, duration: .microseconds(7_802), tenantID: "acme", userID: nil)
+        AccessLog(level: .warning, sink: sink).record(requestID: "r-4", method: "GET", route: "/", status: 200, duration: .zero, tenantID: nil, userID: nil)
+
+        // The same text after the timestamp, field for field; the warning-level log wrote nothing.
+        #expect(sink.lines.count == 2)
+        let afterTimestamp = sink.lines.map { line in line.range(of: ",\"level\"").map { String(line[$0.lowerBound...]) } }
+        #expect(afterTimestamp[0] != nil && afterTimestamp[0] == afterTimestamp[1])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(sink.lines[1].utf8)) as? [String: Any])
+        #expect(object["route"] as? String == route && object["duration_ms"] as? Double == 7.802 && object["user_id"] == nil)
+
+        var text = ""
+        AccessLog.appendMilliseconds(.microseconds(5), to: &text)
+        AccessLog.appendMilliseconds(.seconds(2), to: &text)
+        #expect(text == "0.005" + "2000.000")
+    }
 }

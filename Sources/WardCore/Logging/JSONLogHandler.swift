@@ -186,7 +186,7 @@ package struct JSONLogHandler: LogHandler {
 
     /// Appends the current UTC time as ISO 8601 with milliseconds (`2026-12-01T20:39:21.772Z`),
     /// without a date formatter: one line per request is written with it.
-    private static func appendTimestamp(to json: inout String) {
+    static func appendTimestamp(to json: inout String) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec

@@ -13,7 +13,7 @@ struct EdgeMiddleware: RouterMiddleware {
 
     let settings: WardSettings
     let metrics: WardMetrics
-    let accessLogger: Logger
+    let accessLog: AccessLog
 
     func handle(
         _ request: Request, context: WardRequestContext,
@@ -57,16 +57,10 @@ struct EdgeMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let status = Int(response.status.code)
         metrics.recordRequest(method: request.method.rawValue, route: route, status: status, duration: elapsed)
-        var fields: Logger.Metadata = [
-            "request_id": .string(context.requestID),
-            "method": .string(request.method.rawValue),
-            "route": .string(route),
-            "status": .stringConvertible(status),
-            "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
-        ]
-        if let tenant = trace.tenantID { fields["tenant_id"] = .string(tenant) }
-        if let user = trace.userID { fields["user_id"] = .string(user) }
-        accessLogger.info("request", metadata: fields)
+        accessLog.record(
+            requestID: context.requestID, method: request.method.rawValue, route: route, status: status, duration: elapsed,
+            tenantID: trace.tenantID, userID: trace.userID
+        )
         return response
     }
 
