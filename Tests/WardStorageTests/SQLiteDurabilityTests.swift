@@ -13,7 +13,7 @@ struct SQLiteDurabilityTests {
         }
     }
 
-    @Test("every connection runs WAL, foreign keys and synchronous=FULL; only work off the calling thread waits for locks")
+    @Test("every connection runs WAL, foreign keys, synchronous=FULL and in-memory journals; only work off the calling thread waits for locks")
     func pragmas() async throws {
         try await withTestSite(.sqlite) { site in
             let database = try await SQLiteDatabase.open(path: site.directory + "/p.sqlite", readerCount: 2, logger: TestLogs.quiet)
@@ -34,12 +34,25 @@ struct SQLiteDurabilityTests {
                 #expect(try await pragma("journal_mode", writer: writer) == "wal")
                 #expect(try await pragma("foreign_keys", writer: writer) == "1")
                 #expect(try await pragma("synchronous", writer: writer) == "2")
+                #expect(try await pragma("temp_store", writer: writer) == "2")
             }
             // The writer's out-of-transaction work runs on the blocking pool and may wait; reads
             // run on the calling thread and never do (a busy read is retried on the pool).
             #expect(try await pragma("busy_timeout", writer: true) == "5000")
             #expect(try await pragma("busy_timeout", writer: false) == "0")
             await database.shutdown()
+        }
+    }
+
+    @Test("values bind as sqlite-kit's encoder binds them, the common types without it")
+    func bindEncoding() throws {
+        let encoder = SQLiteSession.encoder
+        let values: [any Encodable & Sendable] = [
+            "text", "", 42, -7, Int64(1) << 40, String?.none, String?.some("x"), Int?.none, Int?.some(3),
+            true, 2.5, Date(timeIntervalSince1970: 1_700_000_000), ["a", "b"],
+        ]
+        for value in values {
+            #expect(try SQLiteSession.encode(value) == encoder.encode(value), "\(String(reflecting: value))")
         }
     }
 

@@ -26,7 +26,7 @@ struct SQLiteSession: SQLDatabase {
     static let busyTimeoutMilliseconds: Int32 = 5_000
 
     // One encoder and decoder for every session: they hold JSON coders, costly to make per query.
-    private static let encoder = SQLiteDataEncoder()
+    static let encoder = SQLiteDataEncoder()
     static let decoder = SQLiteDataDecoder()
 
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
