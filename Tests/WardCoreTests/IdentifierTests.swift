@@ -118,4 +118,32 @@ struct IdentifierTests {
         AccessLog.appendMilliseconds(.seconds(2), to: &text)
         #expect(text == "0.005" + "2000.000")
     }
+
+    @Test("while nobody reads the output the batched sink holds a bounded queue, then says how many lines it dropped")
+    func batchedSinkBound() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let sink = StandardOutputSink(descriptor: ends[1], batched: true, queueLimit: 256 << 10)
+        let logger = Logger(label: "ward.test") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        // Nobody reads: the pipe (64 KiB) fills, the writer blocks, the queue (256 KiB) fills.
+        for index in 0..<20_000 { logger.info("line \(index)", metadata: ["padding": .string(String(repeating: "x", count: 40))]) }
+
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
+        var idle = 0
+        while idle < 200 {
+            let count = read(ends[0], &chunk, chunk.count)
+            if count > 0 { bytes += chunk[0..<count]; idle = 0 } else { usleep(5_000); idle += 1 }
+            if bytes.last == UInt8(ascii: "\n"), String(decoding: bytes.suffix(300), as: UTF8.self).contains("log lines dropped") { break }
+        }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        let objects = try lines.map { line in try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) }
+        let kept = objects.filter { $0["logger"] as? String == "ward.test" }.count
+        let dropped = try #require(objects.last?["dropped"] as? Int)
+        // Every line is whole, the kept ones fit the queue and the pipe, and kept + dropped = all.
+        #expect(kept < 20_000 && kept * 100 < (256 + 64 + 64) << 10)
+        #expect(kept + dropped == 20_000)
+    }
 }

@@ -32,14 +32,16 @@ package final class StandardOutputSink: LogSink, Sendable {
     private let descriptor: Int32
     private let queue: LineQueue?
 
-    /// A sink writing to `descriptor`; `batched` starts its writer thread.
-    package init(descriptor: Int32, batched: Bool) {
+    /// A sink writing to `descriptor`; `batched` starts its writer thread, which holds at most
+    /// `queueLimit` bytes of lines while the descriptor is not being read (more are dropped and
+    /// counted in a warning line).
+    package init(descriptor: Int32, batched: Bool, queueLimit: Int = 16 << 20) {
         self.descriptor = descriptor
         guard batched else {
             queue = nil
             return
         }
-        let queue = LineQueue()
+        let queue = LineQueue(limit: queueLimit)
         self.queue = queue
         let thread = Thread { [descriptor] in
             while true {
@@ -87,17 +89,31 @@ package final class StandardOutputSink: LogSink, Sendable {
 
 /// Lines waiting for the writer thread.
 private final class LineQueue: Sendable {
+    /// The most bytes queued: when whatever reads the output stops reading, lines beyond this
+    /// are dropped and counted rather than held without bound (or blocking requests).
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
     private let condition = NSCondition()
     /// Guarded by `condition`.
     private nonisolated(unsafe) var bytes: [UInt8] = []
+    /// Lines dropped at the limit since the last batch; guarded by `condition`.
+    private nonisolated(unsafe) var dropped = 0
     /// Held while a batch is taken and written, so batches reach the descriptor in order.
     private let writing = Mutex(())
 
     func append(_ line: String) {
         condition.lock()
         let wasEmpty = bytes.isEmpty
-        bytes.append(contentsOf: line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
+        if bytes.count + line.utf8.count < limit {
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(UInt8(ascii: "\n"))
+        } else {
+            dropped += 1
+        }
         condition.unlock()
         if wasEmpty { condition.signal() }
     }
@@ -106,8 +122,15 @@ private final class LineQueue: Sendable {
     func writeQueued(to descriptor: Int32) {
         writing.withLock { _ in
             condition.lock()
-            let batch = bytes
+            var batch = bytes
             bytes = []
+            if dropped > 0 {
+                var note = "{\"timestamp\":\""
+                JSONLogHandler.appendTimestamp(to: &note)
+                note += "\",\"level\":\"warning\",\"logger\":\"ward.log\",\"message\":\"log lines dropped: the output was not read\",\"dropped\":\(dropped)}\n"
+                batch += Array(note.utf8)
+                dropped = 0
+            }
             condition.unlock()
             if !batch.isEmpty { StandardOutputSink.writeAll(batch, to: descriptor) }
         }
