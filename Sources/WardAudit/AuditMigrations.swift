@@ -116,5 +116,49 @@ package enum AuditMigrations {
                 """,
             ]
         ),
+        // The anchor guards the deletes, so it is guarded too: it only moves forward, to an
+        // event still present, never the newest, with that event's hash; it is never removed.
+        Migration(
+            203, "audit_retention_guard",
+            sqlite: [
+                """
+                CREATE TRIGGER audit_retention_insert BEFORE INSERT ON audit_retention
+                WHEN NEW.through_seq >= (SELECT MAX(seq) FROM audit_events)
+                  OR NEW.through_hash IS NOT (SELECT hash FROM audit_events WHERE seq = NEW.through_seq)
+                BEGIN SELECT RAISE(ABORT, 'the retention anchor moves only forward, to a kept event'); END
+                """,
+                """
+                CREATE TRIGGER audit_retention_update BEFORE UPDATE ON audit_retention
+                WHEN NEW.id IS NOT OLD.id OR NEW.through_seq <= OLD.through_seq
+                  OR NEW.through_seq >= (SELECT MAX(seq) FROM audit_events)
+                  OR NEW.through_hash IS NOT (SELECT hash FROM audit_events WHERE seq = NEW.through_seq)
+                BEGIN SELECT RAISE(ABORT, 'the retention anchor moves only forward, to a kept event'); END
+                """,
+                """
+                CREATE TRIGGER audit_retention_delete BEFORE DELETE ON audit_retention
+                BEGIN SELECT RAISE(ABORT, 'the retention anchor cannot be removed'); END
+                """,
+            ],
+            postgres: [
+                """
+                CREATE OR REPLACE FUNCTION audit_retention_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE newest BIGINT; kept_hash TEXT;
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'the retention anchor cannot be removed'; END IF;
+                    EXECUTE format('SELECT MAX(seq) FROM %I.audit_events', TG_TABLE_SCHEMA) INTO newest;
+                    EXECUTE format('SELECT hash FROM %I.audit_events WHERE seq = $1', TG_TABLE_SCHEMA) INTO kept_hash USING NEW.through_seq;
+                    IF (TG_OP = 'UPDATE' AND (NEW.id <> OLD.id OR NEW.through_seq <= OLD.through_seq))
+                       OR newest IS NULL OR NEW.through_seq >= newest OR kept_hash IS DISTINCT FROM NEW.through_hash THEN
+                        RAISE EXCEPTION 'the retention anchor moves only forward, to a kept event';
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """,
+                """
+                CREATE TRIGGER audit_retention_guard BEFORE INSERT OR UPDATE OR DELETE ON audit_retention
+                FOR EACH ROW EXECUTE FUNCTION audit_retention_guard()
+                """,
+            ]
+        ),
     ]
 }

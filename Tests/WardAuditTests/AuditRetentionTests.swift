@@ -34,9 +34,30 @@ struct AuditRetentionTests {
                 try await scope.transaction { database in try await database.delete(from: table).where("seq", .equal, 5).run() }
             }
             try await trail.record(AuditTrailTests.read(7), in: scope)
+
+            // The anchor itself only moves forward, to an event still there with its hash, and
+            // stays: rewinding it, forging its hash, pointing it at the newest event or removing
+            // it is refused, and the chain verifies as before.
             let anchor = try scope.table("audit_retention")
-            try await scope.transaction { database in try await database.update(anchor).set("through_hash", to: String(repeating: "0", count: 64)).run() }
-            #expect(try await AuditStore.verify(scope).firstBreak?.seq == 5)
+            let newest = try #require(try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 1).first)
+            let kept = try #require(try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 1, ascending: true).first)
+            let forgeries: [@Sendable (any SQLDatabase) async throws -> Void] = [
+                { try await $0.update(anchor).set("through_hash", to: String(repeating: "0", count: 64)).run() },
+                { try await $0.update(anchor).set("through_seq", to: 2).run() },
+                { try await $0.update(anchor).set("through_seq", to: kept.seq).set("through_hash", to: String(repeating: "1", count: 64)).run() },
+                { try await $0.update(anchor).set("through_seq", to: newest.seq).set("through_hash", to: newest.hash).run() },
+                { try await $0.delete(from: anchor).run() },
+            ]
+            for forgery in forgeries {
+                await #expect(throws: (any Error).self) { try await scope.transaction(forgery) }
+            }
+            #expect(try await AuditRetention.anchor(in: scope)?.seq == 4)
+            #expect(try await AuditStore.verify(scope).firstBreak == nil)
+
+            // A later retention moves it forward as before.
+            #expect(try await retention.apply(in: scope, before: Date().addingTimeInterval(60)) == 2)
+            #expect(try await AuditRetention.anchor(in: scope)?.seq == 6)
+            #expect(try await AuditStore.verify(scope).firstBreak == nil)
         }
     }
 }
