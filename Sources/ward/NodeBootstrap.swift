@@ -17,7 +17,7 @@ enum NodeBootstrap {
         } catch let error as SettingsError {
             throw CommandFailure(error.description)
         }
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let level = settings.loggingLevel
         let sink: StandardOutputSink = logToStandardError ? .standardError : .standardOutput
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
         do {
@@ -42,7 +42,7 @@ extension NodeBootstrap {
     static func withServices<Result>(label: String, _ body: (WardServices) async throws -> Result) async throws -> Result {
         let settings = try await settings(logToStandardError: true)
         let services = try await WardApplication.services(
-            settings: settings, metrics: WardMetrics(), logger: Logger(label: label), accessLog: AccessLog(level: Logger.Level(rawValue: settings.logLevel) ?? .info, sink: StandardOutputSink.standardError)
+            settings: settings, metrics: WardMetrics(), logger: Logger(label: label), accessLog: AccessLog(level: settings.loggingLevel, sink: StandardOutputSink.standardError)
         )
         do {
             try await services.storage.migrateAll()
@@ -67,4 +67,9 @@ extension NodeBootstrap {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension WardSettings {
+    /// The configured log level (validated when settings load), for every logger of the node.
+    var loggingLevel: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
 }

@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try await NodeBootstrap.settings(logToStandardError: false)
         let logger = Logger(label: "ward")
         let services = try await WardApplication.services(
-            settings: settings, metrics: WardMetrics(), logger: logger, accessLog: AccessLog(level: Logger.Level(rawValue: settings.logLevel) ?? .info)
+            settings: settings, metrics: WardMetrics(), logger: logger, accessLog: AccessLog(level: settings.loggingLevel)
         )
         let storage = services.storage
         do {

@@ -21,13 +21,9 @@ package struct AccessLog: Sendable {
         requestID: String, method: String, route: String, status: Int, duration: Duration, tenantID: String?, userID: String?
     ) {
         guard enabled else { return }
-        var json = "{\"timestamp\":\""
-        json.reserveCapacity(320)
-        JSONLogHandler.appendTimestamp(to: &json)
-        json += "\",\"level\":\"info\",\"logger\":"
-        JSONText.appendString(label, to: &json)
+        var json = JSONLogHandler.lineOpening(level: .info, label: label, message: "request")
         // Keys in sorted order, as the handler writes them.
-        json += ",\"message\":\"request\",\"duration_ms\":"
+        json += ",\"duration_ms\":"
         Self.appendMilliseconds(duration, to: &json)
         json += ",\"method\":"
         JSONText.appendString(method, to: &json)

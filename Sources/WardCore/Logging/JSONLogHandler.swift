@@ -125,9 +125,8 @@ private final class LineQueue: Sendable {
             var batch = bytes
             bytes = []
             if dropped > 0 {
-                var note = "{\"timestamp\":\""
-                JSONLogHandler.appendTimestamp(to: &note)
-                note += "\",\"level\":\"warning\",\"logger\":\"ward.log\",\"message\":\"log lines dropped: the output was not read\",\"dropped\":\(dropped)}\n"
+                var note = JSONLogHandler.lineOpening(level: .warning, label: "ward.log", message: "log lines dropped: the output was not read")
+                note += ",\"dropped\":\(dropped)}\n"
                 batch += Array(note.utf8)
                 dropped = 0
             }
@@ -185,16 +184,7 @@ package struct JSONLogHandler: LogHandler {
     ) {
         var fields = metadata
         if let explicit { fields.merge(explicit) { $1 } }
-        var json = "{\"timestamp\":"
-        json.append("\"")
-        Self.appendTimestamp(to: &json)
-        json.append("\"")
-        json += ",\"level\":"
-        JSONText.appendString(level.rawValue, to: &json)
-        json += ",\"logger\":"
-        JSONText.appendString(label, to: &json)
-        json += ",\"message\":"
-        JSONText.appendString(message.description, to: &json)
+        var json = Self.lineOpening(level: level, label: label, message: message.description)
         for key in fields.keys.sorted() where !Self.reserved.contains(key) {
             json += ","
             JSONText.appendString(key, to: &json)
@@ -207,9 +197,24 @@ package struct JSONLogHandler: LogHandler {
 
     private static let reserved: Set<String> = ["timestamp", "level", "logger", "message"]
 
+    /// A line's fixed fields, `{"timestamp":…,"level":…,"logger":…,"message":…`, left open for
+    /// the metadata fields (sorted) and the closing brace. Every JSON line Ward writes starts so.
+    static func lineOpening(level: Logger.Level, label: String, message: String) -> String {
+        var json = "{\"timestamp\":\""
+        json.reserveCapacity(320)
+        appendTimestamp(to: &json)
+        json += "\",\"level\":"
+        JSONText.appendString(level.rawValue, to: &json)
+        json += ",\"logger\":"
+        JSONText.appendString(label, to: &json)
+        json += ",\"message\":"
+        JSONText.appendString(message, to: &json)
+        return json
+    }
+
     /// Appends the current UTC time as ISO 8601 with milliseconds (`2026-12-01T20:39:21.772Z`),
     /// without a date formatter: one line per request is written with it.
-    static func appendTimestamp(to json: inout String) {
+    private static func appendTimestamp(to json: inout String) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec
