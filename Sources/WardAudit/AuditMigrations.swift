@@ -160,5 +160,71 @@ package enum AuditMigrations {
                 """,
             ]
         ),
+        // Which events concern which patient, kept apart from the trail and filled in batches
+        // (AuditPatientIndex): an index on the trail itself took a random leaf per event, most of
+        // the pages each audited read's commit wrote.
+        Migration(
+            204, "audit_patient_index",
+            sqlite: [
+                """
+                CREATE TABLE audit_patient_events (
+                    bucket INTEGER NOT NULL, patient_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                    PRIMARY KEY (bucket, patient_id, seq)
+                ) WITHOUT ROWID
+                """,
+                "CREATE TABLE audit_patient_indexed (id INTEGER PRIMARY KEY CHECK (id = 1), through_seq INTEGER NOT NULL)",
+                "INSERT INTO audit_patient_events SELECT seq >> 13, patient_id, seq FROM audit_events WHERE patient_id IS NOT NULL ORDER BY 1, 2, 3",
+                "INSERT INTO audit_patient_indexed SELECT 1, COALESCE(MAX(seq), 0) FROM audit_events",
+                "DROP INDEX audit_events_patient",
+                """
+                CREATE TRIGGER audit_patient_events_no_update BEFORE UPDATE ON audit_patient_events
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                """,
+                """
+                CREATE TRIGGER audit_patient_events_no_delete BEFORE DELETE ON audit_patient_events
+                WHEN OLD.seq > COALESCE((SELECT through_seq FROM audit_retention WHERE id = 1), 0)
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                """,
+                """
+                CREATE TRIGGER audit_patient_indexed_update BEFORE UPDATE ON audit_patient_indexed
+                WHEN NEW.id IS NOT OLD.id OR NEW.through_seq < OLD.through_seq
+                BEGIN SELECT RAISE(ABORT, 'the patient index only moves forward'); END
+                """,
+                """
+                CREATE TRIGGER audit_patient_indexed_delete BEFORE DELETE ON audit_patient_indexed
+                BEGIN SELECT RAISE(ABORT, 'the patient index only moves forward'); END
+                """,
+            ],
+            postgres: [
+                """
+                CREATE TABLE audit_patient_events (
+                    bucket BIGINT NOT NULL, patient_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                    PRIMARY KEY (bucket, patient_id, seq)
+                )
+                """,
+                "CREATE TABLE audit_patient_indexed (id INTEGER PRIMARY KEY CHECK (id = 1), through_seq BIGINT NOT NULL)",
+                "INSERT INTO audit_patient_events SELECT seq >> 13, patient_id, seq FROM audit_events WHERE patient_id IS NOT NULL ORDER BY 1, 2, 3",
+                "INSERT INTO audit_patient_indexed SELECT 1, COALESCE(MAX(seq), 0) FROM audit_events",
+                "DROP INDEX audit_events_patient",
+                // The trail's own guard: no updates, deletes only up to the retention anchor.
+                """
+                CREATE TRIGGER audit_patient_events_append_only BEFORE UPDATE OR DELETE ON audit_patient_events
+                FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+                """,
+                """
+                CREATE OR REPLACE FUNCTION audit_patient_indexed_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' OR NEW.id <> OLD.id OR NEW.through_seq < OLD.through_seq THEN
+                        RAISE EXCEPTION 'the patient index only moves forward';
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """,
+                """
+                CREATE TRIGGER audit_patient_indexed_guard BEFORE UPDATE OR DELETE ON audit_patient_indexed
+                FOR EACH ROW EXECUTE FUNCTION audit_patient_indexed_guard()
+                """,
+            ]
+        ),
     ]
 }

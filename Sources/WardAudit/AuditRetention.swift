@@ -26,6 +26,7 @@ package struct AuditRetention: Sendable {
     @discardableResult
     package func apply(in scope: TenantScope, before cutoff: Date) async throws -> Int {
         let events = try scope.table("audit_events"), anchor = try scope.table("audit_retention")
+        let index = try scope.table("audit_patient_events")
         let cutoffText = Timestamp.text(cutoff)
         let trail = self.trail
         return try await scope.transaction { database in
@@ -44,6 +45,9 @@ package struct AuditRetention: Sendable {
                 ON CONFLICT (id) DO UPDATE SET through_seq = excluded.through_seq, through_hash = excluded.through_hash, applied_at = excluded.applied_at
                 """).run()
             let removed = try await database.raw("DELETE FROM \(events) WHERE seq <= \(bind: through) RETURNING seq").all().count
+            try await database.raw("""
+                DELETE FROM \(index) WHERE bucket <= \(bind: through >> Int64(AuditPatientIndex.bucketShift)) AND seq <= \(bind: through)
+                """).run()
             try await trail.append(AuditActor.system.record("audit_retention", resourceType: "audit_trail", details: [
                 "through_seq": String(through), "removed": String(removed), "cutoff": cutoffText,
             ]), in: database, scope: scope)

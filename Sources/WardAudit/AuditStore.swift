@@ -72,7 +72,10 @@ package enum AuditStore {
         return try await scope.read { database in
             var query = database.select().columns(columns).from(table)
             if let value = filter.actorID { query = query.where("actor_id", .equal, value) }
-            if let value = filter.patientID { query = query.where("patient_id", .equal, value) }
+            if let value = filter.patientID {
+                let (after, upTo) = ascending ? (before, nil) : (nil, before)
+                query = query.where(try AuditPatientIndex.condition(patientID: value, after: after, before: upTo, in: scope))
+            }
             if let value = filter.resourceType { query = query.where("resource_type", .equal, value) }
             if let value = filter.resourceID { query = query.where("resource_id", .equal, value) }
             if let value = filter.action { query = query.where("action", .equal, value) }
@@ -122,6 +125,9 @@ package enum AuditStore {
             }
             guard let last = page.last, page.count == 1000 else { break }
             cursor = last.seq
+        }
+        if let missing = try await AuditPatientIndex.firstUnindexed(in: scope) {
+            return Verification(checked: checked, firstBreak: (missing, "event \(missing) is missing from the patient index"))
         }
         return Verification(checked: checked, firstBreak: nil)
     }

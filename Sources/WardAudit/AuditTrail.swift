@@ -15,10 +15,14 @@ package final class AuditTrail: Sendable {
 
     /// Whether reads and searches are audited (always, but for benchmarks measuring the cost).
     package let auditsReads: Bool
+    /// How many events gather past the patient index's mark before an append indexes them
+    /// (`AuditPatientIndex`); until then a patient's newest events are read from the trail's tail.
+    let patientIndexBatch: Int64
 
-    package init(registry: PrometheusCollectorRegistry, auditsReads: Bool = true) {
+    package init(registry: PrometheusCollectorRegistry, auditsReads: Bool = true, patientIndexBatch: Int = 1024) {
         self.metrics = AuditMetrics(registry: registry)
         self.auditsReads = auditsReads
+        self.patientIndexBatch = Int64(max(patientIndexBatch, 1))
     }
 
     /// Records a read or search of patient data through the group-commit writer.
@@ -30,7 +34,7 @@ package final class AuditTrail: Sendable {
     /// Appends `record` inside the caller's open transaction on `scope`'s database.
     @discardableResult
     package func append(_ record: AuditRecord, in database: any SQLDatabase, scope: TenantScope) async throws -> AuditEvent {
-        let events = try await Self.insert([record], in: database, scope: scope)
+        let events = try await Self.insert([record], in: database, scope: scope, patientIndexBatch: patientIndexBatch)
         metrics.counted(events)
         return events[0]
     }
@@ -39,23 +43,29 @@ package final class AuditTrail: Sendable {
     package func record(_ record: AuditRecord, in scope: TenantScope) async throws {
         let writer = writers.withLock { writers in
             if let writer = writers[scope.tenant.slug] { return writer }
-            let writer = TenantAuditWriter(metrics: metrics)
+            let writer = TenantAuditWriter(metrics: metrics, patientIndexBatch: patientIndexBatch)
             writers[scope.tenant.slug] = writer
             return writer
         }
         try await writer.submit(record, in: scope)
     }
 
-    /// Inserts records after the tenant's current tail, chaining their hashes. The caller's
-    /// transaction must be open; on PostgreSQL an advisory lock serialises appenders per tenant.
-    static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope) async throws -> [AuditEvent] {
-        let table = try scope.tableName("audit_events")
+    /// Inserts records after the tenant's current tail, chaining their hashes, and indexes
+    /// the patient events once `patientIndexBatch` have gathered. The caller's transaction must
+    /// be open; on PostgreSQL an advisory lock serialises appenders per tenant.
+    static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64) async throws -> [AuditEvent] {
+        let table = try scope.tableName("audit_events"), mark = try scope.tableName("audit_patient_indexed")
         if scope.database.dialect == .postgres, let schema = scope.schema {
             try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))").run()
         }
-        let tail = try await database.raw("SELECT \"seq\", \"hash\" FROM \(unsafeRaw: table) ORDER BY \"seq\" DESC LIMIT 1").first()
-        var seq = try tail?.decode(column: "seq", as: Int64.self) ?? 0
-        var previous = try tail?.decode(column: "hash", as: String.self) ?? AuditEvent.genesisHash
+        let tail = try await database.raw("""
+            SELECT (SELECT "seq" FROM \(unsafeRaw: table) ORDER BY "seq" DESC LIMIT 1) AS "seq",
+                   (SELECT "hash" FROM \(unsafeRaw: table) ORDER BY "seq" DESC LIMIT 1) AS "hash",
+                   (SELECT "through_seq" FROM \(unsafeRaw: mark) WHERE "id" = 1) AS "indexed"
+            """).first()
+        var seq = try tail?.decode(column: "seq", as: Int64?.self) ?? 0
+        var previous = try tail?.decode(column: "hash", as: String?.self) ?? AuditEvent.genesisHash
+        let indexed = try tail?.decode(column: "indexed", as: Int64?.self) ?? 0
         let now = Date()
         var events: [AuditEvent] = []
         events.reserveCapacity(records.count)
@@ -73,6 +83,9 @@ package final class AuditTrail: Sendable {
             events.append(event)
         }
         try await write(events, to: table, in: database, dialect: scope.database.dialect)
+        if seq - indexed >= patientIndexBatch {
+            try await AuditPatientIndex.catchUp(from: indexed, through: seq, in: database, scope: scope)
+        }
         return events
     }
 
@@ -115,9 +128,11 @@ final class TenantAuditWriter: Sendable {
 
     private let state = Mutex(State())
     private let metrics: AuditMetrics
+    private let patientIndexBatch: Int64
 
-    init(metrics: AuditMetrics) {
+    init(metrics: AuditMetrics, patientIndexBatch: Int64) {
         self.metrics = metrics
+        self.patientIndexBatch = patientIndexBatch
     }
 
     func submit(_ record: AuditRecord, in scope: TenantScope) async throws {
@@ -151,7 +166,9 @@ final class TenantAuditWriter: Sendable {
             let started = ContinuousClock.now
             do {
                 let records = batch.map(\.record)
-                let events = try await scope.transaction { database in try await AuditTrail.insert(records, in: database, scope: scope) }
+                let events = try await scope.transaction { [patientIndexBatch] database in
+                    try await AuditTrail.insert(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
+                }
                 metrics.committed(batch: events, duration: ContinuousClock.now - started)
                 for entry in batch { entry.done.resume() }
             } catch {

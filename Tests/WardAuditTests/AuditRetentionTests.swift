@@ -60,4 +60,25 @@ struct AuditRetentionTests {
             #expect(try await AuditStore.verify(scope).firstBreak == nil)
         }
     }
+
+    @Test("retention removes the patient index's rows with the events, and what is kept is still found by patient", arguments: TestBackend.allCases)
+    func retentionOfIndex(_ backend: TestBackend) async throws {
+        try await AuditTrailTests.withTrail(backend) { trail, scope, _ in
+            try await AuditTrailTests.fill(40, in: scope, patientIndexBatch: 10)
+            let index = try scope.table("audit_patient_events")
+            let indexed = { @Sendable in
+                try await scope.read { database in
+                    try await database.raw("SELECT seq FROM \(index) ORDER BY seq").all().map { try $0.decode(column: "seq", as: Int64.self) }
+                }
+            }
+            #expect(try await indexed().count == 34)
+
+            #expect(try await AuditRetention(trail: trail).apply(in: scope, before: Date().addingTimeInterval(60)) == 39)
+
+            // Event 40 (n = 39, patient p9) is kept and indexed; the retention's own event follows.
+            #expect(try await indexed() == [40])
+            #expect(try await AuditTrailTests.pages(of: "p9", in: scope, ascending: false) == [40])
+            #expect(try await AuditStore.verify(scope) == .init(checked: 2, firstBreak: nil))
+        }
+    }
 }

@@ -153,4 +153,88 @@ struct AuditTrailTests {
             #expect(try await AuditStore.verify(scope) == .init(checked: 2, firstBreak: nil))
         }
     }
+
+    /// Appends `count` events in transactions of 500 (as many concurrent writers would): every
+    /// seventh concerns no patient, the rest one of ten patients in turn.
+    static func fill(_ count: Int, in scope: TenantScope, patientIndexBatch: Int64) async throws {
+        for start in stride(from: 0, to: count, by: 500) {
+            let records = (start..<min(start + 500, count)).map { n in
+                var record = read(n)
+                record.patientID = n % 7 == 0 ? nil : "p\(n % 10)"
+                return record
+            }
+            _ = try await scope.transaction { database in
+                try await AuditTrail.insert(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
+            }
+        }
+    }
+
+    static func pages(of patientID: String, in scope: TenantScope, ascending: Bool) async throws -> [Int64] {
+        var filter = AuditStore.Filter()
+        filter.patientID = patientID
+        var seqs: [Int64] = [], cursor: Int64?
+        while true {
+            let page = try await AuditStore.events(in: scope, filter: filter, before: cursor, limit: 300, ascending: ascending)
+            #expect(page.allSatisfy { $0.patientID == patientID })
+            seqs += page.map(\.seq)
+            guard page.count == 300, let last = page.last else { return seqs }
+            cursor = last.seq
+        }
+    }
+
+    @Test("a patient's events are found across index buckets and the unindexed tail, in order, page by page", arguments: TestBackend.allCases)
+    func patientIndex(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage(tenantMigrations: AuditMigrations.all) { storage in
+                try await storage.tenants.create(slug: "acme", name: "Acme")
+                let scope = try await storage.tenants.activeScope(slug: "acme")
+                let trail = AuditTrail(registry: PrometheusCollectorRegistry(), patientIndexBatch: 1000)
+                // Two buckets of 8,192 (the second partly filled), then reads through the
+                // group-commit writer that stay short of a batch: the tail past the mark.
+                try await Self.fill(9_000, in: scope, patientIndexBatch: 1000)
+                for n in 0..<40 { try await trail.record(Self.read(n), in: scope) }
+
+                let markTable = try scope.table("audit_patient_indexed")
+                let mark = try await scope.read { database in
+                    try await database.raw("SELECT through_seq FROM \(markTable)").first()?.decode(column: "through_seq", as: Int64.self)
+                }
+                #expect(mark == 9_000)
+                let all = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10_000, ascending: true)
+                #expect(all.count == 9_040)
+                for patient in ["p3", "p0"] {
+                    let expected = all.filter { $0.patientID == patient }.map(\.seq)
+                    #expect(expected.count > 600 && expected.last! > 9_000, "the tail holds \(patient)'s newest events")
+                    #expect(try await Self.pages(of: patient, in: scope, ascending: false) == expected.reversed())
+                    #expect(try await Self.pages(of: patient, in: scope, ascending: true) == expected)
+                }
+                #expect(try await Self.pages(of: "nobody", in: scope, ascending: false).isEmpty)
+                #expect(try await AuditStore.verify(scope) == .init(checked: 9_040, firstBreak: nil))
+            }
+        }
+    }
+
+    @Test("the patient index cannot be edited or wound back, and a row removed behind its guard fails verification", arguments: TestBackend.allCases)
+    func patientIndexGuard(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { _, scope, _ in
+            try await Self.fill(30, in: scope, patientIndexBatch: 10)
+            let index = try scope.table("audit_patient_events"), mark = try scope.table("audit_patient_indexed")
+            for attempt: SQLQueryString in [
+                "UPDATE \(index) SET patient_id = 'p9' WHERE seq = 3", "DELETE FROM \(index) WHERE seq = 3",
+                "UPDATE \(mark) SET through_seq = 1", "DELETE FROM \(mark)",
+            ] {
+                await #expect(throws: (any Error).self) { try await scope.transaction { database in try await database.raw(attempt).run() } }
+            }
+            #expect(try await AuditStore.verify(scope) == .init(checked: 30, firstBreak: nil))
+
+            try await scope.transaction { database in
+                let dropGuard: SQLQueryString = backend == .sqlite
+                    ? "DROP TRIGGER audit_patient_events_no_delete" : "DROP TRIGGER audit_patient_events_append_only ON audit_patient_events"
+                try await database.raw(dropGuard).run()
+                try await database.raw("DELETE FROM \(index) WHERE seq = 3").run()
+            }
+            let result = try await AuditStore.verify(scope)
+            #expect(result.firstBreak?.seq == 3)
+            #expect(result.firstBreak?.problem == "event 3 is missing from the patient index")
+        }
+    }
 }
