@@ -56,13 +56,13 @@ package final class AuditTrail: Sendable {
     static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64) async throws -> [AuditEvent] {
         let table = try scope.tableName("audit_events"), mark = try scope.tableName("audit_patient_indexed")
         if scope.database.dialect == .postgres, let schema = scope.schema {
-            try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))").run()
+            _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))"))
         }
-        let tail = try await database.raw("""
+        let tail = try await database.reusedRows(SQLQueryString("""
             SELECT (SELECT "seq" FROM \(unsafeRaw: table) ORDER BY "seq" DESC LIMIT 1) AS "seq",
                    (SELECT "hash" FROM \(unsafeRaw: table) ORDER BY "seq" DESC LIMIT 1) AS "hash",
                    (SELECT "through_seq" FROM \(unsafeRaw: mark) WHERE "id" = 1) AS "indexed"
-            """).first()
+            """)).first
         var seq = try tail?.decode(column: "seq", as: Int64?.self) ?? 0
         var previous = try tail?.decode(column: "hash", as: String?.self) ?? AuditEvent.genesisHash
         let indexed = try tail?.decode(column: "indexed", as: Int64?.self) ?? 0
@@ -105,6 +105,7 @@ package final class AuditTrail: Sendable {
                 "(" + SQLText.placeholders(index * width + 1...(index + 1) * width, dialect: .postgres) + ")"
             }
             let text = prefix + rows.joined(separator: ", ")
+            // Not kept prepared: its text changes with the batch's size.
             try await database.execute(sql: SQLText.Statement(text, binds: events.flatMap(AuditStore.values(of:)))) { _ in }
         }
     }

@@ -125,8 +125,8 @@ package struct PatientService: Sendable {
     package func read(_ id: String, in scope: TenantScope, by actor: AuditActor, breakGlassGrant: String? = nil) async throws -> Patient {
         let patients = try scope.tableName("patients")
         let found = try await scope.read { database in
-            try await database.raw("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: id)")
-                .first().map(Patient.init(row:))
+            try await database.reusedRows(SQLQueryString("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: id)"))
+                .first.map(Patient.init(row:))
         }
         guard let found else {
             try await audit.recordRead(actor.record("read", resourceType: "patient", resourceID: id, patientID: id, outcome: .error, reason: "not found"), in: scope)

@@ -29,7 +29,7 @@ package final class Storage: Sendable {
         if let url = settings.databaseURL {
             let limits = PostgresDatabase.Limits(
                 maximumConnections: settings.databasePoolSize, connectTimeout: settings.databaseConnectTimeout,
-                statementTimeout: settings.databaseStatementTimeout
+                statementTimeout: settings.databaseStatementTimeout, preparesStatements: settings.databasePreparedStatements
             )
             let primary = try PostgresDatabase(url: url, limits: limits, logger: logger)
             let replica = try settings.databaseReadURL.map { try PostgresDatabase(url: $0, limits: limits, logger: logger) }

@@ -43,4 +43,55 @@ struct PostgresSessionTests {
             await database.shutdown()
         }
     }
+
+    @Test("statements marked Reused run prepared under a name, once per connection, with the values of each call")
+    func namedStatements() async throws {
+        try await withTestSite(.postgres) { site in
+            let database = try PostgresDatabase(url: try #require(site.databaseURL), limits: .init(maximumConnections: 1), logger: TestLogs.quiet)
+            let reused = { @Sendable (db: any SQLDatabase, id: Int, name: String?) in
+                try await db.reusedRows(SQLQueryString("SELECT \(bind: id)::int4 + 1 AS next, \(bind: name)::text AS name")).first
+            }
+            let (first, second, missing, prepared) = try await database.read { db in
+                let first = try #require(try await reused(db, 41, "Ada"))
+                let second = try #require(try await reused(db, 1, "Grace"))
+                let missing = try #require(try await reused(db, 7, nil))
+                let prepared = try await db.raw("SELECT name, statement FROM pg_prepared_statements ORDER BY name").all()
+                    .map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "statement", as: String.self)) }
+                return (first, second, missing, prepared)
+            }
+            #expect(try first.decode(column: "next", as: Int.self) == 42 && first.decode(column: "name", as: String.self) == "Ada")
+            #expect(try second.decode(column: "next", as: Int.self) == 2 && second.decode(column: "name", as: String.self) == "Grace")
+            #expect(try missing.decode(column: "next", as: Int.self) == 8 && missing.decode(column: "name", as: String?.self) == nil)
+            // One text, two parameter shapes (a NULL leaves its type to the server): two names.
+            #expect(prepared.map(\.0) == ["ward_1", "ward_2"])
+            #expect(prepared.allSatisfy { $0.1 == "SELECT $1::int4 + 1 AS next, $2::text AS name" })
+
+            // An error in a named statement is the statement's error; the connection goes on.
+            await #expect(throws: (any Error).self) {
+                try await database.read { db in _ = try await db.reusedRows(SQLQueryString("SELECT 1 / \(bind: 0) AS boom")) }
+            }
+            #expect(try await database.read { db in try await reused(db, 2, "Mary") }?.decode(column: "next", as: Int.self) == 3)
+            await database.shutdown()
+
+            // Turned off, the same statement runs unnamed.
+            let unnamed = try PostgresDatabase(url: try #require(site.databaseURL), limits: .init(maximumConnections: 1, preparesStatements: false), logger: TestLogs.quiet)
+            let count = try await unnamed.read { db in
+                _ = try await reused(db, 1, "Ada")
+                return try await db.raw("SELECT count(*) AS n FROM pg_prepared_statements").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(count == 0)
+            await unnamed.shutdown()
+        }
+    }
+
+    @Test("statement names are stable per text and parameter types, and bounded")
+    func statementNames() {
+        let statements = PostgresStatements(limit: 2)
+        let a = statements.name(for: "SELECT $1", types: [.text])
+        #expect(a == "ward_1")
+        #expect(statements.name(for: "SELECT $1", types: [.text]) == a)
+        #expect(statements.name(for: "SELECT $1", types: [.int8]) == "ward_2")
+        #expect(statements.name(for: "SELECT 2", types: []) == nil)
+        #expect(statements.name(for: "SELECT $1", types: [.int8]) == "ward_2")
+    }
 }

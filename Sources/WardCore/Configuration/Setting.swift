@@ -52,6 +52,10 @@ extension Setting {
     package static let databasePoolSize = Setting("ward.db.pool.size", default: "10", "maximum connections in each PostgreSQL pool")
     package static let databaseConnectTimeout = Setting("ward.db.connect.timeout", default: "10", "seconds to wait for a database connection")
     package static let databaseStatementTimeout = Setting("ward.db.statement.timeout", default: "30", "seconds a PostgreSQL statement may run")
+    package static let databasePreparedStatements = Setting(
+        "ward.db.prepared.statements", default: "true",
+        "keep the hot statements prepared on each PostgreSQL connection; `false` behind a pooler in transaction mode that does not carry them (PgBouncer before 1.21)"
+    )
     package static let previousSecretKeys = Setting("ward.secret.previousKeys", secret: true, "comma-separated earlier secret keys: tokens they signed still verify until they expire (key rotation)")
     package static let accessTokenLifetime = Setting("ward.auth.accessTtl", default: "900", "seconds an access token is valid")
     package static let sessionIdleTimeout = Setting("ward.auth.sessionIdle", default: "1800", "seconds without use after which a session ends")
@@ -79,7 +83,7 @@ extension Setting {
         environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
         logLevel, logBodies, bodyLimit, requestTimeout, shutdownTimeout, configFile,
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
-        databaseStatementTimeout, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
+        databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
         passwordMinimumLength, breakGlassDuration, auditReads, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,

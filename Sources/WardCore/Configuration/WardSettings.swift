@@ -24,6 +24,7 @@ package struct WardSettings: Sendable {
     package var databasePoolSize: Int
     package var databaseConnectTimeout: Duration
     package var databaseStatementTimeout: Duration
+    package var databasePreparedStatements: Bool
     package var sqliteReaders: Int
     package var sqliteOpenTenants: Int
     package var auth: AuthSettings
@@ -123,6 +124,7 @@ package struct WardSettings: Sendable {
         self.databasePoolSize = try integer(.databasePoolSize, in: 1...1_000)
         self.databaseConnectTimeout = try seconds(.databaseConnectTimeout)
         self.databaseStatementTimeout = try seconds(.databaseStatementTimeout)
+        self.databasePreparedStatements = try flag(.databasePreparedStatements)
         self.sqliteReaders = try integer(.sqliteReaders, in: 1...64)
         self.sqliteOpenTenants = try integer(.sqliteOpenTenants, in: 1...100_000)
         self.breakGlassDuration = try seconds(.breakGlassDuration)

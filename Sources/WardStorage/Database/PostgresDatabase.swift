@@ -13,16 +13,23 @@ package final class PostgresDatabase: Database {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    private let statements: PostgresStatements?
 
     /// Connection settings that come from configuration rather than the URL.
     package struct Limits: Sendable {
         package var maximumConnections: Int
         package var connectTimeout: Duration
         package var statementTimeout: Duration
-        package init(maximumConnections: Int = 10, connectTimeout: Duration = .seconds(10), statementTimeout: Duration = .seconds(30)) {
+        /// Whether statements marked `SQLText.Reused` run as named statements.
+        package var preparesStatements: Bool
+        package init(
+            maximumConnections: Int = 10, connectTimeout: Duration = .seconds(10), statementTimeout: Duration = .seconds(30),
+            preparesStatements: Bool = true
+        ) {
             self.maximumConnections = maximumConnections
             self.connectTimeout = connectTimeout
             self.statementTimeout = statementTimeout
+            self.preparesStatements = preparesStatements
         }
     }
 
@@ -59,13 +66,14 @@ package final class PostgresDatabase: Database {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
+        self.statements = limits.preparesStatements ? PostgresStatements() : nil
         self.displayName = "postgres:\(host):\(components.port ?? 5432)/\(database ?? user)"
         self.runner = Task { await client.run() }
     }
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
-            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger)))
+            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger), statements: statements))
         }
     }
 
@@ -73,13 +81,13 @@ package final class PostgresDatabase: Database {
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
-            let database = PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger))
+            let database = PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger), statements: statements)
             try await database.raw("BEGIN").run()
             do {
                 if let searchPath {
                     // Local to this transaction: the pooled connection's next user never sees it.
                     let schema = try SQLIdentifierName.validated(searchPath)
-                    try await database.raw("SELECT set_config('search_path', \(bind: schema), true)").run()
+                    try await database.execute(sql: SQLText.Reused(SQLQueryString("SELECT set_config('search_path', \(bind: schema), true)"))) { _ in }
                 }
                 let result = try await work(database)
                 try await database.raw("COMMIT").run()

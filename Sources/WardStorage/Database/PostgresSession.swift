@@ -13,6 +13,8 @@ struct PostgresSession: SQLDatabase {
     let connection: PostgresConnection
     /// postgres-kit's view of the same connection: dialect, logging and everything not handled here.
     let kit: any SQLDatabase
+    /// Where statements marked `SQLText.Reused` are kept prepared; nil runs every statement unnamed.
+    var statements: PostgresStatements? = nil
 
     var logger: Logger { kit.logger }
     var eventLoop: any EventLoop { kit.eventLoop }
@@ -27,15 +29,26 @@ struct PostgresSession: SQLDatabase {
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         let (sql, binds) = serialize(query)
         var bindings = PostgresBindings(capacity: binds.count)
+        var types: [PostgresDataType] = []
+        types.reserveCapacity(binds.count)
         for bind in binds {
             if let optional = bind as? any OptionalBind, optional.isNone {
                 bindings.appendNull()
+                types.append(.null)
             } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
                 try bindings.append(value, context: .default)
+                types.append(value.psqlType)
             } else {
                 try await kit.execute(sql: query, onRow)
                 return
             }
+        }
+        if query is SQLText.Reused, let statements, let name = statements.name(for: sql, types: types) {
+            let rows = try await NamedStatement.$current.withValue(.init(name: name, sql: sql, types: types)) {
+                try await connection.execute(NamedStatement(bindings: bindings), logger: logger)
+            }
+            for try await row in rows { onRow(PostgresRowView(row: row)) }
+            return
         }
         // Rows handed over as they arrive, as postgres-kit runs its statements (its async row
         // sequence left a statement waiting for good now and then under a parallel test run).
