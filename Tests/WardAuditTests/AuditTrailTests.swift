@@ -37,6 +37,42 @@ struct AuditTrailTests {
         #expect(event.computedHash() == "08eee691c0f12fa68718067c1541a3560edfbc2039a87bb3fffe1641e599b569")
     }
 
+    @Test("every field is stored as given: quotes, backslashes, control characters, other scripts, absent values", arguments: TestBackend.allCases)
+    func oddFields(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            let odd = AuditRecord(
+                actorID: "u\"1", actorName: "Dr \"Quote\" \\ Ñoño 🩺", actorRoles: ["doctor", "nurse"], action: "read", resourceType: nil,
+                resourceID: nil, patientID: nil, outcome: .denied, reason: nil, clientAddress: nil, userAgent: "Mozilla/5.0\t(x)\u{1}",
+                requestID: nil, details: ["a": "x\ny", "emoji": "🩺", "quote": "\"'"]
+            )
+            try await trail.record(odd, in: scope)
+            try await trail.record(Self.read(2), in: scope)
+
+            let stored = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true)
+            let event = try #require(stored.first)
+            #expect(event.actorID == odd.actorID && event.actorName == odd.actorName && event.actorRoles == odd.actorRoles)
+            #expect(event.resourceType == nil && event.resourceID == nil && event.patientID == nil && event.reason == nil)
+            #expect(event.clientAddress == nil && event.requestID == nil && event.outcome == .denied)
+            #expect(event.userAgent == odd.userAgent && event.details == odd.details)
+            #expect(stored[1].patientID == "p2" && stored[1].requestID == "r2")
+            #expect(try await AuditStore.verify(scope) == .init(checked: 2, firstBreak: nil))
+        }
+    }
+
+    @Test("the JSON row PostgreSQL reads a batch from names every column once")
+    func jsonRowColumns() throws {
+        var json = ""
+        let event = AuditEvent(
+            id: "e1", seq: 9, occurredAt: "2026-12-01T10:00:00.000Z", actorType: .user, actorID: nil, actorName: nil, actorRoles: [],
+            action: "read", resourceType: nil, resourceID: nil, patientID: nil, outcome: .success, reason: nil, clientAddress: nil,
+            userAgent: nil, requestID: nil, details: [:], prevHash: AuditEvent.genesisHash, hash: "h"
+        )
+        AuditStore.appendJSONRow(event, to: &json)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == Set(AuditStore.columns) && object.count == AuditStore.columns.count)
+        #expect(object["seq"] as? Int == 9 && object["actor_id"] is NSNull && object["details"] as? String == "{}")
+    }
+
     @Test("events chain by hash and keep every field", arguments: TestBackend.allCases)
     func chain(_ backend: TestBackend) async throws {
         try await Self.withTrail(backend) { trail, scope, _ in
