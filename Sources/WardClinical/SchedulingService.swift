@@ -108,29 +108,29 @@ package struct SchedulingService: Sendable {
         let audit = self.audit
         try await scope.transaction { database in
             if scope.database.dialect == .postgres, let schema = scope.schema {
-                try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.booking." + schema + "." + practitionerID)))").run()
+                _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.booking." + schema + "." + practitionerID)))"))
             }
-            guard try await database.raw("SELECT \"id\" FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: patientID) AND \"status\" = 'active'")
-                .first() != nil else {
+            guard try await !database.reusedRows(SQLQueryString("SELECT \"id\" FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: patientID) AND \"status\" = 'active'"))
+                .isEmpty else {
                 throw ClinicalError.invalid([.init(field: "patient_id", message: "names no active patient of this tenant")])
             }
-            guard try await database.raw("SELECT \"id\" FROM \(unsafeRaw: practitioners) WHERE \"id\" = \(bind: practitionerID) AND \"active\" = 1")
-                .first() != nil else {
+            guard try await !database.reusedRows(SQLQueryString("SELECT \"id\" FROM \(unsafeRaw: practitioners) WHERE \"id\" = \(bind: practitionerID) AND \"active\" = 1"))
+                .isEmpty else {
                 throw ClinicalError.invalid([.init(field: "practitioner_id", message: "names no active practitioner of this tenant")])
             }
-            if let clash = try await database.raw("""
+            if let clash = try await database.reusedRows(SQLQueryString("""
                 SELECT "id" FROM \(unsafeRaw: appointments) WHERE "practitioner_id" = \(bind: practitionerID)
                 AND "status" IN ('booked', 'arrived') AND "start_at" < \(bind: appointment.end) AND "end_at" > \(bind: appointment.start)
                 LIMIT 1
-                """).first() {
+                """)).first {
                 throw ClinicalError.doubleBooked(appointmentID: try clash.decode(column: "id", as: String.self))
             }
-            try await database.raw("""
+            _ = try await database.reusedRows(SQLQueryString("""
                 INSERT INTO \(unsafeRaw: appointments) (\(unsafeRaw: Appointment.columnList)) VALUES (\(binds: [
                     appointment.id, appointment.patientID, appointment.practitionerID, appointment.start, appointment.end, appointment.status,
                     appointment.reason, appointment.version, appointment.createdBy, appointment.createdAt, appointment.updatedAt,
                 ]))
-                """).run()
+                """))
             try await audit.append(actor.record("create", resourceType: "appointment", resourceID: appointment.id, patientID: patientID),
                                    in: database, scope: scope)
         }
