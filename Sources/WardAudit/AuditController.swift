@@ -85,7 +85,7 @@ package struct AuditController: Sendable {
     package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
         group.add(Self.operations[0], prefix: prefix) { request, context -> Response in
             let scope = try context.requireTenant()
-            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 500)
+            let limit = try request.pageLimit(default: 100, maximum: 500)
             var cursor: Int64?
             if let text = request.uri.queryParameters.get("cursor") {
                 guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
@@ -160,19 +160,6 @@ package struct AuditController: Sendable {
             return try JSONResponse.make(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
                                                              by: AuditActor(request, context)))
         }
-    }
-}
-
-/// A query parameter Ward cannot use.
-package struct InvalidQuery: Error, ProblemConvertible {
-    package let field: String
-    package let message: String
-    package init(field: String, message: String) {
-        self.field = field
-        self.message = message
-    }
-    package var problem: Problem {
-        Problem(status: 400, title: "Invalid query", detail: "\(field) \(message).", errors: [.init(field: field, message: message)])
     }
 }
 

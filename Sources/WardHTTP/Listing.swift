@@ -1,4 +1,5 @@
 package import Hummingbird
+package import WardCore
 
 /// A list answer: `{"items": [...]}`.
 package struct ItemList<Item: Encodable>: Encodable {
@@ -55,5 +56,29 @@ extension Request {
         let end = token.lastIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
         guard let end else { return nil }
         return String(decoding: token[...end], as: UTF8.self)
+    }
+}
+
+/// A query parameter Ward cannot use: 400, naming the parameter.
+package struct InvalidQuery: Error, ProblemConvertible {
+    package let field: String
+    package let message: String
+    package init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+    package var problem: Problem {
+        Problem(status: 400, title: "Invalid query", detail: "\(field) \(message).", errors: [.init(field: field, message: message)])
+    }
+}
+
+extension Request {
+    /// The page size a list asks for with `limit`: `default` when absent, otherwise 1 to `maximum`.
+    /// Anything else is refused rather than quietly clamped, so a client learns its page is not
+    /// the size it asked for.
+    package func pageLimit(default defaultLimit: Int, maximum: Int) throws -> Int {
+        guard let text = uri.queryParameters.get("limit") else { return min(defaultLimit, maximum) }
+        guard let value = Int(text), (1...maximum).contains(value) else { throw InvalidQuery(field: "limit", message: "must be 1 to \(maximum)") }
+        return value
     }
 }

@@ -61,6 +61,10 @@ struct AuditedIdentityTests {
                     #expect(firstSeqs.count == 3 && secondSeqs.count == 3)
                     #expect((firstSeqs.min() ?? 0) > (secondSeqs.max() ?? .max))
                     #expect(try await client.call(.get, "/api/v1/audit-events?cursor=abc", token: again).status == .badRequest)
+                    for limit in ["0", "501", "ten"] {
+                        let refused = try await client.call(.get, "/api/v1/audit-events?limit=\(limit)", token: again)
+                        #expect(refused.status == .badRequest && (refused.json["detail"] as? String) == "limit must be 1 to 500.", "limit=\(limit)")
+                    }
                     #expect(try await client.call(.get, "/api/v1/audit-events", token: session.access).status != .ok)
                 }
                 let scope = try await node.services.storage.tenants.activeScope(slug: "acme")

@@ -115,7 +115,7 @@ package struct ClinicalController: Sendable {
         let ops = Self.operations
         group.add(ops[0], prefix: prefix) { request, context -> Response in
             let scope = try context.requireTenant()
-            let limit = try Self.limit(request, maximum: 100)
+            let limit = try request.pageLimit(default: 50, maximum: 100)
             if let q = request.uri.queryParameters.get("q") {
                 guard (1...100).contains(q.count) else { throw InvalidQuery(field: "q", message: "must be 1 to 100 characters") }
                 return try JSONResponse.make(ItemPage(try await patients.search(q, limit: limit, in: scope, by: AuditActor(request, context)), nextCursor: nil))
@@ -151,7 +151,7 @@ package struct ClinicalController: Sendable {
             let scope = try context.requireTenant()
             var filter = AuditStore.Filter()
             filter.patientID = try context.parameters.require("id")
-            let limit = try Self.limit(request, maximum: 500)
+            let limit = try request.pageLimit(default: 50, maximum: 500)
             let cursor = try request.uri.queryParameters.get("cursor").map { text -> Int64 in
                 guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
                 return value
@@ -160,7 +160,7 @@ package struct ClinicalController: Sendable {
             return try JSONResponse.make(ItemPage(events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
         }
         group.add(ops[6], prefix: prefix) { request, context -> Response in
-            let limit = try Self.limit(request, maximum: 100)
+            let limit = try request.pageLimit(default: 50, maximum: 100)
             let page = try await scheduling.practitioners(after: try Self.cursor(request), limit: limit, in: try context.requireTenant())
             return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
@@ -172,7 +172,7 @@ package struct ClinicalController: Sendable {
         }
         group.add(ops[8], prefix: prefix) { request, context -> Response in
             let query = request.uri.queryParameters
-            let limit = try Self.limit(request, maximum: 100)
+            let limit = try request.pageLimit(default: 50, maximum: 100)
             let page = try await scheduling.appointments(
                 practitionerID: query.get("practitioner_id"), patientID: query.get("patient_id"), status: query.get("status"),
                 from: try Self.time(query.get("from"), field: "from"), to: try Self.time(query.get("to"), field: "to"),
@@ -201,13 +201,6 @@ package struct ClinicalController: Sendable {
     }
 
     // MARK: Helpers
-
-
-    static func limit(_ request: Request, maximum: Int) throws -> Int {
-        guard let text = request.uri.queryParameters.get("limit") else { return min(50, maximum) }
-        guard let value = Int(text), (1...maximum).contains(value) else { throw InvalidQuery(field: "limit", message: "must be 1 to \(maximum)") }
-        return value
-    }
 
     static func cursor(_ request: Request) throws -> String? {
         guard let cursor = request.uri.queryParameters.get("cursor") else { return nil }

@@ -66,7 +66,7 @@ package struct PrescribingController: Sendable {
         group.add(ops[0], prefix: prefix) { request, context -> Response in
             let q = request.uri.queryParameters.get("q")
             if let q, q.count > 100 { throw InvalidQuery(field: "q", message: "must be at most 100 characters") }
-            let limit = try ClinicalController.limit(request, maximum: 100)
+            let limit = try request.pageLimit(default: 50, maximum: 100)
             return try JSONResponse.make(ItemList(try await prescribing.medications(matching: q, limit: limit, in: try context.requireTenant())))
         }
         group.add(ops[1], prefix: prefix) { request, context -> Response in

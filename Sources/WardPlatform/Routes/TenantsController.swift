@@ -160,11 +160,7 @@ package struct TenantsController: Sendable {
         }
         group.add(ops[1], prefix: prefix) { request, _ -> Response in
             let query = request.uri.queryParameters
-            var limit = 50
-            if let text = query.get("limit") {
-                guard let value = Int(text), (1...500).contains(value) else { throw InvalidQuery(field: "limit", message: "must be 1 to 500") }
-                limit = value
-            }
+            let limit = try request.pageLimit(default: 50, maximum: 500)
             var status: Tenant.Status?
             if let text = query.get("status") {
                 guard let value = Tenant.Status(rawValue: text) else {
