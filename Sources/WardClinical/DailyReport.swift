@@ -36,16 +36,26 @@ package struct DailyReport: Codable, Sendable, Equatable {
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
     }
 
+    /// The instants `day` (`yyyy-MM-dd`) starts and ends in `zone`. Taken from the calendar's
+    /// interval around the day's noon: a day whose midnight a daylight-saving jump skips starts
+    /// at 01:00 and lasts 23 hours, and "start plus one day" would end it an hour into the next.
+    package static func window(of day: String, in zone: TimeZone) -> (start: Date, end: Date)? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let numbers = day.split(separator: "-").compactMap { Int($0) }
+        guard numbers.count == 3,
+              let noon = calendar.date(from: DateComponents(year: numbers[0], month: numbers[1], day: numbers[2], hour: 12)),
+              calendar.component(.day, from: noon) == numbers[2],
+              let interval = calendar.dateInterval(of: .day, for: noon) else { return nil }
+        return (interval.start, interval.end)
+    }
+
     /// Counts `day` (local to the tenant) and stores the report, replacing an earlier count of
     /// the same day, so running the job twice leaves one report.
     @discardableResult
     package static func generate(day: String, in scope: TenantScope) async throws -> DailyReport {
         let zone = TimeZone(identifier: scope.tenant.timeZone) ?? .gmt
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let numbers = day.split(separator: "-").compactMap { Int($0) }
-        guard numbers.count == 3, let start = calendar.date(from: DateComponents(year: numbers[0], month: numbers[1], day: numbers[2])),
-              let end = calendar.date(byAdding: .day, value: 1, to: start) else {
+        guard let (start, end) = window(of: day, in: zone) else {
             throw ClinicalError.invalid([.init(field: "day", message: "must be a date as yyyy-MM-dd")])
         }
         let from = Timestamp.text(start), to = Timestamp.text(end)
