@@ -1,5 +1,5 @@
 package import Foundation
-import SQLKit
+package import SQLKit
 import WardCore
 package import WardStorage
 
@@ -45,6 +45,12 @@ package final class JobQueue: Sendable {
     package func enqueue(_ request: Request) async throws -> Job? {
         let table = self.table
         return try await database.transaction { database in try await Self.enqueue(request, into: table, on: database) }
+    }
+
+    /// Enqueues inside the caller's open transaction, which must be on the control plane (the
+    /// queue's own database), so the job exists exactly when the caller's other changes do.
+    package func enqueue(_ request: Request, in transaction: any SQLDatabase) async throws -> Job? {
+        try await Self.enqueue(request, into: table, on: transaction)
     }
 
     private static func enqueue(_ request: Request, into table: SQLQualifiedTable, on database: any SQLDatabase) async throws -> Job? {

@@ -1,5 +1,6 @@
 package import Foundation
 package import Logging
+import SQLKit
 package import WardAudit
 package import WardCore
 package import WardIdentity
@@ -62,9 +63,14 @@ package struct TenantLifecycle: Sendable {
     /// worker takes the job.
     package func requestProvisioning(_ request: Request) async throws -> (tenant: Tenant, job: Job) {
         try Self.validateAdministrator(request)
-        let tenant = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending)
-        let order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName)
-        return (tenant, try await enqueue(order, tenant: tenant))
+        // The reservation and its job commit together: a crash between them would leave a
+        // tenant pending with nothing to provision it.
+        let reserved = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending) {
+            [self] database, tenant in
+            try await enqueue(ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName),
+                              tenant: tenant, in: database)
+        }
+        return (reserved.tenant, reserved.extra)
     }
 
     /// Provisions in the caller's task, without a job (the demo and benchmark seeds, tests):
@@ -80,24 +86,21 @@ package struct TenantLifecycle: Sendable {
     /// Starts provisioning again for a tenant whose provisioning failed.
     package func retry(_ slug: String) async throws -> (tenant: Tenant, job: Job) {
         let previous = try await queue.list(kind: Self.provisionKind, tenant: slug, limit: 1).first
-        let tenant = try await storage.tenants.update(slug, from: [.failed], action: "retried", status: .pending, lastError: .some(nil))
-        var order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: nil, adminName: nil)
-        if let previous, let earlier = try? previous.decodePayload(as: ProvisioningOrder.self), earlier.tenantID == tenant.id {
-            order = earlier
+        let earlier = try? previous?.decodePayload(as: ProvisioningOrder.self)
+        let retried = try await storage.tenants.update(slug, from: [.failed], action: "retried", status: .pending, lastError: .some(nil)) {
+            [self] database, tenant in
+            var order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: nil, adminName: nil)
+            if let earlier, earlier.tenantID == tenant.id { order = earlier }
+            return try await enqueue(order, tenant: tenant, in: database)
         }
-        return (tenant, try await enqueue(order, tenant: tenant))
+        return (retried.tenant, retried.extra)
     }
 
-    private func enqueue(_ order: ProvisioningOrder, tenant: Tenant) async throws -> Job {
-        do {
-            let request = try JobQueue.Request(kind: Self.provisionKind, payload: order, tenant: tenant.slug, maxAttempts: policy.maxAttempts)
-            guard let job = try await queue.enqueue(request) else { throw JobError.notFound("(not enqueued)") }
-            return job
-        } catch {
-            // The reservation stands; the operator sees why and may retry.
-            _ = try? await storage.tenants.update(tenant.slug, status: .failed, lastError: .some("could not queue provisioning: \(error)"))
-            throw error
-        }
+    /// Queues provisioning inside the caller's control-plane transaction.
+    private func enqueue(_ order: ProvisioningOrder, tenant: Tenant, in database: any SQLDatabase) async throws -> Job {
+        let request = try JobQueue.Request(kind: Self.provisionKind, payload: order, tenant: tenant.slug, maxAttempts: policy.maxAttempts)
+        guard let job = try await queue.enqueue(request, in: database) else { throw JobError.notFound("(not enqueued)") }
+        return job
     }
 
     static func validateAdministrator(_ request: Request) throws {

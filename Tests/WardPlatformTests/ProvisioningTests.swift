@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Synchronization
+import SQLKit
 import Testing
 import WardAudit
 import WardCore
@@ -114,6 +115,30 @@ struct ProvisioningTests {
                 #expect(try await node.services.identity.users(in: scope).map(\.email) == ["head@south.test"])
                 #expect(try await lifecycle.outbox.messages(tenantID: tenant.id).count == 1)
                 await #expect(throws: TenantError.self) { try await lifecycle.retry("south") }
+            }
+        }
+    }
+
+    @Test("a request whose job cannot be queued leaves nothing behind: the slug stays free", arguments: TestBackend.allCases)
+    func reservationWithItsJob(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site, settings: fastJobs) { node in
+                let services = node.services, lifecycle = services.lifecycle
+                let jobs = backend == .sqlite ? "jobs" : "platform.jobs"
+                try await services.storage.controlPlane.transaction { database in
+                    try await database.raw(SQLQueryString("ALTER TABLE \(unsafeRaw: jobs) RENAME TO jobs_gone")).run()
+                }
+                await #expect(throws: (any Error).self) {
+                    try await lifecycle.requestProvisioning(.init(slug: "south", name: "South", adminEmail: "a@south.test", adminName: "A"))
+                }
+                #expect(try await services.storage.tenants.fetch(slug: "south") == nil)
+
+                try await services.storage.controlPlane.transaction { database in
+                    try await database.raw(SQLQueryString("ALTER TABLE \(unsafeRaw: backend == .sqlite ? "jobs_gone" : "platform.jobs_gone") RENAME TO jobs")).run()
+                }
+                let (tenant, job) = try await lifecycle.requestProvisioning(.init(slug: "south", name: "South", adminEmail: "a@south.test", adminName: "A"))
+                #expect(job.tenant == tenant.slug)
+                #expect(try await services.work(until: "south", is: .active))
             }
         }
     }

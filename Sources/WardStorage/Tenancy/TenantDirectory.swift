@@ -188,6 +188,15 @@ package final class TenantDirectory: Sendable {
     /// slug is refused whatever became of its tenant).
     @discardableResult
     package func reserve(slug text: String, name: String, timeZone: String = "UTC", status: Tenant.Status = .pending) async throws -> Tenant {
+        try await reserve(slug: text, name: name, timeZone: timeZone, status: status) { _, _ in }.tenant
+    }
+
+    /// Reserves as above and runs `alongside` in the same control-plane transaction (queueing
+    /// the tenant's provisioning, say): both happen, or neither does.
+    package func reserve<Extra: Sendable>(
+        slug text: String, name: String, timeZone: String = "UTC", status: Tenant.Status = .pending,
+        alongside: @escaping @Sendable (any SQLDatabase, Tenant) async throws -> Extra
+    ) async throws -> (tenant: Tenant, extra: Extra) {
         let slug = try TenantSlug(text)
         let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmedName.isEmpty, trimmedName.count <= 200 else {
@@ -200,15 +209,15 @@ package final class TenantDirectory: Sendable {
             shard: "primary", timeZone: timeZone, createdAt: now, updatedAt: now
         )
         let table = try tenants()
-        let reserved = try await controlPlane.transaction { [tenant] database in
+        let reserved = try await controlPlane.transaction { [tenant] database -> Extra? in
             let existing = try await database.select().column("id").from(table).where("slug", .equal, tenant.slug).first()
-            if existing != nil { return false }
+            if existing != nil { return nil }
             try await database.insert(into: table).model(tenant).run()
-            return true
+            return try await alongside(database, tenant)
         }
-        guard reserved else { throw TenantError.slugTaken(slug.value) }
+        guard let reserved else { throw TenantError.slugTaken(slug.value) }
         logger.info("tenant reserved", metadata: ["tenant_id": "\(slug.value)"])
-        return tenant
+        return (tenant, reserved)
     }
 
     /// Places a tenant on the shard holding the fewest live tenants and returns the shard.
@@ -294,8 +303,18 @@ package final class TenantDirectory: Sendable {
         _ slug: String, from allowed: Set<Tenant.Status>? = nil, action: String = "changed", status: Tenant.Status? = nil,
         lastError: String?? = nil, deletedAt: String?? = nil, purgeAfter: String?? = nil
     ) async throws -> Tenant {
+        try await update(slug, from: allowed, action: action, status: status, lastError: lastError, deletedAt: deletedAt, purgeAfter: purgeAfter) { _, _ in }.tenant
+    }
+
+    /// Updates as above and runs `alongside` on the updated tenant in the same control-plane
+    /// transaction: both happen, or neither does.
+    package func update<Extra: Sendable>(
+        _ slug: String, from allowed: Set<Tenant.Status>? = nil, action: String = "changed", status: Tenant.Status? = nil,
+        lastError: String?? = nil, deletedAt: String?? = nil, purgeAfter: String?? = nil,
+        alongside: @escaping @Sendable (any SQLDatabase, Tenant) async throws -> Extra
+    ) async throws -> (tenant: Tenant, extra: Extra) {
         let table = try tenants()
-        let updated = try await controlPlane.transaction { database -> Tenant? in
+        let updated = try await controlPlane.transaction { database -> (Tenant, Extra)? in
             let query = database.update(table).set("updated_at", to: Timestamp.now())
             if let status { query.set("status", to: status.rawValue) }
             for (column, value) in [("last_error", lastError), ("deleted_at", deletedAt), ("purge_after", purgeAfter)] {
@@ -311,7 +330,8 @@ package final class TenantDirectory: Sendable {
             if let stored, !changed, allowed != nil {
                 throw TenantError.wrongState(slug, stored.status, action)
             }
-            return stored
+            guard let stored else { return nil }
+            return (stored, try await alongside(database, stored))
         }
         cache.withLock { _ = $0.removeValue(forKey: slug) }
         guard let updated else { throw TenantError.notFound(slug) }
