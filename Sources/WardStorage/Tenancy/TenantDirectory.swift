@@ -23,11 +23,13 @@ package final class TenantDirectory: Sendable {
     private let retireAfter: Duration
 
     /// SQLite tenant files in use, with when each was last asked for, and files let go of but
-    /// not yet closed.
+    /// not yet closed, by slug.
     private struct OpenFiles {
         var files: [String: (task: Task<SQLiteDatabase, any Error>, usedAt: ContinuousClock.Instant)] = [:]
-        var retiring: [ObjectIdentifier: SQLiteDatabase] = [:]
+        var retiring: [String: SQLiteDatabase] = [:]
     }
+    /// The scopes alive on each file: one let go of closes only once none is left.
+    private let holds = FileHolds()
 
     init(controlPlane: any Database, controlSchema: String?, layout: StorageLayout, tenantMigrations: MigrationSet, logger: Logger,
          openFileLimit: Int = 128, retireAfter: Duration = .seconds(60)) {
@@ -119,7 +121,7 @@ package final class TenantDirectory: Sendable {
             return TenantScope(tenant: tenant, database: database, schema: slug.schemaName)
         case .sqlite(let directory, let readers):
             let file = try await sqliteFile(slug: slug, directory: directory, readers: readers)
-            return TenantScope(tenant: tenant, database: file, schema: nil)
+            return TenantScope(tenant: tenant, database: file, schema: nil, hold: holds.hold(file))
         }
     }
 
@@ -128,19 +130,25 @@ package final class TenantDirectory: Sendable {
     private func sqliteFile(slug: TenantSlug, directory: String, readers: Int) async throws -> SQLiteDatabase {
         let logger = self.logger
         let now = ContinuousClock.now
-        let (task, evicted) = openFiles.withLock { open -> (Task<SQLiteDatabase, any Error>, Task<SQLiteDatabase, any Error>?) in
+        let (task, evicted) = openFiles.withLock { open -> (Task<SQLiteDatabase, any Error>, (String, Task<SQLiteDatabase, any Error>)?) in
             if let existing = open.files[slug.value] {
                 open.files[slug.value]?.usedAt = now
                 return (existing.task, nil)
             }
-            let path = Self.sqlitePath(directory: directory, slug: slug)
-            let task = Task { try await SQLiteDatabase.open(path: path, readerCount: readers, logger: logger) }
+            let task: Task<SQLiteDatabase, any Error>
+            if let retiring = open.retiring.removeValue(forKey: slug.value) {
+                // Let go of but not closed yet: taken back, never a second handle on one file.
+                task = Task { retiring }
+            } else {
+                let path = Self.sqlitePath(directory: directory, slug: slug)
+                task = Task { try await SQLiteDatabase.open(path: path, readerCount: readers, logger: logger) }
+            }
             open.files[slug.value] = (task, now)
             guard open.files.count > openFileLimit, let oldest = open.files.min(by: { $0.value.usedAt < $1.value.usedAt }) else { return (task, nil) }
             open.files[oldest.key] = nil
-            return (task, oldest.value.task)
+            return (task, (oldest.key, oldest.value.task))
         }
-        if let evicted { retire(evicted) }
+        if let evicted { retire(evicted.1, slug: evicted.0) }
         do {
             return try await task.value
         } catch {
@@ -151,15 +159,25 @@ package final class TenantDirectory: Sendable {
         }
     }
 
-    /// Closes a file no longer in the open set once whoever still holds its scope is done.
-    private func retire(_ task: Task<SQLiteDatabase, any Error>) {
-        let delay = retireAfter
+    /// Closes a file no longer in the open set once no scope holds it: checked every
+    /// `retireAfter`, so a request or job that took its scope just before finishes first. A
+    /// file asked for again meanwhile is taken back (`sqliteFile`) and not closed.
+    private func retire(_ task: Task<SQLiteDatabase, any Error>, slug: String) {
+        let delay = retireAfter, holds = self.holds
         Task {
             guard let database = try? await task.value else { return }
-            let key = ObjectIdentifier(database)
-            openFiles.withLock { $0.retiring[key] = database }
-            try? await Task.sleep(for: delay)
-            guard openFiles.withLock({ $0.retiring.removeValue(forKey: key) }) != nil else { return }
+            openFiles.withLock { $0.retiring[slug] = database }
+            while true {
+                try? await Task.sleep(for: delay)
+                let close = openFiles.withLock { open -> Bool? in
+                    guard open.retiring[slug] === database else { return nil }
+                    if holds.isHeld(database) { return false }
+                    open.retiring[slug] = nil
+                    return true
+                }
+                guard let close else { return }
+                if close { break }
+            }
             await database.shutdown()
             #if os(Linux)
             // Once the last file let go of is closed, not after each of a burst.
@@ -349,9 +367,9 @@ package final class TenantDirectory: Sendable {
                 logger.error("could not drop tenant schema", metadata: ["tenant_id": "\(slug.value)", "error": "\(error)"])
             }
         case .sqlite(let directory, _):
-            if let task = openFiles.withLock({ $0.files.removeValue(forKey: slug.value)?.task }), let file = try? await task.value {
-                await file.shutdown()
-            }
+            let (task, retiring) = openFiles.withLock { ($0.files.removeValue(forKey: slug.value)?.task, $0.retiring.removeValue(forKey: slug.value)) }
+            if let task, let file = try? await task.value { await file.shutdown() }
+            if let retiring { await retiring.shutdown() }
             let path = Self.sqlitePath(directory: directory, slug: slug)
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
@@ -396,3 +414,39 @@ enum StorageLayout: Sendable {
 @_silgen_name("malloc_trim")
 private func releaseFreedMemory(_ pad: Int) -> Int32
 #endif
+
+/// How many scopes are alive on each open SQLite tenant file.
+final class FileHolds: Sendable {
+    private let counts = Mutex<[ObjectIdentifier: Int]>([:])
+
+    /// A hold on `database`, released when the last copy of the scope carrying it is gone.
+    func hold(_ database: SQLiteDatabase) -> FileHold {
+        let key = ObjectIdentifier(database)
+        counts.withLock { $0[key, default: 0] += 1 }
+        return FileHold(holds: self, key: key)
+    }
+
+    func isHeld(_ database: SQLiteDatabase) -> Bool {
+        counts.withLock { $0[ObjectIdentifier(database)] != nil }
+    }
+
+    fileprivate func release(_ key: ObjectIdentifier) {
+        counts.withLock { counts in
+            guard let count = counts[key] else { return }
+            counts[key] = count > 1 ? count - 1 : nil
+        }
+    }
+}
+
+/// One scope's hold on its tenant's file (see `FileHolds`).
+final class FileHold: Sendable {
+    private let holds: FileHolds
+    private let key: ObjectIdentifier
+
+    fileprivate init(holds: FileHolds, key: ObjectIdentifier) {
+        self.holds = holds
+        self.key = key
+    }
+
+    deinit { holds.release(key) }
+}

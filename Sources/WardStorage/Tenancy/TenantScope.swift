@@ -8,11 +8,18 @@ package struct TenantScope: Sendable {
     package let database: any Database
     /// The tenant's PostgreSQL schema; nil on SQLite, where the tenant has a file of its own.
     package let schema: String?
+    /// Keeps the tenant's SQLite file open while this scope (or a copy) is alive.
+    let hold: FileHold?
 
     package init(tenant: Tenant, database: any Database, schema: String?) {
+        self.init(tenant: tenant, database: database, schema: schema, hold: nil)
+    }
+
+    init(tenant: Tenant, database: any Database, schema: String?, hold: FileHold?) {
         self.tenant = tenant
         self.database = database
         self.schema = schema
+        self.hold = hold
     }
 
     /// The tenant's table `name` (validated), qualified with the tenant's schema on PostgreSQL.
