@@ -9,7 +9,7 @@ final class LeasePool<Resource: Sendable>: Sendable {
         var available: [Resource]
         var created: [Resource]
         var opening = 0
-        var waiters: [CheckedContinuation<Resource?, Never>] = []
+        var waiters: [CheckedContinuation<Wake, Never>] = []
         var closed = false
     }
 
@@ -17,6 +17,16 @@ final class LeasePool<Resource: Sendable>: Sendable {
         case ready(Resource?)
         case open
         case wait
+    }
+
+    /// What a waiter is woken with.
+    private enum Wake {
+        /// A resource handed over by its previous holder.
+        case resource(Resource)
+        /// Room to open one: an opening failed and its place is free again.
+        case room
+        /// The pool closed.
+        case closed
     }
 
     private let state: Mutex<State>
@@ -56,18 +66,31 @@ final class LeasePool<Resource: Sendable>: Sendable {
                 }
                 return closed ? nil : resource
             } catch {
-                state.withLock { $0.opening -= 1 }
+                // The place this opening took is free again: the first waiter gets to try (it
+                // may have been waiting for exactly this resource, with none other to come back).
+                let waiter = state.withLock { state -> CheckedContinuation<Wake, Never>? in
+                    state.opening -= 1
+                    return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+                }
+                waiter?.resume(returning: .room)
                 throw error
             }
         case .wait:
-            return await withCheckedContinuation { continuation in
-                let immediate: Resource?? = state.withLock { state in
-                    if state.closed { return .some(nil) }
-                    if let resource = state.available.popLast() { return .some(resource) }
+            let wake = await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
+                let immediate: Wake? = state.withLock { state in
+                    if state.closed { return .closed }
+                    if let resource = state.available.popLast() { return .resource(resource) }
+                    // An opening that failed since `grant` freed a place nobody would hand on.
+                    if state.created.count + state.opening < capacity { return .room }
                     state.waiters.append(continuation)
                     return nil
                 }
                 if let immediate { continuation.resume(returning: immediate) }
+            }
+            switch wake {
+            case .resource(let resource): return resource
+            case .closed: return nil
+            case .room: return try await lease()
             }
         }
     }
@@ -85,14 +108,14 @@ final class LeasePool<Resource: Sendable>: Sendable {
     }
 
     private func release(_ resource: Resource) {
-        let waiter = state.withLock { state -> CheckedContinuation<Resource?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Wake, Never>? in
             if state.waiters.isEmpty {
                 state.available.append(resource)
                 return nil
             }
             return state.waiters.removeFirst()
         }
-        waiter?.resume(returning: resource)
+        waiter?.resume(returning: .resource(resource))
     }
 
     /// Closes the pool and waits (bounded) until every lease is returned; answers the resources
@@ -118,6 +141,6 @@ final class LeasePool<Resource: Sendable>: Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for waiter in waiters { waiter.resume(returning: nil) }
+        for waiter in waiters { waiter.resume(returning: .closed) }
     }
 }
