@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 package import Hummingbird
 import NIOCore
-package import WardCore
+import WardCore
 package import WardHTTP
 import WardStorage
 

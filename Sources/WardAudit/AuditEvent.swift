@@ -1,5 +1,5 @@
 import Crypto
-package import Foundation
+import Foundation
 import WardCore
 
 /// One audited action. Details never hold clinical values: only ids, counts and field names.

@@ -1,5 +1,5 @@
 import Foundation
-package import SQLKit
+import SQLKit
 import WardCore
 package import WardStorage
 

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
-package import WardCore
-package import WardHTTP
+import WardCore
+import WardHTTP
 import WardStorage
 
 /// A patient as stored and served.

@@ -22,7 +22,7 @@ package struct PatientService: Sendable {
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let now = Timestamp.now()
         let metadata = try Self.json(input.metadata ?? [:])
-        var patient = Patient(
+        let patient = Patient(
             id: UUIDv7.make().uuidString.lowercased(), mrn: input.mrn ?? "",
             givenName: input.givenName!.trimmingCharacters(in: .whitespaces), familyName: input.familyName!.trimmingCharacters(in: .whitespaces),
             birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email?.lowercased(), address: input.address,

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 package import WardAudit
-package import WardCore
+import WardCore
 package import WardStorage
 
 /// An entry of the tenant's formulary.

@@ -1,7 +1,7 @@
 package import Foundation
 import SQLKit
 package import WardAudit
-package import WardCore
+import WardCore
 package import WardStorage
 
 /// A practitioner: who patients are booked with.

@@ -1,6 +1,6 @@
 import Foundation
 import SQLKit
-package import WardCore
+import WardCore
 package import WardStorage
 package import WardAudit
 

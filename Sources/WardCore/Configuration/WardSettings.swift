@@ -1,4 +1,4 @@
-package import Configuration
+import Configuration
 import Foundation
 
 /// Everything a Ward process is configured with, read once at start-up and passed down.

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import WardAudit
 import WardClinical
-package import WardCore
+import WardCore
 import WardIdentity
 package import WardJobs
 import WardPlatform

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-package import SQLKit
+import SQLKit
 import SQLiteKit
 import SQLiteNIO
 

@@ -1,6 +1,6 @@
 import Foundation
 import WardCore
-package import SQLKit
+import SQLKit
 
 /// A migration's state in one database.
 package enum MigrationStatus: Sendable, Equatable {
