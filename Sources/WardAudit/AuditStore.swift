@@ -28,34 +28,20 @@ package enum AuditStore {
     /// `columns` with their PostgreSQL types, for reading rows out of JSON (`json_to_recordset`).
     static let recordsetColumns = columns.map { "\"\($0)\" " + ($0 == "seq" ? "bigint" : "text") }.joined(separator: ", ")
 
-    /// `event` as a JSON object keyed by column, holding what `values(of:)` binds.
+    /// `event` as a JSON object keyed by column: the values `values(of:)` binds, so the two
+    /// ways a row is written (binds on SQLite, one JSON batch on PostgreSQL) share one mapping.
     static func appendJSONRow(_ event: AuditEvent, to json: inout String) {
-        func field(_ name: String, _ value: String?) {
-            json.append(",\"")
-            json.append(name)
-            json.append("\":")
-            if let value { JSONText.appendString(value, to: &json) } else { json.append("null") }
+        json.append("{")
+        for (index, (column, value)) in zip(columns, values(of: event)).enumerated() {
+            if index > 0 { json.append(",") }
+            json.append("\"" + column + "\":")
+            switch value {
+            case let number as Int64: json.append(String(number))
+            case let text as String?:
+                if let text { JSONText.appendString(text, to: &json) } else { json.append("null") }
+            default: preconditionFailure("audit column \(column) has no JSON form")
+            }
         }
-        json.append("{\"seq\":")
-        json.append(String(event.seq))
-        field("id", event.id)
-        field("occurred_at", event.occurredAt)
-        field("actor_type", event.actorType.rawValue)
-        field("actor_id", event.actorID)
-        field("actor_name", event.actorName)
-        field("actor_roles", event.actorRoles.joined(separator: ","))
-        field("action", event.action)
-        field("resource_type", event.resourceType)
-        field("resource_id", event.resourceID)
-        field("patient_id", event.patientID)
-        field("outcome", event.outcome.rawValue)
-        field("reason", event.reason)
-        field("client_address", event.clientAddress)
-        field("user_agent", event.userAgent)
-        field("request_id", event.requestID)
-        field("details", detailsJSON(event.details))
-        field("prev_hash", event.prevHash)
-        field("hash", event.hash)
         json.append("}")
     }
 

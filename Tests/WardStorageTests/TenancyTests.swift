@@ -136,70 +136,72 @@ struct TenancyTests {
         }
     }
 
+    /// SQLite storage keeping at most `openFiles` tenant files open, letting go of one after
+    /// 0.1 s (twice the request timeout), with a `notes` table in every tenant.
+    static func withNotes(openFiles: Int, _ body: (Storage) async throws -> Void) async throws {
+        try await withTestSite(.sqlite) { site in
+            let settings = try site.settings(["WARD_SQLITE_OPEN_TENANTS": String(openFiles), "WARD_REQUEST_TIMEOUT": "0.05"])
+            let notes = Migration(50, "notes", ["CREATE TABLE notes (body TEXT NOT NULL)"])
+            try await site.withStorage(tenantMigrations: [notes], settings: settings, body)
+        }
+    }
+
+    /// The notes of tenant `slug`, opening its file if it is closed.
+    static func notes(of slug: String, in storage: Storage) async throws -> [String] {
+        try await storage.tenants.activeScope(slug: slug).read { database in
+            try await database.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
+        }
+    }
+
     @Test("beyond the open-file limit the least recently used tenant files close, stay closed for readiness, and reopen on next use")
     func openFileLimit() async throws {
-        try await withTestSite(.sqlite) { site in
-            let settings = try site.settings(["WARD_SQLITE_OPEN_TENANTS": "2", "WARD_REQUEST_TIMEOUT": "0.05"])
-            let notes = Migration(50, "notes", ["CREATE TABLE notes (body TEXT NOT NULL)"])
-            try await site.withStorage(tenantMigrations: [notes], settings: settings) { storage in
-                for slug in ["one", "two", "three", "four"] {
-                    try await storage.tenants.create(slug: slug, name: slug.capitalized)
-                    let scope = try await storage.tenants.activeScope(slug: slug)
-                    try await scope.transaction { database in try await database.raw("INSERT INTO notes (body) VALUES (\(bind: slug))").run() }
-                }
-                try await storage.migrateAll()
-                try await Task.sleep(for: .milliseconds(400))
+        try await Self.withNotes(openFiles: 2) { storage in
+            for slug in ["one", "two", "three", "four"] {
+                try await storage.tenants.create(slug: slug, name: slug.capitalized)
+                let scope = try await storage.tenants.activeScope(slug: slug)
+                try await scope.transaction { database in try await database.raw("INSERT INTO notes (body) VALUES (\(bind: slug))").run() }
+            }
+            try await storage.migrateAll()
+            try await Task.sleep(for: .milliseconds(400))
 
-                #expect(storage.tenants.openFileCount == 2)
-                // Readiness checks the open files' migrations without reopening the closed ones.
-                #expect(try await storage.migrationsAreCurrent(tenantCheckInterval: .zero))
-                #expect(storage.tenants.openFileCount == 2)
-                for slug in ["one", "two", "three", "four"] {
-                    let scope = try await storage.tenants.activeScope(slug: slug)
-                    let bodies = try await scope.read { database in
-                        try await database.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
-                    }
-                    #expect(bodies == [slug])
-                }
+            #expect(storage.tenants.openFileCount == 2)
+            // Readiness checks the open files' migrations without reopening the closed ones.
+            #expect(try await storage.migrationsAreCurrent(tenantCheckInterval: .zero))
+            #expect(storage.tenants.openFileCount == 2)
+            for slug in ["one", "two", "three", "four"] {
+                #expect(try await Self.notes(of: slug, in: storage) == [slug])
             }
         }
     }
 
     @Test("a file let go of stays open while a scope holds it, closes once none does, and is taken back if asked for meanwhile")
     func heldFiles() async throws {
-        try await withTestSite(.sqlite) { site in
-            let settings = try site.settings(["WARD_SQLITE_OPEN_TENANTS": "1", "WARD_REQUEST_TIMEOUT": "0.05"])
-            let notes = Migration(50, "notes", ["CREATE TABLE notes (body TEXT NOT NULL)"])
-            try await site.withStorage(tenantMigrations: [notes], settings: settings) { storage in
-                for slug in ["one", "two", "three"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
-                try await Task.sleep(for: .milliseconds(400))
+        try await Self.withNotes(openFiles: 1) { storage in
+            for slug in ["one", "two", "three"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
+            try await Task.sleep(for: .milliseconds(400))
 
-                // A long export, say: it holds "one" while two other tenants push it out. The
-                // scope lives in this function and is gone when it returns.
-                func exportWhileOthersArrive() async throws {
-                    let held = try await storage.tenants.activeScope(slug: "one")
-                    _ = try await storage.tenants.activeScope(slug: "two")
-                    _ = try await storage.tenants.activeScope(slug: "three")
-                    try await Task.sleep(for: .milliseconds(400))
-                    #expect(storage.tenants.openFileCount == 2, "three open, one retiring but held")
-                    try await held.transaction { database in try await database.raw("INSERT INTO notes (body) VALUES ('late')").run() }
-                    withExtendedLifetime(held) {}
-                }
-                try await exportWhileOthersArrive()
-                try await Task.sleep(for: .milliseconds(400))
-                #expect(storage.tenants.openFileCount == 1, "one closed once nothing held it")
-
-                // Asked for again before it closes, a retiring file is taken back, not opened twice.
-                let three = try await storage.tenants.activeScope(slug: "three")
-                let first = try #require(three.database as? SQLiteDatabase)
+            // A long export, say: it holds "one" while two other tenants push it out. The
+            // scope lives in this function and is gone when it returns.
+            func exportWhileOthersArrive() async throws {
+                let held = try await storage.tenants.activeScope(slug: "one")
                 _ = try await storage.tenants.activeScope(slug: "two")
-                let again = try await storage.tenants.activeScope(slug: "three")
-                #expect((again.database as? SQLiteDatabase) === first)
-                let bodies = try await storage.tenants.activeScope(slug: "one").read { database in
-                    try await database.raw("SELECT body FROM notes").all().map { try $0.decode(column: "body", as: String.self) }
-                }
-                #expect(bodies == ["late"])
+                _ = try await storage.tenants.activeScope(slug: "three")
+                try await Task.sleep(for: .milliseconds(400))
+                #expect(storage.tenants.openFileCount == 2, "three open, one retiring but held")
+                try await held.transaction { database in try await database.raw("INSERT INTO notes (body) VALUES ('late')").run() }
+                withExtendedLifetime(held) {}
             }
+            try await exportWhileOthersArrive()
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(storage.tenants.openFileCount == 1, "one closed once nothing held it")
+
+            // Asked for again before it closes, a retiring file is taken back, not opened twice.
+            let three = try await storage.tenants.activeScope(slug: "three")
+            let first = try #require(three.database as? SQLiteDatabase)
+            _ = try await storage.tenants.activeScope(slug: "two")
+            let again = try await storage.tenants.activeScope(slug: "three")
+            #expect((again.database as? SQLiteDatabase) === first)
+            #expect(try await Self.notes(of: "one", in: storage) == ["late"])
         }
     }
 }

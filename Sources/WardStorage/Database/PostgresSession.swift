@@ -29,21 +29,23 @@ struct PostgresSession: SQLDatabase {
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         let (sql, binds) = serialize(query)
         var bindings = PostgresBindings(capacity: binds.count)
+        // Parameter types name a prepared statement; an unnamed one does not need them.
+        let named = statements != nil && query is SQLText.Reused
         var types: [PostgresDataType] = []
-        types.reserveCapacity(binds.count)
+        if named { types.reserveCapacity(binds.count) }
         for bind in binds {
             if let optional = bind as? any OptionalBind, optional.isNone {
                 bindings.appendNull()
-                types.append(.null)
+                if named { types.append(.null) }
             } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
                 try bindings.append(value, context: .default)
-                types.append(value.psqlType)
+                if named { types.append(value.psqlType) }
             } else {
                 try await kit.execute(sql: query, onRow)
                 return
             }
         }
-        if query is SQLText.Reused, let statements, let name = statements.name(for: sql, types: types) {
+        if named, let statements, let name = statements.name(for: sql, types: types) {
             let rows = try await NamedStatement.$current.withValue(.init(name: name, sql: sql, types: types)) {
                 try await connection.execute(NamedStatement(bindings: bindings), logger: logger)
             }
