@@ -14,6 +14,14 @@ struct EdgeMiddleware: RouterMiddleware {
     let settings: WardSettings
     let metrics: WardMetrics
     let accessLog: AccessLog
+    private let deadlines: RequestDeadlines
+
+    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog) {
+        self.settings = settings
+        self.metrics = metrics
+        self.accessLog = accessLog
+        self.deadlines = RequestDeadlines(limit: settings.requestTimeout)
+    }
 
     func handle(
         _ request: Request, context: WardRequestContext,
@@ -47,7 +55,7 @@ struct EdgeMiddleware: RouterMiddleware {
                 let body = try await request.collectBody(upTo: settings.bodyLimit)
                 context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
             }
-            response = try await Self.withTimeout(settings.requestTimeout, request: request, context: context, next: next)
+            response = try await withTimeout(request: request, context: context, next: next)
         } catch {
             response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
         }
@@ -77,24 +85,16 @@ struct EdgeMiddleware: RouterMiddleware {
         }
     }
 
-    /// Runs the rest of the stack, answering `RequestTimedOut` if it takes longer than `limit`.
-    private static func withTimeout(
-        _ limit: Duration, request: Request, context: WardRequestContext,
+    /// Runs the rest of the stack, answering `RequestTimedOut` if it outlives the request timeout.
+    private func withTimeout(
+        request: Request, context: WardRequestContext,
         next: (Request, WardRequestContext) async throws -> Response
     ) async throws -> Response {
         try await withoutActuallyEscaping(next) { next in
-            // `next` is called exactly once, from one child task that this group awaits before
+            // `next` is called exactly once, from the one child task `run` awaits before
             // returning, so it is never used concurrently or after this call ends.
             let handler = UncheckedSendableBox(next)
-            return try await withThrowingTaskGroup(of: Response.self) { group in
-                group.addTask { try await handler.value(request, context) }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    throw RequestTimedOut()
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            return try await deadlines.run { try await handler.value(request, context) }
         }
     }
 }
