@@ -66,13 +66,13 @@ package final class AuditTrail: Sendable {
         var seq = try tail?.decode(column: "seq", as: Int64?.self) ?? 0
         var previous = try tail?.decode(column: "hash", as: String?.self) ?? AuditEvent.genesisHash
         let indexed = try tail?.decode(column: "indexed", as: Int64?.self) ?? 0
-        let now = Date()
+        let now = Date(), occurredAt = Timestamp.text(now)
         var events: [AuditEvent] = []
         events.reserveCapacity(records.count)
         for record in records {
             seq += 1
             var event = AuditEvent(
-                id: UUIDv7.make(at: now).uuidString.lowercased(), seq: seq, occurredAt: Timestamp.text(now), actorType: record.actorType,
+                id: UUIDv7.make(at: now).uuidString.lowercased(), seq: seq, occurredAt: occurredAt, actorType: record.actorType,
                 actorID: record.actorID, actorName: record.actorName, actorRoles: record.actorRoles, action: record.action,
                 resourceType: record.resourceType, resourceID: record.resourceID, patientID: record.patientID, outcome: record.outcome,
                 reason: record.reason, clientAddress: record.clientAddress, userAgent: record.userAgent, requestID: record.requestID,

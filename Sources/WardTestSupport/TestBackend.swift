@@ -46,6 +46,7 @@ package struct TestSite: Sendable {
 
     /// Runs `body` with storage opened as `storage(tenantMigrations:settings:)` does, closing
     /// it afterwards whether `body` returns or throws.
+    @discardableResult
     package func withStorage<Result>(
         platformMigrations: [Migration] = [], tenantMigrations: [Migration] = [], settings: WardSettings? = nil,
         _ body: (Storage) async throws -> Result

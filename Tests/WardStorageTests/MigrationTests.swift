@@ -11,7 +11,7 @@ struct MigrationTests {
 
     static func count(_ table: String, on target: MigrationTarget) async throws -> Int? {
         try await target.database.transaction(searchPath: target.schema) { database in
-            do { return try await database.raw(SQLQueryString("SELECT * FROM \(table)")).all().count } catch { return nil }
+            do { return try await database.raw(SQLQueryString("SELECT * FROM \(unsafeRaw: table)")).all().count } catch { return nil }
         }
     }
 

@@ -20,7 +20,7 @@ struct SQLiteDurabilityTests {
 
             func pragma(_ name: String, writer: Bool) async throws -> String {
                 let query: @Sendable (any SQLDatabase) async throws -> String = { db in
-                    let row = try await db.raw(SQLQueryString("PRAGMA \(name)")).first()
+                    let row = try await db.raw(SQLQueryString("PRAGMA \(unsafeRaw: name)")).first()
                     return try row.map { row in
                         let column = row.allColumns.first ?? name
                         if let text = try? row.decode(column: column, as: String.self) { return text }

@@ -178,13 +178,11 @@ package struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    package func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-        source: String, file: String, function: String, line: UInt
-    ) {
+    package func log(event: LogEvent) {
         var fields = metadata
-        if let explicit { fields.merge(explicit) { $1 } }
-        var json = Self.lineOpening(level: level, label: label, message: message.description)
+        if let explicit = event.metadata { fields.merge(explicit) { $1 } }
+        if let error = event.error, fields["error"] == nil { fields["error"] = .string(String(describing: error)) }
+        var json = Self.lineOpening(level: event.level, label: label, message: event.message.description)
         for key in fields.keys.sorted() where !Self.reserved.contains(key) {
             json += ","
             JSONText.appendString(key, to: &json)
@@ -192,7 +190,7 @@ package struct JSONLogHandler: LogHandler {
             Self.append(fields[key]!, to: &json)
         }
         json += "}"
-        sink.write(line: json, urgent: level >= .warning)
+        sink.write(line: json, urgent: event.level >= .warning)
     }
 
     private static let reserved: Set<String> = ["timestamp", "level", "logger", "message"]
