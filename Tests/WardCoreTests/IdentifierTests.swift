@@ -56,6 +56,19 @@ struct IdentifierTests {
         #expect(abs(logged.timeIntervalSinceNow) < 5)
     }
 
+    @Test("a log line carries the error logged with it, unless metadata already names one")
+    func jsonLogLineError() throws {
+        struct DiskFull: Error, CustomStringConvertible { var description: String { "disk full on /var/lib/ward" } }
+        let sink = CapturingSink()
+        let logger = Logger(label: "ward.test") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+
+        logger.log(level: .error, "commit failed", error: DiskFull())
+        logger.log(level: .error, "commit failed", error: DiskFull(), metadata: ["error": "as the caller put it"])
+
+        let objects = try sink.lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.map { $0["error"] as? String } == ["disk full on /var/lib/ward", "as the caller put it"])
+    }
+
     @Test("the batched sink writes whole lines in order; a warning is written, after the lines before it, before logging returns")
     func batchedSink() throws {
         var ends: [Int32] = [0, 0]
