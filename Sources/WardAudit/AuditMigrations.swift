@@ -30,6 +30,20 @@ package enum AuditMigrations {
         "CREATE INDEX audit_events_time ON audit_events (occurred_at)",
     ]
 
+    /// The control plane's table of witnessed trail heads (`AuditWitness`).
+    package static let platform: [Migration] = [
+        Migration(210, "create_audit_witness", [
+            """
+            CREATE TABLE audit_witness (
+                tenant_id TEXT PRIMARY KEY,
+                seq BIGINT NOT NULL,
+                hash TEXT NOT NULL,
+                recorded_at TEXT NOT NULL
+            )
+            """,
+        ]),
+    ]
+
     package static let all: [Migration] = [
         Migration(
             200, "create_audit_events",

@@ -119,8 +119,9 @@ package enum AuditStore {
     }
 
     /// Walks the whole chain in order: every sequence number present once, every event's
-    /// `prev_hash` equal to its predecessor's hash, every hash equal to the recomputed one.
-    package static func verify(_ scope: TenantScope) async throws -> Verification {
+    /// `prev_hash` equal to its predecessor's hash, every hash equal to the recomputed one; and,
+    /// given the witness, the head it saw last still there as it saw it.
+    package static func verify(_ scope: TenantScope, witness: AuditWitness? = nil) async throws -> Verification {
         // After retention the chain starts at the anchor it left: the last removed event.
         let anchor = try await AuditRetention.anchor(in: scope)
         var expectedSeq: Int64 = (anchor?.seq ?? 0) + 1
@@ -148,6 +149,9 @@ package enum AuditStore {
         }
         if let missing = try await AuditPatientIndex.firstUnindexed(in: scope) {
             return Verification(checked: checked, firstBreak: (missing, "event \(missing) is missing from the patient index"))
+        }
+        if let witness, let problem = try await witness.check(scope) {
+            return Verification(checked: checked, firstBreak: problem)
         }
         return Verification(checked: checked, firstBreak: nil)
     }

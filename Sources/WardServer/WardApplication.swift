@@ -52,7 +52,7 @@ package enum WardApplication {
     /// Every module's tenant migrations, in module order.
     package static let tenantMigrations: [Migration] = IdentityMigrations.all + AuditMigrations.all + ClinicalMigrations.all
     /// Every module's control-plane migrations, in module order.
-    package static let platformMigrations: [Migration] = IdentityMigrations.platform + JobMigrations.platform + PlatformModuleMigrations.platform
+    package static let platformMigrations: [Migration] = IdentityMigrations.platform + AuditMigrations.platform + JobMigrations.platform + PlatformModuleMigrations.platform
 
     /// Assembles a node's services from settings: storage (not yet migrated) and modules.
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLog: AccessLog) async throws -> WardServices {

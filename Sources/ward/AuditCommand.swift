@@ -5,7 +5,8 @@ import WardCore
 import WardServer
 import WardStorage
 
-/// `ward audit verify`: walks each tenant's hash chain and reports the first broken link.
+/// `ward audit verify`: walks each tenant's hash chain, checks it still holds the head the
+/// control plane last witnessed, and reports the first broken link.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Check the audit trail.", subcommands: [Verify.self])
 
@@ -18,12 +19,13 @@ struct AuditCommand: AsyncParsableCommand {
             let settings = try await NodeBootstrap.settings(logToStandardError: true)
             let storage = try await NodeBootstrap.storage(settings, logger: Logger(label: "ward.audit"))
             var broken = 0
+            let witness = AuditWitness(storage: storage)
             do {
                 let tenants = try await storage.tenants.list().filter { tenant == nil || $0.slug == tenant }
                 if let tenant, tenants.isEmpty { throw CommandFailure("no tenant '\(tenant)'") }
                 for entry in tenants where [.active, .suspended].contains(entry.status) {
                     let scope = try await storage.tenants.scope(for: entry)
-                    let result = try await AuditStore.verify(scope)
+                    let result = try await AuditStore.verify(scope, witness: witness)
                     if let failure = result.firstBreak {
                         broken += 1
                         print("\(entry.slug): BROKEN at event \(failure.seq): \(failure.problem) (\(result.checked) events verified before it)")

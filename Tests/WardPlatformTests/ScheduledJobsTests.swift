@@ -13,7 +13,7 @@ import WardTestSupport
 
 @Suite("Scheduled jobs")
 struct ScheduledJobsTests {
-    @Test("at a tenant's midnight its day is counted once; session cleanup and audit retention run on schedule", arguments: TestBackend.allCases)
+    @Test("at a tenant's midnight its day is counted once; session cleanup, audit retention and the audit witness run on schedule", arguments: TestBackend.allCases)
     func builtInSchedules(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: fastJobs) { node in
@@ -40,10 +40,11 @@ struct ScheduledJobsTests {
 
                 let fired = try await scheduler.fire(at: midnight.addingTimeInterval(300))
 
-                #expect(Set(fired.map(\.kind)) == [NodeJobs.dailyReportKind, NodeJobs.sessionCleanupKind, NodeJobs.auditRetentionKind])
+                #expect(Set(fired.map(\.kind)) == [NodeJobs.dailyReportKind, NodeJobs.sessionCleanupKind, NodeJobs.auditRetentionKind,
+                                                    NodeJobs.auditWitnessKind])
                 #expect(try await scheduler.fire(at: midnight.addingTimeInterval(330)).isEmpty)
                 let queue = services.queue
-                #expect(try await services.work { try await queue.list(state: .succeeded).count == 3 })
+                #expect(try await services.work { try await queue.list(state: .succeeded).count == 4 })
                 let report = try #require(try await DailyReport.find(day: today, in: scope))
                 #expect(report.patientsRegistered == 3)
                 #expect(report.appointmentsTotal == 0)
@@ -52,7 +53,10 @@ struct ScheduledJobsTests {
                     try await database.raw("SELECT COUNT(*) AS n FROM \(sessions)").first()?.decode(column: "n", as: Int.self)
                 }
                 #expect(remaining == 0)
-                #expect(try await AuditStore.verify(scope).firstBreak == nil)
+                // The witness job recorded the trail's head in the control plane.
+                let newest = try #require(try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 1).first)
+                #expect(try await AuditWitness(storage: services.storage).head(of: scope.tenant)?.seq == newest.seq)
+                #expect(try await AuditStore.verify(scope, witness: AuditWitness(storage: services.storage)).firstBreak == nil)
 
                 // The report job run again replaces its day's report rather than adding one.
                 let reportJob = try #require(fired.first { $0.kind == NodeJobs.dailyReportKind })

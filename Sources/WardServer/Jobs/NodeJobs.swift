@@ -14,6 +14,7 @@ package enum NodeJobs {
     package static let dailyReportKind = "report.daily"
     package static let sessionCleanupKind = "sessions.cleanup"
     package static let auditRetentionKind = "audit.retention"
+    package static let auditWitnessKind = "audit.witness"
 
     /// How long finished jobs stay inspectable before housekeeping removes them.
     static let finishedJobRetention: Duration = .seconds(30 * 86_400)
@@ -27,6 +28,7 @@ package enum NodeJobs {
         let policy = RetryPolicy(services.settings.jobs)
         let retentionDays = services.settings.auditRetentionDays
         let retention = AuditRetention(trail: services.audit)
+        let witness = AuditWitness(storage: storage)
         return [
             services.lifecycle.provisioningHandler(),
             services.lifecycle.purgeHandler(),
@@ -45,7 +47,16 @@ package enum NodeJobs {
             JobHandler(kind: auditRetentionKind, policy: policy) { _ in
                 let cutoff = Date().addingTimeInterval(-Double(retentionDays) * 86_400)
                 for tenant in try await liveTenants(storage) {
-                    try await retention.apply(in: try await storage.tenants.scope(for: tenant), before: cutoff)
+                    let scope = try await storage.tenants.scope(for: tenant)
+                    // The head is witnessed first: retention keeps the newest event, so the
+                    // witnessed event is never among those it removes.
+                    try await witness.record(scope)
+                    try await retention.apply(in: scope, before: cutoff)
+                }
+            },
+            JobHandler(kind: auditWitnessKind, policy: policy) { _ in
+                for tenant in try await liveTenants(storage) {
+                    try await witness.record(try await storage.tenants.scope(for: tenant))
                 }
             },
         ]
@@ -57,7 +68,7 @@ package enum NodeJobs {
     }
 
     /// The built-in schedules: each tenant's daily report at its local midnight, session
-    /// cleanup hourly, audit retention nightly.
+    /// cleanup hourly, audit retention nightly, each trail's head witnessed every five minutes.
     package static func schedules(_ services: WardServices) throws -> [Schedule] {
         let attempts = services.settings.jobs.maxAttempts
         return [
@@ -71,6 +82,9 @@ package enum NodeJobs {
             },
             try Schedule(name: auditRetentionKind, cron: "30 3 * * *", scope: .installation(.gmt)) { _, _ in
                 try JobQueue.Request(kind: auditRetentionKind, payload: Nothing(), maxAttempts: attempts)
+            },
+            try Schedule(name: auditWitnessKind, cron: "*/5 * * * *", scope: .installation(.gmt)) { _, _ in
+                try JobQueue.Request(kind: auditWitnessKind, payload: Nothing(), maxAttempts: attempts)
             },
         ]
     }
@@ -88,7 +102,7 @@ package enum NodeJobs {
     }
 
     /// Every job kind this build runs, for gauges that report kinds with nothing waiting too.
-    static let kinds = [TenantLifecycle.provisionKind, TenantLifecycle.purgeKind, dailyReportKind, sessionCleanupKind, auditRetentionKind]
+    static let kinds = [TenantLifecycle.provisionKind, TenantLifecycle.purgeKind, dailyReportKind, sessionCleanupKind, auditRetentionKind, auditWitnessKind]
 
     /// Samples the queue and tenant gauges for `/metrics`: one depth query serves both.
     package static func refreshMetrics(_ services: WardServices) async {
