@@ -86,12 +86,7 @@ package struct AuditController: Sendable {
         group.add(Self.operations[0], prefix: prefix) { request, context -> Response in
             let scope = try context.requireTenant()
             let limit = try request.pageLimit(default: 100, maximum: 500)
-            var cursor: Int64?
-            if let text = request.uri.queryParameters.get("cursor") {
-                guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
-                cursor = value
-            }
-            let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: cursor, limit: limit)
+            let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: try request.sequenceCursor(), limit: limit)
             let next = events.count == limit ? events.last.map { String($0.seq) } : nil
             return try JSONResponse.make(ItemPage(events, nextCursor: next))
         }

@@ -81,4 +81,12 @@ extension Request {
         guard let value = Int(text), (1...maximum).contains(value) else { throw InvalidQuery(field: "limit", message: "must be 1 to \(maximum)") }
         return value
     }
+
+    /// The `cursor` of a list paged by sequence number (the audit trail's): absent, or a positive
+    /// integer this API handed out as `next_cursor`.
+    package func sequenceCursor() throws -> Int64? {
+        guard let text = uri.queryParameters.get("cursor") else { return nil }
+        guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
+        return value
+    }
 }

@@ -63,6 +63,11 @@ struct PatientTests {
                     let auditor = try await client.token("auditor@acme.test")
                     let log = try await client.send(.get, "/api/v1/patients/\(id)/access-log", token: auditor)
                     #expect(log.status == .ok)
+                    // Paging it asks for a cursor this API handed out and a page size in bounds.
+                    for query in ["cursor=abc", "cursor=0", "limit=0", "limit=501"] {
+                        let refused = try await client.send(.get, "/api/v1/patients/\(id)/access-log?\(query)", token: auditor)
+                        #expect(refused.status == .badRequest, "\(query)")
+                    }
                     let events = try #require(log.json["items"] as? [[String: Any]])
                     #expect(events.map { $0["action"] as? String } == ["read", "create"])
                     #expect(events[0]["request_id"] as? String == "read-1")

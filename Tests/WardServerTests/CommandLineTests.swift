@@ -108,6 +108,30 @@ struct CommandLineTests {
         }
     }
 
+    @Test("audit verify names a trail whose newest events were cut off after the control plane witnessed them", arguments: TestBackend.allCases)
+    func auditVerifyTruncation(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let environment = Self.environment(site)
+            #expect(try Self.ward(["tenant", "create", "acme", "--name", "Acme"], environment: environment).status == 0)
+            #expect(try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
+                                  environment: environment, input: "correct-stable-fossil-lamp").status == 0)
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
+                let scope = try await storage.tenants.activeScope(slug: "acme")
+                let head = try #require(try await AuditWitness(storage: storage).record(scope))
+                // Someone with the tenant's database but not the control plane removes the newest event.
+                let drop = backend == .sqlite ? "DROP TRIGGER audit_events_no_delete" : "ALTER TABLE audit_events DISABLE TRIGGER USER"
+                try await scope.transaction { database in
+                    try await database.raw(SQLQueryString(drop)).run()
+                    try await database.raw("DELETE FROM audit_events WHERE seq = \(bind: head.seq)").run()
+                }
+                #expect(try await AuditStore.verify(scope).firstBreak == nil, "without the witness the shortened chain verifies")
+            }
+            let cut = try Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
+            #expect(cut.status == 1)
+            #expect(cut.output.contains("cut short"))
+        }
+    }
+
     @Test("suspending and resuming a tenant is recorded in its trail; its API answers 403 meanwhile", arguments: TestBackend.allCases)
     func suspendAndResume(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in

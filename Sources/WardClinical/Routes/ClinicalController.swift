@@ -152,11 +152,7 @@ package struct ClinicalController: Sendable {
             var filter = AuditStore.Filter()
             filter.patientID = try context.parameters.require("id")
             let limit = try request.pageLimit(default: 50, maximum: 500)
-            let cursor = try request.uri.queryParameters.get("cursor").map { text -> Int64 in
-                guard let value = Int64(text), value > 0 else { throw InvalidQuery(field: "cursor", message: "is not a cursor from this API") }
-                return value
-            }
-            let events = try await AuditStore.events(in: scope, filter: filter, before: cursor, limit: limit)
+            let events = try await AuditStore.events(in: scope, filter: filter, before: try request.sequenceCursor(), limit: limit)
             return try JSONResponse.make(ItemPage(events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
         }
         group.add(ops[6], prefix: prefix) { request, context -> Response in

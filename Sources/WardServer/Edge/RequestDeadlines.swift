@@ -15,11 +15,12 @@ package final class RequestDeadlines: Sendable {
         /// table, and the task removes its entry before it ends, so the task is alive whenever
         /// the sweeper cancels it.
         let task: UnsafeCurrentTask
+        /// Whether the sweeper has cancelled it.
+        var expired = false
     }
 
     private struct State: ~Copyable {
         var entries: [UInt64: Entry] = [:]
-        var expired: Set<UInt64> = []
         var nextID: UInt64 = 0
         var sweeping = false
     }
@@ -66,10 +67,7 @@ package final class RequestDeadlines: Sendable {
 
     /// Removes the request's entry; true if it passed its deadline.
     private func leave(_ id: UInt64) -> Bool {
-        state.withLock { state in
-            state.entries[id] = nil
-            return state.expired.remove(id) != nil
-        }
+        state.withLock { state in state.entries.removeValue(forKey: id)?.expired ?? false }
     }
 
     /// Cancels every request past its deadline at `now`; returns how many it cancelled.
@@ -77,8 +75,8 @@ package final class RequestDeadlines: Sendable {
     package func expire(at now: ContinuousClock.Instant) -> Int {
         state.withLock { state in
             var cancelled = 0
-            for (id, entry) in state.entries where entry.deadline <= now && !state.expired.contains(id) {
-                state.expired.insert(id)
+            for (id, entry) in state.entries where entry.deadline <= now && !entry.expired {
+                state.entries[id]?.expired = true
                 entry.task.cancel()
                 cancelled += 1
             }
