@@ -68,7 +68,7 @@ package struct AuditEvent: Sendable, Codable, Equatable {
         JSONText.appendObject(details, to: &canonical)
         canonical.append("\n")
         field("prev_hash", prevHash, last: true)
-        return Hex.string(canonical.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) })
+        return canonical.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }.withUnsafeBytes(Hex.string)
     }
 }
 

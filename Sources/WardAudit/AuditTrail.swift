@@ -72,7 +72,7 @@ package final class AuditTrail: Sendable {
         for record in records {
             seq += 1
             var event = AuditEvent(
-                id: UUIDv7.make(at: now).uuidString.lowercased(), seq: seq, occurredAt: occurredAt, actorType: record.actorType,
+                id: UUIDv7.id(at: now), seq: seq, occurredAt: occurredAt, actorType: record.actorType,
                 actorID: record.actorID, actorName: record.actorName, actorRoles: record.actorRoles, action: record.action,
                 resourceType: record.resourceType, resourceID: record.resourceID, patientID: record.patientID, outcome: record.outcome,
                 reason: record.reason, clientAddress: record.clientAddress, userAgent: record.userAgent, requestID: record.requestID,

@@ -46,7 +46,7 @@ package struct BreakGlass: Sendable {
         if !errors.isEmpty { throw InvalidBreakGlass(errors: errors) }
         guard let userID = actor.id else { throw InvalidBreakGlass(errors: [.init(field: "actor", message: "must be a signed-in user")]) }
         let now = Date()
-        let grant = Grant(id: UUIDv7.make(at: now).uuidString.lowercased(), userID: userID, userName: actor.name, patientID: patientID.lowercased(),
+        let grant = Grant(id: UUIDv7.id(at: now), userID: userID, userName: actor.name, patientID: patientID.lowercased(),
                           reason: trimmed, grantedAt: Timestamp.text(now), expiresAt: Timestamp.text(now.addingTimeInterval(duration.timeInterval)),
                           reviewedAt: nil, reviewedBy: nil, reviewNote: nil)
         let table = try scope.table("break_glass_grants")

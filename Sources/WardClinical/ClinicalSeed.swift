@@ -20,7 +20,7 @@ extension PatientService {
                 let errors = input.problems(creating: true)
                 if !errors.isEmpty { throw ClinicalError.invalid(errors) }
                 batch.append(Patient(
-                    id: UUIDv7.make().uuidString.lowercased(), mrn: input.mrn ?? "", givenName: input.givenName!,
+                    id: UUIDv7.id(), mrn: input.mrn ?? "", givenName: input.givenName!,
                     familyName: input.familyName!, birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email,
                     address: input.address, nationalID: nil, emergencyContact: nil, metadata: "{}", status: "active", version: 1,
                     createdBy: actor.id, createdAt: now, updatedBy: actor.id, updatedAt: now

@@ -23,7 +23,7 @@ package struct PatientService: Sendable {
         let now = Timestamp.now()
         let metadata = try Self.json(input.metadata ?? [:])
         let patient = Patient(
-            id: UUIDv7.make().uuidString.lowercased(), mrn: input.mrn ?? "",
+            id: UUIDv7.id(), mrn: input.mrn ?? "",
             givenName: input.givenName!.trimmingCharacters(in: .whitespaces), familyName: input.familyName!.trimmingCharacters(in: .whitespaces),
             birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email?.lowercased(), address: input.address,
             nationalID: input.nationalID, emergencyContact: input.emergencyContact, metadata: metadata, status: "active", version: 1,

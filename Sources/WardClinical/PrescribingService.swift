@@ -82,7 +82,7 @@ package struct PrescribingService: Sendable {
             errors.append(.init(field: field, message: "must be 1 to 200 characters"))
         }
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
-        let medication = Medication(id: UUIDv7.make().uuidString.lowercased(), code: code.uppercased(), name: name, form: form, strength: strength,
+        let medication = Medication(id: UUIDv7.id(), code: code.uppercased(), name: name, form: form, strength: strength,
                                     active: 1, createdAt: Timestamp.now())
         let table = try scope.table("medications")
         let audit = self.audit
@@ -109,7 +109,7 @@ package struct PrescribingService: Sendable {
             let now = Timestamp.now()
             let insert = database.insert(into: table).columns(Medication.columns)
             for entry in missing {
-                let medication = Medication(id: UUIDv7.make().uuidString.lowercased(), code: entry.code, name: entry.name, form: entry.form,
+                let medication = Medication(id: UUIDv7.id(), code: entry.code, name: entry.name, form: entry.form,
                                             strength: entry.strength, active: 1, createdAt: now)
                 insert.values([SQLBind(medication.id), SQLBind(medication.code), SQLBind(medication.name), SQLBind(medication.form),
                                SQLBind(medication.strength), SQLBind(medication.active), SQLBind(medication.createdAt)])
@@ -154,7 +154,7 @@ package struct PrescribingService: Sendable {
         }
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         guard let prescriberID = actor.id else { throw ClinicalError.invalid([.init(field: "prescriber", message: "must be a signed-in user")]) }
-        let prescription = Prescription(id: UUIDv7.make().uuidString.lowercased(), patientID: patientID, prescriberID: prescriberID,
+        let prescription = Prescription(id: UUIDv7.id(), patientID: patientID, prescriberID: prescriberID,
                                         prescriberName: actor.name, status: "active", issuedAt: Timestamp.now(), items: items, version: 1)
         let prescriptions = try scope.table("prescriptions"), patients = try scope.table("patients"), medications = try scope.table("medications")
         let audit = self.audit

@@ -69,7 +69,7 @@ package struct SchedulingService: Sendable {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 200 else { throw ClinicalError.invalid([.init(field: "name", message: "must be 1 to 200 characters")]) }
         let now = Timestamp.now()
-        let practitioner = Practitioner(id: UUIDv7.make().uuidString.lowercased(), name: trimmed, specialty: specialty, licenceNumber: licenceNumber,
+        let practitioner = Practitioner(id: UUIDv7.id(), name: trimmed, specialty: specialty, licenceNumber: licenceNumber,
                                         phone: nil, email: email, userID: nil, active: 1, createdAt: now, updatedAt: now)
         let table = try scope.table("practitioners")
         let audit = self.audit
@@ -99,7 +99,7 @@ package struct SchedulingService: Sendable {
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let now = Timestamp.now()
         let appointment = Appointment(
-            id: UUIDv7.make().uuidString.lowercased(), patientID: patientID, practitionerID: practitionerID, start: Timestamp.text(start),
+            id: UUIDv7.id(), patientID: patientID, practitionerID: practitionerID, start: Timestamp.text(start),
             end: Timestamp.text(end), status: "booked", reason: reason, version: 1, createdBy: actor.id, createdAt: now, updatedAt: now
         )
         // Statements as text: booking is a hot path (see SQLText).

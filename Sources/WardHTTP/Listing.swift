@@ -48,14 +48,16 @@ extension ItemPage: JSONWritable where Item: JSONWritable {
 extension Request {
     /// The token of an `Authorization: Bearer …` header, if the request has one.
     package var bearerToken: String? {
-        // Byte-wise: this runs on every authenticated request.
-        guard let authorization = headers[.authorization]?.utf8, authorization.count > 7,
-              authorization.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
-              authorization.dropFirst(6).first == UInt8(ascii: " ") else { return nil }
-        let token = authorization.dropFirst(7).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        let end = token.lastIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
-        guard let end else { return nil }
-        return String(decoding: token[...end], as: UTF8.self)
+        // Byte-wise over contiguous bytes: this runs on every authenticated request.
+        guard var authorization = headers[.authorization] else { return nil }
+        return authorization.withUTF8 { bytes -> String? in
+            guard bytes.count > 7, zip(bytes.prefix(6), "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }),
+                  bytes[6] == UInt8(ascii: " ") else { return nil }
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            guard let start = bytes[7...].firstIndex(where: { !isBlank($0) }),
+                  let end = bytes.lastIndex(where: { !isBlank($0) }) else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start...end]), as: UTF8.self)
+        }
     }
 }
 

@@ -168,7 +168,7 @@ package final class IdentityService: Sendable {
         let audit = self.audit
         let userAgent = actor.userAgent, client = actor.clientAddress
         let loggedIn = AuditActor(type: .user, id: user.id, name: user.name, clientAddress: client, userAgent: userAgent, requestID: actor.requestID)
-        let sessionID = UUIDv7.make(at: now).uuidString.lowercased()
+        let sessionID = UUIDv7.id(at: now)
         let expiresAt = Timestamp.text(now.addingTimeInterval(settings.sessionMaximum.timeInterval))
         let refresh = RefreshToken.make(tenant: scope.tenant.slug)
         let nowText = Timestamp.text(now)

@@ -22,7 +22,7 @@ extension IdentityService {
         let violations = policy.violations(of: password, email: email, name: name)
         if !violations.isEmpty { throw IdentityError.invalidPassword(violations) }
         let hash = try await hasher.hash(password)
-        let id = UUIDv7.make().uuidString.lowercased(), now = Timestamp.now()
+        let id = UUIDv7.id(), now = Timestamp.now()
         let table = platformAdmins
         try await controlPlane.transaction { database in
             if try await database.select().column("id").from(table).where("email_key", .equal, email.lowercased()).first() != nil {

@@ -54,7 +54,7 @@ extension IdentityService {
             if let existing = try await database.select().column("id").from(users).where("email_key", .equal, email.lowercased()).first() {
                 return try existing.decode(column: "id", as: String.self)
             }
-            let id = UUIDv7.make().uuidString.lowercased()
+            let id = UUIDv7.id()
             let now = Timestamp.now()
             try await database.insert(into: users).columns("id", "email", "email_key", "name", "status", "created_at", "updated_at")
                 .values(SQLBind(id), SQLBind(email), SQLBind(email.lowercased()), SQLBind(name), SQLBind("active"), SQLBind(now), SQLBind(now))

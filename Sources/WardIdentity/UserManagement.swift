@@ -55,7 +55,7 @@ extension IdentityService {
         let violations = policy.violations(of: password, email: email, name: name)
         if !violations.isEmpty { throw IdentityError.invalidPassword(violations) }
         let hash = try await hasher.hash(password)
-        let id = UUIDv7.make().uuidString.lowercased()
+        let id = UUIDv7.id()
         let now = Timestamp.now()
         let users = try scope.table("users"), roles = try scope.table("roles"), userRoles = try scope.table("user_roles")
         try await scope.transaction { database in
@@ -254,7 +254,7 @@ extension IdentityService {
             throw IdentityError.invalidInput([.init(field: "name", message: "must be 3 to 40 of a-z, 0-9 and _, starting with a letter")])
         }
         try Self.validate(permissions)
-        let id = UUIDv7.make().uuidString.lowercased(), now = Timestamp.now()
+        let id = UUIDv7.id(), now = Timestamp.now()
         let roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         try await scope.transaction { database in
             if try await database.select().column("id").from(roles).where("name", .equal, name).first() != nil {

@@ -56,7 +56,7 @@ package final class JobQueue: Sendable {
     private static func enqueue(_ request: Request, into table: SQLQualifiedTable, on database: any SQLDatabase) async throws -> Job? {
         let now = Timestamp.now()
         let job = Job(
-            id: UUIDv7.make().uuidString.lowercased(), kind: request.kind, payload: request.payload, tenant: request.tenant,
+            id: UUIDv7.id(), kind: request.kind, payload: request.payload, tenant: request.tenant,
             state: .queued, attempts: 0, maxAttempts: request.maxAttempts, runAt: Timestamp.text(request.runAt),
             leaseHolder: nil, leaseExpiresAt: nil, lastError: nil, uniqueKey: request.uniqueKey,
             createdAt: now, updatedAt: now, startedAt: nil, finishedAt: nil

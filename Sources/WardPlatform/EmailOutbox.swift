@@ -44,7 +44,7 @@ package struct EmailOutbox: Sendable {
         try await database.transaction { database in
             try await database.raw("""
                 INSERT INTO \(table) (id, tenant_id, template, recipient, subject, body_sealed, created_at)
-                VALUES (\(bind: UUIDv7.make().uuidString.lowercased()), \(bind: tenantID), \(bind: template), \(bind: recipient), \(bind: subject),
+                VALUES (\(bind: UUIDv7.id()), \(bind: tenantID), \(bind: template), \(bind: recipient), \(bind: subject),
                         \(bind: sealed), \(bind: Timestamp.now()))
                 ON CONFLICT (tenant_id, template) DO NOTHING
                 """).run()

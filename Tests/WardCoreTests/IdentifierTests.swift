@@ -23,6 +23,21 @@ struct IdentifierTests {
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
     }
 
+    @Test("an id's text is Foundation's canonical form in lower case, and parses back to the same UUID")
+    func uuidText() throws {
+        let uuids = (0..<1_000).map { _ in UUID() } + [UUIDv7.make(), UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))]
+        for uuid in uuids {
+            #expect(uuid.lowercasedText == uuid.uuidString.lowercased())
+            #expect(UUID(uuidString: uuid.lowercasedText) == uuid)
+        }
+        let id = UUIDv7.id()
+        #expect(id.count == 36 && id == id.lowercased())
+        #expect(Array(id)[14] == "7")
+        // The random half differs between ids made in the same millisecond.
+        let pair = (UUIDv7.make(), UUIDv7.make())
+        #expect(pair.0.uuidString.suffix(12) != pair.1.uuidString.suffix(12))
+    }
+
     @Test("incoming request ids are kept only when well formed")
     func requestIDs() {
         #expect(RequestID.isWellFormed("abc-123_x.y:z"))

@@ -130,6 +130,8 @@ struct EdgeTests {
                         #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'self'") == true)
                         #expect(response.headers[HTTPField.Name("Referrer-Policy")!] != nil)
                         #expect(response.headers[.strictTransportSecurity] == nil)
+                        #expect(response.headers[values: .cacheControl] == ["no-store"])
+                        #expect(response.headers[values: HTTPField.Name("X-Request-ID")!].count == 1)
                     }
                     try await client.execute(uri: "/nowhere", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"]) { response in
                         #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")

@@ -81,6 +81,27 @@ struct TenancyTests {
         }
     }
 
+    @Test("a slug's rules, each refusal naming its reason, and its schema name")
+    func slugRules() throws {
+        for good in ["abc", "north-wing", "clinic-2", "a1-b2-c3", String(repeating: "a", count: 40)] {
+            #expect(try TenantSlug(good).value == good)
+        }
+        let refusals: [(String, String)] = [
+            ("ab", "3 to 40"), ("", "3 to 40"), ("1clinic", "start with"), ("-clinic", "start with"), ("Clinic", "start with"),
+            ("clinic_1", "only lowercase"), ("clinicé", "only lowercase"), ("x y", "only lowercase"),
+            ("clinic-", "end with a hyphen"), ("north--wing", "two in a row"), ("admin", "reserved"),
+        ]
+        for (bad, reason) in refusals {
+            #expect {
+                try TenantSlug(bad)
+            } throws: { error in
+                guard case TenantError.invalidSlug(let text, let message) = error else { return false }
+                return text == bad && message.contains(reason)
+            }
+        }
+        #expect(try TenantSlug("north-wing-2").schemaName == "t_north_wing_2")
+    }
+
     @Test("unknown, suspended and deleted tenants are refused", arguments: TestBackend.allCases)
     func statuses(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in

@@ -17,6 +17,6 @@ package enum RequestID {
 
     /// A new request id (a UUIDv7, so ids sort by arrival).
     package static func make() -> String {
-        UUIDv7.make().uuidString.lowercased()
+        UUIDv7.id()
     }
 }

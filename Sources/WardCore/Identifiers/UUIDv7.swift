@@ -7,6 +7,11 @@ import Synchronization
 package enum UUIDv7 {
     private static let last = Mutex<(milliseconds: UInt64, counter: UInt16)>((0, 0))
 
+    /// A new identifier for the current time, as the lower-case text Ward stores ids in.
+    package static func id(at date: Date = Date()) -> String {
+        make(at: date).lowercasedText
+    }
+
     /// A new identifier for the current time.
     package static func make(at date: Date = Date()) -> UUID {
         let wall = UInt64(max(0, date.timeIntervalSince1970 * 1000))
@@ -23,19 +28,38 @@ package enum UUIDv7 {
             }
             return last
         }
-        // Two draws from the system generator, not sixteen: each draw is a getrandom call.
+        // Timestamp, version and counter fill the first eight bytes; one draw from the system
+        // generator (a getrandom call) fills the rest, less the variant's two bits.
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: high >> (8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (8 * $0)) }
-        for index in 0..<6 {
-            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+        let high = milliseconds << 16 | 0x7000 | UInt64(counter & 0xFFF)
+        let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &uuid) { bytes in
+            bytes.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            bytes.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
         }
-        bytes[6] = 0x70 | UInt8(counter >> 8)  // version 7, counter high bits
-        bytes[7] = UInt8(truncatingIfNeeded: counter)
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 9562 variant
-        return UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-        ))
+        return UUID(uuid: uuid)
+    }
+}
+
+extension UUID {
+    /// The canonical text in lower case, `8-4-4-4-12` hex digits. Foundation's `uuidString`
+    /// formats with `snprintf` and in upper case; this runs for every request and audit event.
+    package var lowercasedText: String {
+        withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { text in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    text[position] = Hex.ascii(byte >> 4)
+                    text[position + 1] = Hex.ascii(byte & 0xF)
+                    position += 2
+                }
+                return position
+            }
+        }
     }
 }

@@ -322,13 +322,13 @@ package enum Hex {
     }
 
     /// `bytes` as lower-case hexadecimal.
-    package static func string(_ bytes: some Sequence<UInt8>) -> String {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(64)
-        for byte in bytes {
-            utf8.append(ascii(byte >> 4))
-            utf8.append(ascii(byte & 0xF))
+    package static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+            for (index, byte) in bytes.enumerated() {
+                text[2 * index] = ascii(byte >> 4)
+                text[2 * index + 1] = ascii(byte & 0xF)
+            }
+            return bytes.count * 2
         }
-        return String(decoding: utf8, as: UTF8.self)
     }
 }

@@ -196,7 +196,7 @@ package struct Provisioner: Sendable {
         let seconds = finished.timeIntervalSince(started)
         if outcome == "succeeded" { metrics.recordStep(step, seconds: seconds) }
         try await log.record(.init(
-            id: UUIDv7.make().uuidString.lowercased(), tenantID: order.tenantID, jobID: jobID, step: step.rawValue, attempt: attempt,
+            id: UUIDv7.id(), tenantID: order.tenantID, jobID: jobID, step: step.rawValue, attempt: attempt,
             startedAt: Timestamp.text(started), finishedAt: Timestamp.text(finished), durationMs: Int(seconds * 1000), outcome: outcome,
             error: error.map { String($0.prefix(2000)) }
         ))

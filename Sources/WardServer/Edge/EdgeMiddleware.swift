@@ -72,14 +72,20 @@ struct EdgeMiddleware: RouterMiddleware {
         return response
     }
 
+    private static let securityHeaders = [
+        HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .xFrameOptions, value: "DENY"),
+        HTTPField(name: .contentSecurityPolicy, value: "default-src 'self'; frame-ancestors 'none'"),
+        HTTPField(name: .referrerPolicy, value: "no-referrer"),
+    ]
+    private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
+
     private func applyHeaders(to response: inout Response, request: Request, requestID: String) {
-        response.headers[.requestID] = requestID
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.xFrameOptions] = "DENY"
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'"
-        response.headers[.referrerPolicy] = "no-referrer"
+        // Appended rather than set: nothing below the edge sets these, and each set scans the fields.
+        response.headers.append(HTTPField(name: .requestID, value: requestID))
+        response.headers.append(contentsOf: Self.securityHeaders)
         // Responses carry patient data: no shared or browser cache may keep them.
-        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        if !response.headers.contains(.cacheControl) { response.headers.append(Self.noStore) }
         if settings.trustProxy, request.headers[.xForwardedProto]?.lowercased() == "https" {
             response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
         }

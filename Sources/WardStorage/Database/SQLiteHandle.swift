@@ -16,7 +16,7 @@ import VaporCSQLite
 /// Not thread-safe: a handle is used by one holder at a time (a `LeasePool` lease).
 final class SQLiteHandle: @unchecked Sendable {
     private var connection: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: PreparedStatement] = [:]
     /// The file this handle has open, for errors.
     let path: String
 
@@ -62,7 +62,8 @@ final class SQLiteHandle: @unchecked Sendable {
     /// Runs `sql` with `binds`, handing each result row to `onRow`.
     func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteResultRow) throws -> Void) throws {
         guard let connection else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection to \(path) is closed") }
-        let statement = try prepared(sql, on: connection)
+        let prepared = try prepared(sql, on: connection)
+        let statement = prepared.statement
         defer {
             sqlite_nio_sqlite3_reset(statement)
             sqlite_nio_sqlite3_clear_bindings(statement)
@@ -73,7 +74,7 @@ final class SQLiteHandle: @unchecked Sendable {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw failure(status, on: connection) }
-            let names = columns ?? SQLiteColumnNames(statement)
+            let names = columns ?? prepared.columnNames()
             columns = names
             var values: [SQLiteData] = []
             values.reserveCapacity(names.names.count)
@@ -89,23 +90,24 @@ final class SQLiteHandle: @unchecked Sendable {
 
     /// Finalizes every statement and closes the connection; further use fails.
     func close() {
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        for cached in statements.values { sqlite_nio_sqlite3_finalize(cached.statement) }
         statements.removeAll()
         if let connection { sqlite_nio_sqlite3_close_v2(connection) }
         connection = nil
     }
 
-    private func prepared(_ sql: String, on connection: OpaquePointer) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+    private func prepared(_ sql: String, on connection: OpaquePointer) throws -> PreparedStatement {
+        if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw failure(status, on: connection) }
         if statements.count >= Self.statementCacheLimit {
-            for cached in statements.values { sqlite_nio_sqlite3_finalize(cached) }
+            for cached in statements.values { sqlite_nio_sqlite3_finalize(cached.statement) }
             statements.removeAll(keepingCapacity: true)
         }
-        statements[sql] = statement
-        return statement
+        let prepared = PreparedStatement(statement)
+        statements[sql] = prepared
+        return prepared
     }
 
     private func bind(_ binds: [SQLiteData], to statement: OpaquePointer, on connection: OpaquePointer) throws {
@@ -170,6 +172,26 @@ package struct SQLiteFailure: Error, CustomStringConvertible {
     package var isBusy: Bool { code & 0xFF == SQLITE_BUSY }
 
     package var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// A prepared statement and, once it has returned a row, its column names: they come from the
+/// statement's text (Ward names every column it selects), so they are read once, not per query.
+/// Used only by the handle that prepared it.
+private final class PreparedStatement {
+    let statement: OpaquePointer
+    private var columns: SQLiteColumnNames?
+
+    init(_ statement: OpaquePointer) {
+        self.statement = statement
+    }
+
+    func columnNames() -> SQLiteColumnNames {
+        // A schema change re-prepares the statement; a different count means its names changed.
+        if let columns, columns.names.count == Int(sqlite_nio_sqlite3_column_count(statement)) { return columns }
+        let names = SQLiteColumnNames(statement)
+        columns = names
+        return names
+    }
 }
 
 /// The column names of one result, shared by its rows.

@@ -223,7 +223,7 @@ package final class TenantDirectory: Sendable {
         guard TimeZone(identifier: timeZone) != nil else { throw TenantError.invalidTimeZone(timeZone) }
         let now = Timestamp.now()
         let tenant = Tenant(
-            id: UUIDv7.make().uuidString.lowercased(), slug: slug.value, name: trimmedName, status: status,
+            id: UUIDv7.id(), slug: slug.value, name: trimmedName, status: status,
             shard: "primary", timeZone: timeZone, createdAt: now, updatedAt: now
         )
         let table = try tenants()

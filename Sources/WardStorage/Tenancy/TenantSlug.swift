@@ -13,18 +13,25 @@ package struct TenantSlug: Sendable, Hashable, CustomStringConvertible {
     /// Validates `text`: 3–40 of `[a-z0-9-]`, starting with a letter, not ending with or
     /// doubling a hyphen, and not reserved.
     package init(_ text: String) throws(TenantError) {
-        let bytes = Array(text.utf8)
+        // One pass over the bytes: every tenant request resolves its slug.
+        let bytes = text.utf8
         guard (3...40).contains(bytes.count) else {
             throw .invalidSlug(text, "must be 3 to 40 characters long")
         }
-        guard let first = bytes.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
+        guard let first = bytes.first, Self.isLetter(first) else {
             throw .invalidSlug(text, "must start with a lowercase letter")
         }
-        for byte in bytes where !((UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")) {
-            throw .invalidSlug(text, "may hold only lowercase letters, digits and hyphens")
+        var previous = first
+        for byte in bytes.dropFirst() {
+            guard Self.isLetter(byte) || Self.isDigit(byte) || byte == Self.hyphen else {
+                throw .invalidSlug(text, "may hold only lowercase letters, digits and hyphens")
+            }
+            if byte == Self.hyphen && previous == Self.hyphen {
+                throw .invalidSlug(text, "may not end with a hyphen or hold two in a row")
+            }
+            previous = byte
         }
-        if text.hasSuffix("-") || text.contains("--") {
+        if previous == Self.hyphen {
             throw .invalidSlug(text, "may not end with a hyphen or hold two in a row")
         }
         if Self.reserved.contains(text) {
@@ -33,10 +40,14 @@ package struct TenantSlug: Sendable, Hashable, CustomStringConvertible {
         self.value = text
     }
 
+    private static let hyphen = UInt8(ascii: "-")
+    private static func isLetter(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
     /// The PostgreSQL schema holding this tenant: `t_` and the slug with `-` as `_`. Slugs hold
     /// no `_`, so distinct slugs give distinct schemas.
     package var schemaName: String {
-        "t_" + value.replacingOccurrences(of: "-", with: "_")
+        "t_" + String(decoding: value.utf8.map { $0 == Self.hyphen ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
     }
 
     package var description: String { value }
