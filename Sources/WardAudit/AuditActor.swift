@@ -40,7 +40,7 @@ package struct AuditActor: Sendable {
 
     /// The request's caller, with the request's user agent.
     package init(_ request: Request, _ context: WardRequestContext) {
-        self.init(context, userAgent: request.headers[.userAgent])
+        self.init(context, userAgent: request.headers.value(.userAgent))
     }
 
     /// An event by this actor.

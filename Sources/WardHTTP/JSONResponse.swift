@@ -13,17 +13,26 @@ package enum JSONResponse {
     }()
 
     package static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil) throws -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
+        if let writable = value as? any JSONWritable { return make(writable, status: status, etag: etag) }
+        return response(ByteBuffer(bytes: try encoder.encode(value)), status: status, etag: etag)
+    }
+
+    /// A value that writes its own JSON, its type known where it is called (no dynamic cast).
+    package static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok, etag: String? = nil) -> Response {
+        var json = ""
+        json.reserveCapacity(value.expectedJSONBytes)
+        value.appendJSON(to: &json)
+        return response(ByteBuffer(string: json), status: status, etag: etag)
+    }
+
+    private static let contentType = HTTPField(name: .contentType, value: "application/json")
+
+    private static func response(_ body: ByteBuffer, status: HTTPResponse.Status, etag: String?) -> Response {
+        // Built field by field: the dictionary-literal initializer validates names and values again.
+        var headers = HTTPFields()
+        headers.reserveCapacity(etag == nil ? 8 : 9)
+        headers.append(contentType)
         if let etag { headers[.eTag] = etag }
-        let body: ByteBuffer
-        if let writable = value as? any JSONWritable {
-            var json = ""
-            json.reserveCapacity(writable.expectedJSONBytes)
-            writable.appendJSON(to: &json)
-            body = ByteBuffer(string: json)
-        } else {
-            body = ByteBuffer(bytes: try encoder.encode(value))
-        }
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }

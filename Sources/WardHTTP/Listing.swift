@@ -49,7 +49,7 @@ extension Request {
     /// The token of an `Authorization: Bearer …` header, if the request has one.
     package var bearerToken: String? {
         // Byte-wise over contiguous bytes: this runs on every authenticated request.
-        guard var authorization = headers[.authorization] else { return nil }
+        guard var authorization = headers.value(.authorization) else { return nil }
         return authorization.withUTF8 { bytes -> String? in
             guard bytes.count > 7, zip(bytes.prefix(6), "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }),
                   bytes[6] == UInt8(ascii: " ") else { return nil }

@@ -13,7 +13,7 @@ package struct TenantNaming: Sendable {
 
     /// The slug the request names, header first; nil when it names none.
     package func slug(of request: Request) -> String? {
-        if let header = request.headers[Self.header], !header.isEmpty { return header.lowercased() }
+        if let header = request.headers.value(Self.header), !header.isEmpty { return header.lowercased() }
         guard let baseDomain, let authority = request.head.authority else { return nil }
         let host = authority.split(separator: ":").first.map { $0.lowercased() } ?? ""
         let suffix = "." + baseDomain

@@ -119,6 +119,18 @@ struct EdgeTests {
         }
     }
 
+    @Test("a header's value is the subscript's: absent, single, or repeated fields joined")
+    func headerValues() {
+        let tenant = HTTPField.Name("X-Tenant-ID")!
+        var fields: HTTPFields = [.authorization: "Bearer abc", .accept: "text/html"]
+        #expect(fields.value(.authorization) == "Bearer abc")
+        #expect(fields.value(HTTPField.Name("authorization")!) == "Bearer abc")
+        #expect(fields.value(tenant) == nil)
+        fields.append(HTTPField(name: .accept, value: "application/json"))
+        #expect(fields.value(.accept) == "text/html, application/json")
+        #expect(fields.value(.accept) == fields[.accept])
+    }
+
     @Test("every response carries the security headers; HSTS only over HTTPS behind a trusted proxy")
     func securityHeaders() async throws {
         try await withTestSite(.sqlite) { site in

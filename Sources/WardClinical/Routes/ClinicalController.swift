@@ -118,34 +118,34 @@ package struct ClinicalController: Sendable {
             let limit = try request.pageLimit(default: 50, maximum: 100)
             if let q = request.uri.queryParameters.get("q") {
                 guard (1...100).contains(q.count) else { throw InvalidQuery(field: "q", message: "must be 1 to 100 characters") }
-                return try JSONResponse.make(ItemPage(try await patients.search(q, limit: limit, in: scope, by: AuditActor(request, context)), nextCursor: nil))
+                return JSONResponse.make(ItemPage(try await patients.search(q, limit: limit, in: scope, by: AuditActor(request, context)), nextCursor: nil))
             }
             let page = try await patients.list(after: try Self.cursor(request), limit: limit, in: scope, by: AuditActor(request, context))
-            return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
+            return JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         group.add(ops[1], prefix: prefix) { request, context -> Response in
             let input = try await request.decode(as: PatientInput.self, context: context)
             let patient = try await patients.create(input, in: try context.requireTenant(), by: AuditActor(request, context))
-            return try JSONResponse.make(patient, status: .created, etag: patient.etag)
+            return JSONResponse.make(patient, status: .created, etag: patient.etag)
         }
         group.add(ops[2], prefix: prefix) { request, context -> Response in
             let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context),
                                                   breakGlassGrant: context.breakGlassGrant)
-            return try JSONResponse.make(patient, etag: patient.etag)
+            return JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[3], prefix: prefix) { request, context -> Response in
             let version = try Self.ifMatch(request)
             let input = try await request.decode(as: PatientInput.self, context: context)
             let patient = try await patients.update(try context.parameters.require("id"), with: input, expectedVersion: version,
                                                     in: try context.requireTenant(), by: AuditActor(request, context))
-            return try JSONResponse.make(patient, etag: patient.etag)
+            return JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[4], prefix: prefix) { request, context -> Response in
-            let version = request.headers[.ifMatch] == nil ? nil : try Self.ifMatch(request)
+            let version = request.headers.value(.ifMatch) == nil ? nil : try Self.ifMatch(request)
             let body = (try? await request.decode(as: ArchiveRequest.self, context: context))
             let patient = try await patients.archive(try context.parameters.require("id"), expectedVersion: version, reason: body?.reason,
                                                      in: try context.requireTenant(), by: AuditActor(request, context))
-            return try JSONResponse.make(patient, etag: patient.etag)
+            return JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[5], prefix: prefix) { request, context -> Response in
             let scope = try context.requireTenant()
@@ -221,7 +221,7 @@ package struct ClinicalController: Sendable {
 
     /// The version an `If-Match` header names (`"3"` or `W/"3"`).
     static func ifMatch(_ request: Request) throws -> Int {
-        guard let header = request.headers[.ifMatch] else { throw ClinicalError.versionRequired }
+        guard let header = request.headers.value(.ifMatch) else { throw ClinicalError.versionRequired }
         let digits = header.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
         guard let version = Int(digits) else { throw ClinicalError.versionRequired }
         return version

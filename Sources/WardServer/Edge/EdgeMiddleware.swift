@@ -29,7 +29,7 @@ struct EdgeMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let started = ContinuousClock.now
         var context = context
-        if let incoming = request.headers[.requestID], RequestID.isWellFormed(incoming[...]) {
+        if let incoming = request.headers.value(.requestID), RequestID.isWellFormed(incoming[...]) {
             context.requestID = incoming
         } else {
             context.requestID = RequestID.make()
@@ -46,7 +46,7 @@ struct EdgeMiddleware: RouterMiddleware {
 
         var response: Response
         do {
-            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > settings.bodyLimit {
+            if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > settings.bodyLimit {
                 throw HTTPError(.contentTooLarge)
             }
             var request = request

@@ -13,6 +13,10 @@ package final class PostgresDatabase: Database {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    /// The logger statements run with. postgres-nio copies it for every statement to add the
+    /// connection's id, which through Ward's JSON handler is a metadata copy per query; it logs
+    /// statements only at debug level and below, so above that they get a handler that keeps nothing.
+    private let statementLogger: Logger
     private let statements: PostgresStatements?
 
     /// Connection settings that come from configuration rather than the URL.
@@ -66,6 +70,7 @@ package final class PostgresDatabase: Database {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
+        self.statementLogger = logger.logLevel <= .debug ? logger : Logger(label: logger.label) { _ in SwiftLogNoOpLogHandler() }
         self.statements = limits.preparesStatements ? PostgresStatements() : nil
         self.displayName = "postgres:\(host):\(components.port ?? 5432)/\(database ?? user)"
         self.runner = Task { await client.run() }
@@ -73,7 +78,7 @@ package final class PostgresDatabase: Database {
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
-            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger), statements: statements))
+            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements))
         }
     }
 
@@ -81,7 +86,7 @@ package final class PostgresDatabase: Database {
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
-            let database = PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: logger), statements: statements)
+            let database = PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements)
             try await database.raw("BEGIN").run()
             do {
                 if let searchPath {
