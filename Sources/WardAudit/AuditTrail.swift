@@ -54,18 +54,55 @@ package final class AuditTrail: Sendable {
     /// the patient events once `patientIndexBatch` have gathered. The caller's transaction must
     /// be open; on PostgreSQL an advisory lock serialises appenders per tenant.
     static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64) async throws -> [AuditEvent] {
+        try await insertReturningTail(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch).events
+    }
+
+    /// `insert`, also giving the trail's tail after it for the next append.
+    static func insertReturningTail(
+        _ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64
+    ) async throws -> (events: [AuditEvent], tail: Tail) {
         let table = try scope.tableName("audit_events"), mark = try scope.tableName("audit_patient_indexed")
         if scope.database.dialect == .postgres, let schema = scope.schema {
-            _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.audit." + schema)))"))
+            _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: lockKey(schema))))"))
         }
-        let tail = try await database.reusedRows(SQLQueryString("""
+        let row = try await database.reusedRows(SQLQueryString("""
             SELECT (SELECT "seq" FROM \(unsafeRaw: table) ORDER BY "seq" DESC LIMIT 1) AS "seq",
                    (SELECT "hash" FROM \(unsafeRaw: table) ORDER BY "seq" DESC LIMIT 1) AS "hash",
                    (SELECT "through_seq" FROM \(unsafeRaw: mark) WHERE "id" = 1) AS "indexed"
             """)).first
-        var seq = try tail?.decode(column: "seq", as: Int64?.self) ?? 0
-        var previous = try tail?.decode(column: "hash", as: String?.self) ?? AuditEvent.genesisHash
-        let indexed = try tail?.decode(column: "indexed", as: Int64?.self) ?? 0
+        var tail = Tail(
+            seq: try row?.decode(column: "seq", as: Int64?.self) ?? 0,
+            hash: try row?.decode(column: "hash", as: String?.self) ?? AuditEvent.genesisHash,
+            indexed: try row?.decode(column: "indexed", as: Int64?.self) ?? 0
+        )
+        let events = chain(records, after: tail)
+        try await write(events, to: table, in: database, dialect: scope.database.dialect)
+        let last = events.last!
+        if last.seq - tail.indexed >= patientIndexBatch {
+            try await AuditPatientIndex.catchUp(from: tail.indexed, through: last.seq, in: database, scope: scope)
+            tail.indexed = last.seq
+        }
+        tail.seq = last.seq
+        tail.hash = last.hash
+        return (events, tail)
+    }
+
+    /// The end of a tenant's trail as one node last wrote it: the newest event's number and hash,
+    /// and the patient index's mark.
+    struct Tail: Sendable {
+        var seq: Int64
+        var hash: String
+        var indexed: Int64
+    }
+
+    /// The advisory lock's key for a tenant's trail on PostgreSQL.
+    private static func lockKey(_ schema: String) -> String {
+        "ward.audit." + schema
+    }
+
+    /// `records` as the events that follow `tail`: numbered, timed and hash-chained.
+    private static func chain(_ records: [AuditRecord], after tail: Tail) -> [AuditEvent] {
+        var seq = tail.seq, previous = tail.hash
         let now = Date(), occurredAt = Timestamp.text(now)
         var events: [AuditEvent] = []
         events.reserveCapacity(records.count)
@@ -82,11 +119,41 @@ package final class AuditTrail: Sendable {
             previous = event.hash
             events.append(event)
         }
-        try await write(events, to: table, in: database, dialect: scope.database.dialect)
-        if seq - indexed >= patientIndexBatch {
-            try await AuditPatientIndex.catchUp(from: indexed, through: seq, in: database, scope: scope)
-        }
         return events
+    }
+
+    /// On PostgreSQL, appends `records` after `tail` in one statement that commits on its own:
+    /// one round trip where `insertReturningTail`'s transaction takes six, and the group
+    /// commit's cycle is what bounds audited reads there. Nil, with nothing written, when `tail`
+    /// is no longer the trail's end (another node or a mutation appended since): the statement
+    /// checks that the event numbered `tail.seq` has `tail.hash` and is the newest (by `max`,
+    /// which reads the key's last entry; a generic plan of `NOT EXISTS (… seq > $3)` scanned
+    /// the table), and the key on `seq` refuses an event another appender committed meanwhile.
+    /// It takes the same advisory lock as `insertReturningTail`, so an appender that read the
+    /// tail under the lock never collides with it.
+    static func appendFollowing(_ tail: Tail, _ records: [AuditRecord], scope: TenantScope) async throws -> (events: [AuditEvent], tail: Tail)? {
+        guard scope.database.dialect == .postgres, let schema = scope.schema else { return nil }
+        let table = try scope.tableName("audit_events")
+        let events = chain(records, after: tail)
+        let text = """
+            WITH "lock" AS (SELECT pg_advisory_xact_lock(hashtext($2))),
+            "predecessor" AS (
+                SELECT 1 FROM \(table) WHERE "seq" = $3 AND "hash" = $4
+                AND "seq" = (SELECT max("seq") FROM \(table))
+            ),
+            "appended" AS (
+                INSERT INTO \(table) (\(AuditStore.columnList)) SELECT \(AuditStore.columnList)
+                FROM "lock", "predecessor", json_to_recordset($1::json) AS rows (\(AuditStore.recordsetColumns))
+                RETURNING 1
+            )
+            SELECT count(*) AS "appended" FROM "appended"
+            """
+        let binds: [any Encodable & Sendable] = [postgresRows(events), lockKey(schema), tail.seq, tail.hash]
+        let appended = try await scope.database.autocommit { database in
+            try await database.reusedRows(SQLText.Statement(text, binds: binds)).first?.decode(column: "appended", as: Int64.self)
+        }
+        guard appended == Int64(events.count) else { return nil }
+        return (events, Tail(seq: events.last!.seq, hash: events.last!.hash, indexed: tail.indexed))
     }
 
     /// Inserts `events`: on SQLite one prepared single-row statement per event (it stays in
@@ -103,17 +170,22 @@ package final class AuditTrail: Sendable {
                 try await database.execute(sql: SQLText.Statement(text, binds: AuditStore.values(of: event))) { _ in }
             }
         case .postgres:
-            var rows = "["
-            rows.reserveCapacity(events.count * 700)
-            for (index, event) in events.enumerated() {
-                if index > 0 { rows.append(",") }
-                AuditStore.appendJSONRow(event, to: &rows)
-            }
-            rows.append("]")
             let text = "INSERT INTO " + table + " (" + AuditStore.columnList + ") SELECT " + AuditStore.columnList
                 + " FROM json_to_recordset($1::json) AS rows (" + AuditStore.recordsetColumns + ")"
-            try await database.execute(sql: SQLText.Reused(SQLText.Statement(text, binds: [rows]))) { _ in }
+            try await database.execute(sql: SQLText.Reused(SQLText.Statement(text, binds: [postgresRows(events)]))) { _ in }
         }
+    }
+
+    /// `events` as one JSON array of rows, for `json_to_recordset`.
+    private static func postgresRows(_ events: [AuditEvent]) -> String {
+        var rows = "["
+        rows.reserveCapacity(events.count * 700)
+        for (index, event) in events.enumerated() {
+            if index > 0 { rows.append(",") }
+            AuditStore.appendJSONRow(event, to: &rows)
+        }
+        rows.append("]")
+        return rows
     }
 }
 
@@ -126,6 +198,8 @@ final class TenantAuditWriter: Sendable {
     private struct State {
         var pending: [Entry] = []
         var draining = false
+        /// The trail's end as this writer last committed it, on PostgreSQL (`appendFollowing`).
+        var tail: AuditTrail.Tail?
     }
 
     /// The most events one transaction takes; more wait for the next.
@@ -173,14 +247,30 @@ final class TenantAuditWriter: Sendable {
             let started = ContinuousClock.now
             do {
                 let records = batch.map(\.record)
-                let events = try await scope.transaction { [patientIndexBatch] database in
-                    try await AuditTrail.insert(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
-                }
+                let (events, tail) = try await append(records, in: scope)
+                if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
                 metrics.committed(batch: events, duration: ContinuousClock.now - started)
                 for entry in batch { entry.done.resume() }
             } catch {
                 for entry in batch { entry.done.resume(throwing: error) }
             }
+        }
+    }
+}
+
+extension TenantAuditWriter {
+    /// Appends a batch: after the tail this writer last committed, in one statement, when it
+    /// knows one and the batch leaves the patient index's batching alone; otherwise, or when
+    /// that tail is no longer the end, in a transaction that reads the tail under the lock.
+    private func append(_ records: [AuditRecord], in scope: TenantScope) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail) {
+        if let known = state.withLock({ $0.tail }), known.seq + Int64(records.count) - known.indexed < patientIndexBatch {
+            state.withLock { $0.tail = nil }
+            // A failure here is retried the safe way below: the statement either committed
+            // whole or not at all, and a lost answer at worst records the reads twice.
+            if let appended = try? await AuditTrail.appendFollowing(known, records, scope: scope) { return appended }
+        }
+        return try await scope.transaction { [patientIndexBatch] database in
+            try await AuditTrail.insertReturningTail(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
         }
     }
 }

@@ -176,6 +176,52 @@ struct AuditTrailTests {
         }
     }
 
+    @Test("on PostgreSQL a batch follows the tail it was given in one statement, and only while that tail is the trail's end")
+    func appendFollowingTail() async throws {
+        try await Self.withTrail(.postgres) { _, scope, _ in
+            let first = try await scope.transaction { database in
+                try await AuditTrail.insertReturningTail([Self.read(1)], in: database, scope: scope, patientIndexBatch: 1024)
+            }
+            let followed = try #require(try await AuditTrail.appendFollowing(first.tail, [Self.read(2), Self.read(3)], scope: scope))
+            #expect(followed.events.map(\.seq) == [2, 3])
+            #expect(followed.events[0].prevHash == first.tail.hash)
+            #expect(followed.tail.seq == 3 && followed.tail.hash == followed.events[1].hash)
+
+            // Stale (the trail moved on), a wrong hash, or a tail past the end: nothing is written.
+            var wrongHash = followed.tail
+            wrongHash.hash = String(repeating: "0", count: 64)
+            var ahead = followed.tail
+            ahead.seq += 1
+            for tail in [first.tail, wrongHash, ahead] {
+                #expect(try await AuditTrail.appendFollowing(tail, [Self.read(9)], scope: scope) == nil)
+            }
+            #expect(try await AuditStore.verify(scope) == .init(checked: 3, firstBreak: nil))
+        }
+    }
+
+    @Test("two nodes' writers and a mutation appending to one trail at once keep one unbroken chain", arguments: TestBackend.allCases)
+    func concurrentAppenders(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            let other = AuditTrail(registry: PrometheusCollectorRegistry())
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<120 {
+                    group.addTask { try await (n % 2 == 0 ? trail : other).record(Self.read(n), in: scope) }
+                    if n % 10 == 0 {
+                        group.addTask {
+                            _ = try await scope.transaction { database in
+                                try await AuditTrail.insert([Self.read(1_000 + n)], in: database, scope: scope, patientIndexBatch: 1024)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await AuditStore.verify(scope) == .init(checked: 132, firstBreak: nil))
+            let events = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 500, ascending: true)
+            #expect(Set(events.compactMap(\.requestID)).count == 132, "each event recorded once")
+        }
+    }
+
     @Test("a failed commit fails the caller: nothing continues unaudited", arguments: TestBackend.allCases)
     func failedCommit(_ backend: TestBackend) async throws {
         try await Self.withTrail(backend) { trail, scope, _ in

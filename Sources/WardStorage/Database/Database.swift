@@ -19,6 +19,9 @@ package protocol Database: Sendable {
     func transaction<Result: Sendable>(
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result
+    /// Runs one statement that commits on its own, without BEGIN and COMMIT around it: one round
+    /// trip on PostgreSQL. `work` must run exactly one statement; a single statement is atomic.
+    func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     /// Checks that the database answers a trivial query.
     func ping() async throws
     /// Closes every connection; further use fails.
@@ -26,6 +29,11 @@ package protocol Database: Sendable {
 }
 
 extension Database {
+    /// A transaction of its own: on SQLite every write goes through the writer's transactions.
+    package func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await transaction(searchPath: nil, work)
+    }
+
     /// Runs work in one transaction without a search path.
     package func transaction<Result: Sendable>(
         _ work: @Sendable (any SQLDatabase) async throws -> Result

@@ -82,6 +82,12 @@ package final class PostgresDatabase: Database {
         }
     }
 
+    package func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements))
+        }
+    }
+
     package func transaction<Result: Sendable>(
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
