@@ -218,17 +218,26 @@ package struct JSONLogHandler: LogHandler {
         var seconds = now.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) { if value < 10 { json.append("0") }; json.append(String(value)) }
-        json.append(String(parts.tm_year + 1900))
-        json.append("-"); two(parts.tm_mon + 1)
-        json.append("-"); two(parts.tm_mday)
-        json.append("T"); two(parts.tm_hour)
-        json.append(":"); two(parts.tm_min)
-        json.append(":"); two(parts.tm_sec)
-        let milliseconds = Int(now.tv_nsec / 1_000_000)
-        json.append(milliseconds < 10 ? ".00" : milliseconds < 100 ? ".0" : ".")
-        json.append(String(milliseconds))
-        json.append("Z")
+        let milliseconds = Int32(now.tv_nsec / 1_000_000)
+        // Written as bytes into one 24-byte string rather than a dozen appends of formatted numbers.
+        let text = String(unsafeUninitializedCapacity: 24) { bytes in
+            func digits(_ value: Int32, _ count: Int, at offset: Int) {
+                var rest = value
+                for index in stride(from: offset + count - 1, through: offset, by: -1) {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            digits(parts.tm_year + 1900, 4, at: 0); bytes[4] = UInt8(ascii: "-")
+            digits(parts.tm_mon + 1, 2, at: 5); bytes[7] = UInt8(ascii: "-")
+            digits(parts.tm_mday, 2, at: 8); bytes[10] = UInt8(ascii: "T")
+            digits(parts.tm_hour, 2, at: 11); bytes[13] = UInt8(ascii: ":")
+            digits(parts.tm_min, 2, at: 14); bytes[16] = UInt8(ascii: ":")
+            digits(parts.tm_sec, 2, at: 17); bytes[19] = UInt8(ascii: ".")
+            digits(milliseconds, 3, at: 20); bytes[23] = UInt8(ascii: "Z")
+            return 24
+        }
+        json.append(text)
     }
 
     private static func append(_ value: Logger.Metadata.Value, to json: inout String) {
