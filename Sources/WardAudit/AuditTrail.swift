@@ -19,10 +19,20 @@ package final class AuditTrail: Sendable {
     /// (`AuditPatientIndex`); until then a patient's newest events are read from the trail's tail.
     let patientIndexBatch: Int64
 
-    package init(registry: PrometheusCollectorRegistry, auditsReads: Bool = true, patientIndexBatch: Int = 1024) {
+    /// Where group-commit writers record the heads they commit, if anywhere.
+    let witness: AuditWitness?
+    /// How often a writer records its tenant's head at most.
+    let witnessInterval: Duration
+
+    package init(
+        registry: PrometheusCollectorRegistry, auditsReads: Bool = true, patientIndexBatch: Int = 1024,
+        witness: AuditWitness? = nil, witnessInterval: Duration = .seconds(10)
+    ) {
         self.metrics = AuditMetrics(registry: registry)
         self.auditsReads = auditsReads
         self.patientIndexBatch = Int64(max(patientIndexBatch, 1))
+        self.witness = witness
+        self.witnessInterval = witnessInterval
     }
 
     /// Records a read or search of patient data through the group-commit writer.
@@ -43,7 +53,7 @@ package final class AuditTrail: Sendable {
     package func record(_ record: AuditRecord, in scope: TenantScope) async throws {
         let writer = writers.withLock { writers in
             if let writer = writers[scope.tenant.slug] { return writer }
-            let writer = TenantAuditWriter(metrics: metrics, patientIndexBatch: patientIndexBatch)
+            let writer = TenantAuditWriter(metrics: metrics, patientIndexBatch: patientIndexBatch, witness: witness, witnessInterval: witnessInterval)
             writers[scope.tenant.slug] = writer
             return writer
         }
@@ -200,6 +210,8 @@ final class TenantAuditWriter: Sendable {
         var draining = false
         /// The trail's end as this writer last committed it, on PostgreSQL (`appendFollowing`).
         var tail: AuditTrail.Tail?
+        /// When this writer last handed a head to the witness.
+        var witnessedAt: ContinuousClock.Instant?
     }
 
     /// The most events one transaction takes; more wait for the next.
@@ -210,10 +222,14 @@ final class TenantAuditWriter: Sendable {
     private let state = Mutex(State())
     private let metrics: AuditMetrics
     private let patientIndexBatch: Int64
+    private let witness: AuditWitness?
+    private let witnessInterval: Duration
 
-    init(metrics: AuditMetrics, patientIndexBatch: Int64) {
+    init(metrics: AuditMetrics, patientIndexBatch: Int64, witness: AuditWitness?, witnessInterval: Duration) {
         self.metrics = metrics
         self.patientIndexBatch = patientIndexBatch
+        self.witness = witness
+        self.witnessInterval = witnessInterval
     }
 
     func submit(_ record: AuditRecord, in scope: TenantScope) async throws {
@@ -244,13 +260,14 @@ final class TenantAuditWriter: Sendable {
             }
             guard let scope = batch.last?.scope else { return }
             previousBatch = batch.count
-            let started = ContinuousClock.now
+            let started = ContinuousClock.now, startedAt = Date()
             do {
                 let records = batch.map(\.record)
                 let (events, tail) = try await append(records, in: scope)
                 if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
                 metrics.committed(batch: events, duration: ContinuousClock.now - started)
                 for entry in batch { entry.done.resume() }
+                witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
             } catch {
                 for entry in batch { entry.done.resume(throwing: error) }
             }
@@ -259,6 +276,21 @@ final class TenantAuditWriter: Sendable {
 }
 
 extension TenantAuditWriter {
+    /// Hands the head just committed to the witness, at most once per `witnessInterval`, without
+    /// holding up the next batch; the witness job records it anyway if this fails. The head is
+    /// stamped with the batch's start, before which everything in the trail is in it.
+    private func witnessIfDue(_ tail: AuditTrail.Tail, of tenantID: String, readAt: Date) {
+        guard let witness else { return }
+        let now = ContinuousClock.now
+        let due = state.withLock { state -> Bool in
+            if let last = state.witnessedAt, now - last < witnessInterval { return false }
+            state.witnessedAt = now
+            return true
+        }
+        guard due else { return }
+        Task { try? await witness.record(seq: tail.seq, hash: tail.hash, of: tenantID, readAt: readAt) }
+    }
+
     /// Appends a batch: after the tail this writer last committed, in one statement, when it
     /// knows one and the batch leaves the patient index's batching alone; otherwise, or when
     /// that tail is no longer the end, in a transaction that reads the tail under the lock.

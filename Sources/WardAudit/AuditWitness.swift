@@ -1,3 +1,4 @@
+import Foundation
 import SQLKit
 import WardCore
 package import WardStorage
@@ -8,8 +9,10 @@ package import WardStorage
 /// The hash chain shows an event changed or removed anywhere in a trail but at its end: a
 /// trail with its newest events cut off is still a valid chain. Against the witness it is not,
 /// because `ward audit verify` finds the witnessed event missing or different. The witness only
-/// moves forward. The `audit.witness` job records every live tenant's head every five minutes, so
-/// events younger than the last witness are the only ones whose removal goes unseen.
+/// moves forward. Each node's audit writer records the head it committed, at most every ten
+/// seconds per tenant, and the `audit.witness` job every live tenant's head every five minutes
+/// (a tenant's whose database was written since); events younger than the last witness are the
+/// only ones whose removal goes unseen.
 package struct AuditWitness: Sendable {
     package struct Head: Sendable, Equatable {
         package var seq: Int64
@@ -29,18 +32,41 @@ package struct AuditWitness: Sendable {
     /// one; returns the head the witness holds afterwards.
     @discardableResult
     package func record(_ scope: TenantScope) async throws -> Head? {
+        // Stamped before the head is read: anything written after this moment may be missing
+        // from it, which is what `recordIfWritten` relies on.
+        let readAt = Date()
         if let newest = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 1).first {
-            let table = self.table
-            try await database.transaction { database in
-                try await database.raw("""
-                    INSERT INTO \(table) (tenant_id, seq, hash, recorded_at)
-                    VALUES (\(bind: scope.tenant.id), \(bind: newest.seq), \(bind: newest.hash), \(bind: Timestamp.now()))
-                    ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, recorded_at = excluded.recorded_at
-                    WHERE excluded.seq > \(table).seq
-                    """).run()
-            }
+            try await record(seq: newest.seq, hash: newest.hash, of: scope.tenant.id, readAt: readAt)
         }
         return try await head(of: scope.tenant)
+    }
+
+    /// Records `seq` and `hash` as the head of the tenant with id `tenantID`, as the trail stood
+    /// at `readAt`: it replaces a head with a lower number, and confirms (moves `recorded_at`
+    /// forward for) the same event; a different event under the same number changes nothing.
+    func record(seq: Int64, hash: String, of tenantID: String, readAt: Date) async throws {
+        let table = self.table
+        try await database.transaction { database in
+            try await database.raw("""
+                INSERT INTO \(table) (tenant_id, seq, hash, recorded_at)
+                VALUES (\(bind: tenantID), \(bind: seq), \(bind: hash), \(bind: Timestamp.text(readAt)))
+                ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, recorded_at = excluded.recorded_at
+                WHERE excluded.seq > \(table).seq
+                   OR (excluded.seq = \(table).seq AND excluded.hash = \(table).hash AND excluded.recorded_at > \(table).recorded_at)
+                """).run()
+        }
+    }
+
+    /// Records the tenant's head unless its database has not been written since the witness
+    /// last confirmed it: on SQLite the file's modification time answers that without opening
+    /// it, so the five-minute job no longer opens (and pushes out of the open set) the file of
+    /// every idle tenant. A second's margin covers the file system's coarse clock.
+    package func recordIfWritten(_ tenant: Tenant, in tenants: TenantDirectory) async throws {
+        if let written = try tenants.lastWritten(tenant), let head = try await head(of: tenant),
+           let confirmed = Timestamp.date(head.recordedAt), written < confirmed.addingTimeInterval(-1) {
+            return
+        }
+        try await record(try await tenants.scope(for: tenant))
     }
 
     /// The head the witness holds for `tenant`, if it has seen one.

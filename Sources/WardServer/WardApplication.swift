@@ -58,7 +58,7 @@ package enum WardApplication {
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLog: AccessLog) async throws -> WardServices {
         let storage = try await Storage(settings: settings, platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: logger)
         do {
-            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
+            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage)), logger: logger)
             return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLog: accessLog)
         } catch {
             await storage.shutdown()

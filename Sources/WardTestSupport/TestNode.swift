@@ -59,7 +59,7 @@ package enum TestServices {
                              provisioningFaults: ProvisioningFaults? = nil) async throws -> WardServices {
         let logger = TestLogs.capturing(logs, label: "ward")
         let metrics = WardMetrics()
-        let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads), logger: logger)
+        let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage)), logger: logger)
         return WardServices(
             settings: settings, storage: storage, identity: identity, metrics: metrics,
             logger: logger, accessLog: AccessLog(level: .info, sink: logs), provisioningFaults: provisioningFaults

@@ -65,6 +65,73 @@ struct AuditWitnessTests {
         }
     }
 
+    /// Polls the witness until `condition` holds for the head (the writer hands heads over in a task of their own).
+    static func head(of scope: TenantScope, in witness: AuditWitness, until condition: (AuditWitness.Head?) -> Bool) async throws -> AuditWitness.Head? {
+        for _ in 0..<100 {
+            let head = try await witness.head(of: scope.tenant)
+            if condition(head) { return head }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await witness.head(of: scope.tenant)
+    }
+
+    @Test("a group-commit writer hands the head it committed to the witness, at most once per interval", arguments: TestBackend.allCases)
+    func writerWitnesses(_ backend: TestBackend) async throws {
+        try await Self.withWitness(backend) { _, scope, witness in
+            let hourly = AuditTrail(registry: PrometheusCollectorRegistry(), witness: witness, witnessInterval: .seconds(3600))
+            try await hourly.record(AuditTrailTests.read(1), in: scope)
+            let first = try await Self.head(of: scope, in: witness) { $0 != nil }
+            #expect(first?.seq == 1)
+            for n in 2...3 { try await hourly.record(AuditTrailTests.read(n), in: scope) }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await witness.head(of: scope.tenant) == first, "within the interval the writer leaves the witness alone")
+
+            let eager = AuditTrail(registry: PrometheusCollectorRegistry(), witness: witness, witnessInterval: .zero)
+            try await eager.record(AuditTrailTests.read(4), in: scope)
+            let newest = try #require(try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 1).first)
+            let followed = try await Self.head(of: scope, in: witness) { $0?.seq == 4 }
+            #expect(followed?.seq == 4 && followed?.hash == newest.hash)
+            #expect(try await AuditStore.verify(scope, witness: witness) == .init(checked: 4, firstBreak: nil))
+        }
+    }
+
+    @Test("the witness job opens a SQLite tenant's file only when it was written since its head was confirmed; a schema always",
+          arguments: TestBackend.allCases)
+    func jobSkipsUnwrittenFiles(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage(platformMigrations: AuditMigrations.platform, tenantMigrations: AuditMigrations.all) { storage in
+                let tenant = try await storage.tenants.create(slug: "acme", name: "Acme")
+                let scope = try await storage.tenants.activeScope(slug: "acme")
+                let trail = AuditTrail(registry: PrometheusCollectorRegistry()), witness = AuditWitness(storage: storage)
+                for n in 1...3 { try await trail.record(AuditTrailTests.read(n), in: scope) }
+                try await witness.recordIfWritten(tenant, in: storage.tenants)
+                let recorded = try #require(try await witness.head(of: tenant))
+                #expect(recorded.seq == 3)
+
+                // More than the second's margin after the last write: the next run confirms the
+                // head, and the one after it finds nothing written since.
+                try await Task.sleep(for: .milliseconds(1_100))
+                try await witness.recordIfWritten(tenant, in: storage.tenants)
+                let confirmed = try #require(try await witness.head(of: tenant))
+                #expect(confirmed.seq == 3 && confirmed.recordedAt > recorded.recordedAt)
+                try await Task.sleep(for: .milliseconds(20))
+                try await witness.recordIfWritten(tenant, in: storage.tenants)
+                let again = try #require(try await witness.head(of: tenant))
+                if backend == .sqlite {
+                    #expect(try storage.tenants.lastWritten(tenant) != nil)
+                    #expect(again == confirmed, "an unwritten file is left alone")
+                } else {
+                    #expect(try storage.tenants.lastWritten(tenant) == nil)
+                    #expect(again.seq == 3 && again.recordedAt > confirmed.recordedAt, "a schema has no write time: always read")
+                }
+
+                try await trail.record(AuditTrailTests.read(4), in: scope)
+                try await witness.recordIfWritten(tenant, in: storage.tenants)
+                #expect(try await witness.head(of: tenant)?.seq == 4)
+            }
+        }
+    }
+
     @Test("retention after witnessing keeps the witnessed event; a witnessed event behind the retention anchor is reported",
           arguments: TestBackend.allCases)
     func retention(_ backend: TestBackend) async throws {

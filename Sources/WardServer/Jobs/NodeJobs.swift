@@ -56,7 +56,7 @@ package enum NodeJobs {
             },
             JobHandler(kind: auditWitnessKind, policy: policy) { _ in
                 for tenant in try await liveTenants(storage) {
-                    try await witness.record(try await storage.tenants.scope(for: tenant))
+                    try await witness.recordIfWritten(tenant, in: storage.tenants)
                 }
             },
         ]

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Logging
 package import SQLKit
 import Synchronization
@@ -269,6 +269,16 @@ package final class TenantDirectory: Sendable {
     /// tenant being created gets its whole schema or none of it).
     package func migrate(_ tenant: Tenant) async throws {
         try await Migrator(tenantMigrations, on: try await migrationTarget(for: tenant)).apply(together: true)
+    }
+
+    /// When the tenant's SQLite file or its write-ahead log was last modified, read from the file
+    /// system without opening the database; nil on PostgreSQL, where a schema keeps no such time.
+    package func lastWritten(_ tenant: Tenant) throws -> Date? {
+        guard case .sqlite(let directory, _) = layout else { return nil }
+        let path = Self.sqlitePath(directory: directory, slug: try TenantSlug(tenant.slug))
+        return [path, path + "-wal"].compactMap { file in
+            (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
+        }.max()
     }
 
     /// Whether the tenant's database (schema or file) exists.
