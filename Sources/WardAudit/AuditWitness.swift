@@ -10,8 +10,8 @@ package import WardStorage
 /// trail with its newest events cut off is still a valid chain. Against the witness it is not,
 /// because `ward audit verify` finds the witnessed event missing or different. The witness only
 /// moves forward. Each node's audit writer records the head it committed, at most every ten
-/// seconds per tenant, and the `audit.witness` job every live tenant's head every five minutes
-/// (a tenant's whose database was written since); events younger than the last witness are the
+/// seconds per tenant, and every five minutes the `audit.witness` job records the head of each
+/// live tenant whose database was written since; events younger than the last witness are the
 /// only ones whose removal goes unseen.
 package struct AuditWitness: Sendable {
     package struct Head: Sendable, Equatable {

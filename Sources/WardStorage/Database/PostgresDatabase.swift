@@ -77,22 +77,22 @@ package final class PostgresDatabase: Database {
     }
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in
-            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements))
-        }
+        try await client.withConnection { connection in try await work(session(on: connection)) }
     }
 
     package func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in
-            try await work(PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements))
-        }
+        try await client.withConnection { connection in try await work(session(on: connection)) }
+    }
+
+    private func session(on connection: PostgresConnection) -> PostgresSession {
+        PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements)
     }
 
     package func transaction<Result: Sendable>(
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
-            let database = PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements)
+            let database = session(on: connection)
             try await database.raw("BEGIN").run()
             do {
                 if let searchPath {
