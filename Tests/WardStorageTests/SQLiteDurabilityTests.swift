@@ -82,6 +82,22 @@ struct SQLiteDurabilityTests {
         }
     }
 
+    @Test("commits run on the caller's thread only while the file's commits have been quick")
+    func commitPlacement() {
+        let cost = CommitCost()
+        #expect(!cost.isSmall, "a file's first commit goes to the blocking pool")
+        cost.record(.microseconds(200))
+        #expect(cost.isSmall)
+        // One stalled flush moves the average past the bound; quick ones bring it back.
+        cost.record(.milliseconds(50))
+        #expect(!cost.isSmall)
+        for _ in 0..<40 { cost.record(.microseconds(200)) }
+        #expect(cost.isSmall)
+        // A disk that is always slow keeps commits on the pool.
+        for _ in 0..<40 { cost.record(.milliseconds(4)) }
+        #expect(!cost.isSmall)
+    }
+
     @Test("a committed write is seen by readers; a failed transaction leaves nothing")
     func transactions() async throws {
         try await withTestSite(.sqlite) { site in

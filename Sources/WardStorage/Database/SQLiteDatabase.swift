@@ -6,8 +6,9 @@ package import SQLKit
 /// One SQLite database file with one writer connection and a few readers, in WAL mode so
 /// readers never wait for the writer. Every connection runs with foreign keys on and
 /// `synchronous=FULL`: a committed write survives power loss. Statements run on the calling
-/// thread (`SQLiteHandle`); commits, which wait for the disk, and waits for a lock another
-/// process holds run on NIO's blocking pool. Transactions share commits (`SQLiteWriter`).
+/// thread (`SQLiteHandle`); commits, which wait for the disk, run there too while they are
+/// quick (`CommitCost`), else on NIO's blocking pool, as do waits for a lock another process
+/// holds. Transactions share commits (`SQLiteWriter`).
 package final class SQLiteDatabase: Database {
     package let dialect = Dialect.sqlite
     package let displayName: String

@@ -31,6 +31,7 @@ final class SQLiteWriter: Sendable {
     private let logger: Logger
 
     private let checkpointer: SQLiteCheckpointer
+    private let commitCost = CommitCost()
 
     init(handle: SQLiteHandle, logger: Logger) {
         self.handle = handle
@@ -201,18 +202,26 @@ final class SQLiteWriter: Sendable {
         release()
     }
 
-    /// Commits the open transaction (on the blocking pool: it waits for the disk) and answers
+    /// Commits the open transaction (where `CommitCost` says: it waits for the disk) and answers
     /// every caller whose work it holds. Returns the failure, if any. Called by the turn holder.
     private func commit() async -> (any Error)? {
         var failure: (any Error)?
         do {
             let catchUp = checkpointer.writerMustCatchUp
-            try await handle.onThreadPool { handle in
+            let commitCost = self.commitCost
+            let work = { @Sendable (handle: SQLiteHandle) throws in
+                let started = ContinuousClock.now
                 try handle.execute("COMMIT")
+                commitCost.record(ContinuousClock.now - started)
                 // The log only starts over once a checkpoint has copied all of it, which one
                 // running beside a busy writer never quite does: past the limit the writer copies
                 // the (small) rest itself while nothing new is written.
                 if catchUp { try? handle.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+            }
+            if !catchUp && commitCost.isSmall {
+                try work(handle)
+            } else {
+                try await handle.onThreadPool(work)
             }
             commitCount.add(1, ordering: .relaxed)
             checkpointer.committed()
@@ -241,5 +250,34 @@ final class SQLiteWriter: Sendable {
         } catch let failure as SQLiteFailure where failure.isBusy {
             try await handle.onThreadPool { handle in try handle.waitingForLocks { try $0.execute("BEGIN IMMEDIATE") } }
         }
+    }
+}
+
+/// How long this file's commits take (a moving average of the flush), deciding where the next
+/// one runs. A commit waits for the disk; on the blocking pool it costs two thread hand-overs,
+/// and the hand-over back queues behind every ready request, which is most of a busy writer's
+/// cycle. So while commits are quick (a local SSD flushes in well under a millisecond) the
+/// caller commits on its own thread, as it already runs the statements; once they are slow (a
+/// network disk, a flush stalled), they go to the pool, where they hold no request's thread.
+/// A single stall is paid once inline and then moves the average over the bound.
+final class CommitCost: Sendable {
+    /// Commits are run inline while the average is below this.
+    static let inlineBound: Duration = .microseconds(1_000)
+    private let averageNanoseconds = Atomic<Int>(Int.max / 2)
+
+    /// Whether the average commit is quick enough to run on the caller's thread.
+    var isSmall: Bool {
+        averageNanoseconds.load(ordering: .relaxed) < Self.nanoseconds(Self.inlineBound)
+    }
+
+    /// Adds one commit's duration to the average (weight one eighth; the first sets it). Commits
+    /// of one file are never concurrent: the writer holds its turn through them.
+    func record(_ duration: Duration) {
+        let sample = Self.nanoseconds(duration), average = averageNanoseconds.load(ordering: .relaxed)
+        averageNanoseconds.store(average >= Int.max / 2 ? sample : average + (sample - average) / 8, ordering: .relaxed)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
     }
 }
