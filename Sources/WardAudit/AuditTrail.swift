@@ -295,8 +295,9 @@ extension TenantAuditWriter {
     /// knows one and the batch leaves the patient index's batching alone; otherwise, or when
     /// that tail is no longer the end, in a transaction that reads the tail under the lock.
     private func append(_ records: [AuditRecord], in scope: TenantScope) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail) {
-        if let known = state.withLock({ $0.tail }), known.seq + Int64(records.count) - known.indexed < patientIndexBatch {
-            state.withLock { $0.tail = nil }
+        // Taken, not read: if this batch fails, the next one reads the tail again.
+        if let known = state.withLock({ state in defer { state.tail = nil }; return state.tail }),
+           known.seq + Int64(records.count) - known.indexed < patientIndexBatch {
             // A failure here is retried the safe way below: the statement either committed
             // whole or not at all, and a lost answer at worst records the reads twice.
             if let appended = try? await AuditTrail.appendFollowing(known, records, scope: scope) { return appended }

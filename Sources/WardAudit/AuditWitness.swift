@@ -32,13 +32,18 @@ package struct AuditWitness: Sendable {
     /// one; returns the head the witness holds afterwards.
     @discardableResult
     package func record(_ scope: TenantScope) async throws -> Head? {
+        try await recordNewest(in: scope)
+        return try await head(of: scope.tenant)
+    }
+
+    /// Records the tenant's newest event as its head, unless the witness already holds a later one.
+    package func recordNewest(in scope: TenantScope) async throws {
         // Stamped before the head is read: anything written after this moment may be missing
         // from it, which is what `recordIfWritten` relies on.
         let readAt = Date()
         if let newest = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 1).first {
             try await record(seq: newest.seq, hash: newest.hash, of: scope.tenant.id, readAt: readAt)
         }
-        return try await head(of: scope.tenant)
     }
 
     /// Records `seq` and `hash` as the head of the tenant with id `tenantID`, as the trail stood
@@ -46,7 +51,7 @@ package struct AuditWitness: Sendable {
     /// forward for) the same event; a different event under the same number changes nothing.
     func record(seq: Int64, hash: String, of tenantID: String, readAt: Date) async throws {
         let table = self.table
-        try await database.transaction { database in
+        try await database.autocommit { database in
             try await database.raw("""
                 INSERT INTO \(table) (tenant_id, seq, hash, recorded_at)
                 VALUES (\(bind: tenantID), \(bind: seq), \(bind: hash), \(bind: Timestamp.text(readAt)))
@@ -66,7 +71,7 @@ package struct AuditWitness: Sendable {
            let confirmed = Timestamp.date(head.recordedAt), written < confirmed.addingTimeInterval(-1) {
             return
         }
-        try await record(try await tenants.scope(for: tenant))
+        try await recordNewest(in: try await tenants.scope(for: tenant))
     }
 
     /// The head the witness holds for `tenant`, if it has seen one.

@@ -35,6 +35,11 @@ struct LoginTests {
                         let answer = try await client.execute(uri: "/api/v1/auth/status", method: .get, headers: [.authorization: header])
                         #expect(answer.status == (accepted ? .ok : .unauthorized), "\(header.prefix(12))")
                     }
+                    // Two Authorization fields are read as one joined value, which is no token.
+                    var twice = HTTPFields()
+                    twice.append(HTTPField(name: .authorization, value: "Bearer \(access)"))
+                    twice.append(HTTPField(name: .authorization, value: "Bearer \(access)"))
+                    #expect(try await client.execute(uri: "/api/v1/auth/status", method: .get, headers: twice).status == .unauthorized)
                 }
             }
         }

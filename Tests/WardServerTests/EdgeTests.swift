@@ -131,6 +131,25 @@ struct EdgeTests {
         #expect(fields.value(.accept) == fields[.accept])
     }
 
+    @Test("a request id sent twice is replaced, not echoed or joined")
+    func repeatedRequestID() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site) { node in
+                try await node.test { client in
+                    var headers = HTTPFields()
+                    headers.append(HTTPField(name: HTTPField.Name("X-Request-ID")!, value: "first-id"))
+                    headers.append(HTTPField(name: HTTPField.Name("X-Request-ID")!, value: "second-id"))
+                    try await client.execute(uri: "/health", method: .get, headers: headers) { response in
+                        let echoed = response.headers[values: HTTPField.Name("X-Request-ID")!]
+                        #expect(echoed.count == 1)
+                        #expect(!["first-id", "second-id", "first-id, second-id"].contains(echoed.first ?? ""))
+                        #expect(RequestID.isWellFormed((echoed.first ?? "")[...]))
+                    }
+                }
+            }
+        }
+    }
+
     @Test("every response carries the security headers; HSTS only over HTTPS behind a trusted proxy")
     func securityHeaders() async throws {
         try await withTestSite(.sqlite) { site in

@@ -50,7 +50,7 @@ package enum NodeJobs {
                     let scope = try await storage.tenants.scope(for: tenant)
                     // The head is witnessed first: retention keeps the newest event, so the
                     // witnessed event is never among those it removes.
-                    try await witness.record(scope)
+                    try await witness.recordNewest(in: scope)
                     try await retention.apply(in: scope, before: cutoff)
                 }
             },
