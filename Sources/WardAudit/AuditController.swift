@@ -19,15 +19,31 @@ package struct AuditController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation(.get, "/api/v1/audit-events", summary: "Audit events, newest first, filtered by actor, patient, resource, action, outcome and time",
-                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403]),
+                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
+            .query(filters + [.limit(default: 100, maximum: 500), .cursor(.integer(1...Int64.max))]),
         APIOperation(.get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
-                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403]),
+                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403])
+            .query(filters + [QueryParameter("format", .choice(["ndjson", "csv"]), "ndjson (default) or csv")]).alsoAnswering("text/csv"),
         APIOperation(.post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
-                     tag: "audit", tenantScoped: true, success: (201, "application/json", "BreakGlassGrant"), problems: [400, 401, 422], request: "BreakGlassRequest"),
+                     tag: "audit", tenantScoped: true, permission: "patients:break_glass", success: (201, "application/json", "BreakGlassGrant"),
+                     problems: [400, 401, 403, 415, 422], request: "BreakGlassRequest"),
         APIOperation(.get, "/api/v1/audit-events/break-glass", summary: "Break-glass grants awaiting review (reviewed=true for those reviewed)",
-                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [401, 403]),
+                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [400, 401, 403])
+            .query(QueryParameter("reviewed", .boolean, "true for the grants already reviewed")),
         APIOperation(.post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
-                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404], request: "ReviewRequest"),
+                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404], request: "ReviewRequest").optionalBody(),
+    ]
+
+    /// The filters of the list and the export.
+    static let filters: [QueryParameter] = [
+        QueryParameter("actor_id", .uuid, "Only this user's or administrator's events"),
+        QueryParameter("patient_id", .uuid, "Only events about this patient"),
+        QueryParameter("resource_type", .text(maxLength: 64), "Only events on this kind of resource"),
+        QueryParameter("resource_id", .text(maxLength: 128), "Only events on this resource"),
+        QueryParameter("action", .text(maxLength: 64), "Only this action"),
+        QueryParameter("outcome", .choice(["success", "denied", "error"]), "Only this outcome"),
+        QueryParameter("from", .dateTime, "Only events at or after this time"),
+        QueryParameter("to", .dateTime, "Only events before this time"),
     ]
 
     package static var schemas: [String: Any] {
@@ -53,8 +69,9 @@ package struct AuditController: Sendable {
             ],
             "BreakGlassGrantList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/BreakGlassGrant"]]]],
             "BreakGlassRequest": ["type": "object", "required": ["patient_id", "reason"],
-                                  "properties": ["patient_id": string, "reason": ["type": "string", "minLength": 10, "maxLength": 500]]],
-            "ReviewRequest": ["type": "object", "properties": ["note": string]],
+                                  "properties": ["patient_id": string, "reason": ["type": "string", "minLength": BreakGlass.reasonLength.lowerBound, "maxLength": BreakGlass.reasonLength.upperBound,
+                                                                           "pattern": "\\S+\\s+\\S+\\s+\\S"]]],
+            "ReviewRequest": ["type": "object", "properties": ["note": ["type": "string", "maxLength": 1000]]],
             "AuditEventPage": [
                 "type": "object", "required": ["items", "next_cursor"],
                 "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/AuditEvent"]], "next_cursor": nullable],
@@ -151,14 +168,14 @@ package struct AuditController: Sendable {
             return try JSONResponse.make(ItemList(try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
         }
         group.add(Self.operations[4], prefix: prefix) { request, context -> Response in
-            let body = try? await request.decode(as: ReviewRequest.self, context: context)
+            let body = try await request.decodeIfPresent(as: ReviewRequest.self, context: context)
             return try JSONResponse.make(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
                                                              by: AuditActor(request, context)))
         }
     }
 }
 
-/// RFC 4180 CSV of audit events.
+/// RFC 4180 CSV of audit events, safe to open in a spreadsheet.
 enum AuditCSV {
     static let header = "seq,id,occurred_at,actor_type,actor_id,actor_name,actor_roles,action,resource_type,resource_id,patient_id,outcome,reason,client_address,request_id,hash\r\n"
 
@@ -168,11 +185,21 @@ enum AuditCSV {
             event.actorRoles.joined(separator: " "), event.action, event.resourceType, event.resourceID, event.patientID,
             event.outcome.rawValue, event.reason, event.clientAddress, event.requestID, event.hash,
         ]
-        return fields.map { field -> String in
-            guard var value = field else { return "" }
-            // A leading =, +, - or @ would run as a formula in a spreadsheet.
-            if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-            return value.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-        }.joined(separator: ",") + "\r\n"
+        return fields.map { $0.map(cell) ?? "" }.joined(separator: ",") + "\r\n"
     }
+
+    /// One cell. Checked on the bytes: in Swift `"\r\n"` is one Character, so a character
+    /// test for either alone misses it. A cell starting with `= + - @`, a tab or a carriage
+    /// return would run as a formula in a spreadsheet (OWASP's CSV injection advice): it is
+    /// prefixed with an apostrophe. A cell holding a comma, a quote or a line break is quoted,
+    /// its quotes doubled.
+    static func cell(_ value: String) -> String {
+        var value = value
+        if let first = value.utf8.first, formulaStarts.contains(first) { value = "'" + value }
+        guard value.utf8.contains(where: { needsQuotes.contains($0) }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private static let formulaStarts: Set<UInt8> = Set("=+-@\t\r".utf8)
+    private static let needsQuotes: Set<UInt8> = Set(",\"\r\n".utf8)
 }

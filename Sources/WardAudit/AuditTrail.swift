@@ -117,6 +117,7 @@ package final class AuditTrail: Sendable {
         var events: [AuditEvent] = []
         events.reserveCapacity(records.count)
         for record in records {
+            let record = record.bounded
             seq += 1
             var event = AuditEvent(
                 id: UUIDv7.id(at: now), seq: seq, occurredAt: occurredAt, actorType: record.actorType,
@@ -268,6 +269,19 @@ final class TenantAuditWriter: Sendable {
                 metrics.committed(batch: events, duration: ContinuousClock.now - started)
                 for entry in batch { entry.done.resume() }
                 witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
+            } catch where batch.count > 1 {
+                // One event the database refuses must not take its batch with it: each is
+                // tried alone, and only what fails on its own is refused.
+                for entry in batch {
+                    do {
+                        let (events, tail) = try await append([entry.record], in: entry.scope)
+                        if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
+                        metrics.committed(batch: events, duration: ContinuousClock.now - started)
+                        entry.done.resume()
+                    } catch {
+                        entry.done.resume(throwing: error)
+                    }
+                }
             } catch {
                 for entry in batch { entry.done.resume(throwing: error) }
             }

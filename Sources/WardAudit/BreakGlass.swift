@@ -11,6 +11,10 @@ package struct BreakGlass: Sendable {
     /// How long a grant lasts.
     package let duration: Duration
 
+    /// How long a stated reason must be: long enough to say what the emergency is, which an
+    /// auditor reviews; at least three words.
+    package static let reasonLength = 20...500
+
     package init(trail: AuditTrail, duration: Duration = .seconds(3600)) {
         self.trail = trail
         self.duration = duration
@@ -41,8 +45,10 @@ package struct BreakGlass: Sendable {
     package func grant(patientID: String, reason: String, in scope: TenantScope, by actor: AuditActor) async throws -> Grant {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [Problem.FieldError] = []
-        if trimmed.count < 10 || trimmed.count > 500 { errors.append(.init(field: "reason", message: "must explain the emergency in 10 to 500 characters")) }
-        if UUID(uuidString: patientID) == nil { errors.append(.init(field: "patient_id", message: "must be a patient id")) }
+        if !Self.reasonLength.contains(trimmed.count) || trimmed.split(whereSeparator: \.isWhitespace).count < 3 {
+            errors.append(.init(field: "reason", message: "must explain the emergency in \(Self.reasonLength.lowerBound) to \(Self.reasonLength.upperBound) characters, in words"))
+        }
+        if patientID.utf8.count != 36 || UUID(uuidString: patientID) == nil { errors.append(.init(field: "patient_id", message: "must be a patient id")) }
         if !errors.isEmpty { throw InvalidBreakGlass(errors: errors) }
         guard let userID = actor.id else { throw InvalidBreakGlass(errors: [.init(field: "actor", message: "must be a signed-in user")]) }
         let now = Date()

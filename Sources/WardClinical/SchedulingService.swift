@@ -53,6 +53,8 @@ package struct Appointment: Codable, Sendable, Equatable {
         "arrived": ["fulfilled", "cancelled"],
         "fulfilled": [], "cancelled": [], "noshow": [],
     ]
+    /// Every status, in the order of a visit.
+    package static let statuses = ["proposed", "booked", "arrived", "fulfilled", "cancelled", "noshow"]
 }
 
 /// Practitioners and appointments. No practitioner is ever double-booked: the overlap check

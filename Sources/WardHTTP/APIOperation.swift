@@ -21,6 +21,16 @@ package struct APIOperation: Sendable {
     package var breakGlassParameter: String?
     /// The schema of the JSON request body, when the operation takes one.
     package var request: String?
+    /// Whether the request body may be left out (the operation then acts on defaults).
+    package var requestOptional = false
+    /// The query parameters the operation reads, checked at the edge.
+    package var query: [QueryParameter] = []
+    /// Whether the operation reads `If-Match`: nil when it does not, else whether it is required.
+    package var ifMatch: Bool?
+    /// Whether the success response carries an `ETag` (the version to send as `If-Match`).
+    package var returnsETag = false
+    /// Other media types the success response may have, chosen by a query parameter.
+    package var alternativeMediaTypes: [String] = []
 
     package init(
         _ method: Method, _ path: String, summary: String, tag: String, tenantScoped: Bool = false,
@@ -37,5 +47,70 @@ package struct APIOperation: Sendable {
         self.permission = permission
         self.success = success
         self.problems = problems
+    }
+}
+
+extension APIOperation {
+    /// The operation reading these query parameters.
+    package func query(_ parameters: QueryParameter...) -> APIOperation {
+        query(parameters)
+    }
+
+    package func query(_ parameters: [QueryParameter]) -> APIOperation {
+        var operation = self
+        operation.query += parameters
+        return operation
+    }
+
+    /// The operation answering with an `ETag` and, when `ifMatch` is given, reading `If-Match`
+    /// (required, or optional).
+    package func versioned(ifMatch: Bool? = nil) -> APIOperation {
+        var operation = self
+        operation.returnsETag = true
+        operation.ifMatch = ifMatch
+        return operation
+    }
+
+    /// The operation whose request body may be left out.
+    package func optionalBody() -> APIOperation {
+        var operation = self
+        operation.requestOptional = true
+        return operation
+    }
+
+    /// The operation whose success may also be of `mediaType`.
+    package func alsoAnswering(_ mediaType: String) -> APIOperation {
+        var operation = self
+        operation.alternativeMediaTypes.append(mediaType)
+        return operation
+    }
+
+    /// The path's parameters with their formats, by name: `id` is a Ward id, `slug` a tenant's
+    /// slug, `name` and `role` a role's name.
+    package var pathParameters: [(name: String, format: ParameterFormat)] {
+        path.split(separator: "/").compactMap { component in
+            guard component.hasPrefix("{"), component.hasSuffix("}") else { return nil }
+            let name = String(component.dropFirst().dropLast())
+            return (name, Self.pathFormat(of: name))
+        }
+    }
+
+    static func pathFormat(of name: String) -> ParameterFormat {
+        switch name {
+        case "slug": .slug
+        case "name", "role": .roleName
+        default: .uuid
+        }
+    }
+
+    /// Whether `path` (a request's) matches this operation's template.
+    package func matches(path requestPath: Substring) -> Bool {
+        let template = path.split(separator: "/", omittingEmptySubsequences: false)
+        let components = requestPath.split(separator: "/", omittingEmptySubsequences: false)
+        guard template.count == components.count else { return false }
+        for (expected, actual) in zip(template, components) {
+            if expected.hasPrefix("{") { if actual.isEmpty { return false } } else if expected != actual { return false }
+        }
+        return true
     }
 }

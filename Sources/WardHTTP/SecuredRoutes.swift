@@ -1,33 +1,88 @@
 package import Hummingbird
 package import WardCore
 
-/// Refuses a request whose principal lacks `permission`, before any of the route's work.
-package struct RequirePermission: RouterMiddleware {
+/// Guards one operation before any of its work: the caller must hold the permission it
+/// declares (or, where it allows, a break-glass grant for the patient); its path and query
+/// parameters must be of their declared form; a JSON body must say so in `Content-Type`.
+package struct OperationGuard: RouterMiddleware {
     package typealias Context = WardRequestContext
-    package let permission: String
-    package let breakGlassParameter: String?
+    let permission: String?
+    let breakGlassParameter: String?
+    let pathParameters: [(name: String, format: ParameterFormat)]
+    let query: [String: ParameterFormat]
+    let takesJSON: Bool
 
-    package init(_ permission: String, breakGlassParameter: String? = nil) {
-        self.permission = permission
-        self.breakGlassParameter = breakGlassParameter
+    package init(_ operation: APIOperation) {
+        permission = operation.permission
+        breakGlassParameter = operation.breakGlassParameter
+        pathParameters = operation.pathParameters
+        query = Dictionary(operation.query.map { ($0.name, $0.format) }, uniquingKeysWith: { first, _ in first })
+        takesJSON = operation.request != nil
     }
 
     package func handle(
         _ request: Request, context: WardRequestContext,
         next: (Request, WardRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let principal = context.principal else { throw HTTPError(.internalServerError) }
-        guard principal.permissions.contains(permission) else {
-            if let breakGlassParameter, let patientID = context.parameters.get(breakGlassParameter),
-               let grant = try await context.breakGlassCheck?(patientID) {
-                var context = context
-                context.breakGlassGrant = grant
-                return try await next(request, context)
+        var context = context
+        if let permission {
+            guard let principal = context.principal else { throw HTTPError(.internalServerError) }
+            if !principal.permissions.contains(permission) {
+                if let breakGlassParameter, let patientID = context.parameters.get(breakGlassParameter),
+                   ParameterFormat.uuid.problem(with: patientID) == nil,
+                   let grant = try await context.breakGlassCheck?(patientID) {
+                    context.breakGlassGrant = grant
+                } else {
+                    try await context.recordDenial?(permission, context.endpointPath ?? request.uri.path)
+                    throw PermissionDenied(permission: permission, secondFactorMissing: principal.secondFactorMissing)
+                }
             }
-            try await context.recordDenial?(permission, context.endpointPath ?? request.uri.path)
-            throw PermissionDenied(permission: permission, secondFactorMissing: principal.secondFactorMissing)
         }
+        for (name, format) in pathParameters {
+            let value = context.parameters.get(name) ?? ""
+            if let message = format.problem(with: value) { throw InvalidPathParameter(field: name, message: message) }
+        }
+        if request.uri.query != nil { try checkQuery(request) }
+        if takesJSON, Self.hasBody(request), !Self.isJSON(request.headers.value(.contentType)) { throw UnsupportedMediaType() }
         return try await next(request, context)
+    }
+
+    private func checkQuery(_ request: Request) throws {
+        for (name, value) in request.uri.queryParameters {
+            if let format = query[String(name)] {
+                if let message = format.problem(with: String(value)) { throw InvalidQuery(field: String(name), message: message) }
+            } else if TextRules.hasControlCharacter(String(value)) {
+                throw InvalidQuery(field: String(name), message: "must not contain control characters")
+            }
+        }
+    }
+
+    static func hasBody(_ request: Request) -> Bool {
+        if let length = request.headers.value(.contentLength) { return length != "0" }
+        return request.headers.value(.transferEncoding) != nil
+    }
+
+    /// `application/json`, or a `+json` type, with any parameters.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+    }
+}
+
+/// A path parameter of the wrong form: 400, naming it.
+package struct InvalidPathParameter: Error, ProblemConvertible {
+    package let field: String
+    package let message: String
+    package var problem: Problem {
+        Problem(status: 400, title: "Invalid path parameter", detail: "\(field) \(message).", errors: [.init(field: field, message: message)])
+    }
+}
+
+/// A body that is not JSON where the operation reads JSON: 415.
+package struct UnsupportedMediaType: Error, ProblemConvertible {
+    package var problem: Problem {
+        Problem(status: 415, title: "Unsupported media type", detail: "Send the body as application/json.")
     }
 }
 
@@ -43,9 +98,9 @@ package struct PermissionDenied: Error, ProblemConvertible {
 }
 
 extension RouterGroup where Context == WardRequestContext {
-    /// Registers `operation` under this group (whose path is `prefix`), guarded by the
-    /// permission the operation declares: the declaration the OpenAPI document shows is the one
-    /// enforced.
+    /// Registers `operation` under this group (whose path is `prefix`), guarded by what the
+    /// operation declares (`OperationGuard`): the declaration the OpenAPI document shows is the
+    /// one enforced.
     @discardableResult
     package func add<Output: ResponseGenerator>(
         _ operation: APIOperation, prefix: String,
@@ -60,12 +115,7 @@ extension RouterGroup where Context == WardRequestContext {
         case .patch: .patch
         case .delete: .delete
         }
-        if let permission = operation.permission {
-            group().add(middleware: RequirePermission(permission, breakGlassParameter: operation.breakGlassParameter))
-                .on(path, method: method, use: handler)
-        } else {
-            on(path, method: method, use: handler)
-        }
+        group().add(middleware: OperationGuard(operation)).on(path, method: method, use: handler)
         return self
     }
 }

@@ -54,6 +54,9 @@ package struct WardRequestContext: RequestContext {
 
     package var maxUploadSize: Int { bodyLimit }
 
+    /// JSON bodies are decoded refusing text the databases cannot store.
+    package var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
+
     /// The tenant scope, or a 500 when a route that needs one was registered outside the
     /// tenancy middleware (a programming error, never a client's).
     package func requireTenant() throws -> TenantScope {

@@ -9,6 +9,8 @@ package enum IdentityError: Error, Equatable, ProblemConvertible {
     case throttled(retryAfterSeconds: Int)
     case unauthenticated(String)
     case forbidden(String)
+    /// A grant or change beyond what the actor holds: the reason says which.
+    case beyondOwnPrivileges(String)
     case wrongTenant
     case invalidPassword([String])
     case invalidInput([Problem.FieldError])
@@ -35,6 +37,8 @@ package enum IdentityError: Error, Equatable, ProblemConvertible {
             Problem(status: 401, title: "Not authenticated", detail: reason)
         case .forbidden(let permission):
             Problem(status: 403, title: "Forbidden", detail: "This action needs the permission \(permission).")
+        case .beyondOwnPrivileges(let reason):
+            Problem(status: 403, title: "Forbidden", detail: reason)
         case .wrongTenant:
             Problem(status: 403, title: "Forbidden", detail: "The access token belongs to another tenant.")
         case .invalidPassword(let violations):

@@ -21,6 +21,8 @@ package final class IdentityService: Sendable {
     let principals = PrincipalCache()
     let logger: Logger
     let secretBox: SecretBox
+    /// Derives welcome tokens (`issueWelcomeToken`) from the node's secret.
+    let welcomeTokenKey: SymmetricKey
     /// The audit trail every identity event is written to.
     package let audit: AuditTrail
     /// Emergency access grants, consulted when a permission is missing.
@@ -47,6 +49,8 @@ package final class IdentityService: Sendable {
         self.controlPlane = storage.controlPlane
         self.controlSchema = storage.controlPlaneTarget.schema
         self.secretBox = SecretBox(secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys)
+        self.welcomeTokenKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secretKey.utf8)),
+                                                      info: Data("ward welcome token v1".utf8), outputByteCount: 32)
         self.platformTokens = await AccessTokens.make(
             secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys, lifetime: settings.auth.accessTokenLifetime,
             audience: AccessTokenClaims.platformAudience
@@ -395,10 +399,14 @@ struct UserRow: Codable, Sendable {
 /// stored, so a copy of the database cannot be used to refresh.
 enum RefreshToken {
     static func make(tenant: String) -> (token: String, hash: String) {
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max) }
-        let secret = Data(bytes).base64EncodedString()
+        make(tenant: tenant, secret: (0..<32).map { _ in UInt8.random(in: .min ... .max) })
+    }
+
+    /// A token of `secret`'s 32 bytes.
+    static func make(tenant: String, secret: some Sequence<UInt8>) -> (token: String, hash: String) {
+        let text = Data(secret).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let token = tenant + "." + secret
+        let token = tenant + "." + text
         return (token, hash(token))
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 package import Foundation
 import SQLKit
 import WardCore
@@ -19,18 +20,40 @@ extension IdentityService {
     /// of that user stop working.
     package func issuePasswordReset(for id: String, in scope: TenantScope, by actor: AuditActor,
                                     lifetime: TimeInterval = IdentityService.resetLifetime) async throws -> ResetGrant {
+        try await issue(RefreshToken.make(tenant: scope.tenant.slug), for: id, in: scope, by: actor, lifetime: lifetime)
+    }
+
+    /// The set-password token of a tenant's first administrator, for the welcome email. It is
+    /// derived from the node's secret, the tenant and the user, so the provisioning step that
+    /// issues it may run again (after a crash, or on two workers at once) and still leave one
+    /// token: the one the queued email carries. A random token per run left one per attempt,
+    /// and the email that won could carry one a later run had already revoked.
+    package func issueWelcomeToken(for id: String, in scope: TenantScope, by actor: AuditActor,
+                                   lifetime: TimeInterval = IdentityService.welcomeTokenLifetime) async throws -> ResetGrant {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(scope.tenant.id)/\(id)".utf8), using: welcomeTokenKey)
+        return try await issue(RefreshToken.make(tenant: scope.tenant.slug, secret: mac), for: id, in: scope, by: actor, lifetime: lifetime)
+    }
+
+    /// Stores `token` for user `id`, valid for `lifetime` seconds; the user's other unused
+    /// tokens stop working. A token stored already is kept as it is (and its first expiry).
+    private func issue(_ token: (token: String, hash: String), for id: String, in scope: TenantScope, by actor: AuditActor,
+                       lifetime: TimeInterval) async throws -> ResetGrant {
         let audit = self.audit
         let users = try scope.table("users"), resets = try scope.table("password_reset_tokens")
-        let token = RefreshToken.make(tenant: scope.tenant.slug)
         let now = Date()
-        let expires = Timestamp.text(now.addingTimeInterval(lifetime))
-        try await scope.transaction { database in
+        let fresh = Timestamp.text(now.addingTimeInterval(lifetime))
+        let expires = try await scope.transaction { database -> String in
             guard try await database.select().column("id").from(users).where("id", .equal, id).first() != nil else { throw IdentityError.userNotFound }
+            try await Grantor.of(actor, in: database, scope: scope)?.mayManage(user: id, in: database, scope: scope)
+            if let issued = try await database.select().column("expires_at").from(resets).where("token_hash", .equal, token.hash).first() {
+                return try issued.decode(column: "expires_at", as: String.self)
+            }
             try await database.update(resets).set("used_at", to: Timestamp.text(now)).where("user_id", .equal, id)
                 .where("used_at", .is, SQLLiteral.null).run()
             try await database.insert(into: resets).columns("token_hash", "user_id", "created_at", "expires_at")
-                .values(SQLBind(token.hash), SQLBind(id), SQLBind(Timestamp.text(now)), SQLBind(expires)).run()
+                .values(SQLBind(token.hash), SQLBind(id), SQLBind(Timestamp.text(now)), SQLBind(fresh)).run()
             try await audit.append(actor.record("password_reset_issue", resourceType: "user", resourceID: id), in: database, scope: scope)
+            return fresh
         }
         return ResetGrant(token: token.token, expiresAt: expires)
     }

@@ -67,12 +67,15 @@ extension IdentityService {
                 .values(SQLBind(id), SQLBind(email), SQLBind(email.lowercased()), SQLBind(name), SQLBind("active"), SQLBind(hash),
                         SQLBind(now), SQLBind(now), SQLBind(now))
                 .run()
+            let grantor = try await Grantor.of(actor, in: database, scope: scope)
             for roleName in Set(roleNames) {
                 guard let role = try await database.select().column("id").from(roles).where("name", .equal, roleName).first() else {
                     throw IdentityError.roleNotFound(roleName)
                 }
+                let roleID = try role.decode(column: "id", as: String.self)
+                try grantor?.mayGrant(roleID: roleID, named: roleName, permissions: try await Grantor.permissions(ofRole: roleID, in: database, scope: scope), to: nil)
                 try await database.insert(into: userRoles).columns("user_id", "role_id", "granted_at")
-                    .values(SQLBind(id), SQLBind(try role.decode(column: "id", as: String.self)), SQLBind(now)).run()
+                    .values(SQLBind(id), SQLBind(roleID), SQLBind(now)).run()
             }
             try await audit.append(actor.record("create", resourceType: "user", resourceID: id,
                                                 details: ["roles": Set(roleNames).sorted().joined(separator: ",")]), in: database, scope: scope)
@@ -131,6 +134,7 @@ extension IdentityService {
             guard try await database.select().column("id").from(users).where("id", .equal, id).first() != nil else {
                 throw IdentityError.userNotFound
             }
+            try await Grantor.of(actor, in: database, scope: scope)?.mayManage(user: id, in: database, scope: scope)
             if status == "disabled" { try await Self.refuseLosingLastAdmin(database, scope: scope, user: id) }
             var update = database.update(users).set("updated_at", to: now)
             if let name { update = update.set("name", to: name.trimmingCharacters(in: .whitespaces)) }
@@ -154,6 +158,7 @@ extension IdentityService {
         let users = try scope.table("users")
         let audit = self.audit
         try await scope.transaction { database in
+            try await Grantor.of(actor, in: database, scope: scope)?.mayManage(user: id, in: database, scope: scope)
             try await database.update(users).set("locked_until", to: SQLLiteral.null).set("failed_attempts", to: 0)
                 .set("updated_at", to: Timestamp.now()).where("id", .equal, id).run()
             try await audit.append(actor.record("unlock", resourceType: "user", resourceID: id), in: database, scope: scope)
@@ -171,6 +176,10 @@ extension IdentityService {
                 throw IdentityError.roleNotFound(roleName)
             }
             let roleID = try role.decode(column: "id", as: String.self)
+            if let grantor = try await Grantor.of(actor, in: database, scope: scope) {
+                try grantor.mayGrant(roleID: roleID, named: roleName, permissions: try await Grantor.permissions(ofRole: roleID, in: database, scope: scope), to: id)
+                try await grantor.mayManage(user: id, in: database, scope: scope)
+            }
             if try await database.select().column("role_id").from(userRoles).where("user_id", .equal, id).where("role_id", .equal, roleID).first() == nil {
                 try await database.insert(into: userRoles).columns("user_id", "role_id", "granted_at")
                     .values(SQLBind(id), SQLBind(roleID), SQLBind(Timestamp.now())).run()
@@ -191,6 +200,10 @@ extension IdentityService {
                 throw IdentityError.roleNotFound(roleName)
             }
             let roleID = try role.decode(column: "id", as: String.self)
+            if let grantor = try await Grantor.of(actor, in: database, scope: scope) {
+                try grantor.mayGrant(roleID: roleID, named: roleName, permissions: [], to: id)
+                try await grantor.mayManage(user: id, in: database, scope: scope)
+            }
             if roleID == Self.tenantAdminRoleID { try await Self.refuseLosingLastAdmin(database, scope: scope, user: id) }
             try await database.delete(from: userRoles).where("user_id", .equal, id).where("role_id", .equal, roleID).run()
             try await audit.append(actor.record("permission_change", resourceType: "user", resourceID: id,
@@ -257,6 +270,7 @@ extension IdentityService {
         let id = UUIDv7.id(), now = Timestamp.now()
         let roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         try await scope.transaction { database in
+            try await Grantor.of(actor, in: database, scope: scope)?.mayHandOut(Set(permissions), what: "these permissions")
             if try await database.select().column("id").from(roles).where("name", .equal, name).first() != nil {
                 throw IdentityError.invalidInput([.init(field: "name", message: "a role with this name exists")])
             }
@@ -283,6 +297,7 @@ extension IdentityService {
                 throw IdentityError.roleNotFound(name)
             }
             if try role.decode(column: "built_in", as: Int.self) != 0 { throw IdentityError.builtInRole }
+            try await Grantor.of(actor, in: database, scope: scope)?.mayHandOut(Set(permissions), what: "these permissions")
             let id = try role.decode(column: "id", as: String.self)
             try await database.delete(from: rolePermissions).where("role_id", .equal, id).run()
             for permission in Set(permissions) {

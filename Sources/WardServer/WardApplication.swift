@@ -94,7 +94,8 @@ package enum WardApplication {
     /// application from it.
     package static func buildRouter(_ services: WardServices) throws -> Router<WardRequestContext> {
         let router = Router(context: WardRequestContext.self)
-        router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog))
+        router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog,
+                                             routes: RouteMethods(operations)))
         HealthController(storage: services.storage, checkTimeout: .seconds(3)).register(on: router)
         MetricsController(metrics: services.metrics, refresh: { await NodeJobs.refreshMetrics(services) }).register(on: router)
         let document = ByteBuffer(bytes: try openAPIDocument())

@@ -14,14 +14,28 @@ struct BreakGlassTests {
                 try await node.staff("desk@acme.test", roles: ["receptionist"])
                 try await node.staff("porter@acme.test", roles: ["parking_attendant"], name: "Pat Porter")
                 try await node.staff("auditor@acme.test", roles: ["auditor"])
+                // An on-call clinician may break the glass but reads no record otherwise.
+                _ = try await node.services.identity.createRole(in: try await node.services.storage.tenants.activeScope(slug: "acme"), name: "on_call",
+                                                                description: "", permissions: ["patients:break_glass"], by: .system)
+                try await node.staff("oncall@acme.test", roles: ["on_call"], name: "Pat Oncall")
                 try await node.test { client in
                     let desk = try await client.token("desk@acme.test")
                     let patient = try await client.patient(desk, ["given_name": "Emma", "family_name": "Novak"])
                     let other = try await client.patient(desk, ["given_name": "Noah", "family_name": "Cohen"])
-                    // A role without patients:read needs the glass.
-                    let porter = try await client.token("porter@acme.test")
+
+                    // A parking attendant cannot break the glass at all: refused and audited.
+                    let attendant = try await client.token("porter@acme.test")
+                    let refused = try await client.send(.post, "/api/v1/auth/break-glass", token: attendant,
+                                                        json: ["patient_id": patient, "reason": "collapsed in the car park, needs allergy list"])
+                    #expect(refused.status == .forbidden)
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: attendant).status == .forbidden)
+
+                    let porter = try await client.token("oncall@acme.test")
                     #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: porter).status == .forbidden)
-                    #expect(try await client.send(.post, "/api/v1/auth/break-glass", token: porter, json: ["patient_id": patient, "reason": "x"]).status == .unprocessableContent)
+                    // A reason must say something: at least 20 characters, in words.
+                    for reason in ["x", "emergency!!!!!!!!!!!!!!!!", "   needed    "] {
+                        #expect(try await client.send(.post, "/api/v1/auth/break-glass", token: porter, json: ["patient_id": patient, "reason": reason]).status == .unprocessableContent)
+                    }
 
                     let granted = try await client.send(.post, "/api/v1/auth/break-glass", token: porter,
                                                         json: ["patient_id": patient, "reason": "collapsed in the car park, needs allergy list"])
@@ -33,6 +47,8 @@ struct BreakGlassTests {
                     #expect(try await client.send(.get, "/api/v1/patients", token: porter).status == .forbidden)
 
                     let auditor = try await client.token("auditor@acme.test")
+                    let denials = try await client.send(.get, "/api/v1/audit-events?outcome=denied&resource_type=/api/v1/auth/break-glass", token: auditor)
+                    #expect((denials.json["items"] as? [[String: Any]])?.compactMap { $0["actor_name"] as? String } == ["Pat Porter"])
                     let log = try await client.send(.get, "/api/v1/patients/\(patient)/access-log", token: auditor)
                     let actions = (log.json["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String } ?? []
                     #expect(Array(actions.prefix(2)) == ["read", "break_glass"])

@@ -18,28 +18,39 @@ package struct ClinicalController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation(.get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, birth date exact)",
-                     tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403]),
+                     tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403])
+            .query(QueryParameter("q", .text(maxLength: 100), "Search text: names (typo-tolerant), MRN, phone, email or birth date"),
+                   .limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation(.post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", tenantScoped: true, permission: "patients:write",
-                     success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422], request: "PatientInput"),
+                     success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422], request: "PatientInput").versioned(),
         APIOperation(.get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version); an active break-glass grant stands in for patients:read",
                      tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "Patient"),
-                     problems: [401, 403, 404], breakGlassParameter: "id"),
+                     problems: [401, 403, 404], breakGlassParameter: "id").versioned(),
         APIOperation(.patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
-                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientInput"),
+                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientInput")
+            .versioned(ifMatch: true),
         APIOperation(.post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
-                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412], request: "ArchiveRequest"),
+                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422, 428], request: "ArchiveRequest")
+            .versioned(ifMatch: false).optionalBody(),
         APIOperation(.get, "/api/v1/patients/{id}/access-log", summary: "Who accessed this patient's record, and when", tag: "audit",
-                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403]),
+                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
+            .query(.limit(default: 50, maximum: 500), .cursor(.integer(1...Int64.max))),
         APIOperation(.get, "/api/v1/practitioners", summary: "List practitioners", tag: "scheduling", tenantScoped: true,
-                     permission: "appointments:read", success: (200, "application/json", "PractitionerPage"), problems: [400, 401, 403]),
+                     permission: "appointments:read", success: (200, "application/json", "PractitionerPage"), problems: [400, 401, 403])
+            .query(.limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation(.post, "/api/v1/practitioners", summary: "Add a practitioner", tag: "scheduling", tenantScoped: true,
                      permission: "users:manage", success: (201, "application/json", "Practitioner"), problems: [400, 401, 403, 422], request: "NewPractitioner"),
         APIOperation(.get, "/api/v1/appointments", summary: "Appointments by practitioner, patient, status and time range", tag: "scheduling",
-                     tenantScoped: true, permission: "appointments:read", success: (200, "application/json", "AppointmentPage"), problems: [400, 401, 403]),
+                     tenantScoped: true, permission: "appointments:read", success: (200, "application/json", "AppointmentPage"), problems: [400, 401, 403])
+            .query(QueryParameter("practitioner_id", .uuid, "Only this practitioner's"), QueryParameter("patient_id", .uuid, "Only this patient's"),
+                   QueryParameter("status", .choice(Appointment.statuses), "Only in this status"),
+                   QueryParameter("from", .dateTime, "Only ending after this time"), QueryParameter("to", .dateTime, "Only starting before this time"),
+                   .limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation(.post, "/api/v1/appointments", summary: "Book an appointment; 409 names an overlapping one", tag: "scheduling",
-                     tenantScoped: true, permission: "appointments:write", success: (201, "application/json", "Appointment"), problems: [400, 401, 403, 409, 422], request: "NewAppointment"),
+                     tenantScoped: true, permission: "appointments:write", success: (201, "application/json", "Appointment"), problems: [400, 401, 403, 409, 422], request: "NewAppointment").versioned(),
         APIOperation(.post, "/api/v1/appointments/{id}/status", summary: "Move an appointment to another status (If-Match required)", tag: "scheduling",
-                     tenantScoped: true, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange"),
+                     tenantScoped: true, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
+            .versioned(ifMatch: true),
     ]
 
     package static var schemas: [String: Any] {
@@ -142,7 +153,7 @@ package struct ClinicalController: Sendable {
         }
         group.add(ops[4], prefix: prefix) { request, context -> Response in
             let version = request.headers.value(.ifMatch) == nil ? nil : try Self.ifMatch(request)
-            let body = (try? await request.decode(as: ArchiveRequest.self, context: context))
+            let body = try await request.decodeIfPresent(as: ArchiveRequest.self, context: context)
             let patient = try await patients.archive(try context.parameters.require("id"), expectedVersion: version, reason: body?.reason,
                                                      in: try context.requireTenant(), by: AuditActor(request, context))
             return JSONResponse.make(patient, etag: patient.etag)

@@ -15,15 +15,17 @@ package struct PrescribingController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation(.get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
-                     tag: "prescribing", tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403]),
+                     tag: "prescribing", tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403])
+            .query(QueryParameter("q", .text(maxLength: 100), "A code, or words of a name"), .limit(default: 50, maximum: 100)),
         APIOperation(.post, "/api/v1/medications", summary: "Add a medication to the formulary", tag: "prescribing", tenantScoped: true,
                      permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 422], request: "NewMedication"),
         APIOperation(.post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", tenantScoped: true,
-                     permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422], request: "NewPrescription"),
+                     permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422], request: "NewPrescription").versioned(),
         APIOperation(.get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
                      tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
-                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange"),
+                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
+            .versioned(ifMatch: true),
     ]
 
     package static var schemas: [String: Any] {

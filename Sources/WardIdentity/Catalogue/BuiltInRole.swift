@@ -29,9 +29,9 @@ package enum BuiltInRole: String, CaseIterable, Sendable {
         case .tenantAdmin:
             Set(Permission.allCases)
         case .doctor:
-            [.patientsRead, .patientsWrite, .appointmentsRead, .appointmentsWrite, .prescriptionsRead, .prescriptionsWrite, .reportsRead]
+            [.patientsRead, .patientsWrite, .breakGlass, .appointmentsRead, .appointmentsWrite, .prescriptionsRead, .prescriptionsWrite, .reportsRead]
         case .nurse:
-            [.patientsRead, .patientsWrite, .appointmentsRead, .appointmentsWrite, .prescriptionsRead]
+            [.patientsRead, .patientsWrite, .breakGlass, .appointmentsRead, .appointmentsWrite, .prescriptionsRead]
         case .receptionist:
             [.patientsRead, .patientsWrite, .appointmentsRead, .appointmentsWrite, .billingRead]
         case .billingClerk:

@@ -187,5 +187,15 @@ package enum IdentityMigrations {
             """,
             "CREATE INDEX password_reset_tokens_user ON password_reset_tokens (user_id)",
         ]),
+        // Break-glass was open to every signed-in user; it is now a permission of its own, held by
+        // the clinical roles (and the administrator, who holds every permission).
+        Migration(103, "add_break_glass_permission", [
+            "INSERT INTO permissions (name, description) VALUES ('patients:break_glass', 'open a patient''s record in an emergency, with a reason (audited, reviewed)')",
+            """
+            INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'patients:break_glass'),
+                ('builtin-doctor', 'patients:break_glass'),
+                ('builtin-nurse', 'patients:break_glass')
+            """,
+        ]),
     ]
 }

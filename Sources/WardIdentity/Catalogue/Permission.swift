@@ -3,6 +3,7 @@
 package enum Permission: String, CaseIterable, Sendable, Codable {
     case patientsRead = "patients:read"
     case patientsWrite = "patients:write"
+    case breakGlass = "patients:break_glass"
     case appointmentsRead = "appointments:read"
     case appointmentsWrite = "appointments:write"
     case prescriptionsRead = "prescriptions:read"
@@ -21,6 +22,7 @@ package enum Permission: String, CaseIterable, Sendable, Codable {
         switch self {
         case .patientsRead: "read patient records and search patients"
         case .patientsWrite: "create, update and archive patient records"
+        case .breakGlass: "open a patient's record in an emergency, with a reason (audited, reviewed)"
         case .appointmentsRead: "read appointments and practitioners' schedules"
         case .appointmentsWrite: "book, move and cancel appointments"
         case .prescriptionsRead: "read prescriptions"

@@ -89,10 +89,24 @@ package struct UserController: Sendable {
     package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
         let identity = self.identity
         let operations = Self.operations
-        group.add(operations[0], prefix: prefix) { _, context -> Response in
+        /// Registers a handler whose refusals beyond the caller's own privileges (`Grantor`) are
+        /// audited as denied before they are answered.
+        func add(_ operation: APIOperation, _ handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Response) {
+            group.add(operation, prefix: prefix) { request, context -> Response in
+                do {
+                    return try await handler(request, context)
+                } catch IdentityError.beyondOwnPrivileges(let reason) {
+                    try await identity.audit.record(AuditActor(request, context).record(
+                        "permission_change", resourceType: context.endpointPath ?? "users", resourceID: context.parameters.get("id"),
+                        outcome: .denied, reason: reason), in: try context.requireTenant())
+                    throw IdentityError.beyondOwnPrivileges(reason)
+                }
+            }
+        }
+        add(operations[0]) { _, context -> Response in
             try JSONResponse.make(ItemList(try await identity.users(in: try context.requireTenant())))
         }
-        group.add(operations[1], prefix: prefix) { request, context -> Response in
+        add(operations[1]) { request, context -> Response in
             let body = try await request.decode(as: NewUser.self, context: context)
             let user = try await identity.createUser(in: try context.requireTenant(), email: body.email, name: body.name,
                                                      password: body.password, roles: body.roles ?? [], by: AuditActor(request, context))
@@ -100,36 +114,36 @@ package struct UserController: Sendable {
             response.status = .created
             return response
         }
-        group.add(operations[2], prefix: prefix) { _, context -> Response in
+        add(operations[2]) { _, context -> Response in
             try JSONResponse.make(try await identity.user(try context.parameters.require("id"), in: try context.requireTenant()))
         }
-        group.add(operations[3], prefix: prefix) { request, context -> Response in
+        add(operations[3]) { request, context -> Response in
             let body = try await request.decode(as: UserChange.self, context: context)
             return try JSONResponse.make(try await identity.updateUser(try context.parameters.require("id"), in: try context.requireTenant(),
                                                                          name: body.name, status: body.status, by: AuditActor(request, context)))
         }
-        group.add(operations[4], prefix: prefix) { request, context -> Response in
+        add(operations[4]) { request, context -> Response in
             try JSONResponse.make(try await identity.unlock(try context.parameters.require("id"), in: try context.requireTenant(),
                                                               by: AuditActor(request, context)))
         }
-        group.add(operations[5], prefix: prefix) { request, context -> Response in
+        add(operations[5]) { request, context -> Response in
             try JSONResponse.make(try await identity.assignRole(try context.parameters.require("role"), to: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: AuditActor(request, context)))
         }
-        group.add(operations[6], prefix: prefix) { request, context -> Response in
+        add(operations[6]) { request, context -> Response in
             try JSONResponse.make(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: AuditActor(request, context)))
         }
-        group.add(operations[7], prefix: prefix) { request, context -> Response in
+        add(operations[7]) { request, context -> Response in
             var response = try JSONResponse.make(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
                                                                                         in: try context.requireTenant(), by: AuditActor(request, context)))
             response.status = .created
             return response
         }
-        group.add(operations[8], prefix: prefix) { _, context -> Response in
+        add(operations[8]) { _, context -> Response in
             try JSONResponse.make(ItemList(try await identity.roles(in: try context.requireTenant())))
         }
-        group.add(operations[9], prefix: prefix) { request, context -> Response in
+        add(operations[9]) { request, context -> Response in
             let body = try await request.decode(as: NewRole.self, context: context)
             var response = try JSONResponse.make(try await identity.createRole(in: try context.requireTenant(), name: body.name,
                                                                                  description: body.description ?? "", permissions: body.permissions,
@@ -138,7 +152,7 @@ package struct UserController: Sendable {
             response.status = .created
             return response
         }
-        group.add(operations[10], prefix: prefix) { request, context -> Response in
+        add(operations[10]) { request, context -> Response in
             let body = try await request.decode(as: PermissionList.self, context: context)
             return try JSONResponse.make(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
                                                                              in: try context.requireTenant(), by: AuditActor(request, context)))

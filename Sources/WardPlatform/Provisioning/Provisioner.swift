@@ -107,7 +107,7 @@ package struct Provisioner: Sendable {
             guard let email = order.adminEmail, try await !outbox.contains(tenantID: order.tenantID, template: "welcome") else { break }
             let scope = try await scope(order)
             let userID = try await identity.ensureAdministrator(in: scope, email: email, name: order.adminName ?? "Administrator", by: actor)
-            let grant = try await identity.issuePasswordReset(for: userID, in: scope, by: actor, lifetime: IdentityService.welcomeTokenLifetime)
+            let grant = try await identity.issueWelcomeToken(for: userID, in: scope, by: actor)
             try await outbox.enqueue(tenantID: order.tenantID, template: "welcome", recipient: email,
                                      subject: "Your Ward for \(scope.tenant.name) is ready",
                                      body: welcomeBody(tenant: scope.tenant, name: order.adminName ?? "Administrator", grant: grant))

@@ -20,7 +20,9 @@ package struct TenantsController: Sendable {
         APIOperation(.post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously)", tag: "platform",
                      success: (202, "application/json", "ProvisioningAccepted"), problems: [400, 401, 409, 422], request: "ProvisioningRequest"),
         APIOperation(.get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform",
-                     success: (200, "application/json", "TenantPage"), problems: [400, 401]),
+                     success: (200, "application/json", "TenantPage"), problems: [400, 401])
+            .query(QueryParameter("status", .choice(Tenant.Status.allCases.map(\.rawValue)), "Only tenants in this state"),
+                   .limit(default: 50, maximum: 500), .cursor(.slug)),
         APIOperation(.get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job", tag: "platform",
                      success: (200, "application/json", "TenantDetail"), problems: [401, 404]),
         APIOperation(.post, "/platform/v1/tenants/{slug}/retry", summary: "Provision a failed tenant again", tag: "platform",

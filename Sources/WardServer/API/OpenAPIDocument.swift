@@ -16,9 +16,17 @@ package enum OpenAPIDocument {
             } else if operation.success.mediaType.hasPrefix("text/") {
                 content["schema"] = ["type": "string"]
             }
-            success["content"] = [operation.success.mediaType: content]
+            var media: [String: Any] = [operation.success.mediaType: content]
+            for alternative in operation.alternativeMediaTypes {
+                media[alternative] = alternative.hasPrefix("text/") ? ["schema": ["type": "string"]] : [:]
+            }
+            success["content"] = media
+            if operation.returnsETag {
+                success["headers"] = ["ETag": ["description": "The version of the resource, to send as If-Match when changing it",
+                                               "schema": ["type": "string"]]]
+            }
             responses[String(operation.success.status)] = success
-            for status in Set(operation.problems + [500]).sorted() {
+            for status in Set(operation.problems + implicitProblems(of: operation)).sorted() {
                 responses[String(status)] = ["$ref": "#/components/responses/Problem\(status)"]
             }
             var entry: [String: Any] = [
@@ -27,22 +35,32 @@ package enum OpenAPIDocument {
                 "operationId": operationID(operation),
                 "responses": responses,
             ]
-            var parameters: [[String: Any]] = pathParameters(operation.path).map {
-                ["name": $0, "in": "path", "required": true, "schema": ["type": "string"]]
+            var parameters: [[String: Any]] = operation.pathParameters.map {
+                ["name": $0.name, "in": "path", "required": true, "schema": $0.format.schema]
+            }
+            parameters += operation.query.map {
+                ["name": $0.name, "in": "query", "required": false, "description": $0.summary, "schema": $0.format.schema]
+            }
+            if let required = operation.ifMatch {
+                parameters.append([
+                    "name": "If-Match", "in": "header", "required": required,
+                    "description": "The ETag of the version read: the change applies only to that version (412 otherwise)",
+                    "schema": ["type": "string", "pattern": "^(W/)?\"[0-9]{1,18}\"$"],
+                ])
             }
             if operation.tenantScoped { parameters.append(["$ref": "#/components/parameters/TenantID"]) }
             if !parameters.isEmpty { entry["parameters"] = parameters }
             if let permission = operation.permission { entry["x-permission"] = permission }
             if let request = operation.request {
                 entry["requestBody"] = [
-                    "required": operation.path.hasSuffix("/archive") ? false : true,
+                    "required": !operation.requestOptional,
                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(request)"]]],
                 ]
             }
             paths[operation.path, default: [:]][operation.method.rawValue] = entry
         }
         var problemResponses: [String: Any] = [:]
-        for status in Set(operations.flatMap(\.problems) + [500]) {
+        for status in Set(operations.flatMap { $0.problems + implicitProblems(of: $0) }) {
             problemResponses["Problem\(status)"] = [
                 "description": HTTPStatusText.text(status),
                 "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],
@@ -73,10 +91,15 @@ package enum OpenAPIDocument {
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
     }
 
-    static func pathParameters(_ path: String) -> [String] {
-        path.split(separator: "/").compactMap { component in
-            component.hasPrefix("{") && component.hasSuffix("}") ? String(component.dropFirst().dropLast()) : nil
-        }
+    /// The statuses every operation of its kind can answer, whatever it declares: 500 always;
+    /// 400 for a parameter of the wrong form; 415 for a body that is not JSON; 428 for an
+    /// `If-Match` that names no version; 413 and 503 at the edge.
+    static func implicitProblems(of operation: APIOperation) -> [Int] {
+        var statuses = [413, 500, 503]
+        if !operation.pathParameters.isEmpty || !operation.query.isEmpty { statuses.append(400) }
+        if operation.request != nil { statuses += [400, 415] }
+        if operation.ifMatch != nil { statuses += [412, 428] }
+        return statuses
     }
 
     static func operationID(_ operation: APIOperation) -> String {
@@ -118,7 +141,9 @@ enum HTTPStatusText {
         case 409: "Conflict"
         case 412: "Precondition failed"
         case 413: "Request body too large"
+        case 415: "Unsupported media type"
         case 422: "Invalid input"
+        case 428: "Precondition required"
         case 429: "Too many requests"
         case 503: "Unavailable"
         default: "Internal server error"

@@ -14,12 +14,14 @@ struct EdgeMiddleware: RouterMiddleware {
     let settings: WardSettings
     let metrics: WardMetrics
     let accessLog: AccessLog
+    let routes: RouteMethods
     private let deadlines: RequestDeadlines
 
-    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog) {
+    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods) {
         self.settings = settings
         self.metrics = metrics
         self.accessLog = accessLog
+        self.routes = routes
         self.deadlines = RequestDeadlines(limit: settings.requestTimeout)
     }
 
@@ -56,6 +58,14 @@ struct EdgeMiddleware: RouterMiddleware {
                 context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
             }
             response = try await withTimeout(request: request, context: context, next: next)
+        } catch let error as HTTPError where error.status == .notFound && error.body == nil {
+            // The router's own 404: the path may be known under other methods.
+            if let allowed = routes.allowed(for: request.uri.path) {
+                response = ProblemRendering.response(for: MethodNotAllowed(allowed: allowed), requestID: context.requestID, logger: context.logger)
+                response.headers[.allow] = allowed.joined(separator: ", ")
+            } else {
+                response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
+            }
         } catch {
             response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
         }

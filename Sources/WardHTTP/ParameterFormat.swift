@@ -1,0 +1,138 @@
+package import Foundation
+package import WardStorage
+
+/// What a path or query parameter holds, checked at the edge before any work and described by
+/// the same value in the OpenAPI document: a value of the wrong form or length never reaches a
+/// query, an audit event or a log line.
+package enum ParameterFormat: Sendable {
+    /// A Ward id: a UUID as 36 characters.
+    case uuid
+    /// A tenant's slug (`TenantSlug`'s rules).
+    case slug
+    /// A role's name: 3 to 40 of a-z, 0-9 and _, starting with a letter.
+    case roleName
+    /// Text of 1 to `maxLength` characters, without control characters.
+    case text(maxLength: Int)
+    /// A whole number in `range`.
+    case integer(ClosedRange<Int64>)
+    /// One of `values`.
+    case choice([String])
+    /// An RFC 3339 time.
+    case dateTime
+    /// `true` or `false`.
+    case boolean
+
+    /// Why `value` is not of this format; nil when it is.
+    package func problem(with value: String) -> String? {
+        switch self {
+        case .uuid:
+            return Self.isUUID(value) ? nil : "must be an id (a UUID)"
+        case .slug:
+            return (try? TenantSlug(value)) == nil ? "must be a tenant slug" : nil
+        case .roleName:
+            return Self.isRoleName(value) ? nil : "must be a role name (3 to 40 of a-z, 0-9 and _, starting with a letter)"
+        case .text(let maxLength):
+            if value.isEmpty || value.count > maxLength { return "must be 1 to \(maxLength) characters" }
+            return TextRules.hasControlCharacter(value) ? "must not contain control characters" : nil
+        case .integer(let range):
+            guard let number = Int64(value), range.contains(number) else { return "must be a whole number from \(range.lowerBound) to \(range.upperBound)" }
+            return nil
+        case .choice(let values):
+            return values.contains(value) ? nil : "must be one of \(values.joined(separator: ", "))"
+        case .dateTime:
+            return TextRules.isRFC3339(value) ? nil : "must be an RFC 3339 time"
+        case .boolean:
+            return value == "true" || value == "false" ? nil : "must be true or false"
+        }
+    }
+
+    /// The JSON Schema of the format, for the OpenAPI document.
+    package var schema: [String: Any] {
+        switch self {
+        case .uuid:
+            ["type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"]
+        case .slug:
+            ["type": "string", "pattern": "^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$", "minLength": 3, "maxLength": 40]
+        case .roleName:
+            ["type": "string", "pattern": "^[a-z][a-z0-9_]{2,39}$"]
+        case .text(let maxLength):
+            ["type": "string", "minLength": 1, "maxLength": maxLength, "pattern": "^[^\\u0000-\\u001F\\u007F]*$"]
+        case .integer(let range):
+            ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
+        case .choice(let values):
+            ["type": "string", "enum": values]
+        case .dateTime:
+            ["type": "string", "format": "date-time"]
+        case .boolean:
+            ["type": "boolean"]
+        }
+    }
+
+    static func isUUID(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (48...57).contains(byte) || (97...102).contains(byte | 0x20) else { return false }
+            }
+        }
+        return true
+    }
+
+    static func isRoleName(_ value: String) -> Bool {
+        let bytes = value.utf8
+        guard (3...40).contains(bytes.count), let first = bytes.first, (97...122).contains(first) else { return false }
+        return bytes.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") }
+    }
+}
+
+/// A query parameter an operation reads.
+package struct QueryParameter: Sendable {
+    package var name: String
+    package var format: ParameterFormat
+    package var summary: String
+
+    package init(_ name: String, _ format: ParameterFormat, _ summary: String) {
+        self.name = name
+        self.format = format
+        self.summary = summary
+    }
+
+    /// `limit`: a page size of 1 to `maximum` (`default` when absent).
+    package static func limit(default defaultLimit: Int, maximum: Int) -> QueryParameter {
+        QueryParameter("limit", .integer(1...Int64(maximum)), "Page size, \(defaultLimit) when absent")
+    }
+
+    /// `cursor`: the `next_cursor` of the previous page.
+    package static func cursor(_ format: ParameterFormat) -> QueryParameter {
+        QueryParameter("cursor", format, "The next_cursor of the previous page")
+    }
+}
+
+/// Rules for text that every database can store and every reader can trust.
+package enum TextRules {
+    /// Whether `text` holds a C0 control character or DEL (tab and line breaks included): none
+    /// belongs in a name, an id, an email address or a query.
+    package static func hasControlCharacter(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+    }
+
+    /// Whether `text` holds a control character free text cannot hold: any C0 character but
+    /// tab, line feed and carriage return (NUL above all: PostgreSQL cannot store it).
+    package static func hasUnstorableCharacter(_ text: String) -> Bool {
+        text.utf8.contains { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) }
+    }
+
+    private static let plainTime = Date.ISO8601FormatStyle()
+    private static let fractionalTime = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// An RFC 3339 time with or without fractional seconds.
+    package static func rfc3339(_ text: String) -> Date? {
+        guard text.utf8.count <= 40 else { return nil }
+        return (try? plainTime.parse(text)) ?? (try? fractionalTime.parse(text))
+    }
+
+    static func isRFC3339(_ text: String) -> Bool { rfc3339(text) != nil }
+}
