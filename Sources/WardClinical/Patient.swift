@@ -129,24 +129,30 @@ package struct PatientInput: Decodable, Sendable {
         self.email = email
     }
 
+    /// The rules of each text field, shared by the validation and the OpenAPI schema.
+    static let name = TextField.singleLine(max: 100)
+    static let nationalID = TextField.singleLine(max: 64)
+    static let longText = TextField.freeText(max: 500)
+    static let metadataKey = TextField.singleLine(max: 64)
+    static let metadataValue = TextField.freeText(max: 1000)
+    static let mrnPattern = #"^[A-Za-z0-9-]{1,32}$"#
+    static let phonePattern = #"^\+?[0-9 ()-]{3,32}$"#
+    /// An address with one @ and a dot after it, no spaces or control characters.
+    package static let emailPattern = #"^[^@\s\u0000-\u001F\u007F]+@[^@\s\u0000-\u001F\u007F]+\.[^@\s\u0000-\u001F\u007F]+$"#
+
     /// Every invalid field, one entry each; `creating` requires the names.
     func problems(creating: Bool) -> [Problem.FieldError] {
         var errors: [Problem.FieldError] = []
-        func text(_ value: String?, _ field: String, required: Bool, max: Int) {
-            guard let value else {
-                if required { errors.append(.init(field: field, message: "is required")) }
-                return
-            }
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty && required { errors.append(.init(field: field, message: "must not be empty")) }
-            if trimmed.count > max { errors.append(.init(field: field, message: "must be at most \(max) characters")) }
+        if creating {
+            if givenName == nil { errors.append(.init(field: "given_name", message: "is required")) }
+            if familyName == nil { errors.append(.init(field: "family_name", message: "is required")) }
         }
-        text(givenName, "given_name", required: creating, max: 100)
-        text(familyName, "family_name", required: creating, max: 100)
-        text(address, "address", required: false, max: 500)
-        text(nationalID, "national_id", required: false, max: 64)
-        text(emergencyContact, "emergency_contact", required: false, max: 500)
-        if let mrn, mrn.range(of: #"^[A-Za-z0-9-]{1,32}$"#, options: .regularExpression) == nil {
+        Self.name.check(givenName, "given_name", into: &errors)
+        Self.name.check(familyName, "family_name", into: &errors)
+        Self.longText.check(address, "address", into: &errors)
+        Self.nationalID.check(nationalID, "national_id", into: &errors)
+        Self.longText.check(emergencyContact, "emergency_contact", into: &errors)
+        if let mrn, mrn.range(of: Self.mrnPattern, options: .regularExpression) == nil {
             errors.append(.init(field: "mrn", message: "must be 1 to 32 letters, digits or hyphens"))
         }
         if let birthDate {
@@ -159,16 +165,37 @@ package struct PatientInput: Decodable, Sendable {
         if let sex, !["female", "male", "other", "unknown"].contains(sex) {
             errors.append(.init(field: "sex", message: "must be female, male, other or unknown"))
         }
-        if let phone, phone.range(of: #"^\+?[0-9 ()-]{3,32}$"#, options: .regularExpression) == nil {
+        if let phone, phone.range(of: Self.phonePattern, options: .regularExpression) == nil {
             errors.append(.init(field: "phone", message: "must be a phone number"))
         }
-        if let email, email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil || email.count > 254 {
+        if let email, email.range(of: Self.emailPattern, options: .regularExpression) == nil || email.unicodeScalars.count > 254 {
             errors.append(.init(field: "email", message: "must be an email address"))
         }
-        if let metadata, metadata.count > 50 || metadata.contains(where: { $0.key.count > 64 || $0.value.count > 1000 }) {
-            errors.append(.init(field: "metadata", message: "holds at most 50 entries of short text"))
+        if let metadata {
+            if metadata.count > 50 { errors.append(.init(field: "metadata", message: "holds at most 50 entries")) }
+            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+                Self.metadataKey.check(key, "metadata", into: &errors)
+                Self.metadataValue.check(value, "metadata.\(key)", into: &errors)
+            }
         }
         return errors
+    }
+
+    /// The JSON Schema of a registration (`creating`: the names required) or of a change.
+    static func schema(creating: Bool) -> [String: Any] {
+        var schema: [String: Any] = [
+            "type": "object",
+            "properties": [
+                "mrn": ["type": "string", "pattern": mrnPattern], "given_name": name.schema, "family_name": name.schema,
+                "birth_date": ["type": "string", "format": "date", "pattern": #"^\d{4}-\d{2}-\d{2}$"#],
+                "sex": ["type": "string", "enum": ["female", "male", "other", "unknown"]],
+                "phone": ["type": "string", "pattern": phonePattern], "email": ["type": "string", "maxLength": 254, "pattern": emailPattern],
+                "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
+                "metadata": ["type": "object", "maxProperties": 50, "propertyNames": metadataKey.schema, "additionalProperties": metadataValue.schema],
+            ],
+        ]
+        if creating { schema["required"] = ["given_name", "family_name"] }
+        return schema
     }
 }
 

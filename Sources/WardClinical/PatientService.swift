@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 package import WardAudit
 import WardCore
+import WardHTTP
 package import WardStorage
 
 /// Patients: registration, reads, search, updates with optimistic concurrency, archiving.
@@ -98,8 +99,14 @@ package struct PatientService: Sendable {
         }
     }
 
+    /// The rule of an archiving's stated reason.
+    static let archiveReason = TextField.freeText(max: 500)
+
     /// Archives a patient: the record stays, out of lists and searches.
     package func archive(_ id: String, expectedVersion: Int?, reason: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Patient {
+        var errors: [Problem.FieldError] = []
+        Self.archiveReason.check(reason, "reason", into: &errors)
+        if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let patients = try scope.table("patients")
         let audit = self.audit
         return try await scope.transaction { database in

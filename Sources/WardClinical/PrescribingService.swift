@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 package import WardAudit
 import WardCore
+import WardHTTP
 package import WardStorage
 
 /// An entry of the tenant's formulary.
@@ -74,12 +75,18 @@ package struct PrescribingService: Sendable {
         ("SERT50", "Sertraline", "tablet", "50 mg"), ("ORS", "Oral rehydration salts", "powder", "20.5 g/L"),
     ]
 
+    /// The rules of the formulary's and the prescriptions' text fields.
+    static let codePattern = #"^[A-Za-z0-9-]{1,32}$"#
+    static let medicationText = TextField.singleLine(max: 200)
+    static let itemText = TextField.singleLine(max: 100)
+    static let instructions = TextField.freeText(max: 1000)
+
     /// Adds a medication to the formulary.
     package func addMedication(code: String, name: String, form: String, strength: String, in scope: TenantScope, by actor: AuditActor) async throws -> Medication {
         var errors: [Problem.FieldError] = []
-        if code.range(of: #"^[A-Za-z0-9-]{1,32}$"#, options: .regularExpression) == nil { errors.append(.init(field: "code", message: "must be 1 to 32 letters, digits or hyphens")) }
-        for (field, value) in [("name", name), ("form", form), ("strength", strength)] where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 200 {
-            errors.append(.init(field: field, message: "must be 1 to 200 characters"))
+        if code.range(of: Self.codePattern, options: .regularExpression) == nil { errors.append(.init(field: "code", message: "must be 1 to 32 letters, digits or hyphens")) }
+        for (field, value) in [("name", name), ("form", form), ("strength", strength)] {
+            Self.medicationText.check(value, field, into: &errors)
         }
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let medication = Medication(id: UUIDv7.id(), code: code.uppercased(), name: name, form: form, strength: strength,
@@ -142,15 +149,16 @@ package struct PrescribingService: Sendable {
     /// Issues a prescription for an active patient; every item must name an active medication.
     package func prescribe(patientID: String, items: [PrescriptionItem], in scope: TenantScope, by actor: AuditActor) async throws -> Prescription {
         var errors: [Problem.FieldError] = []
+        if let message = ParameterFormat.uuid.problem(with: patientID) { errors.append(.init(field: "patient_id", message: message)) }
         if items.isEmpty || items.count > 20 { errors.append(.init(field: "items", message: "must hold 1 to 20 medications")) }
         for (index, item) in items.enumerated() {
-            for (name, value) in [("dose", item.dose), ("route", item.route), ("frequency", item.frequency)]
-            where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 100 {
-                errors.append(.init(field: "items[\(index)].\(name)", message: "must be 1 to 100 characters"))
+            if let message = ParameterFormat.uuid.problem(with: item.medicationID) { errors.append(.init(field: "items[\(index)].medication_id", message: message)) }
+            for (name, value) in [("dose", item.dose), ("route", item.route), ("frequency", item.frequency)] {
+                Self.itemText.check(value, "items[\(index)].\(name)", into: &errors)
             }
             if !(1...365).contains(item.durationDays) { errors.append(.init(field: "items[\(index)].duration_days", message: "must be 1 to 365")) }
             if !(1...10_000).contains(item.quantity) { errors.append(.init(field: "items[\(index)].quantity", message: "must be 1 to 10000")) }
-            if let instructions = item.instructions, instructions.count > 1000 { errors.append(.init(field: "items[\(index)].instructions", message: "must be at most 1000 characters")) }
+            Self.instructions.check(item.instructions, "items[\(index)].instructions", into: &errors)
         }
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         guard let prescriberID = actor.id else { throw ClinicalError.invalid([.init(field: "prescriber", message: "must be a signed-in user")]) }

@@ -2,10 +2,16 @@ package import Foundation
 import SQLKit
 package import WardAudit
 import WardCore
+import WardHTTP
 package import WardStorage
 
 /// A practitioner: who patients are booked with.
 package struct Practitioner: Codable, Sendable, Equatable {
+    /// The rules of the fields a practitioner is added with.
+    static let name = TextField.singleLine(max: 200)
+    static let specialty = TextField.singleLine(max: 100)
+    static let licenceNumber = TextField.singleLine(max: 64)
+
     package var id: String
     package var name: String
     package var specialty: String?
@@ -53,6 +59,8 @@ package struct Appointment: Codable, Sendable, Equatable {
         "arrived": ["fulfilled", "cancelled"],
         "fulfilled": [], "cancelled": [], "noshow": [],
     ]
+    /// The rule of a booking's reason.
+    static let reason = TextField.freeText(max: 500)
     /// Every status, in the order of a visit.
     package static let statuses = ["proposed", "booked", "arrived", "fulfilled", "cancelled", "noshow"]
 }
@@ -68,8 +76,15 @@ package struct SchedulingService: Sendable {
     }
 
     package func createPractitioner(name: String, specialty: String?, licenceNumber: String?, email: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Practitioner {
+        var errors: [Problem.FieldError] = []
+        Practitioner.name.check(name, "name", into: &errors)
+        Practitioner.specialty.check(specialty, "specialty", into: &errors)
+        Practitioner.licenceNumber.check(licenceNumber, "licence_number", into: &errors)
+        if let email, email.range(of: PatientInput.emailPattern, options: .regularExpression) == nil || email.unicodeScalars.count > 254 {
+            errors.append(.init(field: "email", message: "must be an email address"))
+        }
+        if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 200 else { throw ClinicalError.invalid([.init(field: "name", message: "must be 1 to 200 characters")]) }
         let now = Timestamp.now()
         let practitioner = Practitioner(id: UUIDv7.id(), name: trimmed, specialty: specialty, licenceNumber: licenceNumber,
                                         phone: nil, email: email, userID: nil, active: 1, createdAt: now, updatedAt: now)
@@ -97,7 +112,10 @@ package struct SchedulingService: Sendable {
         var errors: [Problem.FieldError] = []
         if end <= start { errors.append(.init(field: "end", message: "must be after start")) }
         if end.timeIntervalSince(start) > 24 * 3600 { errors.append(.init(field: "end", message: "must be within 24 hours of start")) }
-        if let reason, reason.count > 500 { errors.append(.init(field: "reason", message: "must be at most 500 characters")) }
+        Appointment.reason.check(reason, "reason", into: &errors)
+        for (field, id) in [("patient_id", patientID), ("practitioner_id", practitionerID)] {
+            if let message = ParameterFormat.uuid.problem(with: id) { errors.append(.init(field: field, message: message)) }
+        }
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let now = Timestamp.now()
         let appointment = Appointment(

@@ -319,4 +319,61 @@ struct AuditTrailTests {
             #expect(result.firstBreak?.problem == "event 3 is missing from the patient index")
         }
     }
+
+    @Test("a value of any length or content is stored within its bound, marked, and the trail goes on (a 3,000-character id once broke a PostgreSQL tenant)",
+          arguments: TestBackend.allCases)
+    func boundedFields(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            let long = String(repeating: "é", count: 3000)
+            var hostile = Self.read(1)
+            hostile.patientID = long
+            hostile.resourceID = "x\u{0}y" + long
+            hostile.reason = String(repeating: "r", count: 5000)
+            hostile.details = Dictionary(uniqueKeysWithValues: (0..<100).map { ("key\($0)", String(repeating: "v", count: 2000)) })
+            try await trail.record(hostile, in: scope)
+            try await trail.record(Self.read(2), in: scope)
+
+            let stored = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true)
+            #expect(stored.count == 2)
+            let event = try #require(stored.first)
+            let mark = "…[truncated]"
+            #expect(event.patientID!.utf8.count <= 128 && event.patientID!.hasSuffix(mark) && event.patientID!.hasPrefix("éé"))
+            #expect(event.resourceID!.hasPrefix("x\u{FFFD}y") && event.resourceID!.utf8.count <= 128)
+            #expect(event.reason!.utf8.count <= 1000 && event.reason!.hasSuffix(mark))
+            #expect(event.details.count == 32 && event.details.values.allSatisfy { $0.utf8.count <= 512 })
+            #expect(try await AuditStore.verify(scope) == .init(checked: 2, firstBreak: nil))
+        }
+    }
+
+    @Test("an event the database refuses is refused on its own: the rest of its batch commits, and so do later batches", arguments: TestBackend.allCases)
+    func poisonedBatch(_ backend: TestBackend) async throws {
+        try await Self.withTrail(backend) { trail, scope, _ in
+            // A stand-in for any event the database would refuse.
+            try await scope.transaction { database in
+                if scope.database.dialect == .postgres {
+                    try await database.raw("ALTER TABLE audit_events ADD CONSTRAINT no_poison CHECK (action <> 'poison')").run()
+                } else {
+                    try await database.raw("CREATE TRIGGER no_poison BEFORE INSERT ON audit_events WHEN NEW.action = 'poison' BEGIN SELECT RAISE(ABORT, 'poison'); END").run()
+                }
+            }
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for n in 1...40 {
+                    group.addTask {
+                        var record = Self.read(n)
+                        if n == 7 { record.action = "poison" }
+                        do { try await trail.record(record, in: scope); return (n, true) } catch { return (n, false) }
+                    }
+                }
+                var outcomes: [Int: Bool] = [:]
+                for try await (n, committed) in group { outcomes[n] = committed }
+                return outcomes
+            }
+            #expect(outcomes[7] == false)
+            #expect(outcomes.filter { $0.value }.count == 39)
+            try await trail.record(Self.read(41), in: scope)
+            let events = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 100, ascending: true)
+            #expect(events.count == 40 && !events.contains { $0.action == "poison" })
+            #expect(try await AuditStore.verify(scope) == .init(checked: 40, firstBreak: nil))
+        }
+    }
 }

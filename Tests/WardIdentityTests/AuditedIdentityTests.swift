@@ -63,7 +63,7 @@ struct AuditedIdentityTests {
                     #expect(try await client.call(.get, "/api/v1/audit-events?cursor=abc", token: again).status == .badRequest)
                     for limit in ["0", "501", "ten"] {
                         let refused = try await client.call(.get, "/api/v1/audit-events?limit=\(limit)", token: again)
-                        #expect(refused.status == .badRequest && (refused.json["detail"] as? String) == "limit must be 1 to 500.", "limit=\(limit)")
+                        #expect(refused.status == .badRequest && (refused.json["detail"] as? String) == "limit must be a whole number from 1 to 500.", "limit=\(limit)")
                     }
                     #expect(try await client.call(.get, "/api/v1/audit-events", token: session.access).status != .ok)
                 }

@@ -9,7 +9,7 @@ Those calls are redirected to sacrificial fixtures of the same kind (a spare use
 tenant), so the operations are still exercised with real, existing resources.
 
 POST /api/v1/auth/logout would end the session whose token every other request uses, so it gets
-sessions of its own: each call spends one token of WARD_FUZZ_LOGOUT_TOKENS, and once they are
+sessions of its own: each POST spends one token of WARD_FUZZ_LOGOUT_TOKENS, and once they are
 spent it sends the last one again (an ended session: the documented 401).
 """
 
@@ -36,7 +36,9 @@ def before_call(context, case, kwargs):
     elif path.startswith("/platform/v1/tenants/{slug}") and method != "GET" and parameters.get("slug") == TENANT:
         case.path_parameters = {**parameters, "slug": SPARE_TENANT}
     elif path == "/api/v1/auth/logout":
-        if _logout_tokens:
+        # Only a POST ends a session: the coverage phase's probes with other methods (405)
+        # reuse the current token rather than spend one.
+        if method == "POST" and _logout_tokens:
             _last_logout_token = _logout_tokens.pop(0)
         headers = dict(case.headers or {})
         headers["Authorization"] = f"Bearer {_last_logout_token}"

@@ -22,12 +22,12 @@ package struct ClinicalController: Sendable {
             .query(QueryParameter("q", .text(maxLength: 100), "Search text: names (typo-tolerant), MRN, phone, email or birth date"),
                    .limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation(.post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", tenantScoped: true, permission: "patients:write",
-                     success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422], request: "PatientInput").versioned(),
+                     success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422], request: "NewPatient").versioned(),
         APIOperation(.get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version); an active break-glass grant stands in for patients:read",
                      tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "Patient"),
                      problems: [401, 403, 404], breakGlassParameter: "id").versioned(),
         APIOperation(.patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
-                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientInput")
+                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientChange")
             .versioned(ifMatch: true),
         APIOperation(.post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
                      tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422, 428], request: "ArchiveRequest")
@@ -84,22 +84,17 @@ package struct ClinicalController: Sendable {
                 ],
             ],
             "PatientPage": page("Patient"), "PractitionerPage": page("Practitioner"), "AppointmentPage": page("Appointment"),
-            "PatientInput": [
-                "type": "object", "description": "given_name and family_name are required when registering",
-                "properties": [
-                    "mrn": ["type": "string", "pattern": "^[A-Za-z0-9-]{1,32}$"], "given_name": string, "family_name": string,
-                    "birth_date": ["type": "string", "format": "date"], "sex": ["type": "string", "enum": ["female", "male", "other", "unknown"]],
-                    "phone": string, "email": ["type": "string", "format": "email"], "address": string, "national_id": string,
-                    "emergency_contact": string, "metadata": ["type": "object", "additionalProperties": string],
-                ],
-            ],
-            "ArchiveRequest": ["type": "object", "properties": ["reason": string]],
+            "NewPatient": PatientInput.schema(creating: true), "PatientChange": PatientInput.schema(creating: false),
+            "ArchiveRequest": ["type": "object", "properties": ["reason": PatientService.archiveReason.schema]],
             "NewPractitioner": ["type": "object", "required": ["name"],
-                                "properties": ["name": string, "specialty": string, "licence_number": string, "email": string]],
+                                "properties": ["name": Practitioner.name.schema, "specialty": Practitioner.specialty.schema,
+                                               "licence_number": Practitioner.licenceNumber.schema,
+                                               "email": ["type": "string", "maxLength": 254, "pattern": PatientInput.emailPattern]]],
             "NewAppointment": ["type": "object", "required": ["patient_id", "practitioner_id", "start", "end"],
-                               "properties": ["patient_id": string, "practitioner_id": string, "start": ["type": "string", "format": "date-time"],
-                                              "end": ["type": "string", "format": "date-time"], "reason": string]],
-            "StatusChange": ["type": "object", "required": ["status"], "properties": ["status": string]],
+                               "properties": ["patient_id": ParameterFormat.uuid.schema, "practitioner_id": ParameterFormat.uuid.schema,
+                                              "start": ["type": "string", "format": "date-time"], "end": ["type": "string", "format": "date-time"],
+                                              "reason": Appointment.reason.schema]],
+            "StatusChange": ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": Appointment.statuses]]],
         ]
     }
 

@@ -24,7 +24,7 @@ package struct PrescribingController: Sendable {
         APIOperation(.get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
                      tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
         APIOperation(.post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
-                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
+                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PrescriptionStatusChange")
             .versioned(ifMatch: true),
     ]
 
@@ -46,10 +46,21 @@ package struct PrescribingController: Sendable {
             ],
             "MedicationPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Medication"]]]],
             "NewMedication": ["type": "object", "required": ["code", "name", "form", "strength"],
-                              "properties": ["code": string, "name": string, "form": string, "strength": string]],
+                              "properties": ["code": ["type": "string", "pattern": PrescribingService.codePattern],
+                                             "name": PrescribingService.medicationText.schema, "form": PrescribingService.medicationText.schema,
+                                             "strength": PrescribingService.medicationText.schema]],
             "NewPrescription": ["type": "object", "required": ["patient_id", "items"],
-                                "properties": ["patient_id": string, "items": ["type": "array", "minItems": 1, "maxItems": 20,
-                                                                             "items": ["$ref": "#/components/schemas/PrescriptionItem"]]]],
+                                "properties": ["patient_id": ParameterFormat.uuid.schema, "items": ["type": "array", "minItems": 1, "maxItems": 20,
+                                                                                              "items": ["$ref": "#/components/schemas/NewPrescriptionItem"]]]],
+            "NewPrescriptionItem": [
+                "type": "object", "required": ["medication_id", "dose", "route", "frequency", "duration_days", "quantity"],
+                "properties": ["medication_id": ParameterFormat.uuid.schema, "dose": PrescribingService.itemText.schema,
+                               "route": PrescribingService.itemText.schema, "frequency": PrescribingService.itemText.schema,
+                               "duration_days": ["type": "integer", "minimum": 1, "maximum": 365],
+                               "quantity": ["type": "integer", "minimum": 1, "maximum": 10_000],
+                               "instructions": PrescribingService.instructions.schema],
+            ],
+            "PrescriptionStatusChange": ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": ["completed", "cancelled"]]]],
             "PrescriptionPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Prescription"]]]],
         ]
     }
