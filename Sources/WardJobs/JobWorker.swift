@@ -58,7 +58,7 @@ package final class JobWorker: Service, Sendable {
                 job = nil
             }
             guard let job, let handler = handlers[job.kind] else {
-                try? await Task.sleep(for: settings.pollInterval)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
                 continue
             }
             await execute(job, with: handler)
@@ -172,7 +172,7 @@ package final class JobWorker: Service, Sendable {
             } catch {
                 logger.error("could not reap expired leases", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: max(interval, settings.pollInterval))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: max(interval, self.settings.pollInterval)) }
         }
     }
 }

@@ -63,7 +63,8 @@ package final class Scheduler: Service, Sendable {
             } catch {
                 logger.error("scheduler tick failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: tick)
+            // Ends at once on graceful shutdown: an idle node stops without waiting out a tick.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.tick) }
         }
         logger.info("scheduler stopped")
     }

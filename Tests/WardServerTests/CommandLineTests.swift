@@ -207,6 +207,43 @@ struct CommandLineTests {
         }
     }
 
+    @Test("an idle serve exits at once on SIGTERM, well within its shutdown timeout, logging no error", arguments: TestBackend.allCases)
+    func idleShutdown(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            var environment = Self.environment(site)
+            environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
+            environment["WARD_HTTP_PORT"] = String(Int.random(in: 20_000..<40_000))
+            environment["WARD_SHUTDOWN_TIMEOUT"] = "25"
+            let log = URL(fileURLWithPath: site.directory).appendingPathComponent("serve.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = try Self.executable()
+            process.arguments = ["serve"]
+            process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+            process.standardOutput = try FileHandle(forWritingTo: log)
+            process.standardError = process.standardOutput
+            try process.run()
+            var serving = false
+            for _ in 0..<200 where !serving && process.isRunning {
+                try await Task.sleep(for: .milliseconds(50))
+                serving = (try? String(contentsOf: log, encoding: .utf8))?.contains("Server started") ?? false
+            }
+            #expect(serving)
+            // Idle: the scheduler and the job workers are between polls.
+            try await Task.sleep(for: .milliseconds(500))
+            let signalled = ContinuousClock.now
+            process.terminate()
+            for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(25)) }
+            let took = ContinuousClock.now - signalled
+            #expect(!process.isRunning)
+            #expect(took < .seconds(5), "a 25 s shutdown timeout is a bound, not a wait: exited after \(took)")
+            if process.isRunning { process.interrupt(); process.waitUntilExit() }
+            #expect(process.terminationStatus == 0)
+            let errors = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""level":"error""#) }
+            #expect(errors.isEmpty, "\(errors)")
+        }
+    }
+
     /// The built `ward` beside the test bundle.
     static func executable() throws -> URL {
         let directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()

@@ -1,4 +1,5 @@
 package import SQLKit
+package import WardCore
 
 /// The SQL dialects Ward speaks. Dialect-specific SQL lives behind one function per feature.
 package enum Dialect: String, Sendable {
@@ -40,6 +41,34 @@ extension Database {
     ) async throws -> Result {
         try await transaction(searchPath: nil, work)
     }
+}
+
+/// The database could not answer in time or at all: its connection was lost, no connection
+/// could be had, or the server stopped the statement at its time limit. Answered 503 with
+/// `Retry-After`, so a client tries again rather than seeing a 500 or no answer at all.
+package struct DatabaseUnavailable: ProblemConvertible, CustomStringConvertible {
+    package enum Cause: String, Sendable {
+        case connectionLost = "connection lost"
+        case noConnection = "no connection could be had"
+        case timedOut = "statement timed out"
+    }
+
+    package let cause: Cause
+    package let database: String
+
+    package init(_ cause: Cause, database: String) {
+        self.cause = cause
+        self.database = database
+    }
+
+    package var problem: Problem {
+        cause == .timedOut
+            ? Problem(status: 503, title: "Request timed out", detail: "The request took too long and was stopped; try again.")
+            : Problem(status: 503, title: "Database unavailable", detail: "The database did not answer; try again shortly.")
+    }
+
+    package var retryAfter: Int? { 1 }
+    package var description: String { "\(database): \(cause.rawValue)" }
 }
 
 /// Database failures Ward reports; their text never reaches a client.

@@ -63,6 +63,9 @@ package final class PostgresDatabase: Database {
             + limits.statementTimeout.components.attoseconds / 1_000_000_000_000_000
         configuration.options.additionalStartupParameters = [
             ("statement_timeout", String(statementMilliseconds)),
+            // A statement whose client went (a request past its deadline closes its connection)
+            // is ended within a second rather than when it would next write (PostgreSQL 14+).
+            ("client_connection_check_interval", "1000"),
             ("application_name", "ward"),
             // A commit is acknowledged only once durable, whatever the server's default says.
             ("synchronous_commit", "on"),
@@ -77,21 +80,75 @@ package final class PostgresDatabase: Database {
     }
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await work(session(on: connection)) }
+        try await leased { connection in try await work(session(on: connection)) }
     }
 
     package func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await work(session(on: connection)) }
+        try await leased { connection in try await work(session(on: connection)) }
     }
 
     private func session(on connection: PostgresConnection) -> PostgresSession {
-        PostgresSession(connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements)
+        PostgresSession(
+            connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements,
+            databaseName: displayName
+        )
+    }
+
+    /// Runs `work` on a pooled connection, bounded by the task's cancellation and by the
+    /// connection's life. A task cancelled meanwhile (a request past its deadline, a node
+    /// shutting down) closes the connection: whatever statement it waits on fails at once
+    /// rather than when the server answers, the server ends that statement when it next checks
+    /// its client (`client_connection_check_interval`), and the pool opens another. Failures of
+    /// the connection rather than of the SQL are thrown as `DatabaseUnavailable`.
+    private func leased<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
+        var leased = false
+        do {
+            return try await client.withConnection { connection in
+                leased = true
+                return try await withTaskCancellationHandler {
+                    try await work(connection)
+                } onCancel: {
+                    _ = connection.close() as EventLoopFuture<Void>
+                }
+            }
+        } catch {
+            guard let unavailable = unavailable(error, leased: leased) else { throw error }
+            logger.warning("database unavailable", metadata: [
+                "database": "\(displayName)", "cause": "\(unavailable.cause.rawValue)", "error": "\(String(reflecting: error))",
+            ])
+            throw unavailable
+        }
+    }
+
+    /// What `error` says of the database, when it is about the connection rather than the SQL.
+    private func unavailable(_ error: any Error, leased: Bool) -> DatabaseUnavailable? {
+        if error is DatabaseUnavailable || error is CancellationError { return nil }
+        if let error = error as? PSQLError {
+            switch error.code {
+            case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed:
+                return DatabaseUnavailable(.connectionLost, database: displayName)
+            case .server:
+                let state = error.serverInfo?[.sqlState] ?? ""
+                // query_canceled: the statement ran into statement_timeout or was cancelled.
+                if state == "57014" { return DatabaseUnavailable(.timedOut, database: displayName) }
+                // connection_exception, admin_shutdown, crash_shutdown, cannot_connect_now.
+                if state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) {
+                    return DatabaseUnavailable(.connectionLost, database: displayName)
+                }
+                return nil
+            default:
+                break
+            }
+        }
+        // No connection was leased: the pool could not open one (its circuit breaker, a
+        // refused or timed-out connect).
+        return leased ? nil : DatabaseUnavailable(.noConnection, database: displayName)
     }
 
     package func transaction<Result: Sendable>(
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection { connection in
+        try await leased { connection in
             let database = session(on: connection)
             try await database.raw("BEGIN").run()
             do {
@@ -104,6 +161,9 @@ package final class PostgresDatabase: Database {
                 try await database.raw("COMMIT").run()
                 return result
             } catch {
+                // A lost connection has no transaction left to roll back, and postgres-nio
+                // would never answer a statement written to it.
+                guard !connection.isClosed else { throw error }
                 do { try await database.raw("ROLLBACK").run() } catch {
                     logger.error("rollback failed", metadata: ["database": "\(displayName)", "error": "\(String(reflecting: error))"])
                 }

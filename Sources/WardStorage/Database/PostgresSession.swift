@@ -3,6 +3,7 @@ import NIOCore
 import PostgresKit
 import PostgresNIO
 import SQLKit
+import WardCore
 
 /// SQLKit's view of a leased PostgreSQL connection, reading rows without postgres-kit's generic
 /// translation: that decodes every column through a coding path and dynamic casts, and was 30%
@@ -15,6 +16,8 @@ struct PostgresSession: SQLDatabase {
     let kit: any SQLDatabase
     /// Where statements marked `SQLText.Reused` are kept prepared; nil runs every statement unnamed.
     var statements: PostgresStatements? = nil
+    /// The database's name for errors.
+    var databaseName = "postgres"
 
     var logger: Logger { kit.logger }
     var eventLoop: any EventLoop { kit.eventLoop }
@@ -27,6 +30,9 @@ struct PostgresSession: SQLDatabase {
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        // postgres-nio drops a statement written to a closed connection without ever answering
+        // it: a connection lost since it was leased fails here instead.
+        guard !connection.isClosed else { throw DatabaseUnavailable(.connectionLost, database: databaseName) }
         let (sql, binds) = serialize(query)
         var bindings = PostgresBindings(capacity: binds.count)
         // Parameter types name a prepared statement; an unnamed one does not need them.
