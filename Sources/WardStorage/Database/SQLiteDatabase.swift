@@ -26,7 +26,7 @@ package final class SQLiteDatabase: Database {
         // cache, and many tenant files are seldom read.
         self.readers = LeasePool([], capacity: max(1, readerCount)) {
             try await NIOThreadPool.singleton.runIfActive {
-                let reader = try Self.openConnection(path: path)
+                let reader = try Self.openConnection(path: path, logger: logger)
                 do {
                     try reader.execute("PRAGMA query_only=ON")
                 } catch {
@@ -45,10 +45,10 @@ package final class SQLiteDatabase: Database {
         let writer = try await NIOThreadPool.singleton.runIfActive {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let writer = try openConnection(path: path)
+            let writer = try openConnection(path: path, logger: logger)
             do {
                 // WAL is a property of the file: set once by the writer, seen by every reader.
-                try writer.waitingForLocks { try $0.execute("PRAGMA journal_mode=WAL") }
+                try writer.waitingForLocks(announcingTo: logger) { try $0.execute("PRAGMA journal_mode=WAL") }
             } catch {
                 writer.close()
                 throw error
@@ -58,11 +58,15 @@ package final class SQLiteDatabase: Database {
         return SQLiteDatabase(path: path, writer: writer, readerCount: readerCount, logger: logger)
     }
 
-    private static func openConnection(path: String) throws -> SQLiteHandle {
+    private static func openConnection(path: String, logger: Logger) throws -> SQLiteHandle {
         let connection = try SQLiteHandle(path: path)
         do {
-            for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL", "PRAGMA temp_store=MEMORY"] {
-                try connection.execute(pragma)
+            // The first statement reads the file's header: another process creating the file or
+            // switching it to WAL at that moment (a CLI command beside `ward serve`) holds it.
+            try connection.waitingForLocks(announcingTo: logger) { connection in
+                for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA synchronous=FULL", "PRAGMA temp_store=MEMORY"] {
+                    try connection.execute(pragma)
+                }
             }
         } catch {
             connection.close()

@@ -96,6 +96,20 @@ extension SQLiteHandle {
         }
     }
 
+    /// Runs `work`, and when another process holds the lock it needs, says so and runs it again
+    /// waiting up to the busy timeout; for idempotent work off the calling thread (opening a
+    /// file), where a wait is worth a line in the log.
+    func waitingForLocks<Result>(announcingTo logger: Logger, _ work: (SQLiteHandle) throws -> Result) throws -> Result {
+        do {
+            return try work(self)
+        } catch let failure as SQLiteFailure where failure.isBusy {
+            logger.notice("waiting for another process to release the database", metadata: [
+                "path": "\(path)", "wait_limit_ms": "\(SQLiteSession.busyTimeoutMilliseconds)",
+            ])
+            return try waitingForLocks(work)
+        }
+    }
+
     /// Runs `work` with the busy timeout on: for work already off the calling thread.
     func waitingForLocks<Result>(_ work: (SQLiteHandle) throws -> Result) rethrows -> Result {
         setBusyTimeout(milliseconds: SQLiteSession.busyTimeoutMilliseconds)
