@@ -79,6 +79,37 @@ struct ProvisioningTests {
         }
     }
 
+    @Test("the welcome step run again after a crash issues the same token, once, and it still sets the password", arguments: TestBackend.allCases)
+    func welcomeTokenIdempotent(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site, settings: fastJobs) { node in
+                let services = node.services
+                let order = try await services.lifecycle.requestProvisioning(.init(slug: "north", name: "North", adminEmail: "head@north.test", adminName: "Dr Head"))
+                #expect(try await services.work(until: "north", is: .active))
+                let messages = try await services.lifecycle.outbox.messages(tenantID: order.tenant.id)
+                let sent = try #require(messages.first?.body.firstMatch(of: /with token (\S+)/).map { String($0.1) })
+
+                // The step's effects again, as a retry after a crash between the token and the
+                // message would run them.
+                let scope = try await services.storage.tenants.activeScope(slug: "north")
+                let admin = try await services.identity.ensureAdministrator(in: scope, email: "head@north.test", name: "Dr Head", by: .system)
+                let again = try await services.identity.issueWelcomeToken(for: admin, in: scope, by: .system)
+                #expect(again.token == sent)
+                let tokens = try await scope.database.read { db in
+                    try await db.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n")
+                        .from(try scope.table("password_reset_tokens")).where("user_id", .equal, admin).first()?.decode(column: "n", as: Int.self)
+                }
+                #expect(tokens == 1)
+
+                try await node.test { client in
+                    let reset = try await client.call(.post, "/api/v1/auth/password-reset", json: ["token": sent, "password": goodPassword])
+                    #expect(reset.status.code < 300)
+                    #expect(try await client.login("head@north.test", tenant: "north").status == .ok)
+                }
+            }
+        }
+    }
+
     @Test("a failure at each step is retried, then rolled back with nothing left over; a retry afterwards yields a working tenant",
           arguments: TestBackend.allCases, ProvisioningStep.allCases)
     func failureAtEachStep(_ backend: TestBackend, _ failing: ProvisioningStep) async throws {
