@@ -200,12 +200,56 @@ package final class AuditTrail: Sendable {
     }
 }
 
+/// The wait of one submitted event, ended exactly once: by the commit that takes the event, or
+/// by the submitter's cancellation, whichever comes first (a cancellation before the wait
+/// begins ends it as it begins).
+final class AuditWaiter: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<Void, any Error>)
+        case ended(Result<Void, any Error>)
+        case resumed
+    }
+
+    private let state = Mutex(State.idle)
+
+    func wait(_ continuation: CheckedContinuation<Void, any Error>) {
+        let ended = state.withLock { state -> Result<Void, any Error>? in
+            guard case .ended(let result) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .resumed
+            return result
+        }
+        if let ended { continuation.resume(with: ended) }
+    }
+
+    /// Ends the wait: committed when `error` is nil.
+    func resume(throwing error: (any Error)?) {
+        let result: Result<Void, any Error> = error.map { .failure($0) } ?? .success(())
+        let waiting = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            switch state {
+            case .idle:
+                state = .ended(result)
+                return nil
+            case .waiting(let continuation):
+                state = .resumed
+                return continuation
+            case .ended, .resumed:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
+    }
+}
+
 /// One tenant's group-commit writer: events queue while a commit is in flight and the next
 /// commit takes them all. Each batch commits through the scope its newest event came with, so a
 /// tenant database reopened meanwhile (an idle file closed, a failed provisioning redone) is
 /// written through its current handle.
 final class TenantAuditWriter: Sendable {
-    private typealias Entry = (record: AuditRecord, scope: TenantScope, done: CheckedContinuation<Void, any Error>)
+    private typealias Entry = (record: AuditRecord, scope: TenantScope, done: AuditWaiter)
     private struct State {
         var pending: [Entry] = []
         var draining = false
@@ -233,15 +277,23 @@ final class TenantAuditWriter: Sendable {
         self.witnessInterval = witnessInterval
     }
 
+    /// Returns once `record` is committed. A submitter cancelled meanwhile (its request past
+    /// the deadline) stops waiting at once; its event is still committed with its batch.
     func submit(_ record: AuditRecord, in scope: TenantScope) async throws {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            let startDrain = state.withLock { state -> Bool in
-                state.pending.append((record, scope, done))
-                if state.draining { return false }
-                state.draining = true
-                return true
+        let done = AuditWaiter()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                done.wait(continuation)
+                let startDrain = state.withLock { state -> Bool in
+                    state.pending.append((record, scope, done))
+                    if state.draining { return false }
+                    state.draining = true
+                    return true
+                }
+                if startDrain { Task { await self.drain() } }
             }
-            if startDrain { Task { await self.drain() } }
+        } onCancel: {
+            done.resume(throwing: CancellationError())
         }
     }
 
@@ -267,7 +319,7 @@ final class TenantAuditWriter: Sendable {
                 let (events, tail) = try await append(records, in: scope)
                 if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
                 metrics.committed(batch: events, duration: ContinuousClock.now - started)
-                for entry in batch { entry.done.resume() }
+                for entry in batch { entry.done.resume(throwing: nil) }
                 witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
             } catch where batch.count > 1 {
                 // One event the database refuses must not take its batch with it: each is
@@ -277,7 +329,7 @@ final class TenantAuditWriter: Sendable {
                         let (events, tail) = try await append([entry.record], in: entry.scope)
                         if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
                         metrics.committed(batch: events, duration: ContinuousClock.now - started)
-                        entry.done.resume()
+                        entry.done.resume(throwing: nil)
                     } catch {
                         entry.done.resume(throwing: error)
                     }

@@ -1,5 +1,6 @@
 import Synchronization
 import WardHTTP
+import WardStorage
 
 /// Cancels requests that outlive the request timeout, from one clock for the whole node.
 ///
@@ -43,7 +44,12 @@ package final class RequestDeadlines: Sendable {
             group.addTask {
                 let id = self.enter(deadline)
                 let result: Result<Value, any Error>
-                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                do {
+                    // What the request waits on in PostgreSQL is abandoned when it is cancelled.
+                    result = .success(try await DatabaseCancellation.$abandonsWork.withValue(true) { try await operation() })
+                } catch {
+                    result = .failure(error)
+                }
                 if self.leave(id) { throw RequestTimedOut() }
                 return try result.get()
             }

@@ -43,6 +43,17 @@ extension Database {
     }
 }
 
+/// What cancelling the current task does to its database work.
+package enum DatabaseCancellation {
+    /// Whether cancelling the current task abandons its PostgreSQL work at once (its connection
+    /// is closed, so the statement it waits on fails and the server ends it). True in a
+    /// request's task, which its deadline cancels and which must be answered then; elsewhere
+    /// (jobs, tests, background work) cancelled work runs to its end, bounded by
+    /// `statement_timeout`, so a task group that cancels its other children never leaves
+    /// their transactions half done.
+    @TaskLocal package static var abandonsWork = false
+}
+
 /// The database could not answer in time or at all: its connection was lost, no connection
 /// could be had, or the server stopped the statement at its time limit. Answered 503 with
 /// `Retry-After`, so a client tries again rather than seeing a 500 or no answer at all.

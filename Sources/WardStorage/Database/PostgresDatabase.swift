@@ -94,22 +94,32 @@ package final class PostgresDatabase: Database {
         )
     }
 
-    /// Runs `work` on a pooled connection, bounded by the task's cancellation and by the
-    /// connection's life. A task cancelled meanwhile (a request past its deadline, a node
-    /// shutting down) closes the connection: whatever statement it waits on fails at once
-    /// rather than when the server answers, the server ends that statement when it next checks
-    /// its client (`client_connection_check_interval`), and the pool opens another. Failures of
-    /// the connection rather than of the SQL are thrown as `DatabaseUnavailable`.
+    /// Runs `work` on a pooled connection, bounded by the connection's life and, in a request
+    /// (`DatabaseCancellation.abandonsWork`), by the task's cancellation. A request cancelled
+    /// meanwhile (past its deadline, or the node stopping) closes the connection: whatever
+    /// statement it waits on fails at once rather than when the server answers, the server ends
+    /// that statement when it next checks its client (`client_connection_check_interval`), and
+    /// the pool opens another. Failures of the connection rather than of the SQL are thrown as
+    /// `DatabaseUnavailable`.
     private func leased<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
         var leased = false
         do {
-            return try await client.withConnection { connection in
-                leased = true
-                return try await withTaskCancellationHandler {
-                    try await work(connection)
-                } onCancel: {
-                    _ = connection.close() as EventLoopFuture<Void>
+            // The pool learns of a connection the server closed a moment after it closes: one
+            // handed out meanwhile is given back and another asked for.
+            for _ in 1..<Self.leaseAttempts {
+                do {
+                    return try await lease { connection in
+                        guard !connection.isClosed else { throw ClosedOnLease() }
+                        leased = true
+                        return try await work(connection)
+                    }
+                } catch is ClosedOnLease {
+                    continue
                 }
+            }
+            return try await lease { connection in
+                leased = true
+                return try await work(connection)
             }
         } catch {
             guard let unavailable = unavailable(error, leased: leased) else { throw error }
@@ -120,9 +130,24 @@ package final class PostgresDatabase: Database {
         }
     }
 
+    private static let leaseAttempts = 4
+    private struct ClosedOnLease: Error {}
+
+    private func lease<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
+        guard DatabaseCancellation.abandonsWork else { return try await client.withConnection(work) }
+        return try await client.withConnection { connection in
+            try await withTaskCancellationHandler {
+                try await work(connection)
+            } onCancel: {
+                _ = connection.close() as EventLoopFuture<Void>
+            }
+        }
+    }
+
     /// What `error` says of the database, when it is about the connection rather than the SQL.
     private func unavailable(_ error: any Error, leased: Bool) -> DatabaseUnavailable? {
-        if error is DatabaseUnavailable || error is CancellationError { return nil }
+        if let error = error as? DatabaseUnavailable { return error }
+        if error is CancellationError { return nil }
         if let error = error as? PSQLError {
             switch error.code {
             case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed:
