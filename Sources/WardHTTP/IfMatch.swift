@@ -4,7 +4,8 @@ package import WardCore
 /// `If-Match` as Ward reads it: the ETag of one version of a record, `"3"` or `W/"3"`. Checked
 /// by `OperationGuard` on every operation that reads it, before any work: a value of another
 /// form is refused (400), not taken for a version it does not name, and a required one that is
-/// missing answers 428 (RFC 6585). An empty field names no version and counts as missing.
+/// missing answers 428 (RFC 6585). An empty field is of another form too, as the document's
+/// pattern says.
 package enum IfMatch {
     /// The form, as the OpenAPI document shows it.
     package static let pattern = #"^(W/)?"[0-9]{1,18}"$"#
@@ -22,7 +23,7 @@ package enum IfMatch {
     /// The version the request's `If-Match` names; nil when it has none; 400 when its value
     /// is not of the form.
     package static func version(of request: Request) throws -> Int? {
-        guard let value = request.headers.value(.ifMatch), !value.allSatisfy({ $0 == " " || $0 == "\t" }) else { return nil }
+        guard let value = request.headers.value(.ifMatch) else { return nil }
         guard let version = version(value) else { throw InvalidIfMatch() }
         return version
     }
