@@ -1,3 +1,4 @@
+import Foundation
 package import WardCore
 
 /// The structure a request body must have, read from the JSON Schema the OpenAPI document shows
@@ -54,91 +55,187 @@ package indirect enum BodyShape: Sendable, Equatable {
         }
     }
 
-    /// The first way `value` departs from this shape, as a field error naming its path; nil
-    /// when it fits.
-    package func problem(with value: JSONValue, at path: String = "") -> Problem.FieldError? {
-        let field = path.isEmpty ? "the body" : path
-        func child(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
-        switch (self, value) {
-        case (.any, _):
-            return nil
-        case (.object(let fields, let others), .object(let members)):
-            // Sorted, so the same body always names the same field.
-            for name in members.keys.sorted() {
-                let member = members[name]!
-                if let shape = fields[name] ?? others {
-                    if let problem = shape.problem(with: member, at: child(name)) { return problem }
-                } else {
-                    return .init(field: child(name), message: "is not a field of this request")
-                }
-            }
-            return nil
-        case (.array(let items), .array(let elements)):
-            for (index, element) in elements.enumerated() {
-                if let problem = items.problem(with: element, at: child(String(index))) { return problem }
-            }
-            return nil
-        case (.scalar(let types), _):
-            if types.contains(value.type) || (value.type == .integer && types.contains(.number)) { return nil }
-            if value.type == .number, types.contains(.integer), value.isWholeNumber { return nil }
-            return .init(field: field, message: value.type == .null ? "must not be null" : "must be \(Self.describe(types))")
-        case (.object, _):
-            return .init(field: field, message: value.type == .null ? "must not be null" : "must be an object")
-        case (.array, _):
-            return .init(field: field, message: value.type == .null ? "must not be null" : "must be an array")
+    /// The first way the JSON text `bytes` departs from this shape, as a field error naming its
+    /// path; nil when it fits, or when the text is not JSON (the decoding then says so, 400).
+    ///
+    /// A scan of the bytes rather than a parse into values: for an appointment's body, decoding
+    /// a generic JSON value took 21 µs (Foundation's decoder throws at each type it tries) and
+    /// JSONSerialization with a walk 16 µs, against 5 µs for the typed decoding; the scan takes
+    /// about 1 µs (release build), allocating only the keys and paths it compares.
+    package func problem(in bytes: UnsafeRawBufferPointer) -> Problem.FieldError? {
+        var scanner = JSONScanner(bytes: bytes)
+        guard case .problem(let error) = scanner.value(self, at: "") else { return nil }
+        return error
+    }
+
+    fileprivate func describe() -> String {
+        switch self {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .any: return "a value"
+        case .scalar(let types):
+            let names: [JSONType: String] = [
+                .string: "a string", .integer: "a whole number", .number: "a number", .boolean: "true or false",
+                .null: "null", .object: "an object", .array: "an array",
+            ]
+            return types.map { names[$0]! }.sorted().joined(separator: " or ")
         }
     }
 
-    private static func describe(_ types: Set<JSONType>) -> String {
-        let names: [JSONType: String] = [
-            .string: "a string", .integer: "a whole number", .number: "a number", .boolean: "true or false",
-            .null: "null", .object: "an object", .array: "an array",
-        ]
-        return types.map { names[$0]! }.sorted().joined(separator: " or ")
+    fileprivate func admits(_ type: JSONType) -> Bool {
+        switch self {
+        case .any: true
+        case .object: type == .object
+        case .array: type == .array
+        case .scalar(let types): types.contains(type) || (type == .integer && types.contains(.number))
+        }
     }
 }
 
-/// A parsed JSON value, as the body shape inspects it. Decoded with `JSONDecoder`, which keeps
-/// `true` and `1` apart.
-package enum JSONValue: Decodable, Sendable, Equatable {
-    case null
-    case boolean(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+/// Walks JSON text against a `BodyShape`. Values the shape does not look into are skipped
+/// without recursion (a body is bounded in size, not in depth); recursion follows the shape,
+/// which the schema bounds.
+private struct JSONScanner {
+    enum Outcome { case fits, problem(Problem.FieldError), malformed }
 
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .boolean(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    mutating func value(_ shape: BodyShape, at path: String) -> Outcome {
+        skipWhitespace()
+        guard index < bytes.count else { return .malformed }
+        let field = path.isEmpty ? "the body" : path
+        let type: BodyShape.JSONType
+        switch bytes[index] {
+        case UInt8(ascii: "{"): type = .object
+        case UInt8(ascii: "["): type = .array
+        case UInt8(ascii: "\""): type = .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): type = .boolean
+        case UInt8(ascii: "n"): type = .null
+        default:
+            guard let number = number() else { return .malformed }
+            type = number.rounded() == number ? .integer : .number
+            if !shape.admits(type) {
+                return .problem(.init(field: field, message: "must be \(shape.describe())"))
+            }
+            return .fits
+        }
+        guard shape.admits(type) else {
+            return .problem(.init(field: field, message: type == .null ? "must not be null" : "must be \(shape.describe())"))
+        }
+        switch shape {
+        case .object(let fields, let others):
+            return object(fields: fields, others: others, at: path)
+        case .array(let items):
+            return array(items: items, at: path)
+        default:
+            return skip() ? .fits : .malformed
         }
     }
 
-    var type: BodyShape.JSONType {
-        switch self {
-        case .null: .null
-        case .boolean: .boolean
-        case .number(let value): value.rounded() == value && value.magnitude < 0x1p63 ? .integer : .number
-        case .string: .string
-        case .array: .array
-        case .object: .object
+    private mutating func object(fields: [String: BodyShape], others: BodyShape?, at path: String) -> Outcome {
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .fits }
+        while true {
+            skipWhitespace()
+            guard let name = key() else { return .malformed }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return .malformed }
+            index += 1
+            let child = path.isEmpty ? name : path + "." + name
+            guard let shape = fields[name] ?? others else { return .problem(.init(field: child, message: "is not a field of this request")) }
+            let outcome = value(shape, at: child)
+            guard case .fits = outcome else { return outcome }
+            skipWhitespace()
+            guard index < bytes.count else { return .malformed }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .fits }
+            guard bytes[index] == UInt8(ascii: ",") else { return .malformed }
+            index += 1
         }
     }
 
-    var isWholeNumber: Bool {
-        if case .number(let value) = self { return value.rounded() == value }
+    private mutating func array(items: BodyShape, at path: String) -> Outcome {
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .fits }
+        var position = 0
+        while true {
+            let outcome = value(items, at: path.isEmpty ? String(position) : path + "." + String(position))
+            guard case .fits = outcome else { return outcome }
+            skipWhitespace()
+            guard index < bytes.count else { return .malformed }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .fits }
+            guard bytes[index] == UInt8(ascii: ",") else { return .malformed }
+            index += 1
+            position += 1
+        }
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
+    }
+
+    /// Skips one value: a string, a container (brackets counted outside strings) or a literal.
+    private mutating func skip() -> Bool {
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            return skipString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; index += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1; index += 1; if depth == 0 { return true }
+                case UInt8(ascii: "\""): guard skipString() else { return false }
+                default: index += 1
+                }
+            }
+            return false
+        default:
+            let start = index
+            while index < bytes.count, (97...122).contains(bytes[index]) { index += 1 }
+            return index > start
+        }
+    }
+
+    private mutating func skipString() -> Bool {
+        index += 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""): index += 1; return true
+            case UInt8(ascii: "\\"): index += 2
+            default: index += 1
+            }
+        }
         return false
+    }
+
+    /// An object's key, its escapes decoded; nil when it is not a string.
+    private mutating func key() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        let start = index + 1
+        guard skipString() else { return nil }
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<(index - 1)])
+        guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+        // Rare: let Foundation decode the escapes of the quoted key.
+        let quoted = UnsafeRawBufferPointer(rebasing: bytes[(start - 1)..<index])
+        return try? JSONDecoder().decode(String.self, from: Data(quoted))
+    }
+
+    private static let numberBytes = Set("0123456789+-.eE".utf8)
+
+    /// A number's value; nil when the text there is not a number.
+    private mutating func number() -> Double? {
+        let start = index
+        while index < bytes.count, Self.numberBytes.contains(bytes[index]) { index += 1 }
+        guard index > start else { return nil }
+        return Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
     }
 }
 

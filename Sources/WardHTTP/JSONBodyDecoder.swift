@@ -26,8 +26,11 @@ package struct JSONBodyDecoder: RequestDecoder {
             let field = Self.fieldHoldingControlCharacter(in: Data(buffer.readableBytesView)) ?? "the body"
             throw UnstorableText(field: field)
         }
-        // A second parse of a small body (microseconds) against a write's commit (milliseconds).
-        if let shape, let problem = shape.problem(with: try Self.decoder.decode(JSONValue.self, from: buffer)) {
+        // The shape is scanned first (a body of another shape is 422 naming the field), but a
+        // body that is not JSON at all stays a 400: the scan stops at the first problem, so
+        // only then is the whole text checked.
+        if let shape, let problem = buffer.withUnsafeReadableBytes({ shape.problem(in: $0) }),
+           (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: .fragmentsAllowed)) != nil {
             throw InvalidBody(error: problem)
         }
         return try Self.decoder.decode(T.self, from: buffer)

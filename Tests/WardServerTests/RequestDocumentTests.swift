@@ -144,4 +144,42 @@ struct RequestDocumentTests {
         }
         #expect(TextRules.isEmail("a@b.c") && !TextRules.isEmail("a@b.c\n"))
     }
+
+    @Test("a body is scanned against its shape: unknown fields, nulls and types named by path; escaped keys read; other values skipped")
+    func bodyShape() {
+        let schemas: [String: Any] = [
+            "Order": RequestSchema.object([
+                "name": ["type": "string"], "count": ["type": "integer"], "ratio": ["type": "number"], "note": ["type": ["string", "null"]],
+                "tags": ["type": "array", "items": ["type": "string"]], "extra": [:] as [String: Any],
+                "lines": ["type": "array", "items": ["$ref": "#/components/schemas/Line"]],
+                "labels": ["type": "object", "additionalProperties": ["type": "string"]],
+            ]),
+            "Line": RequestSchema.object(["code": ["type": "string"]]),
+        ]
+        let shape = BodyShape(schema: schemas["Order"] as! [String: Any], components: schemas)
+        func problem(_ text: String) -> String? {
+            Array(text.utf8).withUnsafeBytes { shape.problem(in: $0) }.map { "\($0.field) \($0.message)" }
+        }
+        let fits = [
+            #"{}"#, #" { "name" : "a" , "count" : 2, "ratio": 1.5, "note": null } "#, #"{"count": 2.0, "ratio": 3, "count": 1e2}"#,
+            #"{"na\u006de": "escaped key"}"#, #"{"extra": {"deep": [[[[[{"x": "]}"}]]]]], "tail": true}, "name": "after"}"#,
+            #"{"lines": [{"code": "A"}, {"code": "B"}], "labels": {"any key": "text"}, "tags": []}"#,
+        ]
+        for text in fits { #expect(problem(text) == nil, "\(text)") }
+        let refused = [
+            (#"{"nme": "typo"}"#, "nme is not a field of this request"),
+            (#"{"name": null}"#, "name must not be null"),
+            (#"{"name": 5}"#, "name must be a string"),
+            (#"{"count": 1.5}"#, "count must be a whole number"),
+            (#"{"count": "2"}"#, "count must be a whole number"),
+            (#"{"tags": ["a", false]}"#, "tags.1 must be a string"),
+            (#"{"lines": [{"code": "A"}, {"code": "B", "qty": 1}]}"#, "lines.1.qty is not a field of this request"),
+            (#"{"labels": {"k": null}}"#, "labels.k must not be null"),
+            (#"[]"#, "the body must be an object"),
+            (#"null"#, "the body must not be null"),
+        ]
+        for (text, expected) in refused { #expect(problem(text) == expected, "\(text)") }
+        // Text that is not JSON is left to the decoding (400), whatever it holds.
+        for text in ["", "{", #"{"name": "a""#, #"{"name" "a"}"#, #"{"lines": [}"#] { #expect(problem(text) == nil, "\(text)") }
+    }
 }
