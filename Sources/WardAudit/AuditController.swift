@@ -31,8 +31,8 @@ package struct AuditController: Sendable {
                      tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [400, 401, 403])
             .query(QueryParameter("reviewed", .boolean, "true for the grants already reviewed")),
         APIOperation(.post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
-                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404], request: "ReviewRequest").optionalBody(),
-    ]
+                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404, 422], request: "ReviewRequest").optionalBody(),
+    ].withBodyShapes(from: schemas)
 
     /// The filters of the list and the export.
     static let filters: [QueryParameter] = [
@@ -68,10 +68,10 @@ package struct AuditController: Sendable {
                 ],
             ],
             "BreakGlassGrantList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/BreakGlassGrant"]]]],
-            "BreakGlassRequest": ["type": "object", "required": ["patient_id", "reason"],
-                                  "properties": ["patient_id": string, "reason": ["type": "string", "minLength": BreakGlass.reasonLength.lowerBound, "maxLength": BreakGlass.reasonLength.upperBound,
-                                                                           "pattern": "\\S+\\s+\\S+\\s+\\S"]]],
-            "ReviewRequest": ["type": "object", "properties": ["note": ["type": "string", "maxLength": 1000]]],
+            "BreakGlassRequest": RequestSchema.object(["patient_id": ParameterFormat.uuid.schema,
+                                                       "reason": BreakGlass.reason.schema.merging(["pattern": BreakGlass.reasonPattern]) { $1 }],
+                                                      required: ["patient_id", "reason"]),
+            "ReviewRequest": RequestSchema.object(["note": BreakGlass.reviewNote.schema]),
             "AuditEventPage": [
                 "type": "object", "required": ["items", "next_cursor"],
                 "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/AuditEvent"]], "next_cursor": nullable],
@@ -91,7 +91,7 @@ package struct AuditController: Sendable {
         filter.outcome = query.get("outcome")
         for (name, value) in [("from", query.get("from")), ("to", query.get("to"))] {
             guard let value else { continue }
-            guard let date = Timestamp.date(value) ?? (try? Date.ISO8601FormatStyle().parse(value)) else {
+            guard let date = TextRules.rfc3339(value) else {
                 throw InvalidQuery(field: name, message: "must be an RFC 3339 time")
             }
             if name == "from" { filter.from = Timestamp.text(date) } else { filter.to = Timestamp.text(date) }

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 package import WardCore
+package import WardHTTP
 package import WardStorage
 
 /// Emergency access: a clinician without the usual permission may open one patient's record for
@@ -11,9 +12,28 @@ package struct BreakGlass: Sendable {
     /// How long a grant lasts.
     package let duration: Duration
 
-    /// How long a stated reason must be: long enough to say what the emergency is, which an
-    /// auditor reviews; at least three words.
-    package static let reasonLength = 20...500
+    /// A stated reason: long enough to say what the emergency is, which an auditor reviews
+    /// (20 to 500 characters of free text), in at least three words (`reasonPattern`).
+    package static let reason = TextField.freeText(min: 20, max: 500)
+    /// Three runs of characters other than whitespace, apart; no control character but tab and
+    /// line breaks. Whitespace is spelled out as `TextRules.whitespace` says it.
+    package static let reasonPattern: String = {
+        let refused = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F"
+        let space = "[\\u0009\\u000A\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]"
+        let word = "[^\\u0000-\\u001F\\u007F\(TextRules.whitespace)]"
+        return "^[^\(refused)]*\(word)+\(space)+\(word)+\(space)+\(word)[^\(refused)]*$"
+    }()
+    /// An auditor's note on a reviewed grant.
+    package static let reviewNote = TextField.freeText(max: 1000)
+
+    /// Why `reason` is not an acceptable reason, or nil.
+    static func problem(withReason reason: String) -> String? {
+        if Self.reason.problem(with: reason) != nil
+            || reason.unicodeScalars.split(whereSeparator: \.properties.isWhitespace).count < 3 {
+            return "must explain the emergency in \(Self.reason.minLength) to \(Self.reason.maxLength) characters, in words"
+        }
+        return nil
+    }
 
     package init(trail: AuditTrail, duration: Duration = .seconds(3600)) {
         self.trail = trail
@@ -45,9 +65,7 @@ package struct BreakGlass: Sendable {
     package func grant(patientID: String, reason: String, in scope: TenantScope, by actor: AuditActor) async throws -> Grant {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [Problem.FieldError] = []
-        if !Self.reasonLength.contains(trimmed.count) || trimmed.split(whereSeparator: \.isWhitespace).count < 3 {
-            errors.append(.init(field: "reason", message: "must explain the emergency in \(Self.reasonLength.lowerBound) to \(Self.reasonLength.upperBound) characters, in words"))
-        }
+        if let message = Self.problem(withReason: reason) { errors.append(.init(field: "reason", message: message)) }
         if patientID.utf8.count != 36 || UUID(uuidString: patientID) == nil { errors.append(.init(field: "patient_id", message: "must be a patient id")) }
         if !errors.isEmpty { throw InvalidBreakGlass(errors: errors) }
         guard let userID = actor.id else { throw InvalidBreakGlass(errors: [.init(field: "actor", message: "must be a signed-in user")]) }
@@ -87,6 +105,7 @@ package struct BreakGlass: Sendable {
 
     /// Marks a grant reviewed, with the auditor's note.
     package func review(_ id: String, note: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Grant {
+        if let note, let message = Self.reviewNote.problem(with: note) { throw InvalidBreakGlass(errors: [.init(field: "note", message: message)]) }
         let table = try scope.table("break_glass_grants")
         let trail = self.trail
         let now = Timestamp.now()
@@ -97,7 +116,7 @@ package struct BreakGlass: Sendable {
             guard grant.reviewedAt == nil else { return grant }
             grant.reviewedAt = now
             grant.reviewedBy = actor.id
-            grant.reviewNote = note.map { String($0.prefix(1000)) }
+            grant.reviewNote = note
             try await database.update(table).set("reviewed_at", to: now).set("reviewed_by", to: actor.id).set("review_note", to: grant.reviewNote)
                 .where("id", .equal, id).run()
             try await trail.append(actor.record("break_glass_review", resourceType: "break_glass_grant", resourceID: id, patientID: grant.patientID),

@@ -5,8 +5,8 @@ package enum ClinicalError: Error, ProblemConvertible, Equatable {
     case invalid([Problem.FieldError])
     case notFound(String)
     case mrnTaken
+    case medicationCodeTaken
     case versionMismatch(current: Int)
-    case versionRequired
     case doubleBooked(appointmentID: String)
     case invalidTransition(from: String, to: String)
     case archived
@@ -19,10 +19,11 @@ package enum ClinicalError: Error, ProblemConvertible, Equatable {
             Problem(status: 404, title: "Not found", detail: "No \(what) with this id in this tenant.")
         case .mrnTaken:
             Problem(status: 409, title: "MRN in use", detail: "Another patient of this tenant has this medical record number.")
+        case .medicationCodeTaken:
+            Problem(status: 409, title: "Code in use", detail: "The formulary already has a medication with this code.",
+                    errors: [.init(field: "code", message: "is already in the formulary")])
         case .versionMismatch(let current):
             Problem(status: 412, title: "Stale version", detail: "The record changed since it was read (now version \(current)); read it again and reapply the change.")
-        case .versionRequired:
-            Problem(status: 428, title: "If-Match required", detail: "Send the ETag of the version you read as If-Match.")
         case .doubleBooked(let id):
             Problem(status: 409, title: "Practitioner already booked", detail: "The practitioner has appointment \(id) in that interval.",
                     type: "https://ward.example/problems/double-booked")

@@ -137,8 +137,7 @@ package struct PatientInput: Decodable, Sendable {
     static let metadataValue = TextField.freeText(max: 1000)
     static let mrnPattern = #"^[A-Za-z0-9-]{1,32}$"#
     static let phonePattern = #"^\+?[0-9 ()-]{3,32}$"#
-    /// An address with one @ and a dot after it, no spaces or control characters.
-    package static let emailPattern = #"^[^@\s\u0000-\u001F\u007F]+@[^@\s\u0000-\u001F\u007F]+\.[^@\s\u0000-\u001F\u007F]+$"#
+    static let datePattern = #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#
 
     /// Every invalid field, one entry each; `creating` requires the names.
     func problems(creating: Bool) -> [Problem.FieldError] {
@@ -152,7 +151,7 @@ package struct PatientInput: Decodable, Sendable {
         Self.longText.check(address, "address", into: &errors)
         Self.nationalID.check(nationalID, "national_id", into: &errors)
         Self.longText.check(emergencyContact, "emergency_contact", into: &errors)
-        if let mrn, mrn.range(of: Self.mrnPattern, options: .regularExpression) == nil {
+        if let mrn, !TextRules.matches(mrn, Self.mrnPattern) {
             errors.append(.init(field: "mrn", message: "must be 1 to 32 letters, digits or hyphens"))
         }
         if let birthDate {
@@ -165,10 +164,10 @@ package struct PatientInput: Decodable, Sendable {
         if let sex, !["female", "male", "other", "unknown"].contains(sex) {
             errors.append(.init(field: "sex", message: "must be female, male, other or unknown"))
         }
-        if let phone, phone.range(of: Self.phonePattern, options: .regularExpression) == nil {
+        if let phone, !TextRules.matches(phone, Self.phonePattern) {
             errors.append(.init(field: "phone", message: "must be a phone number"))
         }
-        if let email, email.range(of: Self.emailPattern, options: .regularExpression) == nil || email.unicodeScalars.count > 254 {
+        if let email, !TextRules.isEmail(email) {
             errors.append(.init(field: "email", message: "must be an email address"))
         }
         if let metadata {
@@ -183,26 +182,22 @@ package struct PatientInput: Decodable, Sendable {
 
     /// The JSON Schema of a registration (`creating`: the names required) or of a change.
     static func schema(creating: Bool) -> [String: Any] {
-        var schema: [String: Any] = [
-            "type": "object",
-            "properties": [
+        RequestSchema.object([
                 "mrn": ["type": "string", "pattern": mrnPattern], "given_name": name.schema, "family_name": name.schema,
-                "birth_date": ["type": "string", "format": "date", "pattern": #"^\d{4}-\d{2}-\d{2}$"#],
+                "birth_date": ["type": "string", "format": "date", "pattern": datePattern],
                 "sex": ["type": "string", "enum": ["female", "male", "other", "unknown"]],
-                "phone": ["type": "string", "pattern": phonePattern], "email": ["type": "string", "maxLength": 254, "pattern": emailPattern],
+                "phone": ["type": "string", "pattern": phonePattern], "email": TextRules.emailSchema,
                 "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
+                // Metadata is the tenant's own: any keys, each with a text value.
                 "metadata": ["type": "object", "maxProperties": 50, "propertyNames": metadataKey.schema, "additionalProperties": metadataValue.schema],
-            ],
-        ]
-        if creating { schema["required"] = ["given_name", "family_name"] }
-        return schema
+            ], required: creating ? ["given_name", "family_name"] : [])
     }
 }
 
 /// Calendar dates as `YYYY-MM-DD`, validated strictly.
 enum ClinicalDates {
     static func date(_ text: String) -> Date? {
-        guard text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else { return nil }
+        guard TextRules.matches(text, PatientInput.datePattern) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = text.split(separator: "-").compactMap { Int($0) }

@@ -84,7 +84,7 @@ package struct PrescribingService: Sendable {
     /// Adds a medication to the formulary.
     package func addMedication(code: String, name: String, form: String, strength: String, in scope: TenantScope, by actor: AuditActor) async throws -> Medication {
         var errors: [Problem.FieldError] = []
-        if code.range(of: Self.codePattern, options: .regularExpression) == nil { errors.append(.init(field: "code", message: "must be 1 to 32 letters, digits or hyphens")) }
+        if !TextRules.matches(code, Self.codePattern) { errors.append(.init(field: "code", message: "must be 1 to 32 letters, digits or hyphens")) }
         for (field, value) in [("name", name), ("form", form), ("strength", strength)] {
             Self.medicationText.check(value, field, into: &errors)
         }
@@ -95,7 +95,7 @@ package struct PrescribingService: Sendable {
         let audit = self.audit
         try await scope.transaction { database in
             if try await database.select().column("id").from(table).where("code", .equal, medication.code).first() != nil {
-                throw ClinicalError.invalid([.init(field: "code", message: "is already in the formulary")])
+                throw ClinicalError.medicationCodeTaken
             }
             try await database.insert(into: table).model(medication).run()
             try await audit.append(actor.record("create", resourceType: "medication", resourceID: medication.id), in: database, scope: scope)

@@ -80,7 +80,7 @@ package struct SchedulingService: Sendable {
         Practitioner.name.check(name, "name", into: &errors)
         Practitioner.specialty.check(specialty, "specialty", into: &errors)
         Practitioner.licenceNumber.check(licenceNumber, "licence_number", into: &errors)
-        if let email, email.range(of: PatientInput.emailPattern, options: .regularExpression) == nil || email.unicodeScalars.count > 254 {
+        if let email, !TextRules.isEmail(email) {
             errors.append(.init(field: "email", message: "must be an email address"))
         }
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }

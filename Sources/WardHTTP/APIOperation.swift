@@ -21,6 +21,8 @@ package struct APIOperation: Sendable {
     package var breakGlassParameter: String?
     /// The schema of the JSON request body, when the operation takes one.
     package var request: String?
+    /// The shape of that schema, which the body decoder enforces (`withBodyShapes(from:)`).
+    package var requestShape: BodyShape?
     /// Whether the request body may be left out (the operation then acts on defaults).
     package var requestOptional = false
     /// The query parameters the operation reads, checked at the edge.
@@ -78,6 +80,16 @@ extension APIOperation {
         return operation
     }
 
+    /// The operation with the shape of its request body read from `schemas`, where the
+    /// schema its `request` names is declared.
+    package func withBodyShape(from schemas: [String: Any]) -> APIOperation {
+        guard let request else { return self }
+        guard let schema = schemas[request] as? [String: Any] else { preconditionFailure("\(path) names no schema \(request)") }
+        var operation = self
+        operation.requestShape = BodyShape(schema: schema, components: schemas)
+        return operation
+    }
+
     /// The operation whose success may also be of `mediaType`.
     package func alsoAnswering(_ mediaType: String) -> APIOperation {
         var operation = self
@@ -112,5 +124,13 @@ extension APIOperation {
             if expected.hasPrefix("{") { if actual.isEmpty { return false } } else if expected != actual { return false }
         }
         return true
+    }
+}
+
+extension Array where Element == APIOperation {
+    /// These operations, each with the shape of its request body read from `schemas` (a
+    /// controller's own): the schema the document shows is the one the body decoder enforces.
+    package func withBodyShapes(from schemas: [String: Any]) -> [APIOperation] {
+        map { $0.withBodyShape(from: schemas) }
     }
 }

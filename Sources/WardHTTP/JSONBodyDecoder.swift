@@ -2,7 +2,8 @@ import Foundation
 package import Hummingbird
 package import WardCore
 
-/// Decodes JSON request bodies, refusing text no database can store before any of it is used.
+/// Decodes JSON request bodies, refusing text no database can store before any of it is used,
+/// and a body of another shape than the operation declares (`BodyShape`).
 ///
 /// JSON may carry a NUL or another control character as an escape (`\u0000`); PostgreSQL
 /// cannot store NUL in text at all, and SQLite would store what PostgreSQL refuses, so one
@@ -11,8 +12,12 @@ package import WardCore
 /// body; only a body that has one is parsed a second time, to name the field.
 package struct JSONBodyDecoder: RequestDecoder {
     private static let decoder = JSONDecoder()
+    /// The shape of the operation's request body; nil where the operation declares none.
+    let shape: BodyShape?
 
-    package init() {}
+    package init(shape: BodyShape? = nil) {
+        self.shape = shape
+    }
 
     package func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
@@ -20,6 +25,13 @@ package struct JSONBodyDecoder: RequestDecoder {
         if unstorable {
             let field = Self.fieldHoldingControlCharacter(in: Data(buffer.readableBytesView)) ?? "the body"
             throw UnstorableText(field: field)
+        }
+        // The shape is scanned first (a body of another shape is 422 naming the field), but a
+        // body that is not JSON at all stays a 400: the scan stops at the first problem, so
+        // only then is the whole text checked.
+        if let shape, let problem = buffer.withUnsafeReadableBytes({ shape.problem(in: $0) }),
+           (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: .fragmentsAllowed)) != nil {
+            throw InvalidBody(error: problem)
         }
         return try Self.decoder.decode(T.self, from: buffer)
     }
@@ -86,6 +98,15 @@ package struct UnstorableText: Error, ProblemConvertible {
     package var problem: Problem {
         let message = "must not contain control characters"
         return Problem(status: 422, title: "Invalid input", detail: "\(field) \(message).", errors: [.init(field: field, message: message)])
+    }
+}
+
+/// A body of another shape than the operation declares (an unknown field, a null, a value of
+/// the wrong type): 422, naming the field.
+package struct InvalidBody: Error, ProblemConvertible {
+    package let error: Problem.FieldError
+    package var problem: Problem {
+        Problem(status: 422, title: "Invalid input", detail: "\(error.field) \(error.message).", errors: [error])
     }
 }
 

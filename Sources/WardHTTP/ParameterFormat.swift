@@ -1,5 +1,4 @@
-package import Foundation
-package import WardStorage
+import Foundation
 
 /// What a path or query parameter holds, checked at the edge before any work and described by
 /// the same value in the OpenAPI document: a value of the wrong form or length never reaches a
@@ -7,7 +6,9 @@ package import WardStorage
 package enum ParameterFormat: Sendable {
     /// A Ward id: a UUID as 36 characters.
     case uuid
-    /// A tenant's slug (`TenantSlug`'s rules).
+    /// A tenant's slug as `TenantSlug` forms it: 3 to 40 of a-z, 0-9 and single hyphens,
+    /// starting with a letter, not ending with a hyphen. (Slugs Ward reserves have the form and
+    /// name no tenant.)
     case slug
     /// A role's name: 3 to 40 of a-z, 0-9 and _, starting with a letter.
     case roleName
@@ -28,7 +29,7 @@ package enum ParameterFormat: Sendable {
         case .uuid:
             return Self.isUUID(value) ? nil : "must be an id (a UUID)"
         case .slug:
-            return (try? TenantSlug(value)) == nil ? "must be a tenant slug" : nil
+            return Self.isSlug(value) ? nil : "must be a tenant slug (3 to 40 of a-z, 0-9 and single hyphens, starting with a letter)"
         case .roleName:
             return Self.isRoleName(value) ? nil : "must be a role name (3 to 40 of a-z, 0-9 and _, starting with a letter)"
         case .text(let maxLength):
@@ -62,7 +63,7 @@ package enum ParameterFormat: Sendable {
         case .choice(let values):
             ["type": "string", "enum": values]
         case .dateTime:
-            ["type": "string", "format": "date-time"]
+            ["type": "string", "format": "date-time", "maxLength": TextRules.rfc3339MaximumLength]
         case .boolean:
             ["type": "boolean"]
         }
@@ -76,6 +77,19 @@ package enum ParameterFormat: Sendable {
                 guard byte == UInt8(ascii: "-") else { return false }
             } else {
                 guard (48...57).contains(byte) || (97...102).contains(byte | 0x20) else { return false }
+            }
+        }
+        return true
+    }
+
+    static func isSlug(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        guard (3...40).contains(bytes.count), (97...122).contains(bytes[0]), bytes.last != UInt8(ascii: "-") else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "-") {
+                if bytes[index - 1] == byte { return false }
+            } else if !(97...122).contains(byte) && !(48...57).contains(byte) {
+                return false
             }
         }
         return true
@@ -109,30 +123,4 @@ package struct QueryParameter: Sendable {
     package static func cursor(_ format: ParameterFormat) -> QueryParameter {
         QueryParameter("cursor", format, "The next_cursor of the previous page")
     }
-}
-
-/// Rules for text that every database can store and every reader can trust.
-package enum TextRules {
-    /// Whether `text` holds a C0 control character or DEL (tab and line breaks included): none
-    /// belongs in a name, an id, an email address or a query.
-    package static func hasControlCharacter(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
-    }
-
-    /// Whether `text` holds a control character free text cannot hold: any C0 character but
-    /// tab, line feed and carriage return (NUL above all: PostgreSQL cannot store it).
-    package static func hasUnstorableCharacter(_ text: String) -> Bool {
-        text.utf8.contains { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) }
-    }
-
-    private static let plainTime = Date.ISO8601FormatStyle()
-    private static let fractionalTime = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    /// An RFC 3339 time with or without fractional seconds.
-    package static func rfc3339(_ text: String) -> Date? {
-        guard text.utf8.count <= 40 else { return nil }
-        return (try? plainTime.parse(text)) ?? (try? fractionalTime.parse(text))
-    }
-
-    static func isRFC3339(_ text: String) -> Bool { rfc3339(text) != nil }
 }

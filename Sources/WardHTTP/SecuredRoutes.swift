@@ -3,7 +3,8 @@ package import WardCore
 
 /// Guards one operation before any of its work: the caller must hold the permission it
 /// declares (or, where it allows, a break-glass grant for the patient); its path and query
-/// parameters must be of their declared form; a JSON body must say so in `Content-Type`.
+/// parameters and `If-Match` must be of their declared form; a JSON body must say so in
+/// `Content-Type`, and is later decoded against the operation's declared shape.
 package struct OperationGuard: RouterMiddleware {
     package typealias Context = WardRequestContext
     let permission: String?
@@ -11,6 +12,8 @@ package struct OperationGuard: RouterMiddleware {
     let pathParameters: [(name: String, format: ParameterFormat)]
     let query: [String: ParameterFormat]
     let takesJSON: Bool
+    let bodyShape: BodyShape?
+    let ifMatch: Bool?
 
     package init(_ operation: APIOperation) {
         permission = operation.permission
@@ -18,6 +21,8 @@ package struct OperationGuard: RouterMiddleware {
         pathParameters = operation.pathParameters
         query = Dictionary(operation.query.map { ($0.name, $0.format) }, uniquingKeysWith: { first, _ in first })
         takesJSON = operation.request != nil
+        bodyShape = operation.requestShape
+        ifMatch = operation.ifMatch
     }
 
     package func handle(
@@ -43,6 +48,10 @@ package struct OperationGuard: RouterMiddleware {
             if let message = format.problem(with: value) { throw InvalidPathParameter(field: name, message: message) }
         }
         if request.uri.query != nil { try checkQuery(request) }
+        if let required = ifMatch {
+            if required { _ = try IfMatch.requiredVersion(of: request) } else { _ = try IfMatch.version(of: request) }
+        }
+        context.bodyShape = bodyShape
         if takesJSON, Self.hasBody(request), !Self.isJSON(request.headers.value(.contentType)) { throw UnsupportedMediaType() }
         return try await next(request, context)
     }

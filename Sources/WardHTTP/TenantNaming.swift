@@ -11,9 +11,14 @@ package struct TenantNaming: Sendable {
         self.baseDomain = baseDomain
     }
 
-    /// The slug the request names, header first; nil when it names none.
-    package func slug(of request: Request) -> String? {
-        if let header = request.headers.value(Self.header), !header.isEmpty { return header.lowercased() }
+    /// The slug the request names, header first; nil when it names none. A header that is not
+    /// a slug as written (empty, upper case, too long) is refused with 400, as any parameter
+    /// of the wrong form is, rather than read as no tenant or as another spelling.
+    package func slug(of request: Request) throws -> String? {
+        if let header = request.headers.value(Self.header) {
+            if let message = ParameterFormat.slug.problem(with: header) { throw InvalidTenantHeader(message: message) }
+            return header
+        }
         guard let baseDomain, let authority = request.head.authority else { return nil }
         let host = authority.split(separator: ":").first.map { $0.lowercased() } ?? ""
         let suffix = "." + baseDomain
@@ -23,6 +28,14 @@ package struct TenantNaming: Sendable {
     }
 
     static let header = HTTPField.Name("X-Tenant-ID")!
+}
+
+/// An `X-Tenant-ID` that is not a tenant slug: 400, naming the header.
+package struct InvalidTenantHeader: Error, ProblemConvertible {
+    let message: String
+    package var problem: Problem {
+        Problem(status: 400, title: "Invalid header", detail: "X-Tenant-ID \(message).", errors: [.init(field: "X-Tenant-ID", message: message)])
+    }
 }
 
 /// A tenant route reached without naming a tenant.

@@ -40,14 +40,19 @@ package struct TextField: Sendable {
         if let value, let message = problem(with: value) { errors.append(.init(field: field, message: message)) }
     }
 
-    /// The field's JSON Schema.
+    /// The field's JSON Schema. Patterns spell whitespace out (`TextRules.whitespace`) rather
+    /// than write `\s`, which ECMA, Python and ICU read differently.
     package var schema: [String: Any] {
         switch kind {
         case .singleLine:
-            ["type": "string", "minLength": minLength, "maxLength": maxLength,
-             "pattern": "^[^\\u0000-\\u001F\\u007F]*[^\\s\\u0000-\\u001F\\u007F][^\\u0000-\\u001F\\u007F]*$"]
+            ["type": "string", "minLength": minLength, "maxLength": maxLength, "pattern": Self.singleLinePattern]
         case .freeText:
-            ["type": "string", "minLength": minLength, "maxLength": maxLength, "pattern": "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$"]
+            ["type": "string", "minLength": minLength, "maxLength": maxLength, "pattern": Self.freeTextPattern]
         }
     }
+
+    /// One line holding something other than whitespace.
+    static let singleLinePattern = "^[^\\u0000-\\u001F\\u007F]*[^\\u0000-\\u001F\\u007F\(TextRules.whitespace)][^\\u0000-\\u001F\\u007F]*$"
+    /// No control character but tab and line breaks.
+    static let freeTextPattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$"
 }

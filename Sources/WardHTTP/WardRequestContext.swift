@@ -46,6 +46,8 @@ package struct WardRequestContext: RequestContext {
     package var breakGlassGrant: String?
     /// The client's address: the peer, or with a trusted proxy the address it forwarded.
     package var clientAddress: String
+    /// The shape the operation's request body must have; set by its `OperationGuard`.
+    package var bodyShape: BodyShape?
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -54,8 +56,9 @@ package struct WardRequestContext: RequestContext {
 
     package var maxUploadSize: Int { bodyLimit }
 
-    /// JSON bodies are decoded refusing text the databases cannot store.
-    package var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
+    /// JSON bodies are decoded refusing text the databases cannot store and any other shape
+    /// than the operation declares.
+    package var requestDecoder: JSONBodyDecoder { JSONBodyDecoder(shape: bodyShape) }
 
     /// The tenant scope, or a 500 when a route that needs one was registered outside the
     /// tenancy middleware (a programming error, never a client's).

@@ -17,6 +17,7 @@ package enum IdentityError: Error, Equatable, ProblemConvertible {
     case emailTaken
     case userNotFound
     case roleNotFound(String)
+    case roleNameTaken(String)
     case lastTenantAdmin
     case builtInRole
     case secondFactorAlreadyEnrolled
@@ -52,6 +53,9 @@ package enum IdentityError: Error, Equatable, ProblemConvertible {
             Problem(status: 404, title: "User not found")
         case .roleNotFound(let role):
             Problem(status: 404, title: "Role not found", detail: "No role '\(role)' in this tenant.")
+        case .roleNameTaken(let role):
+            Problem(status: 409, title: "Role exists", detail: "This tenant already has a role '\(role)'.",
+                    errors: [.init(field: "name", message: "a role with this name exists")])
         case .lastTenantAdmin:
             Problem(status: 409, title: "Last administrator", detail: "The tenant's last active tenant_admin cannot be removed or disabled.")
         case .secondFactorAlreadyEnrolled:

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import WardCore
+import WardHTTP
 import WardStorage
 
 /// Control-plane administrators: kept in the control plane, apart from every tenant's users,
@@ -18,7 +19,7 @@ extension IdentityService {
     /// Creates a control-plane administrator (`ward admin create`).
     @discardableResult
     package func createPlatformAdmin(email: String, name: String, password: String) async throws -> String {
-        guard Self.isPlausibleEmail(email) else { throw IdentityError.invalidInput([.init(field: "email", message: "must be an email address")]) }
+        guard TextRules.isEmail(email) else { throw IdentityError.invalidInput([.init(field: "email", message: "must be an email address")]) }
         let violations = policy.violations(of: password, email: email, name: name)
         if !violations.isEmpty { throw IdentityError.invalidPassword(violations) }
         let hash = try await hasher.hash(password)

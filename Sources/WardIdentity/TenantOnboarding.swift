@@ -1,6 +1,7 @@
 package import Foundation
 import SQLKit
 import WardCore
+import WardHTTP
 package import WardStorage
 package import WardAudit
 
@@ -46,7 +47,7 @@ extension IdentityService {
         let email = email.trimmingCharacters(in: .whitespaces)
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [Problem.FieldError] = []
-        if !Self.isPlausibleEmail(email) { errors.append(.init(field: "admin_email", message: "must be an email address")) }
+        if !TextRules.isEmail(email) { errors.append(.init(field: "admin_email", message: "must be an email address")) }
         if name.isEmpty || name.count > 200 { errors.append(.init(field: "admin_name", message: "must be 1 to 200 characters")) }
         if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
         let users = try scope.table("users"), userRoles = try scope.table("user_roles")

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import WardCore
+package import WardHTTP
 package import WardStorage
 package import WardAudit
 
@@ -45,11 +46,10 @@ extension IdentityService {
     /// Creates a user with `password` (checked against the policy) and the named roles.
     package func createUser(in scope: TenantScope, email: String, name: String, password: String, roles roleNames: [String], by actor: AuditActor) async throws -> UserView {
         let audit = self.audit
-        let email = email.trimmingCharacters(in: .whitespaces)
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [Problem.FieldError] = []
-        if !Self.isPlausibleEmail(email) { errors.append(.init(field: "email", message: "must be an email address")) }
-        if name.isEmpty || name.count > 200 { errors.append(.init(field: "name", message: "must be 1 to 200 characters")) }
+        if !TextRules.isEmail(email) { errors.append(.init(field: "email", message: "must be an email address")) }
+        Self.userName.check(name, "name", into: &errors)
+        let name = name.trimmingCharacters(in: .whitespaces)
         if roleNames.count > Self.maximumRolesPerRequest { errors.append(.init(field: "roles", message: "must name at most \(Self.maximumRolesPerRequest) roles")) }
         if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
         let violations = policy.violations(of: password, email: email, name: name)
@@ -125,8 +125,8 @@ extension IdentityService {
         if let status, !["active", "disabled"].contains(status) {
             throw IdentityError.invalidInput([.init(field: "status", message: "must be active or disabled")])
         }
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 {
-            throw IdentityError.invalidInput([.init(field: "name", message: "must be 1 to 200 characters")])
+        if let name, let message = Self.userName.problem(with: name) {
+            throw IdentityError.invalidInput([.init(field: "name", message: message)])
         }
         let users = try scope.table("users"), sessions = try scope.table("sessions")
         let now = Timestamp.now()
@@ -263,19 +263,20 @@ extension IdentityService {
     package func createRole(in scope: TenantScope, name: String, description: String, permissions: [String], requiresSecondFactor: Bool = false,
                             by actor: AuditActor) async throws -> RoleView {
         let audit = self.audit
-        guard name.range(of: #"^[a-z][a-z0-9_]{2,39}$"#, options: .regularExpression) != nil else {
-            throw IdentityError.invalidInput([.init(field: "name", message: "must be 3 to 40 of a-z, 0-9 and _, starting with a letter")])
-        }
+        var errors: [Problem.FieldError] = []
+        if let message = ParameterFormat.roleName.problem(with: name) { errors.append(.init(field: "name", message: message)) }
+        Self.roleDescription.check(description, "description", into: &errors)
+        if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
         try Self.validate(permissions)
         let id = UUIDv7.id(), now = Timestamp.now()
         let roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         try await scope.transaction { database in
             try await Grantor.of(actor, in: database, scope: scope)?.mayHandOut(Set(permissions), what: "these permissions")
             if try await database.select().column("id").from(roles).where("name", .equal, name).first() != nil {
-                throw IdentityError.invalidInput([.init(field: "name", message: "a role with this name exists")])
+                throw IdentityError.roleNameTaken(name)
             }
             try await database.insert(into: roles).columns("id", "name", "description", "built_in", "requires_mfa", "created_at", "updated_at")
-                .values(SQLBind(id), SQLBind(name), SQLBind(String(description.prefix(500))), SQLBind(0), SQLBind(requiresSecondFactor ? 1 : 0),
+                .values(SQLBind(id), SQLBind(name), SQLBind(description), SQLBind(0), SQLBind(requiresSecondFactor ? 1 : 0),
                         SQLBind(now), SQLBind(now)).run()
             for permission in Set(permissions) {
                 try await database.insert(into: rolePermissions).columns("role_id", "permission").values(SQLBind(id), SQLBind(permission)).run()
@@ -312,11 +313,18 @@ extension IdentityService {
         return updated
     }
 
+    /// A user's name: one line of 1 to 200 characters.
+    package static let userName = TextField.singleLine(max: 200)
+    /// A custom role's description.
+    package static let roleDescription = TextField.freeText(max: 500)
+
     /// The most roles one request may grant: a bound on the work one request can cause.
-    static let maximumRolesPerRequest = 20
+    package static let maximumRolesPerRequest = 20
+    /// The most permissions one request may list (each at most twice).
+    package static let maximumPermissionsPerRequest = Permission.allCases.count * 2
 
     private static func validate(_ permissions: [String]) throws {
-        guard permissions.count <= Permission.allCases.count * 2 else {
+        guard permissions.count <= maximumPermissionsPerRequest else {
             throw IdentityError.invalidInput([.init(field: "permissions", message: "lists more permissions than exist")])
         }
         let unknown = permissions.filter { Permission(rawValue: $0) == nil }
@@ -325,9 +333,4 @@ extension IdentityService {
         }
     }
 
-    static func isPlausibleEmail(_ email: String) -> Bool {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return email.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !email.contains(where: { $0.isWhitespace })
-    }
 }

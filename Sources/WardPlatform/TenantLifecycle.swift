@@ -3,6 +3,7 @@ package import Logging
 import SQLKit
 package import WardAudit
 package import WardCore
+package import WardHTTP
 package import WardIdentity
 package import WardJobs
 package import WardStorage
@@ -62,7 +63,7 @@ package struct TenantLifecycle: Sendable {
     /// Reserves the slug and queues the provisioning job; the tenant is `pending` until a
     /// worker takes the job.
     package func requestProvisioning(_ request: Request) async throws -> (tenant: Tenant, job: Job) {
-        try Self.validateAdministrator(request)
+        try Self.validate(request)
         // The reservation and its job commit together: a crash between them would leave a
         // tenant pending with nothing to provision it.
         let reserved = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending) {
@@ -77,7 +78,7 @@ package struct TenantLifecycle: Sendable {
     /// the same steps, one attempt, rolled back if it fails.
     @discardableResult
     package func provisionNow(_ request: Request, by actor: AuditActor = .system) async throws -> Tenant {
-        try Self.validateAdministrator(request)
+        try Self.validate(request)
         let tenant = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending)
         let order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName)
         return try await provisioner.provision(order, attempt: 1, isFinal: true, jobID: nil, by: actor)
@@ -103,20 +104,27 @@ package struct TenantLifecycle: Sendable {
         return job
     }
 
-    static func validateAdministrator(_ request: Request) throws {
-        guard request.adminEmail != nil || request.adminName != nil else { return }
+    /// A tenant's name, and its first administrator's: one line of 1 to 200 characters.
+    package static let name = TextField.singleLine(max: 200)
+    /// The time zones a tenant may keep its calendar in: the IANA names this system knows.
+    package static let timeZones: [String] = Array(Set(TimeZone.knownTimeZoneIdentifiers + ["UTC"])).sorted()
+    private static let knownTimeZones = Set(timeZones)
+
+    /// Refuses a request whose fields are not of their form (422, one entry per field), and a
+    /// slug of the right form that Ward keeps for itself (`www`, `api`, …) as taken (409).
+    static func validate(_ request: Request) throws {
         var errors: [Problem.FieldError] = []
+        if let message = ParameterFormat.slug.problem(with: request.slug) { errors.append(.init(field: "slug", message: message)) }
+        name.check(request.name, "name", into: &errors)
+        if !knownTimeZones.contains(request.timeZone) { errors.append(.init(field: "timezone", message: "must be an IANA time zone name")) }
         if let email = request.adminEmail {
-            if email.count > 254 || email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil {
-                errors.append(.init(field: "admin_email", message: "must be an email address"))
-            }
-        } else {
+            if !TextRules.isEmail(email) { errors.append(.init(field: "admin_email", message: "must be an email address")) }
+        } else if request.adminName != nil {
             errors.append(.init(field: "admin_email", message: "is required with admin_name"))
         }
-        if let name = request.adminName, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 200 {
-            errors.append(.init(field: "admin_name", message: "must be 1 to 200 characters"))
-        }
+        name.check(request.adminName, "admin_name", into: &errors)
         if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
+        if (try? TenantSlug(request.slug)) == nil { throw ReservedSlug(slug: request.slug) }
     }
 
     /// The job handler that carries out provisioning.
@@ -213,5 +221,15 @@ package struct TenantLifecycle: Sendable {
         guard let tenant = try await storage.tenants.fetch(slug: slug) else { throw TenantError.notFound(slug) }
         let job = try await queue.list(kind: Self.provisionKind, tenant: slug, limit: 1).first
         return Description(tenant: tenant, steps: try await log.entries(tenantID: tenant.id), job: job)
+    }
+}
+
+/// A slug of the right form that Ward keeps for itself (a subdomain an operator runs another
+/// service on, a name of one of its planes): taken, as if by a tenant.
+package struct ReservedSlug: Error, ProblemConvertible {
+    package let slug: String
+    package var problem: Problem {
+        Problem(status: 409, title: "Slug reserved", detail: "The slug '\(slug)' is reserved; choose another.",
+                errors: [.init(field: "slug", message: "is reserved")])
     }
 }

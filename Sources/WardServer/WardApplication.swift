@@ -80,14 +80,19 @@ package enum WardApplication {
         APIOperation(.get, "/api/openapi.json", summary: "This API's OpenAPI 3.1 document", tag: "operations"),
     ]
 
-    /// The OpenAPI document as served.
-    package static func openAPIDocument() throws -> Data {
+    /// The OpenAPI document as served, with passwords as `policy` (the node's) has them.
+    package static func openAPIDocument(policy: PasswordPolicy = .standard) throws -> Data {
+        try OpenAPIDocument.render(operations: operations, schemas: schemas(policy: policy), version: version)
+    }
+
+    /// Every controller's schemas, by name.
+    package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
         var schemas: [String: Any] = [:]
-        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas, UserController.schemas, PlatformController.schemas,
+        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas(policy: policy), UserController.schemas(policy: policy), PlatformController.schemas,
                      TenantsController.schemas, AuditController.schemas, ClinicalController.schemas, PrescribingController.schemas] {
             schemas.merge(part) { $1 }
         }
-        return try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version)
+        return schemas
     }
 
     /// The router with every route and middleware. Tests may add routes before building the
@@ -98,7 +103,7 @@ package enum WardApplication {
                                              routes: RouteMethods(operations)))
         HealthController(storage: services.storage, checkTimeout: .seconds(3)).register(on: router)
         MetricsController(metrics: services.metrics, refresh: { await NodeJobs.refreshMetrics(services) }).register(on: router)
-        let document = ByteBuffer(bytes: try openAPIDocument())
+        let document = ByteBuffer(bytes: try openAPIDocument(policy: services.identity.policy))
         router.get("/api/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }

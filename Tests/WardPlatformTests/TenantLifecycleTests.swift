@@ -44,6 +44,10 @@ struct TenantLifecycleTests {
                     #expect(deleting.status == .accepted)
                     #expect(deleting.json["status"] as? String == "deleting")
                     #expect(deleting.json["purge_after"] as? String != nil)
+                    // The control plane keeps showing it, with its status, through the grace period.
+                    let shown = try await client.call(.get, "/platform/v1/tenants/acme", token: platform)
+                    #expect(shown.status == .ok)
+                    #expect((shown.json["tenant"] as? [String: Any])?["status"] as? String == "deleting")
                     #expect(try await client.call(.get, "/api/v1/patients/\(patient)", token: doctor, tenant: "acme").status == .forbidden)
                     #expect(try await client.call(.post, "/platform/v1/tenants/acme/resume", token: platform).status == .ok)
                     #expect(try await client.call(.get, "/api/v1/patients/\(patient)", token: doctor, tenant: "acme").status == .ok)
@@ -56,6 +60,10 @@ struct TenantLifecycleTests {
                     #expect(try await services.work { try await tenants.fetch(slug: "acme")?.status == .deleted })
                     #expect(try await !tenants.databaseExists("acme"))
                     #expect(try await client.call(.get, "/api/v1/tenant", tenant: "acme").status == .notFound)
+                    // …and after the purge, as its slug stays reserved.
+                    let purged = try await client.call(.get, "/platform/v1/tenants/acme", token: platform)
+                    #expect(purged.status == .ok)
+                    #expect((purged.json["tenant"] as? [String: Any])?["status"] as? String == "deleted")
                     let gone = try await client.call(.post, "/platform/v1/tenants/acme/resume", token: platform)
                     #expect(gone.status == .conflict)
                     let listed = try await client.call(.get, "/platform/v1/tenants?status=deleted", token: platform)
@@ -87,6 +95,20 @@ struct TenantLifecycleTests {
                     #expect(try await client.call(.get, "/platform/v1/tenants/delta", token: platform).status == .notFound)
                     #expect(try await provision(["slug": "delta", "name": "Delta", "admin_email": "a@delta.test", "timezone": "Mars/Olympus"]).status.code == 422)
                     #expect(try await provision(["slug": "delta", "name": "Delta"]).status == .badRequest)
+                    // Reserved slugs have the form and are taken for good; fields are the schema's, one line each.
+                    let reserved = try await provision(["slug": "www", "name": "World", "admin_email": "a@www.test"])
+                    #expect(reserved.status == .conflict)
+                    #expect((reserved.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "slug")
+                    let extra = try await provision(["slug": "delta", "name": "Delta", "admin_email": "a@delta.test", "plan": "gold"])
+                    #expect(extra.status.code == 422)
+                    #expect((extra.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "plan")
+                    for (field, value) in [("name", "Delta\nClinic"), ("admin_name", " "), ("admin_email", "a@delta.test\n")] {
+                        var body: [String: Any] = ["slug": "delta", "name": "Delta", "admin_email": "a@delta.test"]
+                        body[field] = value
+                        let refused = try await provision(body)
+                        #expect(refused.status.code == 422, "\(field)")
+                        #expect((refused.json["errors"] as? [[String: Any]])?.first?["field"] as? String == field)
+                    }
                     #expect(try await provision(["slug": "alpha", "name": "Again", "admin_email": "a@alpha.test"]).status == .conflict)
                     #expect(try await client.call(.get, "/platform/v1/tenants/delta", token: platform).status == .notFound)
                     #expect(try await services.queue.list(kind: TenantLifecycle.provisionKind).isEmpty)

@@ -30,7 +30,7 @@ package struct ClinicalController: Sendable {
                      tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientChange")
             .versioned(ifMatch: true),
         APIOperation(.post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
-                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422, 428], request: "ArchiveRequest")
+                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422], request: "ArchiveRequest")
             .versioned(ifMatch: false).optionalBody(),
         APIOperation(.get, "/api/v1/patients/{id}/access-log", summary: "Who accessed this patient's record, and when", tag: "audit",
                      tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
@@ -51,7 +51,7 @@ package struct ClinicalController: Sendable {
         APIOperation(.post, "/api/v1/appointments/{id}/status", summary: "Move an appointment to another status (If-Match required)", tag: "scheduling",
                      tenantScoped: true, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
             .versioned(ifMatch: true),
-    ]
+    ].withBodyShapes(from: schemas)
 
     package static var schemas: [String: Any] {
         let string: [String: Any] = ["type": "string"], nullable: [String: Any] = ["type": ["string", "null"]]
@@ -85,16 +85,17 @@ package struct ClinicalController: Sendable {
             ],
             "PatientPage": page("Patient"), "PractitionerPage": page("Practitioner"), "AppointmentPage": page("Appointment"),
             "NewPatient": PatientInput.schema(creating: true), "PatientChange": PatientInput.schema(creating: false),
-            "ArchiveRequest": ["type": "object", "properties": ["reason": PatientService.archiveReason.schema]],
-            "NewPractitioner": ["type": "object", "required": ["name"],
-                                "properties": ["name": Practitioner.name.schema, "specialty": Practitioner.specialty.schema,
-                                               "licence_number": Practitioner.licenceNumber.schema,
-                                               "email": ["type": "string", "maxLength": 254, "pattern": PatientInput.emailPattern]]],
-            "NewAppointment": ["type": "object", "required": ["patient_id", "practitioner_id", "start", "end"],
-                               "properties": ["patient_id": ParameterFormat.uuid.schema, "practitioner_id": ParameterFormat.uuid.schema,
-                                              "start": ["type": "string", "format": "date-time"], "end": ["type": "string", "format": "date-time"],
-                                              "reason": Appointment.reason.schema]],
-            "StatusChange": ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": Appointment.statuses]]],
+            "ArchiveRequest": RequestSchema.object(["reason": PatientService.archiveReason.schema]),
+            "NewPractitioner": RequestSchema.object(["name": Practitioner.name.schema, "specialty": Practitioner.specialty.schema,
+                                                     "licence_number": Practitioner.licenceNumber.schema, "email": TextRules.emailSchema],
+                                                    required: ["name"]),
+            // An appointment ends after it starts, within 24 hours, and names an active patient
+            // and practitioner: rules across fields and records, answered 422 by the service.
+            "NewAppointment": RequestSchema.object(["patient_id": ParameterFormat.uuid.schema, "practitioner_id": ParameterFormat.uuid.schema,
+                                                    "start": ParameterFormat.dateTime.schema, "end": ParameterFormat.dateTime.schema,
+                                                    "reason": Appointment.reason.schema],
+                                                   required: ["patient_id", "practitioner_id", "start", "end"]),
+            "StatusChange": RequestSchema.object(["status": ["type": "string", "enum": Appointment.statuses]], required: ["status"]),
         ]
     }
 
@@ -140,14 +141,14 @@ package struct ClinicalController: Sendable {
             return JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[3], prefix: prefix) { request, context -> Response in
-            let version = try Self.ifMatch(request)
+            let version = try IfMatch.requiredVersion(of: request)
             let input = try await request.decode(as: PatientInput.self, context: context)
             let patient = try await patients.update(try context.parameters.require("id"), with: input, expectedVersion: version,
                                                     in: try context.requireTenant(), by: AuditActor(request, context))
             return JSONResponse.make(patient, etag: patient.etag)
         }
         group.add(ops[4], prefix: prefix) { request, context -> Response in
-            let version = request.headers.value(.ifMatch) == nil ? nil : try Self.ifMatch(request)
+            let version = try IfMatch.version(of: request)
             let body = try await request.decodeIfPresent(as: ArchiveRequest.self, context: context)
             let patient = try await patients.archive(try context.parameters.require("id"), expectedVersion: version, reason: body?.reason,
                                                      in: try context.requireTenant(), by: AuditActor(request, context))
@@ -185,7 +186,7 @@ package struct ClinicalController: Sendable {
         group.add(ops[9], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: NewAppointment.self, context: context)
             var errors: [Problem.FieldError] = []
-            let start = Self.parseTime(body.start), end = Self.parseTime(body.end)
+            let start = TextRules.rfc3339(body.start), end = TextRules.rfc3339(body.end)
             if start == nil { errors.append(.init(field: "start", message: "must be an RFC 3339 time")) }
             if end == nil { errors.append(.init(field: "end", message: "must be an RFC 3339 time")) }
             if !errors.isEmpty { throw ClinicalError.invalid(errors) }
@@ -194,7 +195,7 @@ package struct ClinicalController: Sendable {
             return try JSONResponse.make(appointment, status: .created, etag: "\"\(appointment.version)\"")
         }
         group.add(ops[10], prefix: prefix) { request, context -> Response in
-            let version = try Self.ifMatch(request)
+            let version = try IfMatch.requiredVersion(of: request)
             let body = try await request.decode(as: StatusChange.self, context: context)
             let appointment = try await scheduling.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,
                                                              in: try context.requireTenant(), by: AuditActor(request, context))
@@ -210,26 +211,10 @@ package struct ClinicalController: Sendable {
         return cursor.lowercased()
     }
 
-    /// RFC 3339 times with or without fractional seconds. Format styles are Sendable and built
-    /// once: booking parses two times per request.
-    private static let plainTime = Date.ISO8601FormatStyle()
-    private static let fractionalTime = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    static func parseTime(_ text: String) -> Date? {
-        (try? plainTime.parse(text)) ?? (try? fractionalTime.parse(text))
-    }
-
+    /// A query's RFC 3339 time, read as the edge checked it (`TextRules.rfc3339`).
     static func time(_ text: String?, field: String) throws -> Date? {
         guard let text else { return nil }
-        guard let date = parseTime(text) else { throw InvalidQuery(field: field, message: "must be an RFC 3339 time") }
+        guard let date = TextRules.rfc3339(text) else { throw InvalidQuery(field: field, message: "must be an RFC 3339 time") }
         return date
-    }
-
-    /// The version an `If-Match` header names (`"3"` or `W/"3"`).
-    static func ifMatch(_ request: Request) throws -> Int {
-        guard let header = request.headers.value(.ifMatch) else { throw ClinicalError.versionRequired }
-        let digits = header.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        guard let version = Int(digits) else { throw ClinicalError.versionRequired }
-        return version
     }
 }

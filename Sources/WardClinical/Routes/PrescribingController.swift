@@ -17,8 +17,8 @@ package struct PrescribingController: Sendable {
         APIOperation(.get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
                      tag: "prescribing", tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403])
             .query(QueryParameter("q", .text(maxLength: 100), "A code, or words of a name"), .limit(default: 50, maximum: 100)),
-        APIOperation(.post, "/api/v1/medications", summary: "Add a medication to the formulary", tag: "prescribing", tenantScoped: true,
-                     permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 422], request: "NewMedication"),
+        APIOperation(.post, "/api/v1/medications", summary: "Add a medication to the formulary (409 when its code is there already)", tag: "prescribing", tenantScoped: true,
+                     permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 409, 422], request: "NewMedication"),
         APIOperation(.post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", tenantScoped: true,
                      permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422], request: "NewPrescription").versioned(),
         APIOperation(.get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
@@ -26,7 +26,7 @@ package struct PrescribingController: Sendable {
         APIOperation(.post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
                      tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PrescriptionStatusChange")
             .versioned(ifMatch: true),
-    ]
+    ].withBodyShapes(from: schemas)
 
     package static var schemas: [String: Any] {
         let string: [String: Any] = ["type": "string"]
@@ -45,22 +45,24 @@ package struct PrescribingController: Sendable {
                                "items": ["type": "array", "items": ["$ref": "#/components/schemas/PrescriptionItem"]], "version": ["type": "integer"]],
             ],
             "MedicationPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Medication"]]]],
-            "NewMedication": ["type": "object", "required": ["code", "name", "form", "strength"],
-                              "properties": ["code": ["type": "string", "pattern": PrescribingService.codePattern],
-                                             "name": PrescribingService.medicationText.schema, "form": PrescribingService.medicationText.schema,
-                                             "strength": PrescribingService.medicationText.schema]],
-            "NewPrescription": ["type": "object", "required": ["patient_id", "items"],
-                                "properties": ["patient_id": ParameterFormat.uuid.schema, "items": ["type": "array", "minItems": 1, "maxItems": 20,
-                                                                                              "items": ["$ref": "#/components/schemas/NewPrescriptionItem"]]]],
-            "NewPrescriptionItem": [
-                "type": "object", "required": ["medication_id", "dose", "route", "frequency", "duration_days", "quantity"],
-                "properties": ["medication_id": ParameterFormat.uuid.schema, "dose": PrescribingService.itemText.schema,
-                               "route": PrescribingService.itemText.schema, "frequency": PrescribingService.itemText.schema,
-                               "duration_days": ["type": "integer", "minimum": 1, "maximum": 365],
-                               "quantity": ["type": "integer", "minimum": 1, "maximum": 10_000],
-                               "instructions": PrescribingService.instructions.schema],
-            ],
-            "PrescriptionStatusChange": ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": ["completed", "cancelled"]]]],
+            // A code already in the formulary answers 409.
+            "NewMedication": RequestSchema.object(["code": ["type": "string", "pattern": PrescribingService.codePattern],
+                                                   "name": PrescribingService.medicationText.schema, "form": PrescribingService.medicationText.schema,
+                                                   "strength": PrescribingService.medicationText.schema],
+                                                  required: ["code", "name", "form", "strength"]),
+            // The patient and each medication must be active records of the tenant (422 otherwise).
+            "NewPrescription": RequestSchema.object(["patient_id": ParameterFormat.uuid.schema,
+                                                     "items": ["type": "array", "minItems": 1, "maxItems": 20,
+                                                               "items": ["$ref": "#/components/schemas/NewPrescriptionItem"]]],
+                                                    required: ["patient_id", "items"]),
+            "NewPrescriptionItem": RequestSchema.object([
+                "medication_id": ParameterFormat.uuid.schema, "dose": PrescribingService.itemText.schema,
+                "route": PrescribingService.itemText.schema, "frequency": PrescribingService.itemText.schema,
+                "duration_days": ["type": "integer", "minimum": 1, "maximum": 365],
+                "quantity": ["type": "integer", "minimum": 1, "maximum": 10_000],
+                "instructions": PrescribingService.instructions.schema,
+            ], required: ["medication_id", "dose", "route", "frequency", "duration_days", "quantity"]),
+            "PrescriptionStatusChange": RequestSchema.object(["status": ["type": "string", "enum": ["completed", "cancelled"]]], required: ["status"]),
             "PrescriptionPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Prescription"]]]],
         ]
     }
@@ -99,7 +101,7 @@ package struct PrescribingController: Sendable {
                                                                                     by: AuditActor(request, context))))
         }
         group.add(ops[4], prefix: prefix) { request, context -> Response in
-            let version = try ClinicalController.ifMatch(request)
+            let version = try IfMatch.requiredVersion(of: request)
             let body = try await request.decode(as: StatusChange.self, context: context)
             let prescription = try await prescribing.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,
                                                                in: try context.requireTenant(), by: AuditActor(request, context))

@@ -1,8 +1,11 @@
 import Foundation
+import WardCore
+import WardHTTP
 
 /// NIST SP 800-63B memorized-secret rules: long enough, not too long to hash, not built from
 /// the account's own email or name, and not a commonly used password. Composition rules
-/// (a digit, a symbol…) are deliberately absent: the guideline advises against them.
+/// (a digit, a symbol…) are deliberately absent: the guideline advises against them. Lengths
+/// count Unicode code points, as the guideline says (and as JSON Schema's `minLength` does).
 package struct PasswordPolicy: Sendable {
     package let minimumLength: Int
     package static let maximumLength = 128
@@ -14,7 +17,7 @@ package struct PasswordPolicy: Sendable {
     /// The rules `password` breaks, each as a sentence naming the rule; empty when acceptable.
     package func violations(of password: String, email: String, name: String) -> [String] {
         var violations: [String] = []
-        let length = password.count
+        let length = password.unicodeScalars.count
         if length < minimumLength {
             violations.append("must be at least \(minimumLength) characters long")
         }
@@ -35,6 +38,17 @@ package struct PasswordPolicy: Sendable {
         }
         return violations
     }
+
+    /// The JSON Schema of a new password: the lengths (the rest of the policy, the account's
+    /// own email and name and the list of common passwords, no schema can say: a password
+    /// breaking it answers 422 naming the rule).
+    package var schema: [String: Any] {
+        ["type": "string", "minLength": minimumLength, "maxLength": Self.maximumLength, "pattern": TextRules.storablePattern]
+    }
+
+    /// The policy with the default minimum length, as the OpenAPI document shows it unless a
+    /// node's configuration says otherwise.
+    package static let standard = PasswordPolicy(minimumLength: Int(Setting.passwordMinimumLength.defaultValue ?? "") ?? 12)
 
     /// Commonly used passwords, shipped as data (`common-passwords.txt`).
     static let commonPasswords: Set<String> = {

@@ -16,7 +16,7 @@ package struct AuthController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.post, "/api/v1/auth/login", summary: "Log in with email and password", tag: "identity",
+        APIOperation(.post, "/api/v1/auth/login", summary: "Log in with email and password (the tenant in the body, X-Tenant-ID or the subdomain)", tag: "identity",
                      success: (200, "application/json", "TokenGrant"), problems: [400, 401, 422, 429], request: "LoginRequest"),
         APIOperation(.post, "/api/v1/auth/refresh", summary: "Exchange a refresh token for new tokens (rotates it)", tag: "identity",
                      success: (200, "application/json", "TokenGrant"), problems: [400, 401], request: "RefreshRequest"),
@@ -30,17 +30,20 @@ package struct AuthController: Sendable {
                      tag: "identity", tenantScoped: true, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422], request: "CodeRequest"),
         APIOperation(.post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
                      success: (204, "application/json", nil), problems: [400, 401, 422], request: "PasswordResetRequest"),
-    ]
+    ].withBodyShapes(from: schemas())
 
-    package static var schemas: [String: Any] {
+    /// The schemas of these operations, with passwords as `policy` has them.
+    package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
         [
-            "LoginRequest": ["type": "object", "required": ["email", "password"],
-                             "properties": ["tenant": ["type": "string"], "email": ["type": "string"], "password": ["type": "string"],
-                                            "totp": ["type": "string", "description": "a current TOTP code or a recovery code"]]],
-            "RefreshRequest": ["type": "object", "required": ["refresh_token"], "properties": ["refresh_token": ["type": "string"]]],
-            "CodeRequest": ["type": "object", "required": ["code"], "properties": ["code": ["type": "string", "pattern": "^[0-9]{6}$"]]],
-            "PasswordResetRequest": ["type": "object", "required": ["token", "password"],
-                                     "properties": ["token": ["type": "string"], "password": ["type": "string", "minLength": 12, "maxLength": 128]]],
+            // Credentials are compared, not validated: a wrong one of any form answers 401.
+            "LoginRequest": RequestSchema.object([
+                "tenant": TextRules.storableString, "email": TextRules.storableString, "password": TextRules.storableString,
+                "totp": TextRules.storableString.merging(["description": "a current TOTP code or a recovery code"]) { $1 },
+            ], required: ["email", "password"]),
+            "RefreshRequest": RequestSchema.object(["refresh_token": TextRules.storableString], required: ["refresh_token"]),
+            // A code other than the authenticator's current one answers 422.
+            "CodeRequest": RequestSchema.object(["code": ["type": "string", "pattern": "^[0-9]{6}$"]], required: ["code"]),
+            "PasswordResetRequest": RequestSchema.object(["token": TextRules.storableString, "password": policy.schema], required: ["token", "password"]),
             "TokenGrant": [
                 "type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token"],
                 "properties": [
@@ -107,7 +110,8 @@ package struct AuthController: Sendable {
         let identity = self.identity, naming = self.naming
         api.add(Self.operations[0], prefix: prefix) { request, context -> Response in
             let body = try await request.decode(as: LoginRequest.self, context: context)
-            guard let tenant = body.tenant ?? naming.slug(of: request) else { throw TenancyError.missing }
+            let named = try naming.slug(of: request)
+            guard let tenant = body.tenant ?? named else { throw TenancyError.missing }
             let grant = try await identity.login(
                 tenant: tenant, email: body.email, password: body.password, secondFactor: body.totp,
                 by: AuditActor(request, context)

@@ -27,7 +27,7 @@ package struct AuthenticationMiddleware: RouterMiddleware {
             throw IdentityError.unauthenticated("Send an access token as `Authorization: Bearer <token>`.")
         }
         let principal = try await identity.principal(forAccessToken: token)
-        if let named = naming.slug(of: request), named != principal.tenant { throw IdentityError.wrongTenant }
+        if let named = try naming.slug(of: request), named != principal.tenant { throw IdentityError.wrongTenant }
         var context = context
         context.tenant = try await identity.tenants.activeScope(slug: principal.tenant)
         context.principal = principal

@@ -40,12 +40,13 @@ package struct PlatformController: Sendable {
     package static let operations: [APIOperation] = [
         APIOperation(.post, "/platform/v1/auth/login", summary: "Log a control-plane administrator in", tag: "platform",
                      success: (200, "application/json", "PlatformTokenGrant"), problems: [400, 401, 429], request: "PlatformLogin"),
-    ]
+    ].withBodyShapes(from: schemas)
 
     package static var schemas: [String: Any] {
         [
-            "PlatformLogin": ["type": "object", "required": ["email", "password"],
-                              "properties": ["email": ["type": "string"], "password": ["type": "string"]]],
+            // Credentials are compared, not validated: a wrong one of any form answers 401.
+            "PlatformLogin": RequestSchema.object(["email": TextRules.storableString, "password": TextRules.storableString],
+                                                  required: ["email", "password"]),
             "PlatformTokenGrant": [
                 "type": "object", "required": ["access_token", "token_type", "expires_in"],
                 "properties": ["access_token": ["type": "string"], "token_type": ["type": "string"], "expires_in": ["type": "integer"]],

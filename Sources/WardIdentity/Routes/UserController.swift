@@ -35,13 +35,14 @@ package struct UserController: Sendable {
                      tag: "identity", tenantScoped: true, permission: users, success: (201, "application/json", "PasswordReset"), problems: [401, 403, 404]),
         APIOperation(.get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", tenantScoped: true,
                      permission: roles, success: (200, "application/json", "RoleList"), problems: [401, 403]),
-        APIOperation(.post, "/api/v1/roles", summary: "Create a custom role", tag: "identity", tenantScoped: true,
-                     permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 422], request: "NewRole"),
+        APIOperation(.post, "/api/v1/roles", summary: "Create a custom role (409 when the name is taken)", tag: "identity", tenantScoped: true,
+                     permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 409, 422], request: "NewRole"),
         APIOperation(.put, "/api/v1/roles/{name}/permissions", summary: "Replace a custom role's permissions", tag: "identity",
                      tenantScoped: true, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422], request: "PermissionList"),
-    ]
+    ].withBodyShapes(from: schemas())
 
-    package static var schemas: [String: Any] {
+    /// The schemas of these operations, with passwords as `policy` has them.
+    package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
         let user: [String: Any] = [
             "type": "object", "required": ["id", "email", "name", "status", "roles", "created_at"],
             "properties": [
@@ -57,17 +58,21 @@ package struct UserController: Sendable {
                 "permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]],
             ],
         ]
+        let permissions: [String: Any] = ["type": "array", "maxItems": IdentityService.maximumPermissionsPerRequest,
+                                          "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]]
         return [
             "User": user, "Role": role,
-            "NewUser": ["type": "object", "required": ["email", "name", "password"],
-                        "properties": ["email": ["type": "string"], "name": ["type": "string"], "password": ["type": "string"],
-                                       "roles": ["type": "array", "items": ["type": "string"]]]],
-            "UserChange": ["type": "object", "properties": ["name": ["type": "string"], "status": ["type": "string", "enum": ["active", "disabled"]]]],
-            "NewRole": ["type": "object", "required": ["name", "permissions"],
-                        "properties": ["name": ["type": "string"], "description": ["type": "string"], "requires_second_factor": ["type": "boolean"],
-                                       "permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]]]],
-            "PermissionList": ["type": "object", "required": ["permissions"],
-                               "properties": ["permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]]]],
+            // A taken email answers 409; a role that does not exist, 404.
+            "NewUser": RequestSchema.object([
+                "email": TextRules.emailSchema, "name": IdentityService.userName.schema, "password": policy.schema,
+                "roles": ["type": "array", "maxItems": IdentityService.maximumRolesPerRequest, "items": ParameterFormat.roleName.schema],
+            ], required: ["email", "name", "password"]),
+            "UserChange": RequestSchema.object(["name": IdentityService.userName.schema, "status": ["type": "string", "enum": ["active", "disabled"]]]),
+            "NewRole": RequestSchema.object([
+                "name": ParameterFormat.roleName.schema, "description": IdentityService.roleDescription.schema, "requires_second_factor": ["type": "boolean"],
+                "permissions": permissions,
+            ], required: ["name", "permissions"]),
+            "PermissionList": RequestSchema.object(["permissions": permissions], required: ["permissions"]),
             "PasswordReset": ["type": "object", "required": ["token", "expires_at"],
                               "properties": ["token": ["type": "string"], "expires_at": ["type": "string", "format": "date-time"]]],
             "UserList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/User"]]]],

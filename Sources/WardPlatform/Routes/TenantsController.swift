@@ -17,13 +17,13 @@ package struct TenantsController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously)", tag: "platform",
+        APIOperation(.post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously); a slug taken or reserved answers 409", tag: "platform",
                      success: (202, "application/json", "ProvisioningAccepted"), problems: [400, 401, 409, 422], request: "ProvisioningRequest"),
         APIOperation(.get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform",
                      success: (200, "application/json", "TenantPage"), problems: [400, 401])
             .query(QueryParameter("status", .choice(Tenant.Status.allCases.map(\.rawValue)), "Only tenants in this state"),
                    .limit(default: 50, maximum: 500), .cursor(.slug)),
-        APIOperation(.get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job", tag: "platform",
+        APIOperation(.get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job; a deleted tenant stays readable with its status (deleting until purged, then deleted), as its slug stays reserved", tag: "platform",
                      success: (200, "application/json", "TenantDetail"), problems: [401, 404]),
         APIOperation(.post, "/platform/v1/tenants/{slug}/retry", summary: "Provision a failed tenant again", tag: "platform",
                      success: (202, "application/json", "ProvisioningAccepted"), problems: [401, 404, 409]),
@@ -31,9 +31,9 @@ package struct TenantsController: Sendable {
                      success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
         APIOperation(.post, "/platform/v1/tenants/{slug}/resume", summary: "Resume a suspended tenant, or restore a deleted one before its purge",
                      tag: "platform", success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
-        APIOperation(.delete, "/platform/v1/tenants/{slug}", summary: "Delete a tenant (purged after the grace period)", tag: "platform",
+        APIOperation(.delete, "/platform/v1/tenants/{slug}", summary: "Delete a tenant: refused at once, purged after the grace period (resume restores it until then); it stays listed with its status", tag: "platform",
                      success: (202, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
-    ]
+    ].withBodyShapes(from: schemas)
 
     package static var schemas: [String: Any] {
         let string: [String: Any] = ["type": "string"]
@@ -59,10 +59,11 @@ package struct TenantsController: Sendable {
         return [
             "PlatformTenant": tenant,
             "ProvisioningJob": job,
-            "ProvisioningRequest": [
-                "type": "object", "required": ["slug", "name", "admin_email"],
-                "properties": ["slug": string, "name": string, "admin_email": string, "admin_name": string, "timezone": string],
-            ],
+            "ProvisioningRequest": RequestSchema.object([
+                "slug": ParameterFormat.slug.schema, "name": TenantLifecycle.name.schema, "admin_email": TextRules.emailSchema,
+                "admin_name": TenantLifecycle.name.schema,
+                "timezone": ["type": "string", "enum": TenantLifecycle.timeZones, "description": "An IANA time zone name; UTC when absent"],
+            ], required: ["slug", "name", "admin_email"]),
             "ProvisioningAccepted": [
                 "type": "object", "required": ["tenant", "job"],
                 "properties": ["tenant": ["$ref": "#/components/schemas/PlatformTenant"], "job": ["$ref": "#/components/schemas/ProvisioningJob"]],

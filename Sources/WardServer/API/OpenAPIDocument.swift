@@ -20,7 +20,8 @@ package enum OpenAPIDocument {
             for alternative in operation.alternativeMediaTypes {
                 media[alternative] = alternative.hasPrefix("text/") ? ["schema": ["type": "string"]] : [:]
             }
-            success["content"] = media
+            // 204 No Content has no body, hence no media type.
+            if operation.success.status != 204 { success["content"] = media }
             if operation.returnsETag {
                 success["headers"] = ["ETag": ["description": "The version of the resource, to send as If-Match when changing it",
                                                "schema": ["type": "string"]]]
@@ -45,7 +46,7 @@ package enum OpenAPIDocument {
                 parameters.append([
                     "name": "If-Match", "in": "header", "required": required,
                     "description": "The ETag of the version read: the change applies only to that version (412 otherwise)",
-                    "schema": ["type": "string", "pattern": "^(W/)?\"[0-9]{1,18}\"$"],
+                    "schema": ["type": "string", "pattern": IfMatch.pattern],
                 ])
             }
             if operation.tenantScoped { parameters.append(["$ref": "#/components/parameters/TenantID"]) }
@@ -83,7 +84,7 @@ package enum OpenAPIDocument {
                     "TenantID": [
                         "name": "X-Tenant-ID", "in": "header", "required": false,
                         "description": "The tenant's slug; may instead be given as the subdomain of the base domain.",
-                        "schema": ["type": "string", "pattern": "^[a-z][a-z0-9-]{2,39}$"],
+                        "schema": ParameterFormat.slug.schema,
                     ],
                 ],
             ],
@@ -92,13 +93,18 @@ package enum OpenAPIDocument {
     }
 
     /// The statuses every operation of its kind can answer, whatever it declares: 500 always;
-    /// 400 for a parameter of the wrong form; 415 for a body that is not JSON; 428 for an
-    /// `If-Match` that names no version; 413 and 503 at the edge.
+    /// 400 for a parameter of the wrong form; for a body, 400 when it is not JSON, 415 when it
+    /// is not sent as JSON and 422 when it holds a control character or departs from its
+    /// schema's shape (`BodyShape`); for `If-Match`, 400 when malformed, 412 when stale and,
+    /// where it is required, 428 when missing; in a tenant, 400 for an `X-Tenant-ID` that is
+    /// not a slug and 403 for a suspended tenant or one other than the token's; 413 and 503 at
+    /// the edge.
     static func implicitProblems(of operation: APIOperation) -> [Int] {
         var statuses = [413, 500, 503]
+        if operation.tenantScoped { statuses += [400, 403] }
         if !operation.pathParameters.isEmpty || !operation.query.isEmpty { statuses.append(400) }
-        if operation.request != nil { statuses += [400, 415] }
-        if operation.ifMatch != nil { statuses += [412, 428] }
+        if operation.request != nil { statuses += [400, 415, 422] }
+        if let required = operation.ifMatch { statuses += required ? [400, 412, 428] : [400, 412] }
         return statuses
     }
 

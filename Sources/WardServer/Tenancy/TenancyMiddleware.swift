@@ -17,7 +17,7 @@ struct TenancyMiddleware: RouterMiddleware {
         _ request: Request, context: WardRequestContext,
         next: (Request, WardRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let slug = naming.slug(of: request) else { throw TenancyError.missing }
+        guard let slug = try naming.slug(of: request) else { throw TenancyError.missing }
         var context = context
         context.tenant = try await tenants.activeScope(slug: slug)
         context.trace.tenantID = slug
