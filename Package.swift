@@ -97,8 +97,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardKit",
+            dependencies: [
+                "WardAudit",
+                "WardCore",
+                "WardHTTP",
+                "WardJobs",
+                "WardStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardIdentity",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
@@ -119,6 +134,7 @@ let package = Package(
         .target(
             name: "WardClinical",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
@@ -133,6 +149,7 @@ let package = Package(
         .target(
             name: "WardPlatform",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardClinical",
                 "WardCore",
@@ -151,6 +168,7 @@ let package = Package(
         .target(
             name: "WardServer",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
@@ -171,6 +189,7 @@ let package = Package(
         .target(
             name: "WardTestSupport",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
@@ -190,6 +209,7 @@ let package = Package(
         .executableTarget(
             name: "ward",
             dependencies: [
+                "WardKit",
                 "WardCore",
                 "WardStorage",
                 "WardServer",
@@ -208,6 +228,7 @@ let package = Package(
         .executableTarget(
             name: "ward-bench",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
@@ -246,6 +267,7 @@ let package = Package(
         .testTarget(
             name: "WardClinicalTests",
             dependencies: [
+                "WardKit",
                 "WardClinical",
                 "WardServer",
                 "WardHTTP",
@@ -261,6 +283,7 @@ let package = Package(
         .testTarget(
             name: "WardIdentityTests",
             dependencies: [
+                "WardKit",
                 "WardAudit",
                 "WardIdentity",
                 "WardServer",
@@ -291,6 +314,7 @@ let package = Package(
         .testTarget(
             name: "WardPlatformTests",
             dependencies: [
+                "WardKit",
                 "WardPlatform",
                 "WardJobs",
                 "WardServer",
@@ -311,6 +335,7 @@ let package = Package(
         .testTarget(
             name: "WardServerTests",
             dependencies: [
+                "WardKit",
                 "WardServer",
                 "WardHTTP",
                 "WardIdentity",

@@ -6,6 +6,7 @@ import WardAudit
 import WardCore
 import WardHTTP
 import WardIdentity
+import WardKit
 import WardServer
 import WardStorage
 
@@ -71,7 +72,7 @@ struct WardBench {
         precondition(allowed == iterations)
         let permissionElapsed = clock.measure {
             let principal = Principal(userID: "u", tenant: "t", sessionID: "s", displayName: "d", email: "e", roles: ["doctor"],
-                                      permissions: Set(BuiltInRole.doctor.permissions.map(\.rawValue)), sessionExpiresAt: .distantFuture)
+                                      permissions: services.node.catalogue.permissions(of: .doctor), sessionExpiresAt: .distantFuture)
             for index in 0..<1_000_000 where principal.permissions.contains(index & 1 == 0 ? "patients:read" : "users:manage") {
                 allowed += 1
             }

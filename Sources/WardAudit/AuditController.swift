@@ -18,21 +18,21 @@ package struct AuditController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.get, "/api/v1/audit-events", summary: "Audit events, newest first, filtered by actor, patient, resource, action, outcome and time",
-                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
+        APIOperation("listAuditEvents", .get, "/api/v1/audit-events", summary: "Audit events, newest first, filtered by actor, patient, resource, action, outcome and time",
+                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
             .query(filters + [.limit(default: 100, maximum: 500), .cursor(.integer(1...Int64.max))]),
-        APIOperation(.get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
-                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403])
+        APIOperation("exportAuditEvents", .get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
+                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403])
             .query(filters + [QueryParameter("format", .choice(["ndjson", "csv"]), "ndjson (default) or csv")]).alsoAnswering("text/csv"),
-        APIOperation(.post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
-                     tag: "audit", tenantScoped: true, permission: "patients:break_glass", success: (201, "application/json", "BreakGlassGrant"),
+        APIOperation("breakGlass", .post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
+                     tag: "audit", access: .staff, permission: "patients:break_glass", success: (201, "application/json", "BreakGlassGrant"),
                      problems: [400, 401, 403, 415, 422], request: "BreakGlassRequest"),
-        APIOperation(.get, "/api/v1/audit-events/break-glass", summary: "Break-glass grants awaiting review (reviewed=true for those reviewed)",
-                     tag: "audit", tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [400, 401, 403])
+        APIOperation("listBreakGlassAccesses", .get, "/api/v1/audit-events/break-glass", summary: "Break-glass grants awaiting review (reviewed=true for those reviewed)",
+                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [400, 401, 403])
             .query(QueryParameter("reviewed", .boolean, "true for the grants already reviewed")),
-        APIOperation(.post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
-                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404, 422], request: "ReviewRequest").optionalBody(),
-    ].withBodyShapes(from: schemas)
+        APIOperation("reviewBreakGlassAccess", .post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
+                     access: .staff, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404, 422], request: "ReviewRequest").optionalBody(),
+    ]
 
     /// The filters of the list and the export.
     static let filters: [QueryParameter] = [
@@ -99,8 +99,8 @@ package struct AuditController: Sendable {
         return filter
     }
 
-    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
-        group.add(Self.operations[0], prefix: prefix) { request, context -> Response in
+    package func routes(_ routes: inout ModuleRoutes) {
+        routes.on("listAuditEvents") { request, context -> Response in
             let scope = try context.requireTenant()
             let limit = try request.pageLimit(default: 100, maximum: 500)
             let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: try request.sequenceCursor(), limit: limit)
@@ -108,7 +108,7 @@ package struct AuditController: Sendable {
             return try JSONResponse.make(ItemPage(events, nextCursor: next))
         }
         let trail = self.trail
-        group.add(Self.operations[1], prefix: prefix) { request, context -> Response in
+        routes.on("exportAuditEvents") { request, context -> Response in
             let scope = try context.requireTenant()
             let filter = try Self.filter(request)
             let csv = request.uri.queryParameters.get("format") == "csv"
@@ -153,9 +153,9 @@ package struct AuditController: Sendable {
     }
     struct ReviewRequest: Decodable { let note: String? }
 
-    package func registerBreakGlass(on group: RouterGroup<WardRequestContext>, prefix: String) {
+    package func breakGlassRoutes(_ routes: inout ModuleRoutes) {
         let breakGlass = self.breakGlass
-        group.add(Self.operations[2], prefix: prefix) { request, context -> Response in
+        routes.on("breakGlass") { request, context -> Response in
             let body = try await request.decode(as: BreakGlassRequest.self, context: context)
             let grant = try await breakGlass.grant(patientID: body.patientID, reason: body.reason, in: try context.requireTenant(),
                                                    by: AuditActor(request, context))
@@ -163,11 +163,11 @@ package struct AuditController: Sendable {
             response.status = .created
             return response
         }
-        group.add(Self.operations[3], prefix: prefix) { request, context -> Response in
+        routes.on("listBreakGlassAccesses") { request, context -> Response in
             let reviewed = request.uri.queryParameters.get("reviewed") == "true"
             return try JSONResponse.make(ItemList(try await breakGlass.grants(reviewed: reviewed, in: try context.requireTenant())))
         }
-        group.add(Self.operations[4], prefix: prefix) { request, context -> Response in
+        routes.on("reviewBreakGlassAccess") { request, context -> Response in
             let body = try await request.decodeIfPresent(as: ReviewRequest.self, context: context)
             return try JSONResponse.make(try await breakGlass.review(try context.parameters.require("id"), note: body?.note, in: try context.requireTenant(),
                                                              by: AuditActor(request, context)))

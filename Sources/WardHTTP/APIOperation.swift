@@ -1,15 +1,33 @@
-/// One operation of Ward's HTTP API as the OpenAPI document describes it. Each controller lists
-/// its operations beside the code that registers them; a test checks the two agree.
+/// One operation of Ward's HTTP API as the OpenAPI document describes it. A module declares its
+/// operations, and binds a handler to each by its name (`ModuleRoutes`); the declaration is
+/// what the document shows and what `OperationGuard` enforces.
 package struct APIOperation: Sendable {
     package enum Method: String, Sendable { case get, post, put, patch, delete }
 
+    /// Who may call an operation, which decides the middleware in front of its handler.
+    package enum Access: Sendable, Hashable {
+        /// Anyone: probes, the document, logging in.
+        case open
+        /// A tenant named by `X-Tenant-ID` or the subdomain, resolved and active; no caller.
+        case tenant
+        /// A tenant's staff member with an access token (the token names the tenant).
+        case staff
+        /// A control-plane administrator.
+        case platformAdmin
+    }
+
+    /// The operation's name, unique in the API (the document's `operationId`): handlers are
+    /// bound to it.
+    package var name: String
     package var method: Method
     /// The path template with `{name}` parameters, as the router registers it.
     package var path: String
     package var summary: String
     package var tag: String
+    /// Who may call it.
+    package var access: Access
     /// Whether the operation acts inside a tenant (named by `X-Tenant-ID` or the subdomain).
-    package var tenantScoped: Bool
+    package var tenantScoped: Bool { access == .tenant || access == .staff }
     /// The permission the caller needs, when any.
     package var permission: String?
     /// The success status and the media type and schema name of its body.
@@ -21,7 +39,8 @@ package struct APIOperation: Sendable {
     package var breakGlassParameter: String?
     /// The schema of the JSON request body, when the operation takes one.
     package var request: String?
-    /// The shape of that schema, which the body decoder enforces (`withBodyShapes(from:)`).
+    /// The shape of that schema, which the body decoder enforces (`withBodyShape(from:)`, done
+    /// by the node over every module's schemas).
     package var requestShape: BodyShape?
     /// Whether the request body may be left out (the operation then acts on defaults).
     package var requestOptional = false
@@ -35,17 +54,18 @@ package struct APIOperation: Sendable {
     package var alternativeMediaTypes: [String] = []
 
     package init(
-        _ method: Method, _ path: String, summary: String, tag: String, tenantScoped: Bool = false,
+        _ name: String, _ method: Method, _ path: String, summary: String, tag: String, access: Access = .open,
         permission: String? = nil, success: (status: Int, mediaType: String, schema: String?) = (200, "application/json", nil),
         problems: [Int] = [], breakGlassParameter: String? = nil, request: String? = nil
     ) {
+        self.name = name
         self.breakGlassParameter = breakGlassParameter
         self.request = request
         self.method = method
         self.path = path
         self.summary = summary
         self.tag = tag
-        self.tenantScoped = tenantScoped
+        self.access = access
         self.permission = permission
         self.success = success
         self.problems = problems
@@ -124,13 +144,5 @@ extension APIOperation {
             if expected.hasPrefix("{") { if actual.isEmpty { return false } } else if expected != actual { return false }
         }
         return true
-    }
-}
-
-extension Array where Element == APIOperation {
-    /// These operations, each with the shape of its request body read from `schemas` (a
-    /// controller's own): the schema the document shows is the one the body decoder enforces.
-    package func withBodyShapes(from schemas: [String: Any]) -> [APIOperation] {
-        map { $0.withBodyShape(from: schemas) }
     }
 }

@@ -1,6 +1,7 @@
 import SQLKit
 import WardAudit
 import WardStorage
+import WardKit
 
 /// What the actor of a user or role change holds, read from the tenant's tables inside the
 /// change's transaction, and the rules that keep anyone from handing out more than that.

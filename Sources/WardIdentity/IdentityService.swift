@@ -7,6 +7,7 @@ package import WardCore
 package import WardHTTP
 package import WardStorage
 package import WardAudit
+package import WardKit
 
 /// The identity module's service: logins, sessions and their tokens, the principal behind an
 /// access token, and the management of users and roles. Other modules call it; none reads its
@@ -27,6 +28,8 @@ package final class IdentityService: Sendable {
     package let audit: AuditTrail
     /// Emergency access grants, consulted when a permission is missing.
     package let breakGlass: BreakGlass
+    /// Every permission the registered modules define, and what built-in roles hold.
+    package let catalogue: PermissionCatalogue
     let platformTokens: AccessTokens
     let controlPlane: any Database
     let controlSchema: String?
@@ -41,8 +44,9 @@ package final class IdentityService: Sendable {
     /// node serving the session and accurate to this bound across nodes.
     static let lastSeenWriteInterval: TimeInterval = 60
 
-    package init(settings: WardSettings, storage: Storage, audit: AuditTrail, logger: Logger) async throws {
+    package init(settings: WardSettings, storage: Storage, audit: AuditTrail, catalogue: PermissionCatalogue, logger: Logger) async throws {
         self.audit = audit
+        self.catalogue = catalogue
         self.breakGlass = BreakGlass(trail: audit, duration: settings.breakGlassDuration)
         guard let secretKey = settings.secretKey else { throw SettingsError.invalid(.secretKey, "is required to sign tokens") }
         self.tenants = storage.tenants

@@ -4,6 +4,7 @@ import WardCore
 import WardHTTP
 package import WardStorage
 package import WardAudit
+import WardKit
 
 /// What provisioning asks of identity: the permission catalogue and built-in roles in place,
 /// and a first administrator who sets a password through a one-time link. Each call can run
@@ -13,13 +14,24 @@ extension IdentityService {
     /// in an inbox over a weekend).
     package static let welcomeTokenLifetime: TimeInterval = 72 * 3600
 
-    /// Adds any permission, built-in role or built-in grant the tenant's tables lack.
+    /// Adds any permission, built-in role or built-in grant the tenant's tables lack (a module
+    /// added since the tenant was made brings its permissions this way). Counted first: when
+    /// the tables hold the catalogue already, one read is all it costs.
     package func seedCatalogue(in scope: TenantScope) async throws {
         let permissions = try scope.table("permissions"), roles = try scope.table("roles"), grants = try scope.table("role_permissions")
+        let catalogue = self.catalogue
+        let expectedGrants = BuiltInRole.allCases.reduce(0) { $0 + catalogue.permissions(of: $1).count }
+        let held = try await scope.read { database in
+            try await database.raw("""
+                SELECT (SELECT COUNT(*) FROM \(permissions)) AS permissions,
+                       (SELECT COUNT(*) FROM \(grants) g JOIN \(roles) r ON r.id = g.role_id WHERE r.built_in = 1) AS grants
+                """).first().map { (try $0.decode(column: "permissions", as: Int.self), try $0.decode(column: "grants", as: Int.self)) }
+        }
+        if let held, held.0 >= catalogue.permissions.count, held.1 >= expectedGrants { return }
         try await scope.transaction { database in
-            for permission in Permission.allCases {
+            for permission in catalogue.permissions {
                 try await database.raw("""
-                    INSERT INTO \(permissions) (name, description) VALUES (\(bind: permission.rawValue), \(bind: permission.summary))
+                    INSERT INTO \(permissions) (name, description) VALUES (\(bind: permission.name), \(bind: permission.summary))
                     ON CONFLICT (name) DO NOTHING
                     """).run()
             }
@@ -30,9 +42,9 @@ extension IdentityService {
                     VALUES (\(bind: role.id), \(bind: role.rawValue), \(bind: role.summary), 1, \(bind: role == .tenantAdmin ? 1 : 0), \(bind: epoch), \(bind: epoch))
                     ON CONFLICT (id) DO NOTHING
                     """).run()
-                for permission in role.permissions {
+                for permission in catalogue.permissions(of: role).sorted() {
                     try await database.raw("""
-                        INSERT INTO \(grants) (role_id, permission) VALUES (\(bind: role.id), \(bind: permission.rawValue))
+                        INSERT INTO \(grants) (role_id, permission) VALUES (\(bind: role.id), \(bind: permission))
                         ON CONFLICT DO NOTHING
                         """).run()
                 }

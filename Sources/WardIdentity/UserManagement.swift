@@ -4,6 +4,7 @@ import WardCore
 package import WardHTTP
 package import WardStorage
 package import WardAudit
+package import WardKit
 
 /// A user as the management API shows it; never a password hash.
 package struct UserView: Codable, Sendable, Equatable {
@@ -267,7 +268,7 @@ extension IdentityService {
         if let message = ParameterFormat.roleName.problem(with: name) { errors.append(.init(field: "name", message: message)) }
         Self.roleDescription.check(description, "description", into: &errors)
         if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
-        try Self.validate(permissions)
+        try validate(permissions)
         let id = UUIDv7.id(), now = Timestamp.now()
         let roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         try await scope.transaction { database in
@@ -291,7 +292,7 @@ extension IdentityService {
     /// Replaces a custom role's permissions; every session of the tenant re-reads its grants.
     package func setPermissions(_ permissions: [String], ofRole name: String, in scope: TenantScope, by actor: AuditActor) async throws -> RoleView {
         let audit = self.audit
-        try Self.validate(permissions)
+        try validate(permissions)
         let roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         try await scope.transaction { database in
             guard let role = try await database.select().columns("id", "built_in").from(roles).where("name", .equal, name).first() else {
@@ -321,13 +322,13 @@ extension IdentityService {
     /// The most roles one request may grant: a bound on the work one request can cause.
     package static let maximumRolesPerRequest = 20
     /// The most permissions one request may list (each at most twice).
-    package static let maximumPermissionsPerRequest = Permission.allCases.count * 2
+    package static func maximumPermissionsPerRequest(_ catalogue: PermissionCatalogue) -> Int { catalogue.permissions.count * 2 }
 
-    private static func validate(_ permissions: [String]) throws {
-        guard permissions.count <= maximumPermissionsPerRequest else {
+    private func validate(_ permissions: [String]) throws {
+        guard permissions.count <= Self.maximumPermissionsPerRequest(catalogue) else {
             throw IdentityError.invalidInput([.init(field: "permissions", message: "lists more permissions than exist")])
         }
-        let unknown = permissions.filter { Permission(rawValue: $0) == nil }
+        let unknown = permissions.filter { !catalogue.contains($0) }
         if !unknown.isEmpty {
             throw IdentityError.invalidInput(unknown.map { .init(field: "permissions", message: "unknown permission \($0)") })
         }

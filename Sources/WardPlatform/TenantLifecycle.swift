@@ -25,16 +25,16 @@ package struct TenantLifecycle: Sendable {
     let purgeGrace: TimeInterval
     let logger: Logger
 
-    package init(storage: Storage, identity: IdentityService, queue: JobQueue, settings: WardSettings, metrics: ProvisioningMetrics,
-                 faults: ProvisioningFaults? = nil, logger: Logger) {
+    package init(storage: Storage, identity: IdentityService, audit: AuditTrail, queue: JobQueue, settings: WardSettings, metrics: ProvisioningMetrics,
+                 seed: @escaping Provisioner.Seed, faults: ProvisioningFaults? = nil, logger: Logger) {
         let log = ProvisioningLog(storage: storage)
         let outbox = EmailOutbox(storage: storage, secretKey: settings.secretKey ?? "", previousKeys: settings.auth.previousSecretKeys)
         self.storage = storage
         self.queue = queue
         self.log = log
         self.outbox = outbox
-        self.audit = identity.audit
-        self.provisioner = Provisioner(storage: storage, identity: identity, outbox: outbox, log: log, metrics: metrics,
+        self.audit = audit
+        self.provisioner = Provisioner(storage: storage, identity: identity, audit: audit, seed: seed, outbox: outbox, log: log, metrics: metrics,
                                        baseDomain: settings.baseDomain, faults: faults, logger: logger)
         self.policy = RetryPolicy(settings.jobs)
         self.purgeGrace = TimeInterval(settings.tenantPurgeGraceDays) * 86_400

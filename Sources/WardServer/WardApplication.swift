@@ -2,129 +2,161 @@ package import Foundation
 package import Hummingbird
 package import Logging
 package import NIOCore
+package import WardAudit
 package import WardCore
 package import WardHTTP
 package import WardIdentity
-package import WardAudit
-import WardClinical
 package import WardJobs
+package import WardKit
 package import WardPlatform
 package import WardStorage
 
-/// What a node is assembled from: settings, storage, metrics and loggers. Built once by the
-/// executable (or a test) and handed to `buildApplication`.
+/// What a node is assembled from: the modules built over one `ModuleNode` (settings, storage,
+/// the audit trail, the job queue, metrics), and the access log. Built once by the executable
+/// (or a test) and handed to `buildRouter`.
 package struct WardServices: Sendable {
-    package let settings: WardSettings
-    package let storage: Storage
-    package let identity: IdentityService
-    package let audit: AuditTrail
-    package let metrics: WardMetrics
-    /// The application's logger (errors, lifecycle).
-    package let logger: Logger
+    package let node: ModuleNode
     /// The one-line-per-request access log.
     package let accessLog: AccessLog
-    /// The durable job queue in the control plane.
-    package let queue: JobQueue
-    package let jobMetrics: JobMetrics
-    package let provisioningMetrics: ProvisioningMetrics
+    package let identity: IdentityService
     /// Tenants' provisioning, suspension and deletion.
     package let lifecycle: TenantLifecycle
 
-    package init(settings: WardSettings, storage: Storage, identity: IdentityService, metrics: WardMetrics, logger: Logger, accessLog: AccessLog,
-                 provisioningFaults: ProvisioningFaults? = nil) {
-        self.settings = settings
-        self.storage = storage
-        self.identity = identity
-        self.audit = identity.audit
-        self.metrics = metrics
-        self.logger = logger
+    package init(node: ModuleNode, accessLog: AccessLog) throws {
+        self.node = node
         self.accessLog = accessLog
-        self.queue = JobQueue(storage: storage)
-        self.jobMetrics = JobMetrics(registry: metrics.registry)
-        self.provisioningMetrics = ProvisioningMetrics(registry: metrics.registry)
-        self.lifecycle = TenantLifecycle(storage: storage, identity: identity, queue: queue, settings: settings, metrics: provisioningMetrics,
-                                         faults: provisioningFaults, logger: logger)
+        self.identity = try node.require(IdentityService.self, by: "the node")
+        self.lifecycle = try node.require(TenantLifecycle.self, by: "the node")
     }
+
+    package var settings: WardSettings { node.settings }
+    package var storage: Storage { node.storage }
+    package var audit: AuditTrail { node.audit }
+    package var metrics: WardMetrics { node.metrics }
+    /// The application's logger (errors, lifecycle).
+    package var logger: Logger { node.logger }
+    /// The durable job queue in the control plane.
+    package var queue: JobQueue { node.queue }
+    package var jobMetrics: JobMetrics { node.jobMetrics }
+    package var modules: [any WardModule] { node.built }
 }
 
-/// Ward's HTTP application: every route, behind the edge middleware.
+/// Ward's HTTP application: every module's routes, behind the edge middleware.
 package enum WardApplication {
     /// Every module's tenant migrations, in module order.
-    package static let tenantMigrations: [Migration] = IdentityMigrations.all + AuditMigrations.all + ClinicalMigrations.all
+    package static var tenantMigrations: [Migration] { WardModules.registered.flatMap { $0.tenantMigrations } }
     /// Every module's control-plane migrations, in module order.
-    package static let platformMigrations: [Migration] = IdentityMigrations.platform + AuditMigrations.platform + JobMigrations.platform + PlatformModuleMigrations.platform
+    package static var platformMigrations: [Migration] { WardModules.registered.flatMap { $0.platformMigrations } }
 
-    /// Assembles a node's services from settings: storage (not yet migrated) and modules.
+    /// Assembles a node's services from settings: storage (not yet migrated) and the modules.
     package static func services(settings: WardSettings, metrics: WardMetrics, logger: Logger, accessLog: AccessLog) async throws -> WardServices {
         let storage = try await Storage(settings: settings, platformMigrations: platformMigrations, tenantMigrations: tenantMigrations, logger: logger)
         do {
-            let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage)), logger: logger)
-            return WardServices(settings: settings, storage: storage, identity: identity, metrics: metrics, logger: logger, accessLog: accessLog)
+            return try await services(settings: settings, storage: storage, metrics: metrics, logger: logger, accessLog: accessLog)
         } catch {
             await storage.shutdown()
             throw error
         }
     }
 
+    /// Builds `modules` over storage already opened. `prepare` sees the node before its
+    /// modules are built (tests publish services there).
+    package static func services(
+        settings: WardSettings, storage: Storage, metrics: WardMetrics, logger: Logger, accessLog: AccessLog,
+        modules: [any WardModule.Type] = WardModules.registered, prepare: (ModuleNode) -> Void = { _ in }
+    ) async throws -> WardServices {
+        let audit = AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage))
+        let node = ModuleNode(settings: settings, storage: storage, audit: audit, metrics: metrics, logger: logger,
+                              catalogue: try PermissionCatalogue(modules: modules))
+        prepare(node)
+        try await node.build(modules)
+        return try WardServices(node: node, accessLog: accessLog)
+    }
+
     /// Ward's version, reported in the OpenAPI document.
     package static let version = "0.1.0"
 
-    /// Every operation the API offers, as the OpenAPI document lists them.
-    package static var operations: [APIOperation] {
-        HealthController.operations + MetricsController.operations + openAPIOperations + TenantController.operations
-            + AuthController.operations + UserController.operations + PlatformController.operations + TenantsController.operations + AuditController.operations
-            + ClinicalController.operations + PrescribingController.operations
+    /// The node's own operations: probes, metrics, the document, and the tenant a request
+    /// resolved to.
+    static var kernelOperations: [APIOperation] {
+        HealthController.operations + MetricsController.operations + TenantController.operations + [
+            APIOperation("openAPIDocument", .get, "/api/openapi.json", summary: "This API's OpenAPI 3.1 document", tag: "operations"),
+        ]
     }
 
-    static let openAPIOperations = [
-        APIOperation(.get, "/api/openapi.json", summary: "This API's OpenAPI 3.1 document", tag: "operations"),
-    ]
-
-    /// The OpenAPI document as served, with passwords as `policy` (the node's) has them.
-    package static func openAPIDocument(policy: PasswordPolicy = .standard) throws -> Data {
-        try OpenAPIDocument.render(operations: operations, schemas: schemas(policy: policy), version: version)
+    /// Every operation the API offers, as the OpenAPI document lists them, with the shapes
+    /// their request bodies are held to.
+    package static func operations(modules: [any WardModule.Type] = WardModules.registered, context: SchemaContext? = nil) throws -> [APIOperation] {
+        let schemas = try schemas(modules: modules, context: context ?? defaultContext(modules))
+        return (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas) }
     }
 
-    /// Every controller's schemas, by name.
-    package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
-        var schemas: [String: Any] = [:]
-        for part in [HealthController.schemas, TenantController.schemas, AuthController.schemas(policy: policy), UserController.schemas(policy: policy), PlatformController.schemas,
-                     TenantsController.schemas, AuditController.schemas, ClinicalController.schemas, PrescribingController.schemas] {
-            schemas.merge(part) { $1 }
+    /// Every operation, with the default password policy.
+    package static var operations: [APIOperation] { (try? operations()) ?? [] }
+
+    static func defaultContext(_ modules: [any WardModule.Type]) throws -> SchemaContext {
+        SchemaContext(passwordMinimumLength: PasswordPolicy.standard.minimumLength, catalogue: try PermissionCatalogue(modules: modules))
+    }
+
+    /// Every module's schemas, by name; two modules naming one schema is a conflict.
+    static func schemas(modules: [any WardModule.Type], context: SchemaContext) throws -> [String: Any] {
+        var schemas = HealthController.schemas.merging(TenantController.schemas) { $1 }
+        for module in modules {
+            for (name, schema) in module.schemas(context) {
+                guard schemas[name] == nil else { throw ModuleError.conflict("\(module.name) declares the schema \(name), which another module declares") }
+                schemas[name] = schema
+            }
         }
         return schemas
     }
 
-    /// The router with every route and middleware. Tests may add routes before building the
-    /// application from it.
+    /// The OpenAPI document as served, with passwords as the node's policy has them.
+    package static func openAPIDocument(modules: [any WardModule.Type] = WardModules.registered, context: SchemaContext? = nil) throws -> Data {
+        let context = try context ?? defaultContext(modules)
+        return try OpenAPIDocument.render(operations: try operations(modules: modules, context: context),
+                                          schemas: try schemas(modules: modules, context: context), version: version)
+    }
+
+    /// The router with every module's routes behind the edge. Each operation is registered
+    /// behind the gate its access names, then its `OperationGuard`. Tests may add routes before
+    /// building the application from it.
     package static func buildRouter(_ services: WardServices) throws -> Router<WardRequestContext> {
+        let node = services.node
+        let types = node.built.map { type(of: $0) }
+        let context = SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, catalogue: node.catalogue)
+        let operations = try operations(modules: types, context: context)
+        let document = ByteBuffer(bytes: try openAPIDocument(modules: types, context: context))
+
+        var handlers: [String: ModuleRoutes.Handler] = [:]
+        var kernel = ModuleRoutes(module: "kernel", operations: kernelOperations)
+        HealthController(storage: services.storage, moduleChecks: node.built.flatMap { $0.readinessChecks() }, checkTimeout: .seconds(3)).routes(&kernel)
+        MetricsController(metrics: services.metrics, refresh: { for module in node.built { await module.refreshMetrics() } }).routes(&kernel)
+        TenantController().routes(&kernel)
+        kernel.on("openAPIDocument") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
+        }
+        handlers.merge(try kernel.complete()) { first, _ in first }
+        for module in node.built {
+            var routes = ModuleRoutes(module: type(of: module).name, operations: type(of: module).operations)
+            module.routes(&routes)
+            for (name, handler) in try routes.complete() {
+                guard handlers.updateValue(handler, forKey: name) == nil else { throw ModuleError.conflict("two modules declare the operation \(name)") }
+            }
+        }
+
         let router = Router(context: WardRequestContext.self)
         router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog,
                                              routes: RouteMethods(operations)))
-        HealthController(storage: services.storage, checkTimeout: .seconds(3)).register(on: router)
-        MetricsController(metrics: services.metrics, refresh: { await NodeJobs.refreshMetrics(services) }).register(on: router)
-        let document = ByteBuffer(bytes: try openAPIDocument(policy: services.identity.policy))
-        router.get("/api/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
+        let gates: [APIOperation.Access: RouterGroup<WardRequestContext>] = [
+            .open: router.group(),
+            .tenant: router.group().add(middleware: TenancyMiddleware(tenants: services.storage.tenants, naming: node.naming)),
+            .staff: router.group().add(middleware: AuthenticationMiddleware(identity: services.identity, naming: node.naming)),
+            .platformAdmin: router.group().add(middleware: PlatformAuthenticationMiddleware(identity: services.identity)),
+        ]
+        for operation in operations {
+            guard let handler = handlers[operation.name] else { throw ModuleError.badBinding("no module binds a handler to \(operation.name)") }
+            gates[operation.access]!.add(operation, prefix: "", use: handler)
         }
-        let naming = TenantNaming(baseDomain: services.settings.baseDomain)
-        let api = router.group("/api/v1")
-        // Public: which clinic a name resolves to, logging in and refreshing.
-        TenantController().register(on: api.group().add(middleware: TenancyMiddleware(tenants: services.storage.tenants, naming: naming)))
-        let authenticated = api.group().add(middleware: AuthenticationMiddleware(identity: services.identity, naming: naming))
-        AuthController(identity: services.identity, naming: naming).register(public: api, authenticated: authenticated, prefix: "/api/v1")
-        UserController(identity: services.identity).register(on: authenticated, prefix: "/api/v1")
-        let auditController = AuditController(trail: services.audit, breakGlass: services.identity.breakGlass)
-        auditController.register(on: authenticated, prefix: "/api/v1")
-        auditController.registerBreakGlass(on: authenticated, prefix: "/api/v1")
-        ClinicalController(patients: PatientService(audit: services.audit), scheduling: SchedulingService(audit: services.audit))
-            .register(on: authenticated, prefix: "/api/v1")
-        PrescribingController(prescribing: PrescribingService(audit: services.audit)).register(on: authenticated, prefix: "/api/v1")
-
-        let platform = router.group("/platform/v1")
-        let platformAdmins = platform.group().add(middleware: PlatformAuthenticationMiddleware(identity: services.identity))
-        PlatformController(identity: services.identity).register(public: platform, prefix: "/platform/v1")
-        TenantsController(lifecycle: services.lifecycle).register(on: platformAdmins, prefix: "/platform/v1")
         return router
     }
 

@@ -6,6 +6,7 @@ import NIOCore
 package import ServiceLifecycle
 package import WardCore
 package import WardHTTP
+package import WardKit
 import WardIdentity
 import WardAudit
 package import WardServer
@@ -22,15 +23,17 @@ package struct TestNode {
     /// Builds a node on `site` (settings overridden by `extra`), runs `body`, closes storage.
     package static func with(
         _ site: TestSite, settings extra: [String: String] = [:], tenantMigrations: [Migration] = [],
-        provisioningFaults: ProvisioningFaults? = nil, _ body: (TestNode) async throws -> Void
+        modules extraModules: [any WardModule.Type] = [], provisioningFaults: ProvisioningFaults? = nil, _ body: (TestNode) async throws -> Void
     ) async throws {
         let settings = try site.settings(extra)
+        let modules = WardModules.registered + extraModules
         try await site.withStorage(
-            platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations + tenantMigrations,
-            settings: settings
+            platformMigrations: modules.flatMap { $0.platformMigrations },
+            tenantMigrations: modules.flatMap { $0.tenantMigrations } + tenantMigrations, settings: settings
         ) { storage in
             let logs = CapturingSink()
-            let services = try await TestServices.make(settings: settings, storage: storage, logs: logs, provisioningFaults: provisioningFaults)
+            let services = try await TestServices.make(settings: settings, storage: storage, logs: logs, modules: modules,
+                                                       provisioningFaults: provisioningFaults)
             let router = try WardApplication.buildRouter(services)
             TestRoutes.add(to: router)
             try await body(TestNode(services: services, logs: logs, router: router))
@@ -56,14 +59,14 @@ package struct TestNode {
 /// A node's services over storage a test opened, with loggers writing into `logs`.
 package enum TestServices {
     package static func make(settings: WardSettings, storage: Storage, logs: CapturingSink = CapturingSink(),
+                             modules: [any WardModule.Type] = WardModules.registered,
                              provisioningFaults: ProvisioningFaults? = nil) async throws -> WardServices {
-        let logger = TestLogs.capturing(logs, label: "ward")
-        let metrics = WardMetrics()
-        let identity = try await IdentityService(settings: settings, storage: storage, audit: AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage)), logger: logger)
-        return WardServices(
-            settings: settings, storage: storage, identity: identity, metrics: metrics,
-            logger: logger, accessLog: AccessLog(level: .info, sink: logs), provisioningFaults: provisioningFaults
-        )
+        try await WardApplication.services(
+            settings: settings, storage: storage, metrics: WardMetrics(), logger: TestLogs.capturing(logs, label: "ward"),
+            accessLog: AccessLog(level: .info, sink: logs), modules: modules
+        ) { node in
+            if let provisioningFaults { node.provide(provisioningFaults) }
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import Logging
 import WardCore
 import WardAudit
 import WardIdentity
+import WardKit
 import WardServer
 
 /// `ward user create-admin`: a tenant's first administrator. The password comes from standard

@@ -8,6 +8,7 @@ import WardHTTP
 import WardServer
 import WardTestSupport
 @testable import WardIdentity
+import WardKit
 
 @Suite("Authorization")
 struct AuthorizationTests {
@@ -21,6 +22,7 @@ struct AuthorizationTests {
     func permissionMatrix(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
+                let catalogue = node.services.node.catalogue
                 for role in BuiltInRole.allCases { try await node.user("\(role.rawValue)@acme.test", roles: [role.rawValue]) }
                 let guarded = WardApplication.operations.filter { $0.permission != nil }
                 #expect(guarded.count >= 10)
@@ -31,7 +33,7 @@ struct AuthorizationTests {
                             let method = HTTPRequest.Method(rawValue: operation.method.rawValue.uppercased())!
                             let needsBody = [.post, .put, .patch].contains(operation.method)
                             let response = try await client.call(method, Self.uri(operation), token: token, json: needsBody ? [:] : nil)
-                            let allowed = role.permissions.contains(Permission(rawValue: operation.permission!)!)
+                            let allowed = catalogue.permissions(of: role).contains(operation.permission!)
                             #expect((response.status == .forbidden) == !allowed,
                                     "\(role.rawValue) \(operation.method.rawValue) \(operation.path) → \(response.status.code)")
                             #expect(response.status != .unauthorized)
@@ -42,18 +44,27 @@ struct AuthorizationTests {
         }
     }
 
-    @Test("the seeded roles are exactly the built-in roles of the code", arguments: TestBackend.allCases)
+    @Test("the roles the migrations seed are exactly the built-in roles the modules declare, and provisioning adds nothing to them",
+          arguments: TestBackend.allCases)
     func seededRoles(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
+                let catalogue = node.services.node.catalogue, tenants = node.services.storage.tenants
+                // Migrations alone, without provisioning's catalogue seed.
+                _ = try await tenants.reserve(slug: "bare", name: "Bare", status: .provisioning)
+                try await tenants.placeOnShard("bare")
+                let bare = try #require(try await tenants.fetch(slug: "bare"))
+                try await tenants.createDatabase(for: bare)
+                try await tenants.migrate(bare)
                 try await node.user("admin@acme.test", roles: ["tenant_admin"])
-                let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
-                let roles = try await node.services.identity.roles(in: scope)
-                #expect(Set(roles.map(\.name)) == Set(BuiltInRole.allCases.map(\.rawValue)))
-                for role in BuiltInRole.allCases {
-                    let seeded = roles.first { $0.name == role.rawValue }
-                    #expect(Set(seeded?.permissions ?? []) == Set(role.permissions.map(\.rawValue)), "\(role.rawValue)")
-                    #expect(seeded?.builtIn == true)
+                for scope in [try await tenants.scope(for: try #require(try await tenants.fetch(slug: "bare"))), try await tenants.activeScope(slug: "acme")] {
+                    let roles = try await node.services.identity.roles(in: scope)
+                    #expect(Set(roles.map(\.name)) == Set(BuiltInRole.allCases.map(\.rawValue)))
+                    for role in BuiltInRole.allCases {
+                        let seeded = roles.first { $0.name == role.rawValue }
+                        #expect(Set(seeded?.permissions ?? []) == catalogue.permissions(of: role), "\(scope.tenant.slug) \(role.rawValue)")
+                        #expect(seeded?.builtIn == true)
+                    }
                 }
             }
         }

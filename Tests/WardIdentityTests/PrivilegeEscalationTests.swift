@@ -4,6 +4,8 @@ import HummingbirdTesting
 import Testing
 import WardAudit
 import WardIdentity
+import WardKit
+import WardServer
 import WardTestSupport
 
 /// Nobody hands out more than they hold: every combination of the management permissions, and
@@ -12,12 +14,13 @@ import WardTestSupport
 struct PrivilegeEscalationTests {
     /// The actors: custom roles holding the management permissions alone and together, a clinic
     /// manager holding a doctor's permissions with users:manage and roles:manage, and a tenant_admin.
+    static let catalogue = try! PermissionCatalogue(modules: WardModules.registered)
     static let actors: [(role: String, permissions: Set<String>)] = [
         ("user_manager", ["users:manage"]),
         ("role_manager", ["roles:manage"]),
         ("user_and_role_manager", ["users:manage", "roles:manage"]),
-        ("clinic_manager", Set(BuiltInRole.doctor.permissions.map(\.rawValue)).union(["users:manage", "roles:manage"])),
-        ("tenant_admin", Set(Permission.allCases.map(\.rawValue))),
+        ("clinic_manager", catalogue.permissions(of: .doctor).union(["users:manage", "roles:manage"])),
+        ("tenant_admin", Set(catalogue.names)),
     ]
 
     @Test("a role is granted, and a permission put in a role, only by someone holding all it carries; tenant_admin only by a tenant_admin; never one's own roles",
@@ -44,7 +47,7 @@ struct PrivilegeEscalationTests {
                         let token = try await client.tokens("\(actor.role)@acme.test").access
                         let canManageUsers = actor.permissions.contains("users:manage"), canManageRoles = actor.permissions.contains("roles:manage")
                         for role in BuiltInRole.allCases {
-                            let carried = Set(role.permissions.map(\.rawValue))
+                            let carried = Self.catalogue.permissions(of: role)
                             let allowed = carried.isSubset(of: actor.permissions) && (role != .tenantAdmin || actor.role == "tenant_admin")
                             let label = "\(actor.role) → \(role.rawValue)"
 

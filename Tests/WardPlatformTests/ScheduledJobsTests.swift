@@ -6,6 +6,7 @@ import WardClinical
 import WardCore
 import WardIdentity
 import WardJobs
+import WardKit
 import WardPlatform
 import WardServer
 import WardStorage
@@ -40,11 +41,11 @@ struct ScheduledJobsTests {
 
                 let fired = try await scheduler.fire(at: midnight.addingTimeInterval(300))
 
-                #expect(Set(fired.map(\.kind)) == [NodeJobs.dailyReportKind, NodeJobs.sessionCleanupKind, NodeJobs.auditRetentionKind,
-                                                    NodeJobs.auditWitnessKind])
+                #expect(Set(fired.map(\.kind)) == [ClinicalModule.dailyReportKind, IdentityModule.sessionCleanupKind, AuditModule.retentionKind,
+                                                    AuditModule.witnessKind, JobsModule.housekeepingKind])
                 #expect(try await scheduler.fire(at: midnight.addingTimeInterval(330)).isEmpty)
                 let queue = services.queue
-                #expect(try await services.work { try await queue.list(state: .succeeded).count == 4 })
+                #expect(try await services.work { try await queue.list(state: .succeeded).count == 5 })
                 let report = try #require(try await DailyReport.find(day: today, in: scope))
                 #expect(report.patientsRegistered == 3)
                 #expect(report.appointmentsTotal == 0)
@@ -59,7 +60,7 @@ struct ScheduledJobsTests {
                 #expect(try await AuditStore.verify(scope, witness: AuditWitness(storage: services.storage)).firstBreak == nil)
 
                 // The report job run again replaces its day's report rather than adding one.
-                let reportJob = try #require(fired.first { $0.kind == NodeJobs.dailyReportKind })
+                let reportJob = try #require(fired.first { $0.kind == ClinicalModule.dailyReportKind })
                 try await queue.retry(reportJob.id)
                 #expect(try await services.work { try await queue.find(reportJob.id)?.state == .succeeded })
                 let rows = try await scope.read { database in

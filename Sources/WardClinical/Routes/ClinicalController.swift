@@ -17,41 +17,41 @@ package struct ClinicalController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, birth date exact)",
-                     tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403])
+        APIOperation("listPatients", .get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, birth date exact)",
+                     tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403])
             .query(QueryParameter("q", .text(maxLength: 100), "Search text: names (typo-tolerant), MRN, phone, email or birth date"),
                    .limit(default: 50, maximum: 100), .cursor(.uuid)),
-        APIOperation(.post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", tenantScoped: true, permission: "patients:write",
+        APIOperation("registerPatient", .post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", access: .staff, permission: "patients:write",
                      success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422], request: "NewPatient").versioned(),
-        APIOperation(.get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version); an active break-glass grant stands in for patients:read",
-                     tag: "clinical", tenantScoped: true, permission: "patients:read", success: (200, "application/json", "Patient"),
+        APIOperation("readPatient", .get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version); an active break-glass grant stands in for patients:read",
+                     tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", "Patient"),
                      problems: [401, 403, 404], breakGlassParameter: "id").versioned(),
-        APIOperation(.patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
-                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientChange")
+        APIOperation("updatePatient", .patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
+                     access: .staff, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientChange")
             .versioned(ifMatch: true),
-        APIOperation(.post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
-                     tenantScoped: true, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422], request: "ArchiveRequest")
+        APIOperation("archivePatient", .post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
+                     access: .staff, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422], request: "ArchiveRequest")
             .versioned(ifMatch: false).optionalBody(),
-        APIOperation(.get, "/api/v1/patients/{id}/access-log", summary: "Who accessed this patient's record, and when", tag: "audit",
-                     tenantScoped: true, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
+        APIOperation("patientAccessLog", .get, "/api/v1/patients/{id}/access-log", summary: "Who accessed this patient's record, and when", tag: "audit",
+                     access: .staff, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
             .query(.limit(default: 50, maximum: 500), .cursor(.integer(1...Int64.max))),
-        APIOperation(.get, "/api/v1/practitioners", summary: "List practitioners", tag: "scheduling", tenantScoped: true,
+        APIOperation("listPractitioners", .get, "/api/v1/practitioners", summary: "List practitioners", tag: "scheduling", access: .staff,
                      permission: "appointments:read", success: (200, "application/json", "PractitionerPage"), problems: [400, 401, 403])
             .query(.limit(default: 50, maximum: 100), .cursor(.uuid)),
-        APIOperation(.post, "/api/v1/practitioners", summary: "Add a practitioner", tag: "scheduling", tenantScoped: true,
+        APIOperation("addPractitioner", .post, "/api/v1/practitioners", summary: "Add a practitioner", tag: "scheduling", access: .staff,
                      permission: "users:manage", success: (201, "application/json", "Practitioner"), problems: [400, 401, 403, 422], request: "NewPractitioner"),
-        APIOperation(.get, "/api/v1/appointments", summary: "Appointments by practitioner, patient, status and time range", tag: "scheduling",
-                     tenantScoped: true, permission: "appointments:read", success: (200, "application/json", "AppointmentPage"), problems: [400, 401, 403])
+        APIOperation("listAppointments", .get, "/api/v1/appointments", summary: "Appointments by practitioner, patient, status and time range", tag: "scheduling",
+                     access: .staff, permission: "appointments:read", success: (200, "application/json", "AppointmentPage"), problems: [400, 401, 403])
             .query(QueryParameter("practitioner_id", .uuid, "Only this practitioner's"), QueryParameter("patient_id", .uuid, "Only this patient's"),
                    QueryParameter("status", .choice(Appointment.statuses), "Only in this status"),
                    QueryParameter("from", .dateTime, "Only ending after this time"), QueryParameter("to", .dateTime, "Only starting before this time"),
                    .limit(default: 50, maximum: 100), .cursor(.uuid)),
-        APIOperation(.post, "/api/v1/appointments", summary: "Book an appointment; 409 names an overlapping one", tag: "scheduling",
-                     tenantScoped: true, permission: "appointments:write", success: (201, "application/json", "Appointment"), problems: [400, 401, 403, 409, 422], request: "NewAppointment").versioned(),
-        APIOperation(.post, "/api/v1/appointments/{id}/status", summary: "Move an appointment to another status (If-Match required)", tag: "scheduling",
-                     tenantScoped: true, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
+        APIOperation("bookAppointment", .post, "/api/v1/appointments", summary: "Book an appointment; 409 names an overlapping one", tag: "scheduling",
+                     access: .staff, permission: "appointments:write", success: (201, "application/json", "Appointment"), problems: [400, 401, 403, 409, 422], request: "NewAppointment").versioned(),
+        APIOperation("changeAppointmentStatus", .post, "/api/v1/appointments/{id}/status", summary: "Move an appointment to another status (If-Match required)", tag: "scheduling",
+                     access: .staff, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
             .versioned(ifMatch: true),
-    ].withBodyShapes(from: schemas)
+    ]
 
     package static var schemas: [String: Any] {
         let string: [String: Any] = ["type": "string"], nullable: [String: Any] = ["type": ["string", "null"]]
@@ -117,10 +117,9 @@ package struct ClinicalController: Sendable {
     struct StatusChange: Decodable { let status: String }
     struct ArchiveRequest: Decodable { let reason: String? }
 
-    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+    package func routes(_ routes: inout ModuleRoutes) {
         let patients = self.patients, scheduling = self.scheduling
-        let ops = Self.operations
-        group.add(ops[0], prefix: prefix) { request, context -> Response in
+        routes.on("listPatients") { request, context -> Response in
             let scope = try context.requireTenant()
             let limit = try request.pageLimit(default: 50, maximum: 100)
             if let q = request.uri.queryParameters.get("q") {
@@ -130,31 +129,31 @@ package struct ClinicalController: Sendable {
             let page = try await patients.list(after: try Self.cursor(request), limit: limit, in: scope, by: AuditActor(request, context))
             return JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
-        group.add(ops[1], prefix: prefix) { request, context -> Response in
+        routes.on("registerPatient") { request, context -> Response in
             let input = try await request.decode(as: PatientInput.self, context: context)
             let patient = try await patients.create(input, in: try context.requireTenant(), by: AuditActor(request, context))
             return JSONResponse.make(patient, status: .created, etag: patient.etag)
         }
-        group.add(ops[2], prefix: prefix) { request, context -> Response in
+        routes.on("readPatient") { request, context -> Response in
             let patient = try await patients.read(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context),
                                                   breakGlassGrant: context.breakGlassGrant)
             return JSONResponse.make(patient, etag: patient.etag)
         }
-        group.add(ops[3], prefix: prefix) { request, context -> Response in
+        routes.on("updatePatient") { request, context -> Response in
             let version = try IfMatch.requiredVersion(of: request)
             let input = try await request.decode(as: PatientInput.self, context: context)
             let patient = try await patients.update(try context.parameters.require("id"), with: input, expectedVersion: version,
                                                     in: try context.requireTenant(), by: AuditActor(request, context))
             return JSONResponse.make(patient, etag: patient.etag)
         }
-        group.add(ops[4], prefix: prefix) { request, context -> Response in
+        routes.on("archivePatient") { request, context -> Response in
             let version = try IfMatch.version(of: request)
             let body = try await request.decodeIfPresent(as: ArchiveRequest.self, context: context)
             let patient = try await patients.archive(try context.parameters.require("id"), expectedVersion: version, reason: body?.reason,
                                                      in: try context.requireTenant(), by: AuditActor(request, context))
             return JSONResponse.make(patient, etag: patient.etag)
         }
-        group.add(ops[5], prefix: prefix) { request, context -> Response in
+        routes.on("patientAccessLog") { request, context -> Response in
             let scope = try context.requireTenant()
             var filter = AuditStore.Filter()
             filter.patientID = try context.parameters.require("id")
@@ -162,18 +161,18 @@ package struct ClinicalController: Sendable {
             let events = try await AuditStore.events(in: scope, filter: filter, before: try request.sequenceCursor(), limit: limit)
             return try JSONResponse.make(ItemPage(events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
         }
-        group.add(ops[6], prefix: prefix) { request, context -> Response in
+        routes.on("listPractitioners") { request, context -> Response in
             let limit = try request.pageLimit(default: 50, maximum: 100)
             let page = try await scheduling.practitioners(after: try Self.cursor(request), limit: limit, in: try context.requireTenant())
             return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
-        group.add(ops[7], prefix: prefix) { request, context -> Response in
+        routes.on("addPractitioner") { request, context -> Response in
             let body = try await request.decode(as: NewPractitioner.self, context: context)
             let practitioner = try await scheduling.createPractitioner(name: body.name, specialty: body.specialty, licenceNumber: body.licenceNumber,
                                                                        email: body.email, in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(practitioner, status: .created)
         }
-        group.add(ops[8], prefix: prefix) { request, context -> Response in
+        routes.on("listAppointments") { request, context -> Response in
             let query = request.uri.queryParameters
             let limit = try request.pageLimit(default: 50, maximum: 100)
             let page = try await scheduling.appointments(
@@ -183,7 +182,7 @@ package struct ClinicalController: Sendable {
             )
             return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
-        group.add(ops[9], prefix: prefix) { request, context -> Response in
+        routes.on("bookAppointment") { request, context -> Response in
             let body = try await request.decode(as: NewAppointment.self, context: context)
             var errors: [Problem.FieldError] = []
             let start = TextRules.rfc3339(body.start), end = TextRules.rfc3339(body.end)
@@ -194,7 +193,7 @@ package struct ClinicalController: Sendable {
                                                         reason: body.reason, in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(appointment, status: .created, etag: "\"\(appointment.version)\"")
         }
-        group.add(ops[10], prefix: prefix) { request, context -> Response in
+        routes.on("changeAppointmentStatus") { request, context -> Response in
             let version = try IfMatch.requiredVersion(of: request)
             let body = try await request.decode(as: StatusChange.self, context: context)
             let appointment = try await scheduling.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,

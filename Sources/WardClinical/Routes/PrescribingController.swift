@@ -14,19 +14,19 @@ package struct PrescribingController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
-                     tag: "prescribing", tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403])
+        APIOperation("listMedications", .get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
+                     tag: "prescribing", access: .staff, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403])
             .query(QueryParameter("q", .text(maxLength: 100), "A code, or words of a name"), .limit(default: 50, maximum: 100)),
-        APIOperation(.post, "/api/v1/medications", summary: "Add a medication to the formulary (409 when its code is there already)", tag: "prescribing", tenantScoped: true,
+        APIOperation("addMedication", .post, "/api/v1/medications", summary: "Add a medication to the formulary (409 when its code is there already)", tag: "prescribing", access: .staff,
                      permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 409, 422], request: "NewMedication"),
-        APIOperation(.post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", tenantScoped: true,
+        APIOperation("prescribe", .post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", access: .staff,
                      permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422], request: "NewPrescription").versioned(),
-        APIOperation(.get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
-                     tenantScoped: true, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
-        APIOperation(.post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
-                     tenantScoped: true, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PrescriptionStatusChange")
+        APIOperation("listPatientPrescriptions", .get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
+                     access: .staff, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
+        APIOperation("changePrescriptionStatus", .post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
+                     access: .staff, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PrescriptionStatusChange")
             .versioned(ifMatch: true),
-    ].withBodyShapes(from: schemas)
+    ]
 
     package static var schemas: [String: Any] {
         let string: [String: Any] = ["type": "string"]
@@ -75,32 +75,31 @@ package struct PrescribingController: Sendable {
     }
     struct StatusChange: Decodable { let status: String }
 
-    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+    package func routes(_ routes: inout ModuleRoutes) {
         let prescribing = self.prescribing
-        let ops = Self.operations
-        group.add(ops[0], prefix: prefix) { request, context -> Response in
+        routes.on("listMedications") { request, context -> Response in
             let q = request.uri.queryParameters.get("q")
             if let q, q.count > 100 { throw InvalidQuery(field: "q", message: "must be at most 100 characters") }
             let limit = try request.pageLimit(default: 50, maximum: 100)
             return try JSONResponse.make(ItemList(try await prescribing.medications(matching: q, limit: limit, in: try context.requireTenant())))
         }
-        group.add(ops[1], prefix: prefix) { request, context -> Response in
+        routes.on("addMedication") { request, context -> Response in
             let body = try await request.decode(as: NewMedication.self, context: context)
             let medication = try await prescribing.addMedication(code: body.code, name: body.name, form: body.form, strength: body.strength,
                                                                  in: try context.requireTenant(), by: AuditActor(request, context))
             return try JSONResponse.make(medication, status: .created)
         }
-        group.add(ops[2], prefix: prefix) { request, context -> Response in
+        routes.on("prescribe") { request, context -> Response in
             let body = try await request.decode(as: NewPrescription.self, context: context)
             let prescription = try await prescribing.prescribe(patientID: body.patientID, items: body.items, in: try context.requireTenant(),
                                                                by: AuditActor(request, context))
             return try JSONResponse.make(prescription, status: .created, etag: "\"\(prescription.version)\"")
         }
-        group.add(ops[3], prefix: prefix) { request, context -> Response in
+        routes.on("listPatientPrescriptions") { request, context -> Response in
             try JSONResponse.make(ItemList(try await prescribing.prescriptions(of: try context.parameters.require("id"), in: try context.requireTenant(),
                                                                                     by: AuditActor(request, context))))
         }
-        group.add(ops[4], prefix: prefix) { request, context -> Response in
+        routes.on("changePrescriptionStatus") { request, context -> Response in
             let version = try IfMatch.requiredVersion(of: request)
             let body = try await request.decode(as: StatusChange.self, context: context)
             let prescription = try await prescribing.setStatus(try context.parameters.require("id"), to: body.status, expectedVersion: version,

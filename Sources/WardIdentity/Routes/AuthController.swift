@@ -16,21 +16,21 @@ package struct AuthController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.post, "/api/v1/auth/login", summary: "Log in with email and password (the tenant in the body, X-Tenant-ID or the subdomain)", tag: "identity",
+        APIOperation("login", .post, "/api/v1/auth/login", summary: "Log in with email and password (the tenant in the body, X-Tenant-ID or the subdomain)", tag: "identity",
                      success: (200, "application/json", "TokenGrant"), problems: [400, 401, 422, 429], request: "LoginRequest"),
-        APIOperation(.post, "/api/v1/auth/refresh", summary: "Exchange a refresh token for new tokens (rotates it)", tag: "identity",
+        APIOperation("refreshSession", .post, "/api/v1/auth/refresh", summary: "Exchange a refresh token for new tokens (rotates it)", tag: "identity",
                      success: (200, "application/json", "TokenGrant"), problems: [400, 401], request: "RefreshRequest"),
-        APIOperation(.post, "/api/v1/auth/logout", summary: "End this session", tag: "identity", tenantScoped: true,
+        APIOperation("logout", .post, "/api/v1/auth/logout", summary: "End this session", tag: "identity", access: .staff,
                      success: (204, "application/json", nil), problems: [401]),
-        APIOperation(.get, "/api/v1/auth/status", summary: "The caller, tenant, roles, permissions and session expiry", tag: "identity",
-                     tenantScoped: true, success: (200, "application/json", "AuthStatus"), problems: [401]),
-        APIOperation(.post, "/api/v1/auth/totp/enrol", summary: "Start enrolling a TOTP second factor", tag: "identity", tenantScoped: true,
+        APIOperation("authStatus", .get, "/api/v1/auth/status", summary: "The caller, tenant, roles, permissions and session expiry", tag: "identity",
+                     access: .staff, success: (200, "application/json", "AuthStatus"), problems: [401]),
+        APIOperation("enrolSecondFactor", .post, "/api/v1/auth/totp/enrol", summary: "Start enrolling a TOTP second factor", tag: "identity", access: .staff,
                      success: (200, "application/json", "TOTPEnrolment"), problems: [401, 409]),
-        APIOperation(.post, "/api/v1/auth/totp/confirm", summary: "Confirm the second factor with a current code; returns recovery codes",
-                     tag: "identity", tenantScoped: true, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422], request: "CodeRequest"),
-        APIOperation(.post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
+        APIOperation("confirmSecondFactor", .post, "/api/v1/auth/totp/confirm", summary: "Confirm the second factor with a current code; returns recovery codes",
+                     tag: "identity", access: .staff, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422], request: "CodeRequest"),
+        APIOperation("resetPassword", .post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
                      success: (204, "application/json", nil), problems: [400, 401, 422], request: "PasswordResetRequest"),
-    ].withBodyShapes(from: schemas())
+    ]
 
     /// The schemas of these operations, with passwords as `policy` has them.
     package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
@@ -106,9 +106,9 @@ package struct AuthController: Sendable {
 
     /// Registers login and refresh on `api` (no token needed) and logout and status on
     /// `authenticated`.
-    package func register(public api: RouterGroup<WardRequestContext>, authenticated: RouterGroup<WardRequestContext>, prefix: String) {
+    package func routes(_ routes: inout ModuleRoutes) {
         let identity = self.identity, naming = self.naming
-        api.add(Self.operations[0], prefix: prefix) { request, context -> Response in
+        routes.on("login") { request, context -> Response in
             let body = try await request.decode(as: LoginRequest.self, context: context)
             let named = try naming.slug(of: request)
             guard let tenant = body.tenant ?? named else { throw TenancyError.missing }
@@ -118,15 +118,15 @@ package struct AuthController: Sendable {
             )
             return try JSONResponse.make(grant)
         }
-        api.add(Self.operations[1], prefix: prefix) { request, context -> Response in
+        routes.on("refreshSession") { request, context -> Response in
             let body = try await request.decode(as: RefreshRequest.self, context: context)
             return try JSONResponse.make(try await identity.refresh(body.refreshToken, by: AuditActor(request, context)))
         }
-        authenticated.add(Self.operations[2], prefix: prefix) { request, context -> Response in
+        routes.on("logout") { request, context -> Response in
             try await identity.logout(try context.requirePrincipal(), by: AuditActor(request, context))
             return Response(status: .noContent)
         }
-        authenticated.add(Self.operations[3], prefix: prefix) { _, context -> Status in
+        routes.on("authStatus") { _, context -> Status in
             let principal = try context.requirePrincipal()
             return Status(
                 user: .init(id: principal.userID, email: principal.email, name: principal.displayName), tenant: principal.tenant,
@@ -134,17 +134,17 @@ package struct AuthController: Sendable {
                 sessionExpiresAt: Timestamp.text(principal.sessionExpiresAt)
             )
         }
-        authenticated.add(Self.operations[4], prefix: prefix) { request, context -> Response in
+        routes.on("enrolSecondFactor") { request, context -> Response in
             try JSONResponse.make(try await identity.enrolSecondFactor(for: try context.requirePrincipal(), in: try context.requireTenant(),
                                                                by: AuditActor(request, context)))
         }
-        authenticated.add(Self.operations[5], prefix: prefix) { request, context -> Response in
+        routes.on("confirmSecondFactor") { request, context -> Response in
             let body = try await request.decode(as: CodeRequest.self, context: context)
             let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant(),
                                                                by: AuditActor(request, context))
             return try JSONResponse.make(RecoveryCodes(recoveryCodes: codes))
         }
-        api.add(Self.operations[6], prefix: prefix) { request, context -> Response in
+        routes.on("resetPassword") { request, context -> Response in
             let body = try await request.decode(as: ResetRequest.self, context: context)
             try await identity.resetPassword(token: body.token, to: body.password, by: AuditActor(request, context))
             return Response(status: .noContent)

@@ -4,6 +4,7 @@ package import Hummingbird
 import WardAudit
 import WardCore
 package import WardHTTP
+package import WardKit
 
 /// `/api/v1/users` and `/api/v1/roles`: the management API (`users:manage`, `roles:manage`).
 package struct UserController: Sendable {
@@ -13,36 +14,37 @@ package struct UserController: Sendable {
         self.identity = identity
     }
 
-    private static let users = Permission.usersManage.rawValue
-    private static let roles = Permission.rolesManage.rawValue
+    private static let users = IdentityModule.usersManage
+    private static let roles = IdentityModule.rolesManage
 
     package static let operations: [APIOperation] = [
-        APIOperation(.get, "/api/v1/users", summary: "List users", tag: "identity", tenantScoped: true, permission: users,
+        APIOperation("listUsers", .get, "/api/v1/users", summary: "List users", tag: "identity", access: .staff, permission: users,
                      success: (200, "application/json", "UserList"), problems: [401, 403]),
-        APIOperation(.post, "/api/v1/users", summary: "Create a user", tag: "identity", tenantScoped: true, permission: users,
+        APIOperation("createUser", .post, "/api/v1/users", summary: "Create a user", tag: "identity", access: .staff, permission: users,
                      success: (201, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422], request: "NewUser"),
-        APIOperation(.get, "/api/v1/users/{id}", summary: "One user", tag: "identity", tenantScoped: true, permission: users,
+        APIOperation("readUser", .get, "/api/v1/users/{id}", summary: "One user", tag: "identity", access: .staff, permission: users,
                      success: (200, "application/json", "User"), problems: [401, 403, 404]),
-        APIOperation(.patch, "/api/v1/users/{id}", summary: "Rename, disable or enable a user", tag: "identity", tenantScoped: true,
+        APIOperation("updateUser", .patch, "/api/v1/users/{id}", summary: "Rename, disable or enable a user", tag: "identity", access: .staff,
                      permission: users, success: (200, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422], request: "UserChange"),
-        APIOperation(.post, "/api/v1/users/{id}/unlock", summary: "Clear a lockout", tag: "identity", tenantScoped: true,
+        APIOperation("unlockUser", .post, "/api/v1/users/{id}/unlock", summary: "Clear a lockout", tag: "identity", access: .staff,
                      permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
-        APIOperation(.put, "/api/v1/users/{id}/roles/{role}", summary: "Grant a role", tag: "identity", tenantScoped: true,
+        APIOperation("grantRole", .put, "/api/v1/users/{id}/roles/{role}", summary: "Grant a role", tag: "identity", access: .staff,
                      permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
-        APIOperation(.delete, "/api/v1/users/{id}/roles/{role}", summary: "Revoke a role", tag: "identity", tenantScoped: true,
+        APIOperation("revokeRole", .delete, "/api/v1/users/{id}/roles/{role}", summary: "Revoke a role", tag: "identity", access: .staff,
                      permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404, 409]),
-        APIOperation(.post, "/api/v1/users/{id}/password-reset", summary: "Issue a one-time password reset token (valid one hour)",
-                     tag: "identity", tenantScoped: true, permission: users, success: (201, "application/json", "PasswordReset"), problems: [401, 403, 404]),
-        APIOperation(.get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", tenantScoped: true,
+        APIOperation("issuePasswordReset", .post, "/api/v1/users/{id}/password-reset", summary: "Issue a one-time password reset token (valid one hour)",
+                     tag: "identity", access: .staff, permission: users, success: (201, "application/json", "PasswordReset"), problems: [401, 403, 404]),
+        APIOperation("listRoles", .get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", access: .staff,
                      permission: roles, success: (200, "application/json", "RoleList"), problems: [401, 403]),
-        APIOperation(.post, "/api/v1/roles", summary: "Create a custom role (409 when the name is taken)", tag: "identity", tenantScoped: true,
+        APIOperation("createRole", .post, "/api/v1/roles", summary: "Create a custom role (409 when the name is taken)", tag: "identity", access: .staff,
                      permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 409, 422], request: "NewRole"),
-        APIOperation(.put, "/api/v1/roles/{name}/permissions", summary: "Replace a custom role's permissions", tag: "identity",
-                     tenantScoped: true, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422], request: "PermissionList"),
-    ].withBodyShapes(from: schemas())
+        APIOperation("setRolePermissions", .put, "/api/v1/roles/{name}/permissions", summary: "Replace a custom role's permissions", tag: "identity",
+                     access: .staff, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422], request: "PermissionList"),
+    ]
 
-    /// The schemas of these operations, with passwords as `policy` has them.
-    package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
+    /// The schemas of these operations, with passwords as `policy` has them and permissions
+    /// from `catalogue`.
+    package static func schemas(policy: PasswordPolicy, catalogue: PermissionCatalogue) -> [String: Any] {
         let user: [String: Any] = [
             "type": "object", "required": ["id", "email", "name", "status", "roles", "created_at"],
             "properties": [
@@ -55,11 +57,11 @@ package struct UserController: Sendable {
             "type": "object", "required": ["id", "name", "description", "built_in", "permissions"],
             "properties": [
                 "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"], "built_in": ["type": "boolean"],
-                "permissions": ["type": "array", "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]],
+                "permissions": ["type": "array", "items": ["type": "string", "enum": catalogue.names]],
             ],
         ]
-        let permissions: [String: Any] = ["type": "array", "maxItems": IdentityService.maximumPermissionsPerRequest,
-                                          "items": ["type": "string", "enum": Permission.allCases.map(\.rawValue)]]
+        let permissions: [String: Any] = ["type": "array", "maxItems": IdentityService.maximumPermissionsPerRequest(catalogue),
+                                          "items": ["type": "string", "enum": catalogue.names]]
         return [
             "User": user, "Role": role,
             // A taken email answers 409; a role that does not exist, 404.
@@ -91,13 +93,12 @@ package struct UserController: Sendable {
     }
     struct PermissionList: Decodable { let permissions: [String] }
 
-    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+    package func routes(_ routes: inout ModuleRoutes) {
         let identity = self.identity
-        let operations = Self.operations
         /// Registers a handler whose refusals beyond the caller's own privileges (`Grantor`) are
         /// audited as denied before they are answered.
-        func add(_ operation: APIOperation, _ handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Response) {
-            group.add(operation, prefix: prefix) { request, context -> Response in
+        func on(_ name: String, _ handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Response) {
+            routes.on(name) { request, context -> Response in
                 do {
                     return try await handler(request, context)
                 } catch IdentityError.beyondOwnPrivileges(let reason) {
@@ -108,10 +109,10 @@ package struct UserController: Sendable {
                 }
             }
         }
-        add(operations[0]) { _, context -> Response in
+        on("listUsers") { _, context -> Response in
             try JSONResponse.make(ItemList(try await identity.users(in: try context.requireTenant())))
         }
-        add(operations[1]) { request, context -> Response in
+        on("createUser") { request, context -> Response in
             let body = try await request.decode(as: NewUser.self, context: context)
             let user = try await identity.createUser(in: try context.requireTenant(), email: body.email, name: body.name,
                                                      password: body.password, roles: body.roles ?? [], by: AuditActor(request, context))
@@ -119,36 +120,36 @@ package struct UserController: Sendable {
             response.status = .created
             return response
         }
-        add(operations[2]) { _, context -> Response in
+        on("readUser") { _, context -> Response in
             try JSONResponse.make(try await identity.user(try context.parameters.require("id"), in: try context.requireTenant()))
         }
-        add(operations[3]) { request, context -> Response in
+        on("updateUser") { request, context -> Response in
             let body = try await request.decode(as: UserChange.self, context: context)
             return try JSONResponse.make(try await identity.updateUser(try context.parameters.require("id"), in: try context.requireTenant(),
                                                                          name: body.name, status: body.status, by: AuditActor(request, context)))
         }
-        add(operations[4]) { request, context -> Response in
+        on("unlockUser") { request, context -> Response in
             try JSONResponse.make(try await identity.unlock(try context.parameters.require("id"), in: try context.requireTenant(),
                                                               by: AuditActor(request, context)))
         }
-        add(operations[5]) { request, context -> Response in
+        on("grantRole") { request, context -> Response in
             try JSONResponse.make(try await identity.assignRole(try context.parameters.require("role"), to: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: AuditActor(request, context)))
         }
-        add(operations[6]) { request, context -> Response in
+        on("revokeRole") { request, context -> Response in
             try JSONResponse.make(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: AuditActor(request, context)))
         }
-        add(operations[7]) { request, context -> Response in
+        on("issuePasswordReset") { request, context -> Response in
             var response = try JSONResponse.make(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
                                                                                         in: try context.requireTenant(), by: AuditActor(request, context)))
             response.status = .created
             return response
         }
-        add(operations[8]) { _, context -> Response in
+        on("listRoles") { _, context -> Response in
             try JSONResponse.make(ItemList(try await identity.roles(in: try context.requireTenant())))
         }
-        add(operations[9]) { request, context -> Response in
+        on("createRole") { request, context -> Response in
             let body = try await request.decode(as: NewRole.self, context: context)
             var response = try JSONResponse.make(try await identity.createRole(in: try context.requireTenant(), name: body.name,
                                                                                  description: body.description ?? "", permissions: body.permissions,
@@ -157,7 +158,7 @@ package struct UserController: Sendable {
             response.status = .created
             return response
         }
-        add(operations[10]) { request, context -> Response in
+        on("setRolePermissions") { request, context -> Response in
             let body = try await request.decode(as: PermissionList.self, context: context)
             return try JSONResponse.make(try await identity.setPermissions(body.permissions, ofRole: try context.parameters.require("name"),
                                                                              in: try context.requireTenant(), by: AuditActor(request, context)))

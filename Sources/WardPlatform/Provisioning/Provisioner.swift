@@ -1,7 +1,6 @@
 import Foundation
 package import Logging
 package import WardAudit
-import WardClinical
 import WardCore
 package import WardIdentity
 package import WardStorage
@@ -10,9 +9,13 @@ package import WardStorage
 /// after a crash or a failed attempt; on the final attempt a failure undoes what the steps
 /// built, newest first, and leaves the tenant `failed` with the error.
 package struct Provisioner: Sendable {
+    /// Every module's part of a new tenant (`WardModule.seed`), run as the `seed` step.
+    package typealias Seed = @Sendable (TenantScope, AuditActor) async throws -> Void
+
     let storage: Storage
     let identity: IdentityService
     let audit: AuditTrail
+    let seed: Seed
     let outbox: EmailOutbox
     let log: ProvisioningLog
     let metrics: ProvisioningMetrics
@@ -20,11 +23,12 @@ package struct Provisioner: Sendable {
     let faults: ProvisioningFaults?
     let logger: Logger
 
-    package init(storage: Storage, identity: IdentityService, outbox: EmailOutbox, log: ProvisioningLog, metrics: ProvisioningMetrics,
+    package init(storage: Storage, identity: IdentityService, audit: AuditTrail, seed: @escaping Seed, outbox: EmailOutbox, log: ProvisioningLog, metrics: ProvisioningMetrics,
                  baseDomain: String?, faults: ProvisioningFaults? = nil, logger: Logger) {
         self.storage = storage
         self.identity = identity
-        self.audit = identity.audit
+        self.audit = audit
+        self.seed = seed
         self.outbox = outbox
         self.log = log
         self.metrics = metrics
@@ -97,9 +101,7 @@ package struct Provisioner: Sendable {
         case .migrate:
             try await tenants.migrate(try await fetch(order))
         case .seed:
-            let scope = try await scope(order)
-            try await identity.seedCatalogue(in: scope)
-            try await PrescribingService(audit: audit).loadStarterFormulary(in: scope, by: actor)
+            try await seed(try await scope(order), actor)
         case .createAdmin:
             guard let email = order.adminEmail else { break }
             _ = try await identity.ensureAdministrator(in: try await scope(order), email: email, name: order.adminName ?? "Administrator", by: actor)

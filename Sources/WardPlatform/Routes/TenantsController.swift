@@ -17,23 +17,23 @@ package struct TenantsController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation(.post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously); a slug taken or reserved answers 409", tag: "platform",
+        APIOperation("createTenant", .post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously); a slug taken or reserved answers 409", tag: "platform", access: .platformAdmin,
                      success: (202, "application/json", "ProvisioningAccepted"), problems: [400, 401, 409, 422], request: "ProvisioningRequest"),
-        APIOperation(.get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform",
+        APIOperation("listTenants", .get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform", access: .platformAdmin,
                      success: (200, "application/json", "TenantPage"), problems: [400, 401])
             .query(QueryParameter("status", .choice(Tenant.Status.allCases.map(\.rawValue)), "Only tenants in this state"),
                    .limit(default: 50, maximum: 500), .cursor(.slug)),
-        APIOperation(.get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job; a deleted tenant stays readable with its status (deleting until purged, then deleted), as its slug stays reserved", tag: "platform",
+        APIOperation("readTenant", .get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job; a deleted tenant stays readable with its status (deleting until purged, then deleted), as its slug stays reserved", tag: "platform", access: .platformAdmin,
                      success: (200, "application/json", "TenantDetail"), problems: [401, 404]),
-        APIOperation(.post, "/platform/v1/tenants/{slug}/retry", summary: "Provision a failed tenant again", tag: "platform",
+        APIOperation("retryTenant", .post, "/platform/v1/tenants/{slug}/retry", summary: "Provision a failed tenant again", tag: "platform", access: .platformAdmin,
                      success: (202, "application/json", "ProvisioningAccepted"), problems: [401, 404, 409]),
-        APIOperation(.post, "/platform/v1/tenants/{slug}/suspend", summary: "Suspend a tenant (its API answers 403; data untouched)", tag: "platform",
+        APIOperation("suspendTenant", .post, "/platform/v1/tenants/{slug}/suspend", summary: "Suspend a tenant (its API answers 403; data untouched)", tag: "platform", access: .platformAdmin,
                      success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
-        APIOperation(.post, "/platform/v1/tenants/{slug}/resume", summary: "Resume a suspended tenant, or restore a deleted one before its purge",
-                     tag: "platform", success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
-        APIOperation(.delete, "/platform/v1/tenants/{slug}", summary: "Delete a tenant: refused at once, purged after the grace period (resume restores it until then); it stays listed with its status", tag: "platform",
+        APIOperation("resumeTenant", .post, "/platform/v1/tenants/{slug}/resume", summary: "Resume a suspended tenant, or restore a deleted one before its purge",
+                     tag: "platform", access: .platformAdmin, success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+        APIOperation("deleteTenant", .delete, "/platform/v1/tenants/{slug}", summary: "Delete a tenant: refused at once, purged after the grace period (resume restores it until then); it stays listed with its status", tag: "platform", access: .platformAdmin,
                      success: (202, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
-    ].withBodyShapes(from: schemas)
+    ]
 
     package static var schemas: [String: Any] {
         let string: [String: Any] = ["type": "string"]
@@ -149,19 +149,18 @@ package struct TenantsController: Sendable {
         enum CodingKeys: String, CodingKey { case tenant, steps, job }
     }
 
-    package func register(on group: RouterGroup<WardRequestContext>, prefix: String) {
+    package func routes(_ routes: inout ModuleRoutes) {
         let lifecycle = self.lifecycle
-        let ops = Self.operations
-        group.add(ops[0], prefix: prefix) { request, context -> Response in
+        routes.on("createTenant") { request, context -> Response in
             let body = try await request.decode(as: ProvisioningBody.self, context: context)
             let accepted = try await lifecycle.requestProvisioning(.init(
                 slug: body.slug, name: body.name, timeZone: body.timezone ?? "UTC", adminEmail: body.adminEmail, adminName: body.adminName ?? "Administrator"
             ))
             var response = try JSONResponse.make(Accepted(tenant: accepted.tenant, job: JobView(accepted.job)), status: .accepted)
-            response.headers[.location] = "\(prefix)/tenants/\(accepted.tenant.slug)"
+            response.headers[.location] = "/platform/v1/tenants/\(accepted.tenant.slug)"
             return response
         }
-        group.add(ops[1], prefix: prefix) { request, _ -> Response in
+        routes.on("listTenants") { request, _ -> Response in
             let query = request.uri.queryParameters
             let limit = try request.pageLimit(default: 50, maximum: 500)
             var status: Tenant.Status?
@@ -176,7 +175,7 @@ package struct TenantsController: Sendable {
             let page = try await lifecycle.storage.tenants.page(after: cursor, limit: limit, status: status)
             return try JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.slug : nil))
         }
-        group.add(ops[2], prefix: prefix) { _, context -> Response in
+        routes.on("readTenant") { _, context -> Response in
             let described = try await lifecycle.describe(try context.parameters.require("slug"))
             return try JSONResponse.make(Detail(
                 tenant: described.tenant,
@@ -187,17 +186,17 @@ package struct TenantsController: Sendable {
                 job: described.job.map(JobView.init)
             ))
         }
-        group.add(ops[3], prefix: prefix) { _, context -> Response in
+        routes.on("retryTenant") { _, context -> Response in
             let accepted = try await lifecycle.retry(try context.parameters.require("slug"))
             return try JSONResponse.make(Accepted(tenant: accepted.tenant, job: JobView(accepted.job)), status: .accepted)
         }
-        group.add(ops[4], prefix: prefix) { request, context -> Response in
+        routes.on("suspendTenant") { request, context -> Response in
             try JSONResponse.make(try await lifecycle.suspend(try context.parameters.require("slug"), by: AuditActor(request, context)))
         }
-        group.add(ops[5], prefix: prefix) { request, context -> Response in
+        routes.on("resumeTenant") { request, context -> Response in
             try JSONResponse.make(try await lifecycle.resume(try context.parameters.require("slug"), by: AuditActor(request, context)))
         }
-        group.add(ops[6], prefix: prefix) { request, context -> Response in
+        routes.on("deleteTenant") { request, context -> Response in
             try JSONResponse.make(try await lifecycle.delete(try context.parameters.require("slug"), by: AuditActor(request, context)), status: .accepted)
         }
     }

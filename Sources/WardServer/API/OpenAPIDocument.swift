@@ -33,7 +33,7 @@ package enum OpenAPIDocument {
             var entry: [String: Any] = [
                 "summary": operation.summary,
                 "tags": [operation.tag],
-                "operationId": operationID(operation),
+                "operationId": operation.name,
                 "responses": responses,
             ]
             var parameters: [[String: Any]] = operation.pathParameters.map {
@@ -106,14 +106,6 @@ package enum OpenAPIDocument {
         if operation.request != nil { statuses += [400, 415, 422] }
         if let required = operation.ifMatch { statuses += required ? [400, 412, 428] : [400, 412] }
         return statuses
-    }
-
-    static func operationID(_ operation: APIOperation) -> String {
-        let words = operation.path.split(separator: "/").map { component -> String in
-            let word = component.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).replacingOccurrences(of: ".", with: "_")
-            return word.prefix(1).uppercased() + word.dropFirst()
-        }
-        return operation.method.rawValue + words.joined()
     }
 
     static var problemSchema: [String: Any] { [

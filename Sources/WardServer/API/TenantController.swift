@@ -7,8 +7,8 @@ import WardStorage
 /// client can check it reached the clinic it meant to.
 struct TenantController {
     static let operations: [APIOperation] = [
-        APIOperation(.get, "/api/v1/tenant", summary: "The tenant this request acts in", tag: "tenancy",
-                     tenantScoped: true, success: (200, "application/json", "TenantSummary"), problems: [400, 403, 404]),
+        APIOperation("currentTenant", .get, "/api/v1/tenant", summary: "The tenant this request acts in", tag: "tenancy",
+                     access: .tenant, success: (200, "application/json", "TenantSummary"), problems: [400, 403, 404]),
     ]
 
     static var schemas: [String: Any] {
@@ -27,8 +27,8 @@ struct TenantController {
         enum CodingKeys: String, CodingKey { case slug, name, timeZone = "time_zone" }
     }
 
-    func register(on group: RouterGroup<WardRequestContext>) {
-        group.get("tenant") { _, context in
+    func routes(_ routes: inout ModuleRoutes) {
+        routes.on("currentTenant") { _, context in
             let tenant = try context.requireTenant().tenant
             return Summary(slug: tenant.slug, name: tenant.name, timeZone: tenant.timeZone)
         }

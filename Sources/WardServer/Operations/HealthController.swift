@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import WardCore
 import WardHTTP
+import WardKit
 import WardStorage
 
 /// Health endpoints for load balancers and orchestrators: `/health` and `/health/live` say the
@@ -10,13 +11,15 @@ import WardStorage
 /// every migration has been applied.
 struct HealthController {
     let storage: Storage
+    /// What the modules check besides the databases and migrations.
+    let moduleChecks: [ReadinessCheck]
     /// How long one readiness check may take before it counts as failed.
     let checkTimeout: Duration
 
     static let operations: [APIOperation] = [
-        APIOperation(.get, "/health", summary: "Process is up", tag: "operations", success: (200, "application/json", "Health")),
-        APIOperation(.get, "/health/live", summary: "Liveness probe", tag: "operations", success: (200, "application/json", "Health")),
-        APIOperation(.get, "/health/ready", summary: "Readiness probe: databases reachable and migrations current", tag: "operations",
+        APIOperation("health", .get, "/health", summary: "Process is up", tag: "operations", success: (200, "application/json", "Health")),
+        APIOperation("liveness", .get, "/health/live", summary: "Liveness probe", tag: "operations", success: (200, "application/json", "Health")),
+        APIOperation("readiness", .get, "/health/ready", summary: "Readiness probe: databases reachable and migrations current", tag: "operations",
                      success: (200, "application/json", "Readiness"), problems: [503]),
     ]
 
@@ -33,10 +36,10 @@ struct HealthController {
         ]
     }
 
-    func register(on router: Router<WardRequestContext>) {
-        router.get("/health") { _, _ in Self.ok }
-        router.get("/health/live") { _, _ in Self.ok }
-        router.get("/health/ready") { _, _ in try await ready() }
+    func routes(_ routes: inout ModuleRoutes) {
+        routes.on("health") { _, _ in Self.ok }
+        routes.on("liveness") { _, _ in Self.ok }
+        routes.on("readiness") { _, _ in try await ready() }
     }
 
     private static var ok: Response {
@@ -52,6 +55,7 @@ struct HealthController {
         checks.append(("migrations", {
             guard try await storage.migrationsAreCurrent() else { throw ReadinessFailure.pendingMigrations }
         }))
+        checks += moduleChecks.map { ($0.name, $0.check) }
         let timeout = checkTimeout
         let results = await withTaskGroup(of: (String, String).self) { group in
             for (name, check) in checks {

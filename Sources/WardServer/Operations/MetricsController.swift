@@ -11,11 +11,12 @@ struct MetricsController {
     let refresh: @Sendable () async -> Void
 
     static let operations: [APIOperation] = [
-        APIOperation(.get, "/metrics", summary: "Prometheus metrics", tag: "operations", success: (200, "text/plain; version=0.0.4", nil)),
+        APIOperation("metrics", .get, "/metrics", summary: "Prometheus metrics", tag: "operations", success: (200, "text/plain; version=0.0.4", nil)),
     ]
 
-    func register(on router: Router<WardRequestContext>) {
-        router.get("/metrics") { _, _ in
+    func routes(_ routes: inout ModuleRoutes) {
+        let metrics = self.metrics, refresh = self.refresh
+        routes.on("metrics") { _, _ in
             await refresh()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

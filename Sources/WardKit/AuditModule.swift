@@ -1,0 +1,77 @@
+import Foundation
+package import WardAudit
+package import WardHTTP
+package import WardJobs
+package import WardStorage
+
+/// The audit trail as a module: its tables, the trail's API and break-glass access, and the
+/// jobs that keep it (retention, and the witness that records each trail's head in the
+/// control plane). The trail itself is the node's (`ModuleNode.audit`): every module writes
+/// to it.
+package struct AuditModule: WardModule {
+    package static let name = "audit"
+    package static let auditRead = "audit:read"
+    package static let breakGlass = "patients:break_glass"
+    package static let retentionKind = "audit.retention"
+    package static let witnessKind = "audit.witness"
+
+    package static var tenantMigrations: [Migration] { AuditMigrations.all }
+    package static var platformMigrations: [Migration] { AuditMigrations.platform }
+    package static let permissions = [
+        PermissionDefinition(breakGlass, "open a patient's record in an emergency, with a reason (audited, reviewed)"),
+        PermissionDefinition(auditRead, "read the audit trail"),
+    ]
+    package static let roleGrants: [BuiltInRole: Set<String>] = [
+        .doctor: [breakGlass], .nurse: [breakGlass], .auditor: [auditRead],
+    ]
+    package static var operations: [APIOperation] { AuditController.operations }
+    package static func schemas(_ context: SchemaContext) -> [String: Any] { AuditController.schemas }
+
+    let node: ModuleNode
+
+    package init(node: ModuleNode) {
+        self.node = node
+    }
+
+    package func routes(_ routes: inout ModuleRoutes) {
+        let controller = AuditController(trail: node.audit, breakGlass: BreakGlass(trail: node.audit, duration: node.settings.breakGlassDuration))
+        controller.routes(&routes)
+        controller.breakGlassRoutes(&routes)
+    }
+
+    package func jobs() -> [JobHandler] {
+        let node = self.node, policy = RetryPolicy(node.settings.jobs)
+        let retentionDays = node.settings.auditRetentionDays
+        let retention = AuditRetention(trail: node.audit), witness = AuditWitness(storage: node.storage)
+        return [
+            JobHandler(kind: Self.retentionKind, policy: policy) { _ in
+                let cutoff = Date().addingTimeInterval(-Double(retentionDays) * 86_400)
+                for tenant in try await node.liveTenants() {
+                    let scope = try await node.storage.tenants.scope(for: tenant)
+                    // The head is witnessed first: retention keeps the newest event, so the
+                    // witnessed event is never among those it removes.
+                    try await witness.recordNewest(in: scope)
+                    try await retention.apply(in: scope, before: cutoff)
+                }
+            },
+            JobHandler(kind: Self.witnessKind, policy: policy) { _ in
+                for tenant in try await node.liveTenants() {
+                    try await witness.recordIfWritten(tenant, in: node.storage.tenants)
+                }
+            },
+        ]
+    }
+
+    /// Retention nightly; each trail's head witnessed every five minutes.
+    package func schedules() throws -> [Schedule] {
+        let attempts = node.settings.jobs.maxAttempts
+        return [
+            try Schedule(name: Self.retentionKind, cron: "30 3 * * *", scope: .installation(.gmt)) { _, _ in
+                try JobQueue.Request(kind: Self.retentionKind, payload: NoPayload(), maxAttempts: attempts)
+            },
+            try Schedule(name: Self.witnessKind, cron: "*/5 * * * *", scope: .installation(.gmt)) { _, _ in
+                try JobQueue.Request(kind: Self.witnessKind, payload: NoPayload(), maxAttempts: attempts)
+            },
+        ]
+    }
+}

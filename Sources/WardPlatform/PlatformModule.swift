@@ -1,0 +1,53 @@
+package import WardAudit
+package import WardHTTP
+package import WardIdentity
+package import WardJobs
+package import WardKit
+package import WardStorage
+
+/// The control plane as a module: its administrators' login, tenants provisioned, suspended,
+/// resumed and purged through jobs, the provisioning log and the outbox of welcome emails.
+/// Needs `IdentityService` (registered before it) for tenants' first administrators.
+package struct PlatformModule: WardModule {
+    package static let name = "platform"
+    package static var platformMigrations: [Migration] { PlatformModuleMigrations.platform }
+    package static var operations: [APIOperation] { PlatformLoginController.operations + TenantsController.operations }
+
+    package static func schemas(_ context: SchemaContext) -> [String: Any] {
+        PlatformLoginController.schemas.merging(TenantsController.schemas) { $1 }
+    }
+
+    package let lifecycle: TenantLifecycle
+    package let metrics: ProvisioningMetrics
+    let identity: IdentityService
+    let node: ModuleNode
+
+    /// Tests publish `ProvisioningFaults` on the node before it is built to fail chosen steps;
+    /// a node never does.
+    package init(node: ModuleNode) throws {
+        self.node = node
+        identity = try node.require(IdentityService.self, by: Self.name)
+        metrics = ProvisioningMetrics(registry: node.metrics.registry)
+        lifecycle = TenantLifecycle(
+            storage: node.storage, identity: identity, audit: node.audit, queue: node.queue, settings: node.settings, metrics: metrics,
+            seed: { [weak node] scope, actor in try await node?.seed(scope, by: actor) },
+            faults: try? node.require(ProvisioningFaults.self, by: Self.name), logger: node.logger
+        )
+        node.provide(lifecycle)
+    }
+
+    package func routes(_ routes: inout ModuleRoutes) {
+        PlatformLoginController(identity: identity).routes(&routes)
+        TenantsController(lifecycle: lifecycle).routes(&routes)
+    }
+
+    package func jobs() -> [JobHandler] {
+        [lifecycle.provisioningHandler(), lifecycle.purgeHandler()]
+    }
+
+    /// Tenants by state and the provisioning jobs waiting.
+    package func refreshMetrics() async {
+        let waiting = (try? await node.queue.depth())?.first { $0.kind == TenantLifecycle.provisionKind }?.waiting ?? 0
+        await metrics.refresh(tenants: node.storage.tenants, waitingProvisioningJobs: waiting)
+    }
+}

@@ -1,0 +1,17 @@
+import WardClinical
+import WardIdentity
+package import WardKit
+import WardPlatform
+
+/// The modules of this build, in order: migrations, seeds and routes follow it. A module that
+/// needs another's service comes after it. Adding a module is one line here.
+package enum WardModules {
+    package static let registered: [any WardModule.Type] = [
+        IdentityModule.self,
+        AuditModule.self,
+        JobsModule.self,
+        ClinicalModule.self,
+        PlatformModule.self,
+        ReservedPermissions.self,
+    ]
+}
