@@ -53,7 +53,7 @@ struct WardBench {
         ])
         let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         let services = try await WardApplication.services(settings: settings, metrics: WardMetrics(), logger: quiet, accessLog: AccessLog(level: .critical))
-        try await services.storage.migrateAll()
+        try await WardApplication.migrate(services)
         try await services.storage.tenants.create(slug: "bench", name: "Bench")
         let scope = try await services.storage.tenants.activeScope(slug: "bench")
         _ = try await services.identity.createUser(in: scope, email: "doctor@bench.test", name: "Doctor", password: "correct-stable-fossil-lamp", roles: ["doctor"], by: .system)

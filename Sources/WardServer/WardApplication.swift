@@ -73,6 +73,18 @@ package enum WardApplication {
         return try WardServices(node: node, accessLog: accessLog)
     }
 
+    /// Brings the control plane and every tenant up to date: migrations, then the permission
+    /// catalogue (a module added since a tenant was made brings its permissions and built-in
+    /// grants; a tenant already holding them costs one read). Returns the migrations run.
+    @discardableResult
+    package static func migrate(_ services: WardServices) async throws -> [(target: String, applied: [Migration])] {
+        let report = try await services.storage.migrateAll()
+        for tenant in try await services.node.liveTenants() {
+            try await services.identity.seedCatalogue(in: try await services.storage.tenants.scope(for: tenant))
+        }
+        return report
+    }
+
     /// Ward's version, reported in the OpenAPI document.
     package static let version = "0.1.0"
 

@@ -45,7 +45,7 @@ extension NodeBootstrap {
             settings: settings, metrics: WardMetrics(), logger: Logger(label: label), accessLog: AccessLog(level: settings.loggingLevel, sink: StandardOutputSink.standardError)
         )
         do {
-            try await services.storage.migrateAll()
+            try await WardApplication.migrate(services)
             let result = try await body(services)
             await services.storage.shutdown()
             return result

@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let storage = services.storage
         do {
-            let report = try await storage.migrateAll()
+            let report = try await WardApplication.migrate(services)
             for entry in report where !entry.applied.isEmpty {
                 logger.info("migrations applied", metadata: [
                     "target": "\(entry.target)", "versions": "\(entry.applied.map(\.version))",

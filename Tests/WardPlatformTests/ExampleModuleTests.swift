@@ -1,0 +1,121 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SQLKit
+import Testing
+import WardAudit
+import WardCore
+import WardHTTP
+import WardIdentity
+import WardKit
+import WardPlatform
+import WardServer
+import WardStorage
+import WardTestSupport
+
+@Suite("A module added through the kit", .serialized)
+struct ExampleModuleTests {
+    @Test("the bed board plugs in with one registration: its table, permissions, routes, schemas, job, schedule, provisioning step, readiness and gauge all work",
+          arguments: TestBackend.allCases)
+    func bedBoard(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site, settings: fastJobs, modules: [BedBoardModule.self]) { node in
+                let services = node.services
+                // Provisioning runs every module's seed: the catalogue now holds beds:*, and the
+                // board its admissions bed.
+                try await services.lifecycle.provisionNow(.init(slug: "acme", name: "Acme"))
+                let scope = try await services.storage.tenants.activeScope(slug: "acme")
+                for (email, role) in [("nurse@acme.test", "nurse"), ("desk@acme.test", "receptionist"), ("doc@acme.test", "doctor")] {
+                    _ = try await services.identity.createUser(in: scope, email: email, name: role, password: goodPassword, roles: [role], by: .system)
+                }
+                let roles = try await services.identity.roles(in: scope)
+                #expect(roles.first { $0.name == "nurse" }?.permissions.contains("beds:write") == true)
+                #expect(roles.first { $0.name == "tenant_admin" }?.permissions.contains("beds:read") == true)
+                #expect(roles.first { $0.name == "doctor" }?.permissions.contains("beds:read") == false)
+
+                try await node.test { client in
+                    let nurse = try await Self.token(client, "nurse@acme.test"), desk = try await Self.token(client, "desk@acme.test")
+                    let doctor = try await Self.token(client, "doc@acme.test")
+
+                    let seeded = try await client.call(.get, "/api/v1/beds", token: nurse)
+                    #expect(seeded.status == .ok)
+                    #expect((seeded.json["items"] as? [[String: Any]])?.map { $0["label"] as? String } == ["A1"])
+
+                    let added = try await client.call(.post, "/api/v1/beds", token: nurse, json: ["ward": "Cardiology", "label": "C4"])
+                    #expect(added.status == .created)
+                    #expect(added.json["ward"] as? String == "Cardiology")
+                    #expect(try await client.call(.post, "/api/v1/beds", token: nurse, json: ["ward": "Cardiology", "label": "C4"]).status == .conflict)
+                    // The declared schema is the one enforced: an unknown field is refused, nothing saved.
+                    let extra = try await client.call(.post, "/api/v1/beds", token: nurse, json: ["ward": "Cardiology", "label": "C5", "floor": 3])
+                    #expect(extra.status == .unprocessableContent)
+                    #expect(extra.headers[.contentType] == "application/problem+json")
+                    // Permissions the module granted, and those it did not.
+                    #expect(try await client.call(.get, "/api/v1/beds", token: desk).status == .ok)
+                    #expect(try await client.call(.post, "/api/v1/beds", token: desk, json: ["ward": "ER", "label": "E1"]).status == .forbidden)
+                    #expect(try await client.call(.get, "/api/v1/beds", token: doctor).status == .forbidden)
+                    #expect(try await BedBoardModule.all(in: scope).map(\.label) == ["A1", "C4"])
+
+                    // The document lists the operations with their permission and schemas.
+                    let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: try await client.execute(uri: "/api/openapi.json", method: .get).body)) as? [String: Any])
+                    let beds = (document["paths"] as? [String: Any])?["/api/v1/beds"] as? [String: Any]
+                    #expect((beds?["post"] as? [String: Any])?["x-permission"] as? String == "beds:write")
+                    #expect((beds?["post"] as? [String: Any])?["operationId"] as? String == "addBed")
+                    #expect(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?["NewBed"] != nil)
+
+                    // Readiness runs the module's check; metrics its gauge.
+                    #expect(try await client.execute(uri: "/health/ready", method: .get).status == .ok)
+                    BedBoardModule.outOfService.withLock { $0 = true }
+                    let down = try await client.execute(uri: "/health/ready", method: .get)
+                    BedBoardModule.outOfService.withLock { $0 = false }
+                    #expect(down.status == .serviceUnavailable)
+                    #expect(down.json["detail"] as? String == "Failed checks: bed_board.")
+                    let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                    #expect(metrics.contains("\nward_beds 2"))
+                }
+
+                // The audit trail recorded the bed added, as the module wrote it.
+                let events = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 50)
+                #expect(events.contains { $0.action == "create" && $0.resourceType == "bed" })
+
+                // Its schedule queues its job; the node's worker runs it.
+                let scheduler = try NodeJobs.scheduler(services)
+                let fired = try await scheduler.fire(at: try #require(ISO8601DateFormatter().date(from: "2030-01-02T06:01:00Z")))
+                #expect(fired.map(\.kind).contains(BedBoardModule.censusKind))
+                let census = try scope.table("bed_census")
+                #expect(try await services.work {
+                    try await scope.read { try await $0.raw("SELECT beds FROM \(census)").first()?.decode(column: "beds", as: Int.self) } == 2
+                })
+            }
+        }
+    }
+
+    @Test("a module binding a handler to an undeclared operation, or leaving one unbound, stops the node from being built")
+    func badBindings() throws {
+        let declared = [
+            APIOperation("first", .get, "/first", summary: "first", tag: "test"),
+            APIOperation("second", .get, "/second", summary: "second", tag: "test"),
+        ]
+        var unknown = ModuleRoutes(module: "broken", operations: declared)
+        unknown.on("first") { _, _ in "1" }
+        unknown.on("second") { _, _ in "2" }
+        unknown.on("third") { _, _ in "3" }
+        #expect(throws: ModuleError.badBinding("broken binds a handler to third, which it does not declare")) { try unknown.complete() }
+
+        var unbound = ModuleRoutes(module: "broken", operations: declared)
+        unbound.on("second") { _, _ in "2" }
+        #expect(throws: ModuleError.badBinding("broken declares first but binds no handler to it")) { try unbound.complete() }
+
+        var twice = ModuleRoutes(module: "broken", operations: declared)
+        twice.on("first") { _, _ in "1" }
+        twice.on("first") { _, _ in "1 again" }
+        twice.on("second") { _, _ in "2" }
+        #expect(throws: ModuleError.badBinding("broken binds two handlers to first")) { try twice.complete() }
+    }
+
+    static func token(_ client: some TestClientProtocol, _ email: String) async throws -> String {
+        let body = try JSONSerialization.data(withJSONObject: ["tenant": "acme", "email": email, "password": goodPassword])
+        let response = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+        return try #require(response.json["access_token"] as? String, "login of \(email): \(response.text)")
+    }
+}
