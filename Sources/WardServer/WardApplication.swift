@@ -129,15 +129,23 @@ package enum WardApplication {
                                           schemas: try schemas(modules: modules, context: context), version: version)
     }
 
+    /// The document `services` serve: their modules, password policy and catalogue.
+    package static func openAPIDocument(_ services: WardServices) throws -> Data {
+        try openAPIDocument(modules: services.modules.map { type(of: $0) }, context: schemaContext(services))
+    }
+
+    static func schemaContext(_ services: WardServices) -> SchemaContext {
+        SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, catalogue: services.node.catalogue)
+    }
+
     /// The router with every module's routes behind the edge. Each operation is registered
     /// behind the gate its access names, then its `OperationGuard`. Tests may add routes before
     /// building the application from it.
     package static func buildRouter(_ services: WardServices) throws -> Router<WardRequestContext> {
         let node = services.node
         let types = node.built.map { type(of: $0) }
-        let context = SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, catalogue: node.catalogue)
-        let operations = try operations(modules: types, context: context)
-        let document = ByteBuffer(bytes: try openAPIDocument(modules: types, context: context))
+        let operations = try operations(modules: types, context: schemaContext(services))
+        let document = ByteBuffer(bytes: try openAPIDocument(services))
 
         var handlers: [String: ModuleRoutes.Handler] = [:]
         var kernel = ModuleRoutes(module: "kernel", operations: kernelOperations)

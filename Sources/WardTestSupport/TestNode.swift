@@ -19,6 +19,8 @@ package struct TestNode {
     package let services: WardServices
     package let logs: CapturingSink
     package let router: Router<WardRequestContext>
+    /// The node's OpenAPI document, which every response a test receives is held to.
+    package let contract: ResponseContract
 
     /// Builds a node on `site` (settings overridden by `extra`), runs `body`, closes storage.
     package static func with(
@@ -36,14 +38,17 @@ package struct TestNode {
                                                        provisioningFaults: provisioningFaults)
             let router = try WardApplication.buildRouter(services)
             TestRoutes.add(to: router)
-            try await body(TestNode(services: services, logs: logs, router: router))
+            let contract = try ResponseContract(document: try WardApplication.openAPIDocument(services))
+            try await body(TestNode(services: services, logs: logs, router: router, contract: contract))
         }
     }
 
-    /// Runs `body` with an in-process client of this node.
+    /// Runs `body` with an in-process client of this node; every response it receives is
+    /// held to the OpenAPI document (`ResponseContract`).
     package func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = WardApplication.buildApplication(services, router: router)
-        try await app.test(.router, body)
+        let contract = self.contract
+        try await app.test(.router) { client in try await body(DocumentedClient(client, contract: contract)) }
     }
 
     /// The access-log lines written so far, parsed.
