@@ -10,7 +10,7 @@ package enum TestBackend: String, CaseIterable, Sendable, CustomStringConvertibl
     package var description: String { rawValue }
 }
 
-/// Thrown in CI when a PostgreSQL test cannot reach its server: there it fails, never skips.
+/// Thrown when a PostgreSQL test has no server and the run did not opt out: it fails, never skips.
 package struct PostgresUnavailable: Error, CustomStringConvertible {
     package let description: String
 }
@@ -110,8 +110,9 @@ package enum TestLogs {
     }
 }
 
-/// Runs `body` on a fresh site of `backend`, then removes the site. Returns without running
-/// `body` when PostgreSQL is not configured outside CI; in CI that is a failure.
+/// Runs `body` on a fresh site of `backend`, then removes the site. A PostgreSQL case with no
+/// server configured fails, locally as in CI, unless the run opted out with
+/// `WARD_TEST_POSTGRES=skip` (then it returns without running `body`).
 package func withTestSite(_ backend: TestBackend, _ body: (TestSite) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("ward-test-\(UUID().uuidString.prefix(8).lowercased())").path
@@ -138,14 +139,16 @@ package func withTestSite(_ backend: TestBackend, _ body: (TestSite) async throw
 package struct TestPostgresServer: Sendable {
     package let adminURL: URLComponents
 
-    /// The configured server; nil outside CI when none is configured; throws in CI.
+    /// The configured server; nil when the run opted out (`WARD_TEST_POSTGRES=skip`); throws
+    /// when none is configured otherwise: a PostgreSQL case never passes by not running.
     package static func fromEnvironment() throws -> TestPostgresServer? {
         let environment = ProcessInfo.processInfo.environment
         guard let text = environment["WARD_TEST_POSTGRES_URL"], !text.isEmpty, let url = URLComponents(string: text) else {
-            if environment["CI"] == "true" {
-                throw PostgresUnavailable(description: "CI=true but WARD_TEST_POSTGRES_URL is not set; run the tests through scripts/test")
-            }
-            return nil
+            if environment["WARD_TEST_POSTGRES"] == "skip" { return nil }
+            throw PostgresUnavailable(description: """
+                WARD_TEST_POSTGRES_URL is not set: run the tests through scripts/test (which starts a throwaway PostgreSQL), \
+                or set WARD_TEST_POSTGRES=skip to leave the PostgreSQL cases out
+                """)
         }
         return TestPostgresServer(adminURL: url)
     }

@@ -90,29 +90,6 @@ struct ExampleModuleTests {
         }
     }
 
-    @Test("a module binding a handler to an undeclared operation, or leaving one unbound, stops the node from being built")
-    func badBindings() throws {
-        let declared = [
-            APIOperation("first", .get, "/first", summary: "first", tag: "test"),
-            APIOperation("second", .get, "/second", summary: "second", tag: "test"),
-        ]
-        var unknown = ModuleRoutes(module: "broken", operations: declared)
-        unknown.on("first") { _, _ in "1" }
-        unknown.on("second") { _, _ in "2" }
-        unknown.on("third") { _, _ in "3" }
-        #expect(throws: ModuleError.badBinding("broken binds a handler to third, which it does not declare")) { try unknown.complete() }
-
-        var unbound = ModuleRoutes(module: "broken", operations: declared)
-        unbound.on("second") { _, _ in "2" }
-        #expect(throws: ModuleError.badBinding("broken declares first but binds no handler to it")) { try unbound.complete() }
-
-        var twice = ModuleRoutes(module: "broken", operations: declared)
-        twice.on("first") { _, _ in "1" }
-        twice.on("first") { _, _ in "1 again" }
-        twice.on("second") { _, _ in "2" }
-        #expect(throws: ModuleError.badBinding("broken binds two handlers to first")) { try twice.complete() }
-    }
-
     static func token(_ client: some TestClientProtocol, _ email: String) async throws -> String {
         let body = try JSONSerialization.data(withJSONObject: ["tenant": "acme", "email": email, "password": goodPassword])
         let response = try await client.execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
