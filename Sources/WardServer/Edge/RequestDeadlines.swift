@@ -4,26 +4,33 @@ import WardStorage
 
 /// Cancels requests that outlive the request timeout, from one clock for the whole node.
 ///
-/// A timer per request (a `Task.sleep` racing the handler) cost a second child task and a
-/// dispatch timer, which stays queued for the whole timeout after its request has ended: at
-/// 10,000 requests/s and 30 s that is 300,000 pending timers, and about a tenth of a read's
-/// CPU. Here a request only enters a table on the way in and leaves it on the way out; a
-/// sweeper wakes a few times a second and cancels whatever is past its deadline.
+/// A timer per request (a `Task.sleep` racing the handler) cost a dispatch timer that stays
+/// queued for the whole timeout after its request has ended: at 10,000 requests/s and 30 s that
+/// is 300,000 pending timers, and about a tenth of a read's CPU. Here a request enters a table
+/// on the way in and leaves it on the way out; a sweeper wakes a few times a second and, for
+/// whatever is past its deadline, resumes the request's deadline watcher: a child task beside
+/// the handler, suspended on a continuation (no timer), whose return cancels its sibling through
+/// the task group. Cancellation stays structured: nothing holds a task from outside.
 package final class RequestDeadlines: Sendable {
-    private struct Entry: @unchecked Sendable {
+    private struct Entry {
         let deadline: ContinuousClock.Instant
-        /// The request's own task. Used only under `state`'s lock while the entry is in the
-        /// table, and the task removes its entry before it ends, so the task is alive whenever
-        /// the sweeper cancels it.
-        let task: UnsafeCurrentTask
-        /// Whether the sweeper has cancelled it.
+        /// The watcher, once it is waiting.
+        var watcher: CheckedContinuation<Void, Never>?
+        /// Whether the sweeper found it past its deadline.
         var expired = false
+        /// Whether the request ended first (its watcher was cancelled).
+        var finished = false
     }
 
     private struct State: ~Copyable {
         var entries: [UInt64: Entry] = [:]
         var nextID: UInt64 = 0
         var sweeping = false
+    }
+
+    private enum Outcome<Value: Sendable>: Sendable {
+        case finished(Value)
+        case expired
     }
 
     package let limit: Duration
@@ -37,57 +44,89 @@ package final class RequestDeadlines: Sendable {
     }
 
     /// Runs `operation` in a child task, cancelled once it passes the limit; a request that
-    /// passed the limit throws `RequestTimedOut`, whatever the operation returned.
+    /// passed the limit throws `RequestTimedOut` once its operation has ended.
     package func run<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        let deadline = ContinuousClock.now + limit
-        return try await withThrowingTaskGroup(of: Value.self) { group in
+        let id = enter(ContinuousClock.now + limit)
+        defer { leave(id) }
+        return try await withThrowingTaskGroup(of: Outcome<Value>.self) { group in
             group.addTask {
-                let id = self.enter(deadline)
-                let result: Result<Value, any Error>
-                do {
-                    // What the request waits on in PostgreSQL is abandoned when it is cancelled.
-                    result = .success(try await DatabaseCancellation.$abandonsWork.withValue(true) { try await operation() })
-                } catch {
-                    result = .failure(error)
-                }
-                if self.leave(id) { throw RequestTimedOut() }
-                return try result.get()
+                // What the request waits on in PostgreSQL is abandoned when it is cancelled.
+                .finished(try await DatabaseCancellation.$abandonsWork.withValue(true) { try await operation() })
             }
-            return try await group.next()!
+            group.addTask {
+                await self.watch(id)
+                return .expired
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            switch first {
+            case .finished(let value):
+                return value
+            case .expired:
+                // The operation ends first (the group waits for it), whatever it returns.
+                while let next = try? await group.next() { _ = next }
+                throw RequestTimedOut()
+            }
         }
     }
 
     private func enter(_ deadline: ContinuousClock.Instant) -> UInt64 {
-        let (id, startSweeper) = withUnsafeCurrentTask { task in
-            let entry = Entry(deadline: deadline, task: task!)
-            return state.withLock { state -> (UInt64, Bool) in
-                state.nextID += 1
-                state.entries[state.nextID] = entry
-                defer { state.sweeping = true }
-                return (state.nextID, !state.sweeping)
-            }
+        let (id, startSweeper) = state.withLock { state -> (UInt64, Bool) in
+            state.nextID += 1
+            state.entries[state.nextID] = Entry(deadline: deadline)
+            defer { state.sweeping = true }
+            return (state.nextID, !state.sweeping)
         }
         if startSweeper { startSweeping() }
         return id
     }
 
-    /// Removes the request's entry; true if it passed its deadline.
-    private func leave(_ id: UInt64) -> Bool {
-        state.withLock { state in state.entries.removeValue(forKey: id)?.expired ?? false }
+    private func leave(_ id: UInt64) {
+        _ = state.withLock { state in state.entries.removeValue(forKey: id) }
     }
 
-    /// Cancels every request past its deadline at `now`; returns how many it cancelled.
+    /// Returns when the request passes its deadline, or when it is cancelled (it ended first).
+    private func watch(_ id: UInt64) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let waiting = state.withLock { state -> Bool in
+                    guard var entry = state.entries[id], !entry.expired, !entry.finished else { return false }
+                    entry.watcher = continuation
+                    state.entries[id] = entry
+                    return true
+                }
+                if !waiting { continuation.resume() }
+            }
+        } onCancel: {
+            let watcher = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard var entry = state.entries[id] else { return nil }
+                let watcher = entry.watcher
+                entry.finished = true
+                entry.watcher = nil
+                state.entries[id] = entry
+                return watcher
+            }
+            watcher?.resume()
+        }
+    }
+
+    /// Ends the watch of every request past its deadline at `now`, which cancels its handler;
+    /// returns how many it expired.
     @discardableResult
     package func expire(at now: ContinuousClock.Instant) -> Int {
-        state.withLock { state in
-            var cancelled = 0
-            for (id, entry) in state.entries where entry.deadline <= now && !entry.expired {
-                state.entries[id]?.expired = true
-                entry.task.cancel()
-                cancelled += 1
+        let (expired, watchers) = state.withLock { state -> (Int, [CheckedContinuation<Void, Never>]) in
+            var expired = 0, watchers: [CheckedContinuation<Void, Never>] = []
+            for (id, var entry) in state.entries where entry.deadline <= now && !entry.expired {
+                expired += 1
+                entry.expired = true
+                if let watcher = entry.watcher { watchers.append(watcher) }
+                entry.watcher = nil
+                state.entries[id] = entry
             }
-            return cancelled
+            return (expired, watchers)
         }
+        for watcher in watchers { watcher.resume() }
+        return expired
     }
 
     /// The sweeper holds the table weakly: it ends within a tick of the node's router going.
