@@ -49,8 +49,11 @@ extension PatientService {
             }
             imported += batch.count
         }
-        // Fresh statistics, so the planner uses the term index on a newly loaded table.
-        try await scope.transaction { database in try await database.raw("ANALYZE").run() }
+        // Fresh statistics, so the planner uses the term index on a newly loaded table: of this
+        // tenant's tables only (a bare ANALYZE on PostgreSQL walks every tenant's schema).
+        try await scope.transaction { database in
+            for table in [patients, terms] { try await database.raw("ANALYZE \(table)").run() }
+        }
         return imported
     }
 }

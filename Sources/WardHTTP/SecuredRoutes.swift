@@ -107,16 +107,14 @@ package struct PermissionDenied: Error, ProblemConvertible {
 }
 
 extension RouterGroup where Context == WardRequestContext {
-    /// Registers `operation` under this group (whose path is `prefix`), guarded by what the
-    /// operation declares (`OperationGuard`): the declaration the OpenAPI document shows is the
-    /// one enforced.
+    /// Registers `operation` in this group (which adds no path of its own), guarded by what
+    /// the operation declares (`OperationGuard`): the declaration the OpenAPI document shows is
+    /// the one enforced.
     @discardableResult
     package func add<Output: ResponseGenerator>(
-        _ operation: APIOperation, prefix: String,
-        use handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Output
+        _ operation: APIOperation, use handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Output
     ) -> Self {
-        precondition(operation.path.hasPrefix(prefix), "\(operation.path) is not under \(prefix)")
-        let path = RouterPath(String(operation.path.dropFirst(prefix.count)))
+        let path = RouterPath(operation.path)
         let method: HTTPRequest.Method = switch operation.method {
         case .get: .get
         case .post: .post

@@ -175,7 +175,7 @@ package enum WardApplication {
         ]
         for operation in operations {
             guard let handler = handlers[operation.name] else { throw ModuleError.badBinding("no module binds a handler to \(operation.name)") }
-            gates[operation.access]!.add(operation, prefix: "", use: handler)
+            gates[operation.access]!.add(operation, use: handler)
         }
         return router
     }

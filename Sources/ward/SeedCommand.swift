@@ -8,7 +8,7 @@ import WardServer
 
 /// `ward seed bench|demo`: the benchmark contract's data set, or a small demo clinic.
 struct SeedCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Create seed data.", subcommands: [Bench.self, Demo.self])
+    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Create seed data.", subcommands: [Bench.self, Tenants.self, Demo.self])
 
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -20,6 +20,36 @@ struct SeedCommand: AsyncParsableCommand {
             try await SeedCommand.seed(slug: "bench", name: "Bench Clinic", patients: patients, practitioners: 50, users: [
                 ("doctor@bench.test", "Dana Whitfield", "bench-password-1", "doctor"),
             ])
+        }
+    }
+
+    struct Tenants: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Many small clinics for the multi-tenant benchmark: bench-0001…, each with patients; the first --with-users of them also get doctor@<slug>.test (password bench-password-1)."
+        )
+        @Option(help: "How many tenants.") var count = 1000
+        @Option(help: "Patients per tenant.") var patients = 50
+        @Option(name: .customLong("with-users"), help: "How many of the tenants get a doctor who can log in.") var withUsers = 100
+
+        func run() async throws {
+            try await NodeBootstrap.withServices(label: "ward.seed") { services in
+                let started = ContinuousClock.now
+                for index in 1...max(count, 1) {
+                    let slug = String(format: "bench-%04d", index)
+                    if try await services.storage.tenants.find(slug: slug) == nil {
+                        try await services.lifecycle.provisionNow(.init(slug: slug, name: "Bench Clinic \(index)"))
+                    }
+                    let scope = try await services.storage.tenants.activeScope(slug: slug)
+                    if index <= withUsers, try await services.identity.users(in: scope).isEmpty {
+                        _ = try await services.identity.createUser(in: scope, email: "doctor@\(slug).test", name: "Doctor \(index)",
+                                                                   password: "bench-password-1", roles: ["doctor"], by: .system)
+                    }
+                    if try await PatientService(audit: services.audit).list(after: nil, limit: 1, in: scope, by: .system).isEmpty {
+                        _ = try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(patients), in: scope, by: .system)
+                    }
+                }
+                print("seeded \(count) tenants of \(patients) patients (\(min(withUsers, count)) with a doctor) in \(ContinuousClock.now - started)")
+            }
         }
     }
 

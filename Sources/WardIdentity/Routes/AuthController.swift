@@ -104,8 +104,8 @@ package struct AuthController: Sendable {
         }
     }
 
-    /// Registers login and refresh on `api` (no token needed) and logout and status on
-    /// `authenticated`.
+    /// Binds login, refresh and password reset (open: no token) and logout, status and the
+    /// second factor (staff: a token), as the operations declare.
     package func routes(_ routes: inout ModuleRoutes) {
         let identity = self.identity, naming = self.naming
         routes.on("login") { request, context -> Response in

@@ -95,7 +95,7 @@ package struct UserController: Sendable {
 
     package func routes(_ routes: inout ModuleRoutes) {
         let identity = self.identity
-        /// Registers a handler whose refusals beyond the caller's own privileges (`Grantor`) are
+        /// Binds a handler whose refusals beyond the caller's own privileges (`Grantor`) are
         /// audited as denied before they are answered.
         func on(_ name: String, _ handler: @escaping @Sendable (Request, WardRequestContext) async throws -> Response) {
             routes.on(name) { request, context -> Response in
