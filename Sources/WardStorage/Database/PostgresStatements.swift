@@ -25,7 +25,10 @@ extension SQLText {
 /// Names for the statements Ward keeps prepared, by text and parameter types. PostgresNIO
 /// prepares a name on a connection the first time it runs there and keeps it for the
 /// connection's life, so the number of names is bounded here: beyond `limit` distinct
-/// statements, the rest run unnamed.
+/// statements, the rest run unnamed. A tenant's statements name its schema, so each tenant in
+/// use takes a few names (its patient read and its audit appends: about four); 1,024 keeps a
+/// hundred busy tenants prepared (reads spread over 100 of 1,000 tenants: 1,909 a second
+/// against 1,636 with 256 names), at a few megabytes of plans per connection on the server.
 final class PostgresStatements: Sendable {
     let limit: Int
 
@@ -36,7 +39,7 @@ final class PostgresStatements: Sendable {
 
     private let names = Mutex<[Key: String]>([:])
 
-    init(limit: Int = 256) {
+    init(limit: Int = 1024) {
         self.limit = limit
     }
 
