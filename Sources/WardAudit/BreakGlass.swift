@@ -67,8 +67,8 @@ package struct BreakGlass: Sendable {
         var errors: [Problem.FieldError] = []
         if let message = Self.problem(withReason: reason) { errors.append(.init(field: "reason", message: message)) }
         if patientID.utf8.count != 36 || UUID(uuidString: patientID) == nil { errors.append(.init(field: "patient_id", message: "must be a patient id")) }
-        if !errors.isEmpty { throw InvalidBreakGlass(errors: errors) }
-        guard let userID = actor.id else { throw InvalidBreakGlass(errors: [.init(field: "actor", message: "must be a signed-in user")]) }
+        if !errors.isEmpty { throw AuditError.invalidBreakGlass(errors) }
+        guard let userID = actor.id else { throw AuditError.invalidBreakGlass([.init(field: "actor", message: "must be a signed-in user")]) }
         let now = Date()
         let grant = Grant(id: UUIDv7.id(at: now), userID: userID, userName: actor.name, patientID: patientID.lowercased(),
                           reason: trimmed, grantedAt: Timestamp.text(now), expiresAt: Timestamp.text(now.addingTimeInterval(duration.timeInterval)),
@@ -105,13 +105,13 @@ package struct BreakGlass: Sendable {
 
     /// Marks a grant reviewed, with the auditor's note.
     package func review(_ id: String, note: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Grant {
-        if let note, let message = Self.reviewNote.problem(with: note) { throw InvalidBreakGlass(errors: [.init(field: "note", message: message)]) }
+        if let note, let message = Self.reviewNote.problem(with: note) { throw AuditError.invalidBreakGlass([.init(field: "note", message: message)]) }
         let table = try scope.table("break_glass_grants")
         let trail = self.trail
         let now = Timestamp.now()
         return try await scope.transaction { database in
             guard var grant = try await database.select().columns(Grant.columns).from(table).where("id", .equal, id).first(decoding: Grant.self) else {
-                throw BreakGlassNotFound()
+                throw AuditError.grantNotFound
             }
             guard grant.reviewedAt == nil else { return grant }
             grant.reviewedAt = now
@@ -124,15 +124,4 @@ package struct BreakGlass: Sendable {
             return grant
         }
     }
-}
-
-package struct InvalidBreakGlass: Error, ProblemConvertible {
-    package let errors: [Problem.FieldError]
-    package var problem: Problem {
-        Problem(status: 422, title: "Invalid break-glass request", detail: errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "), errors: errors)
-    }
-}
-
-package struct BreakGlassNotFound: Error, ProblemConvertible {
-    package var problem: Problem { Problem(status: 404, title: "Not found", detail: "No break-glass grant with this id.") }
 }

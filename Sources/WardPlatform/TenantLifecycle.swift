@@ -124,7 +124,7 @@ package struct TenantLifecycle: Sendable {
         }
         name.check(request.adminName, "admin_name", into: &errors)
         if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
-        if (try? TenantSlug(request.slug)) == nil { throw ReservedSlug(slug: request.slug) }
+        if (try? TenantSlug(request.slug)) == nil { throw PlatformError.reservedSlug(request.slug) }
     }
 
     /// The job handler that carries out provisioning.
@@ -221,15 +221,5 @@ package struct TenantLifecycle: Sendable {
         guard let tenant = try await storage.tenants.fetch(slug: slug) else { throw TenantError.notFound(slug) }
         let job = try await queue.list(kind: Self.provisionKind, tenant: slug, limit: 1).first
         return Description(tenant: tenant, steps: try await log.entries(tenantID: tenant.id), job: job)
-    }
-}
-
-/// A slug of the right form that Ward keeps for itself (a subdomain an operator runs another
-/// service on, a name of one of its planes): taken, as if by a tenant.
-package struct ReservedSlug: Error, ProblemConvertible {
-    package let slug: String
-    package var problem: Problem {
-        Problem(status: 409, title: "Slug reserved", detail: "The slug '\(slug)' is reserved; choose another.",
-                errors: [.init(field: "slug", message: "is reserved")])
     }
 }

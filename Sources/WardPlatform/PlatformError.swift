@@ -1,0 +1,17 @@
+package import WardCore
+
+/// What the platform module refuses that is not a tenant's state (`TenantError`), as problem
+/// documents.
+package enum PlatformError: Error, ProblemConvertible, Equatable {
+    /// A slug of the right form that Ward keeps for itself (a subdomain an operator runs another
+    /// service on, a name of one of its planes): taken, as if by a tenant.
+    case reservedSlug(String)
+
+    package var problem: Problem {
+        switch self {
+        case .reservedSlug(let slug):
+            Problem(status: 409, title: "Slug reserved", detail: "The slug '\(slug)' is reserved; choose another.",
+                    errors: [.init(field: "slug", message: "is reserved")])
+        }
+    }
+}
