@@ -103,8 +103,10 @@ package enum WardApplication {
         return (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas) }
     }
 
-    /// Every operation, with the default password policy.
-    package static var operations: [APIOperation] { (try? operations()) ?? [] }
+    /// Every operation of the registered modules, with the default password policy.
+    package static var operations: [APIOperation] {
+        get throws { try operations() }
+    }
 
     static func defaultContext(_ modules: [any WardModule.Type]) throws -> SchemaContext {
         SchemaContext(passwordMinimumLength: PasswordPolicy.standard.minimumLength, catalogue: try PermissionCatalogue(modules: modules))

@@ -24,7 +24,7 @@ struct AuthorizationTests {
             try await TestNode.with(site) { node in
                 let catalogue = node.services.node.catalogue
                 for role in BuiltInRole.allCases { try await node.user("\(role.rawValue)@acme.test", roles: [role.rawValue]) }
-                let guarded = WardApplication.operations.filter { $0.permission != nil }
+                let guarded = try WardApplication.operations.filter { $0.permission != nil }
                 #expect(guarded.count >= 10)
                 try await node.test { client in
                     for role in BuiltInRole.allCases {
