@@ -25,9 +25,9 @@ package final class IdentityService: Sendable {
     /// Derives welcome tokens (`issueWelcomeToken`) from the node's secret.
     let welcomeTokenKey: SymmetricKey
     /// The audit trail every identity event is written to.
-    package let audit: AuditTrail
+    let audit: AuditTrail
     /// Emergency access grants, consulted when a permission is missing.
-    package let breakGlass: BreakGlass
+    let breakGlass: BreakGlass
     /// Every permission the registered modules define, and what built-in roles hold.
     package let catalogue: PermissionCatalogue
     let platformTokens: AccessTokens
