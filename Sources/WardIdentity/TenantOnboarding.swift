@@ -15,19 +15,20 @@ extension IdentityService {
     package static let welcomeTokenLifetime: TimeInterval = 72 * 3600
 
     /// Adds any permission, built-in role or built-in grant the tenant's tables lack (a module
-    /// added since the tenant was made brings its permissions this way). Counted first: when
-    /// the tables hold the catalogue already, one read is all it costs.
+    /// added since the tenant was made brings its permissions this way). What the tenant holds
+    /// is read first, by name: when it holds the catalogue already, one read is all it costs.
     package func seedCatalogue(in scope: TenantScope) async throws {
         let permissions = try scope.table("permissions"), roles = try scope.table("roles"), grants = try scope.table("role_permissions")
         let catalogue = self.catalogue
-        let expectedGrants = BuiltInRole.allCases.reduce(0) { $0 + catalogue.permissions(of: $1).count }
+        let expected = Set(catalogue.names.map { "permission \($0)" }
+            + BuiltInRole.allCases.flatMap { role in catalogue.permissions(of: role).map { "\(role.id) \($0)" } })
         let held = try await scope.read { database in
             try await database.raw("""
-                SELECT (SELECT COUNT(*) FROM \(permissions)) AS permissions,
-                       (SELECT COUNT(*) FROM \(grants) g JOIN \(roles) r ON r.id = g.role_id WHERE r.built_in = 1) AS grants
-                """).first().map { (try $0.decode(column: "permissions", as: Int.self), try $0.decode(column: "grants", as: Int.self)) }
+                SELECT 'permission ' || name AS entry FROM \(permissions)
+                UNION ALL SELECT g.role_id || ' ' || g.permission FROM \(grants) g JOIN \(roles) r ON r.id = g.role_id WHERE r.built_in = 1
+                """).all().map { try $0.decode(column: "entry", as: String.self) }
         }
-        if let held, held.0 >= catalogue.permissions.count, held.1 >= expectedGrants { return }
+        if expected.isSubset(of: held) { return }
         try await scope.transaction { database in
             for permission in catalogue.permissions {
                 try await database.raw("""

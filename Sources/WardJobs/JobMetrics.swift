@@ -26,7 +26,7 @@ package final class JobMetrics: Sendable {
     }
 
     /// Sets the depth gauges from `JobQueue.depth()`; `kinds` are reported even when none wait.
-    package func refresh(depth: [(kind: String, waiting: Int, oldestDueAge: Double)], kinds: [String]) {
+    package func refresh(depth: [JobQueue.Depth], kinds: [String]) {
         let byKind = Dictionary(depth.map { ($0.kind, $0.waiting) }, uniquingKeysWith: { first, _ in first })
         for kind in Set(kinds).union(byKind.keys) {
             registry.makeGauge(descriptor: Self.queueDepth, labels: [("kind", kind)]).set(Double(byKind[kind] ?? 0))

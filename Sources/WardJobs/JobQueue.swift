@@ -7,6 +7,9 @@ package import WardStorage
 /// statement guarded by the state (and, for a running job, the lease holder) it expects, so a
 /// worker that lost its lease can no longer touch the job.
 package final class JobQueue: Sendable {
+    /// How many jobs of a kind wait, and how long the oldest due one has waited (seconds).
+    package typealias Depth = (kind: String, waiting: Int, oldestDueAge: Double)
+
     private let database: any Database
     private let table: SQLQualifiedTable
 
@@ -229,7 +232,7 @@ package final class JobQueue: Sendable {
 
     /// Waiting jobs per kind (queued, or failed awaiting a retry) and the age in seconds of the
     /// oldest one already due.
-    package func depth() async throws -> [(kind: String, waiting: Int, oldestDueAge: Double)] {
+    package func depth() async throws -> [Depth] {
         let table = self.table
         let now = Date()
         let rows = try await database.read { database in

@@ -39,7 +39,7 @@ package struct JobsModule: WardModule {
     /// The queue's depth by kind, for every kind this node runs (kinds with nothing waiting
     /// report zero).
     package func refreshMetrics() async {
-        guard let depth = try? await node.queue.depth() else { return }
-        node.jobMetrics.refresh(depth: depth, kinds: node.built.flatMap { $0.jobs().map(\.kind) })
+        guard let depth = try? await node.queueDepth() else { return }
+        node.jobMetrics.refresh(depth: depth, kinds: node.jobKinds)
     }
 }

@@ -23,6 +23,9 @@ package final class ModuleNode: Sendable {
     package let naming: TenantNaming
     private let services = Mutex<[ObjectIdentifier: any Sendable]>([:])
     private let modules = Mutex<[any WardModule]>([])
+    private let kinds = Mutex<[String]>([])
+    /// The queue's depth as read for the `/metrics` scrape in progress.
+    private let depthSample = Mutex<[JobQueue.Depth]?>(nil)
 
     package init(settings: WardSettings, storage: Storage, audit: AuditTrail, metrics: WardMetrics, logger: Logger, catalogue: PermissionCatalogue) {
         self.settings = settings
@@ -58,6 +61,26 @@ package final class ModuleNode: Sendable {
             let module = try await type.init(node: self)
             modules.withLock { $0.append(module) }
         }
+        let kinds = built.flatMap { $0.jobs().map(\.kind) }
+        self.kinds.withLock { $0 = kinds }
+    }
+
+    /// Every job kind the built modules run.
+    package var jobKinds: [String] { kinds.withLock { $0 } }
+
+    /// Samples every module's gauges for a scrape of `/metrics`.
+    package func refreshMetrics() async {
+        depthSample.withLock { $0 = nil }
+        for module in built { await module.refreshMetrics() }
+        depthSample.withLock { $0 = nil }
+    }
+
+    /// The queue's depth by kind: read once per scrape, however many modules' gauges use it.
+    package func queueDepth() async throws -> [JobQueue.Depth] {
+        if let sample = depthSample.withLock({ $0 }) { return sample }
+        let depth = try await queue.depth()
+        depthSample.withLock { $0 = depth }
+        return depth
     }
 
     /// Runs every module's provisioning seed for a new tenant, in registration order.

@@ -47,7 +47,7 @@ package struct PlatformModule: WardModule {
 
     /// Tenants by state and the provisioning jobs waiting.
     package func refreshMetrics() async {
-        let waiting = (try? await node.queue.depth())?.first { $0.kind == TenantLifecycle.provisionKind }?.waiting ?? 0
+        let waiting = (try? await node.queueDepth())?.first { $0.kind == TenantLifecycle.provisionKind }?.waiting ?? 0
         await metrics.refresh(tenants: node.storage.tenants, waitingProvisioningJobs: waiting)
     }
 }

@@ -96,24 +96,9 @@ package enum WardApplication {
         ]
     }
 
-    /// Every operation the API offers, as the OpenAPI document lists them, with the shapes
-    /// their request bodies are held to.
-    package static func operations(modules: [any WardModule.Type] = WardModules.registered, context: SchemaContext? = nil) throws -> [APIOperation] {
-        let schemas = try schemas(modules: modules, context: context ?? defaultContext(modules))
-        return (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas) }
-    }
-
-    /// Every operation of the registered modules, with the default password policy.
-    package static var operations: [APIOperation] {
-        get throws { try operations() }
-    }
-
-    static func defaultContext(_ modules: [any WardModule.Type]) throws -> SchemaContext {
-        SchemaContext(passwordMinimumLength: PasswordPolicy.standard.minimumLength, catalogue: try PermissionCatalogue(modules: modules))
-    }
-
-    /// Every module's schemas, by name; two modules naming one schema is a conflict.
-    static func schemas(modules: [any WardModule.Type], context: SchemaContext) throws -> [String: Any] {
+    /// The API `modules` offer: every operation, with the shape its request body is held to, and
+    /// the OpenAPI document listing them. Schemas are gathered once for both.
+    static func api(modules: [any WardModule.Type], context: SchemaContext) throws -> (operations: [APIOperation], document: Data) {
         var schemas = HealthController.schemas.merging(TenantController.schemas) { $1 }
         for module in modules {
             for (name, schema) in module.schemas(context) {
@@ -121,23 +106,32 @@ package enum WardApplication {
                 schemas[name] = schema
             }
         }
-        return schemas
+        let operations = (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas) }
+        return (operations, try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version))
     }
 
-    /// The OpenAPI document as served, with passwords as the node's policy has them.
-    package static func openAPIDocument(modules: [any WardModule.Type] = WardModules.registered, context: SchemaContext? = nil) throws -> Data {
-        let context = try context ?? defaultContext(modules)
-        return try OpenAPIDocument.render(operations: try operations(modules: modules, context: context),
-                                          schemas: try schemas(modules: modules, context: context), version: version)
+    /// Every operation of the registered modules, with the default password policy.
+    package static var operations: [APIOperation] {
+        get throws { try api(modules: WardModules.registered, context: defaultContext(WardModules.registered)).operations }
+    }
+
+    static func defaultContext(_ modules: [any WardModule.Type]) throws -> SchemaContext {
+        SchemaContext(passwordMinimumLength: PasswordPolicy.standard.minimumLength, catalogue: try PermissionCatalogue(modules: modules))
+    }
+
+    /// The OpenAPI document of the registered modules, with the default password policy.
+    package static func openAPIDocument() throws -> Data {
+        try api(modules: WardModules.registered, context: defaultContext(WardModules.registered)).document
     }
 
     /// The document `services` serve: their modules, password policy and catalogue.
     package static func openAPIDocument(_ services: WardServices) throws -> Data {
-        try openAPIDocument(modules: services.modules.map { type(of: $0) }, context: schemaContext(services))
+        try api(services).document
     }
 
-    static func schemaContext(_ services: WardServices) -> SchemaContext {
-        SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, catalogue: services.node.catalogue)
+    static func api(_ services: WardServices) throws -> (operations: [APIOperation], document: Data) {
+        try api(modules: services.modules.map { type(of: $0) },
+                context: SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, catalogue: services.node.catalogue))
     }
 
     /// The router with every module's routes behind the edge. Each operation is registered
@@ -145,14 +139,13 @@ package enum WardApplication {
     /// building the application from it.
     package static func buildRouter(_ services: WardServices) throws -> Router<WardRequestContext> {
         let node = services.node
-        let types = node.built.map { type(of: $0) }
-        let operations = try operations(modules: types, context: schemaContext(services))
-        let document = ByteBuffer(bytes: try openAPIDocument(services))
+        let (operations, documentData) = try api(services)
+        let document = ByteBuffer(bytes: documentData)
 
         var handlers: [String: ModuleRoutes.Handler] = [:]
         var kernel = ModuleRoutes(module: "kernel", operations: kernelOperations)
         HealthController(storage: services.storage, moduleChecks: node.built.flatMap { $0.readinessChecks() }, checkTimeout: .seconds(3)).routes(&kernel)
-        MetricsController(metrics: services.metrics, refresh: { for module in node.built { await module.refreshMetrics() } }).routes(&kernel)
+        MetricsController(metrics: services.metrics, refresh: { await node.refreshMetrics() }).routes(&kernel)
         TenantController().routes(&kernel)
         kernel.on("openAPIDocument") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))

@@ -34,6 +34,17 @@ struct ExampleModuleTests {
                 #expect(roles.first { $0.name == "tenant_admin" }?.permissions.contains("beds:read") == true)
                 #expect(roles.first { $0.name == "doctor" }?.permissions.contains("beds:read") == false)
 
+                // A tenant missing a grant (made before the module, say) gets it back when the node
+                // migrates, even when it holds as many rows as the catalogue by other names.
+                let grants = try scope.table("role_permissions"), permissionTable = try scope.table("permissions")
+                try await scope.transaction { database in
+                    try await database.raw("DELETE FROM \(grants) WHERE role_id = 'builtin-nurse' AND permission = 'beds:write'").run()
+                    try await database.raw("INSERT INTO \(permissionTable) (name, description) VALUES ('legacy:thing', 'from an older build')").run()
+                    try await database.raw("INSERT INTO \(grants) (role_id, permission) VALUES ('builtin-nurse', 'legacy:thing')").run()
+                }
+                try await WardApplication.migrate(services)
+                #expect(try await services.identity.roles(in: scope).first { $0.name == "nurse" }?.permissions.contains("beds:write") == true)
+
                 try await node.test { client in
                     let nurse = try await Self.token(client, "nurse@acme.test"), desk = try await Self.token(client, "desk@acme.test")
                     let doctor = try await Self.token(client, "doc@acme.test")
@@ -86,6 +97,54 @@ struct ExampleModuleTests {
                 #expect(try await services.work {
                     try await scope.read { try await $0.raw("SELECT beds FROM \(census)").first()?.decode(column: "beds", as: Int.self) } == 2
                 })
+            }
+        }
+    }
+
+    struct RedefinesPatientsRead: WardModule {
+        static let name = "redefining"
+        static let permissions = [PermissionDefinition("patients:read", "read patients, again")]
+        init(node: ModuleNode) {}
+    }
+    struct GrantsUndefined: WardModule {
+        static let name = "granting"
+        static let roleGrants: [BuiltInRole: Set<String>] = [.nurse: ["beds:fly"]]
+        init(node: ModuleNode) {}
+    }
+    struct ShadowsSchema: WardModule {
+        static let name = "shadowing"
+        static func schemas(_ context: SchemaContext) -> [String: Any] { ["Patient": ["type": "object"]] }
+        init(node: ModuleNode) {}
+    }
+    struct ShadowsOperation: WardModule {
+        static let name = "shadowing_operation"
+        static let operations = [APIOperation("readPatient", .get, "/api/v1/shadow/{id}", summary: "again", tag: "test", access: .staff)]
+        init(node: ModuleNode) {}
+        func routes(_ routes: inout ModuleRoutes) { routes.on("readPatient") { _, _ in "shadow" } }
+    }
+
+    @Test("modules that clash (a permission defined twice, a grant of none, a schema or operation named twice, a service needed before it is published) stop the node from being built")
+    func clashes() async throws {
+        #expect(throws: ModuleError.conflict("redefining defines the permission patients:read, which another module defines")) {
+            try PermissionCatalogue(modules: WardModules.registered + [RedefinesPatientsRead.self])
+        }
+        #expect(throws: ModuleError.conflict("nurse is granted beds:fly, which no module defines")) {
+            try PermissionCatalogue(modules: WardModules.registered + [GrantsUndefined.self])
+        }
+        try await withTestSite(.sqlite) { site in
+            await #expect(throws: ModuleError.conflict("shadowing declares the schema Patient, which another module declares")) {
+                try await TestNode.with(site, modules: [ShadowsSchema.self]) { _ in }
+            }
+            await #expect(throws: ModuleError.conflict("two modules declare the operation readPatient")) {
+                try await TestNode.with(site, modules: [ShadowsOperation.self]) { _ in }
+            }
+            let settings = try site.settings([:])
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations,
+                                       settings: settings) { storage in
+                await #expect(throws: ModuleError.missingService(module: "platform", service: "IdentityService")) {
+                    _ = try await WardApplication.services(settings: settings, storage: storage, metrics: WardMetrics(), logger: TestLogs.quiet,
+                                                           accessLog: AccessLog(level: .info), modules: [PlatformModule.self, IdentityModule.self])
+                }
             }
         }
     }

@@ -211,25 +211,7 @@ struct CommandLineTests {
     @Test("an idle serve exits at once on SIGTERM, well within its shutdown timeout, logging no error", arguments: TestBackend.allCases)
     func idleShutdown(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            var environment = Self.environment(site)
-            environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
-            environment["WARD_HTTP_PORT"] = String(Int.random(in: 20_000..<40_000))
-            environment["WARD_SHUTDOWN_TIMEOUT"] = "25"
-            let log = URL(fileURLWithPath: site.directory).appendingPathComponent("serve.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let process = Process()
-            process.executableURL = try Self.executable()
-            process.arguments = ["serve"]
-            process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-            process.standardOutput = try FileHandle(forWritingTo: log)
-            process.standardError = process.standardOutput
-            try process.run()
-            var serving = false
-            for _ in 0..<200 where !serving && process.isRunning {
-                try await Task.sleep(for: .milliseconds(50))
-                serving = (try? String(contentsOf: log, encoding: .utf8))?.contains("Server started") ?? false
-            }
-            #expect(serving)
+            let (process, log, _) = try await Self.serve(site)
             // Idle: the scheduler and the job workers are between polls.
             try await Task.sleep(for: .milliseconds(500))
             let signalled = ContinuousClock.now
@@ -248,26 +230,7 @@ struct CommandLineTests {
     @Test("a serve under load answers every request it took on SIGTERM, none failed, then exits cleanly", arguments: TestBackend.allCases)
     func shutdownUnderLoad(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            var environment = Self.environment(site)
-            environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
-            let port = Int.random(in: 20_000..<40_000)
-            environment["WARD_HTTP_PORT"] = String(port)
-            environment["WARD_SHUTDOWN_TIMEOUT"] = "25"
-            let log = URL(fileURLWithPath: site.directory).appendingPathComponent("serve.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let process = Process()
-            process.executableURL = try Self.executable()
-            process.arguments = ["serve"]
-            process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-            process.standardOutput = try FileHandle(forWritingTo: log)
-            process.standardError = process.standardOutput
-            try process.run()
-            var serving = false
-            for _ in 0..<200 where !serving && process.isRunning {
-                try await Task.sleep(for: .milliseconds(50))
-                serving = (try? String(contentsOf: log, encoding: .utf8))?.contains("Server started") ?? false
-            }
-            #expect(serving)
+            let (process, log, port) = try await Self.serve(site)
 
             // Sixteen clients read readiness (each read queries the databases) back to back on
             // threads of their own (not the pool async tasks run on) until the server refuses them.
@@ -328,6 +291,32 @@ struct CommandLineTests {
                 }
             }
         }
+    }
+
+    /// Starts `ward serve` on `site` (a 25 s shutdown timeout, a random loopback port) and
+    /// waits until it serves; returns the process, its log and its port.
+    static func serve(_ site: TestSite) async throws -> (process: Process, log: URL, port: Int) {
+        var environment = Self.environment(site)
+        environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
+        let port = Int.random(in: 20_000..<40_000)
+        environment["WARD_HTTP_PORT"] = String(port)
+        environment["WARD_SHUTDOWN_TIMEOUT"] = "25"
+        let log = URL(fileURLWithPath: site.directory).appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = ["serve"]
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        try process.run()
+        var serving = false
+        for _ in 0..<200 where !serving && process.isRunning {
+            try await Task.sleep(for: .milliseconds(50))
+            serving = (try? String(contentsOf: log, encoding: .utf8))?.contains("Server started") ?? false
+        }
+        #expect(serving)
+        return (process, log, port)
     }
 
     /// The built `ward` beside the test bundle.

@@ -63,8 +63,8 @@ package final class RequestDeadlines: Sendable {
             case .finished(let value):
                 return value
             case .expired:
-                // The operation ends first (the group waits for it), whatever it returns.
-                while let next = try? await group.next() { _ = next }
+                // The operation ends first, whatever it returns.
+                try? await group.waitForAll()
                 throw RequestTimedOut()
             }
         }
