@@ -100,14 +100,14 @@ package struct AuditController: Sendable {
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
+        let trail = self.trail
         routes.on("listAuditEvents") { request, context -> Response in
             let scope = try context.requireTenant()
             let limit = try request.pageLimit(default: 100, maximum: 500)
-            let events = try await AuditStore.events(in: scope, filter: try Self.filter(request), before: try request.sequenceCursor(), limit: limit)
+            let events = try await trail.events(in: scope, filter: try Self.filter(request), before: try request.sequenceCursor(), limit: limit)
             let next = events.count == limit ? events.last.map { String($0.seq) } : nil
             return try JSONResponse.make(ItemPage(events, nextCursor: next))
         }
-        let trail = self.trail
         routes.on("exportAuditEvents") { request, context -> Response in
             let scope = try context.requireTenant()
             let filter = try Self.filter(request)
@@ -115,6 +115,7 @@ package struct AuditController: Sendable {
             // The export is itself an access to patient data: audited before the first byte.
             try await trail.record(AuditActor(request, context)
                 .record("export", resourceType: "audit_events", details: ["format": csv ? "csv" : "ndjson"]), in: scope)
+            try await trail.settle(scope)
             let body = ResponseBody { writer in
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = .sortedKeys

@@ -3,26 +3,10 @@ package import WardStorage
 /// The audit trail's tenant tables. Rows are append-only: triggers refuse updates and deletes
 /// from the application, and the hash chain exposes any change made around them.
 package enum AuditMigrations {
-    static let columns = """
-        id TEXT NOT NULL UNIQUE,
-        occurred_at TEXT NOT NULL,
-        actor_type TEXT NOT NULL,
-        actor_id TEXT,
-        actor_name TEXT,
-        actor_roles TEXT NOT NULL,
-        action TEXT NOT NULL,
-        resource_type TEXT,
-        resource_id TEXT,
-        patient_id TEXT,
-        outcome TEXT NOT NULL,
-        reason TEXT,
-        client_address TEXT,
-        user_agent TEXT,
-        request_id TEXT,
-        details TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-        """
+    /// The trail's columns after `seq`. Their text is in the checksums of applied migrations:
+    /// it must not change.
+    static let columns = "id TEXT NOT NULL UNIQUE" + journalColumns.dropFirst("id TEXT NOT NULL".count)
+        + ",\nprev_hash TEXT NOT NULL,\nhash TEXT NOT NULL"
 
     static let indexes = [
         "CREATE INDEX audit_events_patient ON audit_events (patient_id, seq)",
@@ -42,7 +26,41 @@ package enum AuditMigrations {
             )
             """,
         ]),
+        // The node's journal of audited reads (AuditJournal): an event's fields but its number
+        // and hashes, which its trail gives it. Numbers never repeat, so a tenant's mark of how
+        // far it took the journal stays true after the journal empties.
+        Migration(
+            211, "create_audit_journal",
+            sqlite: [
+                // No index by tenant: a node's mover reads the journal in order (AuditJournal.pending).
+                "CREATE TABLE audit_journal (journal_seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, \(journalColumns))",
+            ],
+            postgres: [
+                "CREATE TABLE audit_journal (journal_seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id TEXT NOT NULL, \(journalColumns))",
+                "CREATE INDEX audit_journal_tenant ON audit_journal (tenant_id, journal_seq)",
+            ]
+        ),
     ]
+
+    /// An event's fields but its number and hashes: the journal's columns, and most of the trail's.
+    static let journalColumns = """
+        id TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT,
+        actor_name TEXT,
+        actor_roles TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource_type TEXT,
+        resource_id TEXT,
+        patient_id TEXT,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        client_address TEXT,
+        user_agent TEXT,
+        request_id TEXT,
+        details TEXT NOT NULL
+        """
 
     package static let all: [Migration] = [
         Migration(
@@ -239,6 +257,13 @@ package enum AuditMigrations {
                 FOR EACH ROW EXECUTE FUNCTION audit_patient_indexed_guard()
                 """,
             ]
+        ),
+        // How far this tenant's trail took the node's audit journal, on SQLite, where the two
+        // are separate files (AuditJournal.move); on PostgreSQL one transaction does both.
+        Migration(
+            205, "audit_journal_mark",
+            sqlite: ["CREATE TABLE audit_journal_mark (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)"],
+            postgres: []
         ),
     ]
 }

@@ -31,8 +31,13 @@ package enum AuditStore {
     /// `event` as a JSON object keyed by column: the values `values(of:)` binds, so the two
     /// ways a row is written (binds on SQLite, one JSON batch on PostgreSQL) share one mapping.
     static func appendJSONRow(_ event: AuditEvent, to json: inout String) {
+        appendJSONRow(columns: columns, values: values(of: event), to: &json)
+    }
+
+    /// `values` as a JSON object keyed by `columns`: numbers, text or null.
+    static func appendJSONRow(columns: [String], values: [any Encodable & Sendable], to json: inout String) {
         json.append("{")
-        for (index, (column, value)) in zip(columns, values(of: event)).enumerated() {
+        for (index, (column, value)) in zip(columns, values).enumerated() {
             if index > 0 { json.append(",") }
             json.append("\"" + column + "\":")
             switch value {

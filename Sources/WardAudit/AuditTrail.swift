@@ -6,9 +6,10 @@ import WardCore
 package import WardStorage
 
 /// Each tenant's append-only, hash-chained audit trail. Mutations append their event inside
-/// their own transaction; reads hand theirs to a per-tenant writer that commits whatever has
-/// queued in one transaction (group commit), so concurrent reads share a commit. Either way the
-/// caller continues only once its event is committed.
+/// their own transaction. Reads and searches, one event per request, are made durable in the
+/// node's journal (`AuditJournal`), one group commit for the reads of every tenant, and moved
+/// into their tenant's trail in batches; other events commit through a per-tenant group-commit
+/// writer. Either way the caller continues only once its event is durable.
 package final class AuditTrail: Sendable {
     private let writers = Mutex<[String: TenantAuditWriter]>([:])
     let metrics: AuditMetrics
@@ -23,53 +24,72 @@ package final class AuditTrail: Sendable {
     let witness: AuditWitness?
     /// How often a writer records its tenant's head at most.
     let witnessInterval: Duration
+    /// Where reads are made durable before they reach their trail; without one (tests of the
+    /// trail alone) they go through the tenant's writer.
+    let journal: AuditJournal?
 
     package init(
         registry: PrometheusCollectorRegistry, auditsReads: Bool = true, patientIndexBatch: Int = 1024,
-        witness: AuditWitness? = nil, witnessInterval: Duration = .seconds(10)
+        witness: AuditWitness? = nil, witnessInterval: Duration = .seconds(10), journal: AuditJournal? = nil
     ) {
         self.metrics = AuditMetrics(registry: registry)
         self.auditsReads = auditsReads
         self.patientIndexBatch = Int64(max(patientIndexBatch, 1))
         self.witness = witness
         self.witnessInterval = witnessInterval
+        self.journal = journal
     }
 
-    /// Records a read or search of patient data through the group-commit writer.
+    /// Records a read or search of patient data: in the journal, whose commit the reads of
+    /// every tenant share, when the node has one.
     package func recordRead(_ record: AuditRecord, in scope: TenantScope) async throws {
         guard auditsReads else { return }
-        try await self.record(record, in: scope)
+        if let journal {
+            try await journal.record(record, in: scope, metrics: metrics)
+        } else {
+            try await self.record(record, in: scope)
+        }
     }
 
-    /// Appends `record` inside the caller's open transaction on `scope`'s database.
+    /// Appends `record` inside the caller's open transaction on `scope`'s database, after the
+    /// tenant's journaled reads: a read answered before the change comes before it in the trail.
     @discardableResult
     package func append(_ record: AuditRecord, in database: any SQLDatabase, scope: TenantScope) async throws -> AuditEvent {
-        let events = try await Self.insert([record], in: database, scope: scope, patientIndexBatch: patientIndexBatch)
-        metrics.counted(events)
-        return events[0]
+        var journaled: [StampedRecord] = [], through: Int64?
+        if let journal {
+            if scope.database.dialect == .postgres, let schema = scope.schema {
+                // The trail's lock before the journal's rows, as a move takes them.
+                _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: Self.lockKey(schema))))"))
+            }
+            (journaled, through) = try await journal.takeForAppend(in: database, scope: scope)
+        }
+        let events = try await Self.insertReturningTail(journaled + [StampedRecord(record, at: Date())], in: database, scope: scope,
+                                                        patientIndexBatch: patientIndexBatch).events
+        if let through { try await AuditJournal.setMark(through, in: database, scope: scope) }
+        metrics.counted([record])
+        return events[events.count - 1]
     }
 
     /// Records `record` through the tenant's group-commit writer; returns once it is committed.
     package func record(_ record: AuditRecord, in scope: TenantScope) async throws {
-        let writer = writers.withLock { writers in
+        try await writer(for: scope).submit(record, in: scope)
+    }
+
+    func writer(for scope: TenantScope) -> TenantAuditWriter {
+        writers.withLock { writers in
             if let writer = writers[scope.tenant.slug] { return writer }
             let writer = TenantAuditWriter(metrics: metrics, patientIndexBatch: patientIndexBatch, witness: witness, witnessInterval: witnessInterval)
             writers[scope.tenant.slug] = writer
             return writer
         }
-        try await writer.submit(record, in: scope)
     }
 
     /// Inserts records after the tenant's current tail, chaining their hashes, and indexes
-    /// the patient events once `patientIndexBatch` have gathered. The caller's transaction must
-    /// be open; on PostgreSQL an advisory lock serialises appenders per tenant.
-    static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64) async throws -> [AuditEvent] {
-        try await insertReturningTail(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch).events
-    }
-
-    /// `insert`, also giving the trail's tail after it for the next append.
+    /// the patient events once `patientIndexBatch` have gathered; returns the events and the
+    /// trail's tail after them. The caller's transaction must be open; on PostgreSQL an
+    /// advisory lock serialises appenders per tenant.
     static func insertReturningTail(
-        _ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64
+        _ records: [StampedRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64
     ) async throws -> (events: [AuditEvent], tail: Tail) {
         let table = try scope.tableName("audit_events"), mark = try scope.tableName("audit_patient_indexed")
         if scope.database.dialect == .postgres, let schema = scope.schema {
@@ -106,21 +126,20 @@ package final class AuditTrail: Sendable {
     }
 
     /// The advisory lock's key for a tenant's trail on PostgreSQL.
-    private static func lockKey(_ schema: String) -> String {
+    static func lockKey(_ schema: String) -> String {
         "ward.audit." + schema
     }
 
-    /// `records` as the events that follow `tail`: numbered, timed and hash-chained.
-    private static func chain(_ records: [AuditRecord], after tail: Tail) -> [AuditEvent] {
+    /// `records` as the events that follow `tail`: numbered and hash-chained.
+    private static func chain(_ records: [StampedRecord], after tail: Tail) -> [AuditEvent] {
         var seq = tail.seq, previous = tail.hash
-        let now = Date(), occurredAt = Timestamp.text(now)
         var events: [AuditEvent] = []
         events.reserveCapacity(records.count)
-        for record in records {
-            let record = record.bounded
+        for stamped in records {
+            let record = stamped.record
             seq += 1
             var event = AuditEvent(
-                id: UUIDv7.id(at: now), seq: seq, occurredAt: occurredAt, actorType: record.actorType,
+                id: stamped.id, seq: seq, occurredAt: stamped.occurredAt, actorType: record.actorType,
                 actorID: record.actorID, actorName: record.actorName, actorRoles: record.actorRoles, action: record.action,
                 resourceType: record.resourceType, resourceID: record.resourceID, patientID: record.patientID, outcome: record.outcome,
                 reason: record.reason, clientAddress: record.clientAddress, userAgent: record.userAgent, requestID: record.requestID,
@@ -142,7 +161,7 @@ package final class AuditTrail: Sendable {
     /// the table), and the key on `seq` refuses an event another appender committed meanwhile.
     /// It takes the same advisory lock as `insertReturningTail`, so an appender that read the
     /// tail under the lock never collides with it.
-    static func appendFollowing(_ tail: Tail, _ records: [AuditRecord], scope: TenantScope) async throws -> (events: [AuditEvent], tail: Tail)? {
+    static func appendFollowing(_ tail: Tail, _ records: [StampedRecord], scope: TenantScope) async throws -> (events: [AuditEvent], tail: Tail)? {
         guard scope.database.dialect == .postgres, let schema = scope.schema else { return nil }
         let table = try scope.tableName("audit_events")
         let events = chain(records, after: tail)
@@ -200,71 +219,21 @@ package final class AuditTrail: Sendable {
     }
 }
 
-/// The wait of one submitted event, ended exactly once: by the commit that takes the event, or
-/// by the submitter's cancellation, whichever comes first (a cancellation before the wait
-/// begins ends it as it begins).
-final class AuditWaiter: Sendable {
-    private enum State {
-        case idle
-        case waiting(CheckedContinuation<Void, any Error>)
-        case ended(Result<Void, any Error>)
-        case resumed
-    }
-
-    private let state = Mutex(State.idle)
-
-    func wait(_ continuation: CheckedContinuation<Void, any Error>) {
-        let ended = state.withLock { state -> Result<Void, any Error>? in
-            guard case .ended(let result) = state else {
-                state = .waiting(continuation)
-                return nil
-            }
-            state = .resumed
-            return result
-        }
-        if let ended { continuation.resume(with: ended) }
-    }
-
-    /// Ends the wait: committed when `error` is nil.
-    func resume(throwing error: (any Error)?) {
-        let result: Result<Void, any Error> = error.map { .failure($0) } ?? .success(())
-        let waiting = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            switch state {
-            case .idle:
-                state = .ended(result)
-                return nil
-            case .waiting(let continuation):
-                state = .resumed
-                return continuation
-            case .ended, .resumed:
-                return nil
-            }
-        }
-        waiting?.resume(with: result)
-    }
-}
-
-/// One tenant's group-commit writer: events queue while a commit is in flight and the next
-/// commit takes them all. Each batch commits through the scope its newest event came with, so a
-/// tenant database reopened meanwhile (an idle file closed, a failed provisioning redone) is
-/// written through its current handle.
+/// One tenant's group-commit writer for the events recorded outside a transaction that are not
+/// journaled (`AuditTrail.record`). Each batch commits through the scope its newest event came
+/// with, so a tenant database reopened meanwhile (an idle file closed, a failed provisioning
+/// redone) is written through its current handle.
 final class TenantAuditWriter: Sendable {
-    private typealias Entry = (record: AuditRecord, scope: TenantScope, done: AuditWaiter)
+    private typealias Entry = (record: StampedRecord, scope: TenantScope)
     private struct State {
-        var pending: [Entry] = []
-        var draining = false
         /// The trail's end as this writer last committed it, on PostgreSQL (`appendFollowing`).
         var tail: AuditTrail.Tail?
         /// When this writer last handed a head to the witness.
         var witnessedAt: ContinuousClock.Instant?
     }
 
-    /// The most events one transaction takes; more wait for the next.
-    static let maximumBatch = 512
-    /// How long the writer gathers events before a commit while reads arrive concurrently.
-    static let commitDelay = Duration.microseconds(500)
-
     private let state = Mutex(State())
+    private let commits = GroupCommit<Entry>()
     private let metrics: AuditMetrics
     private let patientIndexBatch: Int64
     private let witness: AuditWitness?
@@ -277,75 +246,22 @@ final class TenantAuditWriter: Sendable {
         self.witnessInterval = witnessInterval
     }
 
-    /// Returns once `record` is committed. A submitter cancelled meanwhile (its request past
-    /// the deadline) stops waiting at once; its event is still committed with its batch.
+    /// Returns once `record` is committed (see `GroupCommit.submit`).
     func submit(_ record: AuditRecord, in scope: TenantScope) async throws {
-        let done = AuditWaiter()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                done.wait(continuation)
-                let startDrain = state.withLock { state -> Bool in
-                    state.pending.append((record, scope, done))
-                    if state.draining { return false }
-                    state.draining = true
-                    return true
-                }
-                if startDrain { Task { await self.drain() } }
-            }
-        } onCancel: {
-            done.resume(throwing: CancellationError())
-        }
-    }
-
-    private func drain() async {
-        var previousBatch = 0
-        while true {
-            // Like PostgreSQL's commit_delay: when reads arrive together, a short wait lets the
-            // next commit take more of them. Fewer commits mean fewer flushes, fewer copies of
-            // the trail's last pages in the log, and fewer readers finding their page cache
-            // invalidated by a commit. A lone read (the last batch held one) does not wait.
-            if previousBatch > 1 { try? await Task.sleep(for: Self.commitDelay) }
-            let batch = state.withLock { state -> [Entry] in
-                let batch = Array(state.pending.prefix(Self.maximumBatch))
-                state.pending.removeFirst(batch.count)
-                if batch.isEmpty { state.draining = false }
-                return batch
-            }
-            guard let scope = batch.last?.scope else { return }
-            previousBatch = batch.count
+        try await commits.submit((StampedRecord(record, at: Date()), scope)) { [self] batch in
+            let scope = batch.last!.scope
             let started = ContinuousClock.now, startedAt = Date()
-            do {
-                let records = batch.map(\.record)
-                let (events, tail) = try await append(records, in: scope)
-                if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
-                metrics.committed(batch: events, duration: ContinuousClock.now - started)
-                for entry in batch { entry.done.resume(throwing: nil) }
-                witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
-            } catch where batch.count > 1 {
-                // One event the database refuses must not take its batch with it: each is
-                // tried alone, and only what fails on its own is refused.
-                for entry in batch {
-                    do {
-                        let (events, tail) = try await append([entry.record], in: entry.scope)
-                        if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
-                        metrics.committed(batch: events, duration: ContinuousClock.now - started)
-                        entry.done.resume(throwing: nil)
-                    } catch {
-                        entry.done.resume(throwing: error)
-                    }
-                }
-            } catch {
-                for entry in batch { entry.done.resume(throwing: error) }
-            }
+            let (_, tail) = try await append(batch.map(\.record), in: scope)
+            if scope.database.dialect == .postgres { state.withLock { $0.tail = tail } }
+            metrics.committed(batch.map(\.record.record), duration: ContinuousClock.now - started)
+            witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
         }
     }
-}
 
-extension TenantAuditWriter {
     /// Hands the head just committed to the witness, at most once per `witnessInterval`, without
     /// holding up the next batch; the witness job records it anyway if this fails. The head is
     /// stamped with the batch's start, before which everything in the trail is in it.
-    private func witnessIfDue(_ tail: AuditTrail.Tail, of tenantID: String, readAt: Date) {
+    func witnessIfDue(_ tail: AuditTrail.Tail, of tenantID: String, readAt: Date) {
         guard let witness else { return }
         let now = ContinuousClock.now
         let due = state.withLock { state -> Bool in
@@ -360,17 +276,35 @@ extension TenantAuditWriter {
     /// Appends a batch: after the tail this writer last committed, in one statement, when it
     /// knows one and the batch leaves the patient index's batching alone; otherwise, or when
     /// that tail is no longer the end, in a transaction that reads the tail under the lock.
-    private func append(_ records: [AuditRecord], in scope: TenantScope) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail) {
+    private func append(_ records: [StampedRecord], in scope: TenantScope) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail) {
         // Taken, not read: if this batch fails, the next one reads the tail again.
         if let known = state.withLock({ state in defer { state.tail = nil }; return state.tail }),
            known.seq + Int64(records.count) - known.indexed < patientIndexBatch {
             // A failure here is retried the safe way below: the statement either committed
-            // whole or not at all, and a lost answer at worst records the reads twice.
+            // whole or not at all, and a lost answer at worst records the events twice.
             if let appended = try? await AuditTrail.appendFollowing(known, records, scope: scope) { return appended }
         }
         return try await scope.transaction { [patientIndexBatch] database in
             try await AuditTrail.insertReturningTail(records, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
         }
+    }
+}
+
+/// A record with the identity and time it was recorded at, its fields bounded: the trail adds
+/// the sequence number and hashes when it appends it, which for a journaled read is later.
+struct StampedRecord: Sendable {
+    var record: AuditRecord
+    var id: String
+    var occurredAt: String
+
+    init(_ record: AuditRecord, at date: Date) {
+        self.init(record: record.bounded, id: UUIDv7.id(at: date), occurredAt: Timestamp.text(date))
+    }
+
+    init(record: AuditRecord, id: String, occurredAt: String) {
+        self.record = record
+        self.id = id
+        self.occurredAt = occurredAt
     }
 }
 
@@ -394,8 +328,8 @@ final class AuditMetrics: Sendable {
         )
     }
 
-    func counted(_ events: [AuditEvent]) {
-        for event in events { counter(action: event.action, outcome: event.outcome.rawValue).increment() }
+    func counted(_ records: [AuditRecord]) {
+        for record in records { counter(action: record.action, outcome: record.outcome.rawValue).increment() }
     }
 
     private func counter(action: String, outcome: String) -> Counter {
@@ -412,9 +346,10 @@ final class AuditMetrics: Sendable {
         let outcome: String
     }
 
-    func committed(batch events: [AuditEvent], duration: Duration) {
-        batchSize.record(Double(events.count))
+    /// A group commit of `records` (to a trail, or to the journal) that took `duration`.
+    func committed(_ records: [AuditRecord], duration: Duration) {
+        batchSize.record(Double(records.count))
         commitDuration.record(duration)
-        counted(events)
+        counted(records)
     }
 }

@@ -33,7 +33,7 @@ package struct IdentityModule: WardModule {
     package init(node: ModuleNode) async throws {
         self.node = node
         service = try await IdentityService(settings: node.settings, storage: node.storage, audit: node.audit, catalogue: node.catalogue,
-                                            logger: node.logger)
+                                            logger: node.logger, clock: node.clock)
         node.provide(service)
     }
 

@@ -26,6 +26,8 @@ package final class IdentityService: Sendable {
     let welcomeTokenKey: SymmetricKey
     /// The audit trail every identity event is written to.
     let audit: AuditTrail
+    /// The time token expiry, session limits, lockouts and reset links are decided by.
+    let clock: any WallClock
     /// Emergency access grants, consulted when a permission is missing.
     let breakGlass: BreakGlass
     /// Every permission the registered modules define, and what built-in roles hold.
@@ -44,7 +46,11 @@ package final class IdentityService: Sendable {
     /// node serving the session and accurate to this bound across nodes.
     static let lastSeenWriteInterval: TimeInterval = 60
 
-    package init(settings: WardSettings, storage: Storage, audit: AuditTrail, catalogue: PermissionCatalogue, logger: Logger) async throws {
+    package init(
+        settings: WardSettings, storage: Storage, audit: AuditTrail, catalogue: PermissionCatalogue, logger: Logger,
+        clock: any WallClock = SystemClock()
+    ) async throws {
+        self.clock = clock
         self.audit = audit
         self.catalogue = catalogue
         self.breakGlass = BreakGlass(trail: audit, duration: settings.breakGlassDuration)
@@ -111,7 +117,7 @@ package final class IdentityService: Sendable {
                                                 details: ["email": String(emailKey.prefix(254))]), in: scope)
             throw IdentityError.invalidCredentials
         }
-        let now = Date()
+        let now = clock.now
         let failure = AuditActor(type: .user, id: user.id, name: user.name, clientAddress: actor.clientAddress,
                                  userAgent: actor.userAgent, requestID: actor.requestID)
         if let lockedUntil = user.lockedUntil.flatMap(Timestamp.date), lockedUntil > now {
@@ -215,7 +221,7 @@ package final class IdentityService: Sendable {
         }
         let hash = RefreshToken.hash(token)
         let next = RefreshToken.make(tenant: slug)
-        let now = Date(), nowText = Timestamp.text(now)
+        let now = clock.now, nowText = Timestamp.text(now)
         let idle = settings.sessionIdleTimeout.timeInterval
         let users = try scope.table("users"), sessions = try scope.table("sessions"), refreshTokens = try scope.table("refresh_tokens")
         let outcome = try await scope.transaction { database -> RefreshOutcome in
@@ -267,7 +273,7 @@ package final class IdentityService: Sendable {
         let sessions = try scope.table("sessions")
         let audit = self.audit
         try await scope.transaction { database in
-            try await database.update(sessions).set("revoked_at", to: Timestamp.now()).set("revoked_reason", to: "logout")
+            try await database.update(sessions).set("revoked_at", to: Timestamp.text(clock.now)).set("revoked_reason", to: "logout")
                 .where("id", .equal, principal.sessionID).where("revoked_at", .is, SQLLiteral.null).run()
             try await audit.append(actor.record("logout", resourceType: "session", resourceID: principal.sessionID), in: database, scope: scope)
         }
@@ -279,12 +285,12 @@ package final class IdentityService: Sendable {
     /// The principal behind a bearer access token, answered from memory while fresh. Throws
     /// `unauthenticated` for a bad, expired or revoked token or an ended session.
     package func principal(forAccessToken token: String) async throws -> Principal {
-        let now = Date()
+        let now = clock.now
         let claims: AccessTokenClaims
         if let known = verifiedTokens.withLock({ $0[token] }), known.exp.value > now {
             claims = known
         } else {
-            do { claims = try await tokens.verify(token) } catch {
+            do { claims = try await tokens.verify(token, now: now) } catch {
                 throw IdentityError.unauthenticated("The access token is missing, malformed or expired.")
             }
             verifiedTokens.withLock { verified in
@@ -333,7 +339,7 @@ package final class IdentityService: Sendable {
     private func loadPrincipal(session: String, user: String, in scope: TenantScope) async throws -> (principal: Principal, lastSeen: Date)? {
         let sessions = try scope.table("sessions"), users = try scope.table("users")
         let userRoles = try scope.table("user_roles"), roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
-        let now = Date()
+        let now = clock.now
         return try await scope.read { database in
             guard let row = try await database.raw("""
                 SELECT s.expires_at, s.last_seen_at, s.revoked_at, u.name, u.email, u.status, u.totp_confirmed

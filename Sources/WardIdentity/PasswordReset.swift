@@ -40,7 +40,7 @@ extension IdentityService {
                        lifetime: TimeInterval) async throws -> ResetGrant {
         let audit = self.audit
         let users = try scope.table("users"), resets = try scope.table("password_reset_tokens")
-        let now = Date()
+        let now = clock.now
         let fresh = Timestamp.text(now.addingTimeInterval(lifetime))
         let expires = try await scope.transaction { database -> String in
             guard try await database.select().column("id").from(users).where("id", .equal, id).first() != nil else { throw IdentityError.userNotFound }
@@ -74,7 +74,7 @@ extension IdentityService {
                 """).first()
         }
         guard let row, try row.decode(column: "used_at", as: String?.self) == nil,
-              let expires = Timestamp.date(try row.decode(column: "expires_at", as: String.self)), expires > Date() else {
+              let expires = Timestamp.date(try row.decode(column: "expires_at", as: String.self)), expires > clock.now else {
             throw IdentityError.unauthenticated("The reset token is not valid, was used, or has expired.")
         }
         let userID = try row.decode(column: "id", as: String.self)
@@ -82,7 +82,7 @@ extension IdentityService {
                                            name: try row.decode(column: "name", as: String.self))
         if !violations.isEmpty { throw IdentityError.invalidPassword(violations) }
         let newHash = try await hasher.hash(password)
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         let spent = try await scope.transaction { database -> Bool in
             // Spend the token first and only if still unspent: two racing resets cannot both win.
             try await database.raw("UPDATE \(resets) SET used_at = \(bind: now) WHERE token_hash = \(bind: hash) AND used_at IS NULL").run()

@@ -50,7 +50,7 @@ extension IdentityService {
             throw IdentityError.invalidCredentials
         }
         let id = try row.decode(column: "id", as: String.self)
-        let now = Date()
+        let now = clock.now
         if let locked = Timestamp.date(try row.decode(column: "locked_until", as: String?.self) ?? ""), locked > now {
             throw IdentityError.locked(retryAfterSeconds: Int(locked.timeIntervalSince(now).rounded(.up)))
         }
@@ -78,7 +78,7 @@ extension IdentityService {
     /// The active administrator behind a platform token; throws `unauthenticated` otherwise.
     package func platformAdmin(forAccessToken token: String) async throws -> String {
         let claims: AccessTokenClaims
-        do { claims = try await platformTokens.verify(token) } catch {
+        do { claims = try await platformTokens.verify(token, now: clock.now) } catch {
             throw IdentityError.unauthenticated("The platform access token is missing, malformed or expired.")
         }
         let table = platformAdmins

@@ -85,7 +85,8 @@ extension IdentityService {
     /// Deletes sessions that ended more than a day ago (expired or revoked) with their refresh
     /// tokens, and reset tokens long expired or used; returns how many sessions went.
     @discardableResult
-    package func removeEndedSessions(in scope: TenantScope, now: Date = Date()) async throws -> Int {
+    package func removeEndedSessions(in scope: TenantScope) async throws -> Int {
+        let now = clock.now
         let sessions = try scope.table("sessions"), refresh = try scope.table("refresh_tokens"), resets = try scope.table("password_reset_tokens")
         let cutoff = Timestamp.text(now.addingTimeInterval(-86_400))
         return try await scope.transaction { database in

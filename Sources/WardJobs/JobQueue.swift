@@ -1,6 +1,6 @@
 package import Foundation
 package import SQLKit
-import WardCore
+package import WardCore
 package import WardStorage
 
 /// The durable job queue in the control-plane database. Every change of a job's state is one
@@ -12,10 +12,13 @@ package final class JobQueue: Sendable {
 
     private let database: any Database
     private let table: SQLQualifiedTable
+    /// The time leases, due times and retries are decided by (a `TestClock` in tests).
+    package let clock: any WallClock
 
-    package init(storage: Storage) {
+    package init(storage: Storage, clock: any WallClock = SystemClock()) {
         self.database = storage.controlPlane
         self.table = SQLQualifiedTable("jobs", space: storage.controlPlaneTarget.schema)
+        self.clock = clock
     }
 
     /// What to enqueue.
@@ -86,7 +89,7 @@ package final class JobQueue: Sendable {
         guard !kinds.isEmpty else { return nil }
         let table = self.table
         let holder = "\(worker)#\(UUIDv7.make().uuidString.suffix(12).lowercased())"
-        let now = Date()
+        let now = clock.now
         let nowText = Timestamp.text(now), until = Timestamp.text(now.addingTimeInterval(lease.timeInterval))
         let lock: SQLQueryString = database.dialect == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
         let onlyID: SQLQueryString = id.map { "AND id = \(bind: $0)" } ?? ""
@@ -107,14 +110,14 @@ package final class JobQueue: Sendable {
     /// Extends the lease of claim `worker` (a job's `leaseHolder`) on job `id`; false when that
     /// claim no longer holds it.
     package func renew(_ id: String, worker: String, lease: Duration) async throws -> Bool {
-        let until = Timestamp.text(Date().addingTimeInterval(lease.timeInterval))
+        let until = Timestamp.text(clock.now.addingTimeInterval(lease.timeInterval))
         return try await finish(id, worker: worker, set: "lease_expires_at = \(bind: until)")
     }
 
     /// Marks job `id` succeeded; false when `worker` no longer held it.
     @discardableResult
     package func complete(_ id: String, worker: String) async throws -> Bool {
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         return try await finish(id, worker: worker, set: """
             state = 'succeeded', lease_holder = NULL, lease_expires_at = NULL, last_error = NULL, finished_at = \(bind: now)
             """)
@@ -123,7 +126,7 @@ package final class JobQueue: Sendable {
     /// Records a failed attempt: the job waits until `retryAt`, or is dead when that is nil.
     @discardableResult
     package func fail(_ id: String, worker: String, error: String, retryAt: Date?) async throws -> Bool {
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         let message = String(error.prefix(2000))
         if let retryAt {
             return try await finish(id, worker: worker, set: """
@@ -140,13 +143,13 @@ package final class JobQueue: Sendable {
     @discardableResult
     package func release(_ id: String, worker: String) async throws -> Bool {
         try await finish(id, worker: worker, set: """
-            state = 'queued', attempts = attempts - 1, lease_holder = NULL, lease_expires_at = NULL, run_at = \(bind: Timestamp.now())
+            state = 'queued', attempts = attempts - 1, lease_holder = NULL, lease_expires_at = NULL, run_at = \(bind: Timestamp.text(clock.now))
             """)
     }
 
     private func finish(_ id: String, worker: String, set assignments: SQLQueryString) async throws -> Bool {
         let table = self.table
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         return try await database.transaction { database in
             try await database.raw("""
                 UPDATE \(table) SET \(assignments), updated_at = \(bind: now)
@@ -160,7 +163,7 @@ package final class JobQueue: Sendable {
     /// again when attempts remain, dead otherwise. Returns the jobs that died this way.
     package func reapExpiredLeases() async throws -> [Job] {
         let table = self.table
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         return try await database.transaction { database in
             try await database.raw("""
                 UPDATE \(table) SET state = 'queued', lease_holder = NULL, lease_expires_at = NULL, updated_at = \(bind: now),
@@ -203,19 +206,19 @@ package final class JobQueue: Sendable {
     @discardableResult
     package func retry(_ id: String) async throws -> Job {
         try await operate(id, allowed: [.dead, .failed, .cancelled, .succeeded], action: "retried", set: """
-            state = 'queued', attempts = 0, run_at = \(bind: Timestamp.now()), last_error = NULL, finished_at = NULL
+            state = 'queued', attempts = 0, run_at = \(bind: Timestamp.text(clock.now)), last_error = NULL, finished_at = NULL
             """)
     }
 
     /// Cancels a job that is waiting (queued, or failed awaiting a retry).
     @discardableResult
     package func cancel(_ id: String) async throws -> Job {
-        try await operate(id, allowed: [.queued, .failed], action: "cancelled", set: "state = 'cancelled', finished_at = \(bind: Timestamp.now())")
+        try await operate(id, allowed: [.queued, .failed], action: "cancelled", set: "state = 'cancelled', finished_at = \(bind: Timestamp.text(clock.now))")
     }
 
     private func operate(_ id: String, allowed: [Job.State], action: String, set assignments: SQLQueryString) async throws -> Job {
         let table = self.table
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         let states = allowed.map { $0.rawValue as any Encodable & Sendable }
         return try await database.transaction { database in
             let changed = try await database.raw("""
@@ -234,7 +237,7 @@ package final class JobQueue: Sendable {
     /// oldest one already due.
     package func depth() async throws -> [Depth] {
         let table = self.table
-        let now = Date()
+        let now = clock.now
         let rows = try await database.read { database in
             try await database.raw("""
                 SELECT kind, COUNT(*) AS waiting, MIN(CASE WHEN run_at <= \(bind: Timestamp.text(now)) THEN run_at END) AS oldest
@@ -252,7 +255,7 @@ package final class JobQueue: Sendable {
     @discardableResult
     package func purgeFinished(olderThan age: Duration) async throws -> Int {
         let table = self.table
-        let cutoff = Timestamp.text(Date().addingTimeInterval(-age.timeInterval))
+        let cutoff = Timestamp.text(clock.now.addingTimeInterval(-age.timeInterval))
         return try await database.transaction { database in
             try await database.raw("""
                 DELETE FROM \(table) WHERE state IN ('succeeded', 'cancelled') AND finished_at < \(bind: cutoff) RETURNING id

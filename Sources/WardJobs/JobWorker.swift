@@ -146,7 +146,7 @@ package final class JobWorker: Service, Sendable {
                     logger.error("job dead after its last attempt", metadata: metadata)
                 } else {
                     let delay = handler.policy.delay(after: job.attempts)
-                    try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: Date().addingTimeInterval(delay.timeInterval))
+                    try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: queue.clock.now.addingTimeInterval(delay.timeInterval))
                     metrics.record(kind: job.kind, status: "retried", seconds: seconds)
                     metadata["retry_in_ms"] = "\(Int(delay.timeInterval * 1000))"
                     logger.warning("job failed; will retry", metadata: metadata)

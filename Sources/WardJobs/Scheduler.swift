@@ -59,7 +59,7 @@ package final class Scheduler: Service, Sendable {
         logger.info("scheduler started", metadata: ["schedules": "\(schedules.map(\.name))"])
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                try await fire(at: Date())
+                try await fire(at: queue.clock.now)
             } catch {
                 logger.error("scheduler tick failed", metadata: ["error": "\(error)"])
             }

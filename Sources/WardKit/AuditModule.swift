@@ -1,4 +1,5 @@
 import Foundation
+package import ServiceLifecycle
 package import WardAudit
 package import WardHTTP
 package import WardJobs
@@ -73,5 +74,39 @@ package struct AuditModule: WardModule {
                 try JobQueue.Request(kind: Self.witnessKind, payload: NoPayload(), maxAttempts: attempts)
             },
         ]
+    }
+
+    /// The journal's mover.
+    package func services() -> [any Service] {
+        [AuditJournalMover(trail: node.audit, tenants: node.storage.tenants)]
+    }
+}
+
+/// Moves the audit journal's events into their tenants' trails (`AuditTrail.moveJournal`):
+/// everything at start (what a crash left), then every `interval` what this node journaled,
+/// every `sweep` everything (what a node that stopped left), and at graceful shutdown what
+/// remains of this node's.
+package struct AuditJournalMover: Service {
+    let trail: AuditTrail
+    let tenants: TenantDirectory
+    let interval: Duration
+    let sweep: Duration
+
+    package init(trail: AuditTrail, tenants: TenantDirectory, interval: Duration = .seconds(1), sweep: Duration = .seconds(60)) {
+        self.trail = trail
+        self.tenants = tenants
+        self.interval = interval
+        self.sweep = sweep
+    }
+
+    package func run() async throws {
+        await trail.moveJournal(everything: true, tenants: tenants)
+        var swept = ContinuousClock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            let everything = ContinuousClock.now - swept >= sweep
+            if everything { swept = .now }
+            await trail.moveJournal(everything: everything, tenants: tenants)
+        }
     }
 }

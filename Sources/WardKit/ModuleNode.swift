@@ -21,17 +21,23 @@ package final class ModuleNode: Sendable {
     package let catalogue: PermissionCatalogue
     /// How a request names its tenant (header or subdomain).
     package let naming: TenantNaming
+    /// The time of day the node decides by (a `TestClock` in tests).
+    package let clock: any WallClock
     private let services = Mutex<[ObjectIdentifier: any Sendable]>([:])
     private let modules = Mutex<[any WardModule]>([])
     private let kinds = Mutex<[String]>([])
     /// The queue's depth as read for the `/metrics` scrape in progress.
     private let depthSample = Mutex<[JobQueue.Depth]?>(nil)
 
-    package init(settings: WardSettings, storage: Storage, audit: AuditTrail, metrics: WardMetrics, logger: Logger, catalogue: PermissionCatalogue) {
+    package init(
+        settings: WardSettings, storage: Storage, audit: AuditTrail, metrics: WardMetrics, logger: Logger, catalogue: PermissionCatalogue,
+        clock: any WallClock = SystemClock()
+    ) {
         self.settings = settings
         self.storage = storage
         self.audit = audit
-        self.queue = JobQueue(storage: storage)
+        self.clock = clock
+        self.queue = JobQueue(storage: storage, clock: clock)
         self.jobMetrics = JobMetrics(registry: metrics.registry)
         self.metrics = metrics
         self.logger = logger

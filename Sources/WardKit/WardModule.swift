@@ -1,3 +1,4 @@
+package import ServiceLifecycle
 package import WardAudit
 package import WardHTTP
 package import WardJobs
@@ -44,6 +45,9 @@ package protocol WardModule: Sendable {
     func readinessChecks() -> [ReadinessCheck]
     /// Samples the module's gauges read from the databases, just before `/metrics` answers.
     func refreshMetrics() async
+    /// The module's background loops, run by every node (whatever its role) in the node's
+    /// service group: each ends its sleep on graceful shutdown and finishes its work first.
+    func services() -> [any Service]
 }
 
 extension WardModule {
@@ -59,6 +63,7 @@ extension WardModule {
     package func seed(_ scope: TenantScope, by actor: AuditActor) async throws {}
     package func readinessChecks() -> [ReadinessCheck] { [] }
     package func refreshMetrics() async {}
+    package func services() -> [any Service] { [] }
 }
 
 /// What a module's schemas may depend on: the node's password policy and the permissions

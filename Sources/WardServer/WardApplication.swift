@@ -63,11 +63,13 @@ package enum WardApplication {
     /// modules are built (tests publish services there).
     package static func services(
         settings: WardSettings, storage: Storage, metrics: WardMetrics, logger: Logger, accessLog: AccessLog,
-        modules: [any WardModule.Type] = WardModules.registered, prepare: (ModuleNode) -> Void = { _ in }
+        modules: [any WardModule.Type] = WardModules.registered, clock: any WallClock = SystemClock(),
+        prepare: (ModuleNode) -> Void = { _ in }
     ) async throws -> WardServices {
-        let audit = AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage))
+        let audit = AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage),
+                               journal: AuditJournal(storage: storage))
         let node = ModuleNode(settings: settings, storage: storage, audit: audit, metrics: metrics, logger: logger,
-                              catalogue: try PermissionCatalogue(modules: modules))
+                              catalogue: try PermissionCatalogue(modules: modules), clock: clock)
         prepare(node)
         try await node.build(modules)
         return try WardServices(node: node, accessLog: accessLog)

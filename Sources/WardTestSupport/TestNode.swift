@@ -21,6 +21,8 @@ package struct TestNode {
     package let router: Router<WardRequestContext>
     /// The node's OpenAPI document, which every response a test receives is held to.
     package let contract: ResponseContract
+    /// The node's clock: a test moves it forward instead of waiting for time to pass.
+    package let clock: TestClock
 
     /// Builds a node on `site` (settings overridden by `extra`), runs `body`, closes storage.
     package static func with(
@@ -33,13 +35,15 @@ package struct TestNode {
             platformMigrations: modules.flatMap { $0.platformMigrations },
             tenantMigrations: modules.flatMap { $0.tenantMigrations } + tenantMigrations, settings: settings
         ) { storage in
-            let logs = CapturingSink()
+            let logs = CapturingSink(), clock = TestClock()
             let services = try await TestServices.make(settings: settings, storage: storage, logs: logs, modules: modules,
-                                                       provisioningFaults: provisioningFaults)
+                                                       provisioningFaults: provisioningFaults, clock: clock)
+            // As a node's audit journal mover does first on start.
+            await services.audit.moveJournal(everything: true, tenants: storage.tenants)
             let router = try WardApplication.buildRouter(services)
             TestRoutes.add(to: router)
             let contract = try ResponseContract(document: try WardApplication.openAPIDocument(services))
-            try await body(TestNode(services: services, logs: logs, router: router, contract: contract))
+            try await body(TestNode(services: services, logs: logs, router: router, contract: contract, clock: clock))
         }
     }
 
@@ -65,10 +69,10 @@ package struct TestNode {
 package enum TestServices {
     package static func make(settings: WardSettings, storage: Storage, logs: CapturingSink = CapturingSink(),
                              modules: [any WardModule.Type] = WardModules.registered,
-                             provisioningFaults: ProvisioningFaults? = nil) async throws -> WardServices {
+                             provisioningFaults: ProvisioningFaults? = nil, clock: any WallClock = SystemClock()) async throws -> WardServices {
         try await WardApplication.services(
             settings: settings, storage: storage, metrics: WardMetrics(), logger: TestLogs.capturing(logs, label: "ward"),
-            accessLog: AccessLog(level: .info, sink: logs), modules: modules
+            accessLog: AccessLog(level: .info, sink: logs), modules: modules, clock: clock
         ) { node in
             if let provisioningFaults { node.provide(provisioningFaults) }
         }

@@ -20,12 +20,13 @@ struct AuditCommand: AsyncParsableCommand {
             let storage = try await NodeBootstrap.storage(settings, logger: Logger(label: "ward.audit"))
             var broken = 0
             let witness = AuditWitness(storage: storage)
+            let trail = AuditTrail(registry: WardMetrics().registry, journal: AuditJournal(storage: storage))
             do {
                 let tenants = try await storage.tenants.list().filter { tenant == nil || $0.slug == tenant }
                 if let tenant, tenants.isEmpty { throw CommandFailure("no tenant '\(tenant)'") }
                 for entry in tenants where [.active, .suspended].contains(entry.status) {
                     let scope = try await storage.tenants.scope(for: entry)
-                    let result = try await AuditStore.verify(scope, witness: witness)
+                    let result = try await trail.verify(scope, witness: witness)
                     if let failure = result.firstBreak {
                         broken += 1
                         print("\(entry.slug): BROKEN at event \(failure.seq): \(failure.problem) (\(result.checked) events verified before it)")

@@ -47,6 +47,9 @@ extension NodeBootstrap {
         do {
             try await WardApplication.migrate(services)
             let result = try await body(services)
+            // What the command audited into the journal reaches its trails now, not at the
+            // next `serve`.
+            await services.audit.moveJournal(everything: false, tenants: services.storage.tenants)
             await services.storage.shutdown()
             return result
         } catch {

@@ -7,7 +7,8 @@ import WardServer
 
 /// `ward serve`: migrate the control plane and tenants, then run this node's role until
 /// SIGTERM/SIGINT: HTTP (finishing in-flight requests), job workers (letting running jobs finish
-/// and giving back the rest) and the scheduler, all within the shutdown timeout.
+/// and giving back the rest) and the scheduler, with every module's background loops and the
+/// databases, all in one service group and within the shutdown timeout.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server.")
 
@@ -25,6 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
             settings: settings, metrics: WardMetrics(), logger: logger, accessLog: AccessLog(level: settings.loggingLevel)
         )
         let storage = services.storage
+        let group: ServiceGroup
         do {
             let report = try await WardApplication.migrate(services)
             for entry in report where !entry.applied.isEmpty {
@@ -32,28 +34,30 @@ struct ServeCommand: AsyncParsableCommand {
                     "target": "\(entry.target)", "versions": "\(entry.applied.map(\.version))",
                 ])
             }
-            var roleServices: [any Service] = []
+            // Shut down in reverse: what the role runs, then the modules' loops (the audit
+            // journal's last move), then storage.
+            var nodeServices: [any Service] = [StorageService(storage: storage)]
+            nodeServices += services.modules.flatMap { $0.services() }
             if role == .all || role == .api {
-                roleServices.append(WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services)))
+                nodeServices.append(WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services)))
             }
-            if role == .all || role == .worker { roleServices.append(NodeJobs.worker(services)) }
-            if role == .all || role == .scheduler { roleServices.append(try NodeJobs.scheduler(services)) }
-            let group = ServiceGroup(configuration: .init(
-                services: roleServices,
+            if role == .all || role == .worker { nodeServices.append(NodeJobs.worker(services)) }
+            if role == .all || role == .scheduler { nodeServices.append(try NodeJobs.scheduler(services)) }
+            group = ServiceGroup(configuration: .init(
+                services: nodeServices,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger
             ).withShutdownBound(settings.shutdownTimeout))
-            logger.info("ward serving", metadata: [
-                "address": "\(settings.httpHost):\(settings.httpPort)", "role": "\(role.rawValue)",
-                "database": "\(settings.usesPostgres ? "postgres" : "sqlite")",
-            ])
-            try await group.run()
         } catch {
             await storage.shutdown()
             throw error
         }
-        await storage.shutdown()
+        logger.info("ward serving", metadata: [
+            "address": "\(settings.httpHost):\(settings.httpPort)", "role": "\(role.rawValue)",
+            "database": "\(settings.usesPostgres ? "postgres" : "sqlite")",
+        ])
+        try await group.run()
         logger.info("ward stopped")
     }
 }

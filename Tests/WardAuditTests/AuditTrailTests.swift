@@ -180,9 +180,9 @@ struct AuditTrailTests {
     func appendFollowingTail() async throws {
         try await Self.withTrail(.postgres) { _, scope, _ in
             let first = try await scope.transaction { database in
-                try await AuditTrail.insertReturningTail([Self.read(1)], in: database, scope: scope, patientIndexBatch: 1024)
+                try await AuditTrail.insertReturningTail([StampedRecord(Self.read(1), at: Date())], in: database, scope: scope, patientIndexBatch: 1024)
             }
-            let followed = try #require(try await AuditTrail.appendFollowing(first.tail, [Self.read(2), Self.read(3)], scope: scope))
+            let followed = try #require(try await AuditTrail.appendFollowing(first.tail, [Self.read(2), Self.read(3)].map { StampedRecord($0, at: Date()) }, scope: scope))
             #expect(followed.events.map(\.seq) == [2, 3])
             #expect(followed.events[0].prevHash == first.tail.hash)
             #expect(followed.tail.seq == 3 && followed.tail.hash == followed.events[1].hash)
@@ -193,7 +193,7 @@ struct AuditTrailTests {
             var ahead = followed.tail
             ahead.seq += 1
             for tail in [first.tail, wrongHash, ahead] {
-                #expect(try await AuditTrail.appendFollowing(tail, [Self.read(9)], scope: scope) == nil)
+                #expect(try await AuditTrail.appendFollowing(tail, [StampedRecord(Self.read(9), at: Date())], scope: scope) == nil)
             }
             #expect(try await AuditStore.verify(scope) == .init(checked: 3, firstBreak: nil))
         }
@@ -375,5 +375,14 @@ struct AuditTrailTests {
             #expect(events.count == 40 && !events.contains { $0.action == "poison" })
             #expect(try await AuditStore.verify(scope) == .init(checked: 40, firstBreak: nil))
         }
+    }
+}
+
+extension AuditTrail {
+    /// Appends `records`, stamped now, inside the caller's transaction.
+    static func insert(_ records: [AuditRecord], in database: any SQLDatabase, scope: TenantScope, patientIndexBatch: Int64) async throws -> [AuditEvent] {
+        let now = Date()
+        return try await insertReturningTail(records.map { StampedRecord($0, at: now) }, in: database, scope: scope,
+                                             patientIndexBatch: patientIndexBatch).events
     }
 }

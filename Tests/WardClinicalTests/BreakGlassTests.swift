@@ -98,19 +98,33 @@ struct AuditBeforeAnswerTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
+                try await node.staff("auditor@acme.test", roles: ["auditor"])
                 let storage = node.services.storage
+                let space = storage.controlPlaneTarget.schema.map { "\"\($0)\"." } ?? ""
                 try await node.test { client in
-                    let token = try await client.token("doctor@acme.test")
+                    let token = try await client.token("doctor@acme.test"), auditor = try await client.token("auditor@acme.test")
                     let patient = try await client.patient(token, ["given_name": "Sara", "family_name": "Mensah"])
-                    let scope = try await storage.tenants.activeScope(slug: "acme")
-                    try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
-
+                    // A read's event is made durable in the node's journal: without it, no answer.
+                    try await storage.controlPlane.transaction { database in
+                        try await database.raw("ALTER TABLE \(unsafeRaw: space)audit_journal RENAME TO audit_journal_away").run()
+                    }
                     let read = try await client.send(.get, "/api/v1/patients/\(patient)", token: token)
                     #expect(read.status == .internalServerError)
                     #expect(!read.text.contains("Mensah"))
-
-                    try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+                    try await storage.controlPlane.transaction { database in
+                        try await database.raw("ALTER TABLE \(unsafeRaw: space)audit_journal_away RENAME TO audit_journal").run()
+                    }
                     #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: token).status == .ok)
+
+                    // A tenant's trail that cannot take events for now loses none: the journal
+                    // holds them until it can, and the access log is refused until then.
+                    let scope = try await storage.tenants.activeScope(slug: "acme")
+                    try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: token).status == .ok)
+                    #expect(try await client.send(.get, "/api/v1/patients/\(patient)/access-log", token: auditor).status == .internalServerError)
+                    try await scope.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+                    let log = try await client.send(.get, "/api/v1/patients/\(patient)/access-log", token: auditor)
+                    #expect((log.json["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String } == ["read", "read", "create"])
                 }
             }
         }

@@ -82,10 +82,12 @@ struct DatabaseOutageTests {
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
                 let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
                 let schema = try #require(scope.schema)
+                let audit = node.services.audit
                 try await node.test { client in
                     let doctor = try await client.token("doctor@acme.test")
                     let patient = try await client.patient(doctor, ["given_name": "Lena", "family_name": "Fischer"])
-                    let lock = try await Self.lock(site, table: "audit_events", schema: schema, seconds: 6)
+                    // Reads' events are made durable in the node's audit journal.
+                    let lock = try await Self.lock(site, table: "audit_journal", schema: Storage.platformSchema, seconds: 6)
 
                     let started = ContinuousClock.now
                     let stuck = try await client.send(.get, "/api/v1/patients/\(patient)", token: doctor)
@@ -97,6 +99,7 @@ struct DatabaseOutageTests {
                     // The read was audited all the same once the lock went.
                     var audited = 0
                     for _ in 0..<40 where audited == 0 {
+                        try await audit.settle(scope)
                         audited = try await scope.database.read { db in
                             try await db.raw("SELECT count(*)::int AS n FROM \(ident: schema).audit_events WHERE action = 'read' AND resource_id = \(bind: patient)")
                                 .first()?.decode(column: "n", as: Int.self) ?? 0

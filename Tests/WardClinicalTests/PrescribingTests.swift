@@ -54,7 +54,7 @@ struct PrescribingTests {
                     #expect(try await client.send(.post, "/api/v1/prescriptions/\(id)/status", token: doctor, json: ["status": "completed"], headers: [.ifMatch: "\"1\""]).status == .ok)
                     #expect(try await client.send(.post, "/api/v1/prescriptions/\(id)/status", token: doctor, json: ["status": "cancelled"], headers: [.ifMatch: "\"2\""]).status == .conflict)
                 }
-                let events = try await AuditStore.events(in: scope, filter: { var f = AuditStore.Filter(); f.resourceType = "prescription"; return f }(), before: nil, limit: 10)
+                let events = try await node.services.audit.events(in: scope, filter: { var f = AuditStore.Filter(); f.resourceType = "prescription"; return f }(), before: nil, limit: 10)
                 #expect(events.map(\.action) == ["update", "read", "create"])
             }
         }

@@ -197,9 +197,11 @@ struct AuthorizationTests {
                                               previousKeys: ["old-secret-key-0123456789-abcdefghijklmnopq"], lifetime: .seconds(60))
         let forgotten = await AccessTokens.make(secretKey: "new-secret-key-0123456789-abcdefghijklmnopq", previousKeys: [], lifetime: .seconds(60))
 
-        let token = try await old.issue(user: "u1", tenant: "acme", session: "s1").token
+        let now = Date()
+        let token = try await old.issue(user: "u1", tenant: "acme", session: "s1", now: now).token
 
-        #expect(try await rotated.verify(token).sub.value == "u1")
-        await #expect(throws: (any Error).self) { _ = try await forgotten.verify(token) }
+        #expect(try await rotated.verify(token, now: now).sub.value == "u1")
+        await #expect(throws: (any Error).self) { _ = try await forgotten.verify(token, now: now) }
+        await #expect(throws: (any Error).self, "expired a minute on") { _ = try await rotated.verify(token, now: now.addingTimeInterval(62)) }
     }
 }

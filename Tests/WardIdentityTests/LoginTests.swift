@@ -72,12 +72,14 @@ struct LoginTests {
     func expiry(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: ["WARD_AUTH_ACCESS_TTL": "1"]) { node in
-                // A 1-second token lives until the next whole second after 1 s: at most 2 s.
+                // A 1-second token lives until the next whole second after 1 s: at most 2 s. The
+                // node's clock is moved past that rather than waited out.
                 try await node.user("doctor@acme.test", roles: ["doctor"])
+                let clock = node.clock
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
-                    try await Task.sleep(for: .milliseconds(2200))
+                    clock.advance(by: .milliseconds(2200))
                     let expired = try await client.call(.get, "/api/v1/auth/status", token: tokens.access)
                     #expect(expired.status == .unauthorized)
                     #expect(expired.headers[.contentType] == "application/problem+json")
@@ -114,19 +116,20 @@ struct LoginTests {
     @Test("a session ends after the inactivity timeout", arguments: TestBackend.allCases)
     func inactivity(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            // Two seconds of idleness, checked after gaps well inside and well beyond it, so a
-            // busy machine does not blur the two.
+            // Two seconds of idleness, checked after gaps well inside and well beyond it on the
+            // node's clock.
             try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_IDLE": "2"]) { node in
                 try await node.user("doctor@acme.test", roles: ["doctor"])
+                let clock = node.clock
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     // Use keeps it alive…
                     for _ in 0..<3 {
-                        try await Task.sleep(for: .milliseconds(800))
+                        clock.advance(by: .milliseconds(800))
                         #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
                     }
                     // …silence ends it.
-                    try await Task.sleep(for: .milliseconds(3200))
+                    clock.advance(by: .milliseconds(3200))
                     let idle = try await client.call(.get, "/api/v1/auth/status", token: tokens.access)
                     #expect(idle.status == .unauthorized)
                     #expect((idle.json["detail"] as? String)?.contains("without use") == true)
@@ -140,10 +143,11 @@ struct LoginTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_MAX": "1.5"]) { node in
                 try await node.user("doctor@acme.test", roles: ["doctor"])
+                let clock = node.clock
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
-                    try await Task.sleep(for: .milliseconds(1700))
+                    clock.advance(by: .milliseconds(1700))
                     #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .unauthorized)
                     #expect(try await client.refresh(tokens.refresh).status == .unauthorized)
                 }
@@ -184,6 +188,7 @@ struct LoginTests {
             try await TestNode.with(site, settings: ["WARD_AUTH_LOCKOUT_THRESHOLD": "3", "WARD_AUTH_LOCKOUT_DURATION": "2"]) { node in
                 let nurse = try await node.user("nurse@acme.test", roles: ["nurse"])
                 try await node.user("admin@acme.test", roles: ["tenant_admin"])
+                let clock = node.clock
                 try await node.test { client in
                     for _ in 0..<3 {
                         #expect(try await client.login("nurse@acme.test", password: "wrong-password-attempt").status == .unauthorized)
@@ -193,7 +198,7 @@ struct LoginTests {
                     #expect(Int(locked.headers[.retryAfter] ?? "") ?? 0 >= 1)
 
                     // It runs out by itself…
-                    try await Task.sleep(for: .milliseconds(2100))
+                    clock.advance(by: .milliseconds(2100))
                     #expect(try await client.login("nurse@acme.test").status == .ok)
 
                     // …or an administrator clears it.

@@ -87,10 +87,10 @@ struct JobQueueTests {
     func staleClaims(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await site.withQueueStorage { storage in
-                let queue = JobQueue(storage: storage)
+                let clock = TestClock(), queue = JobQueue(storage: storage, clock: clock)
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "k", payload: Effect(key: "x"), maxAttempts: 3)))
-                let first = try #require(try await queue.claim(worker: "node-a", kinds: ["k"], lease: .milliseconds(50)))
-                try await Task.sleep(for: .milliseconds(120))
+                let first = try #require(try await queue.claim(worker: "node-a", kinds: ["k"], lease: .seconds(30)))
+                clock.advance(by: .seconds(31))
                 #expect(try await queue.reapExpiredLeases().isEmpty)
                 let second = try #require(try await queue.claim(worker: "node-a", kinds: ["k"], lease: .seconds(5)))
 
@@ -129,24 +129,30 @@ struct JobQueueTests {
     func backoffAndDeadLetters(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await site.withQueueStorage { storage in
-                let queue = JobQueue(storage: storage)
+                let clock = TestClock(), queue = JobQueue(storage: storage, clock: clock)
                 let registry = PrometheusCollectorRegistry()
-                let attempts = Mutex<[ContinuousClock.Instant]>([])
+                let attempts = Mutex<[Date]>([])
                 struct Refused: Error, CustomStringConvertible { var description: String { "the payment provider refused" } }
-                let handler = JobHandler(kind: "flaky", policy: RetryPolicy(maxAttempts: 3, firstDelay: .milliseconds(200), jitter: 0)) { _ in
-                    attempts.withLock { $0.append(.now) }
+                let handler = JobHandler(kind: "flaky", policy: RetryPolicy(maxAttempts: 3, firstDelay: .seconds(600), jitter: 0)) { _ in
+                    attempts.withLock { $0.append(clock.now) }
                     throw Refused()
                 }
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "flaky", payload: Effect(key: "x"), maxAttempts: 3)))
 
-                let done = try await runWorkers([testWorker(queue, [handler], registry: registry, id: "w")]) { try await queue.find(job.id)?.state == .dead }
+                // Ten minutes, then twenty, pass on the queue's clock in two-minute steps, moved
+                // only while the job waits (a running attempt's lease would lapse too).
+                let done = try await runWorkers([testWorker(queue, [handler], registry: registry, id: "w")]) {
+                    let state = try await queue.find(job.id)?.state
+                    if state == .failed { clock.advance(by: .seconds(120)) }
+                    return state == .dead
+                }
 
                 #expect(done)
                 let times = attempts.withLock { $0 }
                 #expect(times.count == 3)
                 if times.count == 3 {
-                    #expect(times[1] - times[0] >= .milliseconds(200))
-                    #expect(times[2] - times[1] >= .milliseconds(400))
+                    #expect(times[1].timeIntervalSince(times[0]) >= 600)
+                    #expect(times[2].timeIntervalSince(times[1]) >= 1200)
                 }
                 let dead = try #require(try await queue.find(job.id))
                 #expect(dead.attempts == 3)

@@ -94,4 +94,24 @@ struct PostgresSessionTests {
         #expect(statements.name(for: "SELECT 2", types: []) == nil)
         #expect(statements.name(for: "SELECT $1", types: [.int8]) == "ward_2")
     }
+
+    @Test("a named statement whose preparation failed (its table missing for a moment) works again once the table is back")
+    func failedPreparation() async throws {
+        try await withTestSite(.postgres) { site in
+            let database = try PostgresDatabase(url: try #require(site.databaseURL), limits: .init(maximumConnections: 1), logger: TestLogs.quiet)
+            try await database.autocommit { db in try await db.raw("CREATE TABLE later (n int4)").run() }
+            try await database.autocommit { db in try await db.raw("ALTER TABLE later RENAME TO away").run() }
+            let insert = { @Sendable (db: any SQLDatabase) in
+                _ = try await db.reusedRows(SQLQueryString("INSERT INTO later (n) VALUES (\(bind: 1)) RETURNING n"))
+            }
+            await #expect(throws: (any Error).self) { try await database.autocommit(insert) }
+            try await database.autocommit { db in try await db.raw("ALTER TABLE away RENAME TO later").run() }
+            // The same connection (the pool holds one), the same text: prepared anew.
+            try await database.autocommit(insert)
+            try await database.autocommit(insert)
+            let count = try await database.read { db in try await db.raw("SELECT count(*)::int4 AS n FROM later").first()?.decode(column: "n", as: Int.self) }
+            #expect(count == 2)
+            await database.shutdown()
+        }
+    }
 }

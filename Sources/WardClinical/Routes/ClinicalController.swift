@@ -158,7 +158,7 @@ package struct ClinicalController: Sendable {
             var filter = AuditStore.Filter()
             filter.patientID = try context.parameters.require("id")
             let limit = try request.pageLimit(default: 50, maximum: 500)
-            let events = try await AuditStore.events(in: scope, filter: filter, before: try request.sequenceCursor(), limit: limit)
+            let events = try await patients.audit.events(in: scope, filter: filter, before: try request.sequenceCursor(), limit: limit)
             return try JSONResponse.make(ItemPage(events, nextCursor: events.count == limit ? events.last.map { String($0.seq) } : nil))
         }
         routes.on("listPractitioners") { request, context -> Response in

@@ -57,7 +57,7 @@ struct AccessTokens: Sendable {
     }
 
     /// A signed token for `user` in `tenant` and `session`, and its lifetime in seconds.
-    func issue(user: String, tenant: String, session: String, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+    func issue(user: String, tenant: String, session: String, now: Date) async throws -> (token: String, expiresIn: Int) {
         let seconds = Int(lifetime.components.seconds)
         // Whole seconds (jwt-kit would otherwise write fractions); expiry rounds up so a token
         // lives at least its stated lifetime.
@@ -70,10 +70,11 @@ struct AccessTokens: Sendable {
         return (try await keys.sign(claims, kid: currentKeyID), seconds)
     }
 
-    /// The claims of a valid, unexpired token of this audience; throws otherwise.
-    func verify(_ token: String) async throws -> AccessTokenClaims {
+    /// The claims of a valid token of this audience, unexpired at `now`; throws otherwise.
+    func verify(_ token: String, now: Date) async throws -> AccessTokenClaims {
         let claims = try await keys.verify(token, as: AccessTokenClaims.self)
         try claims.aud.verifyIntendedAudience(includes: audience)
+        try claims.exp.verifyNotExpired(currentDate: now)
         return claims
     }
 }

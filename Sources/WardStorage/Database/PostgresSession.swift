@@ -52,10 +52,18 @@ struct PostgresSession: SQLDatabase {
             }
         }
         if named, let statements, let name = statements.name(for: sql, types: types) {
-            let rows = try await NamedStatement.$current.withValue(.init(name: name, sql: sql, types: types)) {
-                try await connection.execute(NamedStatement(bindings: bindings), logger: logger)
+            do {
+                let rows = try await NamedStatement.$current.withValue(.init(name: name, sql: sql, types: types)) {
+                    try await connection.execute(NamedStatement(bindings: bindings), logger: logger)
+                }
+                for try await row in rows { onRow(PostgresRowView(row: row)) }
+            } catch let error as PSQLError where PostgresStatements.failedToPrepare(error) {
+                // postgres-nio keeps a name whose preparation failed failing on this connection
+                // for good: a table missing for a moment (a deploy, an operator's repair) would
+                // leave it broken after the table is back. The next call takes a new name.
+                statements.retire(sql, types: types)
+                throw error
             }
-            for try await row in rows { onRow(PostgresRowView(row: row)) }
             return
         }
         // Rows handed over as they arrive, as postgres-kit runs its statements (its async row

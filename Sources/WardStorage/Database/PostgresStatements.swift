@@ -37,7 +37,12 @@ final class PostgresStatements: Sendable {
         let types: [UInt32]
     }
 
-    private let names = Mutex<[Key: String]>([:])
+    private struct Names {
+        var byKey: [Key: String] = [:]
+        var issued = 0
+    }
+
+    private let names = Mutex(Names())
 
     init(limit: Int = 1024) {
         self.limit = limit
@@ -47,12 +52,26 @@ final class PostgresStatements: Sendable {
     func name(for sql: String, types: [PostgresDataType]) -> String? {
         let key = Key(sql: sql, types: types.map(\.rawValue))
         return names.withLock { names in
-            if let name = names[key] { return name }
-            guard names.count < limit else { return nil }
-            let name = "ward_\(names.count + 1)"
-            names[key] = name
+            if let name = names.byKey[key] { return name }
+            guard names.byKey.count < limit else { return nil }
+            names.issued += 1
+            let name = "ward_\(names.issued)"
+            names.byKey[key] = name
             return name
         }
+    }
+
+    /// Forgets the name of `sql` with `types`, so its next run prepares it under a new one.
+    func retire(_ sql: String, types: [PostgresDataType]) {
+        let key = Key(sql: sql, types: types.map(\.rawValue))
+        names.withLock { _ = $0.byKey.removeValue(forKey: key) }
+    }
+
+    /// Whether `error` is the server refusing a statement's text (class 42: a missing table or
+    /// column, a syntax or type error), which is when a preparation fails; errors of a prepared
+    /// statement's execution (a violated key, a timeout) are of other classes.
+    static func failedToPrepare(_ error: PSQLError) -> Bool {
+        error.code == .server && error.serverInfo?[.sqlState]?.hasPrefix("42") == true
     }
 }
 

@@ -1,0 +1,459 @@
+import Foundation
+import Logging
+import SQLKit
+import Synchronization
+import WardCore
+package import WardStorage
+
+/// The node's journal of audited reads, in the control plane: where a read's event becomes
+/// durable before the read is answered, so that concurrent reads of any tenants share one
+/// commit. A tenant's own trail is one database (a file on SQLite, a schema on PostgreSQL), and
+/// with reads spread over many tenants a trail's group commit took one event each: a commit per
+/// read. The mover (`AuditTrail.moveJournal`, run by the audit module's service) then chains
+/// each tenant's journaled events into its trail in batches, within a fraction of a second;
+/// whatever reads the trail (`AuditTrail.events`, `verify`) moves that tenant's first.
+///
+/// A move appends the events and removes them from the journal atomically: on PostgreSQL in
+/// one transaction (tenants and the journal share the database); on SQLite, where they are two
+/// files, the tenant's `audit_journal_mark` records in the append's transaction how far the
+/// journal was taken, so a move interrupted before the journal's rows were removed never
+/// appends them twice. The journal's numbers never repeat (AUTOINCREMENT, an identity column).
+package final class AuditJournal: Sendable {
+    struct Entry: Sendable {
+        let stamped: StampedRecord
+        let scope: TenantScope
+    }
+
+    private let database: any Database
+    private let table: String
+    private let commits = GroupCommit<Entry>()
+    /// The tenants with events journaled by this node since their last move.
+    private let dirty = Mutex<[String: TenantScope]>([:])
+    /// On SQLite (one node), the events this node journaled and has not yet seen moved, by
+    /// tenant: a mutation's append takes them first (`takeForAppend`) without reading the journal.
+    private let unmoved = Mutex<[String: [Journaled]]>([:])
+    /// Whether a round of moves went through the whole journal without a failure since this
+    /// node started: until then the journal may hold events not in `unmoved` (a crash's), which
+    /// a mutation's append must not skip past.
+    private let recovered = Mutex(false)
+
+    /// Notes that a round of moves took everything journaled (SQLite).
+    func markRecovered() { recovered.withLock { $0 = true } }
+    let logger = Logger(label: "ward.audit")
+
+    /// The most events one move takes; more are taken by the next.
+    static let moveBatch = 2048
+
+    package init(storage: Storage) {
+        self.database = storage.controlPlane
+        self.table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+    }
+
+    /// The journal's columns: the tenant, then an event's fields but its number and hashes.
+    static let columns = ["tenant_id"] + AuditStore.columns.filter { !["seq", "prev_hash", "hash"].contains($0) }
+    private static let columnList = SQLText.columns(columns)
+
+    /// Returns once `record` is durable in the journal.
+    func record(_ record: AuditRecord, in scope: TenantScope, metrics: AuditMetrics) async throws {
+        try await commits.submit(Entry(stamped: StampedRecord(record, at: Date()), scope: scope)) { [self] entries in
+            let started = ContinuousClock.now
+            try await write(entries)
+            metrics.committed(entries.map(\.stamped.record), duration: ContinuousClock.now - started)
+            dirty.withLock { dirty in for entry in entries { dirty[entry.scope.tenant.id] = entry.scope } }
+        }
+    }
+
+    /// Takes the tenants journaled since the last call.
+    func takeDirty() -> [TenantScope] {
+        dirty.withLock { dirty in defer { dirty = [:] }; return Array(dirty.values) }
+    }
+
+    /// Marks `scope`'s tenant for the next move again (its move failed).
+    func markDirty(_ scope: TenantScope) {
+        dirty.withLock { $0[scope.tenant.id] = scope }
+    }
+
+    /// The tenants of whose events the journal holds any, by id.
+    func journaledTenants() async throws -> Set<String> {
+        let table = self.table
+        return try await database.read { database in
+            Set(try await database.reusedRows(SQLText.Statement("SELECT DISTINCT tenant_id FROM " + table, binds: []))
+                .map { try $0.decode(column: "tenant_id", as: String.self) })
+        }
+    }
+
+    /// Removes the events journaled for a tenant that no longer exists; returns how many.
+    func discard(tenantID: String) async throws -> Int {
+        let table = self.table, dialect = database.dialect
+        return try await database.autocommit { database in
+            try await database.reusedRows(SQLText.Statement(
+                "DELETE FROM " + table + " WHERE tenant_id = " + SQLText.placeholders(1...1, dialect: dialect) + " RETURNING 1",
+                binds: [tenantID]
+            )).count
+        }
+    }
+
+    private func write(_ entries: [Entry]) async throws {
+        switch database.dialect {
+        case .sqlite:
+            let text = "INSERT INTO " + table + " (" + Self.columnList + ") VALUES ("
+                + SQLText.placeholders(1...Self.columns.count, dialect: .sqlite) + ") RETURNING journal_seq"
+            let written = try await database.transaction { database in
+                var written: [Journaled] = []
+                for entry in entries {
+                    let position = try await database.reusedRows(SQLText.Statement(text, binds: Self.values(of: entry)))
+                        .first?.decode(column: "journal_seq", as: Int64.self) ?? 0
+                    written.append(Journaled(position: position, tenantID: entry.scope.tenant.id, stamped: entry.stamped))
+                }
+                return written
+            }
+            unmoved.withLock { unmoved in for row in written { unmoved[row.tenantID, default: []].append(row) } }
+        case .postgres:
+            // One statement whatever the batch's size (it stays prepared): the rows travel as
+            // one JSON array, as the trail's own inserts do.
+            let text = "INSERT INTO " + table + " (" + Self.columnList + ") SELECT " + Self.columnList
+                + " FROM json_to_recordset($1::json) AS rows (" + Self.columns.map { "\"\($0)\" text" }.joined(separator: ", ") + ")"
+            var rows = "["
+            rows.reserveCapacity(entries.count * 600)
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { rows.append(",") }
+                AuditStore.appendJSONRow(columns: Self.columns, values: Self.values(of: entry), to: &rows)
+            }
+            rows.append("]")
+            let batch = rows
+            try await database.autocommit { database in
+                try await database.execute(sql: SQLText.Reused(SQLText.Statement(text, binds: [batch]))) { _ in }
+            }
+        }
+    }
+
+    /// The values of `entry`, in the order of `columns`.
+    private static func values(of entry: Entry) -> [any Encodable & Sendable] {
+        let record = entry.stamped.record
+        return [
+            entry.scope.tenant.id, entry.stamped.id, entry.stamped.occurredAt, record.actorType.rawValue, record.actorID,
+            record.actorName, record.actorRoles.joined(separator: ","), record.action, record.resourceType,
+            record.resourceID, record.patientID, record.outcome.rawValue, record.reason,
+            record.clientAddress, record.userAgent, record.requestID, AuditStore.detailsJSON(record.details),
+        ]
+    }
+
+    /// A journaled event read back: its place in the journal, its tenant and the record as stamped.
+    struct Journaled: Sendable {
+        let position: Int64
+        let tenantID: String
+        let stamped: StampedRecord
+    }
+
+    private static func entry(from row: any SQLRow) throws -> Journaled {
+        let roles = try row.decode(column: "actor_roles", as: String.self)
+        let detailsText = try row.decode(column: "details", as: String.self)
+        let details = (try? JSONSerialization.jsonObject(with: Data(detailsText.utf8)) as? [String: String]) ?? [:]
+        let record = AuditRecord(
+            actorType: AuditEvent.ActorType(rawValue: try row.decode(column: "actor_type", as: String.self)) ?? .system,
+            actorID: try row.decode(column: "actor_id", as: String?.self), actorName: try row.decode(column: "actor_name", as: String?.self),
+            actorRoles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init),
+            action: try row.decode(column: "action", as: String.self),
+            resourceType: try row.decode(column: "resource_type", as: String?.self), resourceID: try row.decode(column: "resource_id", as: String?.self),
+            patientID: try row.decode(column: "patient_id", as: String?.self),
+            outcome: AuditEvent.Outcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .error,
+            reason: try row.decode(column: "reason", as: String?.self), clientAddress: try row.decode(column: "client_address", as: String?.self),
+            userAgent: try row.decode(column: "user_agent", as: String?.self), requestID: try row.decode(column: "request_id", as: String?.self),
+            details: details
+        )
+        return Journaled(
+            position: try row.decode(column: "journal_seq", as: Int64.self), tenantID: try row.decode(column: "tenant_id", as: String.self),
+            stamped: StampedRecord(record: record, id: try row.decode(column: "id", as: String.self),
+                                   occurredAt: try row.decode(column: "occurred_at", as: String.self))
+        )
+    }
+
+    /// The columns a move reads back.
+    private static let selected = "journal_seq, " + SQLText.columns(columns)
+
+    /// On PostgreSQL, moves up to `moveBatch` of the tenant's journaled events into its trail in
+    /// one transaction that deletes them from the journal; returns the events appended, the
+    /// trail's tail after them, and whether the batch was full (more may follow).
+    func movePostgres(_ scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?, full: Bool) {
+        guard let schema = scope.schema else { return ([], nil, false) }
+        let table = self.table
+        return try await scope.transaction { database in
+            // The trail's lock first: a concurrent move of this tenant (another node's, or a
+            // reader's) waits here, then finds the rows it would have taken gone.
+            _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: AuditTrail.lockKey(schema))))"))
+            let rows = try await database.reusedRows(SQLText.Statement("""
+                DELETE FROM \(table) WHERE journal_seq IN (
+                    SELECT journal_seq FROM \(table) WHERE tenant_id = $1 ORDER BY journal_seq LIMIT $2
+                ) RETURNING \(Self.selected)
+                """, binds: [scope.tenant.id, Self.moveBatch]))
+            let taken = try rows.map(Self.entry(from:)).sorted { $0.position < $1.position }.map(\.stamped)
+            guard !taken.isEmpty else { return ([], nil, false) }
+            let (events, tail) = try await AuditTrail.insertReturningTail(taken, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
+            return (events, tail, taken.count == Self.moveBatch)
+        }
+    }
+
+    /// On SQLite, up to `limit` journaled events numbered after `after`, oldest first, of one
+    /// tenant or of all. The journal has no index but its key: an index by tenant put each
+    /// read's row on its tenant's page, and with reads spread over a hundred tenants a group
+    /// commit wrote a page per event. A round of moves reads the journal in order once instead;
+    /// a single tenant's (a reader settling it) scans what is journaled, seconds' worth.
+    func pending(after: Int64, limit: Int, tenantID: String? = nil) async throws -> [Journaled] {
+        let table = self.table
+        return try await database.read { database in
+            let text = "SELECT " + Self.selected + " FROM " + table + " WHERE journal_seq > ?1"
+                + (tenantID == nil ? "" : " AND tenant_id = ?3") + " ORDER BY journal_seq LIMIT ?2"
+            let binds: [any Encodable & Sendable] = [after, limit] + (tenantID.map { [$0] } ?? [])
+            return try await database.reusedRows(SQLText.Statement(text, binds: binds)).map(Self.entry(from:))
+        }
+    }
+
+    /// On SQLite, appends a tenant's journaled events (numbered, oldest first) to its trail,
+    /// skipping those its mark says an earlier move took (one cut short before `forget`), and
+    /// moves the mark in the same transaction. Returns the events appended and the tail.
+    func appendSQLite(_ rows: [Journaled], to scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?) {
+        guard let through = rows.last?.position else { return ([], nil) }
+        let appended = try await scope.transaction { database -> (events: [AuditEvent], tail: AuditTrail.Tail?) in
+            let taken = try await Self.mark(in: database, scope: scope)
+            let fresh = rows.filter { $0.position > taken }.map(\.stamped)
+            guard !fresh.isEmpty else { return ([], nil) }
+            let (events, tail) = try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
+            try await Self.setMark(through, in: database, scope: scope)
+            return (events, tail)
+        }
+        moved(scope.tenant.id, through: through)
+        return appended
+    }
+
+    /// The tenant's journaled events a mutation's append (in `database`, the tenant's open
+    /// transaction) takes before its own event, so the trail keeps every read acknowledged
+    /// before the mutation ahead of it; returns them and, on SQLite, the mark to record with
+    /// them. On PostgreSQL they are deleted from the journal in that transaction (after the
+    /// trail's lock, which the caller holds); on SQLite they are this node's unmoved events
+    /// past the tenant's mark.
+    func takeForAppend(in database: any SQLDatabase, scope: TenantScope) async throws -> (events: [StampedRecord], through: Int64?) {
+        switch self.database.dialect {
+        case .postgres:
+            let rows = try await database.reusedRows(SQLText.Statement(
+                "DELETE FROM " + table + " WHERE tenant_id = $1 RETURNING " + Self.selected, binds: [scope.tenant.id]
+            ))
+            return (try rows.map(Self.entry(from:)).sorted { $0.position < $1.position }.map(\.stamped), nil)
+        case .sqlite:
+            guard recovered.withLock({ $0 }) else { return ([], nil) }
+            let rows = unmoved.withLock { $0[scope.tenant.id] ?? [] }
+            guard let through = rows.last?.position else { return ([], nil) }
+            let taken = try await Self.mark(in: database, scope: scope)
+            let fresh = rows.filter { $0.position > taken }
+            return (fresh.map(\.stamped), fresh.isEmpty ? nil : through)
+        }
+    }
+
+    /// The tenant's mark: how far its trail took the journal (SQLite).
+    static func mark(in database: any SQLDatabase, scope: TenantScope) async throws -> Int64 {
+        try await database.reusedRows(SQLText.Statement("SELECT through FROM " + (try scope.tableName("audit_journal_mark")) + " WHERE id = 1", binds: []))
+            .first?.decode(column: "through", as: Int64.self) ?? 0
+    }
+
+    /// Records the tenant's mark in its open transaction (SQLite).
+    static func setMark(_ through: Int64, in database: any SQLDatabase, scope: TenantScope) async throws {
+        try await database.execute(sql: SQLText.Statement(
+            "INSERT INTO " + (try scope.tableName("audit_journal_mark")) + " (id, through) VALUES (1, ?1) "
+                + "ON CONFLICT (id) DO UPDATE SET through = max(through, excluded.through)",
+            binds: [through]
+        )) { _ in }
+    }
+
+    /// Forgets this node's unmoved events of a tenant up to `through` (SQLite), once moved.
+    func moved(_ tenantID: String, through: Int64) {
+        unmoved.withLock { unmoved in
+            guard let rows = unmoved[tenantID] else { return }
+            let left = rows.filter { $0.position > through }
+            unmoved[tenantID] = left.isEmpty ? nil : left
+        }
+    }
+
+    /// On SQLite, removes the journal's rows numbered up to `through`, but for those of the
+    /// tenants in `keeping` (whose move failed), in one commit; with `tenantID`, only that
+    /// tenant's. Until then moved rows are journaled twice, harmlessly: each tenant's mark
+    /// skips them.
+    func forget(through: Int64, keeping: Set<String> = [], tenantID: String? = nil) async throws {
+        guard database.dialect == .sqlite else { return }
+        var text = "DELETE FROM " + table + " WHERE journal_seq <= ?1"
+        var binds: [any Encodable & Sendable] = [through]
+        if let tenantID {
+            text += " AND tenant_id = ?2"
+            binds.append(tenantID)
+        } else if !keeping.isEmpty {
+            text += " AND tenant_id NOT IN (" + SQLText.placeholders(2...(keeping.count + 1), dialect: .sqlite) + ")"
+            binds += keeping.sorted().map { $0 as any Encodable & Sendable }
+        }
+        let statement = SQLText.Statement(text, binds: binds)
+        try await database.autocommit { database in try await database.execute(sql: statement) { _ in } }
+    }
+
+    var dialect: Dialect { database.dialect }
+}
+
+extension AuditTrail {
+    /// Events of the tenant's trail matching `filter` (see `AuditStore.events`), its journaled
+    /// events moved in first.
+    package func events(in scope: TenantScope, filter: AuditStore.Filter, before: Int64?, limit: Int) async throws -> [AuditEvent] {
+        try await settle(scope)
+        return try await AuditStore.events(in: scope, filter: filter, before: before, limit: limit)
+    }
+
+    /// Verifies the tenant's trail (see `AuditStore.verify`), its journaled events moved in first.
+    package func verify(_ scope: TenantScope, witness: AuditWitness? = nil) async throws -> AuditStore.Verification {
+        try await settle(scope)
+        return try await AuditStore.verify(scope, witness: witness)
+    }
+
+    /// Moves the tenant's journaled events into its trail, all of them: what reads the trail
+    /// calls this first, so the trail it reads holds every read answered before. Returns how
+    /// many it moved.
+    @discardableResult
+    package func settle(_ scope: TenantScope) async throws -> Int {
+        guard let journal else { return 0 }
+        switch journal.dialect {
+        case .postgres:
+            return try await movePostgres(scope, journal: journal)
+        case .sqlite:
+            var moved = 0, after: Int64 = 0
+            while true {
+                let rows = try await journal.pending(after: after, limit: AuditJournal.moveBatch, tenantID: scope.tenant.id)
+                guard let last = rows.last?.position else { return moved }
+                moved += try await appendSQLite(rows, to: scope, journal: journal)
+                try await journal.forget(through: last, tenantID: scope.tenant.id)
+                after = last
+            }
+        }
+    }
+
+    /// On PostgreSQL, moves every journaled event of the tenant, batch by batch.
+    private func movePostgres(_ scope: TenantScope, journal: AuditJournal) async throws -> Int {
+        var moved = 0
+        while true {
+            let (events, tail, full) = try await journal.movePostgres(scope, patientIndexBatch: patientIndexBatch)
+            moved += events.count
+            if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: Date()) }
+            if !full { return moved }
+        }
+    }
+
+    private func appendSQLite(_ rows: [AuditJournal.Journaled], to scope: TenantScope, journal: AuditJournal) async throws -> Int {
+        let (events, tail) = try await journal.appendSQLite(rows, to: scope, patientIndexBatch: patientIndexBatch)
+        if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: Date()) }
+        return events.count
+    }
+
+    /// Moves journaled events into their trails; returns how many moved. On PostgreSQL: of the
+    /// tenants this node journaled since the last call, or with `everything`, of every tenant
+    /// the journal holds events of (at start, after a crash, and now and then for another
+    /// node's). On SQLite (one node) the journal is read in order, all of it, every time. A
+    /// tenant whose move fails is tried again next time; events of a tenant that no longer
+    /// exists are discarded, with a warning.
+    @discardableResult
+    package func moveJournal(everything: Bool, tenants: TenantDirectory) async -> Int {
+        guard let journal else { return 0 }
+        do {
+            switch journal.dialect {
+            case .postgres: return try await moveJournalPostgres(journal, everything: everything, tenants: tenants)
+            case .sqlite: return try await moveJournalSQLite(journal, tenants: tenants)
+            }
+        } catch {
+            journal.logger.error("audit journal: reading the journal failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+    }
+
+    private func moveJournalPostgres(_ journal: AuditJournal, everything: Bool, tenants: TenantDirectory) async throws -> Int {
+        var scopes = journal.takeDirty()
+        if everything {
+            let journaled = try await journal.journaledTenants().subtracting(scopes.map(\.tenant.id))
+            let resolved = try await Self.scopes(of: journaled, in: tenants)
+            scopes += resolved.scopes
+            for id in resolved.gone {
+                let discarded = try await journal.discard(tenantID: id)
+                journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(discarded)"])
+            }
+        }
+        let failed = await Self.forEach(scopes, journal: journal) { scope in try await self.movePostgres(scope, journal: journal) }
+        for scope in scopes where failed.ids.contains(scope.tenant.id) { journal.markDirty(scope) }
+        return failed.moved
+    }
+
+    private func moveJournalSQLite(_ journal: AuditJournal, tenants: TenantDirectory) async throws -> Int {
+        var moved = 0, after: Int64 = 0, failures = 0
+        let known = Dictionary(journal.takeDirty().map { ($0.tenant.id, $0) }) { first, _ in first }
+        while true {
+            let rows = try await journal.pending(after: after, limit: 4 * AuditJournal.moveBatch)
+            guard let last = rows.last?.position else {
+                if failures == 0 { journal.markRecovered() }
+                return moved
+            }
+            let byTenant = Dictionary(grouping: rows, by: \.tenantID)
+            let resolved = try await Self.scopes(of: Set(byTenant.keys).subtracting(known.keys), in: tenants)
+            let scopes = byTenant.keys.compactMap { known[$0] } + resolved.scopes
+            for id in resolved.gone {
+                journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(byTenant[id]?.count ?? 0)"])
+            }
+            let round = await Self.forEach(scopes, journal: journal) { scope in
+                try await self.appendSQLite(byTenant[scope.tenant.id] ?? [], to: scope, journal: journal)
+            }
+            moved += round.moved
+            try await journal.forget(through: last, keeping: round.ids)
+            failures += round.ids.count
+            if rows.count < 4 * AuditJournal.moveBatch {
+                if failures == 0 { journal.markRecovered() }
+                return moved
+            }
+            after = last
+        }
+    }
+
+    /// The scopes of the tenants with these ids, and the ids of tenants that no longer exist.
+    private static func scopes(of ids: Set<String>, in tenants: TenantDirectory) async throws -> (scopes: [TenantScope], gone: [String]) {
+        guard !ids.isEmpty else { return ([], []) }
+        let byID = Dictionary(try await tenants.list().map { ($0.id, $0) }) { first, _ in first }
+        var scopes: [TenantScope] = [], gone: [String] = []
+        for id in ids.sorted() {
+            if let tenant = byID[id], tenant.status != .deleted {
+                scopes.append(try await tenants.scope(for: tenant))
+            } else {
+                gone.append(id)
+            }
+        }
+        return (scopes, gone)
+    }
+
+    /// Runs `move` for each scope, two at a time (enough to overlap their commits, few enough to
+    /// leave the pools to requests); returns how many events moved and the ids of the tenants
+    /// whose move failed (logged).
+    private static func forEach(
+        _ scopes: [TenantScope], journal: AuditJournal, _ move: @escaping @Sendable (TenantScope) async throws -> Int
+    ) async -> (moved: Int, ids: Set<String>) {
+        await withTaskGroup(of: (Int, String?).self) { group in
+            var pending = scopes[...], moved = 0, failed: Set<String> = []
+            func next() {
+                guard let scope = pending.popFirst() else { return }
+                group.addTask {
+                    do {
+                        return (try await move(scope), nil)
+                    } catch {
+                        journal.logger.warning("audit journal: move failed, to be retried", metadata: [
+                            "tenant": "\(scope.tenant.slug)", "error": "\(error)",
+                        ])
+                        return (0, scope.tenant.id)
+                    }
+                }
+            }
+            for _ in 0..<2 { next() }
+            for await (count, failure) in group {
+                moved += count
+                if let failure { failed.insert(failure) }
+                next()
+            }
+            return (moved, failed)
+        }
+    }
+}

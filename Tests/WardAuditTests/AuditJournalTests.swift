@@ -1,0 +1,160 @@
+import Foundation
+import Prometheus
+import SQLKit
+import Testing
+import WardCore
+import WardStorage
+import WardTestSupport
+@testable import WardAudit
+
+@Suite("Audit journal")
+struct AuditJournalTests {
+    /// A trail with a journal over storage holding two tenants.
+    static func withJournal(_ backend: TestBackend, _ body: (Storage, AuditTrail, [TenantScope]) async throws -> Void) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withStorage(platformMigrations: AuditMigrations.platform, tenantMigrations: AuditMigrations.all) { storage in
+                for slug in ["acme", "zenith"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
+                let scopes = [try await storage.tenants.activeScope(slug: "acme"), try await storage.tenants.activeScope(slug: "zenith")]
+                try await body(storage, Self.trail(storage), scopes)
+            }
+        }
+    }
+
+    static func trail(_ storage: Storage) -> AuditTrail {
+        AuditTrail(registry: PrometheusCollectorRegistry(), witness: AuditWitness(storage: storage), journal: AuditJournal(storage: storage))
+    }
+
+    static func journaled(_ storage: Storage) async throws -> Int {
+        let table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+        return try await storage.controlPlane.read { database in
+            try await database.raw("SELECT count(*) AS n FROM \(unsafeRaw: table)").first()!.decode(column: "n", as: Int.self)
+        }
+    }
+
+    @Test("a read is durable in the journal when it returns, and reaches its own tenant's trail, chained, when the trail is read", arguments: TestBackend.allCases)
+    func readsReachTheirTrail(_ backend: TestBackend) async throws {
+        try await Self.withJournal(backend) { storage, trail, scopes in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<60 { group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: scopes[n % 2]) } }
+                try await group.waitForAll()
+            }
+            #expect(try await Self.journaled(storage) == 60)
+            #expect(try await AuditStore.events(in: scopes[0], filter: .init(), before: nil, limit: 100).isEmpty, "not yet moved")
+
+            let acme = try await trail.events(in: scopes[0], filter: .init(), before: nil, limit: 100)
+            #expect(acme.count == 30 && Set(acme.compactMap(\.requestID)) == Set(stride(from: 0, to: 60, by: 2).map { "r\($0)" }))
+            #expect(try await Self.journaled(storage) == 30, "only the trail read was moved")
+            #expect(try await trail.verify(scopes[1], witness: AuditWitness(storage: storage)) == .init(checked: 30, firstBreak: nil))
+            #expect(try await Self.journaled(storage) == 0)
+
+            // The event keeps the identity and time it was journaled with.
+            var filter = AuditStore.Filter()
+            filter.patientID = "p2"
+            let event = try #require(try await trail.events(in: scopes[0], filter: filter, before: nil, limit: 1).first)
+            #expect(event.actorName == "Reader 2" && event.details == ["n": "2"] && event.id.count == 36)
+        }
+    }
+
+    @Test("events journaled before a crash are moved when a node starts, each once; a removed tenant's are discarded", arguments: TestBackend.allCases)
+    func recovery(_ backend: TestBackend) async throws {
+        try await Self.withJournal(backend) { storage, crashed, scopes in
+            for n in 0..<10 { try await crashed.recordRead(AuditTrailTests.read(n), in: scopes[n % 2]) }
+            // A tenant that is gone: its journaled events have no trail to go to.
+            let table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+            try await storage.controlPlane.autocommit { database in
+                try await database.raw("""
+                    INSERT INTO \(unsafeRaw: table) (tenant_id, id, occurred_at, actor_type, actor_roles, action, outcome, details)
+                    VALUES ('gone', 'x', '2026-12-03T00:00:00.000Z', 'user', '', 'read', 'success', '{}')
+                    """).run()
+            }
+
+            // A node starting over (another trail, nothing in memory) moves everything.
+            let restarted = Self.trail(storage)
+            #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == 10)
+            #expect(try await Self.journaled(storage) == 0)
+            for scope in scopes {
+                #expect(try await AuditStore.verify(scope) == .init(checked: 5, firstBreak: nil))
+            }
+            #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == 0)
+        }
+    }
+
+    @Test("moves racing for one tenant (two nodes, a reader) append each event once", arguments: TestBackend.allCases)
+    func racingMoves(_ backend: TestBackend) async throws {
+        try await Self.withJournal(backend) { storage, trail, scopes in
+            let other = Self.trail(storage)
+            for round in 0..<5 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for n in 0..<40 { group.addTask { try await trail.recordRead(AuditTrailTests.read(round * 40 + n), in: scopes[0]) } }
+                    for _ in 0..<3 {
+                        group.addTask { _ = try await trail.settle(scopes[0]) }
+                        group.addTask { _ = try await other.settle(scopes[0]) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            #expect(try await trail.verify(scopes[0]) == .init(checked: 200, firstBreak: nil))
+            let events = try await AuditStore.events(in: scopes[0], filter: .init(), before: nil, limit: 500)
+            #expect(Set(events.compactMap(\.requestID)).count == 200)
+        }
+    }
+
+    @Test("on SQLite, a move cut short after its append (journal rows not yet removed) does not append them again")
+    func interruptedMove() async throws {
+        try await Self.withJournal(.sqlite) { storage, trail, scopes in
+            for n in 0..<3 { try await trail.recordRead(AuditTrailTests.read(n), in: scopes[0]) }
+            let rows = try await storage.controlPlane.read { database in
+                try await database.raw("SELECT * FROM audit_journal ORDER BY journal_seq").all()
+            }
+            #expect(try await trail.settle(scopes[0]) == 3)
+            // Put the moved rows back, as if the node died between the two commits.
+            try await storage.controlPlane.transaction { database in
+                for row in rows {
+                    let columns = ["journal_seq"] + AuditJournal.columns
+                    let values = try columns.map { column -> SQLBind in
+                        if column == "journal_seq" { return SQLBind(try row.decode(column: column, as: Int64.self)) }
+                        return SQLBind(try row.decode(column: column, as: String?.self))
+                    }
+                    try await database.insert(into: "audit_journal").columns(columns).values(values).run()
+                }
+            }
+            #expect(try await Self.journaled(storage) == 3)
+            #expect(try await trail.settle(scopes[0]) == 0)
+            #expect(try await Self.journaled(storage) == 0)
+            #expect(try await AuditStore.verify(scopes[0]) == .init(checked: 3, firstBreak: nil))
+            // Numbers are not reused after the journal empties: the next read is taken.
+            try await trail.recordRead(AuditTrailTests.read(9), in: scopes[0])
+            #expect(try await trail.settle(scopes[0]) == 1)
+        }
+    }
+
+    @Test("a change follows in the trail the reads answered before it; a crash's journaled events are neither skipped nor doubled", arguments: TestBackend.allCases)
+    func changesFollowReads(_ backend: TestBackend) async throws {
+        try await Self.withJournal(backend) { storage, crashed, scopes in
+            let scope = scopes[0]
+            // Left by a node that stopped before moving them.
+            try await crashed.recordRead(AuditTrailTests.read(1), in: scope)
+            let trail = Self.trail(storage)
+            try await trail.recordRead(AuditTrailTests.read(2), in: scope)
+            var change = AuditTrailTests.read(3)
+            change.action = "update"
+            let first = change
+            _ = try await scope.transaction { database in try await trail.append(first, in: database, scope: scope) }
+            #expect(try await trail.settle(scope) <= 2)
+            let early = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true)
+            #expect(Set(early.compactMap(\.requestID)) == ["r1", "r2", "r3"])
+
+            // Once the node's mover has been through the journal, a change takes its tenant's
+            // reads first.
+            await trail.moveJournal(everything: true, tenants: storage.tenants)
+            for n in 4...5 { try await trail.recordRead(AuditTrailTests.read(n), in: scope) }
+            change.requestID = "r6"
+            let second = change
+            _ = try await scope.transaction { database in try await trail.append(second, in: database, scope: scope) }
+            let events = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 10, ascending: true)
+            #expect(events.suffix(3).compactMap(\.requestID) == ["r4", "r5", "r6"], "the reads were in the trail before the change")
+            #expect(try await trail.settle(scope) == 0, "nothing left to move, nothing moved twice")
+            #expect(try await trail.verify(scope) == .init(checked: 6, firstBreak: nil))
+        }
+    }
+}
