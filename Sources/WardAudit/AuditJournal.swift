@@ -13,11 +13,11 @@ package import WardStorage
 /// each tenant's journaled events into its trail in batches, within a fraction of a second;
 /// whatever reads the trail (`AuditTrail.events`, `verify`) moves that tenant's first.
 ///
-/// A move appends the events and removes them from the journal atomically: on PostgreSQL in
-/// one transaction (tenants and the journal share the database); on SQLite, where they are two
-/// files, the tenant's `audit_journal_mark` records in the append's transaction how far the
-/// journal was taken, so a move interrupted before the journal's rows were removed never
-/// appends them twice. The journal's numbers never repeat (AUTOINCREMENT, an identity column).
+/// Every event reaches its trail exactly once: whatever appends journaled events skips those
+/// whose id the trail already holds (`notInTrail`). On PostgreSQL a move also deletes the rows
+/// it takes in its transaction (tenants and the journal share the database); on SQLite, where
+/// they are two files, rows are removed after their events are appended, and a move cut short
+/// between the two finds them in the trail next time.
 package final class AuditJournal: Sendable {
     struct Entry: Sendable {
         let stamped: StampedRecord
@@ -32,17 +32,31 @@ package final class AuditJournal: Sendable {
     /// On SQLite (one node), the events this node journaled and has not yet seen moved, by
     /// tenant: a mutation's append takes them first (`takeForAppend`) without reading the journal.
     private let unmoved = Mutex<[String: [Journaled]]>([:])
-    /// Whether a round of moves went through the whole journal without a failure since this
-    /// node started: until then the journal may hold events not in `unmoved` (a crash's), which
-    /// a mutation's append must not skip past.
-    private let recovered = Mutex(false)
 
-    /// Notes that a round of moves took everything journaled (SQLite).
-    func markRecovered() { recovered.withLock { $0 = true } }
+    /// On PostgreSQL, the tenants this node journaled events of since it last moved them.
+    private let unmovedTenants = Mutex<Set<String>>([])
+
+    /// Whether this node journaled events of the tenant it has not yet seen moved: a
+    /// mutation's append then takes them first. (Another node's journaled reads are moved by
+    /// it or by the mover; a change does not wait for them.)
+    func mayHold(_ tenantID: String) -> Bool {
+        switch database.dialect {
+        case .postgres: return unmovedTenants.withLock { $0.contains(tenantID) }
+        case .sqlite: return unmoved.withLock { $0[tenantID] != nil }
+        }
+    }
+
+    /// Notes that the tenant's journaled events were moved (PostgreSQL).
+    func moved(_ tenantID: String) {
+        unmovedTenants.withLock { _ = $0.remove(tenantID) }
+    }
+
     let logger = Logger(label: "ward.audit")
 
     /// The most events one move takes; more are taken by the next.
     static let moveBatch = 2048
+    /// The most journal rows a round of moves reads at once on SQLite.
+    static let roundBatch = 8192
 
     package init(storage: Storage) {
         self.database = storage.controlPlane
@@ -124,6 +138,7 @@ package final class AuditJournal: Sendable {
             try await database.autocommit { database in
                 try await database.execute(sql: SQLText.Reused(SQLText.Statement(text, binds: [batch]))) { _ in }
             }
+            unmovedTenants.withLock { tenants in for entry in entries { tenants.insert(entry.scope.tenant.id) } }
         }
     }
 
@@ -187,8 +202,9 @@ package final class AuditJournal: Sendable {
                 ) RETURNING \(Self.selected)
                 """, binds: [scope.tenant.id, Self.moveBatch]))
             let taken = try rows.map(Self.entry(from:)).sorted { $0.position < $1.position }.map(\.stamped)
-            guard !taken.isEmpty else { return ([], nil, false) }
-            let (events, tail) = try await AuditTrail.insertReturningTail(taken, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
+            let fresh = try await Self.notInTrail(taken, in: database, scope: scope)
+            guard !fresh.isEmpty else { return ([], nil, taken.count == Self.moveBatch) }
+            let (events, tail) = try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
             return (events, tail, taken.count == Self.moveBatch)
         }
     }
@@ -208,59 +224,64 @@ package final class AuditJournal: Sendable {
         }
     }
 
-    /// On SQLite, appends a tenant's journaled events (numbered, oldest first) to its trail,
-    /// skipping those its mark says an earlier move took (one cut short before `forget`), and
-    /// moves the mark in the same transaction. Returns the events appended and the tail.
+    /// On SQLite, appends a tenant's journaled events (oldest first) to its trail, but for those
+    /// already there; returns the events appended and the tail.
     func appendSQLite(_ rows: [Journaled], to scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?) {
         guard let through = rows.last?.position else { return ([], nil) }
         let appended = try await scope.transaction { database -> (events: [AuditEvent], tail: AuditTrail.Tail?) in
-            let taken = try await Self.mark(in: database, scope: scope)
-            let fresh = rows.filter { $0.position > taken }.map(\.stamped)
+            let fresh = try await Self.notInTrail(rows.map(\.stamped), in: database, scope: scope)
             guard !fresh.isEmpty else { return ([], nil) }
-            let (events, tail) = try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
-            try await Self.setMark(through, in: database, scope: scope)
-            return (events, tail)
+            return try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
         }
         moved(scope.tenant.id, through: through)
         return appended
     }
 
+    /// `records` without those already in the tenant's trail (by event id, which the trail
+    /// keeps unique) and without repeats: what makes every way an event reaches its trail (a
+    /// move, a reader's settle, a mutation taking its tenant's reads, a move cut short before the
+    /// journal's rows were removed, a journal row written twice when an answer was lost)
+    /// append it exactly once. One statement whatever the count: the ids travel as JSON.
+    static func notInTrail(_ records: [StampedRecord], in database: any SQLDatabase, scope: TenantScope) async throws -> [StampedRecord] {
+        var seen = Set<String>()
+        let unique = records.filter { seen.insert($0.id).inserted }
+        guard !unique.isEmpty else { return [] }
+        var ids = "["
+        for (index, record) in unique.enumerated() {
+            if index > 0 { ids.append(",") }
+            JSONText.appendString(record.id, to: &ids)
+        }
+        ids.append("]")
+        let trail = try scope.tableName("audit_events")
+        let text = switch scope.database.dialect {
+        case .sqlite: "SELECT id FROM " + trail + " WHERE id IN (SELECT value FROM json_each(?1))"
+        case .postgres: "SELECT id FROM " + trail + " WHERE id IN (SELECT json_array_elements_text($1::json))"
+        }
+        let present = Set(try await database.reusedRows(SQLText.Statement(text, binds: [ids])).map { try $0.decode(column: "id", as: String.self) })
+        return present.isEmpty ? unique : unique.filter { !present.contains($0.id) }
+    }
+
     /// The tenant's journaled events a mutation's append (in `database`, the tenant's open
-    /// transaction) takes before its own event, so the trail keeps every read acknowledged
-    /// before the mutation ahead of it; returns them and, on SQLite, the mark to record with
-    /// them. On PostgreSQL they are deleted from the journal in that transaction (after the
-    /// trail's lock, which the caller holds); on SQLite they are this node's unmoved events
-    /// past the tenant's mark.
-    func takeForAppend(in database: any SQLDatabase, scope: TenantScope) async throws -> (events: [StampedRecord], through: Int64?) {
+    /// transaction) takes before its own event, so the trail keeps the reads answered before
+    /// the change ahead of it, those not in the trail yet, at most `moveBatch` (the mover takes
+    /// any more). On PostgreSQL they are deleted from the journal in that transaction (after the
+    /// trail's lock, which the caller holds); on SQLite they are this node's unmoved events, and
+    /// their journal rows go with the next round's removal.
+    func takeForAppend(in database: any SQLDatabase, scope: TenantScope) async throws -> [StampedRecord] {
         switch self.database.dialect {
         case .postgres:
-            let rows = try await database.reusedRows(SQLText.Statement(
-                "DELETE FROM " + table + " WHERE tenant_id = $1 RETURNING " + Self.selected, binds: [scope.tenant.id]
-            ))
-            return (try rows.map(Self.entry(from:)).sorted { $0.position < $1.position }.map(\.stamped), nil)
+            let rows = try await database.reusedRows(SQLText.Statement("""
+                DELETE FROM \(table) WHERE journal_seq IN (
+                    SELECT journal_seq FROM \(table) WHERE tenant_id = $1 ORDER BY journal_seq LIMIT $2
+                ) RETURNING \(Self.selected)
+                """, binds: [scope.tenant.id, Self.moveBatch]))
+            if rows.count < Self.moveBatch { moved(scope.tenant.id) }
+            let taken = try rows.map(Self.entry(from:)).sorted { $0.position < $1.position }.map(\.stamped)
+            return try await Self.notInTrail(taken, in: database, scope: scope)
         case .sqlite:
-            guard recovered.withLock({ $0 }) else { return ([], nil) }
-            let rows = unmoved.withLock { $0[scope.tenant.id] ?? [] }
-            guard let through = rows.last?.position else { return ([], nil) }
-            let taken = try await Self.mark(in: database, scope: scope)
-            let fresh = rows.filter { $0.position > taken }
-            return (fresh.map(\.stamped), fresh.isEmpty ? nil : through)
+            let rows = unmoved.withLock { ($0[scope.tenant.id] ?? []).prefix(Self.moveBatch) }
+            return try await Self.notInTrail(rows.map(\.stamped), in: database, scope: scope)
         }
-    }
-
-    /// The tenant's mark: how far its trail took the journal (SQLite).
-    static func mark(in database: any SQLDatabase, scope: TenantScope) async throws -> Int64 {
-        try await database.reusedRows(SQLText.Statement("SELECT through FROM " + (try scope.tableName("audit_journal_mark")) + " WHERE id = 1", binds: []))
-            .first?.decode(column: "through", as: Int64.self) ?? 0
-    }
-
-    /// Records the tenant's mark in its open transaction (SQLite).
-    static func setMark(_ through: Int64, in database: any SQLDatabase, scope: TenantScope) async throws {
-        try await database.execute(sql: SQLText.Statement(
-            "INSERT INTO " + (try scope.tableName("audit_journal_mark")) + " (id, through) VALUES (1, ?1) "
-                + "ON CONFLICT (id) DO UPDATE SET through = max(through, excluded.through)",
-            binds: [through]
-        )) { _ in }
     }
 
     /// Forgets this node's unmoved events of a tenant up to `through` (SQLite), once moved.
@@ -274,8 +295,8 @@ package final class AuditJournal: Sendable {
 
     /// On SQLite, removes the journal's rows numbered up to `through`, but for those of the
     /// tenants in `keeping` (whose move failed), in one commit; with `tenantID`, only that
-    /// tenant's. Until then moved rows are journaled twice, harmlessly: each tenant's mark
-    /// skips them.
+    /// tenant's. Until then moved rows are journaled twice, harmlessly: a move skips events
+    /// already in their trail.
     func forget(through: Int64, keeping: Set<String> = [], tenantID: String? = nil) async throws {
         guard database.dialect == .sqlite else { return }
         var text = "DELETE FROM " + table + " WHERE journal_seq <= ?1"
@@ -333,16 +354,22 @@ extension AuditTrail {
     private func movePostgres(_ scope: TenantScope, journal: AuditJournal) async throws -> Int {
         var moved = 0
         while true {
+            // Stamped before the move: everything in the trail then is in the head it gives.
+            let startedAt = Date()
             let (events, tail, full) = try await journal.movePostgres(scope, patientIndexBatch: patientIndexBatch)
             moved += events.count
-            if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: Date()) }
-            if !full { return moved }
+            if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt) }
+            if !full {
+                journal.moved(scope.tenant.id)
+                return moved
+            }
         }
     }
 
     private func appendSQLite(_ rows: [AuditJournal.Journaled], to scope: TenantScope, journal: AuditJournal) async throws -> Int {
+        let startedAt = Date()
         let (events, tail) = try await journal.appendSQLite(rows, to: scope, patientIndexBatch: patientIndexBatch)
-        if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: Date()) }
+        if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt) }
         return events.count
     }
 
@@ -369,30 +396,33 @@ extension AuditTrail {
     private func moveJournalPostgres(_ journal: AuditJournal, everything: Bool, tenants: TenantDirectory) async throws -> Int {
         var scopes = journal.takeDirty()
         if everything {
+            // A tenant whose database cannot be opened keeps its rows for the next sweep.
             let journaled = try await journal.journaledTenants().subtracting(scopes.map(\.tenant.id))
-            let resolved = try await Self.scopes(of: journaled, in: tenants)
+            let resolved = await Self.scopes(of: journaled, in: tenants, journal: journal)
             scopes += resolved.scopes
             for id in resolved.gone {
                 let discarded = try await journal.discard(tenantID: id)
                 journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(discarded)"])
             }
         }
-        let failed = await Self.forEach(scopes, journal: journal) { scope in try await self.movePostgres(scope, journal: journal) }
-        for scope in scopes where failed.ids.contains(scope.tenant.id) { journal.markDirty(scope) }
-        return failed.moved
+        let round = await Self.forEach(scopes, journal: journal) { scope in try await self.movePostgres(scope, journal: journal) }
+        for scope in scopes where round.failed.contains(scope.tenant.id) { journal.markDirty(scope) }
+        return round.moved
     }
 
+    /// One pass over the journal in order. A tenant whose move fails (or whose database cannot
+    /// be opened) keeps its rows, and later batches of the pass leave its rows alone too, so its
+    /// events are neither removed unmoved nor appended after its later ones; the next pass
+    /// takes them again.
     private func moveJournalSQLite(_ journal: AuditJournal, tenants: TenantDirectory) async throws -> Int {
-        var moved = 0, after: Int64 = 0, failures = 0
+        var moved = 0, after: Int64 = 0, failed: Set<String> = []
         let known = Dictionary(journal.takeDirty().map { ($0.tenant.id, $0) }) { first, _ in first }
         while true {
-            let rows = try await journal.pending(after: after, limit: 4 * AuditJournal.moveBatch)
-            guard let last = rows.last?.position else {
-                if failures == 0 { journal.markRecovered() }
-                return moved
-            }
-            let byTenant = Dictionary(grouping: rows, by: \.tenantID)
-            let resolved = try await Self.scopes(of: Set(byTenant.keys).subtracting(known.keys), in: tenants)
+            let rows = try await journal.pending(after: after, limit: AuditJournal.roundBatch)
+            guard let last = rows.last?.position else { return moved }
+            let byTenant = Dictionary(grouping: rows.filter { !failed.contains($0.tenantID) }, by: \.tenantID)
+            let resolved = await Self.scopes(of: Set(byTenant.keys).subtracting(known.keys), in: tenants, journal: journal)
+            failed.formUnion(resolved.failed)
             let scopes = byTenant.keys.compactMap { known[$0] } + resolved.scopes
             for id in resolved.gone {
                 journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(byTenant[id]?.count ?? 0)"])
@@ -401,29 +431,41 @@ extension AuditTrail {
                 try await self.appendSQLite(byTenant[scope.tenant.id] ?? [], to: scope, journal: journal)
             }
             moved += round.moved
-            try await journal.forget(through: last, keeping: round.ids)
-            failures += round.ids.count
-            if rows.count < 4 * AuditJournal.moveBatch {
-                if failures == 0 { journal.markRecovered() }
-                return moved
-            }
+            failed.formUnion(round.failed)
+            try await journal.forget(through: last, keeping: failed)
+            if rows.count < AuditJournal.roundBatch { return moved }
             after = last
         }
     }
 
-    /// The scopes of the tenants with these ids, and the ids of tenants that no longer exist.
-    private static func scopes(of ids: Set<String>, in tenants: TenantDirectory) async throws -> (scopes: [TenantScope], gone: [String]) {
-        guard !ids.isEmpty else { return ([], []) }
-        let byID = Dictionary(try await tenants.list().map { ($0.id, $0) }) { first, _ in first }
-        var scopes: [TenantScope] = [], gone: [String] = []
+    /// The scopes of the tenants with these ids, the ids of tenants that no longer exist, and
+    /// those whose database could not be opened (logged).
+    private static func scopes(of ids: Set<String>, in tenants: TenantDirectory, journal: AuditJournal) async
+        -> (scopes: [TenantScope], gone: [String], failed: Set<String>) {
+        guard !ids.isEmpty else { return ([], [], []) }
+        let byID: [String: Tenant]
+        do {
+            byID = Dictionary(try await tenants.list().map { ($0.id, $0) }) { first, _ in first }
+        } catch {
+            journal.logger.warning("audit journal: listing tenants failed", metadata: ["error": "\(error)"])
+            return ([], [], ids)
+        }
+        var scopes: [TenantScope] = [], gone: [String] = [], failed: Set<String> = []
         for id in ids.sorted() {
-            if let tenant = byID[id], tenant.status != .deleted {
-                scopes.append(try await tenants.scope(for: tenant))
-            } else {
+            guard let tenant = byID[id], tenant.status != .deleted else {
                 gone.append(id)
+                continue
+            }
+            do {
+                scopes.append(try await tenants.scope(for: tenant))
+            } catch {
+                failed.insert(id)
+                journal.logger.warning("audit journal: a tenant's database could not be opened; its events wait", metadata: [
+                    "tenant": "\(tenant.slug)", "error": "\(error)",
+                ])
             }
         }
-        return (scopes, gone)
+        return (scopes, gone, failed)
     }
 
     /// Runs `move` for each scope, two at a time (enough to overlap their commits, few enough to
@@ -431,7 +473,7 @@ extension AuditTrail {
     /// whose move failed (logged).
     private static func forEach(
         _ scopes: [TenantScope], journal: AuditJournal, _ move: @escaping @Sendable (TenantScope) async throws -> Int
-    ) async -> (moved: Int, ids: Set<String>) {
+    ) async -> (moved: Int, failed: Set<String>) {
         await withTaskGroup(of: (Int, String?).self) { group in
             var pending = scopes[...], moved = 0, failed: Set<String> = []
             func next() {

@@ -27,8 +27,7 @@ package enum AuditMigrations {
             """,
         ]),
         // The node's journal of audited reads (AuditJournal): an event's fields but its number
-        // and hashes, which its trail gives it. Numbers never repeat, so a tenant's mark of how
-        // far it took the journal stays true after the journal empties.
+        // and hashes, which its trail gives it; numbered in the order they were journaled.
         Migration(
             211, "create_audit_journal",
             sqlite: [
@@ -257,13 +256,6 @@ package enum AuditMigrations {
                 FOR EACH ROW EXECUTE FUNCTION audit_patient_indexed_guard()
                 """,
             ]
-        ),
-        // How far this tenant's trail took the node's audit journal, on SQLite, where the two
-        // are separate files (AuditJournal.move); on PostgreSQL one transaction does both.
-        Migration(
-            205, "audit_journal_mark",
-            sqlite: ["CREATE TABLE audit_journal_mark (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)"],
-            postgres: []
         ),
     ]
 }

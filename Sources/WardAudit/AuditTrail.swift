@@ -40,32 +40,52 @@ package final class AuditTrail: Sendable {
         self.journal = journal
     }
 
-    /// Records a read or search of patient data: in the journal, whose commit the reads of
-    /// every tenant share, when the node has one.
+    /// Records a read or search of patient data. A tenant with many reads awaiting their
+    /// events at once (more than `directReads`) commits them in its own trail's group commit,
+    /// which then carries that many events: the one write per event there is. Otherwise the read
+    /// goes to the node's journal, whose commit the reads of every tenant share, to be moved
+    /// into the trail in a batch.
     package func recordRead(_ record: AuditRecord, in scope: TenantScope) async throws {
         guard auditsReads else { return }
-        if let journal {
-            try await journal.record(record, in: scope, metrics: metrics)
-        } else {
+        guard let journal else { return try await self.record(record, in: scope) }
+        let tenant = scope.tenant.id
+        let concurrent = readsInFlight.withLock { inFlight -> Int in
+            inFlight[tenant, default: 0] += 1
+            return inFlight[tenant]!
+        }
+        defer {
+            readsInFlight.withLock { inFlight in
+                let left = inFlight[tenant, default: 1] - 1
+                inFlight[tenant] = left > 0 ? left : nil
+            }
+        }
+        if concurrent > Self.directReads {
             try await self.record(record, in: scope)
+        } else {
+            try await journal.record(record, in: scope, metrics: metrics)
         }
     }
+
+    /// How many of a tenant's reads may await their events at once before the next ones go to
+    /// its own trail rather than the journal.
+    static let directReads = 8
+    /// Each tenant's reads awaiting their audit events.
+    private let readsInFlight = Mutex<[String: Int]>([:])
 
     /// Appends `record` inside the caller's open transaction on `scope`'s database, after the
     /// tenant's journaled reads: a read answered before the change comes before it in the trail.
     @discardableResult
     package func append(_ record: AuditRecord, in database: any SQLDatabase, scope: TenantScope) async throws -> AuditEvent {
-        var journaled: [StampedRecord] = [], through: Int64?
-        if let journal {
+        var journaled: [StampedRecord] = []
+        if let journal, journal.mayHold(scope.tenant.id) {
             if scope.database.dialect == .postgres, let schema = scope.schema {
                 // The trail's lock before the journal's rows, as a move takes them.
                 _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: Self.lockKey(schema))))"))
             }
-            (journaled, through) = try await journal.takeForAppend(in: database, scope: scope)
+            journaled = try await journal.takeForAppend(in: database, scope: scope)
         }
         let events = try await Self.insertReturningTail(journaled + [StampedRecord(record, at: Date())], in: database, scope: scope,
                                                         patientIndexBatch: patientIndexBatch).events
-        if let through { try await AuditJournal.setMark(through, in: database, scope: scope) }
         metrics.counted([record])
         return events[events.count - 1]
     }

@@ -108,5 +108,7 @@ package struct AuditJournalMover: Service {
             if everything { swept = .now }
             await trail.moveJournal(everything: everything, tenants: tenants)
         }
+        // What was journaled while the last round ran.
+        await trail.moveJournal(everything: false, tenants: tenants)
     }
 }

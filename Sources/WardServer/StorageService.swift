@@ -6,6 +6,8 @@ package import WardStorage
 /// group's graceful shutdown. It is the group's first service, so it is shut down last: after
 /// HTTP has answered its last request, the workers have given back their jobs and the audit
 /// journal's mover has moved what remained. On PostgreSQL closing ends the pools' `run()`.
+/// When the group is cancelled instead (a service failed, or the shutdown bound passed), every
+/// service stops at once and storage is left to `serve` to close once the group has returned.
 package struct StorageService: Service {
     let storage: Storage
 
@@ -14,8 +16,11 @@ package struct StorageService: Service {
     }
 
     package func run() async throws {
-        // Returns at graceful shutdown, or throws at cancellation: either way the pools close.
-        try? await gracefulShutdown()
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return
+        }
         await storage.shutdown()
     }
 }

@@ -18,6 +18,7 @@ package final class Storage: Sendable {
     package let controlPlaneTarget: MigrationTarget
     private let platformMigrations: MigrationSet
     private let tenantMigrationsCheckedAt = Mutex<(ok: Bool, at: ContinuousClock.Instant)?>(nil)
+    private let closed = Mutex(false)
 
     /// The PostgreSQL schema of the control plane.
     package static let platformSchema = "platform"
@@ -108,8 +109,9 @@ package final class Storage: Sendable {
         return ok
     }
 
-    /// Closes every database.
+    /// Closes every database, once: later calls return at once.
     package func shutdown() async {
+        guard closed.withLock({ closed in defer { closed = true }; return !closed }) else { return }
         await tenants.shutdown()
         await controlPlane.shutdown()
         await replica?.shutdown()

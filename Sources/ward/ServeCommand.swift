@@ -57,7 +57,13 @@ struct ServeCommand: AsyncParsableCommand {
             "address": "\(settings.httpHost):\(settings.httpPort)", "role": "\(role.rawValue)",
             "database": "\(settings.usesPostgres ? "postgres" : "sqlite")",
         ])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await storage.shutdown()
+            throw error
+        }
+        await storage.shutdown()
         logger.info("ward stopped")
     }
 }

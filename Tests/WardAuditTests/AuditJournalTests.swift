@@ -34,9 +34,13 @@ struct AuditJournalTests {
     @Test("a read is durable in the journal when it returns, and reaches its own tenant's trail, chained, when the trail is read", arguments: TestBackend.allCases)
     func readsReachTheirTrail(_ backend: TestBackend) async throws {
         try await Self.withJournal(backend) { storage, trail, scopes in
+            // Two at a time, as reads spread over tenants arrive: each tenant's go to the journal.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for n in 0..<60 { group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: scopes[n % 2]) } }
-                try await group.waitForAll()
+                for n in stride(from: 0, to: 60, by: 2) {
+                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: scopes[0]) }
+                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: scopes[1]) }
+                    try await group.waitForAll()
+                }
             }
             #expect(try await Self.journaled(storage) == 60)
             #expect(try await AuditStore.events(in: scopes[0], filter: .init(), before: nil, limit: 100).isEmpty, "not yet moved")
@@ -155,6 +159,73 @@ struct AuditJournalTests {
             #expect(events.suffix(3).compactMap(\.requestID) == ["r4", "r5", "r6"], "the reads were in the trail before the change")
             #expect(try await trail.settle(scope) == 0, "nothing left to move, nothing moved twice")
             #expect(try await trail.verify(scope) == .init(checked: 6, firstBreak: nil))
+        }
+    }
+
+    @Test("a tenant with many reads at once commits them in its own trail's group commit; none is lost either way", arguments: TestBackend.allCases)
+    func busyTenantGoesDirect(_ backend: TestBackend) async throws {
+        try await Self.withJournal(backend) { storage, trail, scopes in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<200 { group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: scopes[0]) } }
+                try await group.waitForAll()
+            }
+            let journaled = try await Self.journaled(storage)
+            #expect(journaled < 200, "reads beyond \(AuditTrail.directReads) at once went to the trail directly")
+            #expect(try await trail.verify(scopes[0]) == .init(checked: 200, firstBreak: nil))
+            let events = try await AuditStore.events(in: scopes[0], filter: .init(), before: nil, limit: 500)
+            #expect(Set(events.compactMap(\.requestID)).count == 200)
+        }
+    }
+
+    /// Copies `count` journal rows like the tenant's first one, with new ids (or the same id,
+    /// `repeatID`), straight into the journal.
+    static func copyJournalRows(_ storage: Storage, of tenantID: String, count: Int, round: Int = 0, repeatID: Bool = false) async throws {
+        let table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+        let columns = AuditJournal.columns.filter { $0 != "id" && $0 != "request_id" }.joined(separator: ", ")
+        try await storage.controlPlane.transaction { database in
+            for n in 0..<count {
+                let id = repeatID ? "id" : "'copy-\(tenantID)-\(round)-\(n)'"
+                try await database.raw("""
+                    INSERT INTO \(unsafeRaw: table) (id, request_id, \(unsafeRaw: columns))
+                    SELECT \(unsafeRaw: id), \(bind: "copy-\(n)"), \(unsafeRaw: columns) FROM \(unsafeRaw: table)
+                    WHERE tenant_id = \(bind: tenantID) ORDER BY journal_seq LIMIT 1
+                    """).run()
+            }
+        }
+    }
+
+    @Test("a journal row written twice (an answer lost after its commit) reaches the trail once", arguments: TestBackend.allCases)
+    func repeatedRow(_ backend: TestBackend) async throws {
+        try await Self.withJournal(backend) { storage, trail, scopes in
+            try await trail.recordRead(AuditTrailTests.read(1), in: scopes[0])
+            try await Self.copyJournalRows(storage, of: scopes[0].tenant.id, count: 1, repeatID: true)
+            #expect(try await Self.journaled(storage) == 2)
+            #expect(try await trail.settle(scopes[0]) == 1)
+            #expect(try await Self.journaled(storage) == 0)
+            #expect(try await trail.verify(scopes[0]) == .init(checked: 1, firstBreak: nil))
+        }
+    }
+
+    @Test("on SQLite, a tenant whose trail refuses its events keeps every one of them through a long journal, in order, until it takes them")
+    func failingTenantKeepsItsEvents() async throws {
+        try await Self.withJournal(.sqlite) { storage, trail, scopes in
+            let (healthy, failing) = (scopes[0], scopes[1])
+            for scope in scopes { try await trail.recordRead(AuditTrailTests.read(0), in: scope) }
+            // More rows than a round reads at once, the two tenants' interleaved.
+            for round in 0..<3 {
+                for scope in scopes { try await Self.copyJournalRows(storage, of: scope.tenant.id, count: AuditJournal.roundBatch / 4, round: round) }
+            }
+            let perTenant = 1 + 3 * AuditJournal.roundBatch / 4
+            try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
+            #expect(await trail.moveJournal(everything: true, tenants: storage.tenants) == perTenant)
+            #expect(try await Self.journaled(storage) == perTenant, "the failing tenant's rows are all kept")
+
+            try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+            #expect(await trail.moveJournal(everything: true, tenants: storage.tenants) == perTenant)
+            #expect(try await Self.journaled(storage) == 0)
+            for scope in [healthy, failing] {
+                #expect(try await trail.verify(scope) == .init(checked: perTenant, firstBreak: nil))
+            }
         }
     }
 }

@@ -40,7 +40,12 @@ final class PostgresStatements: Sendable {
     private struct Names {
         var byKey: [Key: String] = [:]
         var issued = 0
+        /// How often each statement's name was retired; past `retireLimit` it runs unnamed.
+        var retired: [Key: Int] = [:]
     }
+
+    /// How many times a statement may fail to prepare before it runs unnamed for good.
+    static let retireLimit = 3
 
     private let names = Mutex(Names())
 
@@ -53,7 +58,7 @@ final class PostgresStatements: Sendable {
         let key = Key(sql: sql, types: types.map(\.rawValue))
         return names.withLock { names in
             if let name = names.byKey[key] { return name }
-            guard names.byKey.count < limit else { return nil }
+            guard names.byKey.count < limit, names.retired[key, default: 0] < Self.retireLimit else { return nil }
             names.issued += 1
             let name = "ward_\(names.issued)"
             names.byKey[key] = name
@@ -64,14 +69,18 @@ final class PostgresStatements: Sendable {
     /// Forgets the name of `sql` with `types`, so its next run prepares it under a new one.
     func retire(_ sql: String, types: [PostgresDataType]) {
         let key = Key(sql: sql, types: types.map(\.rawValue))
-        names.withLock { _ = $0.byKey.removeValue(forKey: key) }
+        names.withLock { names in
+            if names.byKey.removeValue(forKey: key) != nil { names.retired[key, default: 0] += 1 }
+        }
     }
 
-    /// Whether `error` is the server refusing a statement's text (class 42: a missing table or
-    /// column, a syntax or type error), which is when a preparation fails; errors of a prepared
-    /// statement's execution (a violated key, a timeout) are of other classes.
+    /// Whether `error` is the server refusing a statement's text because something it names is
+    /// missing (a table, a column, a function, a schema), which is when a preparation fails;
+    /// errors of a prepared statement's execution (a violated key, a timeout, a refused
+    /// privilege) are not.
     static func failedToPrepare(_ error: PSQLError) -> Bool {
-        error.code == .server && error.serverInfo?[.sqlState]?.hasPrefix("42") == true
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return ["42P01", "42703", "42883", "3F000"].contains(state)
     }
 }
 
