@@ -30,8 +30,9 @@ package final class AuditTrail: Sendable {
 
     package init(
         registry: PrometheusCollectorRegistry, auditsReads: Bool = true, patientIndexBatch: Int = 1024,
-        witness: AuditWitness? = nil, witnessInterval: Duration = .seconds(10), journal: AuditJournal? = nil
+        witness: AuditWitness? = nil, witnessInterval: Duration = .seconds(10), journal: AuditJournal? = nil, directReads: Int = 8
     ) {
+        self.directReads = directReads
         self.metrics = AuditMetrics(registry: registry)
         self.auditsReads = auditsReads
         self.patientIndexBatch = Int64(max(patientIndexBatch, 1))
@@ -59,7 +60,7 @@ package final class AuditTrail: Sendable {
                 inFlight[tenant] = left > 0 ? left : nil
             }
         }
-        if concurrent > Self.directReads {
+        if concurrent > directReads {
             try await self.record(record, in: scope)
         } else {
             try await journal.record(record, in: scope, metrics: metrics)
@@ -67,8 +68,8 @@ package final class AuditTrail: Sendable {
     }
 
     /// How many of a tenant's reads may await their events at once before the next ones go to
-    /// its own trail rather than the journal.
-    static let directReads = 8
+    /// its own trail rather than the journal (`WARD_AUDIT_DIRECT_READS`).
+    let directReads: Int
     /// Each tenant's reads awaiting their audit events.
     private let readsInFlight = Mutex<[String: Int]>([:])
 

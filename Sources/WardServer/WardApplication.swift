@@ -67,7 +67,7 @@ package enum WardApplication {
         prepare: (ModuleNode) -> Void = { _ in }
     ) async throws -> WardServices {
         let audit = AuditTrail(registry: metrics.registry, auditsReads: settings.auditReads, witness: AuditWitness(storage: storage),
-                               journal: AuditJournal(storage: storage))
+                               journal: AuditJournal(storage: storage), directReads: settings.auditDirectReads)
         let node = ModuleNode(settings: settings, storage: storage, audit: audit, metrics: metrics, logger: logger,
                               catalogue: try PermissionCatalogue(modules: modules), clock: clock)
         prepare(node)

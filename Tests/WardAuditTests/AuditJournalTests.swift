@@ -170,7 +170,7 @@ struct AuditJournalTests {
                 try await group.waitForAll()
             }
             let journaled = try await Self.journaled(storage)
-            #expect(journaled < 200, "reads beyond \(AuditTrail.directReads) at once went to the trail directly")
+            #expect(journaled < 200, "reads beyond \(trail.directReads) at once went to the trail directly")
             #expect(try await trail.verify(scopes[0]) == .init(checked: 200, firstBreak: nil))
             let events = try await AuditStore.events(in: scopes[0], filter: .init(), before: nil, limit: 500)
             #expect(Set(events.compactMap(\.requestID)).count == 200)

@@ -30,6 +30,7 @@ package struct WardSettings: Sendable {
     package var auth: AuthSettings
     package var breakGlassDuration: Duration
     package var auditReads: Bool
+    package var auditDirectReads: Int
     package var auditRetentionDays: Int
     package var jobs: JobSettings
     package var tenantPurgeGraceDays: Int
@@ -129,6 +130,7 @@ package struct WardSettings: Sendable {
         self.sqliteOpenTenants = try integer(.sqliteOpenTenants, in: 1...100_000)
         self.breakGlassDuration = try seconds(.breakGlassDuration)
         self.auditReads = try flag(.auditReads)
+        self.auditDirectReads = try integer(.auditDirectReads, in: 0...100_000)
         self.auditRetentionDays = try integer(.auditRetentionDays, in: 1...36_500)
         self.tenantPurgeGraceDays = try integer(.tenantPurgeGraceDays, in: 0...3_650)
         self.jobs = JobSettings(
