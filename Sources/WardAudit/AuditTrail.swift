@@ -8,8 +8,9 @@ package import WardStorage
 /// Each tenant's append-only, hash-chained audit trail. Mutations append their event inside
 /// their own transaction. Reads and searches, one event per request, are made durable in the
 /// node's journal (`AuditJournal`), one group commit for the reads of every tenant, and moved
-/// into their tenant's trail in batches; other events commit through a per-tenant group-commit
-/// writer. Either way the caller continues only once its event is durable.
+/// into their tenant's trail in batches; a busy tenant's reads, and other events, commit through
+/// the tenant's own group-commit writer. Either way the caller continues only once its event
+/// is durable.
 package final class AuditTrail: Sendable {
     private let writers = Mutex<[String: TenantAuditWriter]>([:])
     let metrics: AuditMetrics
@@ -27,6 +28,11 @@ package final class AuditTrail: Sendable {
     /// Where reads are made durable before they reach their trail; without one (tests of the
     /// trail alone) they go through the tenant's writer.
     let journal: AuditJournal?
+    /// How many of a tenant's reads may await their events at once before the next ones go to
+    /// its own trail rather than the journal (`WARD_AUDIT_DIRECT_READS`).
+    let directReads: Int
+    /// Each tenant's reads awaiting their audit events.
+    private let readsInFlight = Mutex<[String: Int]>([:])
 
     package init(
         registry: PrometheusCollectorRegistry, auditsReads: Bool = true, patientIndexBatch: Int = 1024,
@@ -66,12 +72,6 @@ package final class AuditTrail: Sendable {
             try await journal.record(record, in: scope, metrics: metrics)
         }
     }
-
-    /// How many of a tenant's reads may await their events at once before the next ones go to
-    /// its own trail rather than the journal (`WARD_AUDIT_DIRECT_READS`).
-    let directReads: Int
-    /// Each tenant's reads awaiting their audit events.
-    private let readsInFlight = Mutex<[String: Int]>([:])
 
     /// Appends `record` inside the caller's open transaction on `scope`'s database, after the
     /// tenant's journaled reads: a read answered before the change comes before it in the trail.
