@@ -10,10 +10,14 @@ import WardTestSupport
 /// The `ward` executable as an operator runs it: exit statuses and output.
 @Suite("Command line")
 struct CommandLineTests {
-    struct Run { let status: Int32; let output: String }
+    struct Run: Sendable { let status: Int32; let output: String }
 
     /// Runs the built `ward` with `arguments`, `environment` and optional standard input.
-    static func ward(_ arguments: [String], environment: [String: String], input: String? = nil) throws -> Run {
+    static func ward(_ arguments: [String], environment: [String: String], input: String? = nil) async throws -> Run {
+        try await offThePool { try wardBlocking(arguments, environment: environment, input: input) }
+    }
+
+    private static func wardBlocking(_ arguments: [String], environment: [String: String], input: String?) throws -> Run {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
@@ -42,20 +46,20 @@ struct CommandLineTests {
     func migrateAndTenants(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             let environment = Self.environment(site)
-            #expect(try Self.ward(["migrate", "--check"], environment: environment).status == 1)
-            let plan = try Self.ward(["migrate", "--plan"], environment: environment)
+            #expect(try await Self.ward(["migrate", "--check"], environment: environment).status == 1)
+            let plan = try await Self.ward(["migrate", "--plan"], environment: environment)
             #expect(plan.output.contains("pending  platform  1 create_shards"))
 
-            let applied = try Self.ward(["migrate"], environment: environment)
+            let applied = try await Self.ward(["migrate"], environment: environment)
             #expect(applied.status == 0)
             #expect(applied.output.contains("applied  platform  2 create_tenants"))
-            #expect(try Self.ward(["migrate", "--check"], environment: environment).status == 0)
+            #expect(try await Self.ward(["migrate", "--check"], environment: environment).status == 0)
 
-            #expect(try Self.ward(["tenant", "create", "north-clinic", "--name", "North Clinic"], environment: environment).status == 0)
-            #expect(try Self.ward(["tenant", "create", "North_Clinic", "--name", "Bad"], environment: environment).status != 0)
-            let list = try Self.ward(["tenant", "list"], environment: environment)
+            #expect(try await Self.ward(["tenant", "create", "north-clinic", "--name", "North Clinic"], environment: environment).status == 0)
+            #expect(try await Self.ward(["tenant", "create", "North_Clinic", "--name", "Bad"], environment: environment).status != 0)
+            let list = try await Self.ward(["tenant", "list"], environment: environment)
             #expect(list.output.contains("north-clinic\tactive"))
-            #expect(try Self.ward(["migrate", "--check"], environment: environment).status == 0)
+            #expect(try await Self.ward(["migrate", "--check"], environment: environment).status == 0)
         }
     }
 
@@ -65,7 +69,7 @@ struct CommandLineTests {
             var environment = Self.environment(site)
             environment["WARD_SECRET_KEY"] = "a-secret-that-must-never-be-printed-0123"
             environment["DATABASE_URL"] = "postgres://ward:hunter2hunter2@db.internal:5432/ward"
-            let run = try Self.ward(["config"], environment: environment)
+            let run = try await Self.ward(["config"], environment: environment)
             #expect(run.status == 0)
             #expect(!run.output.contains("a-secret-that"))
             #expect(!run.output.contains("hunter2"))
@@ -73,7 +77,7 @@ struct CommandLineTests {
             #expect(run.output.contains("WARD_TRUST_PROXY is off"))
 
             environment["WARD_ENV"] = "production"
-            let refused = try Self.ward(["migrate", "--check"], environment: environment)
+            let refused = try await Self.ward(["migrate", "--check"], environment: environment)
             #expect(refused.status != 0)
         }
     }
@@ -82,16 +86,16 @@ struct CommandLineTests {
     func adminAndAuditVerify(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             let environment = Self.environment(site)
-            #expect(try Self.ward(["tenant", "create", "acme", "--name", "Acme"], environment: environment).status == 0)
-            let weak = try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
+            #expect(try await Self.ward(["tenant", "create", "acme", "--name", "Acme"], environment: environment).status == 0)
+            let weak = try await Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
                                      environment: environment, input: "short")
             #expect(weak.status != 0)
-            let created = try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
+            let created = try await Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
                                         environment: environment, input: "correct-stable-fossil-lamp")
             #expect(created.status == 0)
-            #expect(try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "b@acme.test", "--password", "x"], environment: environment).status != 0)
+            #expect(try await Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "b@acme.test", "--password", "x"], environment: environment).status != 0)
 
-            let clean = try Self.ward(["audit", "verify"], environment: environment)
+            let clean = try await Self.ward(["audit", "verify"], environment: environment)
             #expect(clean.status == 0)
             #expect(clean.output.range(of: #"acme: ok, \d+ events"#, options: .regularExpression) != nil)
 
@@ -103,7 +107,7 @@ struct CommandLineTests {
                     try await database.raw("UPDATE audit_events SET actor_name = 'Mallory' WHERE seq = 1").run()
                 }
             }
-            let tampered = try Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
+            let tampered = try await Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
             #expect(tampered.status == 1)
             #expect(tampered.output.contains("BROKEN at event 1"))
         }
@@ -113,8 +117,8 @@ struct CommandLineTests {
     func auditVerifyTruncation(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             let environment = Self.environment(site)
-            #expect(try Self.ward(["tenant", "create", "acme", "--name", "Acme"], environment: environment).status == 0)
-            #expect(try Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
+            #expect(try await Self.ward(["tenant", "create", "acme", "--name", "Acme"], environment: environment).status == 0)
+            #expect(try await Self.ward(["user", "create-admin", "--tenant", "acme", "--email", "a@acme.test", "--name", "Ada Admin", "--password-stdin"],
                                   environment: environment, input: "correct-stable-fossil-lamp").status == 0)
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
                 let scope = try await storage.tenants.activeScope(slug: "acme")
@@ -127,7 +131,7 @@ struct CommandLineTests {
                 }
                 #expect(try await AuditStore.verify(scope).firstBreak == nil, "without the witness the shortened chain verifies")
             }
-            let cut = try Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
+            let cut = try await Self.ward(["audit", "verify", "--tenant", "acme"], environment: environment)
             #expect(cut.status == 1)
             #expect(cut.output.contains("cut short"))
         }
@@ -137,13 +141,13 @@ struct CommandLineTests {
     func suspendAndResume(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             let environment = Self.environment(site)
-            #expect(try Self.ward(["tenant", "create", "quiet-clinic", "--name", "Quiet Clinic"], environment: environment).status == 0)
-            #expect(try Self.ward(["tenant", "suspend", "quiet-clinic"], environment: environment).output.contains("suspended"))
+            #expect(try await Self.ward(["tenant", "create", "quiet-clinic", "--name", "Quiet Clinic"], environment: environment).status == 0)
+            #expect(try await Self.ward(["tenant", "suspend", "quiet-clinic"], environment: environment).output.contains("suspended"))
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
                 await #expect(throws: TenantError.suspended("quiet-clinic")) { _ = try await storage.tenants.activeScope(slug: "quiet-clinic") }
             }
-            #expect(try Self.ward(["tenant", "resume", "quiet-clinic"], environment: environment).status == 0)
-            #expect(try Self.ward(["tenant", "suspend", "no-such-clinic"], environment: environment).status != 0)
+            #expect(try await Self.ward(["tenant", "resume", "quiet-clinic"], environment: environment).status == 0)
+            #expect(try await Self.ward(["tenant", "suspend", "no-such-clinic"], environment: environment).status != 0)
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
                 let scope = try await storage.tenants.activeScope(slug: "quiet-clinic")
                 let actions = try await AuditStore.events(in: scope, filter: .init(), before: nil, limit: 100, ascending: true).map(\.action)
@@ -157,7 +161,7 @@ struct CommandLineTests {
         try await withTestSite(backend) { site in
             let environment = Self.environment(site)
 
-            let created = try Self.ward(["tenant", "create", "harbour", "--name", "Harbour Clinic", "--timezone", "Europe/Lisbon",
+            let created = try await Self.ward(["tenant", "create", "harbour", "--name", "Harbour Clinic", "--timezone", "Europe/Lisbon",
                                          "--admin-email", "head@harbour.test"], environment: environment)
 
             #expect(created.status == 0)
@@ -166,15 +170,15 @@ struct CommandLineTests {
             }
             #expect(created.output.contains("tenant harbour is active"))
             #expect(!created.output.lowercased().contains("token"))
-            let list = try Self.ward(["jobs", "list", "--kind", "tenant.provision"], environment: environment)
+            let list = try await Self.ward(["jobs", "list", "--kind", "tenant.provision"], environment: environment)
             let id = try #require(list.output.split(separator: "\t").first.map(String.init))
             #expect(list.output.contains("\tsucceeded\t1/4\tharbour\t"))
-            let shown = try Self.ward(["jobs", "show", id], environment: environment)
+            let shown = try await Self.ward(["jobs", "show", id], environment: environment)
             #expect(shown.output.contains("state            succeeded"))
-            #expect(try Self.ward(["jobs", "cancel", id], environment: environment).status != 0)
-            #expect(try Self.ward(["jobs", "retry", "no-such-job"], environment: environment).status != 0)
-            #expect(try Self.ward(["jobs", "list", "--state", "sleeping"], environment: environment).status != 0)
-            #expect(try Self.ward(["tenant", "create", "harbour", "--name", "Again"], environment: environment).status != 0)
+            #expect(try await Self.ward(["jobs", "cancel", id], environment: environment).status != 0)
+            #expect(try await Self.ward(["jobs", "retry", "no-such-job"], environment: environment).status != 0)
+            #expect(try await Self.ward(["jobs", "list", "--state", "sleeping"], environment: environment).status != 0)
+            #expect(try await Self.ward(["tenant", "create", "harbour", "--name", "Again"], environment: environment).status != 0)
         }
     }
 
@@ -184,7 +188,7 @@ struct CommandLineTests {
             var environment = Self.environment(site)
             environment["WARD_JOBS_POLL_INTERVAL"] = "0.1"
             environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
-            #expect(try Self.ward(["migrate"], environment: environment).status == 0)
+            #expect(try await Self.ward(["migrate"], environment: environment).status == 0)
             let settings = try site.settings()
             try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations,
                                        settings: settings) { storage in
@@ -201,7 +205,7 @@ struct CommandLineTests {
                 }
             }
             worker.terminate()
-            worker.waitUntilExit()
+            try await offThePool { worker.waitUntilExit() }
 
             #expect(active)
             #expect(worker.terminationStatus == 0)
@@ -220,7 +224,7 @@ struct CommandLineTests {
             let took = ContinuousClock.now - signalled
             #expect(!process.isRunning)
             #expect(took < .seconds(5), "a 25 s shutdown timeout is a bound, not a wait: exited after \(took)")
-            if process.isRunning { process.interrupt(); process.waitUntilExit() }
+            if process.isRunning { process.interrupt(); try await offThePool { process.waitUntilExit() } }
             #expect(process.terminationStatus == 0)
             let errors = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""level":"error""#) }
             #expect(errors.isEmpty, "\(errors)")
@@ -264,7 +268,7 @@ struct CommandLineTests {
             #expect(answered.contains { $0.started < signalled && $0.ended > signalled }, "requests in flight at SIGTERM were answered")
             #expect(!process.isRunning)
             #expect(took < .seconds(5), "exited \(took) after SIGTERM")
-            if process.isRunning { process.interrupt(); process.waitUntilExit() }
+            if process.isRunning { process.interrupt(); try await offThePool { process.waitUntilExit() } }
             #expect(process.terminationStatus == 0)
             let errors = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""level":"error""#) }
             #expect(errors.isEmpty, "\(errors)")
@@ -281,7 +285,7 @@ struct CommandLineTests {
                 let commands = [["migrate"], ["jobs", "list"], ["tenant", "list"], ["migrate", "--check"], ["jobs", "list"], ["migrate"]]
                 let runs = try await withThrowingTaskGroup(of: (String, Run).self) { group in
                     for command in commands {
-                        group.addTask { (command.joined(separator: " "), try Self.ward(command, environment: environment)) }
+                        group.addTask { (command.joined(separator: " "), try await Self.ward(command, environment: environment)) }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }

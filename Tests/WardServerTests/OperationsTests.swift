@@ -165,7 +165,7 @@ struct OperationsTests {
     }
 
     @Test("the OpenAPI document passes an independent OpenAPI 3.1 validator")
-    func openAPIValidates() throws {
+    func openAPIValidates() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ward-openapi-\(UUID()).json")
         try WardApplication.openAPIDocument().write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -182,7 +182,7 @@ struct OperationsTests {
         let errors = Pipe()
         process.standardError = errors
         try process.run()
-        process.waitUntilExit()
+        try await offThePool { process.waitUntilExit() }
         if process.terminationStatus == 3, ProcessInfo.processInfo.environment["CI"] != "true" { return }  // validator not installed here
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0, "\(message)")
