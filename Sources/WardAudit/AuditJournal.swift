@@ -142,15 +142,11 @@ package final class AuditJournal: Sendable {
         }
     }
 
-    /// The values of `entry`, in the order of `columns`.
+    /// The values of `entry`, in the order of `columns`: its tenant, then the trail's values of
+    /// an event but the first (its number) and the last two (its hashes).
     private static func values(of entry: Entry) -> [any Encodable & Sendable] {
-        let record = entry.stamped.record
-        return [
-            entry.scope.tenant.id, entry.stamped.id, entry.stamped.occurredAt, record.actorType.rawValue, record.actorID,
-            record.actorName, record.actorRoles.joined(separator: ","), record.action, record.resourceType,
-            record.resourceID, record.patientID, record.outcome.rawValue, record.reason,
-            record.clientAddress, record.userAgent, record.requestID, AuditStore.detailsJSON(record.details),
-        ]
+        let event = AuditEvent(entry.stamped, seq: 0, prevHash: "", hash: "")
+        return [entry.scope.tenant.id] + Array(AuditStore.values(of: event).dropFirst().dropLast(2))
     }
 
     /// A journaled event read back: its place in the journal, its tenant and the record as stamped.
@@ -161,26 +157,8 @@ package final class AuditJournal: Sendable {
     }
 
     private static func entry(from row: any SQLRow) throws -> Journaled {
-        let roles = try row.decode(column: "actor_roles", as: String.self)
-        let detailsText = try row.decode(column: "details", as: String.self)
-        let details = (try? JSONSerialization.jsonObject(with: Data(detailsText.utf8)) as? [String: String]) ?? [:]
-        let record = AuditRecord(
-            actorType: AuditEvent.ActorType(rawValue: try row.decode(column: "actor_type", as: String.self)) ?? .system,
-            actorID: try row.decode(column: "actor_id", as: String?.self), actorName: try row.decode(column: "actor_name", as: String?.self),
-            actorRoles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init),
-            action: try row.decode(column: "action", as: String.self),
-            resourceType: try row.decode(column: "resource_type", as: String?.self), resourceID: try row.decode(column: "resource_id", as: String?.self),
-            patientID: try row.decode(column: "patient_id", as: String?.self),
-            outcome: AuditEvent.Outcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .error,
-            reason: try row.decode(column: "reason", as: String?.self), clientAddress: try row.decode(column: "client_address", as: String?.self),
-            userAgent: try row.decode(column: "user_agent", as: String?.self), requestID: try row.decode(column: "request_id", as: String?.self),
-            details: details
-        )
-        return Journaled(
-            position: try row.decode(column: "journal_seq", as: Int64.self), tenantID: try row.decode(column: "tenant_id", as: String.self),
-            stamped: StampedRecord(record: record, id: try row.decode(column: "id", as: String.self),
-                                   occurredAt: try row.decode(column: "occurred_at", as: String.self))
-        )
+        Journaled(position: try row.decode(column: "journal_seq", as: Int64.self), tenantID: try row.decode(column: "tenant_id", as: String.self),
+                  stamped: try AuditStore.stamped(from: row))
     }
 
     /// The columns a move reads back.

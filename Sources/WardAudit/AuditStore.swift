@@ -58,12 +58,16 @@ package enum AuditStore {
     }
 
     static func event(from row: any SQLRow) throws -> AuditEvent {
+        AuditEvent(try stamped(from: row), seq: try row.decode(column: "seq", as: Int64.self),
+                   prevHash: try row.decode(column: "prev_hash", as: String.self), hash: try row.decode(column: "hash", as: String.self))
+    }
+
+    /// An event's fields but its number and hashes, from a row of the trail or of the journal.
+    static func stamped(from row: any SQLRow) throws -> StampedRecord {
         let roles = try row.decode(column: "actor_roles", as: String.self)
         let detailsText = try row.decode(column: "details", as: String.self)
         let details = (try? JSONSerialization.jsonObject(with: Data(detailsText.utf8)) as? [String: String]) ?? [:]
-        return AuditEvent(
-            id: try row.decode(column: "id", as: String.self), seq: try row.decode(column: "seq", as: Int64.self),
-            occurredAt: try row.decode(column: "occurred_at", as: String.self),
+        let record = AuditRecord(
             actorType: AuditEvent.ActorType(rawValue: try row.decode(column: "actor_type", as: String.self)) ?? .system,
             actorID: try row.decode(column: "actor_id", as: String?.self), actorName: try row.decode(column: "actor_name", as: String?.self),
             actorRoles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init),
@@ -73,8 +77,10 @@ package enum AuditStore {
             outcome: AuditEvent.Outcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .error,
             reason: try row.decode(column: "reason", as: String?.self), clientAddress: try row.decode(column: "client_address", as: String?.self),
             userAgent: try row.decode(column: "user_agent", as: String?.self), requestID: try row.decode(column: "request_id", as: String?.self),
-            details: details, prevHash: try row.decode(column: "prev_hash", as: String.self), hash: try row.decode(column: "hash", as: String.self)
+            details: details
         )
+        return StampedRecord(record: record, id: try row.decode(column: "id", as: String.self),
+                             occurredAt: try row.decode(column: "occurred_at", as: String.self))
     }
 
     /// Which events to list.

@@ -157,15 +157,8 @@ package final class AuditTrail: Sendable {
         var events: [AuditEvent] = []
         events.reserveCapacity(records.count)
         for stamped in records {
-            let record = stamped.record
             seq += 1
-            var event = AuditEvent(
-                id: stamped.id, seq: seq, occurredAt: stamped.occurredAt, actorType: record.actorType,
-                actorID: record.actorID, actorName: record.actorName, actorRoles: record.actorRoles, action: record.action,
-                resourceType: record.resourceType, resourceID: record.resourceID, patientID: record.patientID, outcome: record.outcome,
-                reason: record.reason, clientAddress: record.clientAddress, userAgent: record.userAgent, requestID: record.requestID,
-                details: record.details, prevHash: previous, hash: ""
-            )
+            var event = AuditEvent(stamped, seq: seq, prevHash: previous, hash: "")
             event.hash = event.computedHash()
             previous = event.hash
             events.append(event)
@@ -326,6 +319,20 @@ struct StampedRecord: Sendable {
         self.record = record
         self.id = id
         self.occurredAt = occurredAt
+    }
+}
+
+extension AuditEvent {
+    /// `stamped` as the trail's event numbered `seq`.
+    init(_ stamped: StampedRecord, seq: Int64, prevHash: String, hash: String) {
+        let record = stamped.record
+        self.init(
+            id: stamped.id, seq: seq, occurredAt: stamped.occurredAt, actorType: record.actorType,
+            actorID: record.actorID, actorName: record.actorName, actorRoles: record.actorRoles, action: record.action,
+            resourceType: record.resourceType, resourceID: record.resourceID, patientID: record.patientID, outcome: record.outcome,
+            reason: record.reason, clientAddress: record.clientAddress, userAgent: record.userAgent, requestID: record.requestID,
+            details: record.details, prevHash: prevHash, hash: hash
+        )
     }
 }
 
