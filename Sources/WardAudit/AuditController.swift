@@ -4,6 +4,7 @@ package import Hummingbird
 import NIOCore
 import WardCore
 package import WardHTTP
+import OpenAPIKit
 import WardStorage
 
 /// `/api/v1/audit-events` (`audit:read`): the trail, filtered and paged, and its streaming
@@ -19,19 +20,19 @@ package struct AuditController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("listAuditEvents", .get, "/api/v1/audit-events", summary: "Audit events, newest first, filtered by actor, patient, resource, action, outcome and time",
-                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
+                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/json", ItemPage<AuditEvent>.self), problems: [400, 401, 403])
             .query(filters + [.limit(default: 100, maximum: 500), .cursor(.integer(1...Int64.max))]),
         APIOperation("exportAuditEvents", .get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
                      tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403])
             .query(filters + [QueryParameter("format", .choice(["ndjson", "csv"]), "ndjson (default) or csv")]).alsoAnswering("text/csv"),
         APIOperation("breakGlass", .post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
-                     tag: "audit", access: .staff, permission: "patients:break_glass", success: (201, "application/json", "BreakGlassGrant"),
-                     problems: [400, 401, 403, 415, 422], request: "BreakGlassRequest"),
+                     tag: "audit", access: .staff, permission: "patients:break_glass", success: (201, "application/json", BreakGlass.Grant.self),
+                     problems: [400, 401, 403, 415, 422], request: BreakGlassRequest.self),
         APIOperation("listBreakGlassAccesses", .get, "/api/v1/audit-events/break-glass", summary: "Break-glass grants awaiting review (reviewed=true for those reviewed)",
-                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/json", "BreakGlassGrantList"), problems: [400, 401, 403])
+                     tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/json", ItemList<BreakGlass.Grant>.self), problems: [400, 401, 403])
             .query(QueryParameter("reviewed", .boolean, "true for the grants already reviewed")),
         APIOperation("reviewBreakGlassAccess", .post, "/api/v1/audit-events/break-glass/{id}/review", summary: "Mark a break-glass grant reviewed", tag: "audit",
-                     access: .staff, permission: "audit:read", success: (200, "application/json", "BreakGlassGrant"), problems: [400, 401, 403, 404, 422], request: "ReviewRequest").optionalBody(),
+                     access: .staff, permission: "audit:read", success: (200, "application/json", BreakGlass.Grant.self), problems: [400, 401, 403, 404, 422], request: ReviewRequest.self).optionalBody(),
     ]
 
     /// The filters of the list and the export.
@@ -45,39 +46,6 @@ package struct AuditController: Sendable {
         QueryParameter("from", .dateTime, "Only events at or after this time"),
         QueryParameter("to", .dateTime, "Only events before this time"),
     ]
-
-    package static var schemas: [String: Any] {
-        let string: [String: Any] = ["type": "string"]
-        let nullable: [String: Any] = ["type": ["string", "null"]]
-        return [
-            "AuditEvent": [
-                "type": "object",
-                "properties": [
-                    "id": string, "seq": ["type": "integer"], "occurred_at": string, "actor_type": string, "actor_id": nullable,
-                    "actor_name": nullable, "actor_roles": ["type": "array", "items": string], "action": string, "resource_type": nullable,
-                    "resource_id": nullable, "patient_id": nullable, "outcome": ["type": "string", "enum": ["success", "denied", "error"]],
-                    "reason": nullable, "client_address": nullable, "user_agent": nullable, "request_id": nullable,
-                    "details": ["type": "object", "additionalProperties": string], "prev_hash": string, "hash": string,
-                ],
-            ],
-            "BreakGlassGrant": [
-                "type": "object", "required": ["id", "user_id", "patient_id", "reason", "granted_at", "expires_at"],
-                "properties": [
-                    "id": string, "user_id": string, "user_name": nullable, "patient_id": string, "reason": string, "granted_at": string,
-                    "expires_at": string, "reviewed_at": nullable, "reviewed_by": nullable, "review_note": nullable,
-                ],
-            ],
-            "BreakGlassGrantList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/BreakGlassGrant"]]]],
-            "BreakGlassRequest": RequestSchema.object(["patient_id": ParameterFormat.uuid.schema,
-                                                       "reason": BreakGlass.reason.schema.merging(["pattern": BreakGlass.reasonPattern]) { $1 }],
-                                                      required: ["patient_id", "reason"]),
-            "ReviewRequest": RequestSchema.object(["note": BreakGlass.reviewNote.schema]),
-            "AuditEventPage": [
-                "type": "object", "required": ["items", "next_cursor"],
-                "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/AuditEvent"]], "next_cursor": nullable],
-            ],
-        ]
-    }
 
 
     static func filter(_ request: Request) throws -> AuditStore.Filter {
@@ -147,12 +115,19 @@ package struct AuditController: Sendable {
         }
     }
 
-    struct BreakGlassRequest: Decodable {
+    struct BreakGlassRequest: APIRequestBody {
         let patientID: String
         let reason: String
         enum CodingKeys: String, CodingKey { case reason, patientID = "patient_id" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            let reason = BreakGlass.reason
+            return ["patient_id": .id, "reason": .string(minLength: reason.minLength, maxLength: reason.maxLength, pattern: BreakGlass.reasonPattern)]
+        }
     }
-    struct ReviewRequest: Decodable { let note: String? }
+    struct ReviewRequest: APIRequestBody {
+        let note: String?
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["note": BreakGlass.reviewNote.schema] }
+    }
 
     package func breakGlassRoutes(_ routes: inout ModuleRoutes) {
         let breakGlass = self.breakGlass

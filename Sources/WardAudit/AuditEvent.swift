@@ -1,11 +1,13 @@
 import Crypto
 import Foundation
+package import OpenAPIKit
 import WardCore
+package import WardHTTP
 
 /// One audited action. Details never hold clinical values: only ids, counts and field names.
-package struct AuditEvent: Sendable, Codable, Equatable {
-    package enum ActorType: String, Sendable, Codable { case user, platformAdmin = "platform_admin", system }
-    package enum Outcome: String, Sendable, Codable { case success, denied, error }
+package struct AuditEvent: Sendable, Codable, Equatable, APIResponseBody {
+    package enum ActorType: String, Sendable, Codable, StringEnumeration { case user, platformAdmin = "platform_admin", system }
+    package enum Outcome: String, Sendable, Codable, StringEnumeration { case success, denied, error }
 
     package var id: String
     package var seq: Int64
@@ -33,6 +35,8 @@ package struct AuditEvent: Sendable, Codable, Equatable {
         case actorRoles = "actor_roles", resourceType = "resource_type", resourceID = "resource_id", patientID = "patient_id"
         case clientAddress = "client_address", userAgent = "user_agent", requestID = "request_id", prevHash = "prev_hash"
     }
+
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["occurred_at": .dateTime] }
 
     /// The hash before the first event of a tenant.
     package static let genesisHash = String(repeating: "0", count: 64)

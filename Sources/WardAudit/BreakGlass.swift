@@ -1,4 +1,5 @@
 import Foundation
+package import OpenAPIKit
 import SQLKit
 package import WardCore
 package import WardHTTP
@@ -41,7 +42,12 @@ package struct BreakGlass: Sendable {
     }
 
     /// A grant as the review list shows it.
-    package struct Grant: Codable, Sendable, Equatable {
+    package struct Grant: Codable, Sendable, Equatable, APIResponseBody {
+        package static var schemaName: String { "BreakGlassGrant" }
+        package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["granted_at": .dateTime, "expires_at": .dateTime, "reviewed_at": .dateTime]
+        }
+
         package var id: String
         package var userID: String
         package var userName: String?

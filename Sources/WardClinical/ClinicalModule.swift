@@ -30,10 +30,6 @@ package struct ClinicalModule: WardModule {
     ]
     package static var operations: [APIOperation] { ClinicalController.operations + PrescribingController.operations }
 
-    package static func schemas(_ context: SchemaContext) -> [String: Any] {
-        ClinicalController.schemas.merging(PrescribingController.schemas) { $1 }
-    }
-
     let node: ModuleNode
 
     package init(node: ModuleNode) {

@@ -1,11 +1,17 @@
 import Foundation
 import SQLKit
 import WardCore
-import WardHTTP
+package import WardHTTP
+package import OpenAPIKit
 import WardStorage
 
 /// A patient as stored and served.
-package struct Patient: Codable, Sendable, Equatable {
+package struct Patient: Codable, Sendable, Equatable, APIResponseBody {
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["birth_date": .date, "sex": .oneOf(PatientInput.sexes), "status": .oneOf(["active", "archived"]),
+         "created_at": .dateTime, "updated_at": .dateTime]
+    }
+
     package var id: String
     package var mrn: String
     package var givenName: String
@@ -99,7 +105,18 @@ extension Patient: JSONWritable {
 }
 
 /// The fields a client may set on a patient; absent fields stay as they are on update.
-package struct PatientInput: Decodable, Sendable {
+package struct PatientInput: Sendable, APIRequestBody {
+    package static var schemaName: String { "PatientChange" }
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["mrn": .string(pattern: mrnPattern), "given_name": name.schema, "family_name": name.schema,
+         "birth_date": .string(format: .date, pattern: datePattern), "sex": .oneOf(sexes),
+         "phone": .string(pattern: phonePattern), "email": TextRules.emailSchema,
+         "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
+         // Metadata is the tenant's own: any keys (one line, 1 to 64 characters), each with a text value.
+         "metadata": .object(description: "The tenant's own fields: keys of one line, 1 to 64 characters", maxProperties: 50,
+                             additionalProperties: .b(metadataValue.schema))]
+    }
+
     package var mrn: String?
     package var givenName: String?
     package var familyName: String?
@@ -138,6 +155,7 @@ package struct PatientInput: Decodable, Sendable {
     static let mrnPattern = #"^[A-Za-z0-9-]{1,32}$"#
     static let phonePattern = #"^\+?[0-9 ()-]{3,32}$"#
     static let datePattern = #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#
+    static let sexes = ["female", "male", "other", "unknown"]
 
     /// Every invalid field, one entry each; `creating` requires the names.
     func problems(creating: Bool) -> [Problem.FieldError] {
@@ -161,7 +179,7 @@ package struct PatientInput: Decodable, Sendable {
                 errors.append(.init(field: "birth_date", message: "must be a date as YYYY-MM-DD"))
             }
         }
-        if let sex, !["female", "male", "other", "unknown"].contains(sex) {
+        if let sex, !Self.sexes.contains(sex) {
             errors.append(.init(field: "sex", message: "must be female, male, other or unknown"))
         }
         if let phone, !TextRules.matches(phone, Self.phonePattern) {
@@ -180,17 +198,20 @@ package struct PatientInput: Decodable, Sendable {
         return errors
     }
 
-    /// The JSON Schema of a registration (`creating`: the names required) or of a change.
-    static func schema(creating: Bool) -> [String: Any] {
-        RequestSchema.object([
-                "mrn": ["type": "string", "pattern": mrnPattern], "given_name": name.schema, "family_name": name.schema,
-                "birth_date": ["type": "string", "format": "date", "pattern": datePattern],
-                "sex": ["type": "string", "enum": ["female", "male", "other", "unknown"]],
-                "phone": ["type": "string", "pattern": phonePattern], "email": TextRules.emailSchema,
-                "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
-                // Metadata is the tenant's own: any keys, each with a text value.
-                "metadata": ["type": "object", "maxProperties": 50, "propertyNames": metadataKey.schema, "additionalProperties": metadataValue.schema],
-            ], required: creating ? ["given_name", "family_name"] : [])
+}
+
+/// A registration: a patient's fields with both names required (a missing one answers 422,
+/// with every other invalid field).
+package struct NewPatient: Sendable, APIRequestBody {
+    package let input: PatientInput
+
+    package init(from decoder: any Decoder) throws {
+        input = try PatientInput(from: decoder)
+    }
+
+    package static func schema(_ builder: inout SchemaBuilder) -> JSONSchema {
+        SchemaReflection.schema(of: PatientInput.self, closed: true, rules: PatientInput.fieldRules(builder.context),
+                                required: ["given_name", "family_name"], builder: &builder)
     }
 }
 

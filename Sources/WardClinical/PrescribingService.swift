@@ -2,11 +2,14 @@ import Foundation
 import SQLKit
 package import WardAudit
 import WardCore
-import WardHTTP
+package import WardHTTP
+package import OpenAPIKit
 package import WardStorage
 
 /// An entry of the tenant's formulary.
-package struct Medication: Codable, Sendable, Equatable {
+package struct Medication: Codable, Sendable, Equatable, APIResponseBody {
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["created_at": .dateTime] }
+
     package var id: String
     package var code: String
     package var name: String
@@ -20,7 +23,7 @@ package struct Medication: Codable, Sendable, Equatable {
 }
 
 /// One line of a prescription.
-package struct PrescriptionItem: Codable, Sendable, Equatable {
+package struct PrescriptionItem: Codable, Sendable, Equatable, APIResponseBody {
     package var medicationID: String
     package var dose: String
     package var route: String
@@ -36,7 +39,11 @@ package struct PrescriptionItem: Codable, Sendable, Equatable {
 }
 
 /// A prescription: a prescriber's order of one or more medications for a patient.
-package struct Prescription: Codable, Sendable, Equatable {
+package struct Prescription: Codable, Sendable, Equatable, APIResponseBody {
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["status": .oneOf(["active", "completed", "cancelled"]), "issued_at": .dateTime]
+    }
+
     package var id: String
     package var patientID: String
     package var prescriberID: String

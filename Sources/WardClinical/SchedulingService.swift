@@ -2,11 +2,14 @@ package import Foundation
 import SQLKit
 package import WardAudit
 import WardCore
-import WardHTTP
+package import WardHTTP
+package import OpenAPIKit
 package import WardStorage
 
 /// A practitioner: who patients are booked with.
-package struct Practitioner: Codable, Sendable, Equatable {
+package struct Practitioner: Codable, Sendable, Equatable, APIResponseBody {
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["created_at": .dateTime, "updated_at": .dateTime] }
+
     /// The rules of the fields a practitioner is added with.
     static let name = TextField.singleLine(max: 200)
     static let specialty = TextField.singleLine(max: 100)
@@ -31,7 +34,11 @@ package struct Practitioner: Codable, Sendable, Equatable {
 }
 
 /// An appointment between a patient and a practitioner.
-package struct Appointment: Codable, Sendable, Equatable {
+package struct Appointment: Codable, Sendable, Equatable, APIResponseBody {
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["start_at": .dateTime, "end_at": .dateTime, "status": .oneOf(statuses), "created_at": .dateTime, "updated_at": .dateTime]
+    }
+
     package var id: String
     package var patientID: String
     package var practitionerID: String

@@ -1,3 +1,4 @@
+import OpenAPIKit
 /// One operation of Ward's HTTP API as the OpenAPI document describes it. A module declares its
 /// operations, and binds a handler to each by its name (`ModuleRoutes`); the declaration is
 /// what the document shows and what `OperationGuard` enforces.
@@ -30,17 +31,17 @@ package struct APIOperation: Sendable {
     package var tenantScoped: Bool { access == .tenant || access == .staff }
     /// The permission the caller needs, when any.
     package var permission: String?
-    /// The success status and the media type and schema name of its body.
-    package var success: (status: Int, mediaType: String, schema: String?)
+    /// The success status, and the media type and type of its body.
+    package var success: (status: Int, mediaType: String, schema: (any APISchema.Type)?)
     /// The error statuses the operation can answer with problem+json.
     package var problems: [Int]
     /// The path parameter naming a patient, when a break-glass grant for that patient may stand
     /// in for the permission.
     package var breakGlassParameter: String?
-    /// The schema of the JSON request body, when the operation takes one.
-    package var request: String?
-    /// The shape of that schema, which the body decoder enforces (`withBodyShape(from:)`, done
-    /// by the node over every module's schemas).
+    /// The type of the JSON request body, when the operation takes one.
+    package var request: (any APIRequestBody.Type)?
+    /// The shape of its schema, which the body decoder enforces (`withBodyShape(from:)`, done
+    /// by the node once every schema is built).
     package var requestShape: BodyShape?
     /// Whether the request body may be left out (the operation then acts on defaults).
     package var requestOptional = false
@@ -55,8 +56,8 @@ package struct APIOperation: Sendable {
 
     package init(
         _ name: String, _ method: Method, _ path: String, summary: String, tag: String, access: Access = .open,
-        permission: String? = nil, success: (status: Int, mediaType: String, schema: String?) = (200, "application/json", nil),
-        problems: [Int] = [], breakGlassParameter: String? = nil, request: String? = nil
+        permission: String? = nil, success: (status: Int, mediaType: String, schema: (any APISchema.Type)?) = (200, "application/json", nil),
+        problems: [Int] = [], breakGlassParameter: String? = nil, request: (any APIRequestBody.Type)? = nil
     ) {
         self.name = name
         self.breakGlassParameter = breakGlassParameter
@@ -100,13 +101,17 @@ extension APIOperation {
         return operation
     }
 
-    /// The operation with the shape of its request body read from `schemas`, where the
-    /// schema its `request` names is declared.
-    package func withBodyShape(from schemas: [String: Any]) -> APIOperation {
+    /// Adds the schemas of the operation's bodies to `builder`.
+    package func addSchemas(to builder: inout SchemaBuilder) {
+        if let request { _ = builder.reference(to: request) }
+        if let schema = success.schema { _ = builder.reference(to: schema) }
+    }
+
+    /// The operation with the shape of its request body, from the schemas `builder` holds.
+    package func withBodyShape(from builder: SchemaBuilder) -> APIOperation {
         guard let request else { return self }
-        guard let schema = schemas[request] as? [String: Any] else { preconditionFailure("\(path) names no schema \(request)") }
         var operation = self
-        operation.requestShape = BodyShape(schema: schema, components: schemas)
+        operation.requestShape = BodyShape(schema: .reference(.component(named: request.schemaName)), components: builder.components)
         return operation
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+package import OpenAPIKit
 package import WardCore
 
 /// The structure a request body must have, read from the JSON Schema the OpenAPI document shows
@@ -24,34 +25,32 @@ package indirect enum BodyShape: Sendable, Equatable {
         case string, integer, number, boolean, null, object, array
     }
 
-    /// The shape of `schema`, resolving `$ref`s to `#/components/schemas/…` in `components`.
-    /// A reference to a schema that is not there is a programming error.
-    package init(schema: [String: Any], components: [String: Any]) {
-        if let reference = schema["$ref"] as? String {
-            let name = String(reference.split(separator: "/").last ?? "")
-            guard let target = components[name] as? [String: Any] else { preconditionFailure("no schema \(name) for \(reference)") }
+    /// The shape of `schema`, resolving references to `components` (the document's named
+    /// schemas). A reference to a schema that is not there is a programming error.
+    package init(schema: JSONSchema, components: OrderedDictionary<String, JSONSchema>) {
+        let nullable: Set<JSONType> = schema.nullable ? [.null] : []
+        switch schema.value {
+        case .reference(let reference, _):
+            guard let name = reference.name, let target = components[name] else { preconditionFailure("no schema for \(reference)") }
             self.init(schema: target, components: components)
-            return
-        }
-        let types: Set<JSONType>
-        switch schema["type"] {
-        case let name as String: types = Set([JSONType(rawValue: name)].compactMap { $0 })
-        case let names as [String]: types = Set(names.compactMap(JSONType.init(rawValue:)))
-        default: self = .any; return
-        }
-        if types == [.object] {
-            let properties = (schema["properties"] as? [String: Any]) ?? [:]
-            let fields = properties.compactMapValues { ($0 as? [String: Any]).map { BodyShape(schema: $0, components: components) } }
-            let others: BodyShape? = switch schema["additionalProperties"] {
-            case let allowed as Bool: allowed ? .any : nil
-            case let extra as [String: Any]: BodyShape(schema: extra, components: components)
-            default: .any
+        case .object(_, let object) where !schema.nullable:
+            let others: BodyShape? = switch object.additionalProperties {
+            case .a(let allowed): allowed ? .any : nil
+            case .b(let extra): BodyShape(schema: extra, components: components)
+            case nil: .any
             }
-            self = .object(fields: fields, others: others)
-        } else if types == [.array] {
-            self = .array(items: (schema["items"] as? [String: Any]).map { BodyShape(schema: $0, components: components) } ?? .any)
-        } else {
-            self = .scalar(types: types)
+            self = .object(fields: object.properties.reduce(into: [:]) { $0[$1.key] = BodyShape(schema: $1.value, components: components) },
+                           others: others)
+        case .array(_, let array) where !schema.nullable:
+            self = .array(items: array.items.map { BodyShape(schema: $0, components: components) } ?? .any)
+        case .object: self = .scalar(types: [.object, .null])
+        case .array: self = .scalar(types: [.array, .null])
+        case .string: self = .scalar(types: nullable.union([.string]))
+        case .integer: self = .scalar(types: nullable.union([.integer]))
+        case .number: self = .scalar(types: nullable.union([.number]))
+        case .boolean: self = .scalar(types: nullable.union([.boolean]))
+        case .null: self = .scalar(types: [.null])
+        case .all, .one, .any, .not, .fragment: self = .any
         }
     }
 
@@ -236,16 +235,5 @@ private struct JSONScanner {
         while index < bytes.count, Self.numberBytes.contains(bytes[index]) { index += 1 }
         guard index > start else { return nil }
         return Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
-    }
-}
-
-/// JSON Schemas of request bodies, as controllers declare them.
-package enum RequestSchema {
-    /// An object with `properties` and no others (`additionalProperties: false`): a field the
-    /// schema does not name is refused, not dropped.
-    package static func object(_ properties: [String: Any], required: [String] = []) -> [String: Any] {
-        var schema: [String: Any] = ["type": "object", "properties": properties, "additionalProperties": false]
-        if !required.isEmpty { schema["required"] = required }
-        return schema
     }
 }

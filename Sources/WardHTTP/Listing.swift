@@ -1,4 +1,5 @@
 package import Hummingbird
+package import OpenAPIKit
 package import WardCore
 
 /// A list answer: `{"items": [...]}`.
@@ -26,6 +27,24 @@ package struct ItemPage<Item: Encodable>: Encodable {
         try container.encode(nextCursor, forKey: .nextCursor)
     }
 }
+
+extension ItemList: APISchema where Item: APISchema {
+    package static var schemaName: String { Item.schemaName + "List" }
+    package static func schema(_ builder: inout SchemaBuilder) -> JSONSchema {
+        .object(properties: ["items": .array(items: builder.reference(to: Item.self))])
+    }
+}
+
+extension ItemList: APIResponseBody where Item: APIResponseBody {}
+
+extension ItemPage: APISchema where Item: APISchema {
+    package static var schemaName: String { Item.schemaName + "Page" }
+    package static func schema(_ builder: inout SchemaBuilder) -> JSONSchema {
+        .object(properties: ["items": .array(items: builder.reference(to: Item.self)), "next_cursor": .string(nullable: true)])
+    }
+}
+
+extension ItemPage: APIResponseBody where Item: APIResponseBody {}
 
 extension ItemPage: JSONWritable where Item: JSONWritable {
     package var expectedJSONBytes: Int { 64 + items.reduce(0) { $0 + $1.expectedJSONBytes + 1 } }

@@ -1,4 +1,5 @@
 import Foundation
+package import OpenAPIKit
 
 /// What a path or query parameter holds, checked at the edge before any work and described by
 /// the same value in the OpenAPI document: a value of the wrong form or length never reaches a
@@ -48,24 +49,24 @@ package enum ParameterFormat: Sendable {
     }
 
     /// The JSON Schema of the format, for the OpenAPI document.
-    package var schema: [String: Any] {
+    package var schema: JSONSchema {
         switch self {
         case .uuid:
-            ["type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"]
+            .string(format: .other("uuid"), pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
         case .slug:
-            ["type": "string", "pattern": "^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$", "minLength": 3, "maxLength": 40]
+            .string(minLength: 3, maxLength: 40, pattern: "^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
         case .roleName:
-            ["type": "string", "pattern": "^[a-z][a-z0-9_]{2,39}$"]
+            .string(pattern: "^[a-z][a-z0-9_]{2,39}$")
         case .text(let maxLength):
-            ["type": "string", "minLength": 1, "maxLength": maxLength, "pattern": "^[^\\u0000-\\u001F\\u007F]*$"]
+            .string(minLength: 1, maxLength: maxLength, pattern: "^[^\\u0000-\\u001F\\u007F]*$")
         case .integer(let range):
-            ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
+            .integer(maximum: (Int(range.upperBound), exclusive: false), minimum: (Int(range.lowerBound), exclusive: false))
         case .choice(let values):
-            ["type": "string", "enum": values]
+            .oneOf(values)
         case .dateTime:
-            ["type": "string", "format": "date-time", "maxLength": TextRules.rfc3339MaximumLength]
+            .string(format: .dateTime, maxLength: TextRules.rfc3339MaximumLength)
         case .boolean:
-            ["type": "boolean"]
+            .boolean
         }
     }
 

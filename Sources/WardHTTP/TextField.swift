@@ -1,3 +1,4 @@
+package import OpenAPIKit
 package import WardCore
 
 /// A text field of a request body: the rule the server checks and the schema the OpenAPI
@@ -42,13 +43,8 @@ package struct TextField: Sendable {
 
     /// The field's JSON Schema. Patterns spell whitespace out (`TextRules.whitespace`) rather
     /// than write `\s`, which ECMA, Python and ICU read differently.
-    package var schema: [String: Any] {
-        switch kind {
-        case .singleLine:
-            ["type": "string", "minLength": minLength, "maxLength": maxLength, "pattern": Self.singleLinePattern]
-        case .freeText:
-            ["type": "string", "minLength": minLength, "maxLength": maxLength, "pattern": Self.freeTextPattern]
-        }
+    package var schema: JSONSchema {
+        .string(minLength: minLength, maxLength: maxLength, pattern: kind == .singleLine ? Self.singleLinePattern : Self.freeTextPattern)
     }
 
     /// One line holding something other than whitespace.

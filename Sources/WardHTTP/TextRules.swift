@@ -1,4 +1,5 @@
 import Foundation
+package import OpenAPIKit
 
 /// Rules for text that every database can store and every reader can trust.
 package enum TextRules {
@@ -11,7 +12,7 @@ package enum TextRules {
     package static let storablePattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
 
     /// The schema of a string the server reads only as a whole (a password, a token): storable.
-    package static var storableString: [String: Any] { ["type": "string", "pattern": storablePattern] }
+    package static var storableString: JSONSchema { .string(pattern: storablePattern) }
 
     /// An email address: one @, a dot after it, no whitespace or control characters.
     package static let emailPattern = "^[^@\\u0000-\\u001F\\u007F\(whitespace)]+@[^@\\u0000-\\u001F\\u007F\(whitespace)]+\\.[^@\\u0000-\\u001F\\u007F\(whitespace)]+$"
@@ -30,7 +31,7 @@ package enum TextRules {
     }
 
     /// The schema of an email address.
-    package static var emailSchema: [String: Any] { ["type": "string", "maxLength": emailMaximumLength, "pattern": emailPattern] }
+    package static var emailSchema: JSONSchema { .string(maxLength: emailMaximumLength, pattern: emailPattern) }
 
     /// Whether `text` holds a C0 control character or DEL (tab and line breaks included): none
     /// belongs in a name, an id, an email address or a query.

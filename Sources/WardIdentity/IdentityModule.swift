@@ -22,11 +22,6 @@ package struct IdentityModule: WardModule {
     ]
     package static var operations: [APIOperation] { AuthController.operations + UserController.operations }
 
-    package static func schemas(_ context: SchemaContext) -> [String: Any] {
-        let policy = PasswordPolicy(minimumLength: context.passwordMinimumLength)
-        return AuthController.schemas(policy: policy).merging(UserController.schemas(policy: policy, catalogue: context.catalogue)) { $1 }
-    }
-
     package let service: IdentityService
     let node: ModuleNode
 

@@ -1,3 +1,4 @@
+package import OpenAPIKit
 import Crypto
 import Foundation
 package import Logging
@@ -75,7 +76,10 @@ package final class IdentityService: Sendable {
     }
 
     /// What a successful login or refresh answers (the benchmark contract's shape).
-    package struct TokenGrant: Codable, Sendable {
+    package struct TokenGrant: Codable, Sendable, APIResponseBody {
+        package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["token_type": .oneOf(["Bearer"]), "session_expires_at": .dateTime]
+        }
         package let accessToken: String
         package let tokenType: String
         package let expiresIn: Int

@@ -1,3 +1,5 @@
+package import OpenAPIKit
+package import WardHTTP
 import Crypto
 package import Foundation
 import SQLKit
@@ -8,7 +10,9 @@ package import WardAudit
 /// One-time password reset tokens: issued by an administrator (email delivery arrives with the
 /// email module), valid for an hour, stored only as hashes, and used once.
 extension IdentityService {
-    package struct ResetGrant: Codable, Sendable {
+    package struct ResetGrant: Codable, Sendable, APIResponseBody {
+        package static var schemaName: String { "PasswordReset" }
+        package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["expires_at": .dateTime] }
         package let token: String
         package let expiresAt: String
         enum CodingKeys: String, CodingKey { case token, expiresAt = "expires_at" }

@@ -1,13 +1,14 @@
 import Foundation
 import SQLKit
 import WardCore
-import WardHTTP
+package import WardHTTP
 import WardStorage
 
 /// Control-plane administrators: kept in the control plane, apart from every tenant's users,
 /// with tokens of their own audience that no tenant route accepts.
 extension IdentityService {
-    package struct PlatformGrant: Codable, Sendable {
+    package struct PlatformGrant: Codable, Sendable, APIResponseBody {
+        package static var schemaName: String { "PlatformTokenGrant" }
         package let accessToken: String
         package let tokenType: String
         package let expiresIn: Int

@@ -1,3 +1,4 @@
+package import OpenAPIKit
 import Crypto
 import Foundation
 import HummingbirdOTP
@@ -11,7 +12,9 @@ package import WardAudit
 /// expect) with single-use recovery codes.
 extension IdentityService {
     /// What enrolment answers: the seed for the authenticator app.
-    package struct Enrolment: Codable, Sendable {
+    package struct Enrolment: Codable, Sendable, APIResponseBody {
+        package static var schemaName: String { "TOTPEnrolment" }
+        package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["secret": .string(description: "base32")] }
         package let secret: String
         package let otpauthURI: String
         enum CodingKeys: String, CodingKey { case secret, otpauthURI = "otpauth_uri" }

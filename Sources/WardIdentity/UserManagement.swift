@@ -1,3 +1,4 @@
+package import OpenAPIKit
 import Foundation
 import SQLKit
 import WardCore
@@ -7,7 +8,12 @@ package import WardAudit
 package import WardKit
 
 /// A user as the management API shows it; never a password hash.
-package struct UserView: Codable, Sendable, Equatable {
+package struct UserView: Codable, Sendable, Equatable, APIResponseBody {
+    package static var schemaName: String { "User" }
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["status": .oneOf(["active", "disabled"]), "locked_until": .dateTime, "last_login_at": .dateTime, "created_at": .dateTime]
+    }
+
     package var id: String
     package var email: String
     package var name: String
@@ -24,7 +30,12 @@ package struct UserView: Codable, Sendable, Equatable {
 }
 
 /// A role with its permissions.
-package struct RoleView: Codable, Sendable, Equatable {
+package struct RoleView: Codable, Sendable, Equatable, APIResponseBody {
+    package static var schemaName: String { "Role" }
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["permissions": .array(items: .oneOf(context.permissionNames))]
+    }
+
     package var id: String
     package var name: String
     package var description: String
@@ -322,10 +333,11 @@ extension IdentityService {
     /// The most roles one request may grant: a bound on the work one request can cause.
     package static let maximumRolesPerRequest = 20
     /// The most permissions one request may list (each at most twice).
-    package static func maximumPermissionsPerRequest(_ catalogue: PermissionCatalogue) -> Int { catalogue.permissions.count * 2 }
+    /// At most twice as many permissions as are defined (`defined`) in one request.
+    package static func maximumPermissionsPerRequest(defined: Int) -> Int { defined * 2 }
 
     private func validate(_ permissions: [String]) throws {
-        guard permissions.count <= Self.maximumPermissionsPerRequest(catalogue) else {
+        guard permissions.count <= Self.maximumPermissionsPerRequest(defined: catalogue.permissions.count) else {
             throw IdentityError.invalidInput([.init(field: "permissions", message: "lists more permissions than exist")])
         }
         let unknown = permissions.filter { !catalogue.contains($0) }

@@ -26,7 +26,6 @@ package struct AuditModule: WardModule {
         .doctor: [breakGlass], .nurse: [breakGlass], .auditor: [auditRead],
     ]
     package static var operations: [APIOperation] { AuditController.operations }
-    package static func schemas(_ context: SchemaContext) -> [String: Any] { AuditController.schemas }
 
     let node: ModuleNode
 

@@ -23,10 +23,9 @@ package protocol WardModule: Sendable {
     static var permissions: [PermissionDefinition] { get }
     /// What each built-in role holds of those permissions (tenant_admin holds every one).
     static var roleGrants: [BuiltInRole: Set<String>] { get }
-    /// The operations the module serves, each named uniquely in the API.
+    /// The operations the module serves, each named uniquely in the API; the document's
+    /// schemas are generated from the body types they name.
     static var operations: [APIOperation] { get }
-    /// The schemas its operations name, by name.
-    static func schemas(_ context: SchemaContext) -> [String: Any]
 
     /// The module built for `node`. Services it offers other modules are published with
     /// `node.provide(_:)`; modules registered later find them with `node.require(_:)`.
@@ -56,7 +55,6 @@ extension WardModule {
     package static var permissions: [PermissionDefinition] { [] }
     package static var roleGrants: [BuiltInRole: Set<String>] { [:] }
     package static var operations: [APIOperation] { [] }
-    package static func schemas(_ context: SchemaContext) -> [String: Any] { [:] }
     package func routes(_ routes: inout ModuleRoutes) {}
     package func jobs() -> [JobHandler] { [] }
     package func schedules() throws -> [Schedule] { [] }
@@ -64,18 +62,6 @@ extension WardModule {
     package func readinessChecks() -> [ReadinessCheck] { [] }
     package func refreshMetrics() async {}
     package func services() -> [any Service] { [] }
-}
-
-/// What a module's schemas may depend on: the node's password policy and the permissions
-/// every registered module defines.
-package struct SchemaContext: Sendable {
-    package var passwordMinimumLength: Int
-    package var catalogue: PermissionCatalogue
-
-    package init(passwordMinimumLength: Int, catalogue: PermissionCatalogue) {
-        self.passwordMinimumLength = passwordMinimumLength
-        self.catalogue = catalogue
-    }
 }
 
 /// A check `/health/ready` runs: it throws (with a message an operator can act on) when the

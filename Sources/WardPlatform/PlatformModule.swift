@@ -13,10 +13,6 @@ package struct PlatformModule: WardModule {
     package static var platformMigrations: [Migration] { PlatformModuleMigrations.platform }
     package static var operations: [APIOperation] { PlatformLoginController.operations + TenantsController.operations }
 
-    package static func schemas(_ context: SchemaContext) -> [String: Any] {
-        PlatformLoginController.schemas.merging(TenantsController.schemas) { $1 }
-    }
-
     package let lifecycle: TenantLifecycle
     package let metrics: ProvisioningMetrics
     let identity: IdentityService

@@ -101,11 +101,12 @@ package enum WardApplication {
     /// The API `modules` offer: every operation, with the shape its request body is held to, and
     /// the OpenAPI document listing them. Schemas are gathered once for both.
     static func api(modules: [any WardModule.Type], context: SchemaContext) throws -> (operations: [APIOperation], document: Data) {
-        var schemas = HealthController.schemas.merging(TenantController.schemas) { $1 }
+        var schemas = SchemaBuilder(context: context)
+        for operation in kernelOperations { operation.addSchemas(to: &schemas) }
         for module in modules {
-            for (name, schema) in module.schemas(context) {
-                guard schemas[name] == nil else { throw ModuleError.conflict("\(module.name) declares the schema \(name), which another module declares") }
-                schemas[name] = schema
+            for operation in module.operations { operation.addSchemas(to: &schemas) }
+            if let name = schemas.clashes.first {
+                throw ModuleError.conflict("\(module.name) declares the schema \(name), which another type declares")
             }
         }
         let operations = (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas) }
@@ -118,7 +119,7 @@ package enum WardApplication {
     }
 
     static func defaultContext(_ modules: [any WardModule.Type]) throws -> SchemaContext {
-        SchemaContext(passwordMinimumLength: PasswordPolicy.standard.minimumLength, catalogue: try PermissionCatalogue(modules: modules))
+        SchemaContext(passwordMinimumLength: PasswordPolicy.standard.minimumLength, permissionNames: try PermissionCatalogue(modules: modules).names)
     }
 
     /// The OpenAPI document of the registered modules, with the default password policy.
@@ -133,7 +134,7 @@ package enum WardApplication {
 
     static func api(_ services: WardServices) throws -> (operations: [APIOperation], document: Data) {
         try api(modules: services.modules.map { type(of: $0) },
-                context: SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, catalogue: services.node.catalogue))
+                context: SchemaContext(passwordMinimumLength: services.identity.policy.minimumLength, permissionNames: services.node.catalogue.names))
     }
 
     /// The router with every module's routes behind the edge. Each operation is registered

@@ -8,7 +8,7 @@ package import NIOCore
 /// a body valid against the schema documented for that status. A test client wraps every
 /// route test in it (`TestNode.test`), so the document cannot drift from the code.
 ///
-/// The validator covers the JSON Schema keywords the document uses (`type`, `enum`,
+/// The validator covers the JSON Schema keywords the document uses (`type`, `enum`, `const`,
 /// `properties`, `required`, `additionalProperties`, `items`, `$ref`, `oneOf`, lengths,
 /// bounds, `pattern`, `format` date and date-time); a keyword it does not know fails the check
 /// rather than passing unexamined.
@@ -84,7 +84,7 @@ package final class ResponseContract: @unchecked Sendable {
     }
 
     private static let known: Set<String> = [
-        "$ref", "type", "enum", "properties", "required", "additionalProperties", "items", "oneOf", "minLength", "maxLength",
+        "$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "items", "oneOf", "minLength", "maxLength",
         "minimum", "maximum", "minItems", "maxItems", "maxProperties", "propertyNames", "pattern", "format", "description",
     ]
     private static let booleanType = type(of: NSNumber(value: true))
@@ -110,6 +110,9 @@ package final class ResponseContract: @unchecked Sendable {
         }
         if let choices = schema["enum"] as? [Any], !choices.contains(where: { Self.equal($0, value) }) {
             problems.append("\(location) = \(Self.describe(value)) is not one of \(choices)")
+        }
+        if let constant = schema["const"], !Self.equal(constant, value) {
+            problems.append("\(location) = \(Self.describe(value)) is not \(Self.describe(constant))")
         }
         if let text = value as? String {
             if let minimum = schema["minLength"] as? Int, text.count < minimum { problems.append("\(location) is shorter than \(minimum)") }

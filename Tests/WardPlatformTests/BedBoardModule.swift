@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIKit
 import SQLKit
 import Synchronization
 import WardAudit
@@ -36,25 +37,21 @@ struct BedBoardModule: WardModule {
     // 3. Operations, named; the permission declared here is the one enforced and documented.
     static let operations = [
         APIOperation("listBeds", .get, "/api/v1/beds", summary: "The beds on the board", tag: "beds", access: .staff, permission: read,
-                     success: (200, "application/json", "BedList"), problems: [401, 403]),
+                     success: (200, "application/json", ItemList<Bed>.self), problems: [401, 403]),
         APIOperation("addBed", .post, "/api/v1/beds", summary: "Add a bed to the board", tag: "beds", access: .staff, permission: write,
-                     success: (201, "application/json", "Bed"), problems: [401, 403, 409, 422], request: "NewBed"),
+                     success: (201, "application/json", Bed.self), problems: [401, 403, 409, 422], request: NewBed.self),
     ]
 
     static let label = TextField.singleLine(max: 40)
 
-    // 4. Schemas of the request and response bodies.
-    static func schemas(_ context: SchemaContext) -> [String: Any] {
-        let string: [String: Any] = ["type": "string"]
-        return [
-            "Bed": ["type": "object", "required": ["id", "ward", "label"], "properties": ["id": string, "ward": string, "label": string]],
-            "BedList": ["type": "object", "required": ["items"], "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Bed"]]]],
-            "NewBed": RequestSchema.object(["ward": label.schema, "label": label.schema], required: ["ward", "label"]),
-        ]
+    // 4. The bodies' types: the document's schemas are generated from their Codable
+    //    conformances, with the rules of fields a Swift type cannot state.
+    struct Bed: Codable, Sendable, APIResponseBody { let id: String; let ward: String; let label: String }
+    struct NewBed: APIRequestBody {
+        let ward: String
+        let label: String
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["ward": BedBoardModule.label.schema, "label": BedBoardModule.label.schema] }
     }
-
-    struct Bed: Codable, Sendable { let id: String; let ward: String; let label: String }
-    struct NewBed: Decodable { let ward: String; let label: String }
     struct BedTaken: Error, ProblemConvertible {
         var problem: Problem { Problem(status: 409, title: "Bed exists", detail: "That ward already has a bed with this label.") }
     }

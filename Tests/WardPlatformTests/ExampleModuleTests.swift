@@ -112,9 +112,13 @@ struct ExampleModuleTests {
         init(node: ModuleNode) {}
     }
     struct ShadowsSchema: WardModule {
+        /// Another type named as the clinical module's patient.
+        struct Patient: Codable, APIResponseBody { let id: String }
         static let name = "shadowing"
-        static func schemas(_ context: SchemaContext) -> [String: Any] { ["Patient": ["type": "object"]] }
+        static let operations = [APIOperation("shadowPatient", .get, "/api/v1/shadow", summary: "a patient", tag: "test", access: .staff,
+                                              success: (200, "application/json", Patient.self))]
         init(node: ModuleNode) {}
+        func routes(_ routes: inout ModuleRoutes) { routes.on("shadowPatient") { _, _ in "shadow" } }
     }
     struct ShadowsOperation: WardModule {
         static let name = "shadowing_operation"
@@ -132,7 +136,7 @@ struct ExampleModuleTests {
             try PermissionCatalogue(modules: WardModules.registered + [GrantsUndefined.self])
         }
         try await withTestSite(.sqlite) { site in
-            await #expect(throws: ModuleError.conflict("shadowing declares the schema Patient, which another module declares")) {
+            await #expect(throws: ModuleError.conflict("shadowing declares the schema Patient, which another type declares")) {
                 try await TestNode.with(site, modules: [ShadowsSchema.self]) { _ in }
             }
             await #expect(throws: ModuleError.conflict("two modules declare the operation readPatient")) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import OpenAPIKit
 import WardHTTP
 import WardServer
 
@@ -133,7 +134,7 @@ struct RequestDocumentTests {
         let samples = ["Ada", " Ada ", "", " ", "\u{A0}", "\u{3000}x", "A\tB", "A\nB", "A\rB", "A\u{B}B", "A\u{1}", "A\u{7F}", "\u{85}", "Zoë",
                        "名前", "🇫🇷", "a@b.c", "a@b.c\n", " a@b.c", "a@b", "a b@c.d", "a@b@c.d", "@b.c", "a@.c", "a@b.", "x\u{200B}y", "\u{FEFF}"]
         for field in [TextField.singleLine(max: 10), TextField.freeText(max: 10), TextField.freeText(min: 2, max: 10)] {
-            let pattern = field.schema["pattern"] as! String
+            let pattern = field.schema.stringContext!.pattern!
             for sample in samples where sample.unicodeScalars.count >= field.minLength && sample.unicodeScalars.count <= field.maxLength {
                 #expect((field.problem(with: sample) == nil) == Self.matches(pattern, sample), "\(field.kind) \(sample.unicodeScalars.map { String($0.value, radix: 16) })")
             }
@@ -145,18 +146,25 @@ struct RequestDocumentTests {
         #expect(TextRules.isEmail("a@b.c") && !TextRules.isEmail("a@b.c\n"))
     }
 
-    @Test("a body is scanned against its shape: unknown fields, nulls and types named by path; escaped keys read; other values skipped")
+    struct Line: APIRequestBody { let code: String? }
+    struct Order: APIRequestBody {
+        let name: String?
+        let count: Int?
+        let ratio: Double?
+        /// May be sent as null.
+        let note: String??
+        let tags: [String]?
+        let extra: [String: String]?
+        let lines: [Line]?
+        let labels: [String: String]?
+        /// `extra` takes anything.
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["extra": .fragment] }
+    }
+
+    @Test("a body is scanned against its shape, read from its type: unknown fields, nulls and types named by path; escaped keys read; other values skipped")
     func bodyShape() {
-        let schemas: [String: Any] = [
-            "Order": RequestSchema.object([
-                "name": ["type": "string"], "count": ["type": "integer"], "ratio": ["type": "number"], "note": ["type": ["string", "null"]],
-                "tags": ["type": "array", "items": ["type": "string"]], "extra": [:] as [String: Any],
-                "lines": ["type": "array", "items": ["$ref": "#/components/schemas/Line"]],
-                "labels": ["type": "object", "additionalProperties": ["type": "string"]],
-            ]),
-            "Line": RequestSchema.object(["code": ["type": "string"]]),
-        ]
-        let shape = BodyShape(schema: schemas["Order"] as! [String: Any], components: schemas)
+        var schemas = SchemaBuilder(context: SchemaContext(passwordMinimumLength: 12, permissionNames: []))
+        let shape = BodyShape(schema: schemas.reference(to: Order.self), components: schemas.components)
         func problem(_ text: String) -> String? {
             Array(text.utf8).withUnsafeBytes { shape.problem(in: $0) }.map { "\($0.field) \($0.message)" }
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 package import Hummingbird
 import NIOCore
+import OpenAPIKit
 import WardAudit
 import WardCore
 package import WardHTTP
@@ -18,104 +19,74 @@ package struct ClinicalController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("listPatients", .get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, birth date exact)",
-                     tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", "PatientPage"), problems: [400, 401, 403])
+                     tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", ItemPage<Patient>.self), problems: [400, 401, 403])
             .query(QueryParameter("q", .text(maxLength: 100), "Search text: names (typo-tolerant), MRN, phone, email or birth date"),
                    .limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation("registerPatient", .post, "/api/v1/patients", summary: "Register a patient", tag: "clinical", access: .staff, permission: "patients:write",
-                     success: (201, "application/json", "Patient"), problems: [400, 401, 403, 409, 422], request: "NewPatient").versioned(),
+                     success: (201, "application/json", Patient.self), problems: [400, 401, 403, 409, 422], request: NewPatient.self).versioned(),
         APIOperation("readPatient", .get, "/api/v1/patients/{id}", summary: "One patient (ETag gives the version); an active break-glass grant stands in for patients:read",
-                     tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", "Patient"),
+                     tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", Patient.self),
                      problems: [401, 403, 404], breakGlassParameter: "id").versioned(),
         APIOperation("updatePatient", .patch, "/api/v1/patients/{id}", summary: "Change a patient; If-Match with the ETag read is required", tag: "clinical",
-                     access: .staff, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PatientChange")
+                     access: .staff, permission: "patients:write", success: (200, "application/json", Patient.self), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: PatientInput.self)
             .versioned(ifMatch: true),
         APIOperation("archivePatient", .post, "/api/v1/patients/{id}/archive", summary: "Archive a patient (records are never deleted)", tag: "clinical",
-                     access: .staff, permission: "patients:write", success: (200, "application/json", "Patient"), problems: [401, 403, 404, 412, 422], request: "ArchiveRequest")
+                     access: .staff, permission: "patients:write", success: (200, "application/json", Patient.self), problems: [401, 403, 404, 412, 422], request: ArchiveRequest.self)
             .versioned(ifMatch: false).optionalBody(),
         APIOperation("patientAccessLog", .get, "/api/v1/patients/{id}/access-log", summary: "Who accessed this patient's record, and when", tag: "audit",
-                     access: .staff, permission: "audit:read", success: (200, "application/json", "AuditEventPage"), problems: [400, 401, 403])
+                     access: .staff, permission: "audit:read", success: (200, "application/json", ItemPage<AuditEvent>.self), problems: [400, 401, 403])
             .query(.limit(default: 50, maximum: 500), .cursor(.integer(1...Int64.max))),
         APIOperation("listPractitioners", .get, "/api/v1/practitioners", summary: "List practitioners", tag: "scheduling", access: .staff,
-                     permission: "appointments:read", success: (200, "application/json", "PractitionerPage"), problems: [400, 401, 403])
+                     permission: "appointments:read", success: (200, "application/json", ItemPage<Practitioner>.self), problems: [400, 401, 403])
             .query(.limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation("addPractitioner", .post, "/api/v1/practitioners", summary: "Add a practitioner", tag: "scheduling", access: .staff,
-                     permission: "users:manage", success: (201, "application/json", "Practitioner"), problems: [400, 401, 403, 422], request: "NewPractitioner"),
+                     permission: "users:manage", success: (201, "application/json", Practitioner.self), problems: [400, 401, 403, 422], request: NewPractitioner.self),
         APIOperation("listAppointments", .get, "/api/v1/appointments", summary: "Appointments by practitioner, patient, status and time range", tag: "scheduling",
-                     access: .staff, permission: "appointments:read", success: (200, "application/json", "AppointmentPage"), problems: [400, 401, 403])
+                     access: .staff, permission: "appointments:read", success: (200, "application/json", ItemPage<Appointment>.self), problems: [400, 401, 403])
             .query(QueryParameter("practitioner_id", .uuid, "Only this practitioner's"), QueryParameter("patient_id", .uuid, "Only this patient's"),
                    QueryParameter("status", .choice(Appointment.statuses), "Only in this status"),
                    QueryParameter("from", .dateTime, "Only ending after this time"), QueryParameter("to", .dateTime, "Only starting before this time"),
                    .limit(default: 50, maximum: 100), .cursor(.uuid)),
         APIOperation("bookAppointment", .post, "/api/v1/appointments", summary: "Book an appointment; 409 names an overlapping one", tag: "scheduling",
-                     access: .staff, permission: "appointments:write", success: (201, "application/json", "Appointment"), problems: [400, 401, 403, 409, 422], request: "NewAppointment").versioned(),
+                     access: .staff, permission: "appointments:write", success: (201, "application/json", Appointment.self), problems: [400, 401, 403, 409, 422], request: NewAppointment.self).versioned(),
         APIOperation("changeAppointmentStatus", .post, "/api/v1/appointments/{id}/status", summary: "Move an appointment to another status (If-Match required)", tag: "scheduling",
-                     access: .staff, permission: "appointments:write", success: (200, "application/json", "Appointment"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "StatusChange")
+                     access: .staff, permission: "appointments:write", success: (200, "application/json", Appointment.self), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: StatusChange.self)
             .versioned(ifMatch: true),
     ]
 
-    package static var schemas: [String: Any] {
-        let string: [String: Any] = ["type": "string"], nullable: [String: Any] = ["type": ["string", "null"]]
-        func page(_ item: String) -> [String: Any] {
-            ["type": "object", "required": ["items", "next_cursor"],
-             "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/\(item)"]], "next_cursor": nullable]]
-        }
-        return [
-            "Patient": [
-                "type": "object", "required": ["id", "mrn", "given_name", "family_name", "status", "version"],
-                "properties": [
-                    "id": string, "mrn": string, "given_name": string, "family_name": string, "birth_date": ["type": ["string", "null"], "format": "date"],
-                    "sex": ["type": ["string", "null"], "enum": ["female", "male", "other", "unknown", NSNull()]], "phone": nullable, "email": nullable,
-                    "address": nullable, "national_id": nullable, "emergency_contact": nullable, "metadata": string,
-                    "status": ["type": "string", "enum": ["active", "archived"]], "version": ["type": "integer"],
-                    "created_by": nullable, "created_at": string, "updated_by": nullable, "updated_at": string,
-                ],
-            ],
-            "Practitioner": [
-                "type": "object", "required": ["id", "name"],
-                "properties": ["id": string, "name": string, "specialty": nullable, "licence_number": nullable, "email": nullable, "active": ["type": "integer"]],
-            ],
-            "Appointment": [
-                "type": "object", "required": ["id", "patient_id", "practitioner_id", "start_at", "end_at", "status", "version"],
-                "properties": [
-                    "id": string, "patient_id": string, "practitioner_id": string, "start_at": ["type": "string", "format": "date-time"],
-                    "end_at": ["type": "string", "format": "date-time"],
-                    "status": ["type": "string", "enum": ["proposed", "booked", "arrived", "fulfilled", "cancelled", "noshow"]],
-                    "reason": nullable, "version": ["type": "integer"],
-                ],
-            ],
-            "PatientPage": page("Patient"), "PractitionerPage": page("Practitioner"), "AppointmentPage": page("Appointment"),
-            "NewPatient": PatientInput.schema(creating: true), "PatientChange": PatientInput.schema(creating: false),
-            "ArchiveRequest": RequestSchema.object(["reason": PatientService.archiveReason.schema]),
-            "NewPractitioner": RequestSchema.object(["name": Practitioner.name.schema, "specialty": Practitioner.specialty.schema,
-                                                     "licence_number": Practitioner.licenceNumber.schema, "email": TextRules.emailSchema],
-                                                    required: ["name"]),
-            // An appointment ends after it starts, within 24 hours, and names an active patient
-            // and practitioner: rules across fields and records, answered 422 by the service.
-            "NewAppointment": RequestSchema.object(["patient_id": ParameterFormat.uuid.schema, "practitioner_id": ParameterFormat.uuid.schema,
-                                                    "start": ParameterFormat.dateTime.schema, "end": ParameterFormat.dateTime.schema,
-                                                    "reason": Appointment.reason.schema],
-                                                   required: ["patient_id", "practitioner_id", "start", "end"]),
-            "StatusChange": RequestSchema.object(["status": ["type": "string", "enum": Appointment.statuses]], required: ["status"]),
-        ]
-    }
-
-    struct NewPractitioner: Decodable {
+    struct NewPractitioner: APIRequestBody {
         let name: String
         let specialty: String?
         let licenceNumber: String?
         let email: String?
         enum CodingKeys: String, CodingKey { case name, specialty, email, licenceNumber = "licence_number" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["name": Practitioner.name.schema, "specialty": Practitioner.specialty.schema, "licence_number": Practitioner.licenceNumber.schema,
+             "email": TextRules.emailSchema]
+        }
     }
-    struct NewAppointment: Decodable {
+    /// An appointment ends after it starts, within 24 hours, and names an active patient and
+    /// practitioner: rules across fields and records, answered 422 by the service.
+    struct NewAppointment: APIRequestBody {
         let patientID: String
         let practitionerID: String
         let start: String
         let end: String
         let reason: String?
         enum CodingKeys: String, CodingKey { case start, end, reason, patientID = "patient_id", practitionerID = "practitioner_id" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["patient_id": .id, "practitioner_id": .id, "start": ParameterFormat.dateTime.schema, "end": ParameterFormat.dateTime.schema,
+             "reason": Appointment.reason.schema]
+        }
     }
-    struct StatusChange: Decodable { let status: String }
-    struct ArchiveRequest: Decodable { let reason: String? }
+    struct StatusChange: APIRequestBody {
+        let status: String
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(Appointment.statuses)] }
+    }
+    struct ArchiveRequest: APIRequestBody {
+        let reason: String?
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["reason": PatientService.archiveReason.schema] }
+    }
 
     package func routes(_ routes: inout ModuleRoutes) {
         let patients = self.patients, scheduling = self.scheduling
@@ -130,7 +101,7 @@ package struct ClinicalController: Sendable {
             return JSONResponse.make(ItemPage(page, nextCursor: page.count == limit ? page.last?.id : nil))
         }
         routes.on("registerPatient") { request, context -> Response in
-            let input = try await request.decode(as: PatientInput.self, context: context)
+            let input = try await request.decode(as: NewPatient.self, context: context).input
             let patient = try await patients.create(input, in: try context.requireTenant(), by: AuditActor(request, context))
             return JSONResponse.make(patient, status: .created, etag: patient.etag)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 package import Hummingbird
+import OpenAPIKit
 import WardAudit
 import WardCore
 package import WardHTTP
@@ -15,65 +16,68 @@ package struct PrescribingController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("listMedications", .get, "/api/v1/medications", summary: "The formulary, or medications matching q (code exact, names one edit per word)",
-                     tag: "prescribing", access: .staff, permission: "prescriptions:read", success: (200, "application/json", "MedicationPage"), problems: [400, 401, 403])
+                     tag: "prescribing", access: .staff, permission: "prescriptions:read", success: (200, "application/json", ItemList<Medication>.self), problems: [400, 401, 403])
             .query(QueryParameter("q", .text(maxLength: 100), "A code, or words of a name"), .limit(default: 50, maximum: 100)),
         APIOperation("addMedication", .post, "/api/v1/medications", summary: "Add a medication to the formulary (409 when its code is there already)", tag: "prescribing", access: .staff,
-                     permission: "prescriptions:write", success: (201, "application/json", "Medication"), problems: [400, 401, 403, 409, 422], request: "NewMedication"),
+                     permission: "prescriptions:write", success: (201, "application/json", Medication.self), problems: [400, 401, 403, 409, 422], request: NewMedication.self),
         APIOperation("prescribe", .post, "/api/v1/prescriptions", summary: "Issue a prescription", tag: "prescribing", access: .staff,
-                     permission: "prescriptions:write", success: (201, "application/json", "Prescription"), problems: [400, 401, 403, 422], request: "NewPrescription").versioned(),
+                     permission: "prescriptions:write", success: (201, "application/json", Prescription.self), problems: [400, 401, 403, 422], request: NewPrescription.self).versioned(),
         APIOperation("listPatientPrescriptions", .get, "/api/v1/patients/{id}/prescriptions", summary: "A patient's prescriptions, newest first", tag: "prescribing",
-                     access: .staff, permission: "prescriptions:read", success: (200, "application/json", "PrescriptionPage"), problems: [401, 403]),
+                     access: .staff, permission: "prescriptions:read", success: (200, "application/json", ItemList<Prescription>.self), problems: [401, 403]),
         APIOperation("changePrescriptionStatus", .post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
-                     access: .staff, permission: "prescriptions:write", success: (200, "application/json", "Prescription"), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: "PrescriptionStatusChange")
+                     access: .staff, permission: "prescriptions:write", success: (200, "application/json", Prescription.self), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: StatusChange.self)
             .versioned(ifMatch: true),
     ]
 
-    package static var schemas: [String: Any] {
-        let string: [String: Any] = ["type": "string"]
-        return [
-            "Medication": ["type": "object", "required": ["id", "code", "name", "form", "strength"],
-                           "properties": ["id": string, "code": string, "name": string, "form": string, "strength": string, "active": ["type": "integer"]]],
-            "PrescriptionItem": [
-                "type": "object", "required": ["medication_id", "dose", "route", "frequency", "duration_days", "quantity"],
-                "properties": ["medication_id": string, "dose": string, "route": string, "frequency": string, "duration_days": ["type": "integer"],
-                               "quantity": ["type": "integer"], "instructions": ["type": ["string", "null"]]],
-            ],
-            "Prescription": [
-                "type": "object", "required": ["id", "patient_id", "prescriber_id", "status", "issued_at", "items", "version"],
-                "properties": ["id": string, "patient_id": string, "prescriber_id": string, "prescriber_name": ["type": ["string", "null"]],
-                               "status": ["type": "string", "enum": ["active", "completed", "cancelled"]], "issued_at": string,
-                               "items": ["type": "array", "items": ["$ref": "#/components/schemas/PrescriptionItem"]], "version": ["type": "integer"]],
-            ],
-            "MedicationPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Medication"]]]],
-            // A code already in the formulary answers 409.
-            "NewMedication": RequestSchema.object(["code": ["type": "string", "pattern": PrescribingService.codePattern],
-                                                   "name": PrescribingService.medicationText.schema, "form": PrescribingService.medicationText.schema,
-                                                   "strength": PrescribingService.medicationText.schema],
-                                                  required: ["code", "name", "form", "strength"]),
-            // The patient and each medication must be active records of the tenant (422 otherwise).
-            "NewPrescription": RequestSchema.object(["patient_id": ParameterFormat.uuid.schema,
-                                                     "items": ["type": "array", "minItems": 1, "maxItems": 20,
-                                                               "items": ["$ref": "#/components/schemas/NewPrescriptionItem"]]],
-                                                    required: ["patient_id", "items"]),
-            "NewPrescriptionItem": RequestSchema.object([
-                "medication_id": ParameterFormat.uuid.schema, "dose": PrescribingService.itemText.schema,
-                "route": PrescribingService.itemText.schema, "frequency": PrescribingService.itemText.schema,
-                "duration_days": ["type": "integer", "minimum": 1, "maximum": 365],
-                "quantity": ["type": "integer", "minimum": 1, "maximum": 10_000],
-                "instructions": PrescribingService.instructions.schema,
-            ], required: ["medication_id", "dose", "route", "frequency", "duration_days", "quantity"]),
-            "PrescriptionStatusChange": RequestSchema.object(["status": ["type": "string", "enum": ["completed", "cancelled"]]], required: ["status"]),
-            "PrescriptionPage": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Prescription"]]]],
-        ]
+    /// A code already in the formulary answers 409.
+    struct NewMedication: APIRequestBody {
+        let code: String
+        let name: String
+        let form: String
+        let strength: String
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            let text = PrescribingService.medicationText.schema
+            return ["code": .string(pattern: PrescribingService.codePattern), "name": text, "form": text, "strength": text]
+        }
     }
-
-    struct NewMedication: Decodable { let code: String; let name: String; let form: String; let strength: String }
-    struct NewPrescription: Decodable {
+    /// The patient and each medication must be active records of the tenant (422 otherwise).
+    struct NewPrescription: APIRequestBody {
         let patientID: String
-        let items: [PrescriptionItem]
+        let items: [NewPrescriptionItem]
         enum CodingKeys: String, CodingKey { case items, patientID = "patient_id" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["patient_id": .id, "items": .array(minItems: 1, maxItems: 20, items: .component(NewPrescriptionItem.self))]
+        }
     }
-    struct StatusChange: Decodable { let status: String }
+    struct NewPrescriptionItem: APIRequestBody {
+        let medicationID: String
+        let dose: String
+        let route: String
+        let frequency: String
+        let durationDays: Int
+        let quantity: Int
+        let instructions: String?
+        enum CodingKeys: String, CodingKey {
+            case dose, route, frequency, quantity, instructions
+            case medicationID = "medication_id", durationDays = "duration_days"
+        }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            let text = PrescribingService.itemText.schema
+            return ["medication_id": .id, "dose": text, "route": text, "frequency": text,
+                    "duration_days": .integer(maximum: (365, exclusive: false), minimum: (1, exclusive: false)),
+                    "quantity": .integer(maximum: (10_000, exclusive: false), minimum: (1, exclusive: false)),
+                    "instructions": PrescribingService.instructions.schema]
+        }
+        var item: PrescriptionItem {
+            PrescriptionItem(medicationID: medicationID, dose: dose, route: route, frequency: frequency, durationDays: durationDays,
+                             quantity: quantity, instructions: instructions)
+        }
+    }
+    struct StatusChange: APIRequestBody {
+        let status: String
+        static var schemaName: String { "PrescriptionStatusChange" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(["completed", "cancelled"])] }
+    }
 
     package func routes(_ routes: inout ModuleRoutes) {
         let prescribing = self.prescribing
@@ -91,7 +95,7 @@ package struct PrescribingController: Sendable {
         }
         routes.on("prescribe") { request, context -> Response in
             let body = try await request.decode(as: NewPrescription.self, context: context)
-            let prescription = try await prescribing.prescribe(patientID: body.patientID, items: body.items, in: try context.requireTenant(),
+            let prescription = try await prescribing.prescribe(patientID: body.patientID, items: body.items.map(\.item), in: try context.requireTenant(),
                                                                by: AuditActor(request, context))
             return try JSONResponse.make(prescription, status: .created, etag: "\"\(prescription.version)\"")
         }

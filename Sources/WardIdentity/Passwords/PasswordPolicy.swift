@@ -1,3 +1,4 @@
+package import OpenAPIKit
 import Foundation
 import WardCore
 import WardHTTP
@@ -42,8 +43,8 @@ package struct PasswordPolicy: Sendable {
     /// The JSON Schema of a new password: the lengths (the rest of the policy, the account's
     /// own email and name and the list of common passwords, no schema can say: a password
     /// breaking it answers 422 naming the rule).
-    package var schema: [String: Any] {
-        ["type": "string", "minLength": minimumLength, "maxLength": Self.maximumLength, "pattern": TextRules.storablePattern]
+    package var schema: JSONSchema {
+        .string(minLength: minimumLength, maxLength: Self.maximumLength, pattern: TextRules.storablePattern)
     }
 
     /// The policy with the default minimum length, as the OpenAPI document shows it unless a

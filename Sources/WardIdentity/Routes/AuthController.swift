@@ -4,6 +4,7 @@ package import Hummingbird
 import WardAudit
 import WardCore
 package import WardHTTP
+import OpenAPIKit
 
 /// `/api/v1/auth`: login, refresh, logout and the caller's status.
 package struct AuthController: Sendable {
@@ -17,82 +18,63 @@ package struct AuthController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("login", .post, "/api/v1/auth/login", summary: "Log in with email and password (the tenant in the body, X-Tenant-ID or the subdomain)", tag: "identity",
-                     success: (200, "application/json", "TokenGrant"), problems: [400, 401, 422, 429], request: "LoginRequest"),
+                     success: (200, "application/json", IdentityService.TokenGrant.self), problems: [400, 401, 422, 429], request: LoginRequest.self),
         APIOperation("refreshSession", .post, "/api/v1/auth/refresh", summary: "Exchange a refresh token for new tokens (rotates it)", tag: "identity",
-                     success: (200, "application/json", "TokenGrant"), problems: [400, 401], request: "RefreshRequest"),
+                     success: (200, "application/json", IdentityService.TokenGrant.self), problems: [400, 401], request: RefreshRequest.self),
         APIOperation("logout", .post, "/api/v1/auth/logout", summary: "End this session", tag: "identity", access: .staff,
                      success: (204, "application/json", nil), problems: [401]),
         APIOperation("authStatus", .get, "/api/v1/auth/status", summary: "The caller, tenant, roles, permissions and session expiry", tag: "identity",
-                     access: .staff, success: (200, "application/json", "AuthStatus"), problems: [401]),
+                     access: .staff, success: (200, "application/json", Status.self), problems: [401]),
         APIOperation("enrolSecondFactor", .post, "/api/v1/auth/totp/enrol", summary: "Start enrolling a TOTP second factor", tag: "identity", access: .staff,
-                     success: (200, "application/json", "TOTPEnrolment"), problems: [401, 409]),
+                     success: (200, "application/json", IdentityService.Enrolment.self), problems: [401, 409]),
         APIOperation("confirmSecondFactor", .post, "/api/v1/auth/totp/confirm", summary: "Confirm the second factor with a current code; returns recovery codes",
-                     tag: "identity", access: .staff, success: (200, "application/json", "RecoveryCodes"), problems: [400, 401, 409, 422], request: "CodeRequest"),
+                     tag: "identity", access: .staff, success: (200, "application/json", RecoveryCodes.self), problems: [400, 401, 409, 422], request: CodeRequest.self),
         APIOperation("resetPassword", .post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
-                     success: (204, "application/json", nil), problems: [400, 401, 422], request: "PasswordResetRequest"),
+                     success: (204, "application/json", nil), problems: [400, 401, 422], request: ResetRequest.self),
     ]
 
-    /// The schemas of these operations, with passwords as `policy` has them.
-    package static func schemas(policy: PasswordPolicy = .standard) -> [String: Any] {
-        [
-            // Credentials are compared, not validated: a wrong one of any form answers 401.
-            "LoginRequest": RequestSchema.object([
-                "tenant": TextRules.storableString, "email": TextRules.storableString, "password": TextRules.storableString,
-                "totp": TextRules.storableString.merging(["description": "a current TOTP code or a recovery code"]) { $1 },
-            ], required: ["email", "password"]),
-            "RefreshRequest": RequestSchema.object(["refresh_token": TextRules.storableString], required: ["refresh_token"]),
-            // A code other than the authenticator's current one answers 422.
-            "CodeRequest": RequestSchema.object(["code": ["type": "string", "pattern": "^[0-9]{6}$"]], required: ["code"]),
-            "PasswordResetRequest": RequestSchema.object(["token": TextRules.storableString, "password": policy.schema], required: ["token", "password"]),
-            "TokenGrant": [
-                "type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token"],
-                "properties": [
-                    "access_token": ["type": "string"], "token_type": ["type": "string", "enum": ["Bearer"]],
-                    "expires_in": ["type": "integer"], "refresh_token": ["type": "string"],
-                    "session_expires_at": ["type": "string", "format": "date-time"],
-                ],
-            ],
-            "TOTPEnrolment": [
-                "type": "object", "required": ["secret", "otpauth_uri"],
-                "properties": ["secret": ["type": "string", "description": "base32"], "otpauth_uri": ["type": "string"]],
-            ],
-            "RecoveryCodes": [
-                "type": "object", "required": ["recovery_codes"],
-                "properties": ["recovery_codes": ["type": "array", "items": ["type": "string"]]],
-            ],
-            "AuthStatus": [
-                "type": "object", "required": ["user", "tenant", "roles", "permissions", "session_expires_at"],
-                "properties": [
-                    "user": ["type": "object", "properties": ["id": ["type": "string"], "email": ["type": "string"], "name": ["type": "string"]]],
-                    "tenant": ["type": "string"], "roles": ["type": "array", "items": ["type": "string"]],
-                    "permissions": ["type": "array", "items": ["type": "string"]], "session_expires_at": ["type": "string", "format": "date-time"],
-                ],
-            ],
-        ]
-    }
-
-    struct LoginRequest: Decodable {
+    /// Credentials are compared, not validated: a wrong one of any form answers 401.
+    struct LoginRequest: APIRequestBody {
         let tenant: String?
         let email: String
         let password: String
         /// A current TOTP code or a recovery code, for accounts with a second factor.
         let totp: String?
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            let text = TextRules.storableString
+            return ["tenant": text, "email": text, "password": text,
+                    "totp": .string(description: "a current TOTP code or a recovery code", pattern: TextRules.storablePattern)]
+        }
     }
 
-    struct CodeRequest: Decodable { let code: String }
-    struct RecoveryCodes: Encodable {
+    /// A code other than the authenticator's current one answers 422.
+    struct CodeRequest: APIRequestBody {
+        let code: String
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["code": .string(pattern: "^[0-9]{6}$")] }
+    }
+    struct RecoveryCodes: Codable, APIResponseBody {
         let recoveryCodes: [String]
         enum CodingKeys: String, CodingKey { case recoveryCodes = "recovery_codes" }
     }
-    struct ResetRequest: Decodable { let token: String; let password: String }
-
-    struct RefreshRequest: Decodable {
-        let refreshToken: String
-        enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+    struct ResetRequest: APIRequestBody {
+        let token: String
+        let password: String
+        static var schemaName: String { "PasswordResetRequest" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["token": TextRules.storableString, "password": PasswordPolicy(minimumLength: context.passwordMinimumLength).schema]
+        }
     }
 
-    struct Status: ResponseEncodable {
-        struct User: Encodable { let id: String; let email: String; let name: String }
+    struct RefreshRequest: APIRequestBody {
+        let refreshToken: String
+        enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["refresh_token": TextRules.storableString] }
+    }
+
+    struct Status: ResponseEncodable, Decodable, APIResponseBody {
+        static var schemaName: String { "AuthStatus" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["session_expires_at": .dateTime] }
+        struct User: Codable { let id: String; let email: String; let name: String }
         let user: User
         let tenant: String
         let roles: [String]

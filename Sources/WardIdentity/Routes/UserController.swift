@@ -4,6 +4,7 @@ package import Hummingbird
 import WardAudit
 import WardCore
 package import WardHTTP
+import OpenAPIKit
 package import WardKit
 
 /// `/api/v1/users` and `/api/v1/roles`: the management API (`users:manage`, `roles:manage`).
@@ -19,79 +20,67 @@ package struct UserController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("listUsers", .get, "/api/v1/users", summary: "List users", tag: "identity", access: .staff, permission: users,
-                     success: (200, "application/json", "UserList"), problems: [401, 403]),
+                     success: (200, "application/json", ItemList<UserView>.self), problems: [401, 403]),
         APIOperation("createUser", .post, "/api/v1/users", summary: "Create a user", tag: "identity", access: .staff, permission: users,
-                     success: (201, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422], request: "NewUser"),
+                     success: (201, "application/json", UserView.self), problems: [400, 401, 403, 404, 409, 422], request: NewUser.self),
         APIOperation("readUser", .get, "/api/v1/users/{id}", summary: "One user", tag: "identity", access: .staff, permission: users,
-                     success: (200, "application/json", "User"), problems: [401, 403, 404]),
+                     success: (200, "application/json", UserView.self), problems: [401, 403, 404]),
         APIOperation("updateUser", .patch, "/api/v1/users/{id}", summary: "Rename, disable or enable a user", tag: "identity", access: .staff,
-                     permission: users, success: (200, "application/json", "User"), problems: [400, 401, 403, 404, 409, 422], request: "UserChange"),
+                     permission: users, success: (200, "application/json", UserView.self), problems: [400, 401, 403, 404, 409, 422], request: UserChange.self),
         APIOperation("unlockUser", .post, "/api/v1/users/{id}/unlock", summary: "Clear a lockout", tag: "identity", access: .staff,
-                     permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
+                     permission: users, success: (200, "application/json", UserView.self), problems: [401, 403, 404]),
         APIOperation("grantRole", .put, "/api/v1/users/{id}/roles/{role}", summary: "Grant a role", tag: "identity", access: .staff,
-                     permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404]),
+                     permission: users, success: (200, "application/json", UserView.self), problems: [401, 403, 404]),
         APIOperation("revokeRole", .delete, "/api/v1/users/{id}/roles/{role}", summary: "Revoke a role", tag: "identity", access: .staff,
-                     permission: users, success: (200, "application/json", "User"), problems: [401, 403, 404, 409]),
+                     permission: users, success: (200, "application/json", UserView.self), problems: [401, 403, 404, 409]),
         APIOperation("issuePasswordReset", .post, "/api/v1/users/{id}/password-reset", summary: "Issue a one-time password reset token (valid one hour)",
-                     tag: "identity", access: .staff, permission: users, success: (201, "application/json", "PasswordReset"), problems: [401, 403, 404]),
+                     tag: "identity", access: .staff, permission: users, success: (201, "application/json", IdentityService.ResetGrant.self), problems: [401, 403, 404]),
         APIOperation("listRoles", .get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", access: .staff,
-                     permission: roles, success: (200, "application/json", "RoleList"), problems: [401, 403]),
+                     permission: roles, success: (200, "application/json", ItemList<RoleView>.self), problems: [401, 403]),
         APIOperation("createRole", .post, "/api/v1/roles", summary: "Create a custom role (409 when the name is taken)", tag: "identity", access: .staff,
-                     permission: roles, success: (201, "application/json", "Role"), problems: [400, 401, 403, 409, 422], request: "NewRole"),
+                     permission: roles, success: (201, "application/json", RoleView.self), problems: [400, 401, 403, 409, 422], request: NewRole.self),
         APIOperation("setRolePermissions", .put, "/api/v1/roles/{name}/permissions", summary: "Replace a custom role's permissions", tag: "identity",
-                     access: .staff, permission: roles, success: (200, "application/json", "Role"), problems: [400, 401, 403, 404, 409, 422], request: "PermissionList"),
+                     access: .staff, permission: roles, success: (200, "application/json", RoleView.self), problems: [400, 401, 403, 404, 409, 422], request: PermissionList.self),
     ]
 
-    /// The schemas of these operations, with passwords as `policy` has them and permissions
-    /// from `catalogue`.
-    package static func schemas(policy: PasswordPolicy, catalogue: PermissionCatalogue) -> [String: Any] {
-        let user: [String: Any] = [
-            "type": "object", "required": ["id", "email", "name", "status", "roles", "created_at"],
-            "properties": [
-                "id": ["type": "string"], "email": ["type": "string"], "name": ["type": "string"],
-                "status": ["type": "string", "enum": ["active", "disabled"]], "roles": ["type": "array", "items": ["type": "string"]],
-                "locked_until": ["type": ["string", "null"]], "last_login_at": ["type": ["string", "null"]], "created_at": ["type": "string"],
-            ],
-        ]
-        let role: [String: Any] = [
-            "type": "object", "required": ["id", "name", "description", "built_in", "permissions"],
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"], "built_in": ["type": "boolean"],
-                "permissions": ["type": "array", "items": ["type": "string", "enum": catalogue.names]],
-            ],
-        ]
-        let permissions: [String: Any] = ["type": "array", "maxItems": IdentityService.maximumPermissionsPerRequest(catalogue),
-                                          "items": ["type": "string", "enum": catalogue.names]]
-        return [
-            "User": user, "Role": role,
-            // A taken email answers 409; a role that does not exist, 404.
-            "NewUser": RequestSchema.object([
-                "email": TextRules.emailSchema, "name": IdentityService.userName.schema, "password": policy.schema,
-                "roles": ["type": "array", "maxItems": IdentityService.maximumRolesPerRequest, "items": ParameterFormat.roleName.schema],
-            ], required: ["email", "name", "password"]),
-            "UserChange": RequestSchema.object(["name": IdentityService.userName.schema, "status": ["type": "string", "enum": ["active", "disabled"]]]),
-            "NewRole": RequestSchema.object([
-                "name": ParameterFormat.roleName.schema, "description": IdentityService.roleDescription.schema, "requires_second_factor": ["type": "boolean"],
-                "permissions": permissions,
-            ], required: ["name", "permissions"]),
-            "PermissionList": RequestSchema.object(["permissions": permissions], required: ["permissions"]),
-            "PasswordReset": ["type": "object", "required": ["token", "expires_at"],
-                              "properties": ["token": ["type": "string"], "expires_at": ["type": "string", "format": "date-time"]]],
-            "UserList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/User"]]]],
-            "RoleList": ["type": "object", "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/Role"]]]],
-        ]
+    /// A taken email answers 409; a role that does not exist, 404.
+    struct NewUser: APIRequestBody {
+        let email: String
+        let name: String
+        let password: String
+        let roles: [String]?
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["email": TextRules.emailSchema, "name": IdentityService.userName.schema,
+             "password": PasswordPolicy(minimumLength: context.passwordMinimumLength).schema,
+             "roles": .array(maxItems: IdentityService.maximumRolesPerRequest, items: ParameterFormat.roleName.schema)]
+        }
     }
-
-    struct NewUser: Decodable { let email: String; let name: String; let password: String; let roles: [String]? }
-    struct UserChange: Decodable { let name: String?; let status: String? }
-    struct NewRole: Decodable {
+    struct UserChange: APIRequestBody {
+        let name: String?
+        let status: String?
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["name": IdentityService.userName.schema, "status": .oneOf(["active", "disabled"])]
+        }
+    }
+    struct NewRole: APIRequestBody {
         let name: String
         let description: String?
         let permissions: [String]
         let requiresSecondFactor: Bool?
         enum CodingKeys: String, CodingKey { case name, description, permissions, requiresSecondFactor = "requires_second_factor" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["name": ParameterFormat.roleName.schema, "description": IdentityService.roleDescription.schema, "permissions": permissionsSchema(context)]
+        }
     }
-    struct PermissionList: Decodable { let permissions: [String] }
+    struct PermissionList: APIRequestBody {
+        let permissions: [String]
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["permissions": permissionsSchema(context)] }
+    }
+
+    /// Permissions a request names: those the modules define, at most twice as many.
+    static func permissionsSchema(_ context: SchemaContext) -> JSONSchema {
+        .array(maxItems: IdentityService.maximumPermissionsPerRequest(defined: context.permissionNames.count), items: .oneOf(context.permissionNames))
+    }
 
     package func routes(_ routes: inout ModuleRoutes) {
         let identity = self.identity

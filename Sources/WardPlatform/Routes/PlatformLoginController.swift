@@ -4,6 +4,7 @@ package import Hummingbird
 import WardCore
 package import WardHTTP
 package import WardIdentity
+import OpenAPIKit
 
 /// `/platform/v1/auth/login`: a control-plane administrator logs in.
 package struct PlatformLoginController: Sendable {
@@ -15,22 +16,18 @@ package struct PlatformLoginController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("platformLogin", .post, "/platform/v1/auth/login", summary: "Log a control-plane administrator in", tag: "platform",
-                     success: (200, "application/json", "PlatformTokenGrant"), problems: [400, 401, 429], request: "PlatformLogin"),
+                     success: (200, "application/json", IdentityService.PlatformGrant.self), problems: [400, 401, 429], request: LoginRequest.self),
     ]
 
-    package static var schemas: [String: Any] {
-        [
-            // Credentials are compared, not validated: a wrong one of any form answers 401.
-            "PlatformLogin": RequestSchema.object(["email": TextRules.storableString, "password": TextRules.storableString],
-                                                  required: ["email", "password"]),
-            "PlatformTokenGrant": [
-                "type": "object", "required": ["access_token", "token_type", "expires_in"],
-                "properties": ["access_token": ["type": "string"], "token_type": ["type": "string"], "expires_in": ["type": "integer"]],
-            ],
-        ]
+    /// Credentials are compared, not validated: a wrong one of any form answers 401.
+    struct LoginRequest: APIRequestBody {
+        let email: String
+        let password: String
+        static var schemaName: String { "PlatformLogin" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["email": TextRules.storableString, "password": TextRules.storableString]
+        }
     }
-
-    struct LoginRequest: Decodable { let email: String; let password: String }
 
     package func routes(_ routes: inout ModuleRoutes) {
         let identity = self.identity

@@ -5,7 +5,8 @@ import WardAudit
 import WardCore
 package import WardHTTP
 import WardJobs
-import WardStorage
+package import WardStorage
+package import OpenAPIKit
 
 /// `/platform/v1/tenants`: control-plane administrators provision, inspect, suspend, resume
 /// and delete tenants. Provisioning answers 202 at once; a job does the work.
@@ -18,95 +19,51 @@ package struct TenantsController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("createTenant", .post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously); a slug taken or reserved answers 409", tag: "platform", access: .platformAdmin,
-                     success: (202, "application/json", "ProvisioningAccepted"), problems: [400, 401, 409, 422], request: "ProvisioningRequest"),
+                     success: (202, "application/json", Accepted.self), problems: [400, 401, 409, 422], request: ProvisioningBody.self),
         APIOperation("listTenants", .get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform", access: .platformAdmin,
-                     success: (200, "application/json", "TenantPage"), problems: [400, 401])
+                     success: (200, "application/json", ItemPage<Tenant>.self), problems: [400, 401])
             .query(QueryParameter("status", .choice(Tenant.Status.allCases.map(\.rawValue)), "Only tenants in this state"),
                    .limit(default: 50, maximum: 500), .cursor(.slug)),
         APIOperation("readTenant", .get, "/platform/v1/tenants/{slug}", summary: "A tenant with its provisioning steps and job; a deleted tenant stays readable with its status (deleting until purged, then deleted), as its slug stays reserved", tag: "platform", access: .platformAdmin,
-                     success: (200, "application/json", "TenantDetail"), problems: [401, 404]),
+                     success: (200, "application/json", Detail.self), problems: [401, 404]),
         APIOperation("retryTenant", .post, "/platform/v1/tenants/{slug}/retry", summary: "Provision a failed tenant again", tag: "platform", access: .platformAdmin,
-                     success: (202, "application/json", "ProvisioningAccepted"), problems: [401, 404, 409]),
+                     success: (202, "application/json", Accepted.self), problems: [401, 404, 409]),
         APIOperation("suspendTenant", .post, "/platform/v1/tenants/{slug}/suspend", summary: "Suspend a tenant (its API answers 403; data untouched)", tag: "platform", access: .platformAdmin,
-                     success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+                     success: (200, "application/json", Tenant.self), problems: [401, 404, 409]),
         APIOperation("resumeTenant", .post, "/platform/v1/tenants/{slug}/resume", summary: "Resume a suspended tenant, or restore a deleted one before its purge",
-                     tag: "platform", access: .platformAdmin, success: (200, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+                     tag: "platform", access: .platformAdmin, success: (200, "application/json", Tenant.self), problems: [401, 404, 409]),
         APIOperation("deleteTenant", .delete, "/platform/v1/tenants/{slug}", summary: "Delete a tenant: refused at once, purged after the grace period (resume restores it until then); it stays listed with its status", tag: "platform", access: .platformAdmin,
-                     success: (202, "application/json", "PlatformTenant"), problems: [401, 404, 409]),
+                     success: (202, "application/json", Tenant.self), problems: [401, 404, 409]),
     ]
 
-    package static var schemas: [String: Any] {
-        let string: [String: Any] = ["type": "string"]
-        let nullable: [String: Any] = ["type": ["string", "null"]]
-        let integer: [String: Any] = ["type": "integer"]
-        let tenant: [String: Any] = [
-            "type": "object", "required": ["id", "slug", "name", "status", "shard", "time_zone", "created_at", "updated_at"],
-            "properties": [
-                "id": string, "slug": string, "name": string,
-                "status": ["type": "string", "enum": Tenant.Status.allCases.map(\.rawValue)],
-                "shard": string, "time_zone": string, "created_at": string, "updated_at": string,
-                "last_error": nullable, "deleted_at": nullable, "purge_after": nullable,
-            ],
-        ]
-        let job: [String: Any] = [
-            "type": "object", "required": ["id", "kind", "state", "attempts", "max_attempts", "run_at"],
-            "properties": [
-                "id": string, "kind": string, "state": ["type": "string", "enum": Job.State.allCases.map(\.rawValue)],
-                "attempts": integer, "max_attempts": integer, "run_at": string, "last_error": nullable,
-                "created_at": string, "updated_at": string, "started_at": nullable, "finished_at": nullable,
-            ],
-        ]
-        return [
-            "PlatformTenant": tenant,
-            "ProvisioningJob": job,
-            "ProvisioningRequest": RequestSchema.object([
-                "slug": ParameterFormat.slug.schema, "name": TenantLifecycle.name.schema, "admin_email": TextRules.emailSchema,
-                "admin_name": TenantLifecycle.name.schema,
-                "timezone": ["type": "string", "enum": TenantLifecycle.timeZones, "description": "An IANA time zone name; UTC when absent"],
-            ], required: ["slug", "name", "admin_email"]),
-            "ProvisioningAccepted": [
-                "type": "object", "required": ["tenant", "job"],
-                "properties": ["tenant": ["$ref": "#/components/schemas/PlatformTenant"], "job": ["$ref": "#/components/schemas/ProvisioningJob"]],
-            ],
-            "ProvisioningStepRecord": [
-                "type": "object", "required": ["step", "attempt", "started_at", "finished_at", "duration_ms", "outcome"],
-                "properties": [
-                    "step": ["type": "string", "enum": ProvisioningStep.allCases.map(\.rawValue)], "attempt": integer,
-                    "started_at": string, "finished_at": string, "duration_ms": integer,
-                    "outcome": ["type": "string", "enum": ["succeeded", "failed", "rolled_back", "skipped"]], "error": nullable, "job_id": nullable,
-                ],
-            ],
-            "TenantDetail": [
-                "type": "object", "required": ["tenant", "steps", "job"],
-                "properties": [
-                    "tenant": ["$ref": "#/components/schemas/PlatformTenant"],
-                    "steps": ["type": "array", "items": ["$ref": "#/components/schemas/ProvisioningStepRecord"]],
-                    "job": ["oneOf": [["$ref": "#/components/schemas/ProvisioningJob"], ["type": "null"]]],
-                ],
-            ],
-            "TenantPage": [
-                "type": "object", "required": ["items", "next_cursor"],
-                "properties": ["items": ["type": "array", "items": ["$ref": "#/components/schemas/PlatformTenant"]], "next_cursor": nullable],
-            ],
-        ]
-    }
-
-    struct ProvisioningBody: Decodable {
+    struct ProvisioningBody: APIRequestBody {
         let slug: String
         let name: String
         let adminEmail: String
         let adminName: String?
         let timezone: String?
         enum CodingKeys: String, CodingKey { case slug, name, adminEmail = "admin_email", adminName = "admin_name", timezone }
+        static var schemaName: String { "ProvisioningRequest" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["slug": ParameterFormat.slug.schema, "name": TenantLifecycle.name.schema, "admin_email": TextRules.emailSchema,
+             "admin_name": TenantLifecycle.name.schema,
+             "timezone": .string(description: "An IANA time zone name; UTC when absent", allowedValues: TenantLifecycle.timeZones.map { AnyCodable($0) })]
+        }
     }
 
-    struct Accepted: Encodable {
+    struct Accepted: Codable, APIResponseBody {
         let tenant: Tenant
         let job: JobView
+        static var schemaName: String { "ProvisioningAccepted" }
     }
 
     /// A job as the platform API shows it: no payload, no lease holder.
-    struct JobView: Encodable {
+    struct JobView: Codable, APIResponseBody {
+        static var schemaName: String { "ProvisioningJob" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["state": .oneOf(Job.State.allCases.map(\.rawValue)), "run_at": .dateTime, "created_at": .dateTime, "updated_at": .dateTime,
+             "started_at": .dateTime, "finished_at": .dateTime]
+        }
         let id, kind, state: String
         let attempts, maxAttempts: Int
         let runAt: String
@@ -124,7 +81,12 @@ package struct TenantsController: Sendable {
         }
     }
 
-    struct StepView: Encodable {
+    struct StepView: Codable, APIResponseBody {
+        static var schemaName: String { "ProvisioningStepRecord" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["step": .oneOf(ProvisioningStep.allCases.map(\.rawValue)), "started_at": .dateTime, "finished_at": .dateTime,
+             "outcome": .oneOf(["succeeded", "failed", "rolled_back", "skipped"])]
+        }
         let step: String
         let attempt: Int
         let startedAt, finishedAt: String
@@ -136,10 +98,16 @@ package struct TenantsController: Sendable {
         }
     }
 
-    struct Detail: Encodable {
+    /// A tenant with its provisioning: `job` is written as null when there is none.
+    struct Detail: APIResponseBody {
         let tenant: Tenant
         let steps: [StepView]
         let job: JobView?
+        static var schemaName: String { "TenantDetail" }
+        static func schema(_ builder: inout SchemaBuilder) -> JSONSchema {
+            .object(properties: ["tenant": builder.reference(to: Tenant.self), "steps": .array(items: builder.reference(to: StepView.self)),
+                                 "job": .one(of: [builder.reference(to: JobView.self), .null()])])
+        }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(tenant, forKey: .tenant)
@@ -201,3 +169,13 @@ package struct TenantsController: Sendable {
         }
     }
 }
+
+/// A tenant as the platform API shows it.
+extension Tenant: APIResponseBody {
+    package static var schemaName: String { "PlatformTenant" }
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+        ["created_at": .dateTime, "updated_at": .dateTime, "deleted_at": .dateTime, "purge_after": .dateTime]
+    }
+}
+
+extension Tenant.Status: StringEnumeration {}

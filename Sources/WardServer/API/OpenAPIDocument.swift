@@ -1,95 +1,104 @@
 package import Foundation
+import OpenAPIKit
 package import WardHTTP
 
-/// Ward's OpenAPI 3.1 document, assembled from every controller's operations and schemas and
-/// served at `/api/openapi.json`.
+/// Ward's OpenAPI 3.1 document, assembled from every module's operations and the schemas of
+/// their bodies (`SchemaBuilder`), and served at `/api/openapi.json`.
 package enum OpenAPIDocument {
     /// The document as JSON bytes.
-    package static func render(operations: [APIOperation], schemas: [String: Any], version: String) throws -> Data {
-        var paths: [String: [String: Any]] = [:]
+    package static func render(operations: [APIOperation], schemas: SchemaBuilder, version: String) throws -> Data {
+        var paths = OrderedDictionary<String, OpenAPI.PathItem>()
         for operation in operations {
-            var responses: [String: Any] = [:]
-            var success: [String: Any] = ["description": "Success"]
-            var content: [String: Any] = [:]
-            if let schema = operation.success.schema {
-                content["schema"] = ["$ref": "#/components/schemas/\(schema)"]
-            } else if operation.success.mediaType.hasPrefix("text/") {
-                content["schema"] = ["type": "string"]
-            }
-            var media: [String: Any] = [operation.success.mediaType: content]
-            for alternative in operation.alternativeMediaTypes {
-                media[alternative] = alternative.hasPrefix("text/") ? ["schema": ["type": "string"]] : [:]
-            }
-            // 204 No Content has no body, hence no media type.
-            if operation.success.status != 204 { success["content"] = media }
-            if operation.returnsETag {
-                success["headers"] = ["ETag": ["description": "The version of the resource, to send as If-Match when changing it",
-                                               "schema": ["type": "string"]]]
-            }
-            responses[String(operation.success.status)] = success
-            for status in Set(operation.problems + implicitProblems(of: operation)).sorted() {
-                responses[String(status)] = ["$ref": "#/components/responses/Problem\(status)"]
-            }
-            var entry: [String: Any] = [
-                "summary": operation.summary,
-                "tags": [operation.tag],
-                "operationId": operation.name,
-                "responses": responses,
-            ]
-            var parameters: [[String: Any]] = operation.pathParameters.map {
-                ["name": $0.name, "in": "path", "required": true, "schema": $0.format.schema]
-            }
-            parameters += operation.query.map {
-                ["name": $0.name, "in": "query", "required": false, "description": $0.summary, "schema": $0.format.schema]
-            }
-            if let required = operation.ifMatch {
-                parameters.append([
-                    "name": "If-Match", "in": "header", "required": required,
-                    "description": "The ETag of the version read: the change applies only to that version (412 otherwise)",
-                    "schema": ["type": "string", "pattern": IfMatch.pattern],
-                ])
-            }
-            if operation.tenantScoped { parameters.append(["$ref": "#/components/parameters/TenantID"]) }
-            if !parameters.isEmpty { entry["parameters"] = parameters }
-            if let permission = operation.permission { entry["x-permission"] = permission }
-            if let request = operation.request {
-                entry["requestBody"] = [
-                    "required": !operation.requestOptional,
-                    "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(request)"]]],
-                ]
-            }
-            paths[operation.path, default: [:]][operation.method.rawValue] = entry
+            paths[operation.path, default: OpenAPI.PathItem()].set(operation: try entry(operation), for: operation.method.openAPI)
         }
-        var problemResponses: [String: Any] = [:]
-        for status in Set(operations.flatMap { $0.problems + implicitProblems(of: $0) }) {
-            problemResponses["Problem\(status)"] = [
-                "description": HTTPStatusText.text(status),
-                "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],
-            ]
+        var problemResponses = OpenAPIKit.OrderedDictionary<OpenAPI.ComponentKey, Either<OpenAPI.Reference<OpenAPI.Response>, OpenAPI.Response>>()
+        for status in Set(operations.flatMap { $0.problems + implicitProblems(of: $0) }).sorted() {
+            problemResponses[try key("Problem\(status)")] = .b(OpenAPI.Response(
+                description: HTTPStatusText.text(status),
+                content: [try mediaType("application/problem+json"): .b(OpenAPI.Content(schema: .reference(.component(named: "Problem"))))]
+            ))
         }
-        var allSchemas: [String: Any] = schemas
-        allSchemas["Problem"] = problemSchema
-        let document: [String: Any] = [
-            "openapi": "3.1.0",
-            "info": [
-                "title": "Ward",
-                "version": version,
-                "description": "Multi-tenant hospital management server. Errors are RFC 9457 problem documents.",
-            ],
-            "paths": paths,
-            "components": [
-                "schemas": allSchemas,
-                "responses": problemResponses,
-                "parameters": [
-                    "TenantID": [
-                        "name": "X-Tenant-ID", "in": "header", "required": false,
-                        "description": "The tenant's slug; may instead be given as the subdomain of the base domain.",
-                        "schema": ParameterFormat.slug.schema,
-                    ],
-                ],
-            ],
-        ]
-        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        var components = OpenAPIKit.OrderedDictionary<OpenAPI.ComponentKey, JSONSchema>()
+        for (name, schema) in schemas.components { components[try key(name)] = schema }
+        components["Problem"] = problemSchema
+        var pathItems = OpenAPI.PathItem.Map()
+        for (path, item) in paths { pathItems[OpenAPI.Path(rawValue: path)] = .b(item) }
+        let document = OpenAPI.Document(
+            openAPIVersion: .v3_1_0,
+            info: .init(title: "Ward", description: "Multi-tenant hospital management server. Errors are RFC 9457 problem documents.", version: version),
+            servers: [],
+            paths: pathItems,
+            components: OpenAPI.Components(
+                schemas: components,
+                responses: problemResponses,
+                parameters: ["TenantID": .b(.header(
+                    name: "X-Tenant-ID", required: false, schema: ParameterFormat.slug.schema,
+                    description: "The tenant's slug; may instead be given as the subdomain of the base domain."
+                ))]
+            )
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(document)
+    }
+
+    private static func entry(_ operation: APIOperation) throws -> OpenAPI.Operation {
+        var media = OpenAPI.Content.Map()
+        let successSchema: JSONSchema? = if let schema = operation.success.schema {
+            .reference(.component(named: schema.schemaName))
+        } else if operation.success.mediaType.hasPrefix("text/") {
+            .string
+        } else {
+            nil
+        }
+        media[try mediaType(operation.success.mediaType)] = .b(OpenAPI.Content(schema: successSchema))
+        for alternative in operation.alternativeMediaTypes {
+            media[try mediaType(alternative)] = .b(OpenAPI.Content(schema: alternative.hasPrefix("text/") ? .string : nil))
+        }
+        let headers: OpenAPI.Header.Map? = operation.returnsETag ? [
+            "ETag": .b(OpenAPI.Header(schema: .string, description: "The version of the resource, to send as If-Match when changing it")),
+        ] : nil
+        // 204 No Content has no body, hence no media type.
+        var responses = OpenAPI.Response.Map()
+        responses[OpenAPI.Response.StatusCode(integerLiteral: operation.success.status)] = .b(OpenAPI.Response(
+            description: "Success", headers: headers, content: operation.success.status == 204 ? [:] : media
+        ))
+        for status in Set(operation.problems + implicitProblems(of: operation)).sorted() {
+            responses[OpenAPI.Response.StatusCode(integerLiteral: status)] = .a(.component(named: "Problem\(status)"))
+        }
+        var parameters: OpenAPI.Parameter.Array = operation.pathParameters.map { .b(.path(name: $0.name, schema: $0.format.schema)) }
+        parameters += operation.query.map { .b(.query(name: $0.name, required: false, schema: $0.format.schema, description: $0.summary)) }
+        if let required = operation.ifMatch {
+            parameters.append(.b(.header(
+                name: "If-Match", required: required, schema: .string(pattern: IfMatch.pattern),
+                description: "The ETag of the version read: the change applies only to that version (412 otherwise)"
+            )))
+        }
+        if operation.tenantScoped { parameters.append(.a(.component(named: "TenantID"))) }
+        let body: OpenAPI.Request? = operation.request.map { type in
+            OpenAPI.Request(content: [.json: .b(OpenAPI.Content(schema: .reference(.component(named: type.schemaName))))],
+                            required: !operation.requestOptional)
+        }
+        return OpenAPI.Operation(
+            tags: [operation.tag], summary: operation.summary, operationId: operation.name, parameters: parameters,
+            requestBody: body, responses: responses,
+            vendorExtensions: operation.permission.map { ["x-permission": AnyCodable($0)] } ?? [:]
+        )
+    }
+
+    private static func key(_ name: String) throws -> OpenAPI.ComponentKey {
+        guard let key = OpenAPI.ComponentKey(rawValue: name) else { throw DocumentError(message: "\(name) cannot name a component") }
+        return key
+    }
+
+    private static func mediaType(_ name: String) throws -> OpenAPI.ContentType {
+        guard let type = OpenAPI.ContentType(rawValue: name) else { throw DocumentError(message: "\(name) is not a media type") }
+        return type
+    }
+
+    struct DocumentError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
     }
 
     /// The statuses every operation of its kind can answer, whatever it declares: 500 always;
@@ -108,24 +117,25 @@ package enum OpenAPIDocument {
         return statuses
     }
 
-    static var problemSchema: [String: Any] { [
-        "type": "object",
-        "required": ["type", "title", "status"],
-        "properties": [
-            "type": ["type": "string"],
-            "title": ["type": "string"],
-            "status": ["type": "integer"],
-            "detail": ["type": "string"],
-            "request_id": ["type": "string"],
-            "errors": [
-                "type": "array",
-                "items": [
-                    "type": "object", "required": ["field", "message"],
-                    "properties": ["field": ["type": "string"], "message": ["type": "string"]],
-                ],
-            ],
-        ],
-    ] }
+    static var problemSchema: JSONSchema {
+        .object(properties: [
+            "type": .string, "title": .string, "status": .integer,
+            "detail": .string(required: false), "request_id": .string(required: false),
+            "errors": .array(required: false, items: .object(properties: ["field": .string, "message": .string])),
+        ])
+    }
+}
+
+extension APIOperation.Method {
+    var openAPI: OpenAPI.HttpMethod {
+        switch self {
+        case .get: .get
+        case .post: .post
+        case .put: .put
+        case .patch: .patch
+        case .delete: .delete
+        }
+    }
 }
 
 /// Reason phrases for the statuses Ward documents.

@@ -1,6 +1,7 @@
 import Hummingbird
 import WardHTTP
 import NIOCore
+import OpenAPIKit
 import WardStorage
 
 /// `/api/v1/tenant`: which tenant a request resolved to (its slug, name and time zone), so a
@@ -8,19 +9,11 @@ import WardStorage
 struct TenantController {
     static let operations: [APIOperation] = [
         APIOperation("currentTenant", .get, "/api/v1/tenant", summary: "The tenant this request acts in", tag: "tenancy",
-                     access: .tenant, success: (200, "application/json", "TenantSummary"), problems: [400, 403, 404]),
+                     access: .tenant, success: (200, "application/json", Summary.self), problems: [400, 403, 404]),
     ]
 
-    static var schemas: [String: Any] {
-        [
-            "TenantSummary": [
-                "type": "object", "required": ["slug", "name", "time_zone"],
-                "properties": ["slug": ["type": "string"], "name": ["type": "string"], "time_zone": ["type": "string"]],
-            ],
-        ]
-    }
-
-    struct Summary: ResponseEncodable {
+    struct Summary: ResponseEncodable, Decodable, APIResponseBody {
+        static var schemaName: String { "TenantSummary" }
         let slug: String
         let name: String
         let timeZone: String

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import OpenAPIKit
 import WardCore
 import WardHTTP
 import WardKit
@@ -17,33 +18,33 @@ struct HealthController {
     let checkTimeout: Duration
 
     static let operations: [APIOperation] = [
-        APIOperation("health", .get, "/health", summary: "Process is up", tag: "operations", success: (200, "application/json", "Health")),
-        APIOperation("liveness", .get, "/health/live", summary: "Liveness probe", tag: "operations", success: (200, "application/json", "Health")),
+        APIOperation("health", .get, "/health", summary: "Process is up", tag: "operations", success: (200, "application/json", Health.self)),
+        APIOperation("liveness", .get, "/health/live", summary: "Liveness probe", tag: "operations", success: (200, "application/json", Health.self)),
         APIOperation("readiness", .get, "/health/ready", summary: "Readiness probe: databases reachable and migrations current", tag: "operations",
-                     success: (200, "application/json", "Readiness"), problems: [503]),
+                     success: (200, "application/json", Readiness.self), problems: [503]),
     ]
 
-    static var schemas: [String: Any] {
-        [
-            "Health": ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": ["ok"]]]],
-            "Readiness": [
-                "type": "object", "required": ["status", "checks"],
-                "properties": [
-                    "status": ["type": "string", "enum": ["ok", "unavailable"]],
-                    "checks": ["type": "object", "additionalProperties": ["type": "string"]],
-                ],
-            ],
-        ]
+    /// The process answers.
+    struct Health: Codable, APIResponseBody {
+        let status: String
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(["ok"])] }
+    }
+
+    /// The node can serve: each check's outcome by its name.
+    struct Readiness: Codable, APIResponseBody {
+        let status: String
+        let checks: [String: String]
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(["ok", "unavailable"])] }
     }
 
     func routes(_ routes: inout ModuleRoutes) {
-        routes.on("health") { _, _ in Self.ok }
-        routes.on("liveness") { _, _ in Self.ok }
+        routes.on("health") { _, _ in try Self.ok }
+        routes.on("liveness") { _, _ in try Self.ok }
         routes.on("readiness") { _, _ in try await ready() }
     }
 
     private static var ok: Response {
-        json(status: .ok, #"{"status":"ok"}"#)
+        get throws { try JSONResponse.make(Health(status: "ok")) }
     }
 
     /// Runs every check concurrently, each bounded by `checkTimeout`; 503 names what failed.
@@ -75,10 +76,8 @@ struct HealthController {
             return results
         }
         let healthy = results.values.allSatisfy { $0 == "ok" }
-        let body: [String: Any] = ["status": healthy ? "ok" : "unavailable", "checks": results]
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         if healthy {
-            return Self.json(status: .ok, String(decoding: data, as: UTF8.self))
+            return try JSONResponse.make(Readiness(status: "ok", checks: results))
         }
         let failed = results.filter { $0.value != "ok" }.keys.sorted()
         // A problem document with the per-check detail beside its standard fields.
@@ -92,10 +91,6 @@ struct HealthController {
             headers: [.contentType: Problem.mediaType, .retryAfter: "5"],
             body: .init(byteBuffer: ByteBuffer(bytes: problemData))
         )
-    }
-
-    static func json(status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 
