@@ -112,9 +112,9 @@ package struct PatientInput: Sendable, APIRequestBody {
          "birth_date": .string(format: .date, pattern: datePattern), "sex": .oneOf(sexes),
          "phone": .string(pattern: phonePattern), "email": TextRules.emailSchema,
          "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
-         // Metadata is the tenant's own: any keys (one line, 1 to 64 characters), each with a text value.
-         "metadata": .object(description: "The tenant's own fields: keys of one line, 1 to 64 characters", maxProperties: 50,
-                             additionalProperties: .b(metadataValue.schema))]
+         // Metadata is the tenant's own: any keys of one line, each with a text value.
+         "metadata": .object(maxProperties: 50, patternProperties: [metadataKey.boundedPattern: metadataValue.schema],
+                             additionalProperties: .a(false))]
     }
 
     package var mrn: String?

@@ -34,10 +34,15 @@ package indirect enum BodyShape: Sendable, Equatable {
             guard let name = reference.name, let target = components[name] else { preconditionFailure("no schema for \(reference)") }
             self.init(schema: target, components: components)
         case .object(_, let object) where !schema.nullable:
-            let others: BodyShape? = switch object.additionalProperties {
+            var others: BodyShape? = switch object.additionalProperties {
             case .a(let allowed): allowed ? .any : nil
             case .b(let extra): BodyShape(schema: extra, components: components)
             case nil: .any
+            }
+            // Keys named by patterns (a patient's metadata): their values' shape is checked
+            // here, the keys themselves by the module's validation, which names each one.
+            if let named = object.patternProperties.first?.value, others == nil {
+                others = object.patternProperties.count == 1 ? BodyShape(schema: named, components: components) : .any
             }
             self = .object(fields: object.properties.reduce(into: [:]) { $0[$1.key] = BodyShape(schema: $1.value, components: components) },
                            others: others)

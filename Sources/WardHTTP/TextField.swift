@@ -47,6 +47,14 @@ package struct TextField: Sendable {
         .string(minLength: minLength, maxLength: maxLength, pattern: kind == .singleLine ? Self.singleLinePattern : Self.freeTextPattern)
     }
 
+    /// The rule of a single-line field as one pattern, its lengths included, for where a schema
+    /// can state no length (an object's keys, in `patternProperties`).
+    package var boundedPattern: String {
+        precondition(kind == .singleLine, "only single-line fields have a bounded pattern")
+        let line = "[^\\u0000-\\u001F\\u007F]"
+        return "^(?=\(line)*[^\\u0000-\\u001F\\u007F\(TextRules.whitespace)])\(line){\(minLength),\(maxLength)}$"
+    }
+
     /// One line holding something other than whitespace.
     static let singleLinePattern = "^[^\\u0000-\\u001F\\u007F]*[^\\u0000-\\u001F\\u007F\(TextRules.whitespace)][^\\u0000-\\u001F\\u007F]*$"
     /// No control character but tab and line breaks.

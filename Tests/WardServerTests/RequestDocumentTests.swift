@@ -35,6 +35,11 @@ struct RequestDocumentTests {
             var faults: [String] = []
             if schema["additionalProperties"] == nil { faults.append("\(path): an open object (declare additionalProperties)") }
             if let extra = schema["additionalProperties"] as? [String: Any] { faults += self.faults(in: extra, at: path + ".*") }
+            for (pattern, value) in (schema["patternProperties"] as? [String: Any]) ?? [:] {
+                let admitted = ["\u{0}", "a\u{1}b", "x\u{1F}"].filter { matches(pattern, $0) }
+                if !admitted.isEmpty { faults.append("\(path): its key pattern admits \(admitted)") }
+                faults += self.faults(in: value as! [String: Any], at: path + ".*")
+            }
             for (name, property) in (schema["properties"] as? [String: Any]) ?? [:] {
                 faults += self.faults(in: property as! [String: Any], at: path + "." + name)
             }
@@ -67,10 +72,10 @@ struct RequestDocumentTests {
             }
         }
         #expect(checked >= 20)
-        // The one open object: a patient's metadata, the tenant's own keys with text values.
+        // A patient's metadata takes the tenant's own keys, named by a pattern, with text values.
         let patient = Self.schemas["NewPatient"] as! [String: Any]
         let metadata = (patient["properties"] as! [String: Any])["metadata"] as! [String: Any]
-        #expect(metadata["additionalProperties"] is [String: Any])
+        #expect((metadata["patternProperties"] as? [String: Any])?.count == 1)
     }
 
     @Test("a 204 has no content; If-Match is documented with its form and its statuses")
@@ -138,6 +143,11 @@ struct RequestDocumentTests {
             for sample in samples where sample.unicodeScalars.count >= field.minLength && sample.unicodeScalars.count <= field.maxLength {
                 #expect((field.problem(with: sample) == nil) == Self.matches(pattern, sample), "\(field.kind) \(sample.unicodeScalars.map { String($0.value, radix: 16) })")
             }
+        }
+        // The bounded pattern of a single-line field (an object's keys) is its rule, lengths included.
+        let key = TextField.singleLine(max: 3)
+        for sample in samples + ["abcd", "abc", "a  ", "   ", "名前です"] {
+            #expect((key.problem(with: sample) == nil) == Self.matches(key.boundedPattern, sample), "\(sample.unicodeScalars.map { String($0.value, radix: 16) })")
         }
         for sample in samples {
             #expect(TextRules.isEmail(sample) == Self.matches(TextRules.emailPattern, sample), "\(sample.unicodeScalars.map { String($0.value, radix: 16) })")
