@@ -61,21 +61,23 @@ package final class Storage: Sendable {
 
     /// One migrator per tenant, in slug order (deleted tenants have no database left). With
     /// `openOnly`, SQLite tenants whose file is closed are skipped rather than opened.
-    package func tenantMigrators(openOnly: Bool = false) async throws -> [Migrator] {
-        var migrators: [Migrator] = []
+    /// Calls `body` with each tenant's migrator in turn, until it returns false. One tenant is
+    /// opened at a time, and its file held open while `body` uses it: on SQLite, a walk over
+    /// more tenants than the open-file limit closes each file after its turn, never during it.
+    package func forEachTenantMigrator(openOnly: Bool = false, _ body: (Migrator) async throws -> Bool) async throws {
         for tenant in try await tenants.list() where ![.deleted, .failed, .pending, .provisioning].contains(tenant.status) {
             if openOnly, !tenants.isOpen(tenant.slug) { continue }
-            migrators.append(Migrator(tenants.migrations, on: try await tenants.migrationTarget(for: tenant)))
+            guard try await body(Migrator(tenants.migrations, on: try await tenants.migrationTarget(for: tenant))) else { return }
         }
-        return migrators
     }
 
     /// Brings the control plane and then every tenant up to date; returns what ran, by target.
     @discardableResult
     package func migrateAll() async throws -> [(target: String, applied: [Migration])] {
         var report = [(target: "platform", applied: try await controlPlaneMigrator.apply())]
-        for migrator in try await tenantMigrators() {
+        try await forEachTenantMigrator { migrator in
             report.append((migrator.target.label, try await migrator.apply()))
+            return true
         }
         tenantMigrationsCheckedAt.withLock { $0 = (true, .now) }
         return report
@@ -101,9 +103,9 @@ package final class Storage: Sendable {
         // that, readiness must not open every SQLite tenant file each half minute: a closed file
         // was current when this node last checked it, and only another build could change it.
         let everyTenant = tenantMigrationsCheckedAt.withLock { $0?.ok } != true
-        for migrator in try await tenantMigrators(openOnly: !everyTenant) where try await !migrator.isCurrent() {
-            ok = false
-            break
+        try await forEachTenantMigrator(openOnly: !everyTenant) { migrator in
+            ok = try await migrator.isCurrent()
+            return ok
         }
         tenantMigrationsCheckedAt.withLock { [ok] in $0 = (ok, .now) }
         return ok

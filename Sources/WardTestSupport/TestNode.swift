@@ -138,8 +138,15 @@ extension TestNode {
 /// HTTP/1.1 over a plain socket, for requests a test client will not send as written (a
 /// chosen Host header).
 package enum RawHTTP {
-    /// Sends `GET path` with `Host: host` to 127.0.0.1:`port`; returns the status and body.
-    package static func get(port: Int, path: String, host: String) throws -> (status: Int, body: String) {
+    /// Sends `GET path` with `Host: host` to 127.0.0.1:`port` from a thread of its own (the
+    /// socket blocks; the server answering it may need the cooperative pool); returns the
+    /// status and body.
+    package static func get(port: Int, path: String, host: String) async throws -> (status: Int, body: String) {
+        try await offThePool { try getBlocking(port: port, path: path, host: host) }
+    }
+
+    /// `get`, blocking the calling thread: for threads of a test's own.
+    package static func getBlocking(port: Int, path: String, host: String) throws -> (status: Int, body: String) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
         defer { close(descriptor) }

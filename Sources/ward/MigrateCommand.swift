@@ -23,8 +23,9 @@ struct MigrateCommand: AsyncParsableCommand {
                 let platformPending = try await storage.controlPlaneMigrator.plan()
                 var pending = platformPending.map { ("platform", $0) }
                 if platformPending.isEmpty {
-                    for migrator in try await storage.tenantMigrators() {
+                    try await storage.forEachTenantMigrator { migrator in
                         pending += try await migrator.plan().map { (migrator.target.label, $0) }
+                        return true
                     }
                 } else {
                     print("platform migrations are pending; tenant migrations are planned after they run")

@@ -71,15 +71,16 @@ struct LoginTests {
     @Test("an access token stops working when it expires", arguments: TestBackend.allCases)
     func expiry(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: ["WARD_AUTH_ACCESS_TTL": "1"]) { node in
-                // A 1-second token lives until the next whole second after 1 s: at most 2 s. The
-                // node's clock is moved past that rather than waited out.
+            try await TestNode.with(site, settings: ["WARD_AUTH_ACCESS_TTL": "60"]) { node in
+                // A 60-second token lives until the next whole second after 60 s: at most 61 s.
+                // The node's clock is moved past that rather than waited out; the real time a
+                // busy machine takes between calls stays far inside it.
                 try await node.user("doctor@acme.test", roles: ["doctor"])
                 let clock = node.clock
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
-                    clock.advance(by: .milliseconds(2200))
+                    clock.advance(by: .seconds(62))
                     let expired = try await client.call(.get, "/api/v1/auth/status", token: tokens.access)
                     #expect(expired.status == .unauthorized)
                     #expect(expired.headers[.contentType] == "application/problem+json")
@@ -116,20 +117,20 @@ struct LoginTests {
     @Test("a session ends after the inactivity timeout", arguments: TestBackend.allCases)
     func inactivity(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            // Two seconds of idleness, checked after gaps well inside and well beyond it on the
+            // A minute of idleness, checked after gaps well inside and well beyond it on the
             // node's clock.
-            try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_IDLE": "2"]) { node in
+            try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_IDLE": "60"]) { node in
                 try await node.user("doctor@acme.test", roles: ["doctor"])
                 let clock = node.clock
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     // Use keeps it alive…
                     for _ in 0..<3 {
-                        clock.advance(by: .milliseconds(800))
+                        clock.advance(by: .seconds(40))
                         #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
                     }
                     // …silence ends it.
-                    clock.advance(by: .milliseconds(3200))
+                    clock.advance(by: .seconds(70))
                     let idle = try await client.call(.get, "/api/v1/auth/status", token: tokens.access)
                     #expect(idle.status == .unauthorized)
                     #expect((idle.json["detail"] as? String)?.contains("without use") == true)
@@ -141,13 +142,13 @@ struct LoginTests {
     @Test("a session ends at its absolute limit however busy it is", arguments: TestBackend.allCases)
     func absoluteLimit(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_MAX": "1.5"]) { node in
+            try await TestNode.with(site, settings: ["WARD_AUTH_SESSION_MAX": "60"]) { node in
                 try await node.user("doctor@acme.test", roles: ["doctor"])
                 let clock = node.clock
                 try await node.test { client in
                     let tokens = try await client.tokens("doctor@acme.test")
                     #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .ok)
-                    clock.advance(by: .milliseconds(1700))
+                    clock.advance(by: .seconds(70))
                     #expect(try await client.call(.get, "/api/v1/auth/status", token: tokens.access).status == .unauthorized)
                     #expect(try await client.refresh(tokens.refresh).status == .unauthorized)
                 }

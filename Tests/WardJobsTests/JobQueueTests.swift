@@ -139,12 +139,16 @@ struct JobQueueTests {
                 }
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "flaky", payload: Effect(key: "x"), maxAttempts: 3)))
 
-                // Ten minutes, then twenty, pass on the queue's clock in two-minute steps, moved
-                // only while the job waits (a running attempt's lease would lapse too).
+                // Ten minutes, then twenty, pass on the queue's clock, moved only to a waiting
+                // job's due time: while it is not due no worker can claim it, so the clock never
+                // jumps under a running attempt (whose lease would lapse too).
                 let done = try await runWorkers([testWorker(queue, [handler], registry: registry, id: "w")]) {
-                    let state = try await queue.find(job.id)?.state
-                    if state == .failed { clock.advance(by: .seconds(120)) }
-                    return state == .dead
+                    let current = try await queue.find(job.id)
+                    if current?.state == .failed, let due = current.flatMap({ Timestamp.date($0.runAt) }) {
+                        let wait = due.timeIntervalSince(clock.now)
+                        if wait > 0 { clock.advance(by: .seconds(wait)) }
+                    }
+                    return current?.state == .dead
                 }
 
                 #expect(done)

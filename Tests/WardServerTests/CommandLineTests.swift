@@ -245,7 +245,7 @@ struct CommandLineTests {
                     defer { running.subtract(1, ordering: .relaxed) }
                     while true {
                         let started = ContinuousClock.now
-                        guard let answer = try? RawHTTP.get(port: port, path: "/health/ready", host: "127.0.0.1") else { return }
+                        guard let answer = try? RawHTTP.getBlocking(port: port, path: "/health/ready", host: "127.0.0.1") else { return }
                         answers.withLock { $0.append((started, .now, answer.status, answer.body)) }
                         if answer.status == 0 { return }
                     }

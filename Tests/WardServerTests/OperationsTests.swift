@@ -203,7 +203,7 @@ struct OperationsTests {
                     #expect((response as? HTTPURLResponse)?.statusCode == 200)
                     #expect(String(decoding: data, as: UTF8.self) == "done")
                     try await Task.sleep(for: .milliseconds(200))
-                    #expect(throws: (any Error).self) { _ = try RawHTTP.get(port: port, path: "/health", host: "localhost") }
+                    await #expect(throws: (any Error).self) { _ = try await RawHTTP.get(port: port, path: "/health", host: "localhost") }
                 }
             }
         }

@@ -51,12 +51,12 @@ struct TenancyRoutingTests {
             try await TestNode.with(site, settings: ["WARD_BASE_DOMAIN": "ward.test"]) { node in
                 try await node.services.storage.tenants.create(slug: "acme", name: "Acme Clinic")
                 try await node.live { port, _ in
-                    let own = try RawHTTP.get(port: port, path: "/api/v1/tenant", host: "acme.ward.test:443")
+                    let own = try await RawHTTP.get(port: port, path: "/api/v1/tenant", host: "acme.ward.test:443")
                     #expect(own.status == 200)
                     #expect(own.body.contains(#""slug":"acme""#))
-                    let unknown = try RawHTTP.get(port: port, path: "/api/v1/tenant", host: "nobody.ward.test")
+                    let unknown = try await RawHTTP.get(port: port, path: "/api/v1/tenant", host: "nobody.ward.test")
                     #expect(unknown.status == 404)
-                    let foreign = try RawHTTP.get(port: port, path: "/api/v1/tenant", host: "acme.example.org")
+                    let foreign = try await RawHTTP.get(port: port, path: "/api/v1/tenant", host: "acme.example.org")
                     #expect(foreign.status == 400)
                 }
             }

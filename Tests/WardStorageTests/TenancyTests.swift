@@ -195,6 +195,25 @@ struct TenancyTests {
         }
     }
 
+    @Test("a migration walk holds each tenant's file for its turn, even when other tenants' use pushes it out meanwhile")
+    func migrationWalkHoldsFiles() async throws {
+        try await Self.withNotes(openFiles: 1) { storage in
+            for slug in ["one", "two", "three", "other"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
+            var visited: [String] = []
+            try await storage.forEachTenantMigrator { migrator in
+                guard migrator.target.label != "tenant other" else { return true }
+                // A request for another tenant pushes this one's file out of the open set, and
+                // the migration outlasts the wait before a let-go file is closed.
+                _ = try await storage.tenants.activeScope(slug: "other")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await migrator.isCurrent())
+                visited.append(migrator.target.label)
+                return true
+            }
+            #expect(visited.sorted() == ["tenant one", "tenant three", "tenant two"])
+        }
+    }
+
     @Test("a file let go of stays open while a scope holds it, closes once none does, and is taken back if asked for meanwhile")
     func heldFiles() async throws {
         try await Self.withNotes(openFiles: 1) { storage in

@@ -32,11 +32,19 @@ package struct MigrationTarget: Sendable {
     package let schema: String?
     /// A name for messages (`platform`, `tenant acme`).
     package let label: String
+    /// What keeps a SQLite tenant's file open while the target is in use (its scope's hold):
+    /// a file let go of is closed once nothing holds it.
+    let hold: FileHold?
 
     package init(database: any Database, schema: String?, label: String) {
+        self.init(database: database, schema: schema, label: label, hold: nil)
+    }
+
+    init(database: any Database, schema: String?, label: String, hold: FileHold?) {
         self.database = database
         self.schema = schema
         self.label = label
+        self.hold = hold
     }
 }
 

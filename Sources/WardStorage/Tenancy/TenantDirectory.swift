@@ -387,10 +387,10 @@ package final class TenantDirectory: Sendable {
 
     // MARK: Migrations
 
-    /// The migration target of a tenant.
+    /// The migration target of a tenant, holding its file open (on SQLite) while it lives.
     package func migrationTarget(for tenant: Tenant) async throws -> MigrationTarget {
         let scope = try await scope(for: tenant)
-        return MigrationTarget(database: scope.database, schema: scope.schema, label: "tenant \(tenant.slug)")
+        return MigrationTarget(database: scope.database, schema: scope.schema, label: "tenant \(tenant.slug)", hold: scope.hold)
     }
 
     /// The tenant migrations this build ships.
