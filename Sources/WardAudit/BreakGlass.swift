@@ -36,9 +36,13 @@ package struct BreakGlass: Sendable {
         return nil
     }
 
-    package init(trail: AuditTrail, duration: Duration = .seconds(3600)) {
+    /// The time grants are given and checked at.
+    let clock: any WallClock
+
+    package init(trail: AuditTrail, duration: Duration = .seconds(3600), clock: any WallClock = SystemClock()) {
         self.trail = trail
         self.duration = duration
+        self.clock = clock
     }
 
     /// A grant as the review list shows it.
@@ -75,7 +79,7 @@ package struct BreakGlass: Sendable {
         if patientID.utf8.count != 36 || UUID(uuidString: patientID) == nil { errors.append(.init(field: "patient_id", message: "must be a patient id")) }
         if !errors.isEmpty { throw AuditError.invalidBreakGlass(errors) }
         guard let userID = actor.id else { throw AuditError.invalidBreakGlass([.init(field: "actor", message: "must be a signed-in user")]) }
-        let now = Date()
+        let now = clock.now
         let grant = Grant(id: UUIDv7.id(at: now), userID: userID, userName: actor.name, patientID: patientID.lowercased(),
                           reason: trimmed, grantedAt: Timestamp.text(now), expiresAt: Timestamp.text(now.addingTimeInterval(duration.timeInterval)),
                           reviewedAt: nil, reviewedBy: nil, reviewNote: nil)
@@ -92,7 +96,7 @@ package struct BreakGlass: Sendable {
     /// The id of an unexpired grant of `userID` for `patientID`, if any.
     package func activeGrant(userID: String, patientID: String, in scope: TenantScope) async throws -> String? {
         let table = try scope.table("break_glass_grants")
-        let now = Timestamp.now()
+        let now = Timestamp.text(clock.now)
         return try await scope.read { database in
             try await database.select().column("id").from(table).where("user_id", .equal, userID).where("patient_id", .equal, patientID.lowercased())
                 .where("expires_at", .greaterThan, now).orderBy("expires_at", .descending).limit(1).first()?.decode(column: "id", as: String.self)

@@ -54,7 +54,7 @@ package final class IdentityService: Sendable {
         self.clock = clock
         self.audit = audit
         self.catalogue = catalogue
-        self.breakGlass = BreakGlass(trail: audit, duration: settings.breakGlassDuration)
+        self.breakGlass = BreakGlass(trail: audit, duration: settings.breakGlassDuration, clock: clock)
         guard let secretKey = settings.secretKey else { throw SettingsError.invalid(.secretKey, "is required to sign tokens") }
         self.tenants = storage.tenants
         self.controlPlane = storage.controlPlane

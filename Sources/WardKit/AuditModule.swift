@@ -34,7 +34,7 @@ package struct AuditModule: WardModule {
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        let controller = AuditController(trail: node.audit, breakGlass: BreakGlass(trail: node.audit, duration: node.settings.breakGlassDuration))
+        let controller = AuditController(trail: node.audit, breakGlass: BreakGlass(trail: node.audit, duration: node.settings.breakGlassDuration, clock: node.clock))
         controller.routes(&routes)
         controller.breakGlassRoutes(&routes)
     }

@@ -34,8 +34,6 @@ package struct TestSite: Sendable {
         if let databaseURL {
             given[.databaseURL] = databaseURL
             given[.databaseConnectTimeout] = "2"
-            // Small pools: tests run side by side, each node with its own, on one test server.
-            given[.databasePoolSize] = "4"
         }
         for (name, value) in extra {
             guard let setting = Setting.all.first(where: { $0.environmentVariable == name }) else {

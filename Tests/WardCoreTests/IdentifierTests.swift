@@ -23,6 +23,20 @@ struct IdentifierTests {
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
     }
 
+    @Test("an id for a moment ahead of the system clock (a test's moved clock) or behind it leaves the sequence as it was")
+    func uuidV7OutsideTheSequence() {
+        let before = (0..<1_000).map { _ in UUIDv7.make().lowercasedText }
+        let ahead = UUIDv7.make(at: Date().addingTimeInterval(3_600)).lowercasedText
+        let behind = UUIDv7.make(at: Date().addingTimeInterval(-3_600)).lowercasedText
+        let after = (0..<1_000).map { _ in UUIDv7.make().lowercasedText }
+        let ids = before + after
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 }, "ids made now still follow each other")
+        #expect(ahead > after.last! && behind < before.first!)
+        // Ids made now still carry the current millisecond, not the moved clock's.
+        let milliseconds = UInt64(after.last!.replacingOccurrences(of: "-", with: "").prefix(12), radix: 16)!
+        #expect(abs(Double(milliseconds) / 1000 - Date().timeIntervalSince1970) < 5)
+    }
+
     @Test("an id's text is Foundation's canonical form in lower case, and parses back to the same UUID")
     func uuidText() throws {
         let uuids = (0..<1_000).map { _ in UUID() } + [UUIDv7.make(), UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))]

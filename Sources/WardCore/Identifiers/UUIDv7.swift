@@ -19,6 +19,9 @@ package enum UUIDv7 {
             // An id for a moment well in the past (an import, a test) stands outside the sequence.
             if wall + 1000 < last.milliseconds { return (wall, UInt16.random(in: 0...0xFFF)) }
             if wall > last.milliseconds {
+                // Likewise a moment well ahead of the system's clock (a clock a test moved on):
+                // taken into the sequence, it would hold everyone's ids back until it came.
+                if wall > UInt64(max(0, Date().timeIntervalSince1970 * 1000)) + 1000 { return (wall, UInt16.random(in: 0...0xFFF)) }
                 // A fresh millisecond starts the counter low, leaving room to count up in it.
                 last = (wall, UInt16.random(in: 0..<0x400))
             } else if last.counter < 0xFFF {
