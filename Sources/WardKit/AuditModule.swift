@@ -77,7 +77,7 @@ package struct AuditModule: WardModule {
 
     /// The journal's mover.
     package func services() -> [any Service] {
-        [AuditJournalMover(trail: node.audit, tenants: node.storage.tenants)]
+        [AuditJournalMover(trail: node.audit, tenants: node.storage.tenants, interval: node.settings.auditMoveInterval)]
     }
 }
 

@@ -68,6 +68,7 @@ extension Setting {
     package static let breakGlassDuration = Setting("ward.audit.breakGlassDuration", default: "3600", "seconds a break-glass grant opens one patient's record")
     package static let auditReads = Setting("ward.audit.reads", default: "true", "audit reads and searches of patient data; `false` only to measure audit's cost in benchmarks (refused in production)")
     package static let auditDirectReads = Setting("ward.audit.directReads", default: "8", "reads of one tenant awaiting their audit events at once beyond which the next commit in the tenant's own trail (which batches them) rather than in the node's audit journal; 0 sends every read to its trail")
+    package static let auditMoveInterval = Setting("ward.audit.moveInterval", default: "1", "seconds between moves of this node's journaled read events into their tenants' trails (longer: fewer, larger commits; reading a trail moves its tenant's first either way)")
     package static let auditRetentionDays = Setting("ward.audit.retentionDays", default: "2190", "days audit events are kept before the retention job removes the oldest (HIPAA asks six years: production refuses less than 2190)")
     package static let jobsConcurrency = Setting("ward.jobs.concurrency", default: "4", "jobs a node's worker runs at once")
     package static let jobsPollInterval = Setting("ward.jobs.pollInterval", default: "1", "seconds an idle worker waits before looking for work again")
@@ -86,7 +87,7 @@ extension Setting {
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
-        passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditRetentionDays, jobsConcurrency,
+        passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
     ]
 }

@@ -31,6 +31,7 @@ package struct WardSettings: Sendable {
     package var breakGlassDuration: Duration
     package var auditReads: Bool
     package var auditDirectReads: Int
+    package var auditMoveInterval: Duration
     package var auditRetentionDays: Int
     package var jobs: JobSettings
     package var tenantPurgeGraceDays: Int
@@ -131,6 +132,7 @@ package struct WardSettings: Sendable {
         self.breakGlassDuration = try seconds(.breakGlassDuration)
         self.auditReads = try flag(.auditReads)
         self.auditDirectReads = try integer(.auditDirectReads, in: 0...100_000)
+        self.auditMoveInterval = try seconds(.auditMoveInterval)
         self.auditRetentionDays = try integer(.auditRetentionDays, in: 1...36_500)
         self.tenantPurgeGraceDays = try integer(.tenantPurgeGraceDays, in: 0...3_650)
         self.jobs = JobSettings(
