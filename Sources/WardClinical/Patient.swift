@@ -8,7 +8,7 @@ import WardStorage
 /// A patient as stored and served.
 package struct Patient: Codable, Sendable, Equatable, APIResponseBody {
     package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-        ["birth_date": .date, "sex": .oneOf(PatientInput.sexes), "status": .oneOf(["active", "archived"]),
+        ["birth_date": .date, "sex": .enumeration(PatientInput.sexes), "status": .enumeration(["active", "archived"]),
          "created_at": .dateTime, "updated_at": .dateTime]
     }
 
@@ -109,7 +109,7 @@ package struct PatientInput: Sendable, APIRequestBody {
     package static var schemaName: String { "PatientChange" }
     package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
         ["mrn": .string(pattern: mrnPattern), "given_name": name.schema, "family_name": name.schema,
-         "birth_date": .string(format: .date, pattern: datePattern), "sex": .oneOf(sexes),
+         "birth_date": .string(format: .date, pattern: datePattern), "sex": .enumeration(sexes),
          "phone": .string(pattern: phonePattern), "email": TextRules.emailSchema,
          "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
          // Metadata is the tenant's own: any keys of one line, each with a text value.

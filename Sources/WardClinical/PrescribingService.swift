@@ -41,7 +41,7 @@ package struct PrescriptionItem: Codable, Sendable, Equatable, APIResponseBody {
 /// A prescription: a prescriber's order of one or more medications for a patient.
 package struct Prescription: Codable, Sendable, Equatable, APIResponseBody {
     package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-        ["status": .oneOf(["active", "completed", "cancelled"]), "issued_at": .dateTime]
+        ["status": .enumeration(["active", "completed", "cancelled"]), "issued_at": .dateTime]
     }
 
     package var id: String

@@ -36,7 +36,7 @@ package struct Practitioner: Codable, Sendable, Equatable, APIResponseBody {
 /// An appointment between a patient and a practitioner.
 package struct Appointment: Codable, Sendable, Equatable, APIResponseBody {
     package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-        ["start_at": .dateTime, "end_at": .dateTime, "status": .oneOf(statuses), "created_at": .dateTime, "updated_at": .dateTime]
+        ["start_at": .dateTime, "end_at": .dateTime, "status": .enumeration(statuses), "created_at": .dateTime, "updated_at": .dateTime]
     }
 
     package var id: String

@@ -62,7 +62,7 @@ package enum ParameterFormat: Sendable {
         case .integer(let range):
             .integer(maximum: (Int(range.upperBound), exclusive: false), minimum: (Int(range.lowerBound), exclusive: false))
         case .choice(let values):
-            .oneOf(values)
+            .enumeration(values)
         case .dateTime:
             .string(format: .dateTime, maxLength: TextRules.rfc3339MaximumLength)
         case .boolean:

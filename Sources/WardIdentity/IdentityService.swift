@@ -78,7 +78,7 @@ package final class IdentityService: Sendable {
     /// What a successful login or refresh answers (the benchmark contract's shape).
     package struct TokenGrant: Codable, Sendable, APIResponseBody {
         package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["token_type": .oneOf(["Bearer"]), "session_expires_at": .dateTime]
+            ["token_type": .enumeration(["Bearer"]), "session_expires_at": .dateTime]
         }
         package let accessToken: String
         package let tokenType: String

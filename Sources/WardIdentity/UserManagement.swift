@@ -11,7 +11,7 @@ package import WardKit
 package struct UserView: Codable, Sendable, Equatable, APIResponseBody {
     package static var schemaName: String { "User" }
     package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-        ["status": .oneOf(["active", "disabled"]), "locked_until": .dateTime, "last_login_at": .dateTime, "created_at": .dateTime]
+        ["status": .enumeration(["active", "disabled"]), "locked_until": .dateTime, "last_login_at": .dateTime, "created_at": .dateTime]
     }
 
     package var id: String
@@ -33,7 +33,7 @@ package struct UserView: Codable, Sendable, Equatable, APIResponseBody {
 package struct RoleView: Codable, Sendable, Equatable, APIResponseBody {
     package static var schemaName: String { "Role" }
     package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-        ["permissions": .array(items: .oneOf(context.permissionNames))]
+        ["permissions": .array(items: .enumeration(context.permissionNames))]
     }
 
     package var id: String

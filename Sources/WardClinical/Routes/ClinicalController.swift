@@ -81,7 +81,7 @@ package struct ClinicalController: Sendable {
     }
     struct StatusChange: APIRequestBody {
         let status: String
-        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(Appointment.statuses)] }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .enumeration(Appointment.statuses)] }
     }
     struct ArchiveRequest: APIRequestBody {
         let reason: String?

@@ -76,7 +76,7 @@ package struct PrescribingController: Sendable {
     struct StatusChange: APIRequestBody {
         let status: String
         static var schemaName: String { "PrescriptionStatusChange" }
-        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(["completed", "cancelled"])] }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .enumeration(["completed", "cancelled"])] }
     }
 
     package func routes(_ routes: inout ModuleRoutes) {

@@ -48,8 +48,8 @@ package struct SchemaContext: Sendable {
 }
 
 extension JSONSchema {
-    /// A string that is one of `values`.
-    package static func oneOf(_ values: [String]) -> JSONSchema {
+    /// A string that is one of `values` (JSON Schema's `enum`).
+    package static func enumeration(_ values: [String]) -> JSONSchema {
         .string(allowedValues: values.map { AnyCodable($0) })
     }
 
@@ -61,6 +61,12 @@ extension JSONSchema {
 
     /// A Ward id.
     package static var id: JSONSchema { ParameterFormat.uuid.schema }
+
+    /// A reference to `type`'s schema, for a rule that wraps it (an array of them with bounds,
+    /// say). The reflection of the field adds the schema itself.
+    package static func component(_ type: any APISchema.Type) -> JSONSchema {
+        .reference(.component(named: type.schemaName))
+    }
 }
 
 /// A string enumeration in a body: the document lists its values.
@@ -69,12 +75,4 @@ package protocol StringEnumeration: CaseIterable, RawRepresentable<String>, Deco
 extension StringEnumeration {
     static var rawValues: [String] { allCases.map(\.rawValue) }
     static var anyCase: Self { allCases.first! }
-}
-
-extension JSONSchema {
-    /// A reference to `type`'s schema, for a rule that wraps it (an array of them with bounds,
-    /// say). The reflection of the field adds the schema itself.
-    package static func component(_ type: any APISchema.Type) -> JSONSchema {
-        .reference(.component(named: type.schemaName))
-    }
 }

@@ -66,7 +66,7 @@ private final class Reflector {
             return (leaf.reflectedSchema, leaf.placeholder as? T)
         }
         if let enumeration = type as? any StringEnumeration.Type {
-            return (.oneOf(enumeration.rawValues), enumeration.anyCase as? T)
+            return (.enumeration(enumeration.rawValues), enumeration.anyCase as? T)
         }
         if let array = type as? any ReflectedArray.Type {
             return (.array(items: try schema(of: array.elementType)), array.empty as? T)
@@ -147,16 +147,8 @@ private struct KeyedReflection<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func contains(_ key: Key) -> Bool { false }
     func decodeNil(forKey key: Key) throws -> Bool { false }
 
-    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        let (schema, value) = try reflector.describe(type)
-        recording.record(key.stringValue, schema, required: true)
-        return value
-    }
-
-    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        recording.record(key.stringValue, try reflector.schema(of: type), required: false)
-        return nil
-    }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try decode(type, key) }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try optional(type, key) }
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decode(type as Bool.Type, key) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try decode(type as String.Type, key) }

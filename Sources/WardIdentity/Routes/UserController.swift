@@ -59,7 +59,7 @@ package struct UserController: Sendable {
         let name: String?
         let status: String?
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["name": IdentityService.userName.schema, "status": .oneOf(["active", "disabled"])]
+            ["name": IdentityService.userName.schema, "status": .enumeration(["active", "disabled"])]
         }
     }
     struct NewRole: APIRequestBody {
@@ -79,7 +79,7 @@ package struct UserController: Sendable {
 
     /// Permissions a request names: those the modules define, at most twice as many.
     static func permissionsSchema(_ context: SchemaContext) -> JSONSchema {
-        .array(maxItems: IdentityService.maximumPermissionsPerRequest(defined: context.permissionNames.count), items: .oneOf(context.permissionNames))
+        .array(maxItems: IdentityService.maximumPermissionsPerRequest(defined: context.permissionNames.count), items: .enumeration(context.permissionNames))
     }
 
     package func routes(_ routes: inout ModuleRoutes) {

@@ -61,7 +61,7 @@ package struct TenantsController: Sendable {
     struct JobView: Codable, APIResponseBody {
         static var schemaName: String { "ProvisioningJob" }
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["state": .oneOf(Job.State.allCases.map(\.rawValue)), "run_at": .dateTime, "created_at": .dateTime, "updated_at": .dateTime,
+            ["state": .enumeration(Job.State.allCases.map(\.rawValue)), "run_at": .dateTime, "created_at": .dateTime, "updated_at": .dateTime,
              "started_at": .dateTime, "finished_at": .dateTime]
         }
         let id, kind, state: String
@@ -84,8 +84,8 @@ package struct TenantsController: Sendable {
     struct StepView: Codable, APIResponseBody {
         static var schemaName: String { "ProvisioningStepRecord" }
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["step": .oneOf(ProvisioningStep.allCases.map(\.rawValue)), "started_at": .dateTime, "finished_at": .dateTime,
-             "outcome": .oneOf(["succeeded", "failed", "rolled_back", "skipped"])]
+            ["step": .enumeration(ProvisioningStep.allCases.map(\.rawValue)), "started_at": .dateTime, "finished_at": .dateTime,
+             "outcome": .enumeration(["succeeded", "failed", "rolled_back", "skipped"])]
         }
         let step: String
         let attempt: Int

@@ -27,14 +27,14 @@ struct HealthController {
     /// The process answers.
     struct Health: Codable, APIResponseBody {
         let status: String
-        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(["ok"])] }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .enumeration(["ok"])] }
     }
 
     /// The node can serve: each check's outcome by its name.
     struct Readiness: Codable, APIResponseBody {
         let status: String
         let checks: [String: String]
-        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .oneOf(["ok", "unavailable"])] }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["status": .enumeration(["ok", "unavailable"])] }
     }
 
     func routes(_ routes: inout ModuleRoutes) {
