@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // The web app's templates: logic-less, escaped by default, with template inheritance for the layout.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // The API document's schemas as typed values; without the trait that loads external references.
         .package(url: "https://github.com/mattpolzin/OpenAPIKit", from: "6.4.0", traits: []),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
@@ -175,6 +177,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardWeb",
+            dependencies: [
+                "WardKit",
+                "WardAudit",
+                "WardClinical",
+                "WardCore",
+                "WardHTTP",
+                "WardIdentity",
+                "WardStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardServer",
             dependencies: [
                 "WardKit",
@@ -186,6 +206,7 @@ let package = Package(
                 "WardJobs",
                 "WardPlatform",
                 "WardStorage",
+                "WardWeb",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -345,6 +366,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardWebTests",
+            dependencies: [
+                "WardKit",
+                "WardClinical",
+                "WardServer",
+                "WardHTTP",
+                "WardIdentity",
+                "WardAudit",
+                "WardStorage",
+                "WardCore",
+                "WardTestSupport",
+                "WardWeb",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],
             swiftSettings: swiftSettings
         ),

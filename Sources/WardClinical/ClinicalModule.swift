@@ -31,15 +31,24 @@ package struct ClinicalModule: WardModule {
     package static var operations: [APIOperation] { ClinicalController.operations + PrescribingController.operations }
 
     let node: ModuleNode
+    let patients: PatientService
+    let scheduling: SchedulingService
+    let prescribing: PrescribingService
 
+    /// Publishes the clinical services for the modules that show or bill clinical records.
     package init(node: ModuleNode) {
         self.node = node
+        patients = PatientService(audit: node.audit)
+        scheduling = SchedulingService(audit: node.audit)
+        prescribing = PrescribingService(audit: node.audit)
+        node.provide(patients)
+        node.provide(scheduling)
+        node.provide(prescribing)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        let audit = node.audit
-        ClinicalController(patients: PatientService(audit: audit), scheduling: SchedulingService(audit: audit)).routes(&routes)
-        PrescribingController(prescribing: PrescribingService(audit: audit)).routes(&routes)
+        ClinicalController(patients: patients, scheduling: scheduling).routes(&routes)
+        PrescribingController(prescribing: prescribing).routes(&routes)
     }
 
     struct DailyReportOrder: Codable { let day: String }
@@ -70,6 +79,6 @@ package struct ClinicalModule: WardModule {
 
     /// A new clinic starts with the starter formulary.
     package func seed(_ scope: TenantScope, by actor: AuditActor) async throws {
-        try await PrescribingService(audit: node.audit).loadStarterFormulary(in: scope, by: actor)
+        try await prescribing.loadStarterFormulary(in: scope, by: actor)
     }
 }

@@ -159,6 +159,22 @@ package struct PatientService: Sendable {
         return page
     }
 
+    /// The display names ("Family, Given") of patients `ids`, as a list of appointments shows
+    /// them: one read, audited as one event naming how many were shown.
+    package func names(of ids: Set<String>, in scope: TenantScope, by actor: AuditActor) async throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        let patients = try scope.tableName("patients")
+        let names = try await scope.read { database in
+            try await database.raw("SELECT \"id\", \"given_name\", \"family_name\" FROM \(unsafeRaw: patients) WHERE \"id\" IN (\(binds: Array(ids)))")
+                .all().map { row in
+                    (try row.decode(column: "id", as: String.self),
+                     try row.decode(column: "family_name", as: String.self) + ", " + row.decode(column: "given_name", as: String.self))
+                }
+        }
+        try await audit.recordRead(actor.record("search", resourceType: "patient", details: ["kind": "names", "returned": String(names.count)]), in: scope)
+        return Dictionary(names, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Patients matching `text`: exact MRN, phone, email or birth date, and names within one
     /// edit per token, best first.
     package func search(_ text: String, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {

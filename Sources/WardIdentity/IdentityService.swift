@@ -25,6 +25,8 @@ package final class IdentityService: Sendable {
     let secretBox: SecretBox
     /// Derives welcome tokens (`issueWelcomeToken`) from the node's secret.
     let welcomeTokenKey: SymmetricKey
+    /// Signs the web app's session cookies, sign-in tickets and form tokens (`WebSessions`).
+    let webKey: SymmetricKey
     /// The audit trail every identity event is written to.
     let audit: AuditTrail
     /// The time token expiry, session limits, lockouts and reset links are decided by.
@@ -62,6 +64,8 @@ package final class IdentityService: Sendable {
         self.secretBox = SecretBox(secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys)
         self.welcomeTokenKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secretKey.utf8)),
                                                       info: Data("ward welcome token v1".utf8), outputByteCount: 32)
+        self.webKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secretKey.utf8)),
+                                             info: Data("ward web session v1".utf8), outputByteCount: 32)
         self.platformTokens = await AccessTokens.make(
             secretKey: secretKey, previousKeys: settings.auth.previousSecretKeys, lifetime: settings.auth.accessTokenLifetime,
             audience: AccessTokenClaims.platformAudience
@@ -103,6 +107,30 @@ package final class IdentityService: Sendable {
     /// passwords and disabled users all answer `invalidCredentials` after a bcrypt verify, so
     /// neither the answer nor its timing tells them apart.
     package func login(tenant slug: String, email: String, password: String, secondFactor: String? = nil, by actor: AuditActor) async throws -> TokenGrant {
+        let first = try await checkPassword(tenant: slug, email: email, password: password, by: actor)
+        if first.user.totpConfirmed != 0 {
+            guard let secondFactor, try await acceptSecondFactor(secondFactor, of: first.user, in: first.scope) else {
+                if secondFactor != nil {
+                    try await recordFailure(of: first.user.id, in: first.scope, now: first.now, reason: "wrong second factor", by: first.failure)
+                }
+                throw IdentityError.secondFactorRequired
+            }
+        }
+        return try await openSession(for: first.user, in: first.scope, by: actor, now: first.now)
+    }
+
+    /// A login's first factor, checked: the user, their tenant, the time it was checked, and
+    /// the actor a later failure is recorded as.
+    struct FirstFactor {
+        let scope: TenantScope
+        let user: UserRow
+        let now: Date
+        let failure: AuditActor
+    }
+
+    /// The first factor of a login (the API's and the web app's): throttling by address, the
+    /// tenant, the user, lockout, the password and the user's status, each failure audited.
+    func checkPassword(tenant slug: String, email: String, password: String, by actor: AuditActor) async throws -> FirstFactor {
         let client = actor.clientAddress ?? "unknown"
         if let wait = throttle.attempt(from: client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
         // Only "no such active tenant" reads as bad credentials; a database failure stays one.
@@ -136,15 +164,7 @@ package final class IdentityService: Sendable {
             try await audit.record(failure.record("login_failed", resourceType: "user", resourceID: user.id, outcome: .denied, reason: "user disabled"), in: scope)
             throw IdentityError.invalidCredentials
         }
-        if user.totpConfirmed != 0 {
-            guard let secondFactor, try await acceptSecondFactor(secondFactor, of: user, in: scope) else {
-                if secondFactor != nil {
-                    try await recordFailure(of: user.id, in: scope, now: now, reason: "wrong second factor", by: failure)
-                }
-                throw IdentityError.secondFactorRequired
-            }
-        }
-        return try await openSession(for: user, in: scope, by: actor, now: now)
+        return FirstFactor(scope: scope, user: user, now: now, failure: failure)
     }
 
     /// Verifies against a fixed hash of the configured cost, so a miss costs what a hit does.
@@ -159,7 +179,7 @@ package final class IdentityService: Sendable {
         _ = try await hasher.verify(password, against: hash)
     }
 
-    private func recordFailure(of userID: String, in scope: TenantScope, now: Date, reason: String, by actor: AuditActor) async throws {
+    func recordFailure(of userID: String, in scope: TenantScope, now: Date, reason: String, by actor: AuditActor) async throws {
         let audit = self.audit
         let users = try scope.table("users")
         let threshold = settings.lockoutThreshold
@@ -183,12 +203,22 @@ package final class IdentityService: Sendable {
     }
 
     private func openSession(for user: UserRow, in scope: TenantScope, by actor: AuditActor, now: Date) async throws -> TokenGrant {
+        let refresh = RefreshToken.make(tenant: scope.tenant.slug)
+        let session = try await createSession(for: user, in: scope, by: actor, now: now, refreshTokenHash: refresh.hash)
+        let access = try await tokens.issue(user: user.id, tenant: scope.tenant.slug, session: session.id, now: now)
+        return TokenGrant(accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn,
+                          refreshToken: refresh.token, sessionExpiresAt: session.expiresAt)
+    }
+
+    /// Records a new session of `user` (with its first refresh token, for API clients) and the
+    /// login event; clears the user's failed attempts. Returns the session's id and end.
+    func createSession(for user: UserRow, in scope: TenantScope, by actor: AuditActor, now: Date,
+                       refreshTokenHash: String?) async throws -> (id: String, expiresAt: String) {
         let audit = self.audit
         let userAgent = actor.userAgent, client = actor.clientAddress
         let loggedIn = AuditActor(type: .user, id: user.id, name: user.name, clientAddress: client, userAgent: userAgent, requestID: actor.requestID)
         let sessionID = UUIDv7.id(at: now)
         let expiresAt = Timestamp.text(now.addingTimeInterval(settings.sessionMaximum.timeInterval))
-        let refresh = RefreshToken.make(tenant: scope.tenant.slug)
         let nowText = Timestamp.text(now)
         let users = try scope.table("users"), sessions = try scope.table("sessions"), refreshTokens = try scope.table("refresh_tokens")
         try await scope.transaction { database in
@@ -199,13 +229,13 @@ package final class IdentityService: Sendable {
                 .values(SQLBind(sessionID), SQLBind(user.id), SQLBind(nowText), SQLBind(nowText), SQLBind(expiresAt),
                         SQLBind(client), SQLBind(userAgent.map { String($0.prefix(256)) }))
                 .run()
-            try await database.insert(into: refreshTokens).columns("token_hash", "session_id", "created_at")
-                .values(SQLBind(refresh.hash), SQLBind(sessionID), SQLBind(nowText)).run()
+            if let refreshTokenHash {
+                try await database.insert(into: refreshTokens).columns("token_hash", "session_id", "created_at")
+                    .values(SQLBind(refreshTokenHash), SQLBind(sessionID), SQLBind(nowText)).run()
+            }
             try await audit.append(loggedIn.record("login", resourceType: "session", resourceID: sessionID), in: database, scope: scope)
         }
-        let access = try await tokens.issue(user: user.id, tenant: scope.tenant.slug, session: sessionID, now: now)
-        return TokenGrant(accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn,
-                          refreshToken: refresh.token, sessionExpiresAt: expiresAt)
+        return (sessionID, expiresAt)
     }
 
     // MARK: Refresh and logout
@@ -302,7 +332,14 @@ package final class IdentityService: Sendable {
                 verified[token] = claims
             }
         }
-        let key = PrincipalCache.key(tenant: claims.tenant, session: claims.sid)
+        return try await principal(tenant: claims.tenant, session: claims.sid, user: claims.sub.value, now: now)
+    }
+
+    /// The principal of session `session` of `user` in `tenant`, however the caller proved it
+    /// (an access token, a web session cookie): the session must be live (not revoked, within
+    /// its idle and absolute limits) and the user active. Answered from memory while fresh.
+    func principal(tenant: String, session: String, user: String, now: Date) async throws -> Principal {
+        let key = PrincipalCache.key(tenant: tenant, session: session)
         let idle = settings.sessionIdleTimeout.timeInterval
         let cached = principals.entry(key)
         if let cached, ContinuousClock.now - cached.loadedAt < PrincipalCache.freshness {
@@ -317,8 +354,8 @@ package final class IdentityService: Sendable {
             principals.touch(key, at: now)
             return cached.principal
         }
-        let scope = try await tenants.activeScope(slug: claims.tenant)
-        guard let loaded = try await loadPrincipal(session: claims.sid, user: claims.sub.value, in: scope) else {
+        let scope = try await tenants.activeScope(slug: tenant)
+        guard let loaded = try await loadPrincipal(session: session, user: user, in: scope) else {
             principals.evict(key)
             throw IdentityError.unauthenticated("The session has ended.")
         }
@@ -332,7 +369,7 @@ package final class IdentityService: Sendable {
             let sessions = try scope.table("sessions")
             let nowText = Timestamp.text(now)
             try await scope.transaction { database in
-                try await database.update(sessions).set("last_seen_at", to: nowText).where("id", .equal, claims.sid).run()
+                try await database.update(sessions).set("last_seen_at", to: nowText).where("id", .equal, session).run()
             }
             persisted = now
         }

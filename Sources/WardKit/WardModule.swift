@@ -1,3 +1,4 @@
+package import Hummingbird
 package import ServiceLifecycle
 package import WardAudit
 package import WardHTTP
@@ -33,6 +34,10 @@ package protocol WardModule: Sendable {
 
     /// Binds a handler to each declared operation, by the operation's name.
     func routes(_ routes: inout ModuleRoutes)
+    /// Adds the module's routes that are not API operations (the web app's pages and assets):
+    /// they sit behind the edge like every route, but not in the API document. Each such route
+    /// is the module's to guard.
+    func pages(_ router: Router<WardRequestContext>)
     /// The job kinds the module runs.
     func jobs() -> [JobHandler]
     /// The cron schedules that queue its jobs.
@@ -56,6 +61,7 @@ extension WardModule {
     package static var roleGrants: [BuiltInRole: Set<String>] { [:] }
     package static var operations: [APIOperation] { [] }
     package func routes(_ routes: inout ModuleRoutes) {}
+    package func pages(_ router: Router<WardRequestContext>) {}
     package func jobs() -> [JobHandler] { [] }
     package func schedules() throws -> [Schedule] { [] }
     package func seed(_ scope: TenantScope, by actor: AuditActor) async throws {}

@@ -175,6 +175,7 @@ package enum WardApplication {
             guard let handler = handlers[operation.name] else { throw ModuleError.badBinding("no module binds a handler to \(operation.name)") }
             gates[operation.access]!.add(operation, use: handler)
         }
+        for module in node.built { module.pages(router) }
         return router
     }
 

@@ -2,6 +2,7 @@ import WardClinical
 import WardIdentity
 package import WardKit
 import WardPlatform
+import WardWeb
 
 /// The modules of this build, in order: migrations, seeds and routes follow it. A module that
 /// needs another's service comes after it. Adding a module is one line here.
@@ -13,5 +14,6 @@ package enum WardModules {
         ClinicalModule.self,
         PlatformModule.self,
         ReservedPermissions.self,
+        WebModule.self,
     ]
 }

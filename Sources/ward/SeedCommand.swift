@@ -58,7 +58,7 @@ struct SeedCommand: AsyncParsableCommand {
             abstract: "Tenant `demo`: a small clinic with 200 patients, 6 practitioners and one user per built-in role (password printed)."
         )
         func run() async throws {
-            let password = "demo-" + UUID().uuidString.prefix(13).lowercased()
+            let password = "ward-" + UUID().uuidString.prefix(13).lowercased()
             let roles = ["tenant_admin", "doctor", "nurse", "receptionist", "billing_clerk", "auditor", "parking_attendant"]
             try await SeedCommand.seed(slug: "demo", name: "Riverside Demo Clinic", patients: 200, practitioners: 6,
                                        users: roles.map { ("\($0.replacingOccurrences(of: "_", with: "."))@demo.test", "Demo \($0.capitalized)", password, $0) })

@@ -1,0 +1,239 @@
+import Foundation
+import Hummingbird
+import WardAudit
+import WardClinical
+import WardCore
+import WardHTTP
+
+/// Finding, registering and reading patients, and changing their details.
+struct PatientPages: Sendable {
+    let app: WebApp
+
+    func register(_ signedIn: RouterGroup<WardRequestContext>) {
+        signedIn.get("patients") { request, context in try await search(request, context) }
+        signedIn.get("patients/new") { request, context in try await newPatient(request, context) }
+        signedIn.post("patients") { request, context in try await create(request, context) }
+        signedIn.get("patients/{id}") { request, context in try await chart(request, context) }
+        signedIn.post("patients/{id}") { request, context in try await update(request, context) }
+    }
+
+    // MARK: Search
+
+    struct SearchModel {
+        let shell: Shell
+        let canRegister: Bool
+        let query: String
+        let searched: Bool
+        let resultSummary: String
+        let results: [Result]
+    }
+    struct Result { let id, name, mrn, birthDate, phone: String }
+
+    func search(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("patients:read", request, context)
+        let principal = try context.requirePrincipal()
+        let query = request.uri.queryParameters.get("q").map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        var results: [Result] = []
+        if !query.isEmpty {
+            guard query.count <= 100, !TextRules.hasControlCharacter(query) else {
+                throw ClinicalError.invalid([.init(field: "q", message: "must be 1 to 100 characters of text")])
+            }
+            results = try await app.patients.search(query, limit: 25, in: try context.requireTenant(), by: AuditActor(request, context)).map {
+                Result(id: $0.id, name: "\($0.familyName), \($0.givenName)", mrn: $0.mrn, birthDate: $0.birthDate ?? "", phone: $0.phone ?? "")
+            }
+        }
+        let summary = results.isEmpty ? "No patient matches “\(query)”." : "\(results.count) \(results.count == 1 ? "patient matches" : "patients match") “\(query)”."
+        let model = SearchModel(shell: try app.shell(context, current: "/app/patients"), canRegister: principal.permissions.contains("patients:write"),
+                                query: query, searched: !query.isEmpty, resultSummary: summary, results: results)
+        if request.uri.queryParameters.get("partial") != nil { return PageRenderer.response(app.renderer.html("patient-results", model)) }
+        return app.renderer.page("patients", model)
+    }
+
+    // MARK: Register
+
+    struct FormModel {
+        let shell: Shell
+        var fields: [Field]
+        var problem: String?
+        var problemDetail: String?
+    }
+
+    func newPatient(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("patients:write", request, context)
+        return app.renderer.page("patient-new", FormModel(shell: try app.shell(context, current: "/app/patients"), fields: Self.fields(nil, registering: true)))
+    }
+
+    func create(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("patients:write", request, context)
+        let form = try await FormBody.read(request)
+        do {
+            let patient = try await app.patients.create(Self.input(form, registering: true), in: try context.requireTenant(), by: AuditActor(request, context))
+            return Response.seeOther("/app/patients/\(patient.id)?registered=1")
+        } catch let error as ClinicalError {
+            var fields = Self.fields(form, registering: true)
+            let (status, problem, detail) = Self.explain(error, fields: &fields)
+            return app.renderer.page("patient-new", FormModel(shell: try app.shell(context, current: "/app/patients"), fields: fields,
+                                                             problem: problem, problemDetail: detail), status: status)
+        }
+    }
+
+    // MARK: Chart
+
+    struct ChartModel {
+        let shell: Shell
+        let id, name, mrn, birthDate, sex, phone, email, address, status: String
+        let version: Int
+        let canEdit: Bool
+        /// The version the edit form saves over: the one shown above it.
+        let editVersion: Int
+        var fields: [Field]
+        var problem: String?
+        var problemDetail: String?
+        let canBook: Bool
+        let showsAppointments: Bool
+        let appointments: [AppointmentRow]
+        let showsPrescriptions: Bool
+        let prescriptions: [PrescriptionRow]
+        let showsAccessLog: Bool
+        let accessLog: [AccessRow]
+    }
+    struct AppointmentRow { let time, practitioner, status, reason: String }
+    struct PrescriptionRow { let issued, items, status: String }
+    struct AccessRow { let time, actor, action, outcome: String }
+
+    func chart(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("patients:read", request, context)
+        let id = try Self.patientID(context)
+        let patient = try await app.patients.read(id, in: try context.requireTenant(), by: AuditActor(request, context))
+        var shell = try app.shell(context, current: "/app/patients")
+        if request.uri.queryParameters.get("registered") != nil { shell.notice = "Patient registered." }
+        if request.uri.queryParameters.get("saved") != nil { shell.notice = "Changes saved." }
+        if request.uri.queryParameters.get("booked") != nil { shell.notice = "Appointment booked." }
+        return try await chartPage(patient, request, context, shell: shell, fields: Self.fields(patient))
+    }
+
+    func update(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("patients:write", request, context)
+        let id = try Self.patientID(context), scope = try context.requireTenant(), actor = AuditActor(request, context)
+        let form = try await FormBody.read(request)
+        guard let version = form["version"].flatMap(Int.init), version > 0 else { throw PageError.formTokenRejected }
+        do {
+            _ = try await app.patients.update(id, with: Self.input(form, registering: false), expectedVersion: version, in: scope, by: actor)
+            return Response.seeOther("/app/patients/\(id)?saved=1")
+        } catch ClinicalError.versionMismatch(let current) {
+            // Someone saved first: show their version above, keep this user's edits in the form,
+            // and save over the version now shown.
+            let patient = try await app.patients.read(id, in: scope, by: actor)
+            return try await chartPage(patient, request, context, shell: try app.shell(context, current: "/app/patients"),
+                                       fields: Self.fields(form, registering: false), status: .conflict,
+                                       problem: "Someone else changed this record while you were editing it.",
+                                       detail: "The details above are now version \(current). Your changes are still in the form: compare them with the details above, then save again.")
+        } catch let error as ClinicalError {
+            var fields = Self.fields(form, registering: false)
+            let (status, problem, detail) = Self.explain(error, fields: &fields)
+            let patient = try await app.patients.read(id, in: scope, by: actor)
+            return try await chartPage(patient, request, context, shell: try app.shell(context, current: "/app/patients"), fields: fields,
+                                       status: status, problem: problem, detail: detail, editVersion: version)
+        }
+    }
+
+    private func chartPage(_ patient: Patient, _ request: Request, _ context: WardRequestContext, shell: Shell, fields: [Field],
+                           status: HTTPResponse.Status = .ok, problem: String? = nil, detail: String? = nil, editVersion: Int? = nil) async throws -> Response {
+        let principal = try context.requirePrincipal(), scope = try context.requireTenant(), actor = AuditActor(request, context)
+        let zone = WebApp.timeZone(scope)
+        let can = principal.permissions
+        var appointments: [AppointmentRow] = []
+        if can.contains("appointments:read") {
+            let practitioners = try await app.scheduling.practitioners(after: nil, limit: 100, in: scope)
+            let names = Dictionary(practitioners.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+            appointments = try await app.scheduling.appointments(practitionerID: nil, patientID: patient.id, status: nil, from: nil, to: nil,
+                                                                 after: nil, limit: 100, in: scope, by: actor)
+                .sorted { $0.start > $1.start }
+                .map { appointment in
+                    let day = Timestamp.date(appointment.start).map { TodayPage.date.string(from: $0, in: zone) } ?? ""
+                    return AppointmentRow(time: day + " " + TodayPage.span(appointment, in: zone), practitioner: names[appointment.practitionerID] ?? "",
+                                          status: appointment.status, reason: appointment.reason ?? "")
+                }
+        }
+        var prescriptions: [PrescriptionRow] = []
+        if can.contains("prescriptions:read") {
+            prescriptions = try await app.prescribing.prescriptions(of: patient.id, in: scope, by: actor).map { prescription in
+                PrescriptionRow(issued: Timestamp.date(prescription.issuedAt).map { TodayPage.date.string(from: $0, in: zone) } ?? prescription.issuedAt,
+                                items: prescription.items.map { "\($0.dose) \($0.route), \($0.frequency), \($0.durationDays) days" }.joined(separator: "; "),
+                                status: prescription.status)
+            }
+        }
+        var accessLog: [AccessRow] = []
+        if can.contains("audit:read") {
+            var filter = AuditStore.Filter()
+            filter.patientID = patient.id
+            accessLog = try await app.patients.audit.events(in: scope, filter: filter, before: nil, limit: 50).map { event in
+                AccessRow(time: Timestamp.date(event.occurredAt).map { TodayPage.stamp.string(from: $0, in: zone) } ?? event.occurredAt,
+                          actor: event.actorName ?? event.actorID ?? event.actorType.rawValue, action: event.action, outcome: event.outcome.rawValue)
+            }
+        }
+        let model = ChartModel(
+            shell: shell, id: patient.id, name: "\(patient.givenName) \(patient.familyName)", mrn: patient.mrn, birthDate: patient.birthDate ?? "—",
+            sex: patient.sex ?? "—", phone: patient.phone ?? "—", email: patient.email ?? "—", address: patient.address ?? "—", status: patient.status,
+            version: patient.version, canEdit: can.contains("patients:write") && patient.status == "active", editVersion: editVersion ?? patient.version,
+            fields: fields, problem: problem, problemDetail: detail, canBook: can.contains("appointments:write") && patient.status == "active",
+            showsAppointments: can.contains("appointments:read"), appointments: appointments,
+            showsPrescriptions: can.contains("prescriptions:read"), prescriptions: prescriptions,
+            showsAccessLog: can.contains("audit:read"), accessLog: accessLog
+        )
+        return app.renderer.page("patient", model, status: status)
+    }
+
+    // MARK: Forms
+
+    static let sexChoices = [("", "Not recorded"), ("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown")]
+
+    /// The patient form's fields, filled from a form sent or from the record.
+    static func fields(_ form: FormBody?, registering: Bool) -> [Field] {
+        var fields = [
+            Field("given_name", "Given name", value: form?["given_name"], required: true, autocomplete: "off"),
+            Field("family_name", "Family name", value: form?["family_name"], required: true, autocomplete: "off"),
+            Field("birth_date", "Birth date", type: "date", value: form?["birth_date"], hint: "YYYY-MM-DD"),
+            Field.select("sex", "Sex", choices: sexChoices, value: form?["sex"]),
+            Field("phone", "Phone", type: "tel", value: form?["phone"], autocomplete: "off"),
+            Field("email", "Email", type: "email", value: form?["email"], autocomplete: "off"),
+            Field("address", "Address", value: form?["address"], autocomplete: "off"),
+        ]
+        if registering {
+            fields.insert(Field("mrn", "Medical record number", value: form?["mrn"], hint: "Leave empty to have one assigned."), at: 0)
+        }
+        return fields
+    }
+
+    static func fields(_ patient: Patient) -> [Field] {
+        fields(FormBody(fields: [
+            "given_name": patient.givenName, "family_name": patient.familyName, "birth_date": patient.birthDate ?? "", "sex": patient.sex ?? "",
+            "phone": patient.phone ?? "", "email": patient.email ?? "", "address": patient.address ?? "",
+        ]), registering: false)
+    }
+
+    /// The change a form asks for. An empty field leaves the stored value as it is.
+    static func input(_ form: FormBody, registering: Bool) -> PatientInput {
+        var input = PatientInput(mrn: registering ? form["mrn"] : nil, givenName: form["given_name"], familyName: form["family_name"],
+                                 birthDate: form["birth_date"], sex: form["sex"], phone: form["phone"], email: form["email"])
+        input.address = form["address"]
+        return input
+    }
+
+    /// The page's status and message for a refusal, with field errors put on their fields.
+    static func explain(_ error: ClinicalError, fields: inout [Field]) -> (HTTPResponse.Status, String, String?) {
+        let problem = error.problem
+        if case .invalid(let errors) = error {
+            let unplaced = fields.attach(errors.map { ($0.field, $0.message) })
+            return (.unprocessableContent, "Some details need correcting.", unplaced.isEmpty ? "Each is marked below." : unplaced.joined(separator: " "))
+        }
+        if case .mrnTaken = error { _ = fields.attach([("mrn", "is already used by another patient")]) }
+        return (HTTPResponse.Status(code: problem.status), problem.title, problem.detail)
+    }
+
+    static func patientID(_ context: WardRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        guard ParameterFormat.uuid.problem(with: id) == nil else { throw PageError.notFound }
+        return id.lowercased()
+    }
+}

@@ -1,0 +1,200 @@
+/// The clinic's daily pages: today, patients, the chart, booking.
+enum ClinicalTemplates {
+    static let all: [String: String] = [
+        "today": today, "patients": patients, "patient-results": patientResults, "patient-new": patientNew,
+        "patient": patient, "appointment-new": appointmentNew,
+    ]
+
+    static let today = #"""
+{{<layout}}
+{{$title}}Today{{/title}}
+{{$main}}
+<h1>Today, {{dayLabel}}</h1>
+{{#showsAppointments}}
+<h2>{{listHeading}}</h2>
+<ul class="counts" aria-label="Appointments by status">
+{{#counts}}<li><strong>{{count}}</strong> {{label}}</li>
+{{/counts}}
+</ul>
+{{^empty(appointments)}}
+<table>
+<caption class="hint">{{listHeading}}, in time order</caption>
+<thead><tr><th scope="col">Time</th><th scope="col">Patient</th><th scope="col">Practitioner</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead>
+<tbody>
+{{/empty(appointments)}}
+{{#appointments}}<tr><td>{{time}}</td><td><a href="/app/patients/{{patientID}}">{{patientName}}</a></td><td>{{practitioner}}</td><td><span class="status">{{status}}</span></td><td>{{reason}}</td></tr>
+{{/appointments}}
+{{^empty(appointments)}}
+</tbody>
+</table>
+{{/empty(appointments)}}
+{{^appointments}}<p>No appointments today.</p>{{/appointments}}
+{{/showsAppointments}}
+{{^showsAppointments}}
+<p>Your role does not include appointments. Use the menu above for the pages you can open.</p>
+{{/showsAppointments}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let patients = #"""
+{{<layout}}
+{{$title}}Patients{{/title}}
+{{$main}}
+<h1>Patients</h1>
+{{#canRegister}}<p><a class="button secondary" href="/app/patients/new">Register a patient</a></p>{{/canRegister}}
+<form method="get" action="/app/patients" class="search" role="search" data-live-search="patient-results">
+<div>
+<label for="q">Search by name, MRN, phone, email or birth date</label>
+<input id="q" name="q" type="search" value="{{query}}" autocomplete="off" maxlength="100" aria-describedby="q-hint">
+<p class="hint" id="q-hint">Names may be misspelled by a letter; birth dates as YYYY-MM-DD.</p>
+</div>
+<button type="submit">Search</button>
+</form>
+<div id="patient-results" aria-live="polite">
+{{>patient-results}}
+</div>
+{{/main}}
+{{/layout}}
+"""#
+
+    static let patientResults = #"""
+{{#searched}}
+<p>{{resultSummary}}</p>
+{{^empty(results)}}
+<table>
+<thead><tr><th scope="col">Name</th><th scope="col">MRN</th><th scope="col">Birth date</th><th scope="col">Phone</th></tr></thead>
+<tbody>
+{{/empty(results)}}
+{{#results}}<tr><td><a href="/app/patients/{{id}}">{{name}}</a></td><td>{{mrn}}</td><td>{{birthDate}}</td><td>{{phone}}</td></tr>
+{{/results}}
+{{^empty(results)}}
+</tbody>
+</table>
+{{/empty(results)}}
+{{/searched}}
+"""#
+
+    static let patientNew = #"""
+{{<layout}}
+{{$title}}Register a patient{{/title}}
+{{$main}}
+<h1>Register a patient</h1>
+{{>form-errors}}
+<form method="post" action="/app/patients" class="panel" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Register</button>
+</form>
+{{/main}}
+{{/layout}}
+"""#
+
+    static let patient = #"""
+{{<layout}}
+{{$title}}{{name}}{{/title}}
+{{$main}}
+<h1>{{name}}</h1>
+{{>form-errors}}
+<section class="panel" aria-labelledby="details-heading">
+<h2 id="details-heading">Details</h2>
+<dl class="details">
+<dt>MRN</dt><dd>{{mrn}}</dd>
+<dt>Birth date</dt><dd>{{birthDate}}</dd>
+<dt>Sex</dt><dd>{{sex}}</dd>
+<dt>Phone</dt><dd>{{phone}}</dd>
+<dt>Email</dt><dd>{{email}}</dd>
+<dt>Address</dt><dd>{{address}}</dd>
+<dt>Status</dt><dd>{{status}}</dd>
+<dt>Version</dt><dd>{{version}}</dd>
+</dl>
+</section>
+{{#canEdit}}
+<section class="panel no-print" aria-labelledby="edit-heading">
+<h2 id="edit-heading">Edit details</h2>
+<form method="post" action="/app/patients/{{id}}" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<input type="hidden" name="version" value="{{editVersion}}">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Save changes</button>
+</form>
+</section>
+{{/canEdit}}
+{{#canBook}}<p class="no-print"><a class="button secondary" href="/app/appointments/new?patient_id={{id}}">Book an appointment</a></p>{{/canBook}}
+{{#showsAppointments}}
+<section aria-labelledby="appointments-heading">
+<h2 id="appointments-heading">Appointments</h2>
+{{^empty(appointments)}}
+<table>
+<thead><tr><th scope="col">When</th><th scope="col">Practitioner</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead>
+<tbody>
+{{/empty(appointments)}}
+{{#appointments}}<tr><td>{{time}}</td><td>{{practitioner}}</td><td><span class="status">{{status}}</span></td><td>{{reason}}</td></tr>
+{{/appointments}}
+{{^empty(appointments)}}
+</tbody>
+</table>
+{{/empty(appointments)}}
+{{^appointments}}<p>No appointments.</p>{{/appointments}}
+</section>
+{{/showsAppointments}}
+{{#showsPrescriptions}}
+<section aria-labelledby="prescriptions-heading">
+<h2 id="prescriptions-heading">Prescriptions</h2>
+{{^empty(prescriptions)}}
+<table>
+<thead><tr><th scope="col">Issued</th><th scope="col">Items</th><th scope="col">Status</th></tr></thead>
+<tbody>
+{{/empty(prescriptions)}}
+{{#prescriptions}}<tr><td>{{issued}}</td><td>{{items}}</td><td><span class="status">{{status}}</span></td></tr>
+{{/prescriptions}}
+{{^empty(prescriptions)}}
+</tbody>
+</table>
+{{/empty(prescriptions)}}
+{{^prescriptions}}<p>No prescriptions.</p>{{/prescriptions}}
+</section>
+{{/showsPrescriptions}}
+{{#showsAccessLog}}
+<section aria-labelledby="access-heading">
+<h2 id="access-heading">Access log</h2>
+{{^empty(accessLog)}}
+<table>
+<thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Outcome</th></tr></thead>
+<tbody>
+{{/empty(accessLog)}}
+{{#accessLog}}<tr><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{outcome}}</td></tr>
+{{/accessLog}}
+{{^empty(accessLog)}}
+</tbody>
+</table>
+{{/empty(accessLog)}}
+</section>
+{{/showsAccessLog}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let appointmentNew = #"""
+{{<layout}}
+{{$title}}Book an appointment{{/title}}
+{{$main}}
+<h1>Book an appointment</h1>
+<p>For <a href="/app/patients/{{patientID}}">{{patientName}}</a>. Times are the clinic's ({{timeZone}}).</p>
+{{>form-errors}}
+<form method="post" action="/app/appointments" class="panel" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<input type="hidden" name="patient_id" value="{{patientID}}">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Book</button>
+</form>
+{{/main}}
+{{/layout}}
+"""#
+}

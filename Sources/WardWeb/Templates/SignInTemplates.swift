@@ -1,0 +1,57 @@
+/// Signing in and the pages every visitor may see.
+enum SignInTemplates {
+    static let all: [String: String] = ["sign-in": signIn, "second-factor": secondFactor, "error": error]
+
+    static let signIn = #"""
+{{<layout}}
+{{$title}}Sign in{{/title}}
+{{$main}}
+<div class="panel narrow">
+<h1>Sign in</h1>
+{{>form-errors}}
+<form method="post" action="/app/sign-in" novalidate>
+<input type="hidden" name="_csrf" value="{{formToken}}">
+<input type="hidden" name="next" value="{{next}}">
+{{#fields}}{{>field}}{{/fields}}
+<button type="submit">Sign in</button>
+</form>
+</div>
+{{/main}}
+{{/layout}}
+"""#
+
+    static let secondFactor = #"""
+{{<layout}}
+{{$title}}Enter your code{{/title}}
+{{$main}}
+<div class="panel narrow">
+<h1>Enter your code</h1>
+<p>Your account is protected by a second factor. Enter the six-digit code from your authenticator app, or one of your recovery codes.</p>
+{{>form-errors}}
+<form method="post" action="/app/sign-in/code" novalidate>
+<input type="hidden" name="_csrf" value="{{formToken}}">
+<input type="hidden" name="ticket" value="{{ticket}}">
+<input type="hidden" name="next" value="{{next}}">
+{{#fields}}{{>field}}{{/fields}}
+<button type="submit">Continue</button>
+</form>
+<p><a href="/app/sign-in">Start again</a></p>
+</div>
+{{/main}}
+{{/layout}}
+"""#
+
+    static let error = #"""
+{{<layout}}
+{{$title}}{{heading}}{{/title}}
+{{$main}}
+<div class="panel">
+<h1>{{heading}}</h1>
+<p>{{message}}</p>
+<p><a href="{{back}}">{{backLabel}}</a></p>
+{{#requestID}}<p class="hint">If you ask for help, quote this reference: {{requestID}}</p>{{/requestID}}
+</div>
+{{/main}}
+{{/layout}}
+"""#
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import WardAudit
+import WardClinical
+import WardCore
+import WardHTTP
+import WardIdentity
+import WardStorage
+
+/// What every page handler works with: the services it shows, the renderer, and the frame of
+/// the page for the signed-in user.
+struct WebApp: Sendable {
+    let identity: IdentityService
+    let audit: AuditTrail
+    let patients: PatientService
+    let scheduling: SchedulingService
+    let prescribing: PrescribingService
+    let renderer: PageRenderer
+    let settings: WardSettings
+    let naming: TenantNaming
+    let logger: Logger
+    /// The node's clock (a `TestClock` in tests).
+    let clock: any WallClock
+
+    static let sessionCookie = "ward_session"
+    /// The sign-in form's token before there is a session: sent as a cookie and as a field,
+    /// and the two must match (a page of another site can set neither).
+    static let signInCookie = "ward_signin"
+
+    /// The menu: each entry shown only to users whose permissions open it (the pages check
+    /// again: hiding a link protects nothing).
+    static let menu: [(href: String, label: String, permission: String?)] = [
+        ("/app", "Today", nil),
+        ("/app/patients", "Patients", "patients:read"),
+        ("/app/users", "Users and roles", "users:manage"),
+    ]
+
+    /// The frame of a page for the signed-in user, with `current` marked in the menu.
+    func shell(_ context: WardRequestContext, current: String) throws -> Shell {
+        let principal = try context.requirePrincipal()
+        var shell = Shell()
+        shell.clinic = context.tenant?.tenant.name
+        shell.signedIn = true
+        shell.userName = principal.displayName
+        shell.formToken = identity.formToken(for: principal)
+        shell.idleSeconds = Int(identity.settings.sessionIdleTimeout.components.seconds)
+        shell.nav = Self.menu.filter { $0.permission.map(principal.permissions.contains) ?? true }
+            .map { NavLink(href: $0.href, label: $0.label, current: $0.href == current) }
+        return shell
+    }
+
+    /// Refuses the page unless the user holds `permission`; the refusal is audited as on the API.
+    func require(_ permission: String, _ request: Request, _ context: WardRequestContext) async throws {
+        let principal = try context.requirePrincipal()
+        guard principal.permissions.contains(permission) else {
+            try await context.recordDenial?(permission, request.uri.path)
+            throw PageError.forbidden(permission: permission, secondFactorMissing: principal.secondFactorMissing)
+        }
+    }
+
+    /// Whether cookies must be `Secure`: the request reached Ward over HTTPS (through a trusted
+    /// proxy that says so), or the node runs in production, which is always behind HTTPS.
+    func secureCookies(_ request: Request) -> Bool {
+        settings.environment == .production
+            || (settings.trustProxy && request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https")
+    }
+
+    func cookie(_ name: String, _ value: String, request: Request, maxAge: Int? = nil) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/app", secure: secureCookies(request), httpOnly: true, sameSite: .lax)
+    }
+
+    /// A local page to go to after signing in: only paths of the web app, never another site.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/app"), !next.hasPrefix("//"), !next.contains("\\"), next.count <= 512,
+              !next.hasPrefix("/app/sign-") else { return "/app" }
+        return next
+    }
+
+    /// The clinic's time zone (UTC if the tenant names none this system knows).
+    static func timeZone(_ scope: TenantScope) -> TimeZone {
+        TimeZone(identifier: scope.tenant.timeZone) ?? .gmt
+    }
+}
+
+extension Response {
+    /// 303: after a form is handled, the browser asks for the next page with GET (reloading it
+    /// does not send the form again).
+    static func seeOther(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// A page refused or not found, shown as a page rather than problem+json.
+enum PageError: Error {
+    case signInRequired(next: String, expired: Bool)
+    case forbidden(permission: String, secondFactorMissing: Bool)
+    case formTokenRejected
+    case notFound
+}

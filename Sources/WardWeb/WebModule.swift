@@ -1,0 +1,41 @@
+package import Hummingbird
+import WardClinical
+package import WardHTTP
+import WardIdentity
+package import WardKit
+
+/// The staff web app: server-rendered pages under `/app`, from the same binary and the same
+/// services as the API. Pages call the modules' services (which audit every access to patient
+/// data) with the signed-in user as the actor, and check permissions as the API does.
+package struct WebModule: WardModule {
+    package static let name = "web"
+
+    let app: WebApp
+
+    package init(node: ModuleNode) throws {
+        app = WebApp(
+            identity: try node.require(IdentityService.self, by: Self.name),
+            audit: node.audit,
+            patients: try node.require(PatientService.self, by: Self.name),
+            scheduling: try node.require(SchedulingService.self, by: Self.name),
+            prescribing: try node.require(PrescribingService.self, by: Self.name),
+            renderer: try PageRenderer(), settings: node.settings, naming: node.naming, logger: node.logger, clock: node.clock
+        )
+    }
+
+    package func pages(_ router: Router<WardRequestContext>) {
+        for asset in Asset.all {
+            let response = asset.response
+            router.get(RouterPath(asset.path)) { _, _ in response }
+        }
+        let open = router.group("app").add(middleware: PageErrorMiddleware(app: app))
+        let signedIn = open.group().add(middleware: SignedInMiddleware(app: app))
+        SignInPages(app: app).register(open: open, signedIn: signedIn)
+        TodayPage(app: app).register(signedIn)
+        PatientPages(app: app).register(signedIn)
+        AppointmentPages(app: app).register(signedIn)
+        UserPages(app: app).register(signedIn)
+        // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
+        signedIn.get("**") { _, _ -> Response in throw PageError.notFound }
+    }
+}
