@@ -1,0 +1,124 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import WardAudit
+import WardClinical
+import WardStorage
+import WardTestSupport
+
+/// A strong password that passes every rule, shared by the fixtures' users.
+let goodPassword = "correct-stable-fossil-lamp"
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension TestNode {
+    /// Creates tenant `slug` (if needed) and a user holding `roles`; returns the user's id.
+    @discardableResult
+    func user(_ email: String, roles: [String], tenant slug: String = "acme", name: String = "Test User") async throws -> String {
+        return try await services.identity.createUser(in: try await tenant(slug), email: email, name: name, password: goodPassword, roles: roles, by: .system).id
+    }
+
+    /// Tenant `slug`, created if it does not exist yet.
+    func tenant(_ slug: String = "acme") async throws -> TenantScope {
+        let tenants = services.storage.tenants
+        if try await tenants.find(slug: slug) == nil { try await tenants.create(slug: slug, name: slug.capitalized) }
+        return try await tenants.activeScope(slug: slug)
+    }
+}
+
+/// A browser's side of the conversation, as far as the server can tell: cookies kept from
+/// `Set-Cookie`, and forms posted with the token their page carried.
+final class Browser: @unchecked Sendable {
+    let client: any TestClientProtocol
+    /// The cookies this browser holds (it is used by one test task at a time).
+    var cookies: [String: String] = [:]
+
+    init(_ client: any TestClientProtocol) {
+        self.client = client
+    }
+
+    func get(_ path: String) async throws -> TestResponse {
+        let response = try await client.execute(uri: path, method: .get, headers: headers(), body: nil)
+        keep(response)
+        return response
+    }
+
+    /// Posts `fields` as a form; `token` nil sends none.
+    func post(_ path: String, _ fields: [String: String], token: String?) async throws -> TestResponse {
+        var fields = fields
+        if let token { fields["_csrf"] = token }
+        var headers = headers()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let body = fields.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&")
+        let response = try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+        keep(response)
+        return response
+    }
+
+    /// Signs in through the sign-in form; returns the form's answer.
+    @discardableResult
+    func signIn(_ email: String, clinic: String = "acme", password: String = goodPassword) async throws -> TestResponse {
+        let page = try await get("/app/sign-in")
+        return try await post("/app/sign-in", ["clinic": clinic, "email": email, "password": password, "next": "/app"], token: Self.formToken(page.text))
+    }
+
+    /// The form token a page carries (the first form's).
+    static func formToken(_ html: String) -> String? {
+        guard let range = html.range(of: #"name="_csrf" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func value(of name: String, in html: String) -> String? {
+        guard let range = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    private func headers() -> HTTPFields {
+        var headers = HTTPFields()
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+        return headers
+    }
+
+    private func keep(_ response: TestResponse) {
+        for field in response.headers where field.name == .setCookie {
+            let pair = field.value.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""
+            if value.isEmpty || field.value.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+        }
+    }
+
+    private static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// What a test reads and changes behind the pages' back: the clinic's services and scope,
+/// and the node's clock.
+struct Clinic: Sendable {
+    let patients: PatientService
+    let scheduling: SchedulingService
+    let audit: AuditTrail
+    let scope: TenantScope
+    let clock: TestClock
+}
+
+extension TestNode {
+    /// Tenant `slug`'s services (the tenant must exist).
+    func clinic(_ slug: String = "acme") async throws -> Clinic {
+        Clinic(patients: try patients, scheduling: try scheduling, audit: services.audit, scope: try await tenant(slug), clock: clock)
+    }
+
+    var patients: PatientService { get throws { try services.node.require(PatientService.self, by: "test") } }
+    var scheduling: SchedulingService { get throws { try services.node.require(SchedulingService.self, by: "test") } }
+
+    /// A patient of `slug`, registered by the system.
+    func patient(_ given: String, _ family: String, tenant slug: String = "acme") async throws -> Patient {
+        try await patients.create(PatientInput(givenName: given, familyName: family, birthDate: "1980-04-02"), in: try await tenant(slug), by: .system)
+    }
+}
