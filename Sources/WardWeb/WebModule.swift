@@ -29,7 +29,9 @@ package struct WebModule: WardModule {
             router.get(RouterPath(asset.path)) { _, _ in response }
         }
         let open = router.group("app").add(middleware: PageErrorMiddleware(app: app))
-        let signedIn = open.group().add(middleware: SignedInMiddleware(app: app))
+        // Errors of signed-in pages are rendered inside the session (the page keeps its menu);
+        // the outer one renders what the session gate itself throws.
+        let signedIn = open.group().add(middleware: SignedInMiddleware(app: app)).add(middleware: PageErrorMiddleware(app: app))
         SignInPages(app: app).register(open: open, signedIn: signedIn)
         TodayPage(app: app).register(signedIn)
         PatientPages(app: app).register(signedIn)

@@ -72,6 +72,27 @@ final class Browser: @unchecked Sendable {
         return String(html[range.upperBound...].prefix { $0 != "\"" })
     }
 
+    /// What a browser would send for the page's form at `action`: its inputs' values and its
+    /// selects' chosen options (values unescaped as far as these pages escape them).
+    static func form(_ action: String, in html: String) -> [String: String] {
+        guard let start = html.range(of: "action=\"\(action)\"") else { return [:] }
+        let body = html[start.upperBound...].prefix { _ in true }
+        let form = body[..<(body.range(of: "</form>")?.lowerBound ?? body.endIndex)]
+        var fields: [String: String] = [:]
+        for match in form.matches(of: /<input[^>]* name="([^"]+)"[^>]* value="([^"]*)"/) {
+            fields[String(match.1)] = unescape(String(match.2))
+        }
+        for match in form.matches(of: /<select[^>]* name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/) {
+            fields[String(match.1)] = String(match.2).firstMatch(of: /<option value="([^"]*)" selected>/).map { unescape(String($0.1)) } ?? ""
+        }
+        return fields
+    }
+
+    static func unescape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
     static func value(of name: String, in html: String) -> String? {
         guard let range = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
         return String(html[range.upperBound...].prefix { $0 != "\"" })

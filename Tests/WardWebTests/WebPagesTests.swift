@@ -156,28 +156,56 @@ struct WebPagesTests {
                     #expect(partial.text.contains("Johansson, Ingrid") && !partial.text.contains("<html"))
 
                     let chart = try await desk.get("/app/patients/\(patient.id)")
-                    let token = try #require(Browser.formToken(chart.text))
-                    #expect(Browser.value(of: "version", in: chart.text) == "1")
-                    // Someone else saves first (version 2).
+                    let action = "/app/patients/\(patient.id)"
+                    var edit = Browser.form(action, in: chart.text)
+                    let token = try #require(edit["_csrf"])
+                    #expect(edit["version"] == "1" && edit["was_family_name"] == "Johansson" && edit["family_name"] == "Johansson")
+                    // Someone else saves first (version 2), changing the phone.
                     _ = try await clinic.patients.update(patient.id, with: PatientInput(phone: "+44 20 7946 0000"), expectedVersion: 1,
-                                                       in: clinic.scope, by: .system)
-                    let stale = try await desk.post("/app/patients/\(patient.id)", ["version": "1", "given_name": "Ingrid", "family_name": "Johanson-Berg"], token: token)
+                                                         in: clinic.scope, by: .system)
+                    edit["family_name"] = "Johanson-Berg"
+                    let stale = try await desk.post(action, edit, token: nil)
                     #expect(stale.status == .conflict)
                     #expect(stale.text.contains("Someone else changed this record while you were editing it."))
-                    #expect(stale.text.contains("+44 20 7946 0000"), "the current version is shown")
-                    #expect(stale.text.contains(#"value="Johanson-Berg""#), "the user's edit is kept")
-                    #expect(Browser.value(of: "version", in: stale.text) == "2")
+                    let merged = Browser.form(action, in: stale.text)
+                    #expect(merged["family_name"] == "Johanson-Berg", "the user's edit is kept")
+                    #expect(merged["phone"] == "+44 20 7946 0000", "the other user's change is shown, not the stale value")
+                    #expect(merged["version"] == "2")
                     #expect(try await clinic.patients.read(patient.id, in: clinic.scope, by: .system).familyName == "Johansson")
+                    // Saving the merged form keeps both changes.
+                    #expect(try await desk.post(action, merged, token: nil).status == .seeOther)
+                    let both = try await clinic.patients.read(patient.id, in: clinic.scope, by: .system)
+                    #expect(both.familyName == "Johanson-Berg" && both.phone == "+44 20 7946 0000" && both.version == 3)
 
-                    let invalid = try await desk.post("/app/patients/\(patient.id)", ["version": "2", "given_name": "Ingrid", "family_name": "Johansson",
-                                                                                      "birth_date": "1980-13-45"], token: token)
-                    #expect(invalid.status == .unprocessableContent)
-                    #expect(invalid.text.contains(#"id="field-birth-date" name="birth_date" type="date" value="1980-13-45" aria-invalid="true""#))
-                    #expect(invalid.text.contains("Birth date must be"))
+                    // Only what the user changed is sent: a form opened before another change does
+                    // not write back the values it showed.
+                    let opened = Browser.form(action, in: try await desk.get(action).text)
+                    _ = try await clinic.patients.update(patient.id, with: PatientInput(email: "ingrid@example.org"), expectedVersion: 3,
+                                                         in: clinic.scope, by: .system)
+                    var sexOnly = opened
+                    sexOnly["sex"] = "female"
+                    #expect(try await desk.post(action, sexOnly, token: nil).status == .conflict, "the version moved on")
+                    let unchanged = try await desk.post(action, Browser.form(action, in: try await desk.get(action).text), token: nil)
+                    #expect(unchanged.headers[.location] == "\(action)?unchanged=1")
 
-                    let saved = try await desk.post("/app/patients/\(patient.id)", ["version": "2", "given_name": "Ingrid", "family_name": "Johanson-Berg"], token: token)
+                    var invalid = Browser.form(action, in: try await desk.get(action).text)
+                    invalid["birth_date"] = "1980-13-45"
+                    invalid["email"] = ""
+                    let refused = try await desk.post(action, invalid, token: nil)
+                    #expect(refused.status == .unprocessableContent)
+                    #expect(refused.text.contains("Email cannot be removed here"))
+                    invalid["email"] = "ingrid@example.org"
+                    let wrongDate = try await desk.post(action, invalid, token: nil)
+                    #expect(wrongDate.status == .unprocessableContent)
+                    #expect(wrongDate.text.contains(#"id="field-birth-date" name="birth_date" type="date" value="1980-13-45" aria-invalid="true""#))
+                    #expect(wrongDate.text.contains("Birth date must be"))
+                    #expect(Browser.form(action, in: wrongDate.text)["was_birth_date"] == "1980-04-02", "the baseline stays the one the form was opened with")
+
+                    invalid["birth_date"] = "1980-04-03"
+                    let saved = try await desk.post(action, invalid, token: token)
                     #expect(saved.status == .seeOther)
                     #expect(try await desk.get(try #require(saved.headers[.location])).text.contains("Changes saved."))
+                    #expect(try await clinic.patients.read(patient.id, in: clinic.scope, by: .system).birthDate == "1980-04-03")
                 }
             }
         }

@@ -21,7 +21,7 @@ a:hover { text-decoration-thickness: 2px; }
 .top nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: 0; padding: 0; list-style: none; }
 .top nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
 .sign-out { margin-left: auto; display: flex; align-items: center; gap: .5rem; }
-.sign-out button { background: transparent; border: 1px solid #fff; border-radius: 4px; padding: .2rem .6rem; font: inherit; cursor: pointer; }
+.sign-out button { margin-top: 0; background: transparent; border: 1px solid #fff; border-radius: 4px; padding: .2rem .6rem; font: inherit; cursor: pointer; }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 main:focus { outline: none; }
 h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }

@@ -87,6 +87,8 @@ struct PatientPages: Sendable {
         /// The version the edit form saves over: the one shown above it.
         let editVersion: Int
         var fields: [Field]
+        /// The values the edit form was opened with, sent back to tell what the user changed.
+        let originals: [Original]
         var problem: String?
         var problemDetail: String?
         let canBook: Bool
@@ -97,6 +99,7 @@ struct PatientPages: Sendable {
         let showsAccessLog: Bool
         let accessLog: [AccessRow]
     }
+    struct Original { let name, value: String }
     struct AppointmentRow { let time, practitioner, status, reason: String }
     struct PrescriptionRow { let issued, items, status: String }
     struct AccessRow { let time, actor, action, outcome: String }
@@ -109,36 +112,49 @@ struct PatientPages: Sendable {
         if request.uri.queryParameters.get("registered") != nil { shell.notice = "Patient registered." }
         if request.uri.queryParameters.get("saved") != nil { shell.notice = "Changes saved." }
         if request.uri.queryParameters.get("booked") != nil { shell.notice = "Appointment booked." }
+        if request.uri.queryParameters.get("unchanged") != nil { shell.notice = "Nothing was changed." }
         return try await chartPage(patient, request, context, shell: shell, fields: Self.fields(patient))
     }
 
+    /// Saves what the user changed, and only that: each field is compared with the value the
+    /// form was opened with (sent back as `was_<field>`), so saving never writes back a value
+    /// someone else changed meanwhile. If the record moved on, the page shows the current version
+    /// with the user's changes laid over it, to check and save again.
     func update(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("patients:write", request, context)
         let id = try Self.patientID(context), scope = try context.requireTenant(), actor = AuditActor(request, context)
         let form = try await FormBody.read(request)
         guard let version = form["version"].flatMap(Int.init), version > 0 else { throw PageError.formTokenRejected }
+        let seen = Dictionary(uniqueKeysWithValues: Self.editable.map { ($0, form["was_" + $0] ?? "") })
+        let submitted = Dictionary(uniqueKeysWithValues: Self.editable.map { ($0, form[$0] ?? "") })
+        let changes = submitted.filter { seen[$0.key] != $0.value }
+        let emptied = changes.filter { $0.value.isEmpty }.map(\.key)
         do {
-            _ = try await app.patients.update(id, with: Self.input(form, registering: false), expectedVersion: version, in: scope, by: actor)
+            if !emptied.isEmpty {
+                throw ClinicalError.invalid(emptied.sorted().map { .init(field: $0, message: "cannot be removed here; correct it instead") })
+            }
+            guard !changes.isEmpty else { return Response.seeOther("/app/patients/\(id)?unchanged=1") }
+            _ = try await app.patients.update(id, with: Self.input(FormBody(fields: changes), registering: false), expectedVersion: version, in: scope, by: actor)
             return Response.seeOther("/app/patients/\(id)?saved=1")
         } catch ClinicalError.versionMismatch(let current) {
-            // Someone saved first: show their version above, keep this user's edits in the form,
-            // and save over the version now shown.
             let patient = try await app.patients.read(id, in: scope, by: actor)
+            let merged = Self.values(patient).merging(changes) { _, mine in mine }
             return try await chartPage(patient, request, context, shell: try app.shell(context, current: "/app/patients"),
-                                       fields: Self.fields(form, registering: false), status: .conflict,
+                                       fields: Self.fields(FormBody(fields: merged), registering: false), status: .conflict,
                                        problem: "Someone else changed this record while you were editing it.",
-                                       detail: "The details above are now version \(current). Your changes are still in the form: compare them with the details above, then save again.")
+                                       detail: "The details above are now version \(current). The form shows them with your changes laid over: check it, then save again.")
         } catch let error as ClinicalError {
             var fields = Self.fields(form, registering: false)
             let (status, problem, detail) = Self.explain(error, fields: &fields)
             let patient = try await app.patients.read(id, in: scope, by: actor)
             return try await chartPage(patient, request, context, shell: try app.shell(context, current: "/app/patients"), fields: fields,
-                                       status: status, problem: problem, detail: detail, editVersion: version)
+                                       status: status, problem: problem, detail: detail, editVersion: version, originals: seen)
         }
     }
 
     private func chartPage(_ patient: Patient, _ request: Request, _ context: WardRequestContext, shell: Shell, fields: [Field],
-                           status: HTTPResponse.Status = .ok, problem: String? = nil, detail: String? = nil, editVersion: Int? = nil) async throws -> Response {
+                           status: HTTPResponse.Status = .ok, problem: String? = nil, detail: String? = nil, editVersion: Int? = nil,
+                           originals: [String: String]? = nil) async throws -> Response {
         let principal = try context.requirePrincipal(), scope = try context.requireTenant(), actor = AuditActor(request, context)
         let zone = WebApp.timeZone(scope)
         let can = principal.permissions
@@ -176,7 +192,8 @@ struct PatientPages: Sendable {
             shell: shell, id: patient.id, name: "\(patient.givenName) \(patient.familyName)", mrn: patient.mrn, birthDate: patient.birthDate ?? "—",
             sex: patient.sex ?? "—", phone: patient.phone ?? "—", email: patient.email ?? "—", address: patient.address ?? "—", status: patient.status,
             version: patient.version, canEdit: can.contains("patients:write") && patient.status == "active", editVersion: editVersion ?? patient.version,
-            fields: fields, problem: problem, problemDetail: detail, canBook: can.contains("appointments:write") && patient.status == "active",
+            fields: fields, originals: (originals ?? Self.values(patient)).sorted { $0.key < $1.key }.map { Original(name: "was_" + $0.key, value: $0.value) },
+            problem: problem, problemDetail: detail, canBook: can.contains("appointments:write") && patient.status == "active",
             showsAppointments: can.contains("appointments:read"), appointments: appointments,
             showsPrescriptions: can.contains("prescriptions:read"), prescriptions: prescriptions,
             showsAccessLog: can.contains("audit:read"), accessLog: accessLog
@@ -195,8 +212,8 @@ struct PatientPages: Sendable {
             Field("family_name", "Family name", value: form?["family_name"], required: true, autocomplete: "off"),
             Field("birth_date", "Birth date", type: "date", value: form?["birth_date"], hint: "YYYY-MM-DD"),
             Field.select("sex", "Sex", choices: sexChoices, value: form?["sex"]),
-            Field("phone", "Phone", type: "tel", value: form?["phone"], autocomplete: "off"),
-            Field("email", "Email", type: "email", value: form?["email"], autocomplete: "off"),
+            Field("phone", "Phone", type: "tel", value: form?["phone"]),
+            Field("email", "Email", type: "email", value: form?["email"]),
             Field("address", "Address", value: form?["address"], autocomplete: "off"),
         ]
         if registering {
@@ -206,10 +223,16 @@ struct PatientPages: Sendable {
     }
 
     static func fields(_ patient: Patient) -> [Field] {
-        fields(FormBody(fields: [
-            "given_name": patient.givenName, "family_name": patient.familyName, "birth_date": patient.birthDate ?? "", "sex": patient.sex ?? "",
-            "phone": patient.phone ?? "", "email": patient.email ?? "", "address": patient.address ?? "",
-        ]), registering: false)
+        fields(FormBody(fields: values(patient)), registering: false)
+    }
+
+    /// The fields the chart's form edits.
+    static let editable = ["given_name", "family_name", "birth_date", "sex", "phone", "email", "address"]
+
+    /// The record's values of the editable fields, as the form shows them.
+    static func values(_ patient: Patient) -> [String: String] {
+        ["given_name": patient.givenName, "family_name": patient.familyName, "birth_date": patient.birthDate ?? "", "sex": patient.sex ?? "",
+         "phone": patient.phone ?? "", "email": patient.email ?? "", "address": patient.address ?? ""]
     }
 
     /// The change a form asks for. An empty field leaves the stored value as it is.

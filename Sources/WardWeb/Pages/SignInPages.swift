@@ -51,7 +51,7 @@ struct SignInPages: Sendable {
         let token = request.cookies[WebApp.signInCookie]?.value.nonEmpty ?? Self.randomToken()
         let fields = [
             Field("clinic", "Clinic", value: clinic, hint: "Your clinic's short name, as in its address.", required: true, autocomplete: "organization"),
-            Field("email", "Email", type: "email", value: email, required: true, autocomplete: "username"),
+            Field("email", "Email", type: "email", value: email, required: true, autocomplete: "email"),
             Field("password", "Password", type: "password", required: true, autocomplete: "current-password"),
         ]
         var response = app.renderer.page("sign-in", SignInModel(shell: shell, formToken: token, next: next, fields: fields, problem: problem,

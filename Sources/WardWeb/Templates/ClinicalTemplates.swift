@@ -46,7 +46,7 @@ enum ClinicalTemplates {
 <form method="get" action="/app/patients" class="search" role="search" data-live-search="patient-results">
 <div>
 <label for="q">Search by name, MRN, phone, email or birth date</label>
-<input id="q" name="q" type="search" value="{{query}}" autocomplete="off" maxlength="100" aria-describedby="q-hint">
+<input id="q" name="q" type="search" value="{{query}}" maxlength="100" aria-describedby="q-hint">
 <p class="hint" id="q-hint">Names may be misspelled by a letter; birth dates as YYYY-MM-DD.</p>
 </div>
 <button type="submit">Search</button>
@@ -117,6 +117,8 @@ enum ClinicalTemplates {
 <form method="post" action="/app/patients/{{id}}" novalidate>
 <input type="hidden" name="_csrf" value="{{shell.formToken}}">
 <input type="hidden" name="version" value="{{editVersion}}">
+{{#originals}}<input type="hidden" name="{{name}}" value="{{value}}">
+{{/originals}}
 <div class="grid">
 {{#fields}}{{>field}}{{/fields}}
 </div>

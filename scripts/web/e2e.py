@@ -1,0 +1,211 @@
+"""The web app in a real browser: headless Chromium through selenium, axe-core on every page.
+
+Usage: e2e.py BASE_URL CLINIC PASSWORD (scripts/web-e2e runs it against a fresh `ward serve`
+whose users the ward CLI made). Fixtures the pages need (a practitioner, patients) are added
+through the API as the clinic's administrator. Each step asserts what a member of staff sees;
+any serious or critical accessibility violation fails the run.
+"""
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from axe_selenium_python import Axe
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+base, clinic, password = sys.argv[1:4]
+screenshots = os.environ.get("WARD_E2E_SCREENSHOTS")
+pages_checked = []
+
+
+def api(method, path, body=None, token=None, headers=None):
+    request = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode())
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Tenant-ID", clinic)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null"), response.headers
+    except urllib.error.HTTPError as error:
+        sys.exit(f"e2e: fixture {method} {path} answered {error.code}: {error.read().decode()}")
+
+
+admin_token = api("POST", "/api/v1/auth/login", {"email": "admin@riverside.example", "password": password})[0]["access_token"]
+doctor, _ = api("POST", "/api/v1/practitioners", {"name": "Dr. Lena Park", "specialty": "General practice"}, admin_token)
+ingrid, _ = api("POST", "/api/v1/patients", {"given_name": "Ingrid", "family_name": "Johansson", "birth_date": "1980-04-02",
+                                            "phone": "+44 20 7946 0101"}, admin_token)
+tomas, _ = api("POST", "/api/v1/patients", {"given_name": "Tomas", "family_name": "Novak", "birth_date": "1975-11-19"}, admin_token)
+for given, family in [("Amara", "Okafor"), ("Kwame", "Mensah"), ("Mira", "Sato"), ("Priya", "Raman")]:
+    api("POST", "/api/v1/patients", {"given_name": given, "family_name": family}, admin_token)
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-GB"]:
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def accessible(driver, name):
+    """axe-core on the page as shown; serious and critical violations fail the run."""
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+    check(not bad, f"{name}: accessibility violations: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at " + ", ".join(node["html"][:120] for node in v["nodes"][:3]) for v in bad))
+    pages_checked.append(name)
+    if screenshots:
+        os.makedirs(screenshots, exist_ok=True)
+        driver.save_screenshot(os.path.join(screenshots, f"{name}.png"))
+
+
+def wait_for(driver, condition, seconds=10):
+    return WebDriverWait(driver, seconds).until(condition)
+
+
+def sign_in(driver, email):
+    driver.get(base + "/app")
+    wait_for(driver, EC.url_contains("/app/sign-in"))
+    driver.find_element(By.ID, "field-clinic").send_keys(clinic)
+    driver.find_element(By.ID, "field-email").send_keys(email)
+    driver.find_element(By.ID, "field-password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/app/sign-in'] button[type=submit]").click()
+    wait_for(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "form.sign-out")))
+
+
+def sign_out(driver):
+    driver.find_element(By.CSS_SELECTOR, "form.sign-out button").click()
+    wait_for(driver, EC.url_contains("signed_out=1"))
+    check("You have signed out." in driver.page_source, "sign-out: no confirmation")
+
+
+def step(name):
+    print(f"e2e: {name}", flush=True)
+
+
+driver = browser()
+try:
+    step("the sign-in page, then a wrong password")
+    driver.get(base + "/app")
+    wait_for(driver, EC.url_contains("/app/sign-in"))
+    accessible(driver, "sign-in")
+    driver.find_element(By.ID, "field-clinic").send_keys(clinic)
+    driver.find_element(By.ID, "field-email").send_keys("desk@riverside.example")
+    driver.find_element(By.ID, "field-password").send_keys("not-the-password")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/app/sign-in'] button[type=submit]").click()
+    wait_for(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    check("The clinic, email or password is not right." in driver.page_source, "a wrong password is not explained")
+    accessible(driver, "sign-in-refused")
+
+    step("the receptionist signs in and finds a patient by a misspelled name, as she types")
+    sign_in(driver, "desk@riverside.example")
+    check("Robin Desk" in driver.page_source, "today: the user's name is not shown")
+    accessible(driver, "today")
+    driver.find_element(By.LINK_TEXT, "Patients").click()
+    search = wait_for(driver, EC.presence_of_element_located((By.ID, "q")))
+    search.send_keys("johanson")  # one letter short of Johansson; no Enter: the page searches as she types
+    wait_for(driver, EC.text_to_be_present_in_element((By.ID, "patient-results"), "Johansson, Ingrid"))
+    check(driver.find_element(By.ID, "patient-results").get_attribute("aria-live") == "polite", "results are not announced")
+    accessible(driver, "patient-search")
+
+    step("she opens the chart and edits it while someone else saves first")
+    driver.find_element(By.LINK_TEXT, "Johansson, Ingrid").click()
+    wait_for(driver, EC.presence_of_element_located((By.ID, "field-family-name")))
+    accessible(driver, "patient-chart")
+    # Someone else changes the record through the API (version 1 → 2) while the form is open.
+    api("PATCH", f"/api/v1/patients/{ingrid['id']}", {"phone": "+44 20 7946 0999"}, admin_token, {"If-Match": '"1"'})
+    family = driver.find_element(By.ID, "field-family-name")
+    family.clear()
+    family.send_keys("Johansson-Berg")
+    driver.find_element(By.CSS_SELECTOR, f"form[action='/app/patients/{ingrid['id']}'] button[type=submit]").click()
+    wait_for(driver, EC.presence_of_element_located((By.ID, "form-problem")))
+    check("Someone else changed this record while you were editing it." in driver.page_source, "the stale version is not explained")
+    check("+44 20 7946 0999" in driver.page_source, "the other user's change is not shown")
+    check(driver.find_element(By.ID, "field-family-name").get_attribute("value") == "Johansson-Berg", "the user's edit was lost")
+    check(driver.find_element(By.ID, "field-phone").get_attribute("value") == "+44 20 7946 0999", "the form would write back the stale phone")
+    accessible(driver, "patient-chart-conflict")
+    driver.find_element(By.CSS_SELECTOR, f"form[action='/app/patients/{ingrid['id']}'] button[type=submit]").click()
+    wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Changes saved."))
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Ingrid Johansson-Berg", "the saved name is not shown")
+    check("+44 20 7946 0999" in driver.page_source, "saving after the conflict undid the other user's change")
+
+    step("she books an appointment, then tries the same slot for another patient")
+    driver.find_element(By.LINK_TEXT, "Book an appointment").click()
+    wait_for(driver, EC.presence_of_element_located((By.ID, "field-practitioner-id")))
+    accessible(driver, "book-appointment")
+
+    def book(start):
+        Select(driver.find_element(By.ID, "field-practitioner-id")).select_by_visible_text("Dr. Lena Park, General practice")
+        driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, "field-start"), start)
+        Select(driver.find_element(By.ID, "field-minutes")).select_by_visible_text("30 minutes")
+        driver.find_element(By.ID, "field-reason").send_keys("Review")
+        driver.find_element(By.CSS_SELECTOR, "form[action='/app/appointments'] button[type=submit]").click()
+
+    book("2026-12-10T09:00")
+    wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Appointment booked."))
+    driver.get(f"{base}/app/appointments/new?patient_id={tomas['id']}")
+    book("2026-12-10T09:15")
+    wait_for(driver, EC.presence_of_element_located((By.ID, "form-problem")))
+    check("This slot is taken by the appointment of Johansson-Berg, Ingrid, 09:00–09:30." in driver.page_source,
+          "the double booking does not name the appointment holding the slot")
+    accessible(driver, "book-appointment-taken")
+    sign_out(driver)
+    accessible(driver, "signed-out")
+
+    step("the nurse sees no users and roles, and is refused the page by the server")
+    sign_in(driver, "nurse@riverside.example")
+    check(not driver.find_elements(By.LINK_TEXT, "Users and roles"), "the nurse's menu offers users and roles")
+    driver.get(base + "/app/users")
+    check("You do not have access to this page" in driver.page_source, "the server shows the nurse the users page")
+    accessible(driver, "forbidden")
+    sign_out(driver)
+
+    step("the administrator's users and roles")
+    sign_in(driver, "admin@riverside.example")
+    driver.find_element(By.LINK_TEXT, "Users and roles").click()
+    wait_for(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Users and roles"))
+    check("nurse@riverside.example" in driver.page_source, "users are not listed")
+    accessible(driver, "users")
+    driver.get(base + "/app/no-such-page")
+    check("Page not found" in driver.page_source, "an unknown page is not a page")
+    accessible(driver, "not-found")
+
+    step("on a phone-sized screen the today page still works")
+    driver.set_window_size(390, 844)
+    driver.get(base + "/app")
+    accessible(driver, "today-phone")
+    driver.set_window_size(1280, 900)
+
+    step("idle: the warning a minute before the end, 'Stay signed in', then the end")
+    driver.get(base + "/app")
+    warning = driver.find_element(By.ID, "idle-warning")
+    check(not warning.is_displayed(), "the idle warning shows at once")
+    wait_for(driver, EC.visibility_of(warning), 30)  # 75 s sessions: the warning at 15 s
+    accessible(driver, "idle-warning")
+    warning.find_element(By.TAG_NAME, "button").click()
+    wait_for(driver, EC.invisibility_of_element(warning), 10)
+    wait_for(driver, EC.url_contains("/app/sign-in"), 100)
+    check("Your session ended." in driver.page_source, "the end of an idle session is not explained")
+    driver.get(base + "/app")
+    wait_for(driver, EC.url_contains("/app/sign-in"))
+finally:
+    driver.quit()
+
+print(f"e2e: passed; axe found no serious or critical violation on {len(pages_checked)} pages: {', '.join(pages_checked)}")
