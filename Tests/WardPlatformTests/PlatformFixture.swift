@@ -30,8 +30,10 @@ extension WardServices {
 
     /// Runs this node's job worker until `condition` holds; fails the test's expectation if not.
     @discardableResult
+    /// Runs the worker until `condition` holds. The bound is generous: provisioning on
+    /// PostgreSQL migrates a schema per attempt, and the parallel suite shares two cores.
     func work(until condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
-        try await runWorkers([NodeJobs.worker(self)], until: condition)
+        try await runWorkers([NodeJobs.worker(self)], until: condition, timeout: .seconds(120))
     }
 
     /// Runs the worker until the tenant reaches `status` and its latest provisioning job has
