@@ -126,8 +126,10 @@ package struct Provisioner: Sendable {
     }
 
     private func welcomeBody(tenant: Tenant, name: String, grant: IdentityService.ResetGrant) -> String {
-        let link = baseDomain.map { "https://\(tenant.slug).\($0)/set-password#token=\(grant.token)" }
-            ?? "POST /api/v1/auth/password-reset with token \(grant.token)"
+        // The web app's set-password page (`/app/set-password`); without a base domain the
+        // node's own address is not known here, so the path is given as it is.
+        let link = baseDomain.map { "https://\(tenant.slug).\($0)/app/set-password?token=\(grant.token)" }
+            ?? "/app/set-password?token=\(grant.token) on this clinic's Ward address"
         return """
             Hello \(name),
 

@@ -33,6 +33,8 @@ struct SignInPages: Sendable {
         open.get("sign-in") { request, context in try await showSignIn(request, context) }
         open.post("sign-in") { request, context in try await signIn(request, context) }
         open.post("sign-in/code") { request, context in try await enterCode(request, context) }
+        open.get("set-password") { request, context in try await showSetPassword(request, context) }
+        open.post("set-password") { request, context in try await setPassword(request, context) }
         signedIn.post("sign-out") { request, context in try await signOut(request, context) }
         signedIn.get("session") { _, _ in Response(status: .noContent) }
     }
@@ -42,6 +44,7 @@ struct SignInPages: Sendable {
         var shell = Shell()
         if query.get("expired") != nil { shell.notice = "Your session ended. Sign in again to continue." }
         if query.get("signed_out") != nil { shell.notice = "You have signed out." }
+        if query.get("password_set") != nil { shell.notice = "Your password is set. Sign in with it." }
         let clinic = try app.naming.slug(of: request) ?? query.get("clinic")
         return signInPage(request, shell: shell, next: WebApp.safeNext(query.get("next")), clinic: clinic, email: nil)
     }
@@ -105,6 +108,68 @@ struct SignInPages: Sendable {
             let (status, problem, detail) = Self.explain(error)
             return signInPage(request, shell: Shell(), next: next, clinic: nil, email: nil, status: status, problem: problem, detail: detail)
         }
+    }
+
+    // MARK: Setting a password
+
+    struct SetPasswordModel {
+        var shell = Shell()
+        let formToken: String
+        let token: String
+        let minimumLength: Int
+        var fields: [Field]
+        var problem: String?
+        var problemDetail: String?
+    }
+
+    /// The page a welcome email or a password reset links to: the token comes in the query and
+    /// travels on in the form. The page is never cached and sends no referrer (the edge's
+    /// headers), so the token is not left in a cache or handed to another site.
+    func showSetPassword(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        let token = request.uri.queryParameters.get("token") ?? ""
+        guard !token.isEmpty, token.count <= 200 else {
+            return setPasswordPage(request, token: "", status: .badRequest, problem: "This link is incomplete.",
+                                   detail: "Open the link from your email again, or ask your clinic's administrator for a new one.")
+        }
+        return setPasswordPage(request, token: token)
+    }
+
+    func setPassword(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        let form = try await FormBody.read(request)
+        try checkSignInToken(request, form)
+        let token = form["token"] ?? ""
+        let password = form.raw("password") ?? "", repeated = form.raw("repeat") ?? ""
+        guard !password.isEmpty, password == repeated else {
+            return setPasswordPage(request, token: token, status: .unprocessableContent, problem: "The two passwords are not the same.",
+                                   errors: [("repeat", "Repeat the same password.")])
+        }
+        do {
+            try await app.identity.resetPassword(token: token, to: password, by: AuditActor(request, context))
+        } catch IdentityError.invalidPassword(let violations) {
+            return setPasswordPage(request, token: token, status: .unprocessableContent, problem: "Choose another password.",
+                                   errors: [("password", "The password " + violations.joined(separator: "; ") + ".")])
+        } catch IdentityError.unauthenticated {
+            return setPasswordPage(request, token: "", status: .unauthorized, problem: "This link has expired or was already used.",
+                                   detail: "Ask your clinic's administrator for a new one.")
+        }
+        var response = Response.seeOther("/app/sign-in?password_set=1")
+        response.setCookie(app.cookie(WebApp.signInCookie, "", request: request, maxAge: 0))
+        return response
+    }
+
+    private func setPasswordPage(_ request: Request, token: String, status: HTTPResponse.Status = .ok, problem: String? = nil,
+                                 detail: String? = nil, errors: [(field: String, message: String)] = []) -> Response {
+        let formToken = request.cookies[WebApp.signInCookie]?.value.nonEmpty ?? Self.randomToken()
+        var fields = [
+            Field("password", "New password", type: "password", required: true, autocomplete: "new-password"),
+            Field("repeat", "Repeat the new password", type: "password", required: true, autocomplete: "new-password"),
+        ]
+        _ = fields.attach(errors)
+        let model = SetPasswordModel(formToken: formToken, token: token, minimumLength: app.identity.policy.minimumLength, fields: fields,
+                                     problem: problem, problemDetail: detail)
+        var response = app.renderer.page("set-password", model, status: status)
+        response.setCookie(app.cookie(WebApp.signInCookie, formToken, request: request))
+        return response
     }
 
     /// The session cookie set (a new session: any earlier one of this browser is ended), the

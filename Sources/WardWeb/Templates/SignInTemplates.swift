@@ -1,6 +1,25 @@
 /// Signing in and the pages every visitor may see.
 enum SignInTemplates {
-    static let all: [String: String] = ["sign-in": signIn, "second-factor": secondFactor, "error": error]
+    static let all: [String: String] = ["sign-in": signIn, "second-factor": secondFactor, "set-password": setPassword, "error": error]
+
+    static let setPassword = #"""
+{{<layout}}
+{{$title}}Set your password{{/title}}
+{{$main}}
+<div class="panel narrow">
+<h1>Set your password</h1>
+<p>Choose a password of at least {{minimumLength}} characters. A long phrase of unrelated words is strong and easy to remember; it must not contain your name or email.</p>
+{{>form-errors}}
+<form method="post" action="/app/set-password" novalidate>
+<input type="hidden" name="_csrf" value="{{formToken}}">
+<input type="hidden" name="token" value="{{token}}">
+{{#fields}}{{>field}}{{/fields}}
+<button type="submit">Set password</button>
+</form>
+</div>
+{{/main}}
+{{/layout}}
+"""#
 
     static let signIn = #"""
 {{<layout}}
