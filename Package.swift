@@ -185,6 +185,7 @@ let package = Package(
                 "WardCore",
                 "WardHTTP",
                 "WardIdentity",
+                "WardPlatform",
                 "WardStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import SQLKit
 import WardCore
 package import WardHTTP
@@ -15,7 +15,7 @@ extension IdentityService {
         enum CodingKeys: String, CodingKey { case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in" }
     }
 
-    private var platformAdmins: SQLQualifiedTable { SQLQualifiedTable("platform_admins", space: controlSchema) }
+    var platformAdmins: SQLQualifiedTable { SQLQualifiedTable("platform_admins", space: controlSchema) }
 
     /// Creates a control-plane administrator (`ward admin create`).
     @discardableResult
@@ -40,6 +40,14 @@ extension IdentityService {
     /// Logs a control-plane administrator in, with the same uniform failures, throttling and
     /// lockout as tenant users.
     package func platformLogin(email: String, password: String, client: String) async throws -> PlatformGrant {
+        let admin = try await checkPlatformPassword(email: email, password: password, client: client)
+        let token = try await platformTokens.issue(user: admin.id, tenant: "", session: "", now: admin.now)
+        return PlatformGrant(accessToken: token.token, tokenType: "Bearer", expiresIn: token.expiresIn)
+    }
+
+    /// An administrator's email and password checked (throttling and lockout included); the
+    /// failed attempts are cleared and the login time recorded.
+    func checkPlatformPassword(email: String, password: String, client: String) async throws -> (id: String, now: Date) {
         if let wait = throttle.attempt(from: "platform/" + client) { throw IdentityError.throttled(retryAfterSeconds: wait) }
         let table = platformAdmins
         let row = try await controlPlane.read { database in
@@ -72,8 +80,7 @@ extension IdentityService {
             try await database.update(table).set("failed_attempts", to: 0).set("locked_until", to: SQLLiteral.null)
                 .set("last_login_at", to: Timestamp.text(now)).where("id", .equal, id).run()
         }
-        let token = try await platformTokens.issue(user: id, tenant: "", session: "", now: now)
-        return PlatformGrant(accessToken: token.token, tokenType: "Bearer", expiresIn: token.expiresIn)
+        return (id, now)
     }
 
     /// The active administrator behind a platform token; throws `unauthenticated` otherwise.

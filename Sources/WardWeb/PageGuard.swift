@@ -12,6 +12,8 @@ import WardIdentity
 struct PageErrorMiddleware: RouterMiddleware {
     typealias Context = WardRequestContext
     let app: WebApp
+    /// The staff's app or the console: where to sign in, and the frame of the error page.
+    var area = WebArea.app
 
     func handle(_ request: Request, context: WardRequestContext, next: (Request, WardRequestContext) async throws -> Response) async throws -> Response {
         do {
@@ -49,10 +51,10 @@ struct PageErrorMiddleware: RouterMiddleware {
 
     /// To the sign-in page, coming back to `next` afterwards; an ended session's cookie is cleared.
     private func signIn(_ request: Request, next: String, expired: Bool) -> Response {
-        var target = "/app/sign-in?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        var target = area.home + "/sign-in?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
         if expired { target += "&expired=1" }
         var response = Response.redirect(to: target, type: .found)
-        if expired { response.setCookie(app.cookie(WebApp.sessionCookie, "", request: request, maxAge: 0)) }
+        if expired { response.setCookie(app.cookie(area.sessionCookie, "", request: request, maxAge: 0, path: area.home)) }
         return response
     }
 
@@ -62,9 +64,10 @@ struct PageErrorMiddleware: RouterMiddleware {
 
     func errorPage(_ context: WardRequestContext, status: HTTPResponse.Status, heading: String, message: String) -> Response {
         struct Model { let shell: Shell; let heading, message, back, backLabel: String; let requestID: String }
-        let shell = (try? app.shell(context, current: "")) ?? Shell()
-        let model = Model(shell: shell, heading: heading, message: message, back: shell.signedIn ? "/app" : "/app/sign-in",
-                          backLabel: shell.signedIn ? "Back to today" : "Sign in", requestID: context.requestID)
+        var shell = (area == .app ? try? app.shell(context, current: "") : ConsoleGate.admin.map { app.consoleShell($0, current: "") }) ?? Shell()
+        shell.home = area.home
+        let model = Model(shell: shell, heading: heading, message: message, back: shell.signedIn ? area.home : area.home + "/sign-in",
+                          backLabel: shell.signedIn ? (area == .app ? "Back to today" : "Back to tenants") : "Sign in", requestID: context.requestID)
         return app.renderer.page("error", model, status: status)
     }
 }
@@ -104,7 +107,7 @@ struct SignedInMiddleware: RouterMiddleware {
             // Checked here for every form, so no handler can forget it; the body is put back
             // for the handler to read.
             let body = try await request.collectBody(upTo: FormBody.limit)
-            guard let token = FormBody(String(buffer: body)).raw("_csrf"), identity.acceptsFormToken(token, for: principal) else {
+            guard let token = FormBody(String(buffer: body)).raw("_csrf"), identity.acceptsFormToken(token, forSession: principal.sessionID) else {
                 context.logger.notice("form token refused", metadata: ["path": "\(request.uri.path)"])
                 throw PageError.formTokenRejected
             }

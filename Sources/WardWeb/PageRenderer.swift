@@ -9,7 +9,7 @@ struct PageRenderer: Sendable {
 
     init() throws {
         var library = MustacheLibrary()
-        let templates = [LayoutTemplates.all, SignInTemplates.all, ClinicalTemplates.all, AdministrationTemplates.all]
+        let templates = [LayoutTemplates.all, SignInTemplates.all, ClinicalTemplates.all, AdministrationTemplates.all, ConsoleTemplates.all]
         for (name, text) in templates.flatMap({ $0 }) { try library.register(text, named: name) }
         self.library = library
     }
@@ -35,6 +35,9 @@ struct PageRenderer: Sendable {
 struct Shell {
     let stylesheet = Asset.stylesheet.path
     let script = Asset.script.path
+    /// Where the brand links to, and where the sign-out form posts: the staff's app or the console.
+    var home = "/app"
+    var signOutAction = "/app/sign-out"
     var clinic: String?
     var signedIn = false
     var userName = ""

@@ -7,6 +7,7 @@ import WardClinical
 import WardCore
 import WardHTTP
 import WardIdentity
+import WardPlatform
 import WardStorage
 
 /// What every page handler works with: the services it shows, the renderer, and the frame of
@@ -14,6 +15,7 @@ import WardStorage
 struct WebApp: Sendable {
     let identity: IdentityService
     let audit: AuditTrail
+    let lifecycle: TenantLifecycle
     let patients: PatientService
     let scheduling: SchedulingService
     let prescribing: PrescribingService
@@ -25,6 +27,7 @@ struct WebApp: Sendable {
     let clock: any WallClock
 
     static let sessionCookie = "ward_session"
+    static let consoleCookie = "ward_console"
     /// The sign-in form's token before there is a session: sent as a cookie and as a field,
     /// and the two must match (a page of another site can set neither).
     static let signInCookie = "ward_signin"
@@ -44,7 +47,7 @@ struct WebApp: Sendable {
         shell.clinic = context.tenant?.tenant.name
         shell.signedIn = true
         shell.userName = principal.displayName
-        shell.formToken = identity.formToken(for: principal)
+        shell.formToken = identity.formToken(forSession: principal.sessionID)
         shell.idleSeconds = Int(identity.settings.sessionIdleTimeout.components.seconds)
         shell.nav = Self.menu.filter { $0.permission.map(principal.permissions.contains) ?? true }
             .map { NavLink(href: $0.href, label: $0.label, current: $0.href == current) }
@@ -67,14 +70,14 @@ struct WebApp: Sendable {
             || (settings.trustProxy && request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https")
     }
 
-    func cookie(_ name: String, _ value: String, request: Request, maxAge: Int? = nil) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: "/app", secure: secureCookies(request), httpOnly: true, sameSite: .lax)
+    func cookie(_ name: String, _ value: String, request: Request, maxAge: Int? = nil, path: String = "/app") -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: secureCookies(request), httpOnly: true, sameSite: .lax)
     }
 
-    /// A local page to go to after signing in: only paths of the web app, never another site.
-    static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/app"), !next.hasPrefix("//"), !next.contains("\\"), next.count <= 512,
-              !next.hasPrefix("/app/sign-") else { return "/app" }
+    /// A local page to go to after signing in: only paths of the same area, never another site.
+    static func safeNext(_ next: String?, area: WebArea = .app) -> String {
+        guard let next, next == area.home || next.hasPrefix(area.home + "/") || next.hasPrefix(area.home + "?"), !next.contains("\\"), next.count <= 512,
+              !next.hasPrefix(area.home + "/sign-") else { return area.home }
         return next
     }
 
@@ -90,6 +93,14 @@ extension Response {
     static func seeOther(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
+}
+
+/// The two sets of pages: the clinic staff's app and the control plane's console.
+enum WebArea: Sendable {
+    case app, console
+
+    var home: String { self == .app ? "/app" : "/console" }
+    var sessionCookie: String { self == .app ? WebApp.sessionCookie : WebApp.consoleCookie }
 }
 
 /// A page refused or not found, shown as a page rather than problem+json.

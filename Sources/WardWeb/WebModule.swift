@@ -2,6 +2,7 @@ package import Hummingbird
 import WardClinical
 package import WardHTTP
 import WardIdentity
+import WardPlatform
 package import WardKit
 
 /// The staff web app: server-rendered pages under `/app`, from the same binary and the same
@@ -16,6 +17,7 @@ package struct WebModule: WardModule {
         app = WebApp(
             identity: try node.require(IdentityService.self, by: Self.name),
             audit: node.audit,
+            lifecycle: try node.require(TenantLifecycle.self, by: Self.name),
             patients: try node.require(PatientService.self, by: Self.name),
             scheduling: try node.require(SchedulingService.self, by: Self.name),
             prescribing: try node.require(PrescribingService.self, by: Self.name),
@@ -39,5 +41,10 @@ package struct WebModule: WardModule {
         UserPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }
+
+        let console = router.group("console").add(middleware: PageErrorMiddleware(app: app, area: .console))
+        let admin = console.group().add(middleware: ConsoleGate(app: app)).add(middleware: PageErrorMiddleware(app: app, area: .console))
+        ConsolePages(app: app).register(open: console, signedIn: admin)
+        admin.get("**") { _, _ -> Response in throw PageError.notFound }
     }
 }

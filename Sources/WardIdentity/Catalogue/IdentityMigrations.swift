@@ -23,6 +23,23 @@ package enum IdentityMigrations {
             )
             """,
         ]),
+        // The console's sessions (the web app's /console): idle and absolute limits and sign-out
+        // as for a tenant user's session.
+        Migration(101, "create_platform_sessions", [
+            """
+            CREATE TABLE platform_sessions (
+                id TEXT PRIMARY KEY,
+                admin_id TEXT NOT NULL REFERENCES platform_admins (id),
+                created_at TEXT NOT NULL,
+                last_seen_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                revoked_at TEXT,
+                client_address TEXT,
+                user_agent TEXT
+            )
+            """,
+            "CREATE INDEX platform_sessions_admin ON platform_sessions (admin_id)",
+        ]),
     ]
 
     /// Each tenant's users, roles, permissions and sessions.

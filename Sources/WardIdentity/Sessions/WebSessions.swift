@@ -87,23 +87,24 @@ extension IdentityService {
         return try await principal(tenant: fields[0], session: fields[1], user: fields[2], now: clock.now)
     }
 
-    /// The token every state-changing form of this session carries. It is bound to the
-    /// session, so a token copied from another session's page is refused.
-    package func formToken(for principal: Principal) -> String {
-        mac(["form", principal.sessionID])
+    /// The token every state-changing form of session `sessionID` carries (a tenant user's or
+    /// a console administrator's). It is bound to the session, so a token copied from another
+    /// session's page is refused.
+    package func formToken(forSession sessionID: String) -> String {
+        mac(["form", sessionID])
     }
 
-    /// Whether `token` is this session's form token (compared in constant time).
-    package func acceptsFormToken(_ token: String, for principal: Principal) -> Bool {
+    /// Whether `token` is session `sessionID`'s form token (compared in constant time).
+    package func acceptsFormToken(_ token: String, forSession sessionID: String) -> Bool {
         guard let code = Self.decodeBase64URL(token) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Data(["form", principal.sessionID].joined(separator: "\n").utf8), using: webKey)
+        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Data(["form", sessionID].joined(separator: "\n").utf8), using: webKey)
     }
 
     // MARK: Signing
 
     /// `fields` joined by dots, then the MAC of kind and fields. No field may hold a dot
     /// (slugs, ids and numbers do not).
-    private func sign(_ parts: [String]) -> String {
+    func sign(_ parts: [String]) -> String {
         (parts.dropFirst() + [mac(parts)]).joined(separator: ".")
     }
 
@@ -114,7 +115,7 @@ extension IdentityService {
     }
 
     /// The fields of a value `sign` made for `kind`, or nil when its MAC does not hold.
-    private func opened(_ value: String, kind: String, count: Int) -> [String]? {
+    func opened(_ value: String, kind: String, count: Int) -> [String]? {
         guard value.utf8.count <= 512 else { return nil }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == count + 1, let code = Self.decodeBase64URL(parts[count]) else { return nil }

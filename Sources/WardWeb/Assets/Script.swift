@@ -26,6 +26,22 @@ enum Script {
     });
   }
 
+  // Live progress (the console's provisioning steps): the region reloads itself every second
+  // until the page it fetches says it is final.
+  var live = document.querySelector("[data-refresh]");
+  if (live) {
+    var poll = setInterval(function () {
+      fetch(live.getAttribute("data-refresh"), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) { clearInterval(poll); return; }
+          live.innerHTML = html;
+          if (live.querySelector("[data-final]")) { clearInterval(poll); }
+        });
+    }, 1000);
+  }
+
+  var home = document.body.getAttribute("data-home") || "/app";
   var idle = parseInt(document.body.getAttribute("data-idle-seconds") || "0", 10);
   var warning = document.getElementById("idle-warning");
   if (idle > 60 && warning) {
@@ -34,11 +50,11 @@ enum Script {
       clearTimeout(warnTimer); clearTimeout(endTimer);
       warning.hidden = true;
       warnTimer = setTimeout(function () { warning.hidden = false; warning.querySelector("button").focus(); }, (idle - 60) * 1000);
-      endTimer = setTimeout(function () { window.location.assign("/app/sign-in?expired=1"); }, idle * 1000);
+      endTimer = setTimeout(function () { window.location.assign(home + "/sign-in?expired=1"); }, idle * 1000);
     };
     warning.querySelector("button").addEventListener("click", function () {
-      fetch("/app/session", { credentials: "same-origin" }).then(function (response) {
-        if (response.ok) { arm(); } else { window.location.assign("/app/sign-in?expired=1"); }
+      fetch(home + "/session", { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+        if (response.ok) { arm(); } else { window.location.assign(home + "/sign-in?expired=1"); }
       });
     });
     arm();

@@ -13,10 +13,10 @@ enum LayoutTemplates {
 <link rel="stylesheet" href="{{shell.stylesheet}}">
 <script src="{{shell.script}}" defer></script>
 </head>
-<body data-idle-seconds="{{shell.idleSeconds}}">
+<body data-idle-seconds="{{shell.idleSeconds}}" data-home="{{shell.home}}">
 <a class="skip" href="#main">Skip to main content</a>
 <header class="top">
-<p class="brand"><a href="/app">Ward</a>{{#shell.clinic}}<span class="clinic">{{shell.clinic}}</span>{{/shell.clinic}}</p>
+<p class="brand"><a href="{{shell.home}}">Ward</a>{{#shell.clinic}}<span class="clinic">{{shell.clinic}}</span>{{/shell.clinic}}</p>
 {{#shell.signedIn}}
 <nav aria-label="Main">
 <ul>
@@ -24,7 +24,7 @@ enum LayoutTemplates {
 {{/shell.nav}}
 </ul>
 </nav>
-<form method="post" action="/app/sign-out" class="sign-out">
+<form method="post" action="{{shell.signOutAction}}" class="sign-out">
 <input type="hidden" name="_csrf" value="{{shell.formToken}}">
 <span>{{shell.userName}}</span>
 <button type="submit">Sign out</button>
