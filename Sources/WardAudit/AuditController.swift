@@ -80,38 +80,7 @@ package struct AuditController: Sendable {
             let scope = try context.requireTenant()
             let filter = try Self.filter(request)
             let csv = request.uri.queryParameters.get("format") == "csv"
-            // The export is itself an access to patient data: audited before the first byte.
-            try await trail.record(AuditActor(request, context)
-                .record("export", resourceType: "audit_events", details: ["format": csv ? "csv" : "ndjson"]), in: scope)
-            try await trail.settle(scope)
-            let body = ResponseBody { writer in
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = .sortedKeys
-                if csv { try await writer.write(ByteBuffer(string: AuditCSV.header)) }
-                var cursor: Int64?
-                while true {
-                    let page = try await AuditStore.events(in: scope, filter: filter, before: cursor, limit: 1000)
-                    var chunk = ByteBuffer()
-                    for event in page {
-                        if csv {
-                            chunk.writeString(AuditCSV.line(event))
-                        } else {
-                            chunk.writeBytes(try encoder.encode(event))
-                            chunk.writeString("\n")
-                        }
-                    }
-                    if chunk.readableBytes > 0 { try await writer.write(chunk) }
-                    guard page.count == 1000, let last = page.last else { break }
-                    cursor = last.seq
-                }
-                try await writer.finish(nil)
-            }
-            return Response(
-                status: .ok,
-                headers: [.contentType: csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
-                          .contentDisposition: "attachment; filename=\"audit-\(scope.tenant.slug).\(csv ? "csv" : "ndjson")\""],
-                body: body
-            )
+            return try await AuditExport.response(filter: filter, csv: csv, in: scope, trail: trail, by: AuditActor(request, context))
         }
     }
 

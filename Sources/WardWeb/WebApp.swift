@@ -16,6 +16,7 @@ struct WebApp: Sendable {
     let identity: IdentityService
     let audit: AuditTrail
     let lifecycle: TenantLifecycle
+    let breakGlass: BreakGlass
     let patients: PatientService
     let scheduling: SchedulingService
     let prescribing: PrescribingService
@@ -37,6 +38,7 @@ struct WebApp: Sendable {
     static let menu: [(href: String, label: String, permission: String?)] = [
         ("/app", "Today", nil),
         ("/app/patients", "Patients", "patients:read"),
+        ("/app/audit", "Audit trail", "audit:read"),
         ("/app/users", "Users and roles", "users:manage"),
     ]
 

@@ -1,4 +1,5 @@
 package import Hummingbird
+import WardAudit
 import WardClinical
 package import WardHTTP
 import WardIdentity
@@ -18,6 +19,7 @@ package struct WebModule: WardModule {
             identity: try node.require(IdentityService.self, by: Self.name),
             audit: node.audit,
             lifecycle: try node.require(TenantLifecycle.self, by: Self.name),
+            breakGlass: BreakGlass(trail: node.audit, duration: node.settings.breakGlassDuration, clock: node.clock),
             patients: try node.require(PatientService.self, by: Self.name),
             scheduling: try node.require(SchedulingService.self, by: Self.name),
             prescribing: try node.require(PrescribingService.self, by: Self.name),
@@ -39,6 +41,7 @@ package struct WebModule: WardModule {
         PatientPages(app: app).register(signedIn)
         AppointmentPages(app: app).register(signedIn)
         UserPages(app: app).register(signedIn)
+        AuditPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }
 

@@ -4,6 +4,7 @@ import WardAudit
 import WardClinical
 import WardCore
 import WardHTTP
+import WardKit
 
 /// Finding, registering and reading patients, and changing their details.
 struct PatientPages: Sendable {
@@ -104,10 +105,19 @@ struct PatientPages: Sendable {
     struct PrescriptionRow { let issued, items, status: String }
     struct AccessRow { let time, actor, action, outcome: String }
 
+    /// The chart. A user whose roles do not include reading records, but who may open one in an
+    /// emergency, reads it under their active break-glass grant, or is asked for a reason first.
     func chart(_ request: Request, _ context: WardRequestContext) async throws -> Response {
-        try await app.require("patients:read", request, context)
+        let principal = try context.requirePrincipal(), scope = try context.requireTenant()
         let id = try Self.patientID(context)
-        let patient = try await app.patients.read(id, in: try context.requireTenant(), by: AuditActor(request, context))
+        var grant: String?
+        if !principal.permissions.contains("patients:read"), principal.permissions.contains(AuditModule.breakGlass) {
+            grant = try await app.breakGlass.activeGrant(userID: principal.userID, patientID: id, in: scope)
+            if grant == nil { return try AuditPages(app: app).breakGlassForm(patientID: id, context) }
+        } else {
+            try await app.require("patients:read", request, context)
+        }
+        let patient = try await app.patients.read(id, in: scope, by: AuditActor(request, context), breakGlassGrant: grant)
         var shell = try app.shell(context, current: "/app/patients")
         if request.uri.queryParameters.get("registered") != nil { shell.notice = "Patient registered." }
         if request.uri.queryParameters.get("saved") != nil { shell.notice = "Changes saved." }

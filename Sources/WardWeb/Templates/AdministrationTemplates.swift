@@ -1,6 +1,54 @@
 /// The clinic administrator's pages.
 enum AdministrationTemplates {
-    static let all: [String: String] = ["users": users]
+    static let all: [String: String] = ["users": users, "audit": audit, "break-glass": breakGlass]
+
+    static let audit = #"""
+{{<layout}}
+{{$title}}Audit trail{{/title}}
+{{$main}}
+<h1>Audit trail</h1>
+{{>form-errors}}
+<form method="get" action="/app/audit" class="panel" role="search" aria-label="Filter the audit trail">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Filter</button>
+<a class="button secondary" href="/app/audit/export?{{query}}">Export as CSV</a>
+</form>
+<p>{{summary}}</p>
+{{^empty(events)}}
+<table>
+<thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Resource</th><th scope="col">Patient</th><th scope="col">Outcome</th><th scope="col">Reason</th></tr></thead>
+<tbody>
+{{/empty(events)}}
+{{#events}}<tr><td>{{seq}}</td><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{resource}}</td><td>{{#patientID}}<a href="/app/audit?patient_id={{patientID}}">{{patientID}}</a>{{/patientID}}</td><td>{{outcome}}</td><td>{{reason}}</td></tr>
+{{/events}}
+{{^empty(events)}}
+</tbody>
+</table>
+{{/empty(events)}}
+{{#older}}<p><a href="/app/audit?{{older}}">Older events</a></p>{{/older}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let breakGlass = #"""
+{{<layout}}
+{{$title}}Emergency access{{/title}}
+{{$main}}
+<h1>Emergency access</h1>
+<div class="panel">
+<p>Your roles do not include reading patient records. In an emergency you may open this patient's record for {{minutes}} minutes. Say why: the access and your reason are recorded, and your clinic's auditors review every emergency access.</p>
+{{>form-errors}}
+<form method="post" action="/app/patients/{{patientID}}/break-glass" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+{{#fields}}{{>field}}{{/fields}}
+<button type="submit">Open the record</button>
+</form>
+</div>
+{{/main}}
+{{/layout}}
+"""#
 
     static let users = #"""
 {{<layout}}
