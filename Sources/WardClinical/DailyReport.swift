@@ -1,5 +1,5 @@
 package import Foundation
-import SQLKit
+package import SQLKit
 import WardCore
 package import WardStorage
 
@@ -54,41 +54,52 @@ package struct DailyReport: Codable, Sendable, Equatable {
     /// the same day, so running the job twice leaves one report.
     @discardableResult
     package static func generate(day: String, in scope: TenantScope) async throws -> DailyReport {
+        let reports = try scope.table("daily_reports")
+        return try await scope.transaction { database in
+            let report = try await count(day: day, in: scope, database: database)
+            try await database.delete(from: reports).where("day", .equal, day).run()
+            try await database.insert(into: reports).model(report).run()
+            return report
+        }
+    }
+
+    /// Counts `day` as it stands, storing nothing: the web app shows a day not yet over this way.
+    package static func count(day: String, in scope: TenantScope) async throws -> DailyReport {
+        try await scope.read { database in try await count(day: day, in: scope, database: database) }
+    }
+
+    private static func count(day: String, in scope: TenantScope, database: any SQLDatabase) async throws -> DailyReport {
         let zone = TimeZone(identifier: scope.tenant.timeZone) ?? .gmt
         guard let (start, end) = window(of: day, in: zone) else {
             throw ClinicalError.invalid([.init(field: "day", message: "must be a date as yyyy-MM-dd")])
         }
         let from = Timestamp.text(start), to = Timestamp.text(end)
         let appointments = try scope.table("appointments"), patients = try scope.table("patients")
-        let prescriptions = try scope.table("prescriptions"), reports = try scope.table("daily_reports")
-        return try await scope.transaction { database in
-            let visits = try await database.raw("""
-                SELECT COUNT(*) AS total,
-                    COALESCE(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END), 0) AS fulfilled,
-                    COALESCE(SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled,
-                    COALESCE(SUM(CASE WHEN status = 'noshow' THEN 1 ELSE 0 END), 0) AS noshow
-                FROM \(appointments) WHERE start_at >= \(bind: from) AND start_at < \(bind: to)
-                """).first()
-            let registered = try await database.raw("""
-                SELECT COUNT(*) AS n FROM \(patients) WHERE created_at >= \(bind: from) AND created_at < \(bind: to)
-                """).first()
-            let issued = try await database.raw("""
-                SELECT COUNT(*) AS n FROM \(prescriptions) WHERE issued_at >= \(bind: from) AND issued_at < \(bind: to)
-                """).first()
-            let report = DailyReport(
-                day: day, timeZone: zone.identifier,
-                appointmentsTotal: try visits?.decode(column: "total", as: Int.self) ?? 0,
-                appointmentsFulfilled: try visits?.decode(column: "fulfilled", as: Int.self) ?? 0,
-                appointmentsCancelled: try visits?.decode(column: "cancelled", as: Int.self) ?? 0,
-                appointmentsNoShow: try visits?.decode(column: "noshow", as: Int.self) ?? 0,
-                patientsRegistered: try registered?.decode(column: "n", as: Int.self) ?? 0,
-                prescriptionsIssued: try issued?.decode(column: "n", as: Int.self) ?? 0,
-                generatedAt: Timestamp.now()
-            )
-            try await database.delete(from: reports).where("day", .equal, day).run()
-            try await database.insert(into: reports).model(report).run()
-            return report
-        }
+        let prescriptions = try scope.table("prescriptions")
+        let visits = try await database.raw("""
+            SELECT COUNT(*) AS total,
+                COALESCE(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END), 0) AS fulfilled,
+                COALESCE(SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled,
+                COALESCE(SUM(CASE WHEN status = 'noshow' THEN 1 ELSE 0 END), 0) AS noshow
+            FROM \(appointments) WHERE start_at >= \(bind: from) AND start_at < \(bind: to)
+            """).first()
+        let registered = try await database.raw("""
+            SELECT COUNT(*) AS n FROM \(patients) WHERE created_at >= \(bind: from) AND created_at < \(bind: to)
+            """).first()
+        let issued = try await database.raw("""
+            SELECT COUNT(*) AS n FROM \(prescriptions) WHERE issued_at >= \(bind: from) AND issued_at < \(bind: to)
+            """).first()
+        let report = DailyReport(
+            day: day, timeZone: zone.identifier,
+            appointmentsTotal: try visits?.decode(column: "total", as: Int.self) ?? 0,
+            appointmentsFulfilled: try visits?.decode(column: "fulfilled", as: Int.self) ?? 0,
+            appointmentsCancelled: try visits?.decode(column: "cancelled", as: Int.self) ?? 0,
+            appointmentsNoShow: try visits?.decode(column: "noshow", as: Int.self) ?? 0,
+            patientsRegistered: try registered?.decode(column: "n", as: Int.self) ?? 0,
+            prescriptionsIssued: try issued?.decode(column: "n", as: Int.self) ?? 0,
+            generatedAt: Timestamp.now()
+        )
+        return report
     }
 
     /// The stored report of `day`, or nil.

@@ -60,7 +60,7 @@ package struct Appointment: Codable, Sendable, Equatable, APIResponseBody {
     static let columnList = SQLText.columns(columns)
 
     /// The FHIR appointment statuses Ward uses and the changes allowed between them.
-    static let transitions: [String: Set<String>] = [
+    package static let transitions: [String: Set<String>] = [
         "proposed": ["booked", "cancelled"],
         "booked": ["arrived", "cancelled", "noshow"],
         "arrived": ["fulfilled", "cancelled"],

@@ -38,6 +38,8 @@ struct WebApp: Sendable {
     static let menu: [(href: String, label: String, permission: String?)] = [
         ("/app", "Today", nil),
         ("/app/patients", "Patients", "patients:read"),
+        ("/app/calendar", "Calendar", "appointments:read"),
+        ("/app/reports", "Reports", "reports:read"),
         ("/app/audit", "Audit trail", "audit:read"),
         ("/app/users", "Users and roles", "users:manage"),
     ]

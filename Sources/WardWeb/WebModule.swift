@@ -42,6 +42,8 @@ package struct WebModule: WardModule {
         AppointmentPages(app: app).register(signedIn)
         UserPages(app: app).register(signedIn)
         AuditPages(app: app).register(signedIn)
+        CalendarPage(app: app).register(signedIn)
+        ReportsPage(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }
 

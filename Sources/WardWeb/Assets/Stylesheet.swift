@@ -52,6 +52,9 @@ th { background: var(--wash); }
 dl.details { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
 dl.details dt { font-weight: 600; color: var(--muted); }
 dl.details dd { margin: 0; }
+form.inline { display: inline-block; margin: 0 .25rem .25rem 0; }
+form.inline button { margin-top: 0; padding: .2rem .6rem; }
+meter { width: 12rem; height: 1.1rem; }
 .status { display: inline-block; padding: 0 .4rem; border-radius: 3px; border: 1px solid var(--line); background: var(--wash); }
 @media (max-width: 40rem) {
   .top { padding: .5rem; }

@@ -2,8 +2,68 @@
 enum ClinicalTemplates {
     static let all: [String: String] = [
         "today": today, "patients": patients, "patient-results": patientResults, "patient-new": patientNew,
-        "patient": patient, "appointment-new": appointmentNew,
+        "patient": patient, "appointment-new": appointmentNew, "calendar": calendar, "reports": reports,
     ]
+
+    static let calendar = #"""
+{{<layout}}
+{{$title}}Calendar{{/title}}
+{{$main}}
+<h1>Calendar</h1>
+{{>form-errors}}
+<form method="get" action="/app/calendar" class="panel" aria-label="Choose the calendar">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Show</button>
+</form>
+<p class="no-print"><a href="/app/calendar?{{previous}}">Previous {{unit}}</a> · <a href="/app/calendar?{{next}}">Next {{unit}}</a></p>
+{{#days}}
+<section aria-labelledby="day-{{key}}">
+<h2 id="day-{{key}}">{{label}}</h2>
+{{^empty(appointments)}}
+<table>
+<thead><tr><th scope="col">Time</th><th scope="col">Patient</th><th scope="col">Status</th><th scope="col">Reason</th>{{#canWrite}}<th scope="col">Change status</th>{{/canWrite}}</tr></thead>
+<tbody>
+{{/empty(appointments)}}
+{{#appointments}}<tr><td>{{time}}</td><td><a href="/app/patients/{{patientID}}">{{patientName}}</a></td><td><span class="status">{{status}}</span></td><td>{{reason}}</td>
+{{#canWrite}}<td>{{#changes}}<form method="post" action="/app/appointments/{{id}}/status" class="inline">
+<input type="hidden" name="_csrf" value="{{shell.formToken}}"><input type="hidden" name="version" value="{{version}}"><input type="hidden" name="status" value="{{to}}">
+<input type="hidden" name="back" value="{{back}}"><button type="submit" class="secondary">{{label}}</button></form>
+{{/changes}}</td>{{/canWrite}}</tr>
+{{/appointments}}
+{{^empty(appointments)}}
+</tbody>
+</table>
+{{/empty(appointments)}}
+{{#empty(appointments)}}<p>No appointments.</p>{{/empty(appointments)}}
+</section>
+{{/days}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let reports = #"""
+{{<layout}}
+{{$title}}Daily report{{/title}}
+{{$main}}
+<h1>Daily report, {{dayLabel}}</h1>
+<form method="get" action="/app/reports" class="panel search" aria-label="Choose the day">
+<div>{{#fields}}{{>field}}{{/fields}}</div>
+<button type="submit">Show</button>
+</form>
+<p>{{origin}}</p>
+<table>
+<caption class="hint">The day in numbers ({{timeZone}})</caption>
+<thead><tr><th scope="col">Measure</th><th scope="col">Count</th><th scope="col">Compared</th></tr></thead>
+<tbody>
+{{#rows}}<tr><th scope="row">{{label}}</th><td>{{count}}</td><td><meter min="0" max="{{max}}" value="{{count}}" aria-label="{{label}}: {{count}}">{{count}}</meter></td></tr>
+{{/rows}}
+</tbody>
+</table>
+{{/main}}
+{{/layout}}
+"""#
 
     static let today = #"""
 {{<layout}}

@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import WardAudit
+import WardClinical
+import WardCore
+import WardHTTP
+
+/// A clinic's day in numbers: the report the midnight job stored, or for a day not yet
+/// reported (today) the counts as they stand.
+struct ReportsPage: Sendable {
+    let app: WebApp
+
+    struct Model {
+        let shell: Shell
+        var fields: [Field]
+        let dayLabel: String
+        let timeZone: String
+        let origin: String
+        let rows: [Row]
+    }
+    struct Row { let label: String; let count: Int; let max: Int }
+
+    func register(_ signedIn: RouterGroup<WardRequestContext>) {
+        signedIn.get("reports") { request, context in try await show(request, context) }
+    }
+
+    func show(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("reports:read", request, context)
+        let scope = try context.requireTenant(), zone = WebApp.timeZone(scope)
+        let today = CalendarPage.dayKey(app.clock.now, in: zone)
+        let day = request.uri.queryParameters.get("day") ?? today
+        guard let window = DailyReport.window(of: day, in: zone) else {
+            throw ClinicalError.invalid([.init(field: "day", message: "must be a date as YYYY-MM-DD")])
+        }
+        let stored = try await DailyReport.find(day: day, in: scope)
+        let report = if let stored { stored } else { try await DailyReport.count(day: day, in: scope) }
+        try await app.audit.record(AuditActor(request, context).record("read", resourceType: "daily_report", resourceID: day), in: scope)
+        let counts = [
+            ("Appointments", report.appointmentsTotal), ("Seen", report.appointmentsFulfilled), ("Cancelled", report.appointmentsCancelled),
+            ("No-shows", report.appointmentsNoShow), ("New patients", report.patientsRegistered), ("Prescriptions", report.prescriptionsIssued),
+        ]
+        let most = max(1, counts.map(\.1).max() ?? 1)
+        let origin = stored != nil ? "As counted after the day ended." : (day >= today ? "So far today: the day is not over." : "Counted now: no report was stored for this day.")
+        let model = Model(shell: try app.shell(context, current: "/app/reports"), fields: [Field("day", "Day", type: "date", value: day)],
+                          dayLabel: TodayPage.day.string(from: window.start, in: zone), timeZone: zone.identifier, origin: origin,
+                          rows: counts.map { Row(label: $0.0, count: $0.1, max: most) })
+        return app.renderer.page("reports", model)
+    }
+}
