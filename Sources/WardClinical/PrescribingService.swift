@@ -36,6 +36,16 @@ package struct PrescriptionItem: Codable, Sendable, Equatable, APIResponseBody {
         case dose, route, frequency, quantity, instructions
         case medicationID = "medication_id", durationDays = "duration_days"
     }
+
+    package init(medicationID: String, dose: String, route: String, frequency: String, durationDays: Int, quantity: Int, instructions: String?) {
+        self.medicationID = medicationID
+        self.dose = dose
+        self.route = route
+        self.frequency = frequency
+        self.durationDays = durationDays
+        self.quantity = quantity
+        self.instructions = instructions
+    }
 }
 
 /// A prescription: a prescriber's order of one or more medications for a patient.

@@ -77,7 +77,7 @@ struct Field {
 
     init(_ name: String, _ label: String, type: String = "text", value: String? = nil, hint: String? = nil, required: Bool = false,
          autocomplete: String? = nil) {
-        self.id = "field-" + name.replacingOccurrences(of: "_", with: "-")
+        self.id = "field-" + String(name.map { $0.isLetter || $0.isNumber ? $0 : "-" })
         self.name = name
         self.label = label
         self.type = type

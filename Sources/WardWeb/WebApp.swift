@@ -85,6 +85,13 @@ struct WebApp: Sendable {
         return next
     }
 
+    /// The practitioner record of a signed-in user: the one linked to their user, or else the
+    /// one with their email.
+    static func practitioner(of principal: Principal, among practitioners: [Practitioner]) -> Practitioner? {
+        practitioners.first { $0.userID == principal.userID }
+            ?? practitioners.first { $0.email?.lowercased() == principal.email.lowercased() }
+    }
+
     /// The clinic's time zone (UTC if the tenant names none this system knows).
     static func timeZone(_ scope: TenantScope) -> TimeZone {
         TimeZone(identifier: scope.tenant.timeZone) ?? .gmt

@@ -44,6 +44,7 @@ package struct WebModule: WardModule {
         AuditPages(app: app).register(signedIn)
         CalendarPage(app: app).register(signedIn)
         ReportsPage(app: app).register(signedIn)
+        PrescribingPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }
 

@@ -137,6 +137,7 @@ extension TestNode {
 
     var patients: PatientService { get throws { try services.node.require(PatientService.self, by: "test") } }
     var scheduling: SchedulingService { get throws { try services.node.require(SchedulingService.self, by: "test") } }
+    var prescribing: PrescribingService { get throws { try services.node.require(PrescribingService.self, by: "test") } }
 
     /// A patient of `slug`, registered by the system.
     func patient(_ given: String, _ family: String, tenant slug: String = "acme") async throws -> Patient {

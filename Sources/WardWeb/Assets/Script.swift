@@ -41,6 +41,9 @@ enum Script {
     }, 1000);
   }
 
+  var print = document.querySelector("[data-print]");
+  if (print) { print.addEventListener("click", function () { window.print(); }); }
+
   var home = document.body.getAttribute("data-home") || "/app";
   var idle = parseInt(document.body.getAttribute("data-idle-seconds") || "0", 10);
   var warning = document.getElementById("idle-warning");

@@ -56,6 +56,10 @@ form.inline { display: inline-block; margin: 0 .25rem .25rem 0; }
 form.inline button { margin-top: 0; padding: .2rem .6rem; }
 meter { width: 12rem; height: 1.1rem; }
 .status { display: inline-block; padding: 0 .4rem; border-radius: 3px; border: 1px solid var(--line); background: var(--wash); }
+fieldset { border: 1px solid var(--line); }
+legend { font-weight: 700; padding: 0 .25rem; }
+.prescription .clinic-name { font-size: 1.2rem; font-weight: 600; margin-top: 0; }
+.signature { margin-top: 3rem; }
 @media (max-width: 40rem) {
   .top { padding: .5rem; }
   .sign-out { margin-left: 0; }

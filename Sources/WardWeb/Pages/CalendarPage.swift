@@ -40,7 +40,7 @@ struct CalendarPage: Sendable {
         let query = request.uri.queryParameters
         let practitioners = try await app.scheduling.practitioners(after: nil, limit: 100, in: scope).filter { $0.active != 0 }
         let chosen = query.get("practitioner_id").flatMap { id in practitioners.first { $0.id == id } }
-            ?? practitioners.first { $0.userID == principal.userID } ?? practitioners.first
+            ?? WebApp.practitioner(of: principal, among: practitioners) ?? practitioners.first
         let week = query.get("view") == "week"
         let day = query.get("day").flatMap { DailyReport.window(of: $0, in: zone)?.start } ?? calendar.startOfDay(for: app.clock.now)
         let start = week ? calendar.dateInterval(of: .weekOfYear, for: day)?.start ?? day : day

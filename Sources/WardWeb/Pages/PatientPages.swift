@@ -96,13 +96,14 @@ struct PatientPages: Sendable {
         let showsAppointments: Bool
         let appointments: [AppointmentRow]
         let showsPrescriptions: Bool
+        let canPrescribe: Bool
         let prescriptions: [PrescriptionRow]
         let showsAccessLog: Bool
         let accessLog: [AccessRow]
     }
     struct Original { let name, value: String }
     struct AppointmentRow { let time, practitioner, status, reason: String }
-    struct PrescriptionRow { let issued, items, status: String }
+    struct PrescriptionRow { let id, patientID, issued, items, status: String }
     struct AccessRow { let time, actor, action, outcome: String }
 
     /// The chart. A user whose roles do not include reading records, but who may open one in an
@@ -184,7 +185,7 @@ struct PatientPages: Sendable {
         var prescriptions: [PrescriptionRow] = []
         if can.contains("prescriptions:read") {
             prescriptions = try await app.prescribing.prescriptions(of: patient.id, in: scope, by: actor).map { prescription in
-                PrescriptionRow(issued: Timestamp.date(prescription.issuedAt).map { TodayPage.date.string(from: $0, in: zone) } ?? prescription.issuedAt,
+                PrescriptionRow(id: prescription.id, patientID: prescription.patientID, issued: Timestamp.date(prescription.issuedAt).map { TodayPage.date.string(from: $0, in: zone) } ?? prescription.issuedAt,
                                 items: prescription.items.map { "\($0.dose) \($0.route), \($0.frequency), \($0.durationDays) days" }.joined(separator: "; "),
                                 status: prescription.status)
             }
@@ -205,7 +206,8 @@ struct PatientPages: Sendable {
             fields: fields, originals: (originals ?? Self.values(patient)).sorted { $0.key < $1.key }.map { Original(name: "was_" + $0.key, value: $0.value) },
             problem: problem, problemDetail: detail, canBook: can.contains("appointments:write") && patient.status == "active",
             showsAppointments: can.contains("appointments:read"), appointments: appointments,
-            showsPrescriptions: can.contains("prescriptions:read"), prescriptions: prescriptions,
+            showsPrescriptions: can.contains("prescriptions:read"), canPrescribe: can.contains("prescriptions:write") && patient.status == "active",
+            prescriptions: prescriptions,
             showsAccessLog: can.contains("audit:read"), accessLog: accessLog
         )
         return app.renderer.page("patient", model, status: status)

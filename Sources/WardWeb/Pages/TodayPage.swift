@@ -39,7 +39,7 @@ struct TodayPage: Sendable {
         }
         let actor = AuditActor(request, context)
         let practitioners = try await app.scheduling.practitioners(after: nil, limit: 100, in: scope)
-        let own = practitioners.first { $0.userID == principal.userID }
+        let own = WebApp.practitioner(of: principal, among: practitioners)
         let appointments = try await app.scheduling.appointments(practitionerID: own?.id, patientID: nil, status: nil, from: start, to: end,
                                                                  after: nil, limit: 100, in: scope, by: actor)
             .sorted { $0.start < $1.start }

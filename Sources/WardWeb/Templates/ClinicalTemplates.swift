@@ -3,7 +3,66 @@ enum ClinicalTemplates {
     static let all: [String: String] = [
         "today": today, "patients": patients, "patient-results": patientResults, "patient-new": patientNew,
         "patient": patient, "appointment-new": appointmentNew, "calendar": calendar, "reports": reports,
+        "prescribe": prescribe, "prescription": prescription,
     ]
+
+    static let prescribe = #"""
+{{<layout}}
+{{$title}}Prescribe{{/title}}
+{{$main}}
+<h1>Prescribe for {{patientName}}</h1>
+<form method="get" action="/app/patients/{{patientID}}/prescribe" class="panel search" role="search" aria-label="Search the formulary">
+<div>
+<label for="formulary-q">Search the formulary</label>
+<input id="formulary-q" name="q" type="search" value="{{query}}" maxlength="100" aria-describedby="formulary-hint">
+<p class="hint" id="formulary-hint">A name (misspelt by a letter is fine) or a code; the medication lists below then offer the matches first.</p>
+</div>
+<button type="submit">Search</button>
+</form>
+{{>form-errors}}
+<form method="post" action="/app/patients/{{patientID}}/prescriptions" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+{{#items}}
+<fieldset class="panel">
+<legend>Medication {{number}}{{^first}} (optional){{/first}}</legend>
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+</fieldset>
+{{/items}}
+<button type="submit">Issue prescription</button>
+</form>
+{{/main}}
+{{/layout}}
+"""#
+
+    static let prescription = #"""
+{{<layout}}
+{{$title}}Prescription{{/title}}
+{{$main}}
+<article class="panel prescription" aria-labelledby="rx-heading">
+<h1 id="rx-heading">Prescription</h1>
+<p class="clinic-name">{{clinic}}</p>
+<dl class="details">
+<dt>Patient</dt><dd>{{patientName}}, born {{birthDate}} (MRN {{mrn}})</dd>
+<dt>Prescriber</dt><dd>{{prescriber}}{{#licence}}, licence {{licence}}{{/licence}}</dd>
+<dt>Issued</dt><dd>{{issued}}</dd>
+<dt>Status</dt><dd>{{status}}</dd>
+<dt>Reference</dt><dd>{{reference}}</dd>
+</dl>
+<table>
+<thead><tr><th scope="col">Medication</th><th scope="col">Dose</th><th scope="col">Route</th><th scope="col">Frequency</th><th scope="col">Days</th><th scope="col">Quantity</th><th scope="col">Instructions</th></tr></thead>
+<tbody>
+{{#items}}<tr><td>{{medication}}</td><td>{{dose}}</td><td>{{route}}</td><td>{{frequency}}</td><td>{{days}}</td><td>{{quantity}}</td><td>{{instructions}}</td></tr>
+{{/items}}
+</tbody>
+</table>
+<p class="signature">Signature: ______________________________</p>
+</article>
+<p class="no-print"><button type="button" data-print>Print</button> <a href="/app/patients/{{patientID}}">Back to the chart</a></p>
+{{/main}}
+{{/layout}}
+"""#
 
     static let calendar = #"""
 {{<layout}}
@@ -207,12 +266,13 @@ enum ClinicalTemplates {
 {{#showsPrescriptions}}
 <section aria-labelledby="prescriptions-heading">
 <h2 id="prescriptions-heading">Prescriptions</h2>
+{{#canPrescribe}}<p class="no-print"><a class="button secondary" href="/app/patients/{{id}}/prescribe">Prescribe</a></p>{{/canPrescribe}}
 {{^empty(prescriptions)}}
 <table>
 <thead><tr><th scope="col">Issued</th><th scope="col">Items</th><th scope="col">Status</th></tr></thead>
 <tbody>
 {{/empty(prescriptions)}}
-{{#prescriptions}}<tr><td>{{issued}}</td><td>{{items}}</td><td><span class="status">{{status}}</span></td></tr>
+{{#prescriptions}}<tr><td><a href="/app/patients/{{patientID}}/prescriptions/{{id}}">{{issued}}</a></td><td>{{items}}</td><td><span class="status">{{status}}</span></td></tr>
 {{/prescriptions}}
 {{^empty(prescriptions)}}
 </tbody>
