@@ -44,6 +44,11 @@ package final class IdentityService: Sendable {
     /// Tokens whose signature was already checked, with their claims: a repeat presentation
     /// of the exact same token skips the HMAC and JSON work. Expiry is still checked each time.
     private let verifiedTokens = Mutex<[String: AccessTokenClaims]>([:])
+    /// Web session cookies whose MAC was already checked, with their fields, and the form token
+    /// of each web session: each page view would otherwise compute two HMACs (and their
+    /// base64) again. The session itself is still checked on every request.
+    let verifiedCookies = Mutex<[String: [String]]>([:])
+    let formTokens = Mutex<[String: String]>([:])
 
     /// How often a session's last-seen time is written back: idle timeouts are exact on the
     /// node serving the session and accurate to this bound across nodes.

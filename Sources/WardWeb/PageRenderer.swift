@@ -17,7 +17,8 @@ struct PageRenderer: Sendable {
     /// The HTML of `template` for `model`.
     func html(_ template: String, _ model: Any) -> String {
         // A missing template is a programming error the page tests catch.
-        library.render(model, withTemplate: template) ?? "<!doctype html><title>Ward</title><p>This page could not be shown.</p>"
+        library.render(TemplateValues.wrap(model) ?? model, withTemplate: template)
+            ?? "<!doctype html><title>Ward</title><p>This page could not be shown.</p>"
     }
 
     /// `template` rendered for `model` as a response.
@@ -27,6 +28,40 @@ struct PageRenderer: Sendable {
 
     static func response(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// A model as the templates read it: each struct's stored properties gathered into a
+/// dictionary once, absent optionals left out. Left to itself the renderer reflects a value
+/// anew for every name it looks up, walking all its properties each time: on the patient
+/// search page that was two thirds of the CPU (Benchmarks/web-search, docs/performance.md).
+struct TemplateValues: MustacheParent {
+    let fields: [String: Any]
+
+    func child(named name: String) -> Any? { fields[name] }
+
+    static func wrap(_ value: Any) -> Any? {
+        switch value {
+        case let text as String: return text
+        case let number as Int: return number
+        case let flag as Bool: return flag
+        case let html as SafeHTML: return html
+        case let values as [Any]: return values.compactMap(wrap)
+        default:
+            let mirror = Mirror(reflecting: value)
+            switch mirror.displayStyle {
+            case .optional:
+                return mirror.children.first.flatMap { wrap($0.value) }
+            case .struct, .class:
+                var fields: [String: Any] = [:]
+                for child in mirror.children {
+                    if let label = child.label, let wrapped = wrap(child.value) { fields[label] = wrapped }
+                }
+                return TemplateValues(fields: fields)
+            default:
+                return value
+            }
+        }
     }
 }
 

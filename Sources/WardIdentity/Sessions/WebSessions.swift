@@ -81,8 +81,18 @@ extension IdentityService {
     /// The principal of a session cookie; `unauthenticated` for a forged cookie or a session
     /// that has ended (signed out, idle, past its limit, user disabled).
     package func principal(forSessionCookie cookie: String) async throws -> Principal {
-        guard let fields = opened(cookie, kind: "session", count: 3), (try? TenantSlug(fields[0])) != nil else {
-            throw IdentityError.unauthenticated("Sign in to continue.")
+        let fields: [String]
+        if let known = verifiedCookies.withLock({ $0[cookie] }) {
+            fields = known
+        } else {
+            guard let checked = opened(cookie, kind: "session", count: 3), (try? TenantSlug(checked[0])) != nil else {
+                throw IdentityError.unauthenticated("Sign in to continue.")
+            }
+            fields = checked
+            verifiedCookies.withLock { verified in
+                if verified.count >= 50_000 { verified.removeAll(keepingCapacity: true) }
+                verified[cookie] = checked
+            }
         }
         return try await principal(tenant: fields[0], session: fields[1], user: fields[2], now: clock.now)
     }
@@ -91,7 +101,13 @@ extension IdentityService {
     /// a console administrator's). It is bound to the session, so a token copied from another
     /// session's page is refused.
     package func formToken(forSession sessionID: String) -> String {
-        mac(["form", sessionID])
+        if let known = formTokens.withLock({ $0[sessionID] }) { return known }
+        let token = mac(["form", sessionID])
+        formTokens.withLock { tokens in
+            if tokens.count >= 50_000 { tokens.removeAll(keepingCapacity: true) }
+            tokens[sessionID] = token
+        }
+        return token
     }
 
     /// Whether `token` is session `sessionID`'s form token (compared in constant time).

@@ -24,30 +24,62 @@ struct PatientPages: Sendable {
         let shell: Shell
         let canRegister: Bool
         let query: String
-        let searched: Bool
-        let resultSummary: String
-        let results: [Result]
+        let resultsHTML: SafeHTML
     }
-    struct Result { let id, name, mrn, birthDate, phone: String }
 
+    /// The page, or with `partial` only its results (what the page fetches as the user types).
     func search(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("patients:read", request, context)
         let principal = try context.requirePrincipal()
         let query = request.uri.queryParameters.get("q").map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        var results: [Result] = []
+        var results: [Patient] = []
         if !query.isEmpty {
             guard query.count <= 100, !TextRules.hasControlCharacter(query) else {
                 throw ClinicalError.invalid([.init(field: "q", message: "must be 1 to 100 characters of text")])
             }
-            results = try await app.patients.search(query, limit: 25, in: try context.requireTenant(), by: AuditActor(request, context)).map {
-                Result(id: $0.id, name: "\($0.familyName), \($0.givenName)", mrn: $0.mrn, birthDate: $0.birthDate ?? "", phone: $0.phone ?? "")
-            }
+            results = try await app.patients.search(query, limit: Self.searchLimit, in: try context.requireTenant(), by: AuditActor(request, context))
         }
-        let summary = results.isEmpty ? "No patient matches “\(query)”." : "\(results.count) \(results.count == 1 ? "patient matches" : "patients match") “\(query)”."
-        let model = SearchModel(shell: try app.shell(context, current: "/app/patients"), canRegister: principal.permissions.contains("patients:write"),
-                                query: query, searched: !query.isEmpty, resultSummary: summary, results: results)
-        if request.uri.queryParameters.get("partial") != nil { return PageRenderer.response(app.renderer.html("patient-results", model)) }
-        return app.renderer.page("patients", model)
+        let html = Self.resultsHTML(query: query, results: results)
+        if request.uri.queryParameters.get("partial") != nil { return PageRenderer.response(html.description) }
+        return app.renderer.page("patients", SearchModel(shell: try app.shell(context, current: "/app/patients"),
+                                                         canRegister: principal.permissions.contains("patients:write"), query: query, resultsHTML: html))
+    }
+
+    /// As many as the contract's search asks of the API.
+    static let searchLimit = 20
+
+    /// The results: a sentence for the screen reader's live region, then the table.
+    static func resultsHTML(query: String, results: [Patient]) -> SafeHTML {
+        var html = SafeHTML.Builder(capacity: 512 + results.count * 256)
+        guard !query.isEmpty else { return html.result }
+        html.markup("<p>")
+        if results.isEmpty {
+            html.markup("No patient matches “")
+        } else {
+            html.text(String(results.count))
+            html.markup(results.count == 1 ? " patient matches “" : " patients match “")
+        }
+        html.text(query)
+        html.markup("”.</p>\n")
+        guard !results.isEmpty else { return html.result }
+        html.markup("<table>\n<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">MRN</th><th scope=\"col\">Birth date</th><th scope=\"col\">Phone</th></tr></thead>\n<tbody>\n")
+        for patient in results {
+            html.markup("<tr><td><a href=\"/app/patients/")
+            html.text(patient.id)
+            html.markup("\">")
+            html.text(patient.familyName)
+            html.markup(", ")
+            html.text(patient.givenName)
+            html.markup("</a></td><td>")
+            html.text(patient.mrn)
+            html.markup("</td><td>")
+            html.text(patient.birthDate ?? "")
+            html.markup("</td><td>")
+            html.text(patient.phone ?? "")
+            html.markup("</td></tr>\n")
+        }
+        html.markup("</tbody>\n</table>\n")
+        return html.result
     }
 
     // MARK: Register

@@ -1,7 +1,7 @@
 /// The clinic's daily pages: today, patients, the chart, booking.
 enum ClinicalTemplates {
     static let all: [String: String] = [
-        "today": today, "patients": patients, "patient-results": patientResults, "patient-new": patientNew,
+        "today": today, "patients": patients, "patient-new": patientNew,
         "patient": patient, "appointment-new": appointmentNew, "calendar": calendar, "reports": reports,
         "prescribe": prescribe, "prescription": prescription,
     ]
@@ -171,27 +171,10 @@ enum ClinicalTemplates {
 <button type="submit">Search</button>
 </form>
 <div id="patient-results" aria-live="polite">
-{{>patient-results}}
+{{{resultsHTML}}}
 </div>
 {{/main}}
 {{/layout}}
-"""#
-
-    static let patientResults = #"""
-{{#searched}}
-<p>{{resultSummary}}</p>
-{{^empty(results)}}
-<table>
-<thead><tr><th scope="col">Name</th><th scope="col">MRN</th><th scope="col">Birth date</th><th scope="col">Phone</th></tr></thead>
-<tbody>
-{{/empty(results)}}
-{{#results}}<tr><td><a href="/app/patients/{{id}}">{{name}}</a></td><td>{{mrn}}</td><td>{{birthDate}}</td><td>{{phone}}</td></tr>
-{{/results}}
-{{^empty(results)}}
-</tbody>
-</table>
-{{/empty(results)}}
-{{/searched}}
 """#
 
     static let patientNew = #"""
