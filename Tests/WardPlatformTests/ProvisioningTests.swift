@@ -51,7 +51,7 @@ struct ProvisioningTests {
                     #expect(messages.count == 1)
                     let welcome = try #require(messages.first)
                     #expect(welcome.recipient == "head@north.test" && welcome.template == "welcome")
-                    let token = try #require(welcome.body.firstMatch(of: /with token (\S+)/).map { String($0.1) })
+                    let token = try #require(welcome.body.firstMatch(of: /set-password\?token=(\S+)/).map { String($0.1) })
                     let reset = try await client.call(.post, "/api/v1/auth/password-reset", json: ["token": token, "password": goodPassword])
                     #expect(reset.status.code < 300)
                     let login = try await client.login("head@north.test", tenant: "north")
@@ -87,7 +87,7 @@ struct ProvisioningTests {
                 let order = try await services.lifecycle.requestProvisioning(.init(slug: "north", name: "North", adminEmail: "head@north.test", adminName: "Dr Head"))
                 #expect(try await services.work(until: "north", is: .active))
                 let messages = try await services.lifecycle.outbox.messages(tenantID: order.tenant.id)
-                let sent = try #require(messages.first?.body.firstMatch(of: /with token (\S+)/).map { String($0.1) })
+                let sent = try #require(messages.first?.body.firstMatch(of: /set-password\?token=(\S+)/).map { String($0.1) })
 
                 // The step's effects again, as a retry after a crash between the token and the
                 // message would run them.

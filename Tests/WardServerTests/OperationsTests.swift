@@ -125,8 +125,9 @@ struct OperationsTests {
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site) { node in
                 let production = try WardApplication.buildRouter(node.services)
-                // The web app's pages (under /app) are routes of their own module, not API operations.
-                let served = Set(production.routes.filter { !$0.path.description.hasPrefix("/app") }
+                // The web app's pages (under /app and /console) are routes of their own module, not API operations.
+                let webPrefixes = ["/app", "/console"]
+                let served = Set(production.routes.filter { route in !webPrefixes.contains { route.path.description.hasPrefix($0) } }
                     .map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
 
                 let document = try #require(try JSONSerialization.jsonObject(with: WardApplication.openAPIDocument()) as? [String: Any])
