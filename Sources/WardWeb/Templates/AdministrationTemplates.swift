@@ -1,6 +1,6 @@
 /// The clinic administrator's pages.
 enum AdministrationTemplates {
-    static let all: [String: String] = ["users": users, "audit": audit, "break-glass": breakGlass]
+    static let all: [String: String] = ["users": users, "user": user, "audit": audit, "break-glass": breakGlass]
 
     static let audit = #"""
 {{<layout}}
@@ -55,14 +55,26 @@ enum AdministrationTemplates {
 {{$title}}Users and roles{{/title}}
 {{$main}}
 <h1>Users and roles</h1>
+{{>form-errors}}
 <h2>Users</h2>
 <table>
 <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th><th scope="col">Status</th></tr></thead>
 <tbody>
-{{#users}}<tr><td>{{name}}</td><td>{{email}}</td><td>{{roles}}</td><td><span class="status">{{status}}</span></td></tr>
+{{#users}}<tr><td><a href="/app/users/{{id}}">{{name}}</a></td><td>{{email}}</td><td>{{roles}}</td><td><span class="status">{{status}}</span></td></tr>
 {{/users}}
 </tbody>
 </table>
+<section class="panel" aria-labelledby="add-user-heading">
+<h2 id="add-user-heading">Add a user</h2>
+<p>The new user gets no password: give them the set-password link shown next, valid for 72 hours.</p>
+<form method="post" action="/app/users" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Add the user</button>
+</form>
+</section>
 <h2>Roles</h2>
 <table>
 <thead><tr><th scope="col">Role</th><th scope="col">Permissions</th><th scope="col">Second factor</th></tr></thead>
@@ -71,6 +83,48 @@ enum AdministrationTemplates {
 {{/roles}}
 </tbody>
 </table>
+{{/main}}
+{{/layout}}
+"""#
+
+    static let user = #"""
+{{<layout}}
+{{$title}}{{name}}{{/title}}
+{{$main}}
+<h1>{{name}}</h1>
+{{>form-errors}}
+{{#link}}
+<div class="notice" role="status">
+<p>Give {{name}} this link to set their password. It works once, until {{linkExpires}}:</p>
+<p><code>{{link}}</code></p>
+</div>
+{{/link}}
+<dl class="details panel">
+<dt>Email</dt><dd>{{email}}</dd>
+<dt>Status</dt><dd>{{status}}</dd>
+<dt>Last sign-in</dt><dd>{{lastLogin}}</dd>
+</dl>
+<section class="panel" aria-labelledby="roles-heading">
+<h2 id="roles-heading">Roles</h2>
+<ul>
+{{#roles}}<li>{{name}} <form method="post" action="/app/users/{{userID}}/roles/remove" class="inline"><input type="hidden" name="_csrf" value="{{shell.formToken}}"><input type="hidden" name="role" value="{{name}}"><button type="submit" class="secondary">Remove {{name}}</button></form></li>
+{{/roles}}
+</ul>
+{{^roles}}<p>No role: this user can sign in but open nothing.</p>{{/roles}}
+<form method="post" action="/app/users/{{id}}/roles/add" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+{{#roleFields}}{{>field}}{{/roleFields}}
+<button type="submit">Add the role</button>
+</form>
+</section>
+<section class="panel" aria-labelledby="account-heading">
+<h2 id="account-heading">Account</h2>
+{{#locked}}<form method="post" action="/app/users/{{id}}/unlock" class="inline"><input type="hidden" name="_csrf" value="{{shell.formToken}}"><button type="submit">Unlock</button></form>{{/locked}}
+<form method="post" action="/app/users/{{id}}/password-link" class="inline"><input type="hidden" name="_csrf" value="{{shell.formToken}}"><button type="submit" class="secondary">Create a set-password link</button></form>
+{{#active}}<form method="post" action="/app/users/{{id}}/disable" class="inline"><input type="hidden" name="_csrf" value="{{shell.formToken}}"><button type="submit" class="secondary">Disable (ends their sessions)</button></form>{{/active}}
+{{^active}}<form method="post" action="/app/users/{{id}}/enable" class="inline"><input type="hidden" name="_csrf" value="{{shell.formToken}}"><button type="submit">Enable</button></form>{{/active}}
+</section>
+<p><a href="/app/users">All users</a></p>
 {{/main}}
 {{/layout}}
 """#
