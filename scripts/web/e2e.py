@@ -74,6 +74,7 @@ def accessible(driver, name):
     pages_checked.append(name)
     if screenshots:
         os.makedirs(screenshots, exist_ok=True)
+        driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(os.path.join(screenshots, f"{name}.png"))
 
 
