@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import WardCore
+import WardHTTP
 
 /// A submitted form (`application/x-www-form-urlencoded`): the fields by name, last value
 /// kept. Forms here are small; a body over `limit` is refused before it is read whole.
@@ -22,11 +24,17 @@ struct FormBody: Sendable {
         self.fields = fields
     }
 
-    /// The form in `request`'s body.
+    /// The form in `request`'s body. A value holding a character no text field may hold (NUL
+    /// and the other C0 controls but tab and line breaks) refuses the whole form, as the API's
+    /// decoder refuses such JSON: bcrypt would stop at a NUL, PostgreSQL cannot store one.
     static func read(_ request: Request) async throws -> FormBody {
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
-        return FormBody(String(buffer: buffer))
+        let form = FormBody(String(buffer: buffer))
+        if let name = form.fields.first(where: { TextRules.hasUnstorableCharacter($0.key) || TextRules.hasUnstorableCharacter($0.value) })?.key {
+            throw UnstorableFormValue(field: name)
+        }
+        return form
     }
 
     /// The field's value with surrounding whitespace removed, or nil when absent or empty.
@@ -40,5 +48,14 @@ struct FormBody: Sendable {
 
     private static func decode(_ text: Substring) -> String? {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}
+
+/// A form value with a control character: 422, naming the field.
+struct UnstorableFormValue: Error, ProblemConvertible {
+    let field: String
+    var problem: Problem {
+        Problem(status: 422, title: "Invalid input", detail: "A field holds a control character no text may hold. Go back and retype it.",
+                errors: [.init(field: String(field.prefix(64)), message: "must not contain control characters")])
     }
 }

@@ -85,6 +85,27 @@ struct WebApp: Sendable {
         return next
     }
 
+    /// Every appointment matching the filters, in start order: the service answers pages of at
+    /// most 100 in id order, so a busy day is read page by page (up to 2,000, a clinic's week).
+    func appointments(practitionerID: String?, patientID: String?, from: Date?, to: Date?, in scope: TenantScope,
+                      by actor: AuditActor) async throws -> [Appointment] {
+        var all: [Appointment] = [], cursor: String?
+        repeat {
+            let page = try await scheduling.appointments(practitionerID: practitionerID, patientID: patientID, status: nil, from: from, to: to,
+                                                         after: cursor, limit: 100, in: scope, by: actor)
+            all += page
+            cursor = page.count == 100 ? page.last?.id : nil
+        } while cursor != nil && all.count < 2_000
+        return all.sorted { $0.start < $1.start }
+    }
+
+    /// Patients' display names for a list, if the user may read patients: a role that reads
+    /// appointments but not patients sees "a patient", as the API would show it no name.
+    func patientNames(_ ids: Set<String>, _ principal: Principal, in scope: TenantScope, by actor: AuditActor) async throws -> [String: String] {
+        guard principal.permissions.contains("patients:read") else { return [:] }
+        return try await patients.names(of: ids, in: scope, by: actor)
+    }
+
     /// The practitioner record of a signed-in user: the one linked to their user, or else the
     /// one with their email.
     static func practitioner(of principal: Principal, among practitioners: [Practitioner]) -> Practitioner? {

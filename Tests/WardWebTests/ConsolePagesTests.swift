@@ -35,7 +35,11 @@ struct ConsolePagesTests {
                     #expect(list.status == .ok && list.text.contains("Olu Operator"))
                     let token = try #require(Browser.formToken(list.text))
 
-                    let invalid = try await console.post("/console/tenants", ["name": "North Clinic", "slug": "North Clinic!", "timezone": "Mars/Olympus"], token: token)
+                    let noAdmin = try await console.post("/console/tenants", ["name": "North Clinic", "slug": "north", "timezone": "UTC"], token: token)
+                    #expect(noAdmin.status == .unprocessableContent)
+                    #expect(noAdmin.text.contains(#"id="field-admin-email-error""#))
+                    let invalid = try await console.post("/console/tenants", ["name": "North Clinic", "slug": "North Clinic!", "timezone": "Mars/Olympus",
+                                                                              "admin_email": "head@north.test"], token: token)
                     #expect(invalid.status == .unprocessableContent)
                     #expect(invalid.text.contains(#"id="field-slug-error""#) && invalid.text.contains(#"id="field-timezone-error""#))
                     #expect(try await services.storage.tenants.list().isEmpty)
@@ -55,7 +59,8 @@ struct ConsolePagesTests {
                     }
                     #expect(steps.text.contains("data-final"), "the page stops refreshing once active")
 
-                    let taken = try await console.post("/console/tenants", ["name": "North again", "slug": "north", "timezone": "UTC"], token: token)
+                    let taken = try await console.post("/console/tenants", ["name": "North again", "slug": "north", "timezone": "UTC",
+                                                                            "admin_email": "other@north.test"], token: token)
                     #expect(taken.status == .conflict)
 
                     #expect(try await console.post("/console/tenants/north/suspend", [:], token: token).status == .seeOther)

@@ -75,8 +75,13 @@ struct WebSignInTests {
                 let grant = try await node.services.identity.issuePasswordReset(for: id, in: try await node.tenant(), by: .system)
                 try await node.test { client in
                     let browser = Browser(client)
-                    let page = try await browser.get("/app/set-password?token=\(grant.token)")
+                    // The link's token leaves the address at once: kept in a cookie of the page's path.
+                    let link = try await browser.get("/app/set-password?token=\(grant.token)")
+                    #expect(link.status == .seeOther && link.headers[.location] == "/app/set-password")
+                    #expect(link.headers[values: .setCookie].contains { $0.hasPrefix("ward_reset=") && $0.contains("Path=/app/set-password") && $0.contains("HttpOnly") })
+                    let page = try await browser.get("/app/set-password")
                     #expect(page.status == .ok)
+                    #expect(Browser.value(of: "token", in: page.text) == grant.token)
                     #expect(page.headers[.cacheControl] == "no-store")
                     #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
                     let token = try #require(Browser.formToken(page.text))
@@ -88,6 +93,9 @@ struct WebSignInTests {
                     let weak = try await browser.post("/app/set-password", ["token": grant.token, "password": "noor-haddad-2026", "repeat": "noor-haddad-2026"], token: token)
                     #expect(weak.status == .unprocessableContent)
                     #expect(weak.text.contains(#"id="field-password-error""#))
+                    // A control character is refused before any rule (bcrypt would stop at a NUL).
+                    let nul = try await browser.post("/app/set-password", ["token": grant.token, "password": "a\u{0}" + fresh, "repeat": "a\u{0}" + fresh], token: token)
+                    #expect(nul.status == .unprocessableContent)
 
                     let set = try await browser.post("/app/set-password", ["token": grant.token, "password": fresh, "repeat": fresh], token: token)
                     #expect(set.status == .seeOther)
@@ -95,8 +103,9 @@ struct WebSignInTests {
                     #expect(try await browser.signIn("nurse@acme.test", password: fresh).status == .seeOther)
 
                     let again = Browser(client)
+                    _ = try await again.get("/app/set-password?token=\(grant.token)")
                     let reuse = try await again.post("/app/set-password", ["token": grant.token, "password": fresh + "1", "repeat": fresh + "1"],
-                                                     token: Browser.formToken(try await again.get("/app/set-password?token=\(grant.token)").text))
+                                                     token: Browser.formToken(try await again.get("/app/set-password").text))
                     #expect(reuse.status == .unauthorized)
                     #expect(reuse.text.contains("This link has expired or was already used."))
                 }

@@ -14,8 +14,12 @@ enum Script {
       timer = setTimeout(function () {
         var q = input.value.trim(), asked = ++latest;
         if (q.length === 0) { return; }
-        fetch(form.getAttribute("action") + "?partial=1&q=" + encodeURIComponent(q), { credentials: "same-origin" })
-          .then(function (response) { return response.ok ? response.text() : null; })
+        fetch(form.getAttribute("action") + "?partial=1&q=" + encodeURIComponent(q), { credentials: "same-origin", redirect: "manual" })
+          .then(function (response) {
+            // A redirect is the session's end: go where it leads instead of showing it here.
+            if (response.type === "opaqueredirect") { window.location.reload(); return null; }
+            return response.ok ? response.text() : null;
+          })
           .then(function (html) {
             if (html !== null && asked === latest) {
               results.innerHTML = html;
@@ -31,8 +35,11 @@ enum Script {
   var live = document.querySelector("[data-refresh]");
   if (live) {
     var poll = setInterval(function () {
-      fetch(live.getAttribute("data-refresh"), { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : null; })
+      fetch(live.getAttribute("data-refresh"), { credentials: "same-origin", redirect: "manual" })
+        .then(function (response) {
+          if (response.type === "opaqueredirect") { clearInterval(poll); window.location.reload(); return null; }
+          return response.ok ? response.text() : null;
+        })
         .then(function (html) {
           if (html === null) { clearInterval(poll); return; }
           live.innerHTML = html;

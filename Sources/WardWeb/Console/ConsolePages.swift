@@ -130,12 +130,17 @@ struct ConsolePages: Sendable {
             Field("timezone", "Time zone", value: form?["timezone"] ?? "UTC", hint: "An IANA name such as Europe/London.", required: true, autocomplete: "off"),
             Field("admin_name", "First administrator's name", value: form?["admin_name"], autocomplete: "off"),
             Field("admin_email", "First administrator's email", type: "email", value: form?["admin_email"],
-                  hint: "They receive a link to set their password."),
+                  hint: "They receive a link to set their password.", required: true),
         ]
     }
 
     func provision(_ request: Request) async throws -> Response {
         let form = try await FormBody.read(request)
+        guard form["admin_email"] != nil else {
+            var fields = Self.fields(form)
+            _ = fields.attach([("admin_email", "is needed: without a first administrator nobody can sign in to the clinic")])
+            return newTenant(fields: fields, status: .unprocessableContent, problem: "Some details need correcting.")
+        }
         let order = TenantLifecycle.Request(slug: form["slug"]?.lowercased() ?? "", name: form["name"] ?? "", timeZone: form["timezone"] ?? "UTC",
                                             adminEmail: form["admin_email"], adminName: form["admin_name"])
         do {

@@ -29,6 +29,7 @@ struct AppointmentPages: Sendable {
 
     func newAppointment(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("appointments:write", request, context)
+        try await app.require("patients:read", request, context)
         guard let patientID = request.uri.queryParameters.get("patient_id"), ParameterFormat.uuid.problem(with: patientID) == nil else {
             throw PageError.notFound
         }
@@ -37,6 +38,7 @@ struct AppointmentPages: Sendable {
 
     func book(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("appointments:write", request, context)
+        try await app.require("patients:read", request, context)
         let form = try await FormBody.read(request)
         guard let patientID = form["patient_id"], ParameterFormat.uuid.problem(with: patientID) == nil else { throw PageError.notFound }
         let scope = try context.requireTenant(), zone = WebApp.timeZone(scope)

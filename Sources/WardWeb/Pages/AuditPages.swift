@@ -107,14 +107,14 @@ struct AuditPages: Sendable {
             if !["success", "denied", "error"].contains(outcome) { errors.append(("outcome", "must be success, denied or error")) }
             filter.outcome = outcome
         }
-        for (name, dayAfter) in [("from", false), ("to", true)] {
+        for name in ["from", "to"] {
             guard let value = query[name] else { continue }
-            guard let day = AppointmentPages.localTime(value + "T00:00", in: zone) else {
+            // The day's own start and end in the clinic's zone (23 or 25 hours on a clock change).
+            guard let window = DailyReport.window(of: value, in: zone) else {
                 errors.append((name, "must be a day as YYYY-MM-DD"))
                 continue
             }
-            let bound = Timestamp.text(dayAfter ? day.addingTimeInterval(86_400) : day)
-            if dayAfter { filter.to = bound } else { filter.from = bound }
+            if name == "to" { filter.to = Timestamp.text(window.end) } else { filter.from = Timestamp.text(window.start) }
         }
         return (filter, errors)
     }

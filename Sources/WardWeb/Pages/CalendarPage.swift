@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import WardAudit
 import WardClinical
 import WardCore
@@ -27,40 +28,39 @@ struct CalendarPage: Sendable {
     static let labels = ["arrived": "Arrived", "fulfilled": "Seen", "cancelled": "Cancel", "noshow": "No-show", "booked": "Book"]
 
     func register(_ signedIn: RouterGroup<WardRequestContext>) {
-        signedIn.get("calendar") { request, context in try await show(request, context) }
+        signedIn.get("calendar") { request, context in try await show(request, context, query: Self.query(request.uri.description)) }
         signedIn.post("appointments/{id}/status") { request, context in try await changeStatus(request, context) }
     }
 
-    func show(_ request: Request, _ context: WardRequestContext, status: HTTPResponse.Status = .ok, problem: String? = nil,
-              detail: String? = nil) async throws -> Response {
+    /// The calendar `query` asks for (its practitioner, day and view).
+    func show(_ request: Request, _ context: WardRequestContext, query: [String: String], status: HTTPResponse.Status = .ok,
+              problem: String? = nil, detail: String? = nil) async throws -> Response {
         try await app.require("appointments:read", request, context)
         let principal = try context.requirePrincipal(), scope = try context.requireTenant(), zone = WebApp.timeZone(scope)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        let query = request.uri.queryParameters
         let practitioners = try await app.scheduling.practitioners(after: nil, limit: 100, in: scope).filter { $0.active != 0 }
-        let chosen = query.get("practitioner_id").flatMap { id in practitioners.first { $0.id == id } }
+        let chosen = query["practitioner_id"].flatMap { id in practitioners.first { $0.id == id } }
             ?? WebApp.practitioner(of: principal, among: practitioners) ?? practitioners.first
-        let week = query.get("view") == "week"
-        let day = query.get("day").flatMap { DailyReport.window(of: $0, in: zone)?.start } ?? calendar.startOfDay(for: app.clock.now)
+        let week = query["view"] == "week"
+        let day = query["day"].flatMap { DailyReport.window(of: $0, in: zone)?.start } ?? calendar.startOfDay(for: app.clock.now)
         let start = week ? calendar.dateInterval(of: .weekOfYear, for: day)?.start ?? day : day
         let count = week ? 7 : 1
         let end = calendar.date(byAdding: .day, value: count, to: start)!
 
         var rows: [Appointment] = []
         if let chosen {
-            rows = try await app.scheduling.appointments(practitionerID: chosen.id, patientID: nil, status: nil, from: start, to: end, after: nil,
-                                                         limit: 100, in: scope, by: AuditActor(request, context))
+            rows = try await app.appointments(practitionerID: chosen.id, patientID: nil, from: start, to: end, in: scope, by: AuditActor(request, context))
         }
-        let names = try await app.patients.names(of: Set(rows.map(\.patientID)), in: scope, by: AuditActor(request, context))
-        let here = request.uri.description
+        let names = try await app.patientNames(Set(rows.map(\.patientID)), principal, in: scope, by: AuditActor(request, context))
+        let here = "/app/calendar?" + ["practitioner_id", "day", "view"].compactMap { name in query[name].map { "\(name)=\($0)" } }.joined(separator: "&")
         let days = (0..<count).map { offset -> Day in
             let date = calendar.date(byAdding: .day, value: offset, to: start)!
             let key = Self.dayKey(date, in: zone)
             let appointments = rows.filter { Timestamp.date($0.start).map { Self.dayKey($0, in: zone) } == key }.sorted { $0.start < $1.start }
                 .map { appointment in
                     Row(id: appointment.id, time: TodayPage.span(appointment, in: zone), patientID: appointment.patientID,
-                        patientName: names[appointment.patientID] ?? "Unknown patient", status: appointment.status, reason: appointment.reason ?? "",
+                        patientName: names[appointment.patientID] ?? "a patient", status: appointment.status, reason: appointment.reason ?? "",
                         version: appointment.version,
                         changes: Appointment.statuses.filter { Appointment.transitions[appointment.status]?.contains($0) == true }
                             .map { Change(to: $0, label: Self.labels[$0] ?? $0) },
@@ -91,17 +91,29 @@ struct CalendarPage: Sendable {
         guard ParameterFormat.uuid.problem(with: id) == nil else { throw PageError.notFound }
         let form = try await FormBody.read(request)
         let back = form["back"].flatMap { $0.hasPrefix("/app/calendar") ? $0 : nil } ?? "/app/calendar"
-        guard let version = form["version"].flatMap(Int.init), let status = form["status"] else { throw PageError.formTokenRejected }
+        guard let version = form["version"].flatMap(Int.init), let status = form["status"] else {
+            throw ClinicalError.invalid([.init(field: "status", message: "is missing: reload the calendar and try again")])
+        }
         do {
             _ = try await app.scheduling.setStatus(id.lowercased(), to: status, expectedVersion: version, in: try context.requireTenant(),
                                                    by: AuditActor(request, context))
         } catch ClinicalError.versionMismatch {
-            return try await show(request, context, status: .conflict, problem: "Someone else changed this appointment just now.",
+            return try await show(request, context, query: Self.query(back), status: .conflict, problem: "Someone else changed this appointment just now.",
                                   detail: "The calendar below shows it as it is now; change it again if you still need to.")
         } catch ClinicalError.invalidTransition(let from, let to) {
-            return try await show(request, context, status: .conflict, problem: "An appointment that is \(from) cannot become \(to).")
+            return try await show(request, context, query: Self.query(back), status: .conflict, problem: "An appointment that is \(from) cannot become \(to).")
         }
         return Response.seeOther(back)
+    }
+
+    /// The calendar's parameters in a local URI (the page's own, or the `back` a form carries).
+    static func query(_ uri: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in HummingbirdCore.URI(uri).queryParameters where ["practitioner_id", "day", "view"].contains(String(name)) {
+            let text = String(value)
+            if text.count <= 64, !TextRules.hasControlCharacter(text) { values[String(name)] = text }
+        }
+        return values
     }
 
     static func dayKey(_ date: Date, in zone: TimeZone) -> String {

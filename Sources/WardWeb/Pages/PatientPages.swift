@@ -167,7 +167,9 @@ struct PatientPages: Sendable {
         try await app.require("patients:write", request, context)
         let id = try Self.patientID(context), scope = try context.requireTenant(), actor = AuditActor(request, context)
         let form = try await FormBody.read(request)
-        guard let version = form["version"].flatMap(Int.init), version > 0 else { throw PageError.formTokenRejected }
+        guard let version = form["version"].flatMap(Int.init), version > 0 else {
+            throw ClinicalError.invalid([.init(field: "version", message: "is missing: reload the page and edit again")])
+        }
         let seen = Dictionary(uniqueKeysWithValues: Self.editable.map { ($0, form["was_" + $0] ?? "") })
         let submitted = Dictionary(uniqueKeysWithValues: Self.editable.map { ($0, form[$0] ?? "") })
         let changes = submitted.filter { seen[$0.key] != $0.value }
@@ -205,9 +207,8 @@ struct PatientPages: Sendable {
         if can.contains("appointments:read") {
             let practitioners = try await app.scheduling.practitioners(after: nil, limit: 100, in: scope)
             let names = Dictionary(practitioners.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-            appointments = try await app.scheduling.appointments(practitionerID: nil, patientID: patient.id, status: nil, from: nil, to: nil,
-                                                                 after: nil, limit: 100, in: scope, by: actor)
-                .sorted { $0.start > $1.start }
+            appointments = try await app.appointments(practitionerID: nil, patientID: patient.id, from: nil, to: nil, in: scope, by: actor)
+                .reversed()
                 .map { appointment in
                     let day = Timestamp.date(appointment.start).map { TodayPage.date.string(from: $0, in: zone) } ?? ""
                     return AppointmentRow(time: day + " " + TodayPage.span(appointment, in: zone), practitioner: names[appointment.practitionerID] ?? "",

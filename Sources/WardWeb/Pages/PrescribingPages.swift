@@ -29,6 +29,7 @@ struct PrescribingPages: Sendable {
 
     func form(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("prescriptions:write", request, context)
+        try await app.require("patients:read", request, context)
         return try await page(request, context, form: nil, query: request.uri.queryParameters.get("q") ?? "")
     }
 
@@ -67,9 +68,12 @@ struct PrescribingPages: Sendable {
 
     func prescribe(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("prescriptions:write", request, context)
+        try await app.require("patients:read", request, context)
         let id = try PatientPages.patientID(context)
         let form = try await FormBody.read(request)
         var items: [PrescriptionItem] = []
+        /// The form row of each item (rows left empty are no item).
+        var rows: [Int] = []
         var errors: [Problem.FieldError] = []
         for index in 0..<Self.itemRows {
             func value(_ name: String) -> String? { form["items[\(index)].\(name)"] }
@@ -83,6 +87,7 @@ struct PrescribingPages: Sendable {
             let days = value("duration_days").flatMap(Int.init), quantity = value("quantity").flatMap(Int.init)
             if days == nil { errors.append(.init(field: "items[\(index)].duration_days", message: "must be a number of days")) }
             if quantity == nil { errors.append(.init(field: "items[\(index)].quantity", message: "must be a number")) }
+            rows.append(index)
             items.append(PrescriptionItem(medicationID: medication, dose: value("dose") ?? "", route: value("route") ?? "", frequency: value("frequency") ?? "",
                                           durationDays: days ?? 0, quantity: quantity ?? 0, instructions: value("instructions")))
         }
@@ -91,7 +96,12 @@ struct PrescribingPages: Sendable {
             let prescription = try await app.prescribing.prescribe(patientID: id, items: items, in: try context.requireTenant(), by: AuditActor(request, context))
             return Response.seeOther("/app/patients/\(id)/prescriptions/\(prescription.id)?issued=1")
         } catch ClinicalError.invalid(let errors) {
-            return try await page(request, context, form: form, query: "", errors: errors, status: .unprocessableContent)
+            // The service numbers items; the form numbers rows.
+            let placed = errors.map { error -> Problem.FieldError in
+                guard let match = error.field.firstMatch(of: /^items\[(\d+)\]\.(.+)$/), let item = Int(match.1), item < rows.count else { return error }
+                return .init(field: "items[\(rows[item])].\(match.2)", message: error.message)
+            }
+            return try await page(request, context, form: form, query: "", errors: placed, status: .unprocessableContent)
         }
     }
 
@@ -108,6 +118,7 @@ struct PrescribingPages: Sendable {
 
     func sheet(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("prescriptions:read", request, context)
+        try await app.require("patients:read", request, context)
         let scope = try context.requireTenant(), id = try PatientPages.patientID(context), actor = AuditActor(request, context)
         let prescriptionID = try context.parameters.require("prescription").lowercased()
         let patient = try await app.patients.read(id, in: scope, by: actor)

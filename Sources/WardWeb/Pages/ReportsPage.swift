@@ -28,10 +28,10 @@ struct ReportsPage: Sendable {
         try await app.require("reports:read", request, context)
         let scope = try context.requireTenant(), zone = WebApp.timeZone(scope)
         let today = CalendarPage.dayKey(app.clock.now, in: zone)
-        let day = request.uri.queryParameters.get("day") ?? today
-        guard let window = DailyReport.window(of: day, in: zone) else {
+        guard let window = DailyReport.window(of: request.uri.queryParameters.get("day") ?? today, in: zone) else {
             throw ClinicalError.invalid([.init(field: "day", message: "must be a date as YYYY-MM-DD")])
         }
+        let day = CalendarPage.dayKey(window.start, in: zone)
         let stored = try await DailyReport.find(day: day, in: scope)
         let report = if let stored { stored } else { try await DailyReport.count(day: day, in: scope) }
         try await app.audit.record(AuditActor(request, context).record("read", resourceType: "daily_report", resourceID: day), in: scope)

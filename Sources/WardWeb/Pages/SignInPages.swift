@@ -67,7 +67,8 @@ struct SignInPages: Sendable {
         let form = try await FormBody.read(request)
         try checkSignInToken(request, form)
         let next = WebApp.safeNext(form["next"])
-        let clinic = form["clinic"]?.lowercased(), email = form["email"]
+        // On a clinic's own address (subdomain or header) that clinic is the one signed in to.
+        let clinic = try app.naming.slug(of: request) ?? form["clinic"]?.lowercased(), email = form["email"]
         guard let clinic, let email, let password = form.raw("password"), !password.isEmpty else {
             return signInPage(request, shell: Shell(), next: next, clinic: clinic, email: email, status: .unprocessableContent,
                               problem: "Enter your clinic, email and password.")
@@ -126,7 +127,15 @@ struct SignInPages: Sendable {
     /// travels on in the form. The page is never cached and sends no referrer (the edge's
     /// headers), so the token is not left in a cache or handed to another site.
     func showSetPassword(_ request: Request, _ context: WardRequestContext) async throws -> Response {
-        let token = request.uri.queryParameters.get("token") ?? ""
+        // The link's token is moved into a cookie of this page's path at once, and the browser
+        // sent to the same page without it: the address bar, history and any later request
+        // line no longer hold it (a proxy in front may still log the first request's query).
+        if let fromLink = request.uri.queryParameters.get("token"), !fromLink.isEmpty, fromLink.count <= 200 {
+            var response = Response.seeOther("/app/set-password")
+            response.setCookie(app.cookie(Self.resetCookie, String(fromLink), request: request, maxAge: 900, path: "/app/set-password"))
+            return response
+        }
+        let token = request.cookies[Self.resetCookie]?.value ?? ""
         guard !token.isEmpty, token.count <= 200 else {
             return setPasswordPage(request, token: "", status: .badRequest, problem: "This link is incomplete.",
                                    detail: "Open the link from your email again, or ask your clinic's administrator for a new one.")
@@ -154,6 +163,7 @@ struct SignInPages: Sendable {
         }
         var response = Response.seeOther("/app/sign-in?password_set=1")
         response.setCookie(app.cookie(WebApp.signInCookie, "", request: request, maxAge: 0))
+        response.setCookie(app.cookie(Self.resetCookie, "", request: request, maxAge: 0, path: "/app/set-password"))
         return response
     }
 
@@ -213,6 +223,9 @@ struct SignInPages: Sendable {
             (.unauthorized, "The clinic, email or password is not right.", "Check them and try again.")
         }
     }
+
+    /// Holds a set-password link's token between the link and the form (15 minutes).
+    static let resetCookie = "ward_reset"
 
     static func randomToken() -> String {
         (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined()

@@ -40,13 +40,11 @@ struct TodayPage: Sendable {
         let actor = AuditActor(request, context)
         let practitioners = try await app.scheduling.practitioners(after: nil, limit: 100, in: scope)
         let own = WebApp.practitioner(of: principal, among: practitioners)
-        let appointments = try await app.scheduling.appointments(practitionerID: own?.id, patientID: nil, status: nil, from: start, to: end,
-                                                                 after: nil, limit: 100, in: scope, by: actor)
-            .sorted { $0.start < $1.start }
-        let names = try await app.patients.names(of: Set(appointments.map(\.patientID)), in: scope, by: actor)
+        let appointments = try await app.appointments(practitionerID: own?.id, patientID: nil, from: start, to: end, in: scope, by: actor)
+        let names = try await app.patientNames(Set(appointments.map(\.patientID)), principal, in: scope, by: actor)
         let practitionerNames = Dictionary(practitioners.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let rows = appointments.map { appointment in
-            Row(time: Self.span(appointment, in: zone), patientID: appointment.patientID, patientName: names[appointment.patientID] ?? "Unknown patient",
+            Row(time: Self.span(appointment, in: zone), patientID: appointment.patientID, patientName: names[appointment.patientID] ?? "a patient",
                 practitioner: practitionerNames[appointment.practitionerID] ?? "", status: appointment.status, reason: appointment.reason ?? "")
         }
         let counts = ["booked", "arrived", "fulfilled", "cancelled", "noshow"].map { status in

@@ -64,9 +64,11 @@ struct UserPages: Sendable {
             return try await list(request, context, form: form, errors: [("role", "Choose a role.")], status: .unprocessableContent)
         }
         do {
-            // The user gets a long random password nobody knows, and a link to set their own.
+            // The user gets a long random password nobody knows (digits: no name can be in it),
+            // and a link to set their own.
+            let unknown = (0..<48).map { _ in String(Int.random(in: 0...9)) }.joined()
             let user = try await app.identity.createUser(in: scope, email: form["email"] ?? "", name: form["name"] ?? "",
-                                                         password: SignInPages.randomToken(), roles: [role], by: actor)
+                                                         password: unknown, roles: [role], by: actor)
             let grant = try await app.identity.issuePasswordReset(for: user.id, in: scope, by: actor, lifetime: IdentityService.welcomeTokenLifetime)
             return try await self.user(request, context, id: user.id, link: grant)
         } catch IdentityError.invalidInput(let errors) {
@@ -130,7 +132,7 @@ struct UserPages: Sendable {
             case "disable", "enable":
                 _ = try await app.identity.updateUser(id, in: scope, name: nil, status: action == "disable" ? "disabled" : "active", by: actor)
             default:
-                let grant = try await app.identity.issuePasswordReset(for: id, in: scope, by: actor, lifetime: IdentityService.welcomeTokenLifetime)
+                let grant = try await app.identity.issuePasswordReset(for: id, in: scope, by: actor)
                 return try await user(request, context, link: grant)
             }
         } catch IdentityError.userNotFound {

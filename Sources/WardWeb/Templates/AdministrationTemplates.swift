@@ -95,7 +95,7 @@ enum AdministrationTemplates {
 {{>form-errors}}
 {{#link}}
 <div class="notice" role="status">
-<p>Give {{name}} this link to set their password. It works once, until {{linkExpires}}:</p>
+<p>Give {{name}} this link to set their password. It works once, until {{linkExpires}} (the clinic's time):</p>
 <p><code>{{link}}</code></p>
 </div>
 {{/link}}
