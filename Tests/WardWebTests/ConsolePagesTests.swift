@@ -51,7 +51,12 @@ struct ConsolePagesTests {
                     #expect(pending.text.contains(#"data-refresh="/console/tenants/north?partial=1""#), "the page refreshes its steps while provisioning")
                     #expect(pending.text.contains("pending"))
 
-                    #expect(try await runWorkers([NodeJobs.worker(services)]) { try await services.storage.tenants.fetch(slug: "north")?.status == .active })
+                    // Until the last step's entry is written (it follows the status change).
+                    let lifecycle = services.lifecycle
+                    let activated: @Sendable () async throws -> Bool = {
+                        try await lifecycle.describe("north").steps.contains { $0.step == "activate" && $0.outcome == "succeeded" }
+                    }
+                    #expect(try await runWorkers([NodeJobs.worker(services)], until: activated, timeout: .seconds(120)))
                     let steps = try await console.get("/console/tenants/north?partial=1")
                     #expect(!steps.text.contains("<html"))
                     for step in ["reserve_slug", "create_database", "migrate", "seed", "create_admin", "queue_welcome_email", "activate"] {

@@ -45,6 +45,7 @@ extension Setting {
     package static let logBodies = Setting("ward.log.bodies", default: "false", "log request bodies (up to 4 KiB each) for debugging; refused in production")
     package static let bodyLimit = Setting("ward.body.limit", default: "10485760", "largest accepted request body in bytes (larger → 413)")
     package static let requestTimeout = Setting("ward.request.timeout", default: "30", "seconds a request may run before it is answered 503")
+    package static let readinessCheckTimeout = Setting("ward.readiness.checkTimeout", default: "3", "seconds each `/health/ready` check may take before it counts as failed")
     package static let shutdownTimeout = Setting("ward.shutdown.timeout", default: "25", "seconds in-flight work may take to finish after SIGTERM")
     package static let configFile = Setting("ward.config.file", "JSON file read after the environment (keys nested as in `ward.http.port`)")
     package static let databaseURL = Setting("database.url", secret: true, "`postgres://user:pass@host:port/db`; unset means embedded SQLite under the data directory")
@@ -83,7 +84,7 @@ extension Setting {
     /// Every setting Ward reads, in the order `ward config` prints them.
     package static let all: [Setting] = [
         environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
-        logLevel, logBodies, bodyLimit, requestTimeout, shutdownTimeout, configFile,
+        logLevel, logBodies, bodyLimit, requestTimeout, readinessCheckTimeout, shutdownTimeout, configFile,
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,

@@ -18,6 +18,8 @@ package struct WardSettings: Sendable {
     package var logBodies: Bool
     package var bodyLimit: Int
     package var requestTimeout: Duration
+    /// How long each readiness check may take before `/health/ready` counts it failed.
+    package var readinessCheckTimeout: Duration
     package var shutdownTimeout: Duration
     package var databaseURL: String?
     package var databaseReadURL: String?
@@ -114,6 +116,7 @@ package struct WardSettings: Sendable {
         self.logBodies = try flag(.logBodies)
         self.bodyLimit = try integer(.bodyLimit, in: 1_024...1_073_741_824)
         self.requestTimeout = try seconds(.requestTimeout)
+        self.readinessCheckTimeout = try seconds(.readinessCheckTimeout)
         self.shutdownTimeout = try seconds(.shutdownTimeout)
         self.databaseURL = text(.databaseURL)
         self.databaseReadURL = text(.databaseReadURL)
