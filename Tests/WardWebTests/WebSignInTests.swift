@@ -51,6 +51,14 @@ struct WebSignInTests {
                     #expect(signedIn.headers[.location] == "/app/patients")
                     #expect(browser.cookies["ward_session"] != nil)
                     #expect(try await browser.get("/app/patients").status == .ok)
+                    // The ticket worked once: with the next code it opens nothing more.
+                    let replay = Browser(client)
+                    let form = try await replay.get("/app/sign-in")
+                    let again = try await replay.post("/app/sign-in/code", ["ticket": ticket, "code": Authenticator.code(base32: seed, offset: 1)],
+                                                      token: Browser.formToken(form.text))
+                    #expect(again.status == .unauthorized)
+                    #expect(again.text.contains("already completed"))
+                    #expect(replay.cookies["ward_session"] == nil)
 
                     // A ticket is good for five minutes.
                     let later = Browser(client)

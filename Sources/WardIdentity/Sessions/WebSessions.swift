@@ -40,7 +40,9 @@ extension IdentityService {
         let first = try await checkPassword(tenant: slug, email: email, password: password, by: actor)
         if first.user.totpConfirmed != 0 {
             let expiry = Int(first.now.timeIntervalSince1970 + Self.signInTicketLifetime)
-            return .secondFactor(ticket: sign(["ticket", first.scope.tenant.slug, first.user.id, String(expiry)]))
+            // The ticket names the last authenticator step accepted: once any code is accepted
+            // for the user (this sign-in's or another's), the ticket stops working.
+            return .secondFactor(ticket: sign(["ticket", first.scope.tenant.slug, first.user.id, String(expiry), String(first.user.totpLastStep)]))
         }
         return .signedIn(try await openWebSession(for: first.user, in: first.scope, by: actor, now: first.now))
     }
@@ -50,7 +52,7 @@ extension IdentityService {
     package func completeSignIn(ticket: String, code: String, by actor: AuditActor) async throws -> WebSession {
         if let wait = throttle.attempt(from: actor.clientAddress ?? "unknown") { throw IdentityError.throttled(retryAfterSeconds: wait) }
         let now = clock.now
-        guard let fields = opened(ticket, kind: "ticket", count: 3), let expiry = TimeInterval(fields[2]),
+        guard let fields = opened(ticket, kind: "ticket", count: 4), let expiry = TimeInterval(fields[2]),
               expiry >= now.timeIntervalSince1970 else {
             throw IdentityError.unauthenticated("The sign-in took too long; enter your email and password again.")
         }
@@ -60,6 +62,9 @@ extension IdentityService {
             try await database.select().columns(UserRow.columns).from(users).where("id", .equal, fields[1]).first(decoding: UserRow.self)
         }
         guard let user = found, user.status == "active" else { throw IdentityError.invalidCredentials }
+        guard String(user.totpLastStep) == fields[3] else {
+            throw IdentityError.unauthenticated("This sign-in was already completed or replaced; enter your email and password again.")
+        }
         let failure = AuditActor(type: .user, id: user.id, name: user.name, clientAddress: actor.clientAddress,
                                  userAgent: actor.userAgent, requestID: actor.requestID)
         if let lockedUntil = user.lockedUntil.flatMap(Timestamp.date), lockedUntil > now {
