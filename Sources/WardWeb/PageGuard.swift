@@ -102,17 +102,7 @@ struct SignedInMiddleware: RouterMiddleware {
         }
         context.trace.tenantID = principal.tenant
         context.trace.userID = principal.userID
-        var request = request
-        if request.method == .post {
-            // Checked here for every form, so no handler can forget it; the body is put back
-            // for the handler to read.
-            let body = try await request.collectBody(upTo: FormBody.limit)
-            guard let token = FormBody(String(buffer: body)).raw("_csrf"), identity.acceptsFormToken(token, forSession: principal.sessionID) else {
-                context.logger.notice("form token refused", metadata: ["path": "\(request.uri.path)"])
-                throw PageError.formTokenRejected
-            }
-            request.body = .init(buffer: body)
-        }
+        let request = try await app.checkingFormToken(request, session: principal.sessionID, context: context)
         return try await next(request, context)
     }
 }

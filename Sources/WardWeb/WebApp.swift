@@ -58,6 +58,21 @@ struct WebApp: Sendable {
         return shell
     }
 
+    /// `request`, its form token checked when it posts a form: the session gates (staff and
+    /// console) check it for every form, so no handler can forget it, and put the body back
+    /// for the handler to read.
+    func checkingFormToken(_ request: Request, session: String, context: WardRequestContext) async throws -> Request {
+        guard request.method == .post else { return request }
+        var request = request
+        let body = try await request.collectBody(upTo: FormBody.limit)
+        guard let token = FormBody(String(buffer: body)).raw("_csrf"), identity.acceptsFormToken(token, forSession: session) else {
+            context.logger.notice("form token refused", metadata: ["path": "\(request.uri.path)"])
+            throw PageError.formTokenRejected
+        }
+        request.body = .init(buffer: body)
+        return request
+    }
+
     /// Refuses the page unless the user holds `permission`; the refusal is audited as on the API.
     func require(_ permission: String, _ request: Request, _ context: WardRequestContext) async throws {
         let principal = try context.requirePrincipal()

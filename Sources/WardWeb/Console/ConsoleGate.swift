@@ -24,15 +24,7 @@ struct ConsoleGate: RouterMiddleware {
         }
         var context = context
         context.platformAdminID = admin.id
-        var request = request
-        if request.method == .post {
-            let body = try await request.collectBody(upTo: FormBody.limit)
-            guard let token = FormBody(String(buffer: body)).raw("_csrf"), app.identity.acceptsFormToken(token, forSession: admin.sessionID) else {
-                throw PageError.formTokenRejected
-            }
-            request.body = .init(buffer: body)
-        }
-        let forward = request, forwardContext = context
+        let forward = try await app.checkingFormToken(request, session: admin.sessionID, context: context), forwardContext = context
         return try await Self.$admin.withValue(admin) { try await next(forward, forwardContext) }
     }
 }
