@@ -252,6 +252,37 @@ struct WebPagesTests {
         }
     }
 
+    @Test("another clinic's patient or appointment id reads and changes nothing: 404 pages", arguments: TestBackend.allCases)
+    func otherTenantsIDs(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.user("desk@acme.test", roles: ["receptionist"])
+                let other = try await node.clinic("other")
+                let theirs = try await node.patient("Elif", "Demir", tenant: "other")
+                let doctor = try await other.scheduling.createPractitioner(name: "Dr. Other", specialty: nil, licenceNumber: nil, email: nil,
+                                                                           in: other.scope, by: .system)
+                let start = Date().addingTimeInterval(86_400)
+                let visit = try await other.scheduling.book(patientID: theirs.id, practitionerID: doctor.id, start: start,
+                                                            end: start.addingTimeInterval(1_800), reason: nil, in: other.scope, by: .system)
+                try await node.test { client in
+                    let desk = Browser(client)
+                    try await desk.signIn("desk@acme.test")
+                    let token = try #require(Browser.formToken(try await desk.get("/app").text))
+                    let chart = try await desk.get("/app/patients/\(theirs.id)")
+                    #expect(chart.status == .notFound && !chart.text.contains("Demir"))
+                    let edit = try await desk.post("/app/patients/\(theirs.id)", ["version": "1", "family_name": "Changed"], token: token)
+                    #expect(edit.status == .notFound)
+                    let status = try await desk.post("/app/appointments/\(visit.id)/status", ["version": "1", "status": "cancelled"], token: token)
+                    #expect(status.status == .notFound)
+                    #expect(try await other.patients.read(theirs.id, in: other.scope, by: .system).familyName == "Demir")
+                    let kept = try await other.scheduling.appointments(practitionerID: doctor.id, patientID: nil, status: nil, from: nil, to: nil,
+                                                                       after: nil, limit: 5, in: other.scope, by: .system)
+                    #expect(kept.first?.status == "booked")
+                }
+            }
+        }
+    }
+
     @Test("a session ends after 30 minutes without use, and a forged or foreign cookie opens nothing")
     func idleAndForgery() async throws {
         try await withTestSite(.sqlite) { site in
