@@ -148,7 +148,7 @@ package enum WardApplication {
         var handlers: [String: ModuleRoutes.Handler] = [:]
         var kernel = ModuleRoutes(module: "kernel", operations: kernelOperations)
         HealthController(storage: services.storage, moduleChecks: node.built.flatMap { $0.readinessChecks() },
-                         checkTimeout: services.settings.readinessCheckTimeout).routes(&kernel)
+                         checkTimeout: services.settings.readinessCheckTimeout, logger: services.logger).routes(&kernel)
         MetricsController(metrics: services.metrics, refresh: { await node.refreshMetrics() }).routes(&kernel)
         TenantController().routes(&kernel)
         kernel.on("openAPIDocument") { _, _ in

@@ -27,9 +27,12 @@ package struct TestSite: Sendable {
 
     /// Settings for a node on this site; `extra` overrides by environment variable name.
     package func settings(_ extra: [String: String] = [:]) throws -> WardSettings {
-        // bcrypt at cost 4 keeps tests fast; production refuses less than 10.
+        // bcrypt at cost 4 keeps tests fast; production refuses less than 10. Readiness checks
+        // get 30 s: tests look at their answers, and the parallel suite on two cores has taken
+        // the migrations check past the default three seconds.
         var given: [Setting: String] = [
             .dataDirectory: directory, .httpPort: "0", .secretKey: "test-secret-key-0123456789-abcdefghijklmnop", .bcryptCost: "4",
+            .readinessCheckTimeout: "30",
         ]
         if let databaseURL {
             given[.databaseURL] = databaseURL

@@ -44,9 +44,7 @@ struct OperationsTests {
         try await withTestSite(backend) { site in
             try await site.withStorage { storage in try await storage.tenants.create(slug: "acme", name: "Acme") }
             let added = Migration(70, "create_wards", ["CREATE TABLE wards (id TEXT PRIMARY KEY)"])
-            // What is checked here is the answer, not its speed: the parallel suite on two cores
-            // took the migrations check past the default three seconds.
-            try await TestNode.with(site, settings: ["WARD_READINESS_CHECK_TIMEOUT": "30"], tenantMigrations: [added]) { node in
+            try await TestNode.with(site, tenantMigrations: [added]) { node in
                 let storage = node.services.storage
                 try await node.test { client in
                     try await client.execute(uri: "/health/ready", method: .get) { response in

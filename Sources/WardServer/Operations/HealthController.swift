@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import OpenAPIKit
 import WardCore
@@ -16,6 +17,7 @@ struct HealthController {
     let moduleChecks: [ReadinessCheck]
     /// How long one readiness check may take before it counts as failed.
     let checkTimeout: Duration
+    let logger: Logger
 
     static let operations: [APIOperation] = [
         APIOperation("health", .get, "/health", summary: "Process is up", tag: "operations", success: (200, "application/json", Health.self)),
@@ -58,6 +60,7 @@ struct HealthController {
         }))
         checks += moduleChecks.map { ($0.name, $0.check) }
         let timeout = checkTimeout
+        let logger = self.logger
         let results = await withTaskGroup(of: (String, String).self) { group in
             for (name, check) in checks {
                 group.addTask {
@@ -67,6 +70,7 @@ struct HealthController {
                     } catch ReadinessFailure.pendingMigrations {
                         return (name, "pending migrations")
                     } catch {
+                        logger.warning("readiness check failed", metadata: ["check": "\(name)", "error": "\(error)"])
                         return (name, "unavailable")
                     }
                 }
