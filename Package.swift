@@ -140,10 +140,13 @@ let package = Package(
             resources: [.copy("Resources/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
+        // Documents as PDF: a small writer with TrueType subsetting (no PDF library is installable).
+        .target(name: "WardPDF", swiftSettings: swiftSettings),
         .target(
             name: "WardClinical",
             dependencies: [
                 "WardKit",
+                "WardPDF",
                 "WardAudit",
                 "WardCore",
                 "WardHTTP",
@@ -282,6 +285,7 @@ let package = Package(
             dependencies: ["WardCore", "WardTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WardPDFTests", dependencies: ["WardPDF"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WardHTTPTests",
             dependencies: ["WardHTTP", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird")],
