@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // SMTP's STARTTLS and implicit TLS (already in the graph through postgres-nio).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // The web app's templates: logic-less, escaped by default, with template inheritance for the layout.
@@ -121,6 +123,7 @@ let package = Package(
         .target(
             name: "WardIdentity",
             dependencies: [
+                "WardMail",
                 "WardKit",
                 "WardAudit",
                 "WardCore",
@@ -140,11 +143,35 @@ let package = Package(
             resources: [.copy("Resources/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
+        // Email: the outbox, SMTP and file transports, MIME, DKIM, each tenant's wording.
+        .target(
+            name: "WardMail",
+            dependencies: [
+                "WardKit",
+                "WardAudit",
+                "WardCore",
+                "WardHTTP",
+                "WardJobs",
+                "WardStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Documents as PDF: a small writer with TrueType subsetting (no PDF library is installable).
         .target(name: "WardPDF", swiftSettings: swiftSettings),
         .target(
             name: "WardClinical",
             dependencies: [
+                "WardMail",
                 "WardKit",
                 "WardPDF",
                 "WardAudit",
@@ -162,6 +189,7 @@ let package = Package(
         .target(
             name: "WardPlatform",
             dependencies: [
+                "WardMail",
                 "WardKit",
                 "WardAudit",
                 "WardClinical",
@@ -202,6 +230,7 @@ let package = Package(
         .target(
             name: "WardServer",
             dependencies: [
+                "WardMail",
                 "WardKit",
                 "WardAudit",
                 "WardCore",

@@ -17,6 +17,16 @@ extension IdentityService {
 
     var platformAdmins: SQLQualifiedTable { SQLQualifiedTable("platform_admins", space: controlSchema) }
 
+    /// Every control-plane administrator's address and name, for alerts.
+    package func platformAdminContacts() async throws -> [(email: String, name: String)] {
+        let table = platformAdmins
+        return try await controlPlane.read { database in
+            try await database.select().columns("email", "name").from(table).where("status", .equal, "active").orderBy("email").all().map {
+                (try $0.decode(column: "email", as: String.self), try $0.decode(column: "name", as: String.self))
+            }
+        }
+    }
+
     /// Creates a control-plane administrator (`ward admin create`).
     @discardableResult
     package func createPlatformAdmin(email: String, name: String, password: String) async throws -> String {

@@ -104,15 +104,23 @@ package struct JobHandler: Sendable {
     /// Called once when a job of this kind dies because its worker vanished on the final
     /// attempt (the handler itself never learnt it failed), to undo what it left behind.
     package let abandoned: @Sendable (Job) async -> Void
+    /// The delay before a job's next attempt when the job itself asks for one (its payload
+    /// says "every 60 s"); nil falls back to `policy`.
+    package let retryDelay: @Sendable (Job) -> Duration?
 
     package init(kind: String, policy: RetryPolicy, run: @escaping @Sendable (JobRun) async throws -> Void,
-                 abandoned: @escaping @Sendable (Job) async -> Void = { _ in }) {
+                 abandoned: @escaping @Sendable (Job) async -> Void = { _ in }, retryDelay: @escaping @Sendable (Job) -> Duration? = { _ in nil }) {
         self.kind = kind
         self.policy = policy
         self.run = run
         self.abandoned = abandoned
+        self.retryDelay = retryDelay
     }
 }
+
+/// An error after which trying again cannot help (a mail server's 5xx): the job is dead at
+/// once, with the error recorded, whatever attempts it had left.
+package protocol PermanentJobFailure: Error {}
 
 /// Why the queue refused an operator's request.
 package enum JobError: Error, Equatable, CustomStringConvertible, ProblemConvertible {

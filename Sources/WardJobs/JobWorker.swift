@@ -140,12 +140,12 @@ package final class JobWorker: Service, Sendable {
                 logger.notice("job released at shutdown", metadata: metadata)
             case .finished(let error?):
                 metadata["error"] = "\(error)"
-                if job.isFinalAttempt {
+                if job.isFinalAttempt || error is any PermanentJobFailure {
                     try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: nil)
                     metrics.record(kind: job.kind, status: "dead", seconds: seconds)
-                    logger.error("job dead after its last attempt", metadata: metadata)
+                    logger.error(job.isFinalAttempt ? "job dead after its last attempt" : "job dead: its failure is permanent", metadata: metadata)
                 } else {
-                    let delay = handler.policy.delay(after: job.attempts)
+                    let delay = handler.retryDelay(job) ?? handler.policy.delay(after: job.attempts)
                     try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: queue.clock.now.addingTimeInterval(delay.timeInterval))
                     metrics.record(kind: job.kind, status: "retried", seconds: seconds)
                     metadata["retry_in_ms"] = "\(Int(delay.timeInterval * 1000))"

@@ -3,11 +3,12 @@ package import WardHTTP
 package import WardIdentity
 package import WardJobs
 package import WardKit
+package import WardMail
 package import WardStorage
 
 /// The control plane as a module: its administrators' login, tenants provisioned, suspended,
 /// resumed and purged through jobs, the provisioning log and the outbox of welcome emails.
-/// Needs `IdentityService` (registered before it) for tenants' first administrators.
+/// Needs `IdentityService` and `Outbox` (registered before it) for tenants' first administrators.
 package struct PlatformModule: WardModule {
     package static let name = "platform"
     package static var platformMigrations: [Migration] { PlatformModuleMigrations.platform }
@@ -20,16 +21,19 @@ package struct PlatformModule: WardModule {
 
     /// Tests publish `ProvisioningFaults` on the node before it is built to fail chosen steps;
     /// a node never does.
-    package init(node: ModuleNode) throws {
+    package init(node: ModuleNode) async throws {
         self.node = node
         identity = try node.require(IdentityService.self, by: Self.name)
+        let outbox = try node.require(Outbox.self, by: Self.name)
+        outbox.templates.register([PlatformMail.welcome, PlatformMail.provisioningFailed])
         metrics = ProvisioningMetrics(registry: node.metrics.registry)
         lifecycle = TenantLifecycle(
-            storage: node.storage, identity: identity, audit: node.audit, queue: node.queue, settings: node.settings, metrics: metrics,
+            storage: node.storage, identity: identity, audit: node.audit, queue: node.queue, outbox: outbox, settings: node.settings, metrics: metrics,
             seed: { [weak node] scope, actor in try await node?.seed(scope, by: actor) },
             faults: try? node.require(ProvisioningFaults.self, by: Self.name), logger: node.logger
         )
         node.provide(lifecycle)
+        try await PlatformMail.importLegacyOutbox(storage: node.storage, outbox: outbox, settings: node.settings)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {

@@ -5,6 +5,7 @@ package import WardAudit
 package import WardCore
 package import WardHTTP
 package import WardIdentity
+package import WardMail
 package import WardJobs
 package import WardStorage
 
@@ -19,16 +20,15 @@ package struct TenantLifecycle: Sendable {
     package let queue: JobQueue
     package let provisioner: Provisioner
     package let log: ProvisioningLog
-    package let outbox: EmailOutbox
+    package let outbox: Outbox
     let audit: AuditTrail
     let policy: RetryPolicy
     let purgeGrace: TimeInterval
     let logger: Logger
 
-    package init(storage: Storage, identity: IdentityService, audit: AuditTrail, queue: JobQueue, settings: WardSettings, metrics: ProvisioningMetrics,
+    package init(storage: Storage, identity: IdentityService, audit: AuditTrail, queue: JobQueue, outbox: Outbox, settings: WardSettings, metrics: ProvisioningMetrics,
                  seed: @escaping Provisioner.Seed, faults: ProvisioningFaults? = nil, logger: Logger) {
         let log = ProvisioningLog(storage: storage)
-        let outbox = EmailOutbox(storage: storage, secretKey: settings.secretKey ?? "", previousKeys: settings.auth.previousSecretKeys)
         self.storage = storage
         self.queue = queue
         self.log = log
@@ -191,7 +191,7 @@ package struct TenantLifecycle: Sendable {
         // removed) or finds the tenant already deleted.
         try await storage.tenants.update(tenant.slug, from: [.deleting], action: "purged", status: .deleted)
         await storage.tenants.removeDatabase(of: try TenantSlug(tenant.slug))
-        try await outbox.remove(tenantID: tenant.id)
+        try await outbox.purge(tenant: tenant.slug)
         logger.notice("tenant purged", metadata: ["tenant_id": "\(tenant.slug)"])
     }
 

@@ -1,6 +1,7 @@
 import WardClinical
 import WardIdentity
 package import WardKit
+import WardMail
 import WardPlatform
 import WardWeb
 
@@ -8,6 +9,7 @@ import WardWeb
 /// needs another's service comes after it. Adding a module is one line here.
 package enum WardModules {
     package static let registered: [any WardModule.Type] = [
+        MailModule.self,
         IdentityModule.self,
         AuditModule.self,
         JobsModule.self,

@@ -80,6 +80,13 @@ extension Setting {
     package static let tenantPurgeGraceDays = Setting("ward.tenant.purgeGraceDays", default: "30", "days a deleted tenant's data is kept (and can be restored) before a job purges it")
     package static let sqliteOpenTenants = Setting("ward.sqlite.openTenants", default: "128", "tenant files kept open at most; the least recently used beyond it are closed (and reopened on next use)")
     package static let sqliteReaders = Setting("ward.sqlite.readers", default: "4", "read connections per SQLite database file (there is always one writer)")
+    package static let pdfFont = Setting("ward.pdf.font", "TrueType font file PDFs embed (every script it covers renders); unset: the first found of FreeSans, Noto Sans, DejaVu Sans; none: Helvetica, Latin-1 only")
+    package static let smtpURL = Setting("ward.smtp.url", secret: true, "`smtp://user:pass@host:587` (STARTTLS; `?tls=none` for a relay on this machine) or `smtps://user:pass@host:465`; unset: each email is written as an .eml file under the data directory's `mail/`")
+    package static let smtpCAFile = Setting("ward.smtp.caFile", "PEM certificates to trust for the SMTP relay instead of the system's (a private CA)")
+    package static let emailFrom = Setting("ward.email.from", default: "Ward <ward@localhost>", "the From address of every email; its domain names Message-IDs and DKIM signatures")
+    package static let emailRate = Setting("ward.email.ratePerMinute", default: "60", "emails one tenant sends per minute at most; further ones are scheduled later, none dropped")
+    package static let dkimSelector = Setting("ward.email.dkim.selector", "DKIM selector: with the key file set, every email is signed (rsa-sha256, relaxed/relaxed) for the From domain")
+    package static let dkimKeyFile = Setting("ward.email.dkim.keyFile", secret: true, "PEM file of the RSA private key whose public half is published at <selector>._domainkey.<domain>")
 
     /// Every setting Ward reads, in the order `ward config` prints them.
     package static let all: [Setting] = [
@@ -90,5 +97,6 @@ extension Setting {
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
         passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
+        pdfFont, smtpURL, smtpCAFile, emailFrom, emailRate, dkimSelector, dkimKeyFile,
     ]
 }

@@ -37,6 +37,7 @@ package struct WardSettings: Sendable {
     package var auditRetentionDays: Int
     package var jobs: JobSettings
     package var tenantPurgeGraceDays: Int
+    package var mail: MailSettings
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -146,6 +147,15 @@ package struct WardSettings: Sendable {
             maxAttempts: try integer(.jobsMaxAttempts, in: 1...100),
             schedulerTick: try seconds(.schedulerTick)
         )
+        let from = text(.emailFrom) ?? "Ward <ward@localhost>"
+        guard from.contains("@"), !from.contains(where: \.isNewline) else { throw SettingsError.invalid(.emailFrom, "must be an address, optionally with a name: Ward <ward@clinic.example>") }
+        self.mail = MailSettings(
+            smtpURL: text(.smtpURL), smtpCAFile: text(.smtpCAFile), from: from, ratePerMinute: try integer(.emailRate, in: 1...100_000),
+            dkimSelector: text(.dkimSelector), dkimKeyFile: text(.dkimKeyFile), pdfFont: text(.pdfFont)
+        )
+        if (mail.dkimSelector == nil) != (mail.dkimKeyFile == nil) {
+            throw SettingsError.invalid(.dkimSelector, "DKIM signing needs both WARD_EMAIL_DKIM_SELECTOR and WARD_EMAIL_DKIM_KEY_FILE")
+        }
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             accessTokenLifetime: try seconds(.accessTokenLifetime),
@@ -213,6 +223,18 @@ package struct JobSettings: Sendable {
         self.maxAttempts = maxAttempts
         self.schedulerTick = schedulerTick
     }
+}
+
+/// How email leaves the node, and what PDFs are set in.
+package struct MailSettings: Sendable {
+    /// The relay; nil writes `.eml` files instead.
+    package var smtpURL: String?
+    package var smtpCAFile: String?
+    package var from: String
+    package var ratePerMinute: Int
+    package var dkimSelector: String?
+    package var dkimKeyFile: String?
+    package var pdfFont: String?
 }
 
 /// A setting whose value Ward cannot use.

@@ -3,6 +3,7 @@ package import Logging
 package import WardAudit
 import WardCore
 package import WardIdentity
+package import WardMail
 package import WardStorage
 
 /// Makes a reserved tenant usable, step by step, recording each step. Every step may run again
@@ -16,14 +17,14 @@ package struct Provisioner: Sendable {
     let identity: IdentityService
     let audit: AuditTrail
     let seed: Seed
-    let outbox: EmailOutbox
+    let outbox: Outbox
     let log: ProvisioningLog
     let metrics: ProvisioningMetrics
     let baseDomain: String?
     let faults: ProvisioningFaults?
     let logger: Logger
 
-    package init(storage: Storage, identity: IdentityService, audit: AuditTrail, seed: @escaping Seed, outbox: EmailOutbox, log: ProvisioningLog, metrics: ProvisioningMetrics,
+    package init(storage: Storage, identity: IdentityService, audit: AuditTrail, seed: @escaping Seed, outbox: Outbox, log: ProvisioningLog, metrics: ProvisioningMetrics,
                  baseDomain: String?, faults: ProvisioningFaults? = nil, logger: Logger) {
         self.storage = storage
         self.identity = identity
@@ -106,13 +107,16 @@ package struct Provisioner: Sendable {
             guard let email = order.adminEmail else { break }
             _ = try await identity.ensureAdministrator(in: try await scope(order), email: email, name: order.adminName ?? "Administrator", by: actor)
         case .queueWelcomeEmail:
-            guard let email = order.adminEmail, try await !outbox.contains(tenantID: order.tenantID, template: "welcome") else { break }
+            let dedupeKey = "welcome:\(order.tenantID)"
+            guard let email = order.adminEmail, try await !outbox.isQueued(dedupeKey: dedupeKey) else { break }
             let scope = try await scope(order)
-            let userID = try await identity.ensureAdministrator(in: scope, email: email, name: order.adminName ?? "Administrator", by: actor)
+            let name = order.adminName ?? "Administrator"
+            let userID = try await identity.ensureAdministrator(in: scope, email: email, name: name, by: actor)
             let grant = try await identity.issueWelcomeToken(for: userID, in: scope, by: actor)
-            try await outbox.enqueue(tenantID: order.tenantID, template: "welcome", recipient: email,
-                                     subject: "Your Ward for \(scope.tenant.name) is ready",
-                                     body: welcomeBody(tenant: scope.tenant, name: order.adminName ?? "Administrator", grant: grant))
+            try await outbox.send(Letter(template: PlatformMail.welcome.name, tenant: order.slug, recipient: MailAddress(email, name: name),
+                                         values: ["name": name, "clinic": scope.tenant.name, "expires": grant.expiresAt,
+                                                  "link": setPasswordLink(tenant: scope.tenant, grant: grant)],
+                                         dedupeKey: dedupeKey), scope: scope)
         case .activate:
             let scope = try await scope(order)
             try await audit.record(actor.record("tenant_created", resourceType: "tenant", resourceID: order.tenantID,
@@ -125,21 +129,11 @@ package struct Provisioner: Sendable {
         return false
     }
 
-    private func welcomeBody(tenant: Tenant, name: String, grant: IdentityService.ResetGrant) -> String {
-        // The web app's set-password page (`/app/set-password`); without a base domain the
-        // node's own address is not known here, so the path is given as it is.
-        let link = baseDomain.map { "https://\(tenant.slug).\($0)/app/set-password?token=\(grant.token)" }
+    /// The web app's set-password page (`/app/set-password`); without a base domain the node's
+    /// own address is not known here, so the path is given as it is.
+    private func setPasswordLink(tenant: Tenant, grant: IdentityService.ResetGrant) -> String {
+        baseDomain.map { "https://\(tenant.slug).\($0)/app/set-password?token=\(grant.token)" }
             ?? "/app/set-password?token=\(grant.token) on this clinic's Ward address"
-        return """
-            Hello \(name),
-
-            Ward for \(tenant.name) is ready, and you are its administrator.
-            Set your password before \(grant.expiresAt):
-
-            \(link)
-
-            The link works once. If you did not expect this email, ignore it.
-            """
     }
 
     // MARK: Rolling back
@@ -167,13 +161,29 @@ package struct Provisioner: Sendable {
             }
         }
         logger.error("provisioning failed and was rolled back", metadata: ["tenant_id": "\(order.slug)", "error": "\(error)"])
+        await alertAdministrators(order, attempt: attempt, error: error)
         return true
+    }
+
+    /// Emails every control-plane administrator that the clinic's provisioning failed for good.
+    /// An alert that cannot be queued is logged; it never stops the rollback.
+    private func alertAdministrators(_ order: ProvisioningOrder, attempt: Int, error: String) async {
+        do {
+            let clinic = try await storage.tenants.find(slug: order.slug)?.name ?? order.slug
+            for admin in try await identity.platformAdminContacts() {
+                try await outbox.send(Letter(template: PlatformMail.provisioningFailed.name, tenant: nil, recipient: MailAddress(admin.email, name: admin.name),
+                                             values: ["slug": order.slug, "clinic": clinic, "error": String(error.prefix(500))],
+                                             dedupeKey: "provisioning_failed:\(order.tenantID):\(attempt):\(admin.email.lowercased())"))
+            }
+        } catch {
+            logger.error("could not queue the provisioning failure alert", metadata: ["tenant_id": "\(order.slug)", "error": "\(error)"])
+        }
     }
 
     private func undo(_ step: ProvisioningStep, _ order: ProvisioningOrder) async throws {
         switch step {
         case .queueWelcomeEmail:
-            try await outbox.remove(tenantID: order.tenantID, template: "welcome")
+            try await outbox.withdraw(tenant: order.slug, template: PlatformMail.welcome.name)
         case .createDatabase:
             // Removing the database undoes the migrations, seed and administrator with it.
             await tenants.removeDatabase(of: try TenantSlug(order.slug))
