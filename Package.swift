@@ -314,6 +314,14 @@ let package = Package(
             dependencies: ["WardCore", "WardTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "WardMailTests",
+            dependencies: [
+                "WardMail", "WardServer", "WardJobs", "WardCore", "WardTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WardPDFTests", dependencies: ["WardPDF"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WardHTTPTests",

@@ -52,13 +52,14 @@ package enum PlatformMail {
 
     /// Moves the welcome emails an earlier version left unsent in `email_outbox` (sealed under
     /// its own key, with no sender) into the outbox, once: each is marked sent there as it moves.
+    /// A control plane not migrated yet (a command run before `ward migrate`) has none.
     package static func importLegacyOutbox(storage: Storage, outbox: Outbox, settings: WardSettings) async throws {
         let table = SQLQualifiedTable("email_outbox", space: storage.controlPlaneTarget.schema)
         let box = SecretBox(secretKey: settings.secretKey ?? "", previousKeys: settings.auth.previousSecretKeys, purpose: "ward email outbox v1")
-        let rows = try await storage.controlPlane.read { database in
+        guard let rows = try? await storage.controlPlane.read({ database in
             try await database.select().columns("id", "tenant_id", "template", "recipient", "subject", "body_sealed").from(table)
                 .where("sent_at", .is, SQLLiteral.null).all()
-        }
+        }) else { return }
         for row in rows {
             let id = try row.decode(column: "id", as: String.self)
             let tenantID = try row.decode(column: "tenant_id", as: String.self)

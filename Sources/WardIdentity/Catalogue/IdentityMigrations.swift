@@ -214,5 +214,10 @@ package enum IdentityMigrations {
                 ('builtin-nurse', 'patients:break_glass')
             """,
         ]),
+        // The mail module's permission: the clinic's email wording and its outbox, for administrators.
+        Migration(104, "add_mail_permission", [
+            "INSERT INTO permissions (name, description) VALUES ('mail:manage', 'word the clinic''s emails and see what was sent')",
+            "INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'mail:manage')",
+        ]),
     ]
 }

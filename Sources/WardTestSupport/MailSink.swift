@@ -1,0 +1,159 @@
+package import Foundation
+import Synchronization
+
+/// A real SMTP server on loopback for mail tests: `scripts/lib/mail-sink.py` (aiosmtpd) with
+/// STARTTLS under a self-signed certificate made once per test process, and AUTH required.
+/// One shared sink serves the suite; a test that needs a server that goes away starts its own.
+/// Recipients choose the answer: `tempfail-…` gets one 451, `reject-…` a 550.
+package final class MailSink: Sendable {
+    package static let user = "ward"
+    package static let password = "sink-password"
+
+    package let port: Int
+    package let directory: URL
+    private let process: Process
+    private let input: Pipe
+
+    private static let sharedSink = Mutex<MailSink?>(nil)
+    private static let certificates = Mutex<(certificate: String, key: String)?>(nil)
+
+    /// The suite's sink, started on first use.
+    package static func shared() throws -> MailSink {
+        try sharedSink.withLock { sink in
+            if let sink { return sink }
+            let started = try MailSink.start()
+            sink = started
+            return started
+        }
+    }
+
+    /// The certificate the sink presents: what a client must trust (`WARD_SMTP_CA_FILE`).
+    package static func certificate() throws -> String {
+        try certificates.withLock { pair in
+            if let pair { return pair.certificate }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-tls-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
+                                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else { throw SinkError("openssl could not make the sink's certificate") }
+            pair = (certificate, key)
+            return certificate
+        }
+    }
+
+    /// Starts a sink on `port` (0: any free one) and waits until it listens.
+    package static func start(port: Int = 0) throws -> MailSink {
+        let certificate = try certificate()
+        let key = URL(fileURLWithPath: certificate).deletingLastPathComponent().appendingPathComponent("key.pem").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-\(UUID().uuidString)")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/lib/mail-sink.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--port", String(port), "--maildir", directory.path, "--cert", certificate, "--key", key,
+                             "--user", user, "--password", password]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // The first line says the port it listens on; nothing means it could not start.
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("port "), let listening = Int(text.dropFirst(5)) else {
+            process.terminate()
+            throw SinkError("mail sink did not start (is aiosmtpd installed? pip install aiosmtpd): \(text)")
+        }
+        return MailSink(port: listening, directory: directory, process: process, input: input)
+    }
+
+    private init(port: Int, directory: URL, process: Process, input: Pipe) {
+        self.port = port
+        self.directory = directory
+        self.process = process
+        self.input = input
+    }
+
+    /// `WARD_SMTP_URL` for this sink (STARTTLS, with its credentials).
+    package var url: String { "smtp://\(Self.user):\(Self.password)@localhost:\(port)" }
+
+    /// Stops the sink; mail sent to it afterwards finds no server.
+    package func stop() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    /// The files of the messages received for `recipient`, in the order they arrived.
+    package func messages(to recipient: String) -> [URL] {
+        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "eml" }
+            .sorted { Int($0.deletingPathExtension().lastPathComponent) ?? 0 < Int($1.deletingPathExtension().lastPathComponent) ?? 0 }
+            .filter { file in
+                guard let head = try? String(contentsOf: file, encoding: .utf8).split(separator: "\r\n", maxSplits: 2).dropFirst().first else { return false }
+                return head.lowercased() == "x-sink-rcpt-to: \(recipient.lowercased())"
+            }
+    }
+
+    /// Waits until `count` messages for `recipient` arrived (or `timeout` passed).
+    package func waitFor(_ count: Int, to recipient: String, timeout: Duration = .seconds(20)) async throws -> [URL] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found = messages(to: recipient)
+            if found.count >= count { return found }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return messages(to: recipient)
+    }
+
+    struct SinkError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// A received message as Python's email package reads it (`scripts/lib/read-mail.py`).
+package struct ReceivedMail: Decodable {
+    package struct Part: Decodable {
+        package let type: String
+        package let text: String
+    }
+    package struct Attachment: Decodable {
+        package let filename: String?
+        package let type: String
+        package let size: Int
+        package let sha256: String
+    }
+    package let headers: [String: String]
+    package let parts: [Part]
+    package let attachments: [Attachment]
+    package let defects: [String]
+    package let dkimValid: Bool?
+
+    enum CodingKeys: String, CodingKey { case headers, parts, attachments, defects, dkimValid = "dkim_valid" }
+
+    /// Parses `file`; with `dkimKey` (a PEM public key) also verifies its DKIM signature.
+    package static func read(_ file: URL, dkimKey: String? = nil) throws -> ReceivedMail {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/lib/read-mail.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, file.path] + (dkimKey.map { ["--dkim-key", $0] } ?? [])
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONDecoder().decode(ReceivedMail.self, from: data)
+    }
+
+    package func text(of type: String) -> String? {
+        parts.first { $0.type == type }?.text
+    }
+}
