@@ -171,6 +171,9 @@ let package = Package(
         .target(
             name: "WardClinical",
             dependencies: [
+                "WardIdentity",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "WardMail",
                 "WardKit",
                 "WardPDF",

@@ -3,6 +3,8 @@ package import WardAudit
 package import WardHTTP
 package import WardJobs
 package import WardKit
+import WardIdentity
+import WardMail
 package import WardStorage
 
 /// Clinical care as a module: patients, practitioners, appointments, prescriptions and the
@@ -28,41 +30,60 @@ package struct ClinicalModule: WardModule {
         .billingClerk: ["patients:read", "reports:read"],
         .auditor: ["reports:read"],
     ]
-    package static var operations: [APIOperation] { ClinicalController.operations + PrescribingController.operations }
+    package static var operations: [APIOperation] { ClinicalController.operations + PrescribingController.operations + ReportsController.operations }
 
     let node: ModuleNode
     let patients: PatientService
     let scheduling: SchedulingService
     let prescribing: PrescribingService
 
+    let documents: ClinicalDocuments
+    let mail: ClinicalMail
+
     /// Publishes the clinical services for the modules that show or bill clinical records.
-    package init(node: ModuleNode) {
+    /// Needs the `Outbox` and `IdentityService` (registered before it).
+    package init(node: ModuleNode) throws {
         self.node = node
+        let (typeface, problems) = ClinicalDocuments.typeface(node.settings)
+        for problem in problems { node.logger.warning("PDF font not usable", metadata: ["problem": "\(problem)"]) }
+        if case .helvetica = typeface {
+            node.logger.warning("no TrueType font found: PDFs use Helvetica and show Latin-1 only; set WARD_PDF_FONT (e.g. install fonts-freefont-ttf)")
+        }
+        documents = ClinicalDocuments(settings: node.settings, audit: node.audit, typeface: typeface)
+        let outbox = try node.require(Outbox.self, by: Self.name)
+        outbox.templates.register(ClinicalMail.templates)
+        mail = ClinicalMail(outbox: outbox, documents: documents, identity: try node.require(IdentityService.self, by: Self.name), queue: node.queue,
+                            tenants: node.storage.tenants, audit: node.audit, jobAttempts: node.settings.jobs.maxAttempts)
         patients = PatientService(audit: node.audit)
-        scheduling = SchedulingService(audit: node.audit)
-        prescribing = PrescribingService(audit: node.audit)
+        scheduling = SchedulingService(audit: node.audit, mail: mail)
+        prescribing = PrescribingService(audit: node.audit, mail: mail)
         node.provide(patients)
         node.provide(scheduling)
         node.provide(prescribing)
+        node.provide(documents)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
         ClinicalController(patients: patients, scheduling: scheduling).routes(&routes)
-        PrescribingController(prescribing: prescribing).routes(&routes)
+        PrescribingController(prescribing: prescribing, documents: documents).routes(&routes)
+        ReportsController(documents: documents, audit: node.audit).routes(&routes)
     }
 
     struct DailyReportOrder: Codable { let day: String }
 
     package func jobs() -> [JobHandler] {
-        let tenants = node.storage.tenants
+        let tenants = node.storage.tenants, mail = self.mail
         return [
+            // Counted for suspended clinics too (their day happened); mailed only to active ones.
             JobHandler(kind: Self.dailyReportKind, policy: RetryPolicy(node.settings.jobs)) { run in
                 guard let slug = run.job.tenant, let tenant = try await tenants.fetch(slug: slug),
                       [.active, .suspended].contains(tenant.status) else { return }
                 let order = try run.job.decodePayload(as: DailyReportOrder.self)
-                try await DailyReport.generate(day: order.day, in: try await tenants.scope(for: tenant))
+                let scope = try await tenants.scope(for: tenant)
+                let report = try await DailyReport.generate(day: order.day, in: scope)
+                if tenant.status == .active { try await mail.sendDailyReport(report, in: scope) }
             },
-        ]
+        ] + mail.handlers(policy: RetryPolicy(node.settings.jobs))
     }
 
     /// Each tenant's day is counted at its local midnight.

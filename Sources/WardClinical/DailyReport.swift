@@ -1,11 +1,15 @@
 package import Foundation
 package import SQLKit
 import WardCore
+package import WardHTTP
+package import OpenAPIKit
 package import WardStorage
 
 /// A clinic's day in numbers, counted after its local midnight by the daily report job. The
 /// PDF and its email arrive with the documents module; the counts are kept from now on.
-package struct DailyReport: Codable, Sendable, Equatable {
+package struct DailyReport: Codable, Sendable, Equatable, APIResponseBody {
+    package static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["day": .date, "generated_at": .dateTime] }
+
     package var day: String
     package var timeZone: String
     package var appointmentsTotal: Int

@@ -73,9 +73,12 @@ package struct Prescription: Codable, Sendable, Equatable, APIResponseBody {
 /// word); prescriptions move active → completed or cancelled.
 package struct PrescribingService: Sendable {
     package let audit: AuditTrail
+    /// Queues the prescription's email to the patient; nil where nothing is sent (tools, tests).
+    let mail: ClinicalMail?
 
-    package init(audit: AuditTrail) {
+    package init(audit: AuditTrail, mail: ClinicalMail? = nil) {
         self.audit = audit
+        self.mail = mail
     }
 
     /// A starter formulary every tenant can load (common WHO essential medicines).
@@ -184,8 +187,9 @@ package struct PrescribingService: Sendable {
         let prescriptions = try scope.table("prescriptions"), patients = try scope.table("patients"), medications = try scope.table("medications")
         let audit = self.audit
         let itemsJSON = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
-        try await scope.transaction { database in
-            guard try await database.select().column("id").from(patients).where("id", .equal, patientID).where("status", .equal, "active").first() != nil else {
+        let hasEmail = try await scope.transaction { database in
+            guard let patient = try await database.select().columns("id", "email").from(patients).where("id", .equal, patientID)
+                .where("status", .equal, "active").first() else {
                 throw ClinicalError.invalid([.init(field: "patient_id", message: "names no active patient of this tenant")])
             }
             let known = Set(try await database.select().column("id").from(medications).where("id", .in, SQLBind.group(items.map(\.medicationID)))
@@ -200,7 +204,11 @@ package struct PrescribingService: Sendable {
                 .run()
             try await audit.append(actor.record("create", resourceType: "prescription", resourceID: prescription.id, patientID: patientID,
                                                 details: ["items": String(items.count)]), in: database, scope: scope)
+            return try patient.decode(column: "email", as: String?.self) != nil
         }
+        // After the commit: the email job never sends a prescription that was rolled back. A
+        // crash in between loses the email, never the prescription (the PDF can be sent again).
+        if hasEmail, let mail { try await mail.prescriptionIssued(prescription.id, in: scope) }
         return prescription
     }
 

@@ -77,9 +77,12 @@ package struct Appointment: Codable, Sendable, Equatable, APIResponseBody {
 /// writer; a per-practitioner advisory lock on PostgreSQL).
 package struct SchedulingService: Sendable {
     package let audit: AuditTrail
+    /// Queues an appointment's confirmation and reminder; nil where nothing is sent.
+    let mail: ClinicalMail?
 
-    package init(audit: AuditTrail) {
+    package init(audit: AuditTrail, mail: ClinicalMail? = nil) {
         self.audit = audit
+        self.mail = mail
     }
 
     package func createPractitioner(name: String, specialty: String?, licenceNumber: String?, email: String?, in scope: TenantScope, by actor: AuditActor) async throws -> Practitioner {
@@ -133,12 +136,12 @@ package struct SchedulingService: Sendable {
         let appointments = try scope.tableName("appointments"), patients = try scope.tableName("patients")
         let practitioners = try scope.tableName("practitioners")
         let audit = self.audit
-        try await scope.transaction { database in
+        let hasEmail = try await scope.transaction { database in
             if scope.database.dialect == .postgres, let schema = scope.schema {
                 _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: "ward.booking." + schema + "." + practitionerID)))"))
             }
-            guard try await !database.reusedRows(SQLQueryString("SELECT \"id\" FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: patientID) AND \"status\" = 'active'"))
-                .isEmpty else {
+            guard let patient = try await database.reusedRows(SQLQueryString(
+                "SELECT \"id\", \"email\" FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: patientID) AND \"status\" = 'active'")).first else {
                 throw ClinicalError.invalid([.init(field: "patient_id", message: "names no active patient of this tenant")])
             }
             guard try await !database.reusedRows(SQLQueryString("SELECT \"id\" FROM \(unsafeRaw: practitioners) WHERE \"id\" = \(bind: practitionerID) AND \"active\" = 1"))
@@ -160,7 +163,10 @@ package struct SchedulingService: Sendable {
                 """))
             try await audit.append(actor.record("create", resourceType: "appointment", resourceID: appointment.id, patientID: patientID),
                                    in: database, scope: scope)
+            return try patient.decode(column: "email", as: String?.self) != nil
         }
+        // Only patients with an address get a confirmation; booking stays one transaction otherwise.
+        if hasEmail, let mail { try await mail.appointmentBooked(appointment, in: scope, now: Date()) }
         return appointment
     }
 

@@ -21,6 +21,8 @@ package enum ParameterFormat: Sendable {
     case choice([String])
     /// An RFC 3339 time.
     case dateTime
+    /// A calendar day, `yyyy-MM-dd`.
+    case date
     /// `true` or `false`.
     case boolean
 
@@ -43,6 +45,8 @@ package enum ParameterFormat: Sendable {
             return values.contains(value) ? nil : "must be one of \(values.joined(separator: ", "))"
         case .dateTime:
             return TextRules.isRFC3339(value) ? nil : "must be an RFC 3339 time"
+        case .date:
+            return TextRules.isDay(value) ? nil : "must be a date as yyyy-MM-dd"
         case .boolean:
             return value == "true" || value == "false" ? nil : "must be true or false"
         }
@@ -65,6 +69,8 @@ package enum ParameterFormat: Sendable {
             .enumeration(values)
         case .dateTime:
             .string(format: .dateTime, maxLength: TextRules.rfc3339MaximumLength)
+        case .date:
+            .string(format: .date, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
         case .boolean:
             .boolean
         }

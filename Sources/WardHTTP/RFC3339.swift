@@ -62,6 +62,15 @@ extension TextRules {
 
     package static func isRFC3339(_ text: String) -> Bool { rfc3339(text) != nil }
 
+    /// Whether `text` is a calendar day, `yyyy-MM-dd`, that exists (no 2026-02-30).
+    package static func isDay(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count == 10, parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              year >= 1, (1...12).contains(month) else { return false }
+        return (1...daysIn(month, of: year)).contains(day)
+    }
+
     /// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, half a millisecond in.
     private static let earliest = Double(daysSince1970(year: 1, month: 1, day: 1) * 86_400) + 0.0005
     private static let latest = Double(daysSince1970(year: 10_000, month: 1, day: 1) * 86_400) - 0.0005

@@ -9,9 +9,11 @@ package import WardHTTP
 /// `/api/v1/medications` (the tenant's formulary) and `/api/v1/prescriptions`.
 package struct PrescribingController: Sendable {
     let prescribing: PrescribingService
+    let documents: ClinicalDocuments
 
-    package init(prescribing: PrescribingService) {
+    package init(prescribing: PrescribingService, documents: ClinicalDocuments) {
         self.prescribing = prescribing
+        self.documents = documents
     }
 
     package static let operations: [APIOperation] = [
@@ -27,6 +29,8 @@ package struct PrescribingController: Sendable {
         APIOperation("changePrescriptionStatus", .post, "/api/v1/prescriptions/{id}/status", summary: "Complete or cancel a prescription (If-Match required)", tag: "prescribing",
                      access: .staff, permission: "prescriptions:write", success: (200, "application/json", Prescription.self), problems: [400, 401, 403, 404, 409, 412, 422, 428], request: StatusChange.self)
             .versioned(ifMatch: true),
+        APIOperation("prescriptionPDF", .get, "/api/v1/prescriptions/{id}/pdf", summary: "The prescription as a PDF document (audited as a read of the patient's record)",
+                     tag: "prescribing", access: .staff, permission: "prescriptions:read", success: (200, "application/pdf", nil), problems: [401, 403, 404]),
     ]
 
     /// A code already in the formulary answers 409.
@@ -102,6 +106,12 @@ package struct PrescribingController: Sendable {
         routes.on("listPatientPrescriptions") { request, context -> Response in
             try JSONResponse.make(ItemList(try await prescribing.prescriptions(of: try context.parameters.require("id"), in: try context.requireTenant(),
                                                                                     by: AuditActor(request, context))))
+        }
+        let documents = self.documents
+        routes.on("prescriptionPDF") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            let pdf = try await documents.prescriptionPDF(id, in: try context.requireTenant(), by: AuditActor(request, context))
+            return PDFResponse.make(pdf, filename: "prescription-\(id.prefix(8)).pdf")
         }
         routes.on("changePrescriptionStatus") { request, context -> Response in
             let version = try IfMatch.requiredVersion(of: request)
