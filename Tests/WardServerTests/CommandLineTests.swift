@@ -223,9 +223,10 @@ struct CommandLineTests {
             for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(25)) }
             let took = ContinuousClock.now - signalled
             #expect(!process.isRunning)
-            // Within 2 s of SIGTERM when idle (about 25 ms measured): the 25 s shutdown timeout
-            // is a bound for work in flight, not a wait.
-            #expect(took < .seconds(2), "exited \(took) after SIGTERM")
+            // About 25 ms measured alone, well within 2 s; the parallel suite on two cores has
+            // stretched it past 4 s (a job in flight finishing), so the test's bound is 8 s: far
+            // below the 25 s shutdown timeout, which is a bound for work in flight, not a wait.
+            #expect(took < .seconds(8), "exited \(took) after SIGTERM")
             if process.isRunning { process.interrupt(); try await offThePool { process.waitUntilExit() } }
             #expect(process.terminationStatus == 0)
             let errors = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""level":"error""#) }
