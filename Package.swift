@@ -325,7 +325,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WardPDFTests", dependencies: ["WardPDF"], swiftSettings: swiftSettings),
+        .testTarget(name: "WardPDFTests", dependencies: ["WardPDF", "WardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WardHTTPTests",
             dependencies: ["WardHTTP", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird")],
@@ -351,6 +351,8 @@ let package = Package(
         .testTarget(
             name: "WardClinicalTests",
             dependencies: [
+                "WardMail",
+                "WardJobs",
                 "WardKit",
                 "WardClinical",
                 "WardServer",

@@ -4,6 +4,7 @@ import NIOPosix
 import SQLKit
 package import WardAudit
 package import WardCore
+package import WardIdentity
 package import WardPDF
 package import WardStorage
 
@@ -14,6 +15,7 @@ package import WardStorage
 package struct ClinicalDocuments: Sendable {
     package let typeface: PDFTypeface
     let audit: AuditTrail
+    let identity: IdentityService
     private let verificationKey: SymmetricKey
 
     /// Fonts tried in order when `WARD_PDF_FONT` is unset: FreeSans covers Latin, Greek,
@@ -24,8 +26,9 @@ package struct ClinicalDocuments: Sendable {
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     ]
 
-    package init(settings: WardSettings, audit: AuditTrail, typeface: PDFTypeface) {
+    package init(settings: WardSettings, audit: AuditTrail, identity: IdentityService, typeface: PDFTypeface) {
         self.audit = audit
+        self.identity = identity
         self.typeface = typeface
         verificationKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data((settings.secretKey ?? "").utf8)),
                                                  info: Data("ward prescription verification v1".utf8), outputByteCount: 32)
@@ -46,8 +49,12 @@ package struct ClinicalDocuments: Sendable {
     /// A short code for `prescription` that only this installation can compute: ten characters
     /// of an HMAC over its id, issue time and items.
     package func verificationCode(for prescription: Prescription) -> String {
-        let items = (try? JSONEncoder().encode(prescription.items)) ?? Data()
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(prescription.id)|\(prescription.issuedAt)|".utf8) + items, using: verificationKey)
+        // Fields joined by a unit separator (no field holds control characters): the same
+        // prescription gives the same code in every process.
+        let fields = [prescription.id, prescription.issuedAt] + prescription.items.flatMap { item in
+            [item.medicationID, item.dose, item.route, item.frequency, String(item.durationDays), String(item.quantity), item.instructions ?? ""]
+        }
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(fields.joined(separator: "\u{1F}").utf8), using: verificationKey)
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         let characters = Array(mac).prefix(10).map { alphabet[Int($0) % alphabet.count] }
         return String(characters[0..<4]) + "-" + String(characters[4..<8]) + "-" + String(characters[8..<10])
@@ -64,7 +71,7 @@ package struct ClinicalDocuments: Sendable {
     func record(of id: String, in scope: TenantScope) async throws -> PrescriptionRecord {
         let prescriptions = try scope.table("prescriptions"), patients = try scope.table("patients")
         let medications = try scope.table("medications"), practitioners = try scope.table("practitioners")
-        let (prescription, patient, names, licence) = try await scope.read { database in
+        var (prescription, patient, names, licence) = try await scope.read { database in
             guard let row = try await database.select().columns("id", "patient_id", "prescriber_id", "prescriber_name", "status", "issued_at", "items", "version")
                 .from(prescriptions).where("id", .equal, id).first() else { throw ClinicalError.notFound("prescription") }
             let prescription = try PrescribingService.prescription(from: row)
@@ -81,6 +88,13 @@ package struct ClinicalDocuments: Sendable {
             let licence = try await database.select().column("licence_number").from(practitioners)
                 .where("user_id", .equal, prescription.prescriberID).first()?.decode(column: "licence_number", as: String?.self)
             return (prescription, patient, names, licence)
+        }
+        // A practitioner record not linked to the prescriber's account is found by its email.
+        if licence == nil, let email = try? await identity.user(prescription.prescriberID, in: scope).email {
+            licence = try await scope.read { database in
+                try await database.select().column("licence_number").from(practitioners).where(SQLFunction("lower", args: SQLColumn("email")), .equal, SQLBind(email.lowercased()))
+                    .where("active", .equal, 1).first()?.decode(column: "licence_number", as: String?.self)
+            }
         }
         let given = try patient?.decode(column: "given_name", as: String.self) ?? ""
         let family = try patient?.decode(column: "family_name", as: String.self) ?? ""

@@ -49,10 +49,11 @@ package struct ClinicalModule: WardModule {
         if case .helvetica = typeface {
             node.logger.warning("no TrueType font found: PDFs use Helvetica and show Latin-1 only; set WARD_PDF_FONT (e.g. install fonts-freefont-ttf)")
         }
-        documents = ClinicalDocuments(settings: node.settings, audit: node.audit, typeface: typeface)
+        let identity = try node.require(IdentityService.self, by: Self.name)
+        documents = ClinicalDocuments(settings: node.settings, audit: node.audit, identity: identity, typeface: typeface)
         let outbox = try node.require(Outbox.self, by: Self.name)
         outbox.templates.register(ClinicalMail.templates)
-        mail = ClinicalMail(outbox: outbox, documents: documents, identity: try node.require(IdentityService.self, by: Self.name), queue: node.queue,
+        mail = ClinicalMail(outbox: outbox, documents: documents, identity: identity, queue: node.queue,
                             tenants: node.storage.tenants, audit: node.audit, jobAttempts: node.settings.jobs.maxAttempts)
         patients = PatientService(audit: node.audit)
         scheduling = SchedulingService(audit: node.audit, mail: mail)

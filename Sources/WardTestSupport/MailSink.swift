@@ -129,6 +129,8 @@ package struct ReceivedMail: Decodable {
         package let type: String
         package let size: Int
         package let sha256: String
+        /// Where `read(_:save:)` wrote the attachment.
+        package let saved: String?
     }
     package let headers: [String: String]
     package let parts: [Part]
@@ -138,13 +140,20 @@ package struct ReceivedMail: Decodable {
 
     enum CodingKeys: String, CodingKey { case headers, parts, attachments, defects, dkimValid = "dkim_valid" }
 
-    /// Parses `file`; with `dkimKey` (a PEM public key) also verifies its DKIM signature.
-    package static func read(_ file: URL, dkimKey: String? = nil) throws -> ReceivedMail {
+    /// Parses `file`; with `dkimKey` (a PEM public key) also verifies its DKIM signature; with
+    /// `save`, writes each attachment to a temporary directory.
+    package static func read(_ file: URL, dkimKey: String? = nil, save: Bool = false) throws -> ReceivedMail {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/lib/read-mail.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, file.path] + (dkimKey.map { ["--dkim-key", $0] } ?? [])
+        var arguments = ["python3", script, file.path] + (dkimKey.map { ["--dkim-key", $0] } ?? [])
+        if save {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-attachments-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            arguments += ["--save", directory.path]
+        }
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()

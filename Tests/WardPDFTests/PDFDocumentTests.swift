@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardPDF
+import WardTestSupport
 
 /// Documents are checked by independent tools from Debian: qpdf checks the file's structure,
 /// pdftotext reads the text back through the embedded font's map, pdffonts lists what is embedded.
@@ -34,17 +35,17 @@ struct PDFDocumentTests {
         let pdf = try Self.sheet.render(try Self.freeSans(), created: Date(timeIntervalSince1970: 1_796_000_000))
         let file = try Self.write(pdf)
 
-        let check = try Tool.run("qpdf", ["--check", file.path])
+        let check = try ExternalTool.run("qpdf", ["--check", file.path])
         #expect(check.status == 0, "qpdf: \(check.output)")
         #expect(check.output.contains("No syntax or stream encoding errors"))
 
-        let text = try Tool.run("pdftotext", ["-enc", "UTF-8", file.path, "-"]).output
+        let text = try ExternalTool.run("pdftotext", ["-enc", "UTF-8", file.path, "-"]).output
         for expected in ["अनन्या शर्मा", "Ananya Śarmā", "Amoxicillin 500 mg capsule", "Paracetamol 500 mg tablet", "Dr. Zoë Müller",
                          "LIC-00042", "K7QF-29XD-MT", "Clínica Saúde", "Take with food; finish the course"] {
             #expect(text.contains(expected), "pdftotext lacks \(expected)")
         }
 
-        let fonts = try Tool.run("pdffonts", [file.path]).output
+        let fonts = try ExternalTool.run("pdffonts", [file.path]).output
         let row = try #require(fonts.split(separator: "\n").first { $0.contains("FreeSans") })
         #expect(row.contains("CID TrueType"))
         #expect(row.contains("Identity-H"))
@@ -67,11 +68,11 @@ struct PDFDocumentTests {
         sheet.lines = (1...20).map { .init(medication: "Medication number \($0)", dose: "1 unit", route: "oral", frequency: "daily",
                                             duration: "30", quantity: "\($0)", instructions: "Line \($0) of the instructions, which wrap over more than one line of the table cell") }
         let file = try Self.write(try sheet.render(try Self.freeSans(), created: Date()))
-        #expect(try Tool.run("qpdf", ["--check", file.path]).status == 0)
-        let info = try Tool.run("pdfinfo", [file.path]).output
+        #expect(try ExternalTool.run("qpdf", ["--check", file.path]).status == 0)
+        let info = try ExternalTool.run("pdfinfo", [file.path]).output
         let pages = try #require(info.split(separator: "\n").first { $0.hasPrefix("Pages:") }.flatMap { Int($0.split(separator: " ").last ?? "") })
         #expect(pages >= 2)
-        let last = try Tool.run("pdftotext", ["-f", "\(pages)", "-l", "\(pages)", "-enc", "UTF-8", file.path, "-"]).output
+        let last = try ExternalTool.run("pdftotext", ["-f", "\(pages)", "-l", "\(pages)", "-enc", "UTF-8", file.path, "-"]).output
         #expect(last.contains("Page \(pages) of \(pages)"))
         #expect(last.contains("Medication"))   // the header row, repeated
         #expect(last.contains("Medication number 20"))
@@ -83,7 +84,7 @@ struct PDFDocumentTests {
         let report = DailyReportSheet(letterhead: Letterhead(clinicName: "North Clinic", clinicSlug: "north"), day: "2026-12-02", timeZone: "Asia/Kolkata",
                                       appointments: [("Fulfilled", 12), ("Cancelled", 3), ("No-show", 1), ("Booked", 4)],
                                       patientsRegistered: 5, prescriptionsIssued: 9, generated: "2026-12-03 00:05")
-        let reportText = try Tool.run("pdftotext", ["-layout", "-enc", "UTF-8", try Self.write(try report.render(typeface, created: Date())).path, "-"]).output
+        let reportText = try ExternalTool.run("pdftotext", ["-layout", "-enc", "UTF-8", try Self.write(try report.render(typeface, created: Date())).path, "-"]).output
         for expected in ["North Clinic", "2026-12-02", "Fulfilled", "No-show", "PRESCRIPTIONS ISSUED"] {
             #expect(reportText.contains(expected), "report lacks \(expected)")
         }
@@ -91,8 +92,8 @@ struct PDFDocumentTests {
                                    due: "2027-01-02", billTo: "Ananya Sharma", lines: [.init(description: "Consultation", quantity: 1, unitPrice: "₹800.00", amount: "₹800.00")],
                                    totals: [("Total", "₹800.00")], note: "Thank you.")
         let invoiceFile = try Self.write(try invoice.render(typeface, created: Date()))
-        #expect(try Tool.run("qpdf", ["--check", invoiceFile.path]).status == 0)
-        #expect(try Tool.run("pdftotext", ["-enc", "UTF-8", invoiceFile.path, "-"]).output.contains("₹800.00"))
+        #expect(try ExternalTool.run("qpdf", ["--check", invoiceFile.path]).status == 0)
+        #expect(try ExternalTool.run("pdftotext", ["-enc", "UTF-8", invoiceFile.path, "-"]).output.contains("₹800.00"))
     }
 
     @Test("without a font file the document falls back to Helvetica: Latin-1 text reads back, other scripts become ?")
@@ -100,8 +101,8 @@ struct PDFDocumentTests {
         let loaded = PDFTypeface.load(firstOf: ["/nonexistent/font.ttf"])
         guard case .helvetica = loaded.typeface else { Issue.record("expected the fallback"); return }
         let file = try Self.write(try Self.sheet.render(loaded.typeface, created: Date()))
-        #expect(try Tool.run("qpdf", ["--check", file.path]).status == 0)
-        let text = try Tool.run("pdftotext", ["-enc", "UTF-8", file.path, "-"]).output
+        #expect(try ExternalTool.run("qpdf", ["--check", file.path]).status == 0)
+        let text = try ExternalTool.run("pdftotext", ["-enc", "UTF-8", file.path, "-"]).output
         #expect(text.contains("Dr. Zoë Müller"))
         #expect(!text.contains("अनन्या"))
     }
@@ -110,21 +111,5 @@ struct PDFDocumentTests {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ward-\(UUID().uuidString).pdf")
         try data.write(to: url)
         return url
-    }
-}
-
-/// Runs a command-line tool and collects what it printed.
-enum Tool {
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [name] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

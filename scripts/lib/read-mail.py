@@ -15,6 +15,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("path")
     parser.add_argument("--dkim-key", help="PEM public key published for the signature's selector")
+    parser.add_argument("--save", help="directory to write each attachment to, as <n>-<filename>")
     args = parser.parse_args()
     raw = open(args.path, "rb").read()
     message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -25,8 +26,15 @@ def main():
             continue
         if part.get_content_disposition() == "attachment":
             data = part.get_payload(decode=True)
-            out["attachments"].append({"filename": part.get_filename(), "type": part.get_content_type(), "size": len(data),
-                                       "sha256": hashlib.sha256(data).hexdigest()})
+            entry = {"filename": part.get_filename(), "type": part.get_content_type(), "size": len(data),
+                     "sha256": hashlib.sha256(data).hexdigest()}
+            if args.save:
+                import os
+                path = os.path.join(args.save, "%d-%s" % (len(out["attachments"]), os.path.basename(part.get_filename() or "file")))
+                with open(path, "wb") as saved:
+                    saved.write(data)
+                entry["saved"] = path
+            out["attachments"].append(entry)
         else:
             out["parts"].append({"type": part.get_content_type(), "text": part.get_content()})
     if args.dkim_key:
