@@ -322,6 +322,7 @@ let package = Package(
             dependencies: [
                 "WardMail", "WardServer", "WardJobs", "WardCore", "WardTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ package import WardAudit
 package import WardHTTP
 package import WardJobs
 package import WardKit
+import WardMail
 package import WardStorage
 
 /// Identity as a module: users, roles and sessions in every tenant, control-plane
@@ -23,18 +24,23 @@ package struct IdentityModule: WardModule {
     package static var operations: [APIOperation] { AuthController.operations + UserController.operations }
 
     package let service: IdentityService
+    let resetMail: PasswordResetMail
     let node: ModuleNode
 
     package init(node: ModuleNode) async throws {
         self.node = node
         service = try await IdentityService(settings: node.settings, storage: node.storage, audit: node.audit, catalogue: node.catalogue,
                                             logger: node.logger, clock: node.clock)
+        let outbox = try node.require(Outbox.self, by: Self.name)
+        outbox.templates.register([PasswordResetMail.template])
+        resetMail = PasswordResetMail(identity: service, outbox: outbox, baseDomain: node.settings.baseDomain)
         node.provide(service)
+        node.provide(resetMail)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        AuthController(identity: service, naming: node.naming).routes(&routes)
-        UserController(identity: service).routes(&routes)
+        AuthController(identity: service, naming: node.naming, resetMail: resetMail).routes(&routes)
+        UserController(identity: service, resetMail: resetMail).routes(&routes)
     }
 
     package func jobs() -> [JobHandler] {

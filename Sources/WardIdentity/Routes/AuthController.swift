@@ -10,10 +10,12 @@ import OpenAPIKit
 package struct AuthController: Sendable {
     let identity: IdentityService
     let naming: TenantNaming
+    let resetMail: PasswordResetMail
 
-    package init(identity: IdentityService, naming: TenantNaming) {
+    package init(identity: IdentityService, naming: TenantNaming, resetMail: PasswordResetMail) {
         self.identity = identity
         self.naming = naming
+        self.resetMail = resetMail
     }
 
     package static let operations: [APIOperation] = [
@@ -31,7 +33,25 @@ package struct AuthController: Sendable {
                      tag: "identity", access: .staff, success: (200, "application/json", RecoveryCodes.self), problems: [400, 401, 409, 422], request: CodeRequest.self),
         APIOperation("resetPassword", .post, "/api/v1/auth/password-reset", summary: "Set a new password with a one-time reset token", tag: "identity",
                      success: (204, "application/json", nil), problems: [400, 401, 422], request: ResetRequest.self),
+        APIOperation("requestPasswordReset", .post, "/api/v1/auth/password-reset-request",
+                     summary: "Email a one-time reset link if the address has an account (202 either way; throttled per client address)",
+                     tag: "identity", success: (202, "application/json", ResetLinkAccepted.self), problems: [400, 422, 429], request: ResetLinkRequest.self),
     ]
+
+    /// The same answer whether or not the address has an account.
+    struct ResetLinkAccepted: Codable, APIResponseBody {
+        let detail: String
+        static let answer = ResetLinkAccepted(detail: "If the address belongs to an account of this clinic, a link to set a new password is on its way.")
+    }
+
+    /// Any address is accepted (the answer reveals nothing); the tenant as for login.
+    struct ResetLinkRequest: APIRequestBody {
+        let tenant: String?
+        let email: String
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["tenant": TextRules.storableString, "email": .string(maxLength: 254, pattern: TextRules.storablePattern)]
+        }
+    }
 
     /// Credentials are compared, not validated: a wrong one of any form answers 401.
     struct LoginRequest: APIRequestBody {
@@ -125,6 +145,14 @@ package struct AuthController: Sendable {
             let codes = try await identity.confirmSecondFactor(code: body.code, for: try context.requirePrincipal(), in: try context.requireTenant(),
                                                                by: AuditActor(request, context))
             return try JSONResponse.make(RecoveryCodes(recoveryCodes: codes))
+        }
+        let resetMail = self.resetMail
+        routes.on("requestPasswordReset") { request, context -> Response in
+            let body = try await request.decode(as: ResetLinkRequest.self, context: context)
+            let named = try naming.slug(of: request)
+            guard let tenant = body.tenant ?? named else { throw TenancyError.missing }
+            try await resetMail.request(email: body.email, tenant: tenant, by: AuditActor(request, context))
+            return try JSONResponse.make(ResetLinkAccepted.answer, status: .accepted)
         }
         routes.on("resetPassword") { request, context -> Response in
             let body = try await request.decode(as: ResetRequest.self, context: context)

@@ -10,9 +10,11 @@ package import WardKit
 /// `/api/v1/users` and `/api/v1/roles`: the management API (`users:manage`, `roles:manage`).
 package struct UserController: Sendable {
     let identity: IdentityService
+    let resetMail: PasswordResetMail
 
-    package init(identity: IdentityService) {
+    package init(identity: IdentityService, resetMail: PasswordResetMail) {
         self.identity = identity
+        self.resetMail = resetMail
     }
 
     private static let users = IdentityModule.usersManage
@@ -33,7 +35,7 @@ package struct UserController: Sendable {
                      permission: users, success: (200, "application/json", UserView.self), problems: [401, 403, 404]),
         APIOperation("revokeRole", .delete, "/api/v1/users/{id}/roles/{role}", summary: "Revoke a role", tag: "identity", access: .staff,
                      permission: users, success: (200, "application/json", UserView.self), problems: [401, 403, 404, 409]),
-        APIOperation("issuePasswordReset", .post, "/api/v1/users/{id}/password-reset", summary: "Issue a one-time password reset token (valid one hour)",
+        APIOperation("issuePasswordReset", .post, "/api/v1/users/{id}/password-reset", summary: "Issue a one-time password reset token (valid one hour); it is also emailed to the user",
                      tag: "identity", access: .staff, permission: users, success: (201, "application/json", IdentityService.ResetGrant.self), problems: [401, 403, 404]),
         APIOperation("listRoles", .get, "/api/v1/roles", summary: "List roles with their permissions", tag: "identity", access: .staff,
                      permission: roles, success: (200, "application/json", ItemList<RoleView>.self), problems: [401, 403]),
@@ -129,9 +131,13 @@ package struct UserController: Sendable {
             try JSONResponse.make(try await identity.revokeRole(try context.parameters.require("role"), from: try context.parameters.require("id"),
                                                                   in: try context.requireTenant(), by: AuditActor(request, context)))
         }
+        let resetMail = self.resetMail
         on("issuePasswordReset") { request, context -> Response in
-            var response = try JSONResponse.make(try await identity.issuePasswordReset(for: try context.parameters.require("id"),
-                                                                                        in: try context.requireTenant(), by: AuditActor(request, context)))
+            let id = try context.parameters.require("id"), scope = try context.requireTenant()
+            let grant = try await identity.issuePasswordReset(for: id, in: scope, by: AuditActor(request, context))
+            // The link also goes to the user's own address, so it need not pass through the administrator.
+            try await resetMail.send(grant, toUser: id, in: scope)
+            var response = try JSONResponse.make(grant)
             response.status = .created
             return response
         }

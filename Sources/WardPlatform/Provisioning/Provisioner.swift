@@ -115,7 +115,7 @@ package struct Provisioner: Sendable {
             let grant = try await identity.issueWelcomeToken(for: userID, in: scope, by: actor)
             try await outbox.send(Letter(template: PlatformMail.welcome.name, tenant: order.slug, recipient: MailAddress(email, name: name),
                                          values: ["name": name, "clinic": scope.tenant.name, "expires": grant.expiresAt,
-                                                  "link": setPasswordLink(tenant: scope.tenant, grant: grant)],
+                                                  "link": PasswordResetMail.link(tenant: scope.tenant.slug, token: grant.token, baseDomain: baseDomain)],
                                          dedupeKey: dedupeKey), scope: scope)
         case .activate:
             let scope = try await scope(order)
@@ -127,13 +127,6 @@ package struct Provisioner: Sendable {
             logger.info("tenant active", metadata: ["tenant_id": "\(order.slug)"])
         }
         return false
-    }
-
-    /// The web app's set-password page (`/app/set-password`); without a base domain the node's
-    /// own address is not known here, so the path is given as it is.
-    private func setPasswordLink(tenant: Tenant, grant: IdentityService.ResetGrant) -> String {
-        baseDomain.map { "https://\(tenant.slug).\($0)/app/set-password?token=\(grant.token)" }
-            ?? "/app/set-password?token=\(grant.token) on this clinic's Ward address"
     }
 
     // MARK: Rolling back
