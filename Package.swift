@@ -287,6 +287,7 @@ let package = Package(
                 "WardAudit",
                 "WardClinical",
                 "WardJobs",
+                "WardMail",
                 "WardPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

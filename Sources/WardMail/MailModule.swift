@@ -39,7 +39,7 @@ package struct MailModule: WardModule {
         return try SMTPTransport(url: url, trustedCertificates: settings.mail.smtpCAFile, helloName: from?.domain ?? "localhost")
     }
 
-    static func signer(_ settings: WardSettings) throws -> DKIMSigner? {
+    package static func signer(_ settings: WardSettings) throws -> DKIMSigner? {
         guard let selector = settings.mail.dkimSelector, let keyFile = settings.mail.dkimKeyFile else { return nil }
         guard let domain = MailAddress(parsing: settings.mail.from)?.domain else { throw MailConfigurationError("WARD_EMAIL_FROM has no domain to sign for") }
         let pem: String

@@ -235,7 +235,10 @@ package final class Outbox: Sendable {
                 throw Refused(reply: reply)
             }
         }
-        try await settle(order.message, status: .sent, reply: nil)
+        // Recorded in a task of its own: a shutdown arriving now must not leave a delivered
+        // message marked queued, to be sent again after the restart.
+        let id = order.message
+        try await Task { try await self.settle(id, status: .sent, reply: nil) }.value
         metrics.record(template: template, outcome: "sent")
         logger.info("email sent", metadata: metadata)
     }

@@ -169,7 +169,7 @@ struct ClinicalDocumentsTests {
                     })
                     let received = sink.messages(to: email).map { try? ReceivedMail.read($0).headers["Subject"] ?? "" }
                     #expect(received.filter { $0?.hasPrefix("Reminder:") == true }.count == 1)
-                    #expect(received.count == 2)
+                    #expect(received.count == 2, "\(received)")
                 }
             }
         }

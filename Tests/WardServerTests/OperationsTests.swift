@@ -67,7 +67,9 @@ struct OperationsTests {
         try await withTestSite(.postgres) { site in
             let server = try #require(try TestPostgresServer.fromEnvironment())
             let name = try #require(site.databaseName)
-            try await TestNode.with(site) { node in
+            // A database refusing connections makes the ping wait for one: the check's own
+            // bound (3 s, the default) is what turns that into "unavailable".
+            try await TestNode.with(site, settings: ["WARD_READINESS_CHECK_TIMEOUT": "3"]) { node in
                 try await node.test { client in
                     try await client.execute(uri: "/health/ready", method: .get) { response in
                         #expect(response.status == .ok)
