@@ -39,7 +39,6 @@ def main():
             out["parts"].append({"type": part.get_content_type(), "text": part.get_content()})
     if args.dkim_key:
         import dkim
-        from dkim import dnsplug
         public = open(args.dkim_key).read()
         body = "".join(line for line in public.splitlines() if "-----" not in line)
         record = ("v=DKIM1; k=rsa; p=" + body).encode()
