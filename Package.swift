@@ -433,6 +433,7 @@ let package = Package(
                 "WardCore",
                 "WardTestSupport",
                 "WardWeb",
+                "WardMail",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],

@@ -9,10 +9,7 @@ package import WardHTTP
 /// saved) and what was sent.
 package struct MailController: Sendable {
     let outbox: Outbox
-    let audit: AuditTrail
-
-    static let subject = TextField.singleLine(max: 300)
-    static let body = TextField.freeText(min: 1, max: 20_000)
+    let wording: MailWording
 
     package static let operations: [APIOperation] = [
         APIOperation("listMailTemplates", .get, "/api/v1/mail/templates", summary: "The emails this clinic sends, each in its own wording or the built-in one",
@@ -47,7 +44,7 @@ package struct MailController: Sendable {
         let html: String
         static var schemaName: String { "MailWording" }
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["subject": MailController.subject.schema, "text": MailController.body.schema, "html": MailController.body.schema]
+            ["subject": MailWording.subject.schema, "text": MailWording.body.schema, "html": MailWording.body.schema]
         }
     }
     struct DraftWording: APIRequestBody {
@@ -56,7 +53,7 @@ package struct MailController: Sendable {
         let html: String?
         static var schemaName: String { "MailDraftWording" }
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["subject": MailController.subject.schema, "text": MailController.body.schema, "html": MailController.body.schema]
+            ["subject": MailWording.subject.schema, "text": MailWording.body.schema, "html": MailWording.body.schema]
         }
     }
     struct Preview: Codable, APIResponseBody {
@@ -80,7 +77,7 @@ package struct MailController: Sendable {
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        let outbox = self.outbox, audit = self.audit
+        let outbox = self.outbox, wording = self.wording
         let library = outbox.templates
         routes.on("listMailTemplates") { _, context -> Response in
             let scope = try context.requireTenant()
@@ -94,38 +91,23 @@ package struct MailController: Sendable {
         }
         routes.on("setMailTemplate") { request, context -> Response in
             let name = try context.parameters.require("name")
-            guard let template = library.builtIn(name) else { throw MailError.unknownTemplate(name) }
+            let template = try wording.template(name)
             let body = try await request.decode(as: Wording.self, context: context)
-            try Self.check(subject: body.subject, text: body.text, html: body.html, template: template)
             let scope = try context.requireTenant()
-            let actor = AuditActor(request, context)
-            try await scope.transaction { database in
-                try await library.save(name: name, subject: body.subject, text: body.text, html: body.html, by: actor.id, in: scope, database: database)
-                try await audit.append(actor.record("update", resourceType: "mail_template", resourceID: name), in: database, scope: scope)
-            }
+            try await wording.set(name, subject: body.subject, text: body.text, html: body.html, in: scope, by: AuditActor(request, context))
             let own = try await library.wording(of: name, in: scope)
             return try JSONResponse.make(TemplateView(name: name, summary: template.summary, subject: body.subject, text: body.text, html: body.html,
                                                       customized: true, updatedAt: own?.updatedAt))
         }
         routes.on("resetMailTemplate") { request, context -> Response in
-            let name = try context.parameters.require("name")
-            guard library.builtIn(name) != nil else { throw MailError.unknownTemplate(name) }
-            let scope = try context.requireTenant()
-            let actor = AuditActor(request, context)
-            try await scope.transaction { database in
-                guard try await library.reset(name: name, in: scope, database: database) else { return }
-                try await audit.append(actor.record("delete", resourceType: "mail_template", resourceID: name), in: database, scope: scope)
-            }
+            try await wording.reset(try context.parameters.require("name"), in: try context.requireTenant(), by: AuditActor(request, context))
             return Response(status: .noContent)
         }
         routes.on("previewMailTemplate") { request, context -> Response in
             let name = try context.parameters.require("name")
-            guard library.builtIn(name) != nil else { throw MailError.unknownTemplate(name) }
+            _ = try wording.template(name)
             let draft = try await request.decode(as: DraftWording.self, context: context)
-            let current = try await library.template(name, for: try context.requireTenant())
-            let subject = draft.subject ?? current.subject, text = draft.text ?? current.text, html = draft.html ?? current.html
-            try Self.check(subject: subject, text: text, html: html, template: current)
-            let rendered = try current.replacing(subject: subject, text: text, html: html).render(current.sample)
+            let rendered = try await wording.preview(name, subject: draft.subject, text: draft.text, html: draft.html, in: try context.requireTenant())
             return try JSONResponse.make(Preview(subject: rendered.subject, text: rendered.text, html: rendered.html))
         }
         routes.on("listMail") { _, context -> Response in
@@ -136,17 +118,5 @@ package struct MailController: Sendable {
                          createdAt: $0.createdAt, sentAt: $0.sentAt)
             }))
         }
-    }
-
-    /// Lengths, control characters and mustache syntax, each named by its field.
-    static func check(subject: String, text: String, html: String, template: MailTemplate) throws {
-        var errors: [Problem.FieldError] = []
-        Self.subject.check(subject, "subject", into: &errors)
-        Self.body.check(text, "text", into: &errors)
-        Self.body.check(html, "html", into: &errors)
-        if errors.isEmpty {
-            errors += MailTemplate.check(subject: subject, text: text, html: html).map { Problem.FieldError(field: $0.field, message: $0.message) }
-        }
-        if !errors.isEmpty { throw MailError.invalid(errors) }
     }
 }

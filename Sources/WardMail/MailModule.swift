@@ -20,6 +20,7 @@ package struct MailModule: WardModule {
 
     let node: ModuleNode
     let outbox: Outbox
+    let wording: MailWording
     let metrics: MailMetrics
 
     package init(node: ModuleNode) throws {
@@ -27,7 +28,9 @@ package struct MailModule: WardModule {
         metrics = MailMetrics(registry: node.metrics.registry)
         outbox = try Outbox(storage: node.storage, queue: node.queue, settings: node.settings, transport: try Self.transport(node.settings),
                             templates: MailTemplateLibrary(), signer: try Self.signer(node.settings), metrics: metrics, logger: node.logger)
+        wording = MailWording(library: outbox.templates, audit: node.audit)
         node.provide(outbox)
+        node.provide(wording)
     }
 
     /// The relay `WARD_SMTP_URL` names, else `.eml` files under the data directory's `mail/`.
@@ -52,7 +55,7 @@ package struct MailModule: WardModule {
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        MailController(outbox: outbox, audit: node.audit).routes(&routes)
+        MailController(outbox: outbox, wording: wording).routes(&routes)
     }
 
     package func jobs() -> [JobHandler] {

@@ -103,6 +103,8 @@ struct Field {
     var options: [Option] = []
     /// Stored, not computed: templates read values by reflection, which sees stored ones only.
     var isSelect = false
+    var isTextarea = false
+    var rows = 0
 
     struct Option {
         let value: String
@@ -120,6 +122,14 @@ struct Field {
         self.hint = hint
         self.required = required
         self.autocomplete = autocomplete
+    }
+
+    /// A multi-line text area of `rows` lines.
+    static func textarea(_ name: String, _ label: String, value: String?, rows: Int, hint: String? = nil, required: Bool = false) -> Field {
+        var field = Field(name, label, value: value, hint: hint, required: required)
+        field.isTextarea = true
+        field.rows = rows
+        return field
     }
 
     /// A select of `choices` (value, text), with `value` selected.

@@ -7,6 +7,7 @@ import WardClinical
 import WardCore
 import WardHTTP
 import WardIdentity
+import WardMail
 import WardPlatform
 import WardStorage
 
@@ -20,6 +21,10 @@ struct WebApp: Sendable {
     let patients: PatientService
     let scheduling: SchedulingService
     let prescribing: PrescribingService
+    let documents: ClinicalDocuments
+    let resetMail: PasswordResetMail
+    let outbox: Outbox
+    let mailWording: MailWording
     let renderer: PageRenderer
     let settings: WardSettings
     let naming: TenantNaming
@@ -42,6 +47,7 @@ struct WebApp: Sendable {
         ("/app/reports", "Reports", "reports:read"),
         ("/app/audit", "Audit trail", "audit:read"),
         ("/app/users", "Users and roles", "users:manage"),
+        ("/app/mail", "Emails", "mail:manage"),
     ]
 
     /// The frame of a page for the signed-in user, with `current` marked in the menu.

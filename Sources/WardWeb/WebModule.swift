@@ -3,6 +3,7 @@ import WardAudit
 import WardClinical
 package import WardHTTP
 import WardIdentity
+import WardMail
 import WardPlatform
 package import WardKit
 
@@ -23,6 +24,10 @@ package struct WebModule: WardModule {
             patients: try node.require(PatientService.self, by: Self.name),
             scheduling: try node.require(SchedulingService.self, by: Self.name),
             prescribing: try node.require(PrescribingService.self, by: Self.name),
+            documents: try node.require(ClinicalDocuments.self, by: Self.name),
+            resetMail: try node.require(PasswordResetMail.self, by: Self.name),
+            outbox: try node.require(Outbox.self, by: Self.name),
+            mailWording: try node.require(MailWording.self, by: Self.name),
             renderer: try PageRenderer(), settings: node.settings, naming: node.naming, logger: node.logger, clock: node.clock
         )
     }
@@ -45,6 +50,7 @@ package struct WebModule: WardModule {
         CalendarPage(app: app).register(signedIn)
         ReportsPage(app: app).register(signedIn)
         PrescribingPages(app: app).register(signedIn)
+        MailPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }
 

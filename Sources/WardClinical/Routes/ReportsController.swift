@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import HTTPTypes
 package import Hummingbird
 import NIOCore
@@ -40,9 +40,10 @@ package struct ReportsController: Sendable {
     }
 }
 
-/// A PDF answer: shown inline, named for saving, never cached (it holds patient data).
-enum PDFResponse {
-    static func make(_ pdf: Data, filename: String) -> Response {
+/// A PDF answer (the API's and the web app's): shown inline, named for saving, never cached (it
+/// holds patient data).
+package enum PDFResponse {
+    package static func make(_ pdf: Data, filename: String) -> Response {
         Response(status: .ok, headers: [
             .contentType: "application/pdf", .contentDisposition: "inline; filename=\"\(filename)\"", .cacheControl: "no-store",
         ], body: .init(byteBuffer: ByteBuffer(bytes: pdf)))

@@ -16,6 +16,7 @@ struct PrescribingPages: Sendable {
         signedIn.get("patients/{id}/prescribe") { request, context in try await form(request, context) }
         signedIn.post("patients/{id}/prescriptions") { request, context in try await prescribe(request, context) }
         signedIn.get("patients/{id}/prescriptions/{prescription}") { request, context in try await sheet(request, context) }
+        signedIn.get("patients/{id}/prescriptions/{prescription}/pdf") { request, context in try await pdf(request, context) }
     }
 
     struct FormModel {
@@ -109,12 +110,21 @@ struct PrescribingPages: Sendable {
 
     struct SheetModel {
         let shell: Shell
-        let clinic, patientID, patientName, birthDate, mrn, prescriber: String
+        let clinic, id, patientID, patientName, birthDate, mrn, prescriber: String
         let licence: String?
         let issued, status, reference: String
         let items: [Row]
     }
     struct Row { let medication, dose, route, frequency, days, quantity, instructions: String }
+
+    /// The prescription as the PDF the patient is mailed (with its verification code).
+    func pdf(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("prescriptions:read", request, context)
+        let id = try context.parameters.require("prescription").lowercased()
+        guard ParameterFormat.uuid.problem(with: id) == nil else { throw PageError.notFound }
+        let pdf = try await app.documents.prescriptionPDF(id, in: try context.requireTenant(), by: AuditActor(request, context))
+        return PDFResponse.make(pdf, filename: "prescription-\(id.prefix(8)).pdf")
+    }
 
     func sheet(_ request: Request, _ context: WardRequestContext) async throws -> Response {
         try await app.require("prescriptions:read", request, context)
@@ -137,7 +147,7 @@ struct PrescribingPages: Sendable {
         if request.uri.queryParameters.get("issued") != nil { shell.notice = "Prescription issued." }
         let zone = WebApp.timeZone(scope)
         let model = SheetModel(
-            shell: shell, clinic: scope.tenant.name, patientID: patient.id, patientName: "\(patient.givenName) \(patient.familyName)",
+            shell: shell, clinic: scope.tenant.name, id: prescription.id, patientID: patient.id, patientName: "\(patient.givenName) \(patient.familyName)",
             birthDate: patient.birthDate ?? "—", mrn: patient.mrn, prescriber: prescription.prescriberName ?? "—", licence: licence,
             issued: Timestamp.date(prescription.issuedAt).map { TodayPage.stamp.string(from: $0, in: zone) } ?? prescription.issuedAt,
             status: prescription.status, reference: String(prescription.id.suffix(12)).uppercased(),

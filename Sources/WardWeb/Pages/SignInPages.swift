@@ -35,6 +35,8 @@ struct SignInPages: Sendable {
         open.post("sign-in/code") { request, context in try await enterCode(request, context) }
         open.get("set-password") { request, context in try await showSetPassword(request, context) }
         open.post("set-password") { request, context in try await setPassword(request, context) }
+        open.get("forgot-password") { request, context in try await showForgotPassword(request, context) }
+        open.post("forgot-password") { request, context in try await forgotPassword(request, context) }
         signedIn.post("sign-out") { request, context in try await signOut(request, context) }
         signedIn.get("session") { _, _ in Response(status: .noContent) }
     }
@@ -203,7 +205,7 @@ struct SignInPages: Sendable {
     }
 
     /// The sign-in forms' token: the field must equal the cookie the form's page set.
-    private func checkSignInToken(_ request: Request, _ form: FormBody) throws {
+    func checkSignInToken(_ request: Request, _ form: FormBody) throws {
         guard let cookie = request.cookies[WebApp.signInCookie]?.value, cookie.count >= 32, let field = form.raw("_csrf"),
               Self.constantTimeEqual(cookie, field) else { throw PageError.formTokenRejected }
     }

@@ -1,6 +1,70 @@
 /// The clinic administrator's pages.
 enum AdministrationTemplates {
-    static let all: [String: String] = ["users": users, "user": user, "audit": audit, "break-glass": breakGlass]
+    static let all: [String: String] = ["users": users, "user": user, "audit": audit, "break-glass": breakGlass, "mail": mail, "mail-template": mailTemplate]
+
+    static let mail = #"""
+{{<layout}}
+{{$title}}Emails{{/title}}
+{{$main}}
+<h1>Emails</h1>
+<h2>What the clinic's emails say</h2>
+<table>
+<caption class="hint">Each email in the clinic's own wording, or the built-in one</caption>
+<thead><tr><th scope="col">Email</th><th scope="col">Sent</th><th scope="col">Wording</th></tr></thead>
+<tbody>
+{{#templates}}<tr><td><a href="/app/mail/templates/{{name}}">{{name}}</a></td><td>{{summary}}</td><td>{{#customized}}The clinic's own{{/customized}}{{^customized}}Built-in{{/customized}}</td></tr>
+{{/templates}}
+</tbody>
+</table>
+<h2>Sent lately</h2>
+{{^empty(mail)}}<table>
+<caption class="hint">The latest emails, newest first, with the mail server's last answer</caption>
+<thead><tr><th scope="col">Queued</th><th scope="col">Email</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Server's answer</th><th scope="col">Sent</th></tr></thead>
+<tbody>
+{{/empty(mail)}}
+{{#mail}}<tr><td>{{created}}</td><td>{{template}}</td><td><span class="status">{{status}}</span></td><td>{{attempts}}</td><td>{{reply}}</td><td>{{sent}}</td></tr>
+{{/mail}}
+{{^empty(mail)}}</tbody>
+</table>
+{{/empty(mail)}}
+{{^mail}}<p>No emails yet.</p>{{/mail}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let mailTemplate = #"""
+{{<layout}}
+{{$title}}Email: {{name}}{{/title}}
+{{$main}}
+<h1>Email: {{name}}</h1>
+<p>{{summary}}. {{#customized}}It uses the clinic's own wording.{{/customized}}{{^customized}}It uses the built-in wording.{{/customized}}</p>
+{{>form-errors}}
+<form method="post" action="/app/mail/templates/{{name}}" novalidate class="panel">
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+{{#fields}}{{>field}}{{/fields}}
+<button type="submit" name="action" value="preview">Preview</button>
+<button type="submit" name="action" value="save">Save the wording</button>
+</form>
+{{#preview}}
+<section class="panel" aria-labelledby="preview-heading">
+<h2 id="preview-heading">Preview with sample values</h2>
+<p><strong>Subject:</strong> {{subject}}</p>
+<h3>Plain text</h3>
+<pre class="preview">{{text}}</pre>
+<h3>HTML source</h3>
+<pre class="preview">{{html}}</pre>
+</section>
+{{/preview}}
+{{#customized}}
+<form method="post" action="/app/mail/templates/{{name}}" class="no-print">
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<button type="submit" name="action" value="reset">Go back to the built-in wording</button>
+</form>
+{{/customized}}
+<p><a href="/app/mail">All emails</a></p>
+{{/main}}
+{{/layout}}
+"""#
 
     static let audit = #"""
 {{<layout}}

@@ -59,7 +59,8 @@ enum ClinicalTemplates {
 </table>
 <p class="signature">Signature: ______________________________</p>
 </article>
-<p class="no-print"><button type="button" data-print>Print</button> <a href="/app/patients/{{patientID}}">Back to the chart</a></p>
+<p class="no-print"><button type="button" data-print>Print</button> <a href="/app/patients/{{patientID}}/prescriptions/{{id}}/pdf">Download as PDF</a>
+<a href="/app/patients/{{patientID}}">Back to the chart</a></p>
 {{/main}}
 {{/layout}}
 """#
@@ -111,7 +112,7 @@ enum ClinicalTemplates {
 <div>{{#fields}}{{>field}}{{/fields}}</div>
 <button type="submit">Show</button>
 </form>
-<p>{{origin}}</p>
+<p>{{origin}} <a href="/app/reports/pdf?day={{day}}">Download the report as PDF</a></p>
 <table>
 <caption class="hint">The day in numbers ({{timeZone}})</caption>
 <thead><tr><th scope="col">Measure</th><th scope="col">Count</th><th scope="col">Compared</th></tr></thead>

@@ -54,9 +54,12 @@ enum LayoutTemplates {
 {{/options}}
 </select>
 {{/isSelect}}
-{{^isSelect}}
+{{#isTextarea}}
+<textarea id="{{id}}" name="{{name}}" rows="{{rows}}"{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}{{^error}}{{#hint}} aria-describedby="{{id}}-hint"{{/hint}}{{/error}}>{{value}}</textarea>
+{{/isTextarea}}
+{{^isSelect}}{{^isTextarea}}
 <input id="{{id}}" name="{{name}}" type="{{type}}" value="{{value}}"{{#autocomplete}} autocomplete="{{autocomplete}}"{{/autocomplete}}{{#required}} required{{/required}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}{{^error}}{{#hint}} aria-describedby="{{id}}-hint"{{/hint}}{{/error}}>
-{{/isSelect}}
+{{/isTextarea}}{{/isSelect}}
 {{#hint}}<p class="hint" id="{{id}}-hint">{{hint}}</p>{{/hint}}
 {{#error}}<p class="field-error" id="{{id}}-error">{{error}}</p>{{/error}}
 </div>

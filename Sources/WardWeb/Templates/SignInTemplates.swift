@@ -1,6 +1,33 @@
 /// Signing in and the pages every visitor may see.
 enum SignInTemplates {
-    static let all: [String: String] = ["sign-in": signIn, "second-factor": secondFactor, "set-password": setPassword, "error": error]
+    static let all: [String: String] = [
+        "sign-in": signIn, "second-factor": secondFactor, "set-password": setPassword, "error": error, "forgot-password": forgotPassword,
+    ]
+
+    static let forgotPassword = #"""
+{{<layout}}
+{{$title}}Forgot your password?{{/title}}
+{{$main}}
+<div class="panel narrow">
+<h1>Forgot your password?</h1>
+{{#sent}}
+<p role="status">If <strong>{{email}}</strong> belongs to an account of this clinic, a link to set a new password is on its way. It works once, for an hour.</p>
+<p><a href="/app/sign-in">Back to sign in</a></p>
+{{/sent}}
+{{^sent}}
+<p>Enter your clinic and the email you sign in with: we send a link to set a new password.</p>
+{{>form-errors}}
+<form method="post" action="/app/forgot-password" novalidate>
+<input type="hidden" name="_csrf" value="{{formToken}}">
+{{#fields}}{{>field}}{{/fields}}
+<button type="submit">Send the link</button>
+</form>
+<p><a href="/app/sign-in">Back to sign in</a></p>
+{{/sent}}
+</div>
+{{/main}}
+{{/layout}}
+"""#
 
     static let setPassword = #"""
 {{<layout}}
@@ -34,6 +61,7 @@ enum SignInTemplates {
 {{#fields}}{{>field}}{{/fields}}
 <button type="submit">Sign in</button>
 </form>
+<p><a href="/app/forgot-password">Forgot your password?</a></p>
 </div>
 {{/main}}
 {{/layout}}
