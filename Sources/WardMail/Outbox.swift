@@ -210,7 +210,11 @@ package final class Outbox: Sendable {
         }
         let metadata: Logger.Metadata = ["mail_id": "\(order.message)", "template": "\(template)", "attempt": "\(run.job.attempts)"]
         do {
-            try await transport.deliver([UInt8](envelope.message), from: envelope.sender, to: envelope.recipient)
+            // A conversation under way is not cut short by a shutdown (it ends within the
+            // transport's own time bound): cut after the server took the message, it would be
+            // sent again.
+            let transport = self.transport, message = [UInt8](envelope.message)
+            try await Task { try await transport.deliver(message, from: envelope.sender, to: envelope.recipient) }.value
         } catch let failure as DeliveryFailure {
             switch failure {
             case .temporary(let reply):

@@ -102,6 +102,14 @@ def step(name):
     print(f"e2e: {name}", flush=True)
 
 
+def fetch_as(driver, path):
+    """`path` fetched with the browser's session cookie: what a download link gives the user."""
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers.get("Content-Type"), response.read()
+
+
 driver = browser()
 try:
     step("the sign-in page, then a wrong password")
@@ -115,6 +123,17 @@ try:
     wait_for(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     check("The clinic, email or password is not right." in driver.page_source, "a wrong password is not explained")
     accessible(driver, "sign-in-refused")
+
+    step("forgot your password? the link from the sign-in page")
+    driver.find_element(By.LINK_TEXT, "Forgot your password?").click()
+    wait_for(driver, EC.url_contains("/app/forgot-password"))
+    accessible(driver, "forgot-password")
+    driver.find_element(By.ID, "field-clinic").send_keys(clinic)
+    driver.find_element(By.ID, "field-email").send_keys("desk@riverside.example")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/app/forgot-password'] button[type=submit]").click()
+    wait_for(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "[role=status]")))
+    check("a link to set a new password is on its way" in driver.page_source, "the request is not confirmed")
+    accessible(driver, "forgot-password-sent")
 
     step("the receptionist signs in and finds a patient by a misspelled name, as she types")
     sign_in(driver, "desk@riverside.example")
@@ -191,6 +210,9 @@ try:
     wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Prescription issued."))
     check("Amoxicillin 500 mg capsule" in driver.page_source and "licence GMC-7012345" in driver.page_source, "the sheet lacks the item or the licence")
     accessible(driver, "prescription")
+    pdf_link = driver.find_element(By.LINK_TEXT, "Download as PDF").get_attribute("href")
+    content_type, body = fetch_as(driver, pdf_link.replace(base, ""))
+    check(content_type == "application/pdf" and body.startswith(b"%PDF-"), f"the prescription's PDF link gives {content_type}")
     sign_out(driver)
 
     step("the nurse sees no users and roles, and is refused the page by the server")
@@ -207,6 +229,22 @@ try:
     wait_for(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Users and roles"))
     check("nurse@riverside.example" in driver.page_source, "users are not listed")
     accessible(driver, "users")
+    step("the administrator rewords the reminder email, previews and saves it")
+    driver.find_element(By.LINK_TEXT, "Emails").click()
+    wait_for(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Emails"))
+    accessible(driver, "emails")
+    driver.find_element(By.LINK_TEXT, "appointment_reminder").click()
+    subject = wait_for(driver, EC.presence_of_element_located((By.ID, "field-subject")))
+    accessible(driver, "email-wording")
+    subject.clear()
+    subject.send_keys("See you soon at {{clinic}}")
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=preview]").click()
+    wait_for(driver, EC.presence_of_element_located((By.ID, "preview-heading")))
+    check("See you soon at North Clinic" in driver.page_source, "the preview does not show the new subject")
+    accessible(driver, "email-preview")
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=save]").click()
+    wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "is saved"))
+    check("The clinic's own" in driver.page_source, "the list does not show the clinic's wording")
     for page, name in [("/app/calendar", "calendar"), ("/app/reports", "reports"), ("/app/audit", "audit-trail")]:
         driver.get(base + page)
         check(driver.find_element(By.TAG_NAME, "h1").text, f"{page} shows no heading")
