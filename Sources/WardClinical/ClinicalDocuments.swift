@@ -146,10 +146,6 @@ package struct ClinicalDocuments: Sendable {
     /// `timestamp` as the clinic's wall clock shows it: `2026-12-03 09:30`.
     static func localTime(_ timestamp: String, zone: String) -> String {
         guard let date = Timestamp.date(timestamp) else { return timestamp }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: zone) ?? .gmt
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
+        return Timestamp.format(date, "yyyy-MM-dd HH:mm", in: TimeZone(identifier: zone) ?? .gmt)
     }
 }

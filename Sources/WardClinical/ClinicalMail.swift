@@ -233,11 +233,7 @@ struct AppointmentInvite {
     }
 
     static func utc(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        Timestamp.format(date, "yyyyMMdd'T'HHmmss'Z'")
     }
 
     static func escaped(_ text: String) -> String {

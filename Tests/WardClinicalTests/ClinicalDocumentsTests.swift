@@ -176,10 +176,6 @@ struct ClinicalDocumentsTests {
     }
 
     static func icsTime(_ seconds: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+        Timestamp.format(Date(timeIntervalSince1970: seconds), "yyyyMMdd'T'HHmmss'Z'")
     }
 }

@@ -13,6 +13,16 @@ package enum Timestamp {
 
     /// Parses stored text back to a date.
     package static func date(_ text: String) -> Date? { try? style.parse(text) }
+
+    /// `date` in a fixed `pattern` (Unicode date pattern, POSIX locale) on `zone`'s wall clock:
+    /// for formats other systems parse (mail `Date:` headers, iCalendar, documents).
+    package static func format(_ date: Date, _ pattern: String, in zone: TimeZone = .gmt) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = pattern
+        return formatter.string(from: date)
+    }
 }
 
 extension Duration {

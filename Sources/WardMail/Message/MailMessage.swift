@@ -1,4 +1,5 @@
 package import Foundation
+import WardCore
 
 /// An address with an optional display name, as `From:` and `To:` carry it.
 package struct MailAddress: Sendable, Equatable, Codable {
@@ -140,11 +141,7 @@ package struct MailMessage: Sendable, Equatable {
     }
 
     static func dateHeader(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return formatter.string(from: date)
+        Timestamp.format(date, "EEE, dd MMM yyyy HH:mm:ss '+0000'")
     }
 }
 
