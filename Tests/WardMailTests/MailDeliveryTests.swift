@@ -212,6 +212,28 @@ struct MailDeliveryTests {
         }
     }
 
+    @Test("a tenant over its sending rate has further emails scheduled a minute on, none dropped")
+    func rate() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site, settings: ["WARD_EMAIL_RATE_PER_MINUTE": "2"]) { node in
+                let outbox = try Self.outbox(node), queue = node.services.queue
+                var ids: [String] = []
+                for index in 0..<5 {
+                    ids.append(try #require(try await outbox.send(Letter(template: Self.notice.name, tenant: "acme", recipient: MailAddress("p\(index)@patients.example"),
+                                                                        values: ["name": "A", "amount": "1"]))))
+                }
+                var delays: [Double] = []
+                for id in ids {
+                    let job = try #require(try await Self.job(queue, id))
+                    delays.append(try #require(Timestamp.date(job.runAt)).timeIntervalSince(node.clock.now))
+                }
+                #expect(delays[0] < 5 && delays[1] < 5)
+                #expect(delays[2] > 55 && delays[3] > 55 && delays[4] > 115, "\(delays)")
+                #expect(try await outbox.mail(tenant: "acme").count == 5)
+            }
+        }
+    }
+
     static func sha256(_ data: Data) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }

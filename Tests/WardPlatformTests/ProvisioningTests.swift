@@ -120,9 +120,16 @@ struct ProvisioningTests {
             }
             try await TestNode.with(site, settings: fastJobs, provisioningFaults: faults) { node in
                 let lifecycle = node.services.lifecycle, tenants = node.services.storage.tenants
+                try await node.services.identity.createPlatformAdmin(email: "ops@ward.test", name: "Olu Ops", password: goodPassword)
                 let (tenant, job) = try await lifecycle.requestProvisioning(.init(slug: "south", name: "South Clinic", adminEmail: "head@south.test", adminName: "Dr South"))
 
                 #expect(try await node.services.work(until: "south", is: .failed))
+                // The control plane's administrators are told, once, with the step and error.
+                let alerts = try await lifecycle.outbox.mail(tenant: nil).filter { $0.template == "provisioning_failed" }
+                #expect(alerts.count == 1)
+                #expect(alerts.first?.recipient == "ops@ward.test")
+                #expect(alerts.first?.subject == "Provisioning of south failed")
+                #expect(alerts.first?.text.contains(failing.rawValue) == true)
 
                 let failed = try #require(try await tenants.fetch(slug: "south"))
                 #expect(failed.lastError?.hasPrefix(failing.rawValue) == true)

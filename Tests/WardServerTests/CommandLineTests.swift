@@ -212,6 +212,28 @@ struct CommandLineTests {
         }
     }
 
+    @Test("email test sends one message through the configured relay, and exits 1 with nothing delivered when the relay refuses it")
+    func emailTest() async throws {
+        let sink = try MailSink.shared()
+        try await withTestSite(.sqlite) { site in
+            var environment = Self.environment(site)
+            environment["WARD_SMTP_URL"] = sink.url
+            environment["WARD_SMTP_CA_FILE"] = try MailSink.certificate()
+            environment["WARD_EMAIL_FROM"] = "Ward <ward@clinic.example>"
+            let recipient = "ops-\(UUID().uuidString.prefix(8))@clinic.example"
+            let sent = try await Self.ward(["email", "test", "--to", recipient], environment: environment)
+            #expect(sent.status == 0)
+            #expect(sent.output.contains("delivered: <"))
+            let mail = try ReceivedMail.read(try #require(sink.messages(to: recipient).first))
+            #expect(mail.headers["Subject"] == "Ward test message")
+            #expect(mail.text(of: "text/plain")?.contains("SMTP smtp://ward@localhost:\(sink.port) (starttls)") == true)
+
+            let refused = "reject-\(UUID().uuidString.prefix(8))@clinic.example"
+            #expect(try await Self.ward(["email", "test", "--to", refused], environment: environment).status == 1)
+            #expect(sink.messages(to: refused).isEmpty)
+        }
+    }
+
     @Test("an idle serve exits at once on SIGTERM, well within its shutdown timeout, logging no error", arguments: TestBackend.allCases)
     func idleShutdown(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
