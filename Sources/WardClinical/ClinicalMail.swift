@@ -173,7 +173,10 @@ package struct ClinicalMail: Sendable {
         let found = try await scope.read { database -> (Appointment, String, String?, String)? in
             guard let row = try await database.select().columns(Appointment.columns).from(appointments).where("id", .equal, order.appointment).first() else { return nil }
             let appointment = try row.decode(model: Appointment.self)
-            let patient = try await database.select().columns("given_name", "family_name", "email").from(patients).where("id", .equal, appointment.patientID).first()
+            let patient = try await database.select().columns("given_name", "family_name", "email", "email_reminders").from(patients)
+                .where("id", .equal, appointment.patientID).first()
+            // A patient who declined reminders still gets the confirmation of a booking.
+            if order.reminder, try patient?.decode(column: "email_reminders", as: Bool.self) == false { return nil }
             let practitioner = try await database.select().column("name").from(practitioners).where("id", .equal, appointment.practitionerID).first()
             let name = "\(try patient?.decode(column: "given_name", as: String.self) ?? "") \(try patient?.decode(column: "family_name", as: String.self) ?? "")"
             return (appointment, name.trimmingCharacters(in: .whitespaces), try patient?.decode(column: "email", as: String?.self),

@@ -128,5 +128,9 @@ package enum ClinicalMigrations {
             "CREATE INDEX prescriptions_issued ON prescriptions (issued_at)",
             "CREATE INDEX appointments_start ON appointments (start_at)",
         ]),
+        // Whether the patient gets appointment reminders by email (they may decline them).
+        Migration(305, "add_patient_email_reminders", [
+            "ALTER TABLE patients ADD COLUMN email_reminders BOOLEAN NOT NULL DEFAULT TRUE",
+        ]),
     ]
 }

@@ -22,7 +22,8 @@ extension PatientService {
                 batch.append(Patient(
                     id: UUIDv7.id(), mrn: input.mrn ?? "", givenName: input.givenName!,
                     familyName: input.familyName!, birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email,
-                    address: input.address, nationalID: nil, emergencyContact: nil, metadata: "{}", status: "active", version: 1,
+                    address: input.address, nationalID: nil, emergencyContact: nil, emailReminders: input.emailReminders ?? true, metadata: "{}",
+                    status: "active", version: 1,
                     createdBy: actor.id, createdAt: now, updatedBy: actor.id, updatedAt: now
                 ))
             }

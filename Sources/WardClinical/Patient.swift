@@ -23,6 +23,8 @@ package struct Patient: Codable, Sendable, Equatable, APIResponseBody {
     package var address: String?
     package var nationalID: String?
     package var emergencyContact: String?
+    /// Whether appointment reminders go to `email` (true unless the patient declined them).
+    package var emailReminders: Bool
     package var metadata: String
     package var status: String
     package var version: Int
@@ -35,12 +37,12 @@ package struct Patient: Codable, Sendable, Equatable, APIResponseBody {
         case id, mrn, sex, phone, email, address, metadata, status, version
         case givenName = "given_name", familyName = "family_name", birthDate = "birth_date", nationalID = "national_id"
         case emergencyContact = "emergency_contact", createdBy = "created_by", createdAt = "created_at"
-        case updatedBy = "updated_by", updatedAt = "updated_at"
+        case updatedBy = "updated_by", updatedAt = "updated_at", emailReminders = "email_reminders"
     }
 
     static let columns = [
         "id", "mrn", "given_name", "family_name", "birth_date", "sex", "phone", "email", "address", "national_id",
-        "emergency_contact", "metadata", "status", "version", "created_by", "created_at", "updated_by", "updated_at",
+        "emergency_contact", "email_reminders", "metadata", "status", "version", "created_by", "created_at", "updated_by", "updated_at",
     ]
 
     /// `columns` as SQL text, for the statements written as text on hot paths.
@@ -66,6 +68,7 @@ extension Patient {
         address = try optional("address")
         nationalID = try optional("national_id")
         emergencyContact = try optional("emergency_contact")
+        emailReminders = try row.decode(column: "email_reminders", as: Bool.self)
         metadata = try text("metadata")
         status = try text("status")
         version = try row.decode(column: "version", as: Int.self)
@@ -87,6 +90,7 @@ extension Patient: JSONWritable {
         object.add("created_at", createdAt, to: &json)
         object.add("created_by", createdBy, to: &json)
         object.add("email", email, to: &json)
+        object.add("email_reminders", emailReminders, to: &json)
         object.add("emergency_contact", emergencyContact, to: &json)
         object.add("family_name", familyName, to: &json)
         object.add("given_name", givenName, to: &json)
@@ -111,7 +115,7 @@ package struct PatientInput: Sendable, APIRequestBody {
         ["mrn": .string(pattern: mrnPattern), "given_name": name.schema, "family_name": name.schema,
          "birth_date": .string(format: .date, pattern: datePattern), "sex": .enumeration(sexes),
          "phone": .string(pattern: phonePattern), "email": TextRules.emailSchema,
-         "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema,
+         "address": longText.schema, "national_id": nationalID.schema, "emergency_contact": longText.schema, "email_reminders": .boolean,
          // Metadata is the tenant's own: any keys of one line, each with a text value.
          "metadata": .object(maxProperties: 50, patternProperties: [metadataKey.boundedPattern: metadataValue.schema],
                              additionalProperties: .a(false))]
@@ -127,12 +131,13 @@ package struct PatientInput: Sendable, APIRequestBody {
     package var address: String?
     package var nationalID: String?
     package var emergencyContact: String?
+    package var emailReminders: Bool?
     package var metadata: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case mrn, sex, phone, email, address, metadata
         case givenName = "given_name", familyName = "family_name", birthDate = "birth_date", nationalID = "national_id"
-        case emergencyContact = "emergency_contact"
+        case emergencyContact = "emergency_contact", emailReminders = "email_reminders"
     }
 
     package init(mrn: String? = nil, givenName: String? = nil, familyName: String? = nil, birthDate: String? = nil, sex: String? = nil,

@@ -27,7 +27,8 @@ package struct PatientService: Sendable {
             id: UUIDv7.id(), mrn: input.mrn ?? "",
             givenName: input.givenName!.trimmingCharacters(in: .whitespaces), familyName: input.familyName!.trimmingCharacters(in: .whitespaces),
             birthDate: input.birthDate, sex: input.sex, phone: input.phone, email: input.email?.lowercased(), address: input.address,
-            nationalID: input.nationalID, emergencyContact: input.emergencyContact, metadata: metadata, status: "active", version: 1,
+            nationalID: input.nationalID, emergencyContact: input.emergencyContact, emailReminders: input.emailReminders ?? true,
+            metadata: metadata, status: "active", version: 1,
             createdBy: actor.id, createdAt: now, updatedBy: actor.id, updatedAt: now
         )
         let patients = try scope.table("patients")
@@ -84,6 +85,7 @@ package struct PatientService: Sendable {
             apply(input.address, \.address, "address")
             apply(input.nationalID, \.nationalID, "national_id")
             apply(input.emergencyContact, \.emergencyContact, "emergency_contact")
+            if let value = input.emailReminders, value != patient.emailReminders { patient.emailReminders = value; changed.append("email_reminders") }
             if let metadata = input.metadata { patient.metadata = try Self.json(metadata); changed.append("metadata") }
             guard !changed.isEmpty else { return patient }
             patient.version += 1

@@ -80,6 +80,12 @@ package struct JSONObjectWriter: ~Copyable {
         json.append(String(value))
     }
 
+    /// A boolean member.
+    package mutating func add(_ name: StaticString, _ value: Bool, to json: inout String) {
+        key(name, &json)
+        json.append(value ? "true" : "false")
+    }
+
     /// A member whose value is already JSON.
     package mutating func addRaw(_ name: StaticString, to json: inout String, _ write: (inout String) -> Void) {
         key(name, &json)

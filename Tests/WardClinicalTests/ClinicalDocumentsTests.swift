@@ -147,6 +147,13 @@ struct ClinicalDocumentsTests {
                     }
                     let kept = try await book(0)
                     let cancelled = try await book(7200)
+                    // A patient who declined reminders: the confirmation only.
+                    let declined = "declined-\(UUID().uuidString.prefix(8))@patients.example"
+                    let quiet = try await client.patient(desk, ["given_name": "Ola", "family_name": "Nordmann", "email": declined, "email_reminders": false])
+                    #expect(try await client.send(.post, "/api/v1/appointments", token: desk, json: [
+                        "patient_id": quiet, "practitioner_id": practitioner,
+                        "start": Timestamp.text(Date(timeIntervalSince1970: start + 14_400)), "end": Timestamp.text(Date(timeIntervalSince1970: start + 16_200)),
+                    ]).status == .created)
                     #expect(try await client.send(.post, "/api/v1/appointments/\(cancelled.id)/status", token: desk, json: ["status": "cancelled"],
                                                   headers: [.ifMatch: "\"\(cancelled.version)\""]).status == .ok)
 
@@ -170,6 +177,8 @@ struct ClinicalDocumentsTests {
                     let received = sink.messages(to: email).map { try? ReceivedMail.read($0).headers["Subject"] ?? "" }
                     #expect(received.filter { $0?.hasPrefix("Reminder:") == true }.count == 1)
                     #expect(received.count == 2, "\(received)")
+                    let quietMail = sink.messages(to: declined).map { try? ReceivedMail.read($0).headers["Subject"] ?? "" }
+                    #expect(quietMail.count == 1 && quietMail.first??.hasPrefix("Your appointment") == true, "\(quietMail)")
                 }
             }
         }

@@ -154,7 +154,7 @@ struct PatientTests {
     func patientJSON() throws {
         let patient = Patient(
             id: "p1", mrn: "M-1", givenName: "Ada \"Q\"", familyName: "Ñúñez\n", birthDate: "1990-01-02", sex: nil, phone: "+44 1",
-            email: nil, address: "1 Road / Town", nationalID: nil, emergencyContact: "\u{1}x", metadata: "{\"a\":\"b\"}", status: "active",
+            email: nil, address: "1 Road / Town", nationalID: nil, emergencyContact: "\u{1}x", emailReminders: false, metadata: "{\"a\":\"b\"}", status: "active",
             version: 3, createdBy: "u1", createdAt: "2026-12-01T10:00:00.000Z", updatedBy: nil, updatedAt: "2026-12-01T10:00:00.000Z"
         )
         let page = ItemPage([patient, patient], nextCursor: nil)

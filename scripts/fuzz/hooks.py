@@ -18,7 +18,7 @@ future date sent to register or change a patient is moved to the year 2000, same
 leap year, so 29 February stays valid); any other value goes as generated, so the rule still
 meets malformed dates and the 422 stays tested by the suite.
 
-Login and GET /api/v1/tenant need the tenant named: by X-Tenant-ID, by the subdomain, or (login)
+Login, a reset-link request and GET /api/v1/tenant need the tenant named: by X-Tenant-ID, by the subdomain, or (login)
 by the body's `tenant`. No schema can require one of a header, a host and a field, so a case
 that names none (the generator leaves the optional header out) gets the fixture tenant's
 X-Tenant-ID. A generated X-Tenant-ID of a slug's form names the fixture tenant instead: a
@@ -88,7 +88,7 @@ def before_call(context, case, kwargs):
         for name in named:
             if isinstance(headers[name], str) and _SLUG.fullmatch(headers[name]):
                 headers[name] = TENANT
-        if path in ("/api/v1/auth/login", "/api/v1/tenant") and not named and not (isinstance(case.body, dict) and "tenant" in case.body):
+        if path in ("/api/v1/auth/login", "/api/v1/auth/password-reset-request", "/api/v1/tenant") and not named and not (isinstance(case.body, dict) and "tenant" in case.body):
             headers["X-Tenant-ID"] = TENANT
         case.headers = headers
     if path.startswith("/api/v1/users/{id}") and method != "GET" and parameters.get("id") == ADMIN_ID:

@@ -260,6 +260,8 @@ struct PatientPages: Sendable {
             Field("phone", "Phone", type: "tel", value: form?["phone"]),
             Field("email", "Email", type: "email", value: form?["email"]),
             Field("address", "Address", value: form?["address"], autocomplete: "off"),
+            Field.select("email_reminders", "Appointment reminders by email", choices: [("yes", "Yes"), ("no", "No, the patient declined them")],
+                         value: form?["email_reminders"] ?? "yes"),
         ]
         if registering {
             fields.insert(Field("mrn", "Medical record number", value: form?["mrn"], hint: "Leave empty to have one assigned."), at: 0)
@@ -272,12 +274,13 @@ struct PatientPages: Sendable {
     }
 
     /// The fields the chart's form edits.
-    static let editable = ["given_name", "family_name", "birth_date", "sex", "phone", "email", "address"]
+    static let editable = ["given_name", "family_name", "birth_date", "sex", "phone", "email", "address", "email_reminders"]
 
     /// The record's values of the editable fields, as the form shows them.
     static func values(_ patient: Patient) -> [String: String] {
         ["given_name": patient.givenName, "family_name": patient.familyName, "birth_date": patient.birthDate ?? "", "sex": patient.sex ?? "",
-         "phone": patient.phone ?? "", "email": patient.email ?? "", "address": patient.address ?? ""]
+         "phone": patient.phone ?? "", "email": patient.email ?? "", "address": patient.address ?? "",
+         "email_reminders": patient.emailReminders ? "yes" : "no"]
     }
 
     /// The change a form asks for. An empty field leaves the stored value as it is.
@@ -285,6 +288,7 @@ struct PatientPages: Sendable {
         var input = PatientInput(mrn: registering ? form["mrn"] : nil, givenName: form["given_name"], familyName: form["family_name"],
                                  birthDate: form["birth_date"], sex: form["sex"], phone: form["phone"], email: form["email"])
         input.address = form["address"]
+        input.emailReminders = form["email_reminders"].map { $0 != "no" }
         return input
     }
 
