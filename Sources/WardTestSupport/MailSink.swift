@@ -48,8 +48,9 @@ package final class MailSink: Sendable {
         }
     }
 
-    /// Starts a sink on `port` (0: any free one) and waits until it listens.
-    package static func start(port: Int = 0) throws -> MailSink {
+    /// Starts a sink on `port` (0: any free one) and waits until it listens; `implicitTLS`
+    /// speaks TLS from the first byte (port 465's way), `loginOnly` offers AUTH LOGIN alone.
+    package static func start(port: Int = 0, implicitTLS: Bool = false, loginOnly: Bool = false) throws -> MailSink {
         let certificate = try certificate()
         let key = URL(fileURLWithPath: certificate).deletingLastPathComponent().appendingPathComponent("key.pem").path
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-\(UUID().uuidString)")
@@ -59,6 +60,7 @@ package final class MailSink: Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--port", String(port), "--maildir", directory.path, "--cert", certificate, "--key", key,
                              "--user", user, "--password", password]
+            + (implicitTLS ? ["--implicit-tls"] : []) + (loginOnly ? ["--login-only"] : [])
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output

@@ -33,7 +33,7 @@ struct ClinicalDocumentsTests {
                 try await node.staff("admin@acme.test", roles: ["tenant_admin"])
                 let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
                 _ = try await PrescribingService(audit: node.services.audit).loadStarterFormulary(in: scope, by: .system)
-                let services = node.services, clock = node.clock
+                let services = node.services, logs = node.logs
                 try await node.test { client in
                     let doctor = try await client.token("doctor@acme.test")
                     #expect(try await client.send(.post, "/api/v1/practitioners", token: try await client.token("admin@acme.test"),
@@ -81,6 +81,12 @@ struct ClinicalDocumentsTests {
                     let pdfRead = log.first { $0["resource_type"] as? String == "prescription" && $0["action"] as? String == "read" }
                     #expect((pdfRead?["details"] as? [String: String])?["format"] == "pdf")
                     #expect(log.contains { $0["action"] as? String == "disclose" && ($0["details"] as? [String: String])?["channel"] == "email" })
+
+                    // The node's log lines name the email's id and template, never its content.
+                    #expect(logs.lines.contains { $0.contains("email sent") && $0.contains("prescription") })
+                    for secret in ["Amoxicillin", "Śarmā", email, code] {
+                        #expect(!logs.lines.contains { $0.contains(secret) }, "a log line holds \(secret)")
+                    }
                 }
             }
         }
@@ -95,7 +101,7 @@ struct ClinicalDocumentsTests {
                 try await node.staff(admin, roles: ["tenant_admin"], name: "Ada Admin")
                 try await node.staff("nurse@acme.test", roles: ["nurse"])
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
-                let services = node.services, clock = node.clock
+                let services = node.services
                 try await node.test { client in
                     let doctor = try await client.token("doctor@acme.test")
                     _ = try await client.patient(doctor, ["given_name": "Zoë", "family_name": "Müller"])

@@ -51,7 +51,7 @@ struct MailDeliveryTests {
         let pdf = Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: try Self.settings(sink)) { node in
-                let outbox = try Self.outbox(node), queue = node.services.queue
+                let outbox = try Self.outbox(node)
                 let id = try #require(try await outbox.send(Letter(
                     template: Self.notice.name, tenant: nil, recipient: MailAddress(recipient, name: "अनन्या शर्मा"), values: ["name": "Zoë Müller", "amount": "₹800"],
                     attachments: [MailAttachment(filename: "ordonnance-é.pdf", mediaType: "application/pdf", data: pdf)], dedupeKey: "delivered-\(backend)")))
@@ -166,6 +166,41 @@ struct MailDeliveryTests {
         }
     }
 
+    @Test("smtps:// speaks TLS from the first byte, and AUTH LOGIN serves a relay that offers no PLAIN")
+    func implicitTLSAndLogin() async throws {
+        let sink = try MailSink.start(implicitTLS: true, loginOnly: true)
+        defer { sink.stop() }
+        let recipient = "smtps-\(UUID().uuidString.prefix(8))@patients.example"
+        try await withTestSite(.sqlite) { site in
+            let settings = try Self.settings(sink, extra: ["WARD_SMTP_URL": "smtps://\(MailSink.user):\(MailSink.password)@localhost:\(sink.port)"])
+            try await TestNode.with(site, settings: settings) { node in
+                let outbox = try Self.outbox(node)
+                let id = try #require(try await outbox.send(Letter(template: Self.notice.name, tenant: nil, recipient: MailAddress(recipient),
+                                                                   values: ["name": "A", "amount": "1"])))
+                try await runWorkers([NodeJobs.worker(node.services)], until: { try await Self.status(outbox, id)?.status == .sent })
+                #expect(try await sink.waitFor(1, to: recipient).count == 1)
+            }
+        }
+    }
+
+    @Test("a relay with a certificate this node does not trust is not sent to: the message waits, the reply names the failure")
+    func untrustedRelay() async throws {
+        let sink = try MailSink.shared()
+        let recipient = "untrusted-\(UUID().uuidString.prefix(8))@patients.example"
+        try await withTestSite(.sqlite) { site in
+            var settings = try Self.settings(sink)
+            settings["WARD_SMTP_CA_FILE"] = nil
+            try await TestNode.with(site, settings: settings) { node in
+                let outbox = try Self.outbox(node), queue = node.services.queue
+                let id = try #require(try await outbox.send(Letter(template: Self.notice.name, tenant: nil, recipient: MailAddress(recipient),
+                                                                   values: ["name": "A", "amount": "1"])))
+                try await runWorkers([NodeJobs.worker(node.services)], until: { try await Self.job(queue, id)?.state == .failed })
+                #expect(try await Self.status(outbox, id)?.status == .queued)
+                #expect(sink.messages(to: recipient).isEmpty)
+            }
+        }
+    }
+
     @Test("with a DKIM key configured, the signature verifies (dkimpy) against the published public key")
     func dkim() async throws {
         let sink = try MailSink.shared()
@@ -178,7 +213,7 @@ struct MailDeliveryTests {
         try await withTestSite(.sqlite) { site in
             let settings = try Self.settings(sink, extra: ["WARD_EMAIL_DKIM_SELECTOR": "ward2026", "WARD_EMAIL_DKIM_KEY_FILE": key])
             try await TestNode.with(site, settings: settings) { node in
-                let outbox = try Self.outbox(node), queue = node.services.queue
+                let outbox = try Self.outbox(node)
                 let id = try #require(try await outbox.send(Letter(
                     template: Self.notice.name, tenant: nil, recipient: MailAddress(recipient, name: "Zoë"), values: ["name": "Zoë   Müller", "amount": "1"],
                     attachments: [MailAttachment(filename: "a.pdf", mediaType: "application/pdf", data: Data("%PDF-1.7".utf8))])))
@@ -196,7 +231,7 @@ struct MailDeliveryTests {
     func fileTransport() async throws {
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: ["WARD_JOBS_POLL_INTERVAL": "0.02"]) { node in
-                let outbox = try Self.outbox(node), queue = node.services.queue
+                let outbox = try Self.outbox(node)
                 let id = try #require(try await outbox.send(Letter(template: Self.notice.name, tenant: nil, recipient: MailAddress("file@patients.example"),
                                                                    values: ["name": "Zoë", "amount": "2"])))
                 try await runWorkers([NodeJobs.worker(node.services)], until: { try await Self.status(outbox, id)?.status == .sent })

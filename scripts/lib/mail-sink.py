@@ -7,6 +7,9 @@
   reject-…@…     550 5.1.1 at RCPT TO, always (a hard bounce)
   anything else  accepted
 
+With --implicit-tls the server speaks TLS from the first byte (as on port 465) instead of
+offering STARTTLS; with --login-only it offers AUTH LOGIN and not PLAIN.
+
 Prints "port <n>" once listening; exits when its standard input closes (the test process ended).
 """
 import argparse
@@ -60,6 +63,8 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--user", default="ward")
     parser.add_argument("--password", default="sink-password")
+    parser.add_argument("--implicit-tls", action="store_true")
+    parser.add_argument("--login-only", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
 
@@ -77,10 +82,18 @@ def main():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-    controller = Controller(
-        Sink(args.maildir), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-        authenticator=authenticate, auth_required=True, auth_require_tls=True, server_hostname="localhost",
-    )
+    extra = {"auth_exclude_mechanism": ["PLAIN"]} if args.login_only else {}
+    if args.implicit_tls:
+        controller = Controller(
+            Sink(args.maildir), hostname="127.0.0.1", port=port, ssl_context=context,
+            # aiosmtpd counts only STARTTLS as encryption; here the whole connection is TLS.
+            authenticator=authenticate, auth_required=True, auth_require_tls=False, server_hostname="localhost", **extra,
+        )
+    else:
+        controller = Controller(
+            Sink(args.maildir), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+            authenticator=authenticate, auth_required=True, auth_require_tls=True, server_hostname="localhost", **extra,
+        )
     controller.start()
     print("port %d" % port, flush=True)
     sys.stdin.read()

@@ -149,6 +149,7 @@ package struct AuthController: Sendable {
         let resetMail = self.resetMail
         routes.on("requestPasswordReset") { request, context -> Response in
             let body = try await request.decode(as: ResetLinkRequest.self, context: context)
+            guard body.email.count <= 254 else { throw IdentityError.invalidInput([.init(field: "email", message: "must be at most 254 characters")]) }
             let named = try naming.slug(of: request)
             guard let tenant = body.tenant ?? named else { throw TenancyError.missing }
             try await resetMail.request(email: body.email, tenant: tenant, by: AuditActor(request, context))

@@ -94,7 +94,12 @@ package struct SMTPTransport: MailTransport {
                 guard let reply = try await replies.next() else { throw DeliveryFailure.temporary("connection closed after \(step)") }
                 guard expected.contains(reply.code) else {
                     let text = "\(step): \(reply.code) \(reply.text)"
-                    if reply.code >= 500 { throw DeliveryFailure.permanent(text, recipientRefused: step == "RCPT TO") }
+                    // Only a refusal of this message or its recipient is final. A 5xx to the
+                    // greeting, TLS, AUTH or the sender is the relay's configuration (a wrong
+                    // password): every message would fail alike, so they wait for a fix.
+                    if reply.code >= 500, ["RCPT TO", "DATA", "message"].contains(step) {
+                        throw DeliveryFailure.permanent(text, recipientRefused: step == "RCPT TO")
+                    }
                     throw DeliveryFailure.temporary(text)
                 }
                 return reply
