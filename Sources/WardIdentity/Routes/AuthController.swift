@@ -48,8 +48,9 @@ package struct AuthController: Sendable {
     struct ResetLinkRequest: APIRequestBody {
         let tenant: String?
         let email: String
+        static let email = TextField.singleLine(max: 254)
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
-            ["tenant": TextRules.storableString, "email": .string(maxLength: 254, pattern: TextRules.storablePattern)]
+            ["tenant": TextRules.storableString, "email": email.schema]
         }
     }
 
@@ -149,7 +150,9 @@ package struct AuthController: Sendable {
         let resetMail = self.resetMail
         routes.on("requestPasswordReset") { request, context -> Response in
             let body = try await request.decode(as: ResetLinkRequest.self, context: context)
-            guard body.email.count <= 254 else { throw IdentityError.invalidInput([.init(field: "email", message: "must be at most 254 characters")]) }
+            var errors: [Problem.FieldError] = []
+            ResetLinkRequest.email.check(body.email, "email", into: &errors)
+            if !errors.isEmpty { throw IdentityError.invalidInput(errors) }
             let named = try naming.slug(of: request)
             guard let tenant = body.tenant ?? named else { throw TenancyError.missing }
             try await resetMail.request(email: body.email, tenant: tenant, by: AuditActor(request, context))
