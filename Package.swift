@@ -402,6 +402,7 @@ let package = Package(
         .testTarget(
             name: "WardPlatformTests",
             dependencies: [
+                "WardMail",
                 "WardKit",
                 "WardPlatform",
                 "WardJobs",

@@ -58,11 +58,29 @@ package struct MailModule: WardModule {
         MailController(outbox: outbox, wording: wording).routes(&routes)
     }
 
+    package static let housekeepingKind = "mail.housekeeping"
+    /// How long a message that reached its end (sent, failed, suppressed) is kept, with its
+    /// sealed content and attachments, before housekeeping removes it: as long as finished jobs.
+    static let retention: TimeInterval = 30 * 86_400
+
     package func jobs() -> [JobHandler] {
-        let outbox = self.outbox
+        let outbox = self.outbox, clock = node.clock
         return [
             JobHandler(kind: Outbox.sendKind, policy: RetryPolicy(node.settings.jobs), run: { run in try await outbox.deliver(run) },
                        retryDelay: { Outbox.retryDelay(of: $0) }),
+            JobHandler(kind: Self.housekeepingKind, policy: RetryPolicy(node.settings.jobs)) { _ in
+                try await outbox.removeFinished(before: clock.now.addingTimeInterval(-Self.retention))
+            },
+        ]
+    }
+
+    /// Old finished messages are removed daily.
+    package func schedules() throws -> [Schedule] {
+        let attempts = node.settings.jobs.maxAttempts
+        return [
+            try Schedule(name: Self.housekeepingKind, cron: "23 3 * * *", scope: .installation(.gmt), catchUp: .seconds(86_400)) { _, _ in
+                try JobQueue.Request(kind: Self.housekeepingKind, payload: NoPayload(), maxAttempts: attempts)
+            },
         ]
     }
 

@@ -117,7 +117,7 @@ package final class Outbox: Sendable {
     @discardableResult
     package func queue(template: String, tenant: String?, recipient: MailAddress, subject: String, text: String, html: String?,
                        attachments: [MailAttachment] = [], dedupeKey: String?, retries: (attempts: Int, every: Duration)? = nil) async throws -> String? {
-        guard MailAddress.isValid(recipient.address) else { throw MailConfigurationError("not an email address: the recipient") }
+        guard MailAddress.isValid(recipient.address) else { throw MailConfigurationError("the recipient is not an email address") }
         let id = UUIDv7.id()
         let now = queueClock.now
         let message = MailMessage(from: from, to: recipient, subject: subject, text: text, html: html, attachments: attachments,
@@ -330,6 +330,16 @@ package final class Outbox: Sendable {
         let messages = self.messages
         try await database.transaction { database in
             try await database.delete(from: messages).where("tenant", .equal, tenant).run()
+        }
+    }
+
+    /// Removes messages that reached their end (sent, failed, suppressed) before `cutoff`; the
+    /// queued ones stay whatever their age.
+    package func removeFinished(before cutoff: Date) async throws {
+        let messages = self.messages
+        try await database.transaction { database in
+            try await database.delete(from: messages).where("status", .in, SQLBind.group([MailStatus.sent, .failed, .suppressed].map(\.rawValue)))
+                .where("created_at", .lessThan, Timestamp.text(cutoff)).run()
         }
     }
 

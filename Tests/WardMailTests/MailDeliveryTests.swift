@@ -269,6 +269,22 @@ struct MailDeliveryTests {
         }
     }
 
+    @Test("housekeeping removes messages that reached their end, and keeps the ones still queued")
+    func housekeeping() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site, settings: ["WARD_JOBS_POLL_INTERVAL": "0.02"]) { node in
+                let outbox = try Self.outbox(node)
+                let sent = try #require(try await outbox.send(Letter(template: Self.notice.name, tenant: nil, recipient: MailAddress("old@patients.example"),
+                                                                     values: ["name": "A", "amount": "1"])))
+                try await runWorkers([NodeJobs.worker(node.services)], until: { try await Self.status(outbox, sent)?.status == .sent })
+                let waiting = try #require(try await outbox.send(Letter(template: Self.notice.name, tenant: nil, recipient: MailAddress("new@patients.example"),
+                                                                        values: ["name": "B", "amount": "2"])))
+                try await outbox.removeFinished(before: node.clock.now.addingTimeInterval(60))
+                #expect(try await outbox.mail(tenant: nil).map(\.id) == [waiting])
+            }
+        }
+    }
+
     static func sha256(_ data: Data) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
