@@ -1,10 +1,10 @@
 import Foundation
-package import WardAudit
+import WardAudit
 import WardCore
 import WardIdentity
-package import WardJobs
-package import WardMail
-package import WardStorage
+import WardJobs
+import WardMail
+import WardStorage
 
 /// The clinical module's emails: a prescription's PDF to the patient, the daily report's PDF to
 /// the clinic's administrators, an appointment's confirmation (with an iCalendar file) and its

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import OpenAPIKit
-package import WardAudit
+import WardAudit
 import WardCore
 package import WardHTTP
 

@@ -1,5 +1,5 @@
 package import WardAudit
-package import WardCore
+import WardCore
 import WardHTTP
 package import WardStorage
 

@@ -3,7 +3,7 @@ package import WardHTTP
 package import WardIdentity
 package import WardJobs
 package import WardKit
-package import WardMail
+import WardMail
 package import WardStorage
 
 /// The control plane as a module: its administrators' login, tenants provisioned, suspended,

@@ -129,7 +129,7 @@ package struct MailMessage: Sendable, Equatable {
                 mixed += [
                     "--\(boundary)",
                     "Content-Type: \(attachment.mediaType)",
-                    "Content-Disposition: attachment; \(name)",
+                    "Content-Disposition: attachment;\r\n \(name)",
                     "Content-Transfer-Encoding: base64", "",
                     attachment.data.base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]),
                 ]
@@ -161,8 +161,9 @@ enum MIMEEncoding {
         var chunk: [UInt8] = []
         for character in value {
             let bytes = Array(String(character).utf8)
-            // 45 bytes encode to 60 base64 characters: with the 12 of the wrapper, under 75.
-            if chunk.count + bytes.count > 45 {
+            // 36 bytes encode to 48 base64 characters: with the 12 of the wrapper, 60, leaving
+            // room for a header name of up to 16 characters within 78 octets.
+            if chunk.count + bytes.count > 36 {
                 words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
                 chunk = []
             }
@@ -172,17 +173,25 @@ enum MIMEEncoding {
         return words.joined(separator: "\r\n ")
     }
 
-    /// A parameter such as a file name: quoted when ASCII, else RFC 2231 percent-encoded UTF-8.
+    /// A parameter such as a file name: quoted when short printable ASCII, else RFC 2231
+    /// percent-encoded UTF-8, continued over numbered sections of at most 50 characters.
     static func parameter(_ name: String, _ value: String) -> String {
-        if value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" }) {
+        if value.utf8.count <= 60, value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" }) {
             return "\(name)=\"\(value)\""
         }
-        let encoded = value.utf8.map { byte -> String in
+        // Pieces never split a %XX escape, so each section decodes on its own.
+        var sections: [String] = [""]
+        for byte in value.utf8 {
             let scalar = UnicodeScalar(byte)
-            return byte < 0x80 && (scalar.properties.isAlphabetic || ("0"..."9").contains(Character(scalar)) || "-._".unicodeScalars.contains(scalar))
-                ? String(scalar) : String(format: "%%%02X", byte)
-        }.joined()
-        return "\(name)*=utf-8''\(encoded)"
+            let plain = byte < 0x80 && (scalar.properties.isAlphabetic || ("0"..."9").contains(Character(scalar)) || "-._".unicodeScalars.contains(scalar))
+            let piece = plain ? String(scalar) : String(format: "%%%02X", byte)
+            if sections[sections.count - 1].count + piece.count > 50 { sections.append("") }
+            sections[sections.count - 1] += piece
+        }
+        if sections.count == 1 { return "\(name)*=utf-8''\(sections[0])" }
+        return sections.enumerated().map { index, section in
+            index == 0 ? "\(name)*0*=utf-8''\(section)" : "\(name)*\(index)*=\(section)"
+        }.joined(separator: ";\r\n ")
     }
 
     /// Quoted-printable text with CRLF line ends and soft breaks under 76 characters.
@@ -199,7 +208,7 @@ enum MIMEEncoding {
                 switch byte {
                 case 0x21...0x3C, 0x3E...0x7E: piece = String(UnicodeScalar(byte))
                 // A space or tab is literal except at the line's end, where transports strip it.
-                case 0x20, 0x09 where !isLast: piece = String(UnicodeScalar(byte))
+                case 0x20 where !isLast, 0x09 where !isLast: piece = String(UnicodeScalar(byte))
                 default: piece = String(format: "=%02X", byte)
                 }
                 // A leading dot is left to SMTP's dot-stuffing; "From " at a line start is safe here.

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -116,7 +116,10 @@ package struct SMTPTransport: MailTransport {
                     throw DeliveryFailure.temporary("\(host) does not offer STARTTLS; set tls=none only for a relay on this machine")
                 }
                 _ = try await command("STARTTLS", expect: 220...220, step: "STARTTLS")
-                try await channel.channel.pipeline.addHandler(try tlsHandler(), position: .first).get()
+                let connection = channel.channel
+                try await connection.eventLoop.submit {
+                    try connection.pipeline.syncOperations.addHandler(try transport.tlsHandler(), position: .first)
+                }.get()
                 features = try await command("EHLO \(helloName)", step: "EHLO")
             }
             if let username, let password {
