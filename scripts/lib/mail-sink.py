@@ -17,9 +17,13 @@ import os
 import ssl
 import sys
 import threading
+import logging
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+# aiosmtpd 1.4 logs a warning on every AUTH about an attribute of its own it still sets.
+logging.getLogger("mail.log").addFilter(lambda record: "login_data is deprecated" not in record.getMessage())
 
 
 class Sink:
