@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // SMTP's STARTTLS and implicit TLS (already in the graph through postgres-nio).
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // The web app's templates: logic-less, escaped by default, with template inheritance for the layout.
@@ -189,6 +190,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Patients' documents: encrypted chunk by chunk, kept in files or any S3-compatible store.
+        .target(
+            name: "WardDocuments",
+            dependencies: [
+                "WardKit",
+                "WardAudit",
+                "WardCore",
+                "WardHTTP",
+                "WardStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WardPlatform",
             dependencies: [
@@ -233,6 +257,7 @@ let package = Package(
         .target(
             name: "WardServer",
             dependencies: [
+                "WardDocuments",
                 "WardMail",
                 "WardKit",
                 "WardAudit",
@@ -328,6 +353,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WardPDFTests", dependencies: ["WardPDF", "WardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WardDocumentsTests",
+            dependencies: [
+                "WardDocuments", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WardHTTPTests",
             dependencies: ["WardHTTP", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird")],

@@ -53,6 +53,10 @@ package struct APIOperation: Sendable {
     package var returnsETag = false
     /// Other media types the success response may have, chosen by a query parameter.
     package var alternativeMediaTypes: [String] = []
+    /// The media types of a raw (non-JSON) request body the operation streams, when it takes one.
+    package var uploadMediaTypes: [String] = []
+    /// Whether the operation serves byte ranges (206, 416) and revalidation (304).
+    package var servesRanges = false
 
     package init(
         _ name: String, _ method: Method, _ path: String, summary: String, tag: String, access: Access = .open,
@@ -94,6 +98,21 @@ extension APIOperation {
         return operation
     }
 
+    /// The operation taking a raw body of one of `mediaTypes`, streamed rather than decoded.
+    package func uploading(_ mediaTypes: [String]) -> APIOperation {
+        var operation = self
+        operation.uploadMediaTypes = mediaTypes
+        return operation
+    }
+
+    /// The operation answering `Range` with 206 (416 when unsatisfiable) and `If-None-Match`
+    /// with 304.
+    package func rangeable() -> APIOperation {
+        var operation = self
+        operation.servesRanges = true
+        return operation
+    }
+
     /// The operation whose request body may be left out.
     package func optionalBody() -> APIOperation {
         var operation = self
@@ -117,8 +136,12 @@ extension APIOperation {
 
     /// The operation whose success may also be of `mediaType`.
     package func alsoAnswering(_ mediaType: String) -> APIOperation {
+        alsoAnswering([mediaType])
+    }
+
+    package func alsoAnswering(_ mediaTypes: [String]) -> APIOperation {
         var operation = self
-        operation.alternativeMediaTypes.append(mediaType)
+        operation.alternativeMediaTypes += mediaTypes
         return operation
     }
 

@@ -89,6 +89,11 @@ package final class ModuleNode: Sendable {
         return depth
     }
 
+    /// Runs every module's purge of a tenant, in registration order.
+    package func purge(_ tenant: Tenant) async throws {
+        for module in built { try await module.purge(tenant) }
+    }
+
     /// Runs every module's provisioning seed for a new tenant, in registration order.
     package func seed(_ scope: TenantScope, by actor: AuditActor) async throws {
         for module in built { try await module.seed(scope, by: actor) }

@@ -45,6 +45,10 @@ package protocol WardModule: Sendable {
     /// Its part of a new tenant's provisioning (the `seed` step): idempotent, for it runs again
     /// after a crash or a failed attempt. The tenant's database is migrated already.
     func seed(_ scope: TenantScope, by actor: AuditActor) async throws
+    /// Removes what the module keeps of a tenant outside the tenant's database (objects,
+    /// keys, queued messages) once the tenant is purged: idempotent, for a failed purge runs
+    /// again.
+    func purge(_ tenant: Tenant) async throws
     /// What must hold for the node to serve this module, checked by `/health/ready`.
     func readinessChecks() -> [ReadinessCheck]
     /// Samples the module's gauges read from the databases, just before `/metrics` answers.
@@ -65,6 +69,7 @@ extension WardModule {
     package func jobs() -> [JobHandler] { [] }
     package func schedules() throws -> [Schedule] { [] }
     package func seed(_ scope: TenantScope, by actor: AuditActor) async throws {}
+    package func purge(_ tenant: Tenant) async throws {}
     package func readinessChecks() -> [ReadinessCheck] { [] }
     package func refreshMetrics() async {}
     package func services() -> [any Service] { [] }

@@ -84,6 +84,11 @@ package struct MailModule: WardModule {
         ]
     }
 
+    /// A purged tenant's emails go with it.
+    package func purge(_ tenant: Tenant) async throws {
+        try await outbox.purge(tenant: tenant.slug)
+    }
+
     package func refreshMetrics() async {
         guard let depth = try? await outbox.depth() else { return }
         metrics.setDepth(depth)

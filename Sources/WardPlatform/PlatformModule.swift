@@ -30,6 +30,7 @@ package struct PlatformModule: WardModule {
         lifecycle = TenantLifecycle(
             storage: node.storage, identity: identity, audit: node.audit, queue: node.queue, outbox: outbox, settings: node.settings, metrics: metrics,
             seed: { [weak node] scope, actor in try await node?.seed(scope, by: actor) },
+            purgeModules: { [weak node] tenant in try await node?.purge(tenant) },
             faults: try? node.require(ProvisioningFaults.self, by: Self.name), logger: node.logger
         )
         node.provide(lifecycle)

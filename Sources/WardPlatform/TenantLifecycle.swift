@@ -24,10 +24,14 @@ package struct TenantLifecycle: Sendable {
     let audit: AuditTrail
     let policy: RetryPolicy
     let purgeGrace: TimeInterval
+    /// What every module removes of a purged tenant outside its database.
+    let purgeModules: @Sendable (Tenant) async throws -> Void
     let logger: Logger
 
     package init(storage: Storage, identity: IdentityService, audit: AuditTrail, queue: JobQueue, outbox: Outbox, settings: WardSettings, metrics: ProvisioningMetrics,
-                 seed: @escaping Provisioner.Seed, faults: ProvisioningFaults? = nil, logger: Logger) {
+                 seed: @escaping Provisioner.Seed, purgeModules: @escaping @Sendable (Tenant) async throws -> Void = { _ in },
+                 faults: ProvisioningFaults? = nil, logger: Logger) {
+        self.purgeModules = purgeModules
         let log = ProvisioningLog(storage: storage)
         self.storage = storage
         self.queue = queue
@@ -182,16 +186,25 @@ package struct TenantLifecycle: Sendable {
         return tenant
     }
 
-    /// Removes a deleted tenant's database and queued emails once its grace period is over;
-    /// does nothing for a tenant restored meanwhile.
+    /// Removes a deleted tenant's database and, through every module, what it kept elsewhere
+    /// (emails, documents and their key) once its grace period is over; does nothing for a
+    /// tenant restored meanwhile. A purge that failed part-way runs again with its job's retry:
+    /// each removal is idempotent.
     package func purge(_ order: ProvisioningOrder, now: Date = Date()) async throws {
-        guard let tenant = try await storage.tenants.fetch(slug: order.slug), tenant.id == order.tenantID, tenant.status == .deleting,
-              let purgeAfter = tenant.purgeAfter.flatMap(Timestamp.date), purgeAfter <= now else { return }
-        // The guarded change comes first: a resume racing this purge either wins (and nothing is
-        // removed) or finds the tenant already deleted.
-        try await storage.tenants.update(tenant.slug, from: [.deleting], action: "purged", status: .deleted)
+        guard let tenant = try await storage.tenants.fetch(slug: order.slug), tenant.id == order.tenantID else { return }
+        switch tenant.status {
+        case .deleting:
+            guard let purgeAfter = tenant.purgeAfter.flatMap(Timestamp.date), purgeAfter <= now else { return }
+            // The guarded change comes first: a resume racing this purge either wins (and
+            // nothing is removed) or finds the tenant already deleted.
+            try await storage.tenants.update(tenant.slug, from: [.deleting], action: "purged", status: .deleted)
+        case .deleted:
+            break
+        default:
+            return
+        }
         await storage.tenants.removeDatabase(of: try TenantSlug(tenant.slug))
-        try await outbox.purge(tenant: tenant.slug)
+        try await purgeModules(tenant)
         logger.notice("tenant purged", metadata: ["tenant_id": "\(tenant.slug)"])
     }
 

@@ -1,4 +1,5 @@
 import WardClinical
+import WardDocuments
 import WardIdentity
 package import WardKit
 import WardMail
@@ -14,6 +15,7 @@ package enum WardModules {
         AuditModule.self,
         JobsModule.self,
         ClinicalModule.self,
+        DocumentsModule.self,
         PlatformModule.self,
         ReservedPermissions.self,
         WebModule.self,

@@ -88,6 +88,12 @@ extension Setting {
     package static let dkimSelector = Setting("ward.email.dkim.selector", "DKIM selector: with the key file set, every email is signed (rsa-sha256, relaxed/relaxed) for the From domain")
     package static let dkimKeyFile = Setting("ward.email.dkim.keyFile", secret: true, "PEM file of the RSA private key whose public half is published at <selector>._domainkey.<domain>")
 
+    package static let storageURL = Setting("ward.storage.url", "where documents are kept, encrypted: `file:///path` or `s3://bucket/prefix?endpoint=https://…&region=…` (any S3-compatible store); unset: `documents/` under the data directory")
+    package static let documentUploadLimit = Setting("ward.documents.uploadLimit", default: "26214400", "largest document accepted in bytes (larger → 413); uploads stream, so memory does not grow with it")
+    package static let awsAccessKeyID = Setting("aws.accessKeyId", secret: true, "access key of the S3-compatible store (read as AWS's own tools read it)")
+    package static let awsSecretAccessKey = Setting("aws.secretAccessKey", secret: true, "secret key of the S3-compatible store")
+    package static let awsSessionToken = Setting("aws.sessionToken", secret: true, "session token of temporary S3 credentials, when they are such")
+
     /// Every setting Ward reads, in the order `ward config` prints them.
     package static let all: [Setting] = [
         environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
@@ -98,5 +104,6 @@ extension Setting {
         passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
         pdfFont, smtpURL, smtpCAFile, emailFrom, emailRate, dkimSelector, dkimKeyFile,
+        storageURL, documentUploadLimit, awsAccessKeyID, awsSecretAccessKey, awsSessionToken,
     ]
 }

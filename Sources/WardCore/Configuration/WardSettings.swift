@@ -38,6 +38,7 @@ package struct WardSettings: Sendable {
     package var jobs: JobSettings
     package var tenantPurgeGraceDays: Int
     package var mail: MailSettings
+    package var documents: DocumentSettings
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -156,6 +157,13 @@ package struct WardSettings: Sendable {
         if (mail.dkimSelector == nil) != (mail.dkimKeyFile == nil) {
             throw SettingsError.invalid(.dkimSelector, "DKIM signing needs both WARD_EMAIL_DKIM_SELECTOR and WARD_EMAIL_DKIM_KEY_FILE")
         }
+        if let url = text(.storageURL), !url.hasPrefix("file://"), !url.hasPrefix("s3://") {
+            throw SettingsError.invalid(.storageURL, "must start with file:// or s3://")
+        }
+        self.documents = DocumentSettings(
+            storageURL: text(.storageURL), uploadLimit: try integer(.documentUploadLimit, in: 1_024...10_737_418_240),
+            accessKeyID: text(.awsAccessKeyID), secretAccessKey: text(.awsSecretAccessKey), sessionToken: text(.awsSessionToken)
+        )
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             accessTokenLifetime: try seconds(.accessTokenLifetime),
@@ -235,6 +243,16 @@ package struct MailSettings: Sendable {
     package var dkimSelector: String?
     package var dkimKeyFile: String?
     package var pdfFont: String?
+}
+
+/// Where documents are kept and how large one may be.
+package struct DocumentSettings: Sendable {
+    /// `file://` or `s3://`; nil keeps them under the data directory.
+    package var storageURL: String?
+    package var uploadLimit: Int
+    package var accessKeyID: String?
+    package var secretAccessKey: String?
+    package var sessionToken: String?
 }
 
 /// A setting whose value Ward cannot use.

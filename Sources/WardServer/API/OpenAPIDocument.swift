@@ -63,6 +63,12 @@ package enum OpenAPIDocument {
         responses[OpenAPI.Response.StatusCode(integerLiteral: operation.success.status)] = .b(OpenAPI.Response(
             description: "Success", headers: headers, content: operation.success.status == 204 ? [:] : media
         ))
+        if operation.servesRanges {
+            responses[OpenAPI.Response.StatusCode(integerLiteral: 206)] = .b(OpenAPI.Response(
+                description: "The byte range asked for (Content-Range says which)", content: media
+            ))
+            responses[OpenAPI.Response.StatusCode(integerLiteral: 304)] = .b(OpenAPI.Response(description: "Not modified: If-None-Match names the current ETag"))
+        }
         for status in Set(operation.problems + implicitProblems(of: operation)).sorted() {
             responses[OpenAPI.Response.StatusCode(integerLiteral: status)] = .a(.component(named: "Problem\(status)"))
         }
@@ -75,9 +81,14 @@ package enum OpenAPIDocument {
             )))
         }
         if operation.tenantScoped { parameters.append(.a(.component(named: "TenantID"))) }
-        let body: OpenAPI.Request? = operation.request.map { type in
+        var body: OpenAPI.Request? = operation.request.map { type in
             OpenAPI.Request(content: [.json: .b(OpenAPI.Content(schema: .reference(.component(named: type.schemaName))))],
                             required: !operation.requestOptional)
+        }
+        if !operation.uploadMediaTypes.isEmpty {
+            var content = OpenAPI.Content.Map()
+            for type in operation.uploadMediaTypes { content[try mediaType(type)] = .b(OpenAPI.Content(schema: nil)) }
+            body = OpenAPI.Request(description: "The document's bytes, as its Content-Type says", content: content, required: true)
         }
         return OpenAPI.Operation(
             tags: [operation.tag], summary: operation.summary, operationId: operation.name, parameters: parameters,
@@ -113,6 +124,8 @@ package enum OpenAPIDocument {
         if operation.tenantScoped { statuses += [400, 403] }
         if !operation.pathParameters.isEmpty || !operation.query.isEmpty { statuses.append(400) }
         if operation.request != nil { statuses += [400, 415, 422] }
+        if !operation.uploadMediaTypes.isEmpty { statuses += [413, 415, 422] }
+        if operation.servesRanges { statuses.append(416) }
         if let required = operation.ifMatch { statuses += required ? [400, 412, 428] : [400, 412] }
         return statuses
     }

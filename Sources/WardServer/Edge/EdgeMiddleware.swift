@@ -48,7 +48,9 @@ struct EdgeMiddleware: RouterMiddleware {
 
         var response: Response
         do {
-            if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > settings.bodyLimit {
+            // The largest body any route takes: a document upload checks its own limit, every
+            // other body is collected under `bodyLimit`.
+            if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > max(settings.bodyLimit, settings.documents.uploadLimit) {
                 throw HTTPError(.contentTooLarge)
             }
             var request = request
