@@ -48,9 +48,7 @@ struct EdgeMiddleware: RouterMiddleware {
 
         var response: Response
         do {
-            // The largest body any route takes: a document upload checks its own limit, every
-            // other body is collected under `bodyLimit`.
-            if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > max(settings.bodyLimit, settings.documents.uploadLimit) {
+            if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > bodyLimit(of: request) {
                 throw HTTPError(.contentTooLarge)
             }
             var request = request
@@ -82,6 +80,15 @@ struct EdgeMiddleware: RouterMiddleware {
             tenantID: trace.tenantID, userID: trace.userID
         )
         return response
+    }
+
+    /// The most a request may declare: `bodyLimit`, or for a file (a type no JSON or form
+    /// route reads: those refuse it as 415 unread) the larger document limit, which the
+    /// upload route enforces again as the bytes arrive.
+    private func bodyLimit(of request: Request) -> Int {
+        let type = request.headers.value(.contentType)?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let isForm = type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type == "application/x-www-form-urlencoded"
+        return isForm ? settings.bodyLimit : max(settings.bodyLimit, settings.documents.uploadLimit)
     }
 
     private static let securityHeaders = [
