@@ -194,6 +194,7 @@ let package = Package(
         .target(
             name: "WardDocuments",
             dependencies: [
+                "WardClinical",
                 "WardKit",
                 "WardAudit",
                 "WardCore",
@@ -237,6 +238,7 @@ let package = Package(
         .target(
             name: "WardWeb",
             dependencies: [
+                "WardDocuments",
                 "WardKit",
                 "WardAudit",
                 "WardClinical",
@@ -251,6 +253,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -356,7 +359,7 @@ let package = Package(
         .testTarget(
             name: "WardDocumentsTests",
             dependencies: [
-                "WardDocuments", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
+                "WardDocuments", "WardClinical", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
             ],

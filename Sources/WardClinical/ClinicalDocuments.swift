@@ -118,11 +118,16 @@ package struct ClinicalDocuments: Sendable {
 
     /// The prescription as a PDF, audited as a read of the patient's record.
     package func prescriptionPDF(_ id: String, in scope: TenantScope, by actor: AuditActor) async throws -> Data {
+        try await prescriptionDocument(id, in: scope, by: actor).pdf
+    }
+
+    /// The prescription as a PDF with the patient it is for, audited as a read of the record.
+    package func prescriptionDocument(_ id: String, in scope: TenantScope, by actor: AuditActor) async throws -> (pdf: Data, patientID: String, issued: String) {
         let record = try await record(of: id, in: scope)
         let pdf = try await render(record.sheet.render)
         try await audit.recordRead(actor.record("read", resourceType: "prescription", resourceID: id, patientID: record.prescription.patientID,
                                                 details: ["format": "pdf"]), in: scope)
-        return pdf
+        return (pdf, record.prescription.patientID, record.prescription.issuedAt)
     }
 
     /// The day's report as a PDF.

@@ -11,6 +11,7 @@ package import WardHTTP
 /// and archived.
 package struct DocumentsController: Sendable {
     let documents: PatientDocuments
+    let prescriptions: GeneratedDocuments
 
     static let mediaTypes = DocumentMediaType.allCases.map(\.rawValue)
 
@@ -20,8 +21,8 @@ package struct DocumentsController: Sendable {
                      tag: "documents", access: .staff, permission: "documents:write", success: (201, "application/json", PatientDocument.self),
                      problems: [401, 403, 404, 413, 415, 422])
             .uploading(mediaTypes)
-            .query(QueryParameter("title", .text(maxLength: 200), "What the document is (required)"),
-                   QueryParameter("category", .choice(DocumentCategory.allCases.map(\.rawValue)), "The kind of record (required)"),
+            .query(QueryParameter("title", .text(maxLength: 200), "What the document is", required: true),
+                   QueryParameter("category", .choice(DocumentCategory.allCases.map(\.rawValue)), "The kind of record", required: true),
                    QueryParameter("document_date", .date, "The date the document bears, yyyy-MM-dd; today when absent")),
         APIOperation("listDocuments", .get, "/api/v1/patients/{id}/documents", summary: "The patient's documents, newest first (archived ones on request)",
                      tag: "documents", access: .staff, permission: "documents:read", success: (200, "application/json", ItemList<PatientDocument>.self),
@@ -44,6 +45,10 @@ package struct DocumentsController: Sendable {
                      summary: "Archive a document: it leaves the list and stays readable; documents are never deleted",
                      tag: "documents", access: .staff, permission: "documents:write", success: (200, "application/json", PatientDocument.self),
                      problems: [401, 403, 404, 409], request: ArchiveRequest.self),
+        APIOperation("filePrescription", .post, "/api/v1/prescriptions/{id}/file",
+                     summary: "File the prescription's PDF into its patient's documents (category generated); needs prescriptions:read as well",
+                     tag: "documents", access: .staff, permission: "documents:write", success: (201, "application/json", PatientDocument.self),
+                     problems: [401, 403, 404]),
     ]
 
     struct ArchiveRequest: APIRequestBody {
@@ -53,7 +58,7 @@ package struct DocumentsController: Sendable {
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        let documents = self.documents
+        let documents = self.documents, prescriptions = self.prescriptions
         routes.on("uploadDocument") { request, context -> Response in
             let scope = try context.requireTenant()
             let query = request.uri.queryParameters
@@ -113,6 +118,17 @@ package struct DocumentsController: Sendable {
             }
             headers[.contentLength] = String(document.size)
             return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: body))
+        }
+        routes.on("filePrescription") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            guard principal.permissions.contains("prescriptions:read") else {
+                try await context.recordDenial?("prescriptions:read", context.endpointPath ?? request.uri.path)
+                throw PermissionDenied(permission: "prescriptions:read", secondFactorMissing: principal.secondFactorMissing)
+            }
+            let document = try await prescriptions.file(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context))
+            var response = try JSONResponse.make(document, status: .created, etag: document.etag)
+            response.headers[.location] = "/api/v1/patients/\(document.patientID)/documents/\(document.id)"
+            return response
         }
         routes.on("archiveDocument") { request, context -> Response in
             let body = try await request.decode(as: ArchiveRequest.self, context: context)

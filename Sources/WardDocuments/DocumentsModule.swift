@@ -1,4 +1,5 @@
 import Foundation
+import WardClinical
 package import WardCore
 package import WardHTTP
 package import WardKit
@@ -25,6 +26,7 @@ package struct DocumentsModule: WardModule {
     package static var operations: [APIOperation] { DocumentsController.operations }
 
     package let documents: PatientDocuments
+    let generated: GeneratedDocuments
 
     package init(node: ModuleNode) throws {
         let store = try Self.store(node.settings)
@@ -33,6 +35,7 @@ package struct DocumentsModule: WardModule {
             metrics: DocumentMetrics(registry: node.metrics.registry, store: store.kind), uploadLimit: node.settings.documents.uploadLimit,
             logger: node.logger
         )
+        generated = GeneratedDocuments(documents: documents, clinical: try node.require(ClinicalDocuments.self, by: Self.name))
         node.provide(documents)
     }
 
@@ -48,7 +51,7 @@ package struct DocumentsModule: WardModule {
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
-        DocumentsController(documents: documents).routes(&routes)
+        DocumentsController(documents: documents, prescriptions: generated).routes(&routes)
     }
 
     package func readinessChecks() -> [ReadinessCheck] {

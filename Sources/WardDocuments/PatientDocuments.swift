@@ -85,10 +85,12 @@ package struct PatientDocuments: Sendable {
         package var title: String
         package var category: DocumentCategory
         package var documentDate: String?
-        package var declaredType: DocumentMediaType
+        /// The type the client declared; nil takes the type the first bytes show (a browser
+        /// names a DICOM file's type as it pleases).
+        package var declaredType: DocumentMediaType?
         package var source: String?
 
-        package init(title: String, category: DocumentCategory, documentDate: String?, declaredType: DocumentMediaType, source: String? = nil) {
+        package init(title: String, category: DocumentCategory, documentDate: String?, declaredType: DocumentMediaType?, source: String? = nil) {
             self.title = title
             self.category = category
             self.documentDate = documentDate
@@ -127,7 +129,7 @@ package struct PatientDocuments: Sendable {
         }
         metrics.bytes("in", inspection.size)
         let document = PatientDocument(
-            id: id, patientID: patientID, title: title, category: filing.category.rawValue, mediaType: filing.declaredType.rawValue, size: inspection.size,
+            id: id, patientID: patientID, title: title, category: filing.category.rawValue, mediaType: inspection.recognised?.rawValue ?? "", size: inspection.size,
             sha256: inspection.digest, authorID: actor.id, authorName: actor.name, documentDate: documentDate, status: "active", source: filing.source,
             createdAt: Timestamp.now(), archivedAt: nil, archivedReason: nil, objectKey: key, nonce: header.nonceHex, keyGeneration: Int(header.keyGeneration)
         )
@@ -316,15 +318,17 @@ final class PendingFirst: @unchecked Sendable {
 // Unchecked: one task pulls it; its results are read after the stream ended.
 final class Inspection: @unchecked Sendable {
     private var iterator: ByteStream.AsyncIterator
-    private let declared: DocumentMediaType
+    private let declared: DocumentMediaType?
     private let limit: Int
     private var hasher = SHA256()
     private var head = ByteBuffer()
     private var checked = false
     private(set) var size = 0
     private(set) var digest = ""
+    /// The type the first bytes show.
+    private(set) var recognised: DocumentMediaType?
 
-    init(_ source: ByteStream, declared: DocumentMediaType, limit: Int) {
+    init(_ source: ByteStream, declared: DocumentMediaType?, limit: Int) {
         iterator = source.makeAsyncIterator()
         self.declared = declared
         self.limit = limit
@@ -338,7 +342,12 @@ final class Inspection: @unchecked Sendable {
             while head.readableBytes < DocumentMediaType.sniffLength, var buffer = try await pull() { head.writeBuffer(&buffer) }
             checked = true
             let sniffed = DocumentMediaType.recognise(Array(head.readableBytesView.prefix(DocumentMediaType.sniffLength)))
-            guard sniffed == declared else { throw DocumentError.contentMismatch(declared: declared.rawValue, actual: sniffed?.rawValue) }
+            if let declared {
+                guard sniffed == declared else { throw DocumentError.contentMismatch(declared: declared.rawValue, actual: sniffed?.rawValue) }
+            } else if sniffed == nil {
+                throw DocumentError.contentMismatch(declared: "a file", actual: nil)
+            }
+            recognised = sniffed
             if head.readableBytes == 0 { return finish() }
             defer { head = ByteBuffer() }
             return head

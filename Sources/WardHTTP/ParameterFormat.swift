@@ -114,11 +114,14 @@ package struct QueryParameter: Sendable {
     package var name: String
     package var format: ParameterFormat
     package var summary: String
+    /// Whether the operation refuses a request without it (422 naming it).
+    package var required: Bool
 
-    package init(_ name: String, _ format: ParameterFormat, _ summary: String) {
+    package init(_ name: String, _ format: ParameterFormat, _ summary: String, required: Bool = false) {
         self.name = name
         self.format = format
         self.summary = summary
+        self.required = required
     }
 
     /// `limit`: a page size of 1 to `maximum` (`default` when absent).

@@ -99,6 +99,11 @@ package struct UnsupportedMediaType: Error, ProblemConvertible {
 package struct PermissionDenied: Error, ProblemConvertible {
     package let permission: String
     package let secondFactorMissing: Bool
+
+    package init(permission: String, secondFactorMissing: Bool) {
+        self.permission = permission
+        self.secondFactorMissing = secondFactorMissing
+    }
     package var problem: Problem {
         secondFactorMissing
             ? Problem(status: 403, title: "Second factor required", detail: "Your role requires a second factor: enrol one at /api/v1/auth/totp/enrol first.")

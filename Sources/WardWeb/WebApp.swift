@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import WardDocuments
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -25,6 +27,8 @@ struct WebApp: Sendable {
     let resetMail: PasswordResetMail
     let outbox: Outbox
     let mailWording: MailWording
+    /// Patients' documents.
+    let files: PatientDocuments
     let renderer: PageRenderer
     let settings: WardSettings
     let naming: TenantNaming
@@ -69,6 +73,9 @@ struct WebApp: Sendable {
     /// for the handler to read.
     func checkingFormToken(_ request: Request, session: String, context: WardRequestContext) async throws -> Request {
         guard request.method == .post else { return request }
+        if let boundary = MultipartForm.boundary(request.headers.value(.contentType)) {
+            return try await checkingMultipartFormToken(request, boundary: boundary, session: session, context: context)
+        }
         var request = request
         let body = try await request.collectBody(upTo: FormBody.limit)
         guard let token = FormBody(String(buffer: body)).raw("_csrf"), identity.acceptsFormToken(token, forSession: session) else {
@@ -76,6 +83,31 @@ struct WebApp: Sendable {
             throw PageError.formTokenRejected
         }
         request.body = .init(buffer: body)
+        return request
+    }
+
+    /// A form with a file (`multipart/form-data`) carries its token as its first field: the
+    /// body is read only as far as the token, checked, and handed on whole, the rest still
+    /// streaming.
+    private func checkingMultipartFormToken(_ request: Request, boundary: String, session: String, context: WardRequestContext) async throws -> Request {
+        var iterator = request.body.makeAsyncIterator()
+        var prefix = ByteBuffer()
+        var token: String?
+        let marker = "name=\"_csrf\"\r\n\r\n", end = "\r\n--\(boundary)"
+        while token == nil, prefix.readableBytes < FormBody.limit, var next = try await iterator.next() {
+            prefix.writeBuffer(&next)
+            let text = String(buffer: prefix)
+            if let start = text.range(of: marker), let stop = text.range(of: end, range: start.upperBound..<text.endIndex) {
+                token = String(text[start.upperBound..<stop.lowerBound])
+            }
+        }
+        guard let token, identity.acceptsFormToken(token, forSession: session) else {
+            context.logger.notice("form token refused", metadata: ["path": "\(request.uri.path)"])
+            throw PageError.formTokenRejected
+        }
+        var request = request
+        let rest = IteratorBody(iterator)
+        request.body = RequestBody(asyncSequence: ByteStream(PrefixedBody(prefix: prefix, rest: rest)))
         return request
     }
 
@@ -162,4 +194,33 @@ enum PageError: Error {
     case forbidden(permission: String, secondFactorMissing: Bool)
     case formTokenRejected
     case notFound
+}
+
+/// The request body's remaining buffers, pulled by one reader.
+// Unchecked: the page handler is the one reader.
+final class IteratorBody: @unchecked Sendable {
+    private var iterator: RequestBody.AsyncIterator
+    init(_ iterator: RequestBody.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> ByteBuffer? { try await iterator.next() }
+}
+
+/// The bytes read ahead, then the rest of the body.
+struct PrefixedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let prefix: ByteBuffer
+    let rest: IteratorBody
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var prefix: ByteBuffer?
+        let rest: IteratorBody
+        mutating func next() async throws -> ByteBuffer? {
+            if let first = prefix {
+                prefix = nil
+                return first
+            }
+            return try await rest.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(prefix: prefix, rest: rest) }
 }

@@ -1,6 +1,7 @@
 package import Hummingbird
 import WardAudit
 import WardClinical
+import WardDocuments
 package import WardHTTP
 import WardIdentity
 import WardMail
@@ -28,6 +29,7 @@ package struct WebModule: WardModule {
             resetMail: try node.require(PasswordResetMail.self, by: Self.name),
             outbox: try node.require(Outbox.self, by: Self.name),
             mailWording: try node.require(MailWording.self, by: Self.name),
+            files: try node.require(PatientDocuments.self, by: Self.name),
             renderer: try PageRenderer(), settings: node.settings, naming: node.naming, logger: node.logger, clock: node.clock
         )
     }
@@ -50,6 +52,7 @@ package struct WebModule: WardModule {
         CalendarPage(app: app).register(signedIn)
         ReportsPage(app: app).register(signedIn)
         PrescribingPages(app: app).register(signedIn)
+        DocumentPages(app: app).register(signedIn)
         MailPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }

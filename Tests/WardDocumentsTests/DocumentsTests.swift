@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+import WardClinical
 import WardCore
 import WardDocuments
 import WardPlatform
@@ -312,6 +313,45 @@ struct DocumentsTests {
                 try await node.test { client in
                     let response = try await client.execute(uri: "/health/ready", method: .get)
                     #expect(response.status == .ok)
+                }
+            }
+        }
+    }
+}
+
+/// What Ward writes itself goes into the record too.
+@Suite("Generated documents")
+struct GeneratedDocumentsTests {
+    @Test("a prescription's PDF is filed into its patient's documents, readable by qpdf; filing needs both permissions")
+    func filePrescription() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site) { node in
+                try await node.staff("doctor@acme.test", roles: ["doctor"])
+                try await node.staff("desk@acme.test", roles: ["receptionist"])
+                let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
+                _ = try await PrescribingService(audit: node.services.audit).loadStarterFormulary(in: scope, by: .system)
+                try await node.test { client in
+                    let doctor = try await client.token("doctor@acme.test")
+                    let patient = try await client.patient(doctor, "Zoë", "Müller")
+                    let medication = try #require((try await client.send(.get, "/api/v1/medications?q=PARA500", token: doctor).json["items"] as? [[String: Any]])?.first?["id"] as? String)
+                    let issued = try await client.send(.post, "/api/v1/prescriptions", token: doctor, json: [
+                        "patient_id": patient, "items": [["medication_id": medication, "dose": "1 g", "route": "oral", "frequency": "every 6 hours",
+                                                          "duration_days": 3, "quantity": 12]],
+                    ])
+                    let prescription = try #require(issued.json["id"] as? String)
+                    // The front desk files documents but does not read prescriptions.
+                    #expect(try await client.send(.post, "/api/v1/prescriptions/\(prescription)/file", token: try await client.token("desk@acme.test")).status == .forbidden)
+                    let filed = try await client.send(.post, "/api/v1/prescriptions/\(prescription)/file", token: doctor)
+                    #expect(filed.status == .created)
+                    #expect(filed.json["category"] as? String == "generated")
+                    #expect(filed.json["patient_id"] as? String == patient)
+                    #expect(filed.json["source"] as? String == "prescription:\(prescription)")
+                    let id = try #require(filed.json["id"] as? String)
+                    let pdf = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(id)/content", token: doctor)
+                    let data = Data(buffer: pdf.body)
+                    #expect(try ExternalTool.pdfIsSound(data))
+                    #expect(try ExternalTool.pdfText(data).contains("Zoë Müller"))
+                    #expect(try await client.send(.post, "/api/v1/prescriptions/01a20000-0000-7000-8000-000000000000/file", token: doctor).status == .notFound)
                 }
             }
         }

@@ -9,6 +9,7 @@ any serious or critical accessibility violation fails the run.
 import json
 import os
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -213,6 +214,35 @@ try:
     pdf_link = driver.find_element(By.LINK_TEXT, "Download as PDF").get_attribute("href")
     content_type, body = fetch_as(driver, pdf_link.replace(base, ""))
     check(content_type == "application/pdf" and body.startswith(b"%PDF-"), f"the prescription's PDF link gives {content_type}")
+
+    step("the doctor files a referral letter into the chart; a file that is not what its name says is refused; the letter opens")
+    folder = tempfile.mkdtemp(prefix="ward-e2e-")
+    letter, fake = os.path.join(folder, "referral.pdf"), os.path.join(folder, "scan.pdf")
+    with open(letter, "wb") as out:
+        out.write(body)
+    with open(fake, "wb") as out:
+        out.write(b"MZ\x90\x00 not a PDF at all")
+
+    def file_document(path, title):
+        driver.get(f"{base}/app/patients/{ingrid['id']}")
+        driver.find_element(By.ID, "document-title").send_keys(title)
+        Select(driver.find_element(By.ID, "document-category")).select_by_value("referral")
+        driver.find_element(By.ID, "document-file").send_keys(path)
+        driver.find_element(By.CSS_SELECTOR, f"form[action='/app/patients/{ingrid['id']}/documents'] button[type=submit]").click()
+
+    file_document(letter, "Referral from Dr. Osei")
+    wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Document filed."))
+    link = driver.find_element(By.LINK_TEXT, "Referral from Dr. Osei")
+    check("Referral" in driver.page_source and "PDF" in driver.page_source, "the chart does not list the filed letter")
+    accessible(driver, "patient-documents")
+    content_type, opened = fetch_as(driver, link.get_attribute("href").replace(base, ""))
+    check(content_type == "application/pdf" and opened == body, f"the filed letter opens as {content_type}, {len(opened)} bytes")
+    file_document(fake, "Scanned form")
+    problem = wait_for(driver, EC.presence_of_element_located((By.ID, "form-problem")))
+    check("The document was not filed" in problem.text, f"the refusal says: {problem.text}")
+    check("Scanned form" not in [a.text for a in driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=documents-heading] a")],
+          "the refused file is listed")
+    accessible(driver, "document-refused")
     sign_out(driver)
 
     step("the nurse sees no users and roles, and is refused the page by the server")

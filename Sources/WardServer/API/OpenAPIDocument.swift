@@ -73,7 +73,7 @@ package enum OpenAPIDocument {
             responses[OpenAPI.Response.StatusCode(integerLiteral: status)] = .a(.component(named: "Problem\(status)"))
         }
         var parameters: OpenAPI.Parameter.Array = operation.pathParameters.map { .b(.path(name: $0.name, schema: $0.format.schema)) }
-        parameters += operation.query.map { .b(.query(name: $0.name, required: false, schema: $0.format.schema, description: $0.summary)) }
+        parameters += operation.query.map { .b(.query(name: $0.name, required: $0.required, schema: $0.format.schema, description: $0.summary)) }
         if let required = operation.ifMatch {
             parameters.append(.b(.header(
                 name: "If-Match", required: required, schema: .string(pattern: IfMatch.pattern),

@@ -3,6 +3,7 @@ import Hummingbird
 import WardAudit
 import WardClinical
 import WardCore
+import WardDocuments
 import WardHTTP
 import WardKit
 
@@ -132,7 +133,13 @@ struct PatientPages: Sendable {
         let prescriptions: [PrescriptionRow]
         let showsAccessLog: Bool
         let accessLog: [AccessRow]
+        let showsDocuments: Bool
+        let canFile: Bool
+        let documents: [DocumentRow]
+        let categories: [Choice]
     }
+    struct DocumentRow { let href, title, category, date, type, size, author: String }
+    struct Choice { let value, label: String }
     struct Original { let name, value: String }
     struct AppointmentRow { let time, practitioner, status, reason: String }
     struct PrescriptionRow { let id, patientID, issued, items, status: String }
@@ -156,6 +163,7 @@ struct PatientPages: Sendable {
         if request.uri.queryParameters.get("saved") != nil { shell.notice = "Changes saved." }
         if request.uri.queryParameters.get("booked") != nil { shell.notice = "Appointment booked." }
         if request.uri.queryParameters.get("unchanged") != nil { shell.notice = "Nothing was changed." }
+        if request.uri.queryParameters.get("filed") != nil { shell.notice = "Document filed." }
         return try await chartPage(patient, request, context, shell: shell, fields: Self.fields(patient))
     }
 
@@ -197,7 +205,7 @@ struct PatientPages: Sendable {
         }
     }
 
-    private func chartPage(_ patient: Patient, _ request: Request, _ context: WardRequestContext, shell: Shell, fields: [Field],
+    func chartPage(_ patient: Patient, _ request: Request, _ context: WardRequestContext, shell: Shell, fields: [Field],
                            status: HTTPResponse.Status = .ok, problem: String? = nil, detail: String? = nil, editVersion: Int? = nil,
                            originals: [String: String]? = nil) async throws -> Response {
         let principal = try context.requirePrincipal(), scope = try context.requireTenant(), actor = AuditActor(request, context)
@@ -223,6 +231,14 @@ struct PatientPages: Sendable {
                                 status: prescription.status)
             }
         }
+        var documents: [DocumentRow] = []
+        if can.contains("documents:read") {
+            documents = try await app.files.list(patientID: patient.id, filter: .init(), in: scope, by: actor).map { document in
+                DocumentRow(href: "/app/patients/\(patient.id)/documents/\(document.id)", title: document.title, category: DocumentPages.label(of: document.category),
+                            date: document.documentDate, type: DocumentMediaType(rawValue: document.mediaType)?.fileExtension.uppercased() ?? document.mediaType,
+                            size: ByteCountFormatter.string(fromByteCount: Int64(document.size), countStyle: .file), author: document.authorName ?? "")
+            }
+        }
         var accessLog: [AccessRow] = []
         if can.contains("audit:read") {
             var filter = AuditStore.Filter()
@@ -241,7 +257,9 @@ struct PatientPages: Sendable {
             showsAppointments: can.contains("appointments:read"), appointments: appointments,
             showsPrescriptions: can.contains("prescriptions:read"), canPrescribe: can.contains("prescriptions:write") && patient.status == "active",
             prescriptions: prescriptions,
-            showsAccessLog: can.contains("audit:read"), accessLog: accessLog
+            showsAccessLog: can.contains("audit:read"), accessLog: accessLog,
+            showsDocuments: can.contains("documents:read"), canFile: can.contains("documents:write") && patient.status == "active", documents: documents,
+            categories: DocumentPages.categories.map { Choice(value: $0.0, label: $0.1) }
         )
         return app.renderer.page("patient", model, status: status)
     }

@@ -265,6 +265,39 @@ enum ClinicalTemplates {
 {{^prescriptions}}<p>No prescriptions.</p>{{/prescriptions}}
 </section>
 {{/showsPrescriptions}}
+{{#showsDocuments}}
+<section aria-labelledby="documents-heading">
+<h2 id="documents-heading">Documents</h2>
+{{^empty(documents)}}
+<table>
+<thead><tr><th scope="col">Title</th><th scope="col">Category</th><th scope="col">Dated</th><th scope="col">File</th><th scope="col">Filed by</th></tr></thead>
+<tbody>
+{{/empty(documents)}}
+{{#documents}}<tr><td><a href="{{href}}">{{title}}</a></td><td>{{category}}</td><td>{{date}}</td><td>{{type}}, {{size}}</td><td>{{author}}</td></tr>
+{{/documents}}
+{{^empty(documents)}}
+</tbody>
+</table>
+{{/empty(documents)}}
+{{^documents}}<p>No documents.</p>{{/documents}}
+{{#canFile}}
+<form class="panel no-print" method="post" action="/app/patients/{{id}}/documents" enctype="multipart/form-data">
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<h3>File a document</h3>
+<div class="grid">
+<p><label for="document-title">Title</label><input id="document-title" name="title" required maxlength="200" autocomplete="off"></p>
+<p><label for="document-category">Category</label><select id="document-category" name="category" required>
+{{#categories}}<option value="{{value}}">{{label}}</option>
+{{/categories}}</select></p>
+<p><label for="document-date">Date on the document</label><input id="document-date" name="document_date" type="date"></p>
+<p><label for="document-file">File (PDF, PNG, JPEG, TIFF, DICOM or text)</label><input id="document-file" name="file" type="file" required
+ accept=".pdf,.png,.jpg,.jpeg,.tif,.tiff,.dcm,.txt,application/pdf,image/png,image/jpeg,image/tiff,application/dicom,text/plain"></p>
+</div>
+<button type="submit">File document</button>
+</form>
+{{/canFile}}
+</section>
+{{/showsDocuments}}
 {{#showsAccessLog}}
 <section aria-labelledby="access-heading">
 <h2 id="access-heading">Access log</h2>
