@@ -316,6 +316,7 @@ let package = Package(
                 "WardClinical",
                 "WardJobs",
                 "WardMail",
+                "WardDocuments",
                 "WardPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

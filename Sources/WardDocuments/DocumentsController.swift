@@ -46,8 +46,8 @@ package struct DocumentsController: Sendable {
                      tag: "documents", access: .staff, permission: "documents:write", success: (200, "application/json", PatientDocument.self),
                      problems: [401, 403, 404, 409], request: ArchiveRequest.self),
         APIOperation("filePrescription", .post, "/api/v1/prescriptions/{id}/file",
-                     summary: "File the prescription's PDF into its patient's documents (category generated); needs prescriptions:read as well",
-                     tag: "documents", access: .staff, permission: "documents:write", success: (201, "application/json", PatientDocument.self),
+                     summary: "File the prescription's PDF into its patient's documents (category generated); needs documents:write as well",
+                     tag: "documents", access: .staff, permission: "prescriptions:read", success: (201, "application/json", PatientDocument.self),
                      problems: [401, 403, 404]),
     ]
 
@@ -121,9 +121,9 @@ package struct DocumentsController: Sendable {
         }
         routes.on("filePrescription") { request, context -> Response in
             let principal = try context.requirePrincipal()
-            guard principal.permissions.contains("prescriptions:read") else {
-                try await context.recordDenial?("prescriptions:read", context.endpointPath ?? request.uri.path)
-                throw PermissionDenied(permission: "prescriptions:read", secondFactorMissing: principal.secondFactorMissing)
+            guard principal.permissions.contains("documents:write") else {
+                try await context.recordDenial?("documents:write", context.endpointPath ?? request.uri.path)
+                throw PermissionDenied(permission: "documents:write", secondFactorMissing: principal.secondFactorMissing)
             }
             let document = try await prescriptions.file(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context))
             var response = try JSONResponse.make(document, status: .created, etag: document.etag)

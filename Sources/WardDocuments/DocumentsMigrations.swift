@@ -44,13 +44,5 @@ enum DocumentsMigrations {
             """,
             "CREATE INDEX documents_patient ON documents (patient_id, document_date)",
         ]),
-        // The module's permissions and the built-in roles' grants (`DocumentsModule.roleGrants`),
-        // as the identity migrations seed the others.
-        Migration(601, "add_document_permissions", [
-            "INSERT INTO permissions (name, description) VALUES ('documents:read', 'read patients'' documents')",
-            "INSERT INTO permissions (name, description) VALUES ('documents:write', 'file and archive patients'' documents')",
-        ] + ["builtin-tenant-admin", "builtin-doctor", "builtin-nurse", "builtin-receptionist"].flatMap { role in
-            ["documents:read", "documents:write"].map { "INSERT INTO role_permissions (role_id, permission) VALUES ('\(role)', '\($0)')" }
-        }),
     ]
 }

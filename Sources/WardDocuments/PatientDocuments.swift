@@ -201,7 +201,8 @@ package struct PatientDocuments: Sendable {
         return document
     }
 
-    func fetch(_ id: String, patientID: String, in scope: TenantScope) async throws -> PatientDocument {
+    /// A document of the patient, unaudited: the caller audits what it does with it.
+    package func fetch(_ id: String, patientID: String, in scope: TenantScope) async throws -> PatientDocument {
         let documents = try scope.table("documents")
         guard let row = try await scope.read({ database in
             try await database.select().columns(Self.columns).from(documents).where("id", .equal, id).where("patient_id", .equal, patientID).first()

@@ -59,6 +59,27 @@ final class Browser: @unchecked Sendable {
         return response
     }
 
+    /// Posts a form with a file (`multipart/form-data`), its fields in `fields`' order then the
+    /// file; `token` nil sends none.
+    func upload(_ path: String, _ fields: [(String, String)], file: (name: String, type: String, bytes: [UInt8])?, token: String?) async throws -> TestResponse {
+        let boundary = "----ward-test-\(UUID().uuidString)"
+        var body = ByteBuffer()
+        for (name, value) in (token.map { [("_csrf", $0)] } ?? []) + fields {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        if let file {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(file.name)\"\r\nContent-Type: \(file.type)\r\n\r\n")
+            body.writeBytes(file.bytes)
+            body.writeString("\r\n")
+        }
+        body.writeString("--\(boundary)--\r\n")
+        var headers = headers()
+        headers[.contentType] = "multipart/form-data; boundary=\(boundary)"
+        let response = try await client.execute(uri: path, method: .post, headers: headers, body: body)
+        keep(response)
+        return response
+    }
+
     /// Signs in through the sign-in form; returns the form's answer.
     @discardableResult
     func signIn(_ email: String, clinic: String = "acme", password: String = goodPassword) async throws -> TestResponse {

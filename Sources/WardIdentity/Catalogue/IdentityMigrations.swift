@@ -219,5 +219,12 @@ package enum IdentityMigrations {
             "INSERT INTO permissions (name, description) VALUES ('mail:manage', 'word the clinic''s emails and see what was sent')",
             "INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'mail:manage')",
         ]),
+        // The documents module's permissions, as `DocumentsModule.roleGrants` grants them.
+        Migration(105, "add_document_permissions", [
+            "INSERT INTO permissions (name, description) VALUES ('documents:read', 'read patients'' documents')",
+            "INSERT INTO permissions (name, description) VALUES ('documents:write', 'file and archive patients'' documents')",
+        ] + ["builtin-tenant-admin", "builtin-doctor", "builtin-nurse", "builtin-receptionist"].flatMap { role in
+            ["documents:read", "documents:write"].map { "INSERT INTO role_permissions (role_id, permission) VALUES ('\(role)', '\($0)')" }
+        }),
     ]
 }

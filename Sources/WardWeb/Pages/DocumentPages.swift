@@ -76,7 +76,7 @@ struct DocumentPages: Sendable {
         guard ParameterFormat.uuid.problem(with: id) == nil else { throw PageError.notFound }
         let document: PatientDocument
         do {
-            document = try await app.files.describe(id.lowercased(), patientID: patientID, in: scope, by: AuditActor(request, context))
+            document = try await app.files.fetch(id.lowercased(), patientID: patientID, in: scope)
         } catch DocumentError.notFound {
             throw PageError.notFound
         }
