@@ -304,9 +304,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // glibc's malloc tuning, which Swift's Glibc module does not expose.
+        .target(name: "CWardMemory"),
         .executableTarget(
             name: "ward",
             dependencies: [
+                "CWardMemory",
                 "WardKit",
                 "WardCore",
                 "WardStorage",

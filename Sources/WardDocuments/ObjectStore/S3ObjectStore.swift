@@ -20,7 +20,8 @@ package struct S3ObjectStore: ObjectStore {
     let client: HTTPClient
     /// Parts of a multipart upload (S3's least is 5 MiB); smaller objects go in one PUT.
     let partSize: Int
-    /// Bytes of parts held in memory at once, over every upload of this node.
+    /// Bytes of parts held in memory at once, over every upload of this node: four parts, so
+    /// four uploads go to the store at once and the others wait, their bodies unread.
     let budget: ByteBudget
     static let attempts = 4
 
@@ -41,7 +42,7 @@ package struct S3ObjectStore: ObjectStore {
         self.signer = SigV4Signer(credentials: credentials, region: region)
         self.client = client
         self.partSize = max(5 * 1024 * 1024, partSize)
-        self.budget = ByteBudget(limit: 8 * self.partSize)
+        self.budget = ByteBudget(limit: 4 * self.partSize)
     }
 
     func fullKey(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix)/\(key)" }
@@ -51,7 +52,9 @@ package struct S3ObjectStore: ObjectStore {
     package func put(_ key: String, body: ByteStream) async throws -> Int {
         let key = fullKey(key)
         var iterator = body.makeAsyncIterator()
+        // Sized once: grown by writes, a buffer would double to the next power of two.
         var part = ByteBuffer()
+        part.reserveCapacity(partSize + 256 * 1024)
         var uploadID: String?
         var etags: [String] = []
         var total = 0
