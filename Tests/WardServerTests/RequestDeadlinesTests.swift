@@ -67,7 +67,8 @@ struct RequestDeadlinesTests {
         }
         #expect(quick == "quick")
         await #expect(throws: RequestTimedOut.self) { try await slow.value }
-        #expect(clock.now - started < .seconds(10), "the slow request was cancelled, not waited for")
+        // Well under the slow request's 30 s, with room for a loaded parallel suite (10.3 s seen once).
+        #expect(clock.now - started < .seconds(25), "the slow request was cancelled, not waited for")
     }
 
     @Test("the sweeper does not keep a node's table alive")
