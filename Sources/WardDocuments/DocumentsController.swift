@@ -17,12 +17,12 @@ package struct DocumentsController: Sendable {
 
     package static let operations: [APIOperation] = [
         APIOperation("uploadDocument", .post, "/api/v1/patients/{id}/documents",
-                     summary: "File a document into the patient's record: the body is the file, its Content-Type one of the accepted types, checked against its first bytes",
+                     summary: "File a document into the patient's record: the body is the file, its Content-Type one of the accepted types, checked against its first bytes; or a multipart/form-data form whose fields (title, category, document_date) precede its file part",
                      tag: "documents", access: .staff, permission: "documents:write", success: (201, "application/json", PatientDocument.self),
                      problems: [401, 403, 404, 413, 415, 422])
-            .uploading(mediaTypes)
-            .query(QueryParameter("title", .text(maxLength: 200), "What the document is", required: true),
-                   QueryParameter("category", .choice(DocumentCategory.allCases.map(\.rawValue)), "The kind of record", required: true),
+            .uploading(mediaTypes + ["multipart/form-data"])
+            .query(QueryParameter("title", .text(maxLength: 200), "What the document is (here or as a form field; required)"),
+                   QueryParameter("category", .choice(DocumentCategory.allCases.map(\.rawValue)), "The kind of record (here or as a form field; required)"),
                    QueryParameter("document_date", .date, "The date the document bears, yyyy-MM-dd; today when absent")),
         APIOperation("listDocuments", .get, "/api/v1/patients/{id}/documents", summary: "The patient's documents, newest first (archived ones on request)",
                      tag: "documents", access: .staff, permission: "documents:read", success: (200, "application/json", ItemList<PatientDocument>.self),
@@ -61,22 +61,44 @@ package struct DocumentsController: Sendable {
         let documents = self.documents, prescriptions = self.prescriptions
         routes.on("uploadDocument") { request, context -> Response in
             let scope = try context.requireTenant()
-            let query = request.uri.queryParameters
-            let declared = request.headers.value(.contentType) ?? ""
-            guard let type = DocumentMediaType(header: declared) else { throw DocumentError.unsupportedType(declared) }
-            if let length = request.headers.value(.contentLength).flatMap(Int.init), length > documents.uploadLimit {
+            if let length = request.headers.value(.contentLength).flatMap(Int.init), length > documents.uploadLimit + 64 * 1024 {
                 throw DocumentError.tooLarge(limit: documents.uploadLimit)
             }
+            var fields: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters { fields[String(name)] = String(value) }
+            let body: ByteStream, type: DocumentMediaType?
+            let declared = request.headers.value(.contentType) ?? ""
+            if let boundary = MultipartForm.boundary(declared) {
+                // A form (`curl -F`): its fields before the file stand beside the query's.
+                let form = MultipartForm(ByteStream(request.body), boundary: boundary)
+                let file: MultipartForm.File?
+                do {
+                    file = try await form.file()
+                } catch is MultipartForm.Malformed {
+                    throw DocumentError.invalid([.init(field: "file", message: "the body is not multipart/form-data as its boundary says")])
+                }
+                guard let file else { throw DocumentError.invalid([.init(field: "file", message: "the form has no file part")]) }
+                fields.merge(form.fields) { query, _ in query }
+                body = file.bytes
+                // A client names a part's type as it pleases (often application/octet-stream): the bytes decide then.
+                type = file.contentType.flatMap(DocumentMediaType.init(header:))
+            } else {
+                guard let raw = DocumentMediaType(header: declared) else { throw DocumentError.unsupportedType(declared) }
+                if let length = request.headers.value(.contentLength).flatMap(Int.init), length > documents.uploadLimit {
+                    throw DocumentError.tooLarge(limit: documents.uploadLimit)
+                }
+                body = ByteStream(request.body)
+                type = raw
+            }
             var errors: [Problem.FieldError] = []
-            let title = query.get("title") ?? ""
+            let title = fields["title"] ?? ""
             if title.isEmpty { errors.append(.init(field: "title", message: "is required")) }
-            let category = query.get("category").flatMap(DocumentCategory.init(rawValue:))
+            let category = fields["category"].flatMap(DocumentCategory.init(rawValue:))
             if category == nil { errors.append(.init(field: "category", message: "is required: one of \(DocumentCategory.allCases.map(\.rawValue).joined(separator: ", "))")) }
+            let date = fields["document_date"].flatMap { $0.isEmpty ? nil : $0 }
             guard errors.isEmpty, let category else { throw DocumentError.invalid(errors) }
-            let document = try await documents.file(
-                ByteStream(request.body), .init(title: title, category: category, documentDate: query.get("document_date"), declaredType: type),
-                patientID: try context.parameters.require("id"), in: scope, by: AuditActor(request, context)
-            )
+            let document = try await documents.file(body, .init(title: title, category: category, documentDate: date, declaredType: type),
+                                                    patientID: try context.parameters.require("id"), in: scope, by: AuditActor(request, context))
             var response = try JSONResponse.make(document, status: .created, etag: document.etag)
             response.headers[.location] = "/api/v1/patients/\(document.patientID)/documents/\(document.id)"
             return response

@@ -157,12 +157,30 @@ struct DocumentsTests {
                     #expect((untitled.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "title")
                     #expect(try await client.upload(Sample.pdf(1000), type: "application/pdf", patient: patient, token: nurse, category: "recipes").status == .badRequest)
                     #expect(try await client.upload(Sample.pdf(1000), type: "application/pdf", patient: "01a20000-0000-7000-8000-000000000000", token: nurse).status == .notFound)
+                    // A form, as `curl -F` sends one: fields, then the file, its type left to the bytes.
+                    let png = Sample.png(5000), boundary = "ward-form-boundary"
+                    var form = ByteBuffer()
+                    form.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nConsent form\r\n")
+                    form.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nconsent\r\n")
+                    form.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"consent.png\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    form.writeBytes(png)
+                    form.writeString("\r\n--\(boundary)--\r\n")
+                    let multipart: HTTPFields = [.authorization: "Bearer \(nurse)", .contentType: "multipart/form-data; boundary=\(boundary)"]
+                    let formed = try await client.execute(uri: "/api/v1/patients/\(patient)/documents", method: .post, headers: multipart, body: form)
+                    #expect(formed.status == .created, "\(formed.text)")
+                    #expect(formed.json["media_type"] as? String == "image/png")
+                    #expect(formed.json["title"] as? String == "Consent form")
+                    #expect(formed.json["sha256"] as? String == Sample.sha256(png))
+                    let garbled = try await client.execute(uri: "/api/v1/patients/\(patient)/documents?title=x&category=consent", method: .post, headers: multipart,
+                                                           body: ByteBuffer(string: "no boundary here"))
+                    #expect(garbled.status == .unprocessableContent)
+
                     let listed = try await client.send(.get, "/api/v1/patients/\(patient)/documents", token: nurse)
-                    #expect((listed.json["items"] as? [Any])?.count == 6)
+                    #expect((listed.json["items"] as? [Any])?.count == 7)
                 }
-                // Only the six accepted documents are stored; no partial file is left.
+                // Only the seven accepted documents are stored; no partial file is left.
                 let root = URL(fileURLWithPath: node.services.settings.dataDirectory).appendingPathComponent("documents/tenants/\(tenantID)/documents")
-                #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).count == 6)
+                #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).count == 7)
             }
         }
     }

@@ -1,31 +1,30 @@
 import Foundation
-import NIOCore
-import WardDocuments
+package import NIOCore
 
 /// A `multipart/form-data` body read as it arrives: the small fields before the file are kept
 /// (up to 8 KiB each), then the file part is handed over as a stream that ends where its
 /// closing boundary begins, so a file of any size passes through without being held. Forms
 /// put their file input last; fields after it are not read.
 // Unchecked: one task reads it, part after part.
-final class MultipartForm: @unchecked Sendable {
+package final class MultipartForm: @unchecked Sendable {
     private var iterator: ByteStream.AsyncIterator
     private let delimiter: [UInt8]
     private var buffer: [UInt8] = []
     private var ended = false
-    private(set) var fields: [String: String] = [:]
+    package private(set) var fields: [String: String] = [:]
     static let fieldLimit = 8 * 1024
 
-    struct Malformed: Error {}
+    package struct Malformed: Error {}
 
     /// The file part: its name as sent, its declared type, and its bytes.
-    struct File {
-        let filename: String
-        let contentType: String?
-        let bytes: ByteStream
+    package struct File {
+        package let filename: String
+        package let contentType: String?
+        package let bytes: ByteStream
     }
 
     /// The boundary a `Content-Type: multipart/form-data; boundary=…` names.
-    static func boundary(_ contentType: String?) -> String? {
+    package static func boundary(_ contentType: String?) -> String? {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -37,14 +36,14 @@ final class MultipartForm: @unchecked Sendable {
         return nil
     }
 
-    init(_ body: ByteStream, boundary: String) {
+    package init(_ body: ByteStream, boundary: String) {
         iterator = body.makeAsyncIterator()
         delimiter = Array("\r\n--\(boundary)".utf8)
         buffer = Array("\r\n".utf8)   // the first boundary has no line break before it
     }
 
     /// Reads the fields up to the file part and returns it, or nil when the form has none.
-    func file() async throws -> File? {
+    package func file() async throws -> File? {
         guard try await skip(through: delimiter) else { throw Malformed() }
         while true {
             guard try await fill(2) else { throw Malformed() }
