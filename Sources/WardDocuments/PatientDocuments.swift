@@ -114,7 +114,7 @@ package struct PatientDocuments: Sendable {
         guard errors.isEmpty else { throw DocumentError.invalid(errors) }
         try await requirePatient(patientID, in: scope)
 
-        let id = UUID().uuidString.lowercased()
+        let id = UUIDv7.id()
         let key = Self.objectKey(id, in: scope.tenant)
         let header = ChunkedCipher.Header.fresh(keyGeneration: TenantKeys.generation)
         let inspection = Inspection(body, declared: filing.declaredType, limit: uploadLimit)
