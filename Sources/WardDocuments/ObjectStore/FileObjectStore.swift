@@ -41,6 +41,10 @@ package struct FileObjectStore: ObjectStore {
             try handle.close()
             // Document keys are fresh ids: the target never exists, and a rename is atomic.
             try FileManager.default.moveItem(at: temporary, to: target)
+            // The rename itself reaches the disk before the caller commits the row naming it.
+            let folder = try FileHandle(forReadingFrom: directory)
+            defer { try? folder.close() }
+            try folder.synchronize()
         } catch {
             try? handle.close()
             try? FileManager.default.removeItem(at: temporary)
