@@ -71,6 +71,22 @@ struct RequestDeadlinesTests {
         #expect(clock.now - started < .seconds(25), "the slow request was cancelled, not waited for")
     }
 
+    @Test("a request given a longer limit (a file upload) outlives the node's limit; the node's still cuts the others")
+    func longerLimit() async throws {
+        let deadlines = RequestDeadlines(limit: .milliseconds(100))
+        let upload = try await deadlines.run(limit: .seconds(20)) {
+            try await Task.sleep(for: .milliseconds(600))
+            return "stored"
+        }
+        #expect(upload == "stored")
+        await #expect(throws: RequestTimedOut.self) {
+            try await deadlines.run {
+                try await Task.sleep(for: .seconds(20))
+                return "never"
+            }
+        }
+    }
+
     @Test("the sweeper does not keep a node's table alive")
     func sweeperLetsGo() async throws {
         weak var released: RequestDeadlines?

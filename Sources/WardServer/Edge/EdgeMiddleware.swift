@@ -86,9 +86,20 @@ struct EdgeMiddleware: RouterMiddleware {
     /// route reads: those refuse it as 415 unread) the larger document limit, which the
     /// upload route enforces again as the bytes arrive.
     private func bodyLimit(of request: Request) -> Int {
+        Self.isFile(request) ? max(settings.bodyLimit, settings.documents.uploadLimit) : settings.bodyLimit
+    }
+
+    /// Whether the body is a file (anything but JSON, a urlencoded form or nothing).
+    static func isFile(_ request: Request) -> Bool {
         let type = request.headers.value(.contentType)?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        let isForm = type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type == "application/x-www-form-urlencoded"
-        return isForm ? settings.bodyLimit : max(settings.bodyLimit, settings.documents.uploadLimit)
+        return !(type.isEmpty || type == "application/json" || type.hasSuffix("+json") || type == "application/x-www-form-urlencoded")
+    }
+
+    /// How long a file upload may take: the request timeout, or the largest document at
+    /// 256 KiB/s (a scan sent over a clinic's slow uplink), whichever is longer: 100 s for
+    /// 25 MiB.
+    var uploadDeadline: Duration {
+        max(settings.requestTimeout, .seconds(settings.documents.uploadLimit / (256 * 1024)))
     }
 
     private static let securityHeaders = [
@@ -119,7 +130,7 @@ struct EdgeMiddleware: RouterMiddleware {
             // `next` is called exactly once, from the one child task `run` awaits before
             // returning, so it is never used concurrently or after this call ends.
             let handler = UncheckedSendableBox(next)
-            return try await deadlines.run { try await handler.value(request, context) }
+            return try await deadlines.run(limit: Self.isFile(request) ? uploadDeadline : nil) { try await handler.value(request, context) }
         }
     }
 }

@@ -43,10 +43,10 @@ package final class RequestDeadlines: Sendable {
         self.tick = min(max(limit / 10, .milliseconds(10)), .milliseconds(250))
     }
 
-    /// Runs `operation` in a child task, cancelled once it passes the limit; a request that
-    /// passed the limit throws `RequestTimedOut` once its operation has ended.
-    package func run<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        let id = enter(ContinuousClock.now + limit)
+    /// Runs `operation` in a child task, cancelled once it passes the limit (`limit`, or the
+    /// node's); a request that passed it throws `RequestTimedOut` once its operation has ended.
+    package func run<Value: Sendable>(limit: Duration? = nil, _ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let id = enter(ContinuousClock.now + (limit ?? self.limit))
         defer { leave(id) }
         return try await withThrowingTaskGroup(of: Outcome<Value>.self) { group in
             group.addTask {
