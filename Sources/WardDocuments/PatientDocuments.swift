@@ -242,11 +242,10 @@ package struct PatientDocuments: Sendable {
             throw DocumentError.damaged
         }
         let metrics = self.metrics, logger = self.logger, slug = scope.tenant.slug, documentID = document.id
-        let pending = PendingFirst(first)
+        let plaintext = opening.stream.prepending(first)
         return ByteStream {
             do {
-                var buffer = await pending.take()
-                if buffer == nil { buffer = try await opening.next() }
+                let buffer = try await plaintext.pull()
                 if let buffer { metrics.bytes("out", buffer.readableBytes) }
                 return buffer
             } catch {
@@ -300,17 +299,6 @@ package struct PatientDocuments: Sendable {
             archivedReason: try row.decode(column: "archived_reason", as: String?.self), objectKey: try row.decode(column: "object_key", as: String.self),
             nonce: try row.decode(column: "nonce", as: String.self), keyGeneration: try row.decode(column: "key_generation", as: Int.self)
         )
-    }
-}
-
-/// The first buffer, opened ahead, handed over once.
-// Unchecked: one task pulls the stream it belongs to.
-final class PendingFirst: @unchecked Sendable {
-    private var buffer: ByteBuffer?
-    init(_ buffer: ByteBuffer?) { self.buffer = buffer }
-    func take() async -> ByteBuffer? {
-        defer { buffer = nil }
-        return buffer
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 package import Hummingbird
-import NIOCore
 package import WardCore
 
 /// Decodes JSON request bodies, refusing text no database can store before any of it is used,
@@ -21,13 +20,7 @@ package struct JSONBodyDecoder: RequestDecoder {
     }
 
     package func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch is NIOTooManyBytesError {
-            // A body sent without Content-Length (chunked) that outgrows the limit as it arrives.
-            throw HTTPError(.contentTooLarge)
-        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let unstorable = buffer.withUnsafeReadableBytes { Self.hasUnstorableEscape($0) }
         if unstorable {
             let field = Self.fieldHoldingControlCharacter(in: Data(buffer.readableBytesView)) ?? "the body"

@@ -1,6 +1,7 @@
 import Foundation
 package import Hummingbird
 package import Logging
+import NIOCore
 package import WardCore
 
 /// Turns any error reaching the edge into an `application/problem+json` response. Errors that
@@ -21,6 +22,10 @@ package enum ProblemRendering {
             )
             if httpError.status == .notFound, httpError.body == nil { problem.detail = "No resource matches this path." }
             if httpError.status == .contentTooLarge { problem.detail = "The request body exceeds the limit." }
+        case is NIOTooManyBytesError:
+            // A body collected under a limit (JSON, a form) that outgrew it as it arrived: sent
+            // without Content-Length, so the edge could not refuse it up front.
+            problem = Problem(status: 413, title: "Content Too Large", detail: "The request body exceeds the limit.")
         case let decoding as DecodingError:
             problem = Problem(status: 400, title: "Malformed request body", detail: describe(decoding))
         case is RequestTimedOut:

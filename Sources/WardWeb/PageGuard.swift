@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import WardAudit
 import WardCore
 import WardHTTP
@@ -40,7 +41,8 @@ struct PageErrorMiddleware: RouterMiddleware {
             return problemPage(error.problem, context)
         } catch let error as HTTPError where error.status == .notFound {
             return errorPage(context, status: .notFound, heading: "Page not found", message: "There is no such page, or the record it showed no longer exists.")
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
+            // Refused at the edge by its declared length, or outgrowing the form's limit as it arrived.
             return errorPage(context, status: .contentTooLarge, heading: "Too much was sent", message: "The form was larger than this page accepts.")
         } catch {
             context.logger.error("page failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])

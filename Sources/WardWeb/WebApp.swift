@@ -106,8 +106,7 @@ struct WebApp: Sendable {
             throw PageError.formTokenRejected
         }
         var request = request
-        let rest = IteratorBody(iterator)
-        request.body = RequestBody(asyncSequence: ByteStream(PrefixedBody(prefix: prefix, rest: rest)))
+        request.body = RequestBody(asyncSequence: ByteStream(iterator: iterator).prepending(prefix))
         return request
     }
 
@@ -194,33 +193,4 @@ enum PageError: Error {
     case forbidden(permission: String, secondFactorMissing: Bool)
     case formTokenRejected
     case notFound
-}
-
-/// The request body's remaining buffers, pulled by one reader.
-// Unchecked: the page handler is the one reader.
-final class IteratorBody: @unchecked Sendable {
-    private var iterator: RequestBody.AsyncIterator
-    init(_ iterator: RequestBody.AsyncIterator) { self.iterator = iterator }
-    func next() async throws -> ByteBuffer? { try await iterator.next() }
-}
-
-/// The bytes read ahead, then the rest of the body.
-struct PrefixedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let prefix: ByteBuffer
-    let rest: IteratorBody
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var prefix: ByteBuffer?
-        let rest: IteratorBody
-        mutating func next() async throws -> ByteBuffer? {
-            if let first = prefix {
-                prefix = nil
-                return first
-            }
-            return try await rest.next()
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(prefix: prefix, rest: rest) }
 }

@@ -62,6 +62,11 @@ struct DocumentPagesTests {
                     let after = try await browser.get("/app/patients/\(patient.id)")
                     #expect(after.text.components(separatedBy: "/documents/").count - 1 == 1, "only the referral is listed")
 
+                    // A form larger than a page takes (but under the node's body limit): refused as too large, not a failure.
+                    let oversized = try await browser.post("/app/patients/\(patient.id)", ["given_name": String(repeating: "a", count: 100_000)], token: token)
+                    #expect(oversized.status == .contentTooLarge)
+                    #expect(oversized.text.contains("Too much was sent"))
+
                     // Someone without the documents permissions sees no documents and cannot open one.
                     let clerk = Browser(client)
                     try await clerk.signIn("clerk@acme.test")

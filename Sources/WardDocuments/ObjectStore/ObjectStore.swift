@@ -51,22 +51,35 @@ package enum ObjectStoreError: Error, CustomStringConvertible {
 /// holds more than the buffer in hand.
 package struct ByteStream: AsyncSequence, Sendable {
     package typealias Element = ByteBuffer
-    private let pull: @Sendable () async throws -> ByteBuffer?
+    let pull: @Sendable () async throws -> ByteBuffer?
 
     package init(_ pull: @escaping @Sendable () async throws -> ByteBuffer?) {
         self.pull = pull
     }
 
+    /// The buffers `iterator` has left, pulled by one reader.
+    package init<Iterator: AsyncIteratorProtocol>(iterator: Iterator) where Iterator.Element == ByteBuffer {
+        let box = IteratorBox(iterator)
+        self.init { try await box.next() }
+    }
+
     /// The buffers of `sequence`, pulled one by one.
     package init<Source: AsyncSequence>(_ sequence: Source) where Source.Element == ByteBuffer {
-        let box = IteratorBox(sequence.makeAsyncIterator())
-        self.init { try await box.next() }
+        self.init(iterator: sequence.makeAsyncIterator())
     }
 
     /// `bytes` as one buffer.
     package static func of(_ bytes: ByteBuffer) -> ByteStream {
-        let box = IteratorBox([bytes].async.makeAsyncIterator())
-        return ByteStream { try await box.next() }
+        ByteStream { nil }.prepending(bytes)
+    }
+
+    /// `first` (a buffer read ahead, when there is one), then this stream's buffers.
+    package func prepending(_ first: ByteBuffer?) -> ByteStream {
+        let ahead = Once(first), rest = pull
+        return ByteStream {
+            if let buffer = ahead.take() { return buffer }
+            return try await rest()
+        }
     }
 
     package struct AsyncIterator: AsyncIteratorProtocol {
@@ -95,23 +108,15 @@ final class IteratorBox<Iterator: AsyncIteratorProtocol>: @unchecked Sendable wh
     func next() async throws -> ByteBuffer? { try await iterator.next() }
 }
 
-/// A synchronous sequence seen as an async one.
-struct AsyncArray<Element>: AsyncSequence {
-    let elements: [Element]
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var index = 0
-        let elements: [Element]
-        mutating func next() async -> Element? {
-            guard index < elements.count else { return nil }
-            defer { index += 1 }
-            return elements[index]
-        }
+/// A buffer handed over once.
+// Unchecked: one task pulls the stream it belongs to.
+final class Once: @unchecked Sendable {
+    private var buffer: ByteBuffer?
+    init(_ buffer: ByteBuffer?) { self.buffer = buffer }
+    func take() -> ByteBuffer? {
+        defer { buffer = nil }
+        return buffer
     }
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(elements: elements) }
-}
-
-extension Array {
-    var async: AsyncArray<Element> { AsyncArray(elements: self) }
 }
 
 /// The stores Ward can keep documents in.
