@@ -78,6 +78,15 @@ package final class S3Server: Sendable {
         return try JSONDecoder().decode(Listing.self, from: Data(result.output.utf8))
     }
 
+    /// The keys under `prefix` with a multipart upload begun and neither completed nor aborted.
+    package func pendingUploads(prefix: String) throws -> [String] {
+        struct Pending: Decodable { let uploads: [String] }
+        let result = try ExternalTool.run("python3", [Self.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+                                                      "uploads", prefix])
+        guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
+        return try JSONDecoder().decode(Pending.self, from: Data(result.output.utf8)).uploads
+    }
+
     /// Flips one bit of the object `key` at `offset`, as damage in the store would.
     package func corrupt(_ key: String, at offset: Int) throws {
         let result = try ExternalTool.run("python3", [Self.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,

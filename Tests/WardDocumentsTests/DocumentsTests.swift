@@ -316,6 +316,38 @@ struct DocumentsTests {
         }
     }
 
+    @Test("an upload refused after its first part reached S3 leaves no object and no unfinished multipart upload")
+    func abortedMultipart() async throws {
+        let limit = 6 * 1024 * 1024
+        let settings = try StoreKind.s3.settings(["WARD_DOCUMENTS_UPLOAD_LIMIT": String(limit)])
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site, settings: settings) { node in
+                try await node.staff("doctor@acme.test", roles: ["doctor"])
+                let tenantID = try await node.tenantID()
+                try await node.test { client in
+                    let doctor = try await client.token("doctor@acme.test")
+                    let patient = try await client.patient(doctor)
+                    // A form declares its whole length, which passes the check up front (the fields
+                    // take room too); the file itself outgrows the limit after the first 5 MiB part.
+                    let boundary = "ward-form-boundary"
+                    var form = ByteBuffer()
+                    form.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nCT\r\n")
+                    form.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nimaging\r\n")
+                    form.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ct.pdf\"\r\nContent-Type: application/pdf\r\n\r\n")
+                    form.writeBytes(Sample.pdf(limit + 20_000))
+                    form.writeString("\r\n--\(boundary)--\r\n")
+                    let refused = try await client.execute(uri: "/api/v1/patients/\(patient)/documents", method: .post,
+                                                           headers: [.authorization: "Bearer \(doctor)", .contentType: "multipart/form-data; boundary=\(boundary)"], body: form)
+                    #expect(refused.status == .contentTooLarge)
+                    #expect(((try await client.send(.get, "/api/v1/patients/\(patient)/documents", token: doctor)).json["items"] as? [Any])?.count == 0)
+                }
+                let prefix = String(URLComponents(string: settings["WARD_STORAGE_URL"]!)!.path.dropFirst()) + "/tenants/\(tenantID)/"
+                #expect(try S3Server.shared().list(prefix: prefix).keys.isEmpty)
+                #expect(try S3Server.shared().pendingUploads(prefix: prefix).isEmpty)
+            }
+        }
+    }
+
     @Test("readiness names the document store when its credentials are refused")
     func readiness() async throws {
         let server = try S3Server.shared()

@@ -5,6 +5,8 @@ prefix and says whether any holds a given plaintext, or flips one byte of an obj
 Usage:
     s3-inspect.py ENDPOINT KEY SECRET BUCKET list PREFIX NEEDLE_HEX
         prints JSON: {"keys": [...], "sizes": {key: size}, "plaintext_found": bool}
+    s3-inspect.py ENDPOINT KEY SECRET BUCKET uploads PREFIX
+        prints JSON: {"uploads": [keys of multipart uploads begun and neither completed nor aborted]}
     s3-inspect.py ENDPOINT KEY SECRET BUCKET corrupt OBJECT_KEY OFFSET
 """
 import json
@@ -26,6 +28,10 @@ def main():
                 body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
                 found = found or (len(needle) > 0 and needle in body)
         print(json.dumps({"keys": keys, "sizes": sizes, "plaintext_found": found}))
+    elif command == "uploads":
+        prefix = sys.argv[6]
+        pending = [u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) if u["Key"].startswith(prefix)]
+        print(json.dumps({"uploads": pending}))
     elif command == "corrupt":
         object_key, offset = sys.argv[6], int(sys.argv[7])
         body = bytearray(s3.get_object(Bucket=bucket, Key=object_key)["Body"].read())
