@@ -1,4 +1,16 @@
 package import Foundation
+import Synchronization
+
+extension Process {
+    private static let launching = Mutex(())
+
+    /// Starts the process, one launch at a time in this test process: swift-corelibs-
+    /// foundation's `Process.run()` crashed once in `memcpy` while the parallel suite launched
+    /// several at once (CI, 2026-12-03).
+    package func runAlone() throws {
+        try Self.launching.withLock { _ in try run() }
+    }
+}
 
 /// Runs a command-line tool (qpdf, pdftotext, openssl…) and collects what it printed: tests
 /// check Ward's output with independent implementations.
@@ -11,7 +23,7 @@ package enum ExternalTool {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        try process.runAlone()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -40,7 +40,7 @@ package final class MailSink: Sendable {
                                  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
             openssl.standardOutput = FileHandle.nullDevice
             openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
+            try openssl.runAlone()
             openssl.waitUntilExit()
             guard openssl.terminationStatus == 0 else { throw SinkError("openssl could not make the sink's certificate") }
             pair = (certificate, key)
@@ -64,7 +64,7 @@ package final class MailSink: Sendable {
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        try process.run()
+        try process.runAlone()
         // The first line says the port it listens on; nothing means it could not start.
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
@@ -158,7 +158,7 @@ package struct ReceivedMail: Decodable {
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try process.runAlone()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return try JSONDecoder().decode(ReceivedMail.self, from: data)

@@ -34,7 +34,7 @@ package final class S3Server: Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runAlone()
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
         let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)

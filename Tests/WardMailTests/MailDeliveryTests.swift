@@ -295,7 +295,7 @@ struct MailDeliveryTests {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runAlone()
         process.waitUntilExit()
         return process.terminationStatus
     }

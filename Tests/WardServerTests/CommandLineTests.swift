@@ -28,7 +28,7 @@ struct CommandLineTests {
         process.standardInput = stdin
         // A command that exits without reading its input must not kill the test with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        try process.run()
+        try process.runAlone()
         if let input { try? stdin.fileHandleForWriting.write(contentsOf: Data((input + "\n").utf8)) }
         try? stdin.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
@@ -338,7 +338,7 @@ struct CommandLineTests {
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = process.standardOutput
-        try process.run()
+        try process.runAlone()
         var serving = false
         for _ in 0..<200 where !serving && process.isRunning {
             try await Task.sleep(for: .milliseconds(50))
@@ -366,7 +366,7 @@ struct CommandLineTests {
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runAlone()
         return process
     }
 }

@@ -191,7 +191,7 @@ struct OperationsTests {
             """, file.path]
         let errors = Pipe()
         process.standardError = errors
-        try process.run()
+        try process.runAlone()
         try await offThePool { process.waitUntilExit() }
         if process.terminationStatus == 3, ProcessInfo.processInfo.environment["CI"] != "true" { return }  // validator not installed here
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
