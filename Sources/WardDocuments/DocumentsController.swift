@@ -54,7 +54,7 @@ package struct DocumentsController: Sendable {
     struct ArchiveRequest: APIRequestBody {
         let reason: String
         static var schemaName: String { "DocumentArchive" }
-        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["reason": TextField.freeText(min: 1, max: 500).schema] }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] { ["reason": PatientDocuments.archiveReason.schema] }
     }
 
     package func routes(_ routes: inout ModuleRoutes) {

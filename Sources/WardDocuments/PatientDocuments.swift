@@ -257,8 +257,14 @@ package struct PatientDocuments: Sendable {
 
     // MARK: Archiving and purging
 
+    /// Why a document was archived: required, kept with it and in the audit record.
+    package static let archiveReason = TextField.freeText(min: 1, max: 500)
+
     /// Archives a document: it leaves the default list, stays readable and is never deleted.
     package func archive(_ id: String, patientID: String, reason: String, in scope: TenantScope, by actor: AuditActor) async throws -> PatientDocument {
+        var errors: [Problem.FieldError] = []
+        Self.archiveReason.check(reason, "reason", into: &errors)
+        guard errors.isEmpty else { throw DocumentError.invalid(errors) }
         let current = try await fetch(id, patientID: patientID, in: scope)
         guard current.status == "active" else { throw DocumentError.archived }
         let documents = try scope.table("documents")

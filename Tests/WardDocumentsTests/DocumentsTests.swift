@@ -98,7 +98,10 @@ struct DocumentsTests {
                     #expect(try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(id)/content", token: other).status == .notFound)
                     #expect(try await client.send(.get, "/api/v1/patients/\(theirs)/documents/\(id)", token: other).status == .notFound)
 
-                    // Archived: out of the list, still readable, never twice.
+                    // Archived: only with a reason; out of the list, still readable, never twice.
+                    let unexplained = try await client.send(.post, "\(base)/\(id)/archive", token: doctor, json: ["reason": ""])
+                    #expect(unexplained.status == .unprocessableContent)
+                    #expect(((try await client.send(.get, base, token: doctor)).json["items"] as? [Any])?.count == 1)
                     let archived = try await client.send(.post, "\(base)/\(id)/archive", token: doctor, json: ["reason": "Filed under the wrong patient"])
                     #expect(archived.status == .ok)
                     #expect(archived.json["status"] as? String == "archived")
