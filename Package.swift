@@ -235,9 +235,37 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Billing: invoices, payments and credit notes; card payments through Stripe.
+        .target(
+            name: "WardBilling",
+            dependencies: [
+                "WardClinical",
+                "WardDocuments",
+                "WardMail",
+                "WardPDF",
+                "WardJobs",
+                "WardKit",
+                "WardAudit",
+                "WardCore",
+                "WardHTTP",
+                "WardStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WardWeb",
             dependencies: [
+                "WardBilling",
                 "WardDocuments",
                 "WardKit",
                 "WardAudit",
@@ -260,6 +288,7 @@ let package = Package(
         .target(
             name: "WardServer",
             dependencies: [
+                "WardBilling",
                 "WardDocuments",
                 "WardMail",
                 "WardKit",
@@ -366,6 +395,15 @@ let package = Package(
                 "WardDocuments", "WardClinical", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardBillingTests",
+            dependencies: [
+                "WardBilling", "WardClinical", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

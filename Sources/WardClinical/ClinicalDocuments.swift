@@ -143,13 +143,13 @@ package struct ClinicalDocuments: Sendable {
     }
 
     /// Layout and subsetting take milliseconds of CPU: off the event loop.
-    func render(_ draw: @escaping @Sendable (PDFTypeface, Date) throws -> Data) async throws -> Data {
+    package func render(_ draw: @escaping @Sendable (PDFTypeface, Date) throws -> Data) async throws -> Data {
         let typeface = self.typeface
         return try await NIOThreadPool.singleton.runIfActive { try draw(typeface, Date()) }
     }
 
     /// `timestamp` as the clinic's wall clock shows it: `2026-12-03 09:30`.
-    static func localTime(_ timestamp: String, zone: String) -> String {
+    package static func localTime(_ timestamp: String, zone: String) -> String {
         guard let date = Timestamp.date(timestamp) else { return timestamp }
         return Timestamp.format(date, "yyyy-MM-dd HH:mm", in: TimeZone(identifier: zone) ?? .gmt)
     }

@@ -86,19 +86,15 @@ package struct PermissionCatalogue: Sendable {
     package func permissions(of role: BuiltInRole) -> Set<String> { grants[role] ?? [] }
 }
 
-/// Permissions defined before their modules (billing, parking): tenants have held them since
-/// the first catalogue, so they stay defined; each moves to its module when the module comes.
+/// Permissions defined before their module (parking): tenants have held them since the first
+/// catalogue, so they stay defined; they move to the module when it comes.
 package struct ReservedPermissions: WardModule {
     package static let name = "reserved"
     package static let permissions = [
-        PermissionDefinition("billing:read", "read invoices and payments"),
-        PermissionDefinition("billing:write", "issue invoices and record payments"),
         PermissionDefinition("parking:read", "read parking facilities and bookings"),
         PermissionDefinition("parking:write", "manage parking spots, vehicles and bookings"),
     ]
     package static let roleGrants: [BuiltInRole: Set<String>] = [
-        .receptionist: ["billing:read"],
-        .billingClerk: ["billing:read", "billing:write"],
         .parkingAttendant: ["parking:read", "parking:write"],
     ]
 

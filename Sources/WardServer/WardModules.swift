@@ -1,3 +1,4 @@
+import WardBilling
 import WardClinical
 import WardDocuments
 import WardIdentity
@@ -16,6 +17,7 @@ package enum WardModules {
         JobsModule.self,
         ClinicalModule.self,
         DocumentsModule.self,
+        BillingModule.self,
         PlatformModule.self,
         ReservedPermissions.self,
         WebModule.self,

@@ -93,6 +93,10 @@ extension Setting {
     package static let awsAccessKeyID = Setting("aws.accessKeyId", secret: true, "access key of the S3-compatible store (read as AWS's own tools read it)")
     package static let awsSecretAccessKey = Setting("aws.secretAccessKey", secret: true, "secret key of the S3-compatible store")
     package static let awsSessionToken = Setting("aws.sessionToken", secret: true, "session token of temporary S3 credentials, when they are such")
+    package static let billingCurrency = Setting("ward.billing.currency", default: "USD", "ISO 4217 currency of clinics that have not chosen theirs in the billing settings")
+    package static let stripeSecretKey = Setting("ward.stripe.secretKey", secret: true, "Stripe secret key for clinics without keys of their own (one Stripe account for the installation); unset: card payments only where a clinic set its key")
+    package static let stripeWebhookSecret = Setting("stripe.webhookSecret", secret: true, "Stripe webhook signing secret(s), comma-separated during a rotation, for clinics without their own")
+    package static let stripeAPIURL = Setting("ward.stripe.apiUrl", default: "https://api.stripe.com", "base URL of Stripe's API (a Stripe stand-in in tests)")
 
     /// Every setting Ward reads, in the order `ward config` prints them.
     package static let all: [Setting] = [
@@ -105,5 +109,6 @@ extension Setting {
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
         pdfFont, smtpURL, smtpCAFile, emailFrom, emailRate, dkimSelector, dkimKeyFile,
         storageURL, documentUploadLimit, awsAccessKeyID, awsSecretAccessKey, awsSessionToken,
+        billingCurrency, stripeSecretKey, stripeWebhookSecret, stripeAPIURL,
     ]
 }

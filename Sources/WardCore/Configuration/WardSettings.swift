@@ -39,6 +39,7 @@ package struct WardSettings: Sendable {
     package var tenantPurgeGraceDays: Int
     package var mail: MailSettings
     package var documents: DocumentSettings
+    package var billing: BillingSettings
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -164,6 +165,19 @@ package struct WardSettings: Sendable {
             storageURL: text(.storageURL), uploadLimit: try integer(.documentUploadLimit, in: 1_024...10_737_418_240),
             accessKeyID: text(.awsAccessKeyID), secretAccessKey: text(.awsSecretAccessKey), sessionToken: text(.awsSessionToken)
         )
+        let currency = text(.billingCurrency) ?? "USD"
+        guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            throw SettingsError.invalid(.billingCurrency, "must be an ISO 4217 code such as USD, EUR or INR")
+        }
+        let stripeAPI = text(.stripeAPIURL) ?? "https://api.stripe.com"
+        guard let stripeURL = URL(string: stripeAPI), ["http", "https"].contains(stripeURL.scheme ?? ""), stripeURL.host != nil else {
+            throw SettingsError.invalid(.stripeAPIURL, "must be an http(s) URL")
+        }
+        self.billing = BillingSettings(
+            currency: currency, stripeSecretKey: text(.stripeSecretKey),
+            webhookSecrets: text(.stripeWebhookSecret).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [],
+            stripeAPIURL: stripeAPI.hasSuffix("/") ? String(stripeAPI.dropLast()) : stripeAPI
+        )
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             accessTokenLifetime: try seconds(.accessTokenLifetime),
@@ -253,6 +267,14 @@ package struct DocumentSettings: Sendable {
     package var accessKeyID: String?
     package var secretAccessKey: String?
     package var sessionToken: String?
+}
+
+/// The node's billing defaults and how it reaches Stripe.
+package struct BillingSettings: Sendable {
+    package var currency: String
+    package var stripeSecretKey: String?
+    package var webhookSecrets: [String]
+    package var stripeAPIURL: String
 }
 
 /// A setting whose value Ward cannot use.
