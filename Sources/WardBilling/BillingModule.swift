@@ -14,8 +14,8 @@ package struct BillingModule: WardModule {
     package static let name = "billing"
     package static var tenantMigrations: [Migration] { BillingMigrations.tenant }
     package static let permissions = [
-        PermissionDefinition("billing:read", "read invoices, payments and billing reports"),
-        PermissionDefinition("billing:write", "issue invoices, record payments and credit notes"),
+        PermissionDefinition("billing:read", "read invoices and payments"),
+        PermissionDefinition("billing:write", "issue invoices and record payments"),
         PermissionDefinition("billing:configure", "set the clinic's currency, invoice numbering and Stripe keys"),
     ]
     package static let roleGrants: [BuiltInRole: Set<String>] = [

@@ -146,7 +146,7 @@ struct OperationsTests {
                     "post /api/v1/auth/logout", "post /api/v1/auth/totp/enrol", "post /api/v1/users/{id}/unlock",
                     "put /api/v1/users/{id}/roles/{role}", "post /api/v1/users/{id}/password-reset",
                     "post /platform/v1/tenants/{slug}/retry", "post /platform/v1/tenants/{slug}/suspend", "post /platform/v1/tenants/{slug}/resume",
-                    "post /api/v1/prescriptions/{id}/file",
+                    "post /api/v1/prescriptions/{id}/file", "post /api/v1/invoices/{id}/issue", "post /api/v1/invoices/{id}/stripe-payment",
                 ]
                 let schemas = Set(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?.keys.map { $0 } ?? [])
                 for (path, operations) in paths {

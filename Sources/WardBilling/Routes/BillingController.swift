@@ -75,7 +75,7 @@ package struct BillingController: Sendable {
             .alsoAnswering("text/csv"),
         APIOperation("stripeWebhook", .post, "/webhooks/stripe/{slug}",
                      summary: "Stripe's events for a clinic: verified by Stripe-Signature, applied once per event id", tag: "billing",
-                     success: (200, "application/json", WebhookReceipt.self), problems: [400, 404, 413]),
+                     success: (200, "application/json", WebhookReceipt.self), problems: [400, 404]).uploading(["application/json"]),
     ]
 
     struct SettingsChange: APIRequestBody {
@@ -285,6 +285,7 @@ package struct BillingController: Sendable {
             return Self.wantsCSV(request) ? Self.csv(BillingReports.csv(report), name: "takings-\(report.from)-\(report.to)") : try JSONResponse.make(report)
         }
         routes.on("stripeWebhook") { request, context -> Response in
+            guard request.headers.value(.contentType)?.lowercased().hasPrefix("application/json") == true else { throw WebhookError.notJSON }
             let body = try await request.body.collect(upTo: 512 * 1024)
             let receipt = try await stripe.receive(slug: try context.parameters.require("slug"), signature: request.headers[HTTPField.Name("Stripe-Signature")!],
                                                    payload: Array(buffer: body))

@@ -267,6 +267,7 @@ package enum WebhookError: Error, ProblemConvertible {
     case notConfigured
     case signature(StripeSignature.Failure)
     case malformed
+    case notJSON
 
     package var problem: Problem {
         switch self {
@@ -280,6 +281,8 @@ package enum WebhookError: Error, ProblemConvertible {
             Problem(status: 400, title: "Invalid signature", detail: "The Stripe-Signature header does not match the body under this clinic's signing secrets.")
         case .malformed:
             Problem(status: 400, title: "Malformed event", detail: "The body is not a Stripe event.")
+        case .notJSON:
+            Problem(status: 415, title: "Unsupported media type", detail: "Stripe's events are application/json.")
         }
     }
 }

@@ -226,5 +226,10 @@ package enum IdentityMigrations {
         ] + ["builtin-tenant-admin", "builtin-doctor", "builtin-nurse", "builtin-receptionist"].flatMap { role in
             ["documents:read", "documents:write"].map { "INSERT INTO role_permissions (role_id, permission) VALUES ('\(role)', '\($0)')" }
         }),
+        // The billing module's settings (currency, numbering, Stripe keys): for administrators.
+        Migration(106, "add_billing_configure_permission", [
+            "INSERT INTO permissions (name, description) VALUES ('billing:configure', 'set the clinic''s currency, invoice numbering and Stripe keys')",
+            "INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'billing:configure')",
+        ]),
     ]
 }
