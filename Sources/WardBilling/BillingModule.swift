@@ -50,6 +50,8 @@ package struct BillingModule: WardModule {
         reports = BillingReports(billing: billing)
         jobPolicy = RetryPolicy(node.settings.jobs)
         node.provide(billing)
+        node.provide(reports)
+        node.provide(documents)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {

@@ -74,6 +74,8 @@ package struct AgeingReport: Codable, Sendable, APIResponseBody {
 package struct BillingReports: Sendable {
     let billing: BillingService
 
+    package init(billing: BillingService) { self.billing = billing }
+
     package func outstanding(asOf day: String?, in scope: TenantScope, by actor: AuditActor) async throws -> OutstandingReport {
         let today = try Self.day(day, in: scope)
         let invoices = try scope.table("invoices"), patients = try scope.table("patients")

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import SQLKit
 import WardAudit
 import WardClinical
@@ -6,13 +6,13 @@ import WardCore
 import WardJobs
 import WardMail
 import WardPDF
-import WardStorage
+package import WardStorage
 
 /// An invoice as a PDF document, on the notifications module's writer.
-struct InvoiceDocuments: Sendable {
+package struct InvoiceDocuments: Sendable {
     let clinical: ClinicalDocuments
 
-    func pdf(_ invoice: Invoice, in scope: TenantScope) async throws -> Data {
+    package func pdf(_ invoice: Invoice, in scope: TenantScope) async throws -> Data {
         let currency = Currency(invoice.currency) ?? Currency("USD")!
         let zone = scope.tenant.timeZone
         var totals: [(String, String)] = [("Subtotal", currency.format(invoice.subtotal))]

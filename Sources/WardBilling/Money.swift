@@ -44,6 +44,20 @@ package struct Currency: Sendable, Hashable {
         "\(plain(amount)) \(code)"
     }
 
+    /// Minor units of an amount a person typed ("300", "300.5", "300.50"); nil when it is not
+    /// a plain positive decimal with at most the currency's decimals.
+    package func minorUnits(_ text: String) -> Int64? {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let whole = parts.first, !whole.isEmpty, whole.count <= 12, whole.allSatisfy(\.isASCII),
+              let units = Int64(whole), units >= 0 else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard fraction.count <= exponent, fraction.allSatisfy({ $0.isASCII && $0.isNumber }), parts.count == 1 || !fraction.isEmpty else { return nil }
+        var scale: Int64 = 1
+        for _ in 0..<exponent { scale *= 10 }
+        let padded = fraction + String(repeating: "0", count: exponent - fraction.count)
+        return units * scale + (padded.isEmpty ? 0 : Int64(padded) ?? 0)
+    }
+
     /// The amount as a decimal number without the code ("-12.05").
     package func plain(_ amount: Int64) -> String {
         guard exponent > 0 else { return String(amount) }

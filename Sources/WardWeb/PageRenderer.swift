@@ -9,7 +9,7 @@ struct PageRenderer: Sendable {
 
     init() throws {
         var library = MustacheLibrary()
-        let templates = [LayoutTemplates.all, SignInTemplates.all, ClinicalTemplates.all, AdministrationTemplates.all, ConsoleTemplates.all]
+        let templates = [LayoutTemplates.all, SignInTemplates.all, ClinicalTemplates.all, AdministrationTemplates.all, ConsoleTemplates.all, BillingTemplates.all]
         for (name, text) in templates.flatMap({ $0 }) { try library.register(text, named: name) }
         self.library = library
     }

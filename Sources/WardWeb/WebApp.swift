@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import WardAudit
+import WardBilling
 import WardClinical
 import WardCore
 import WardHTTP
@@ -29,6 +30,9 @@ struct WebApp: Sendable {
     let mailWording: MailWording
     /// Patients' documents.
     let files: PatientDocuments
+    let billing: BillingService
+    let billingReports: BillingReports
+    let invoices: InvoiceDocuments
     let renderer: PageRenderer
     let settings: WardSettings
     let naming: TenantNaming
@@ -49,6 +53,7 @@ struct WebApp: Sendable {
         ("/app/patients", "Patients", "patients:read"),
         ("/app/calendar", "Calendar", "appointments:read"),
         ("/app/reports", "Reports", "reports:read"),
+        ("/app/billing", "Billing", "billing:read"),
         ("/app/audit", "Audit trail", "audit:read"),
         ("/app/users", "Users and roles", "users:manage"),
         ("/app/mail", "Emails", "mail:manage"),

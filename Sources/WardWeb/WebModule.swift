@@ -1,5 +1,6 @@
 package import Hummingbird
 import WardAudit
+import WardBilling
 import WardClinical
 import WardDocuments
 package import WardHTTP
@@ -30,6 +31,9 @@ package struct WebModule: WardModule {
             outbox: try node.require(Outbox.self, by: Self.name),
             mailWording: try node.require(MailWording.self, by: Self.name),
             files: try node.require(PatientDocuments.self, by: Self.name),
+            billing: try node.require(BillingService.self, by: Self.name),
+            billingReports: try node.require(BillingReports.self, by: Self.name),
+            invoices: try node.require(InvoiceDocuments.self, by: Self.name),
             renderer: try PageRenderer(), settings: node.settings, naming: node.naming, logger: node.logger, clock: node.clock
         )
     }
@@ -53,6 +57,7 @@ package struct WebModule: WardModule {
         ReportsPage(app: app).register(signedIn)
         PrescribingPages(app: app).register(signedIn)
         DocumentPages(app: app).register(signedIn)
+        BillingPages(app: app).register(signedIn)
         MailPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }

@@ -1,0 +1,71 @@
+/// The billing desk's pages: what is owed, and an invoice.
+enum BillingTemplates {
+    static let all: [String: String] = ["billing": billing, "invoice": invoice]
+
+    static let billing = #"""
+{{<layout}}
+{{$title}}Billing{{/title}}
+{{$main}}
+<h1>Billing</h1>
+<p>Owed to the clinic: <strong>{{total}}</strong>. Invoices with a balance, oldest due first.</p>
+{{#empty}}<p class="hint">Nothing is owed.</p>{{/empty}}
+{{^empty}}
+<table>
+<caption class="hint">Outstanding invoices</caption>
+<thead><tr><th scope="col">Invoice</th><th scope="col">Patient</th><th scope="col">Due</th><th scope="col">Balance</th><th scope="col">Age</th></tr></thead>
+<tbody>
+{{#rows}}<tr><td><a href="/app/billing/invoices/{{id}}">{{number}}</a></td><td><a href="/app/patients/{{patientID}}">{{patientName}}</a></td><td>{{due}}</td><td>{{balance}}</td><td>{{overdue}}</td></tr>
+{{/rows}}
+</tbody>
+</table>
+{{/empty}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let invoice = #"""
+{{<layout}}
+{{$title}}Invoice {{number}}{{/title}}
+{{$main}}
+<h1>Invoice {{number}}</h1>
+{{#paid}}<p class="notice" role="status">The payment was recorded.</p>{{/paid}}
+<p>For <a href="/app/patients/{{patientID}}">{{patientName}}</a>; <span class="status">{{status}}</span>{{#due}}, due {{due}}{{/due}}.
+<a href="/app/billing/invoices/{{id}}/pdf">Download the invoice as PDF</a></p>
+<table>
+<caption class="hint">Lines</caption>
+<thead><tr><th scope="col">Description</th><th scope="col">Quantity</th><th scope="col">Unit price</th><th scope="col">Tax</th><th scope="col">Amount</th></tr></thead>
+<tbody>
+{{#lines}}<tr><td>{{description}}</td><td>{{quantity}}</td><td>{{unit}}</td><td>{{tax}}</td><td>{{total}}</td></tr>
+{{/lines}}
+</tbody>
+</table>
+<dl class="totals">
+{{#totals}}<dt>{{label}}</dt><dd>{{amount}}</dd>
+{{/totals}}
+</dl>
+{{^empty(entries)}}
+<h2>Payments and credits</h2>
+<table>
+<caption class="hint">Money received, refunded and credited</caption>
+<thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Amount</th><th scope="col">Receipt or number</th></tr></thead>
+<tbody>
+{{#entries}}<tr><td>{{when}}</td><td>{{label}}</td><td>{{amount}}</td><td>{{receipt}}</td></tr>
+{{/entries}}
+</tbody>
+</table>
+{{/empty(entries)}}
+{{#canPay}}
+<h2>Take a payment</h2>
+{{>form-errors}}
+<form method="post" action="/app/billing/invoices/{{id}}/payments" class="panel" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<div class="grid">
+{{#fields}}{{>field}}{{/fields}}
+</div>
+<button type="submit">Record the payment</button>
+</form>
+{{/canPay}}
+{{/main}}
+{{/layout}}
+"""#
+}
