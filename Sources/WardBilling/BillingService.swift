@@ -384,9 +384,8 @@ package struct BillingService: Sendable {
             var settled = invoice
             settled.credited += amount
             if refund > 0, let method = refundMethod {
-                let recorded = try await Self.insertPayment(to: settled, kind: "refund", method: method, amount: refund, reference: stripeRefund?.paymentIntent,
-                                                            stripeID: stripeRefund?.id, creditNoteID: note.id, by: actor.id, in: database, scope: scope)
-                _ = recorded
+                _ = try await Self.insertPayment(to: settled, kind: "refund", method: method, amount: refund, reference: stripeRefund?.paymentIntent,
+                                                 stripeID: stripeRefund?.id, creditNoteID: note.id, by: actor.id, in: database, scope: scope)
             } else {
                 try await Self.settle(invoice, paid: invoice.paid, credited: settled.credited, in: database, scope: scope)
             }

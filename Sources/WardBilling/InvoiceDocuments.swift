@@ -30,8 +30,8 @@ package struct InvoiceDocuments: Sendable {
             issued: invoice.issuedAt.map { ClinicalDocuments.localTime($0, zone: zone) } ?? "not issued", due: invoice.dueDate ?? "",
             billTo: invoice.patientName ?? invoice.patientID,
             lines: invoice.lines.map { line in
-                let discount = line.discountBP > 0 ? " (−\(Double(line.discountBP) / 100)%)" : ""
-                let tax = line.taxRateBP > 0 ? ", tax \(Double(line.taxRateBP) / 100)%" : ""
+                let discount = line.discountBP > 0 ? " (−\(Money.percent(line.discountBP)))" : ""
+                let tax = line.taxRateBP > 0 ? ", tax \(Money.percent(line.taxRateBP))" : ""
                 return InvoiceSheet.Line(description: line.description + discount + tax, quantity: line.quantity, unitPrice: currency.plain(line.unitAmount),
                                          amount: currency.plain(line.total))
             },

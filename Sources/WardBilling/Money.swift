@@ -87,6 +87,14 @@ package enum Money {
         return quotient
     }
 
+    /// A rate in basis points as a percentage: 1800 → "18%", 1250 → "12.5%", 5 → "0.05%".
+    package static func percent(_ basisPoints: Int) -> String {
+        let whole = basisPoints / 100, rest = basisPoints % 100
+        guard rest != 0 else { return "\(whole)%" }
+        let digits = rest % 10 == 0 ? String(rest / 10) : (rest < 10 ? "0\(rest)" : String(rest))
+        return "\(whole).\(digits)%"
+    }
+
     /// One line's figures: gross (quantity × unit), its discount, the net, the tax on the net,
     /// and the total.
     package struct LineFigures: Sendable, Equatable {

@@ -14,6 +14,12 @@ struct MoneyTests {
         #expect(try #require(Currency("USD")).plain(-5) == "-0.05")
         #expect(try #require(Currency("JPY")).plain(1200) == "1200")
         #expect(try #require(Currency("KWD")).plain(1_005) == "1.005")
+        #expect(try #require(Currency("INR")).minorUnits("300.5") == 30_050)
+        #expect(try #require(Currency("INR")).minorUnits("12") == 1_200)
+        #expect(try #require(Currency("INR")).minorUnits("1.234") == nil)
+        #expect(try #require(Currency("INR")).minorUnits("-3") == nil)
+        #expect(try #require(Currency("JPY")).minorUnits("1.5") == nil)
+        #expect(Money.percent(1_800) == "18%" && Money.percent(1_250) == "12.5%" && Money.percent(5) == "0.05%")
     }
 
     @Test("shares round half away from zero, once per line")

@@ -121,7 +121,13 @@ struct StripeTests {
                         // Asked again for the same balance: the same PaymentIntent.
                         #expect(try await client.send(.post, "/api/v1/invoices/\(id)/stripe-payment", token: clerk).json["payment_intent_id"] as? String == intent)
 
-                        let confirmed = try await stripe.pay(intent)
+                        // After a payment at the desk the balance changes: a new PaymentIntent for it, the old one cancelled.
+                        #expect(try await client.send(.post, "/api/v1/invoices/\(id)/payments", token: clerk, json: ["method": "cash", "amount": 500]).status == .created)
+                        let smaller = try await client.send(.post, "/api/v1/invoices/\(id)/stripe-payment", token: clerk).json
+                        #expect(smaller["amount"] as? Int == 4_000)
+                        #expect(smaller["payment_intent_id"] as? String != intent)
+                        #expect(try await stripe.call("GET", "/v1/payment_intents/\(intent)")["status"] as? String == "canceled")
+                        let confirmed = try await stripe.pay(try #require(smaller["payment_intent_id"] as? String))
                         #expect(confirmed["status"] as? String == "succeeded")
                         var status = ""
                         for _ in 0..<50 where status != "paid" {
@@ -134,13 +140,13 @@ struct StripeTests {
                                                            json: ["amount": 1_500, "reason": "Follow-up not needed", "refund_method": "stripe"])
                         #expect(credit.status == .created)
                         #expect(credit.json["refund_amount"] as? Int == 1_500)
-                        let refunds = try await stripe.call("GET", "/v1/refunds?payment_intent=\(intent)")
+                        let refunds = try await stripe.call("GET", "/v1/refunds?payment_intent=\(try #require(smaller["payment_intent_id"] as? String))")
                         let made = try #require((refunds["data"] as? [[String: Any]])?.first)
                         #expect(made["amount"] as? Int == 1_500)
                         let settled = try await client.send(.get, "/api/v1/invoices/\(id)", token: clerk).json
                         let refund = (settled["payments"] as? [[String: Any]])?.first { $0["kind"] as? String == "refund" }
                         #expect(refund?["stripe_id"] as? String == made["id"] as? String)
-                        #expect(settled["paid"] as? Int == 3_000)
+                        #expect(settled["paid"] as? Int == 3_000)  // 500 cash + 4 000 card − 1 500 refunded
 
                         // A declined card leaves the invoice owed, and the failure in the trail.
                         let second = try await client.issuedInvoice(clerk, patient: patient, lines: [["description": "X-ray", "unit_amount": 9_900]])

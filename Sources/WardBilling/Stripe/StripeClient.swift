@@ -32,6 +32,11 @@ struct StripeClient: Sendable {
         return try await send(.POST, "/v1/payment_intents", key: key, form: form, idempotencyKey: idempotencyKey)
     }
 
+    /// Cancels a PaymentIntent nobody has paid yet.
+    func cancelPaymentIntent(key: String, id: String) async throws -> Object {
+        try await send(.POST, "/v1/payment_intents/\(id)/cancel", key: key, form: [], idempotencyKey: "ward-cancel-\(id)")
+    }
+
     func retrievePaymentIntent(key: String, id: String) async throws -> Object {
         try await send(.GET, "/v1/payment_intents/\(id)", key: key, form: [], idempotencyKey: nil)
     }

@@ -58,10 +58,24 @@ package struct StripePayments: Sendable {
             throw BillingError.wrongState("The invoice is \(invoice.status): nothing is owed on it.")
         }
         let intents = try scope.table("stripe_payment_intents")
-        let open = try await scope.read { database in
-            try await database.select().columns("id").from(intents).where("invoice_id", .equal, id).where("amount", .equal, invoice.balance)
-                .where("status", .in, ["requires_payment_method", "requires_confirmation", "requires_action", "processing"])
-                .orderBy("created_at", .descending).first()?.decode(column: "id", as: String.self)
+        let unpaid = try await scope.read { database in
+            try await database.select().columns("id", "amount").from(intents).where("invoice_id", .equal, id)
+                .where("status", .in, ["requires_payment_method", "requires_confirmation", "requires_action"])
+                .orderBy("created_at", .descending).all()
+                .map { (id: try $0.decode(column: "id", as: String.self), amount: try $0.decode(column: "amount", as: Int64.self)) }
+        }
+        let open = unpaid.first { $0.amount == invoice.balance }?.id
+        // One asking an amount the invoice no longer owes (paid in part since) is cancelled, so
+        // an old link cannot take more than is owed.
+        for stale in unpaid where stale.amount != invoice.balance {
+            do {
+                _ = try await client.cancelPaymentIntent(key: key, id: stale.id)
+                try await scope.transaction { database in
+                    try await database.update(intents).set("status", to: "canceled").where("id", .equal, stale.id).where("status", .notEqual, "succeeded").run()
+                }
+            } catch {
+                logger.warning("a stale PaymentIntent could not be cancelled", metadata: ["payment_intent": "\(stale.id)", "error": "\(error)"])
+            }
         }
         let object: StripeClient.Object
         if let open {

@@ -138,7 +138,7 @@ struct BillingPages: Sendable {
             shell: try app.shell(context, current: "/app/billing"), id: invoice.id, number: invoice.number ?? "Draft", status: invoice.status.replacingOccurrences(of: "_", with: " "),
             patientID: invoice.patientID, patientName: invoice.patientName ?? "", due: invoice.dueDate ?? "",
             lines: invoice.lines.map { Line(description: $0.description, quantity: $0.quantity, unit: currency.plain($0.unitAmount),
-                                            tax: "\(Double($0.taxRateBP) / 100)%", total: currency.plain($0.total)) },
+                                            tax: Money.percent($0.taxRateBP), total: currency.plain($0.total)) },
             totals: totals, entries: entries,
             canPay: principal.permissions.contains("billing:write") && ["issued", "partially_paid"].contains(invoice.status),
             fields: fields, paid: request.uri.queryParameters.get("paid") == "1", problem: problem, problemDetail: detail
