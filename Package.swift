@@ -262,6 +262,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Campus parking: car parks, zones, spots, vehicles and bookings that never double-book.
+        .target(
+            name: "WardParking",
+            dependencies: [
+                "WardBilling",
+                "WardJobs",
+                "WardKit",
+                "WardAudit",
+                "WardCore",
+                "WardHTTP",
+                "WardStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WardWeb",
             dependencies: [
@@ -289,6 +306,7 @@ let package = Package(
             name: "WardServer",
             dependencies: [
                 "WardBilling",
+                "WardParking",
                 "WardDocuments",
                 "WardMail",
                 "WardKit",
@@ -402,6 +420,15 @@ let package = Package(
             name: "WardBillingTests",
             dependencies: [
                 "WardBilling", "WardClinical", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardParkingTests",
+            dependencies: [
+                "WardParking", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -86,17 +86,3 @@ package struct PermissionCatalogue: Sendable {
     package func permissions(of role: BuiltInRole) -> Set<String> { grants[role] ?? [] }
 }
 
-/// Permissions defined before their module (parking): tenants have held them since the first
-/// catalogue, so they stay defined; they move to the module when it comes.
-package struct ReservedPermissions: WardModule {
-    package static let name = "reserved"
-    package static let permissions = [
-        PermissionDefinition("parking:read", "read parking facilities and bookings"),
-        PermissionDefinition("parking:write", "manage parking spots, vehicles and bookings"),
-    ]
-    package static let roleGrants: [BuiltInRole: Set<String>] = [
-        .parkingAttendant: ["parking:read", "parking:write"],
-    ]
-
-    package init(node: ModuleNode) {}
-}

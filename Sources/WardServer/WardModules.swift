@@ -4,6 +4,7 @@ import WardDocuments
 import WardIdentity
 package import WardKit
 import WardMail
+import WardParking
 import WardPlatform
 import WardWeb
 
@@ -18,8 +19,8 @@ package enum WardModules {
         ClinicalModule.self,
         DocumentsModule.self,
         BillingModule.self,
+        ParkingModule.self,
         PlatformModule.self,
-        ReservedPermissions.self,
         WebModule.self,
     ]
 }

@@ -231,5 +231,16 @@ package enum IdentityMigrations {
             "INSERT INTO permissions (name, description) VALUES ('billing:configure', 'set the clinic''s currency, invoice numbering and Stripe keys')",
             "INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'billing:configure')",
         ]),
+        // The parking module's booking permission: the attendant and the desk book for staff and
+        // patients; the desk also sees the car parks.
+        Migration(107, "add_parking_book_permission", [
+            "INSERT INTO permissions (name, description) VALUES ('parking:book', 'register vehicles and book parking for staff and patients')",
+            """
+            INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'parking:book'),
+                ('builtin-parking-attendant', 'parking:book'),
+                ('builtin-receptionist', 'parking:book'),
+                ('builtin-receptionist', 'parking:read')
+            """,
+        ]),
     ]
 }

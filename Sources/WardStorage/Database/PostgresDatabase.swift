@@ -206,3 +206,11 @@ package final class PostgresDatabase: Database {
         await runner.value
     }
 }
+
+/// Whether `error` is PostgreSQL refusing a row for a constraint it enforces at commit or insert:
+/// a unique key (23505) or an exclusion constraint (23P01). Callers that race on purpose (two
+/// bookings of one parking spot) answer 409 instead of failing.
+package func isConstraintConflict(_ error: any Error) -> Bool {
+    guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+    return state == "23505" || state == "23P01"
+}

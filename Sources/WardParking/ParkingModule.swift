@@ -1,0 +1,59 @@
+import Foundation
+import WardBilling
+package import WardHTTP
+package import WardJobs
+package import WardKit
+package import WardStorage
+
+/// Campus parking as a module: car parks, zones and spots, vehicles, bookings that never
+/// double-book a spot, check-in and check-out by plate priced by the zone's rates (a patient's
+/// stay charged to a draft invoice), no-shows after a grace period, and live occupancy.
+package struct ParkingModule: WardModule {
+    package static let name = "parking"
+    package static let noShowKind = "parking.no_shows"
+    package static var tenantMigrations: [Migration] { ParkingMigrations.tenant }
+    package static let permissions = [
+        PermissionDefinition("parking:read", "read parking facilities and bookings"),
+        PermissionDefinition("parking:write", "manage parking spots, vehicles and bookings"),
+        PermissionDefinition("parking:book", "register vehicles and book parking for staff and patients"),
+    ]
+    package static let roleGrants: [BuiltInRole: Set<String>] = [
+        .parkingAttendant: ["parking:read", "parking:write", "parking:book"],
+        // The desk books a space for a patient's visit.
+        .receptionist: ["parking:read", "parking:book"],
+    ]
+    package static var operations: [APIOperation] { ParkingController.operations }
+
+    let parking: ParkingService
+    let node: ModuleNode
+
+    package init(node: ModuleNode) throws {
+        self.node = node
+        parking = ParkingService(audit: node.audit, billing: try? node.require(BillingService.self, by: Self.name))
+        node.provide(parking)
+    }
+
+    package func routes(_ routes: inout ModuleRoutes) {
+        ParkingController(parking: parking).routes(&routes)
+    }
+
+    package func jobs() -> [JobHandler] {
+        let tenants = node.storage.tenants, parking = self.parking
+        return [
+            JobHandler(kind: Self.noShowKind, policy: RetryPolicy(node.settings.jobs)) { run in
+                guard let slug = run.job.tenant, let tenant = try await tenants.fetch(slug: slug), tenant.status == .active else { return }
+                try await parking.markNoShows(in: try await tenants.scope(for: tenant))
+            },
+        ]
+    }
+
+    /// Every five minutes, each clinic's reservations past their grace period are released.
+    package func schedules() throws -> [Schedule] {
+        let attempts = node.settings.jobs.maxAttempts
+        return [
+            try Schedule(name: Self.noShowKind, cron: "*/5 * * * *", scope: .eachTenant) { _, tenant in
+                try JobQueue.Request(kind: Self.noShowKind, payload: NoPayload(), tenant: tenant?.slug, maxAttempts: attempts)
+            },
+        ]
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+@testable import WardParking
+import WardServer
+import WardTestSupport
+
+@Suite("Parking")
+struct ParkingTests {
+    @Test("plates are matched however they are typed; stays are priced by the zone's rates")
+    func platesAndPrices() {
+        #expect(Plate.normalised("ab-12 cd") == "AB12CD")
+        #expect(Plate.normalised("AB12CD") == "AB12CD")
+        #expect(Plate.normalised("Ö-123") == nil)
+        #expect(Plate.normalised("A") == nil)
+        let zone = Zone(id: "z", facilityID: "f", name: "P1", level: nil, kind: "patient", hourlyRate: 250, dailyCap: 1_500, freeMinutes: 30, createdAt: "")
+        #expect(ParkingService.price(minutes: 25, zone: zone, patient: true) == 0)
+        #expect(ParkingService.price(minutes: 25, zone: zone, patient: false) == 250)
+        #expect(ParkingService.price(minutes: 61, zone: zone, patient: true) == 500)
+        #expect(ParkingService.price(minutes: 10 * 60, zone: zone, patient: false) == 1_500)           // capped for the day
+        #expect(ParkingService.price(minutes: 25 * 60 + 1, zone: zone, patient: false) == 1_500 + 500) // a day, then 2 started hours
+        var staff = zone
+        staff.kind = "staff"
+        #expect(ParkingService.price(minutes: 600, zone: staff, patient: false) == 0)
+    }
+
+    /// A car park with a zone of `spots` standard spots; the ids.
+    static func estate(_ client: any TestClientProtocol, token: String, spots: Int) async throws -> (facility: String, zone: String, spots: [String]) {
+        let facility = try await client.create("/api/v1/parking/facilities", token: token, ["name": "North car park", "time_zone": "Europe/London"])
+        let zone = try await client.create("/api/v1/parking/facilities/\(facility)/zones", token: token,
+                                           ["name": "Level 1", "kind": "patient", "hourly_rate": 250, "daily_cap": 1_500, "free_minutes": 30])
+        let made = try await client.send(.post, "/api/v1/parking/zones/\(zone)/spots", token: token,
+                                         json: ["codes": (1...spots).map { "A\($0)" }, "kind": "standard"])
+        let ids = (made.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        return (facility, zone, ids)
+    }
+
+    @Test("one spot booked 32 times at once: exactly one booking holds it; edges may touch", arguments: TestBackend.allCases)
+    func oneSpot(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.clinic()
+                try await node.test { client in
+                    let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
+                    let estate = try await Self.estate(client, token: attendant, spots: 1)
+                    let patient = try await client.create("/api/v1/patients", token: desk, ["given_name": "Ada", "family_name": "Okafor"])
+                    var vehicles: [String] = []
+                    for index in 0..<32 {
+                        vehicles.append(try await client.create("/api/v1/parking/vehicles", token: desk,
+                                                                ["plate": "PL \(100 + index)", "country": "GB", "owner_type": "patient", "owner_id": patient]))
+                    }
+                    let start = later(hours: 2), end = later(hours: 4)
+                    let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                        for vehicle in vehicles {
+                            group.addTask {
+                                try await client.send(.post, "/api/v1/parking/bookings", token: desk,
+                                                      json: ["vehicle_id": vehicle, "spot_id": estate.spots[0], "starts_at": start, "ends_at": end]).status
+                            }
+                        }
+                        return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                    }
+                    #expect(statuses.filter { $0 == .created }.count == 1)
+                    #expect(statuses.filter { $0 == .conflict }.count == 31)
+                    // Overlapping at either end is refused; touching (end = next start) is not.
+                    for (from, to, expected) in [(later(hours: 1), later(hours: 2.5), HTTPResponse.Status.conflict),
+                                                 (later(hours: 3.5), later(hours: 5), .conflict), (later(hours: 4), later(hours: 5), .created),
+                                                 (later(hours: 1), start, .created)] {
+                        let status = try await client.send(.post, "/api/v1/parking/bookings", token: desk,
+                                                           json: ["vehicle_id": vehicles[31], "spot_id": estate.spots[0], "starts_at": from, "ends_at": to]).status
+                        if status == .created { continue }
+                        #expect(status == expected, "\(from)–\(to)")
+                    }
+                    let booked = try await client.send(.get, "/api/v1/parking/bookings?facility_id=\(estate.facility)&status=reserved", token: attendant)
+                    #expect((booked.json["items"] as? [Any])?.count == 3)
+                    // The nurse has no part in parking; the desk books but does not build car parks.
+                    let nurse = try await client.token("nurse@acme.test")
+                    #expect(try await client.send(.get, "/api/v1/parking/facilities", token: nurse).status == .forbidden)
+                    #expect(try await client.send(.post, "/api/v1/parking/zones/\(estate.zone)/spots", token: desk,
+                                                  json: ["codes": ["B1"], "kind": "standard"]).status == .forbidden)
+                }
+            }
+        }
+    }
+
+    @Test("'any spot' bookings fill a zone exactly to capacity under concurrency", arguments: TestBackend.allCases)
+    func anySpot(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.clinic()
+                try await node.test { client in
+                    let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
+                    let estate = try await Self.estate(client, token: attendant, spots: 5)
+                    let patient = try await client.create("/api/v1/patients", token: desk, ["given_name": "Ada", "family_name": "Okafor"])
+                    var vehicles: [String] = []
+                    for index in 0..<12 {
+                        vehicles.append(try await client.create("/api/v1/parking/vehicles", token: desk,
+                                                                ["plate": "ANY\(index)", "country": "GB", "owner_type": "patient", "owner_id": patient]))
+                    }
+                    let start = later(hours: 1), end = later(hours: 3)
+                    let spots = try await withThrowingTaskGroup(of: String?.self) { group in
+                        for vehicle in vehicles {
+                            group.addTask {
+                                try await client.send(.post, "/api/v1/parking/bookings", token: desk,
+                                                      json: ["vehicle_id": vehicle, "zone_id": estate.zone, "kind": "standard", "starts_at": start, "ends_at": end])
+                                    .json["spot_id"] as? String
+                            }
+                        }
+                        return try await group.reduce(into: [String]()) { if let spot = $1 { $0.append(spot) } }
+                    }
+                    #expect(spots.count == 5)
+                    #expect(Set(spots) == Set(estate.spots))
+                    let free = try await client.send(.get, "/api/v1/parking/availability?facility_id=\(estate.facility)&starts_at=\(start)&ends_at=\(end)", token: desk)
+                    #expect((free.json["items"] as? [Any])?.count == 0)
+                    let after = try await client.send(.get, "/api/v1/parking/availability?facility_id=\(estate.facility)&starts_at=\(end)&ends_at=\(later(hours: 4))",
+                                                      token: desk)
+                    #expect((after.json["items"] as? [Any])?.count == 5)
+                }
+            }
+        }
+    }
+
+    @Test("at the gate: check-in by plate as typed, check-out priced, a patient's stay on a draft invoice; no-shows release their spot",
+          arguments: TestBackend.allCases)
+    func gate(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.clinic()
+                let parking = try #require(node.services.modules.compactMap { $0 as? ParkingModule }.first).parking
+                let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
+                try await node.test { client in
+                    let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
+                    let estate = try await Self.estate(client, token: attendant, spots: 2)
+                    let patient = try await client.create("/api/v1/patients", token: desk, ["given_name": "Ada", "family_name": "Okafor"])
+                    let vehicle = try await client.create("/api/v1/parking/vehicles", token: desk,
+                                                          ["plate": "ab12 cde", "country": "GB", "owner_type": "patient", "owner_id": patient])
+                    #expect(try await client.send(.post, "/api/v1/parking/vehicles", token: desk,
+                                                  json: ["plate": "AB-12-CDE", "country": "GB", "owner_type": "patient", "owner_id": patient]).status == .conflict)
+                    let booking = try await client.create("/api/v1/parking/bookings", token: desk,
+                                                          ["vehicle_id": vehicle, "spot_id": estate.spots[0], "starts_at": later(hours: 0.25), "ends_at": later(hours: 3)])
+                    let checkedIn = try await client.send(.post, "/api/v1/parking/check-in", token: attendant, json: ["facility_id": estate.facility, "plate": "AB 12 CDE"])
+                    #expect(checkedIn.json["status"] as? String == "checked_in")
+                    let occupancy = try await client.send(.get, "/api/v1/parking/facilities/\(estate.facility)/occupancy", token: attendant).json
+                    #expect(((occupancy["zones"] as? [[String: Any]])?.first)?["occupied"] as? Int == 1)
+
+                    // Two and a half hours later (the clock at the gate), out: 3 started hours at 2.50.
+                    let out = try await parking.checkOut(plate: "ab12cde", facilityID: estate.facility, at: Date().addingTimeInterval(150 * 60), in: scope, by: .system)
+                    #expect(out.status == "completed")
+                    #expect(out.amount == 750)
+                    let invoiceID = try #require(out.invoiceID)
+                    let invoice = try await client.send(.get, "/api/v1/invoices/\(invoiceID)", token: try await client.token("clerk@acme.test")).json
+                    #expect(invoice["total"] as? Int == 750)
+                    #expect(invoice["status"] as? String == "draft")
+                    #expect(try await client.send(.post, "/api/v1/parking/bookings/\(booking)/cancel", token: desk).status == .conflict)
+
+                    // A reservation nobody came for is released after the grace period.
+                    let missed = try await client.create("/api/v1/parking/bookings", token: desk,
+                                                         ["vehicle_id": vehicle, "spot_id": estate.spots[1], "starts_at": later(hours: 5), "ends_at": later(hours: 6)])
+                    #expect(try await parking.markNoShows(at: Date().addingTimeInterval(5 * 3600 + 10 * 60), in: scope) == 0)
+                    #expect(try await parking.markNoShows(at: Date().addingTimeInterval(5 * 3600 + 20 * 60), in: scope) == 1)
+                    let listed = try await client.send(.get, "/api/v1/parking/bookings?status=no_show", token: attendant).json
+                    #expect((listed["items"] as? [[String: Any]])?.first?["id"] as? String == missed)
+                }
+            }
+        }
+    }
+}
