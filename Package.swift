@@ -332,6 +332,7 @@ let package = Package(
         .target(
             name: "WardTestSupport",
             dependencies: [
+                "CWardSpawn",
                 "WardKit",
                 "WardAudit",
                 "WardCore",
@@ -353,6 +354,8 @@ let package = Package(
         ),
         // glibc's malloc tuning, which Swift's Glibc module does not expose.
         .target(name: "CWardMemory"),
+        // posix_spawn for the tests' helper processes (see ward_spawn.c).
+        .target(name: "CWardSpawn"),
         .executableTarget(
             name: "ward",
             dependencies: [
@@ -509,6 +512,7 @@ let package = Package(
             name: "WardPlatformTests",
             dependencies: [
                 "WardMail",
+                "WardParking",
                 "WardKit",
                 "WardPlatform",
                 "WardJobs",

@@ -1,14 +1,99 @@
+import CWardSpawn
 package import Foundation
+import Glibc
 import Synchronization
 
-extension Process {
-    private static let launching = Mutex(())
+/// A child process, with the part of Foundation's `Process` interface the tests use, started
+/// with posix_spawn: corelibs Foundation's `Process.run()` crashed now and then in a process
+/// holding a thousand descriptors (an over-read listing /proc/self/fd, swiftlang/
+/// swift-corelibs-foundation#5472). Standard streams take a `Pipe` or a `FileHandle`; the
+/// child gets only those three descriptors.
+package final class TestProcess: @unchecked Sendable {
+    package var executableURL: URL?
+    package var arguments: [String] = []
+    package var environment: [String: String]?
+    package var standardInput: Any?
+    package var standardOutput: Any?
+    package var standardError: Any?
 
-    /// Starts the process, one launch at a time in this test process: swift-corelibs-
-    /// foundation's `Process.run()` crashed once in `memcpy` while the parallel suite launched
-    /// several at once (CI, 2026-12-03).
-    package func runAlone() throws {
-        try Self.launching.withLock { _ in try run() }
+    private struct State {
+        var pid: pid_t = 0
+        var status: Int32?
+    }
+    private let state = Mutex(State())
+
+    package init() {}
+
+    package var processIdentifier: Int32 { state.withLock { $0.pid } }
+
+    /// Starts the process; the parent's copies of the child's pipe ends are closed, so reading
+    /// a pipe ends when the child does.
+    package func run() throws {
+        guard let path = executableURL?.path else { throw CocoaError(.fileNoSuchFile) }
+        let input = Self.descriptor(standardInput, reading: true), output = Self.descriptor(standardOutput, reading: false)
+        let error = Self.descriptor(standardError, reading: false)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in env { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let status = ward_spawn(path, argv, env, input ?? -1, output ?? -1, error ?? -1, nil, &pid)
+        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO) }
+        state.withLock { $0.pid = pid }
+        // The child has its ends now: the parent's go, or EOF would never come.
+        var closed = Set<ObjectIdentifier>()
+        for (stream, childReads) in [(standardInput, true), (standardOutput, false), (standardError, false)] {
+            guard let pipe = stream as? Pipe, closed.insert(ObjectIdentifier(pipe)).inserted else { continue }
+            try? (childReads ? pipe.fileHandleForReading : pipe.fileHandleForWriting).close()
+        }
+    }
+
+    /// Kept for the call sites written for `Process`: spawning needs no serialising now.
+    package func runAlone() throws { try run() }
+
+    private static func descriptor(_ stream: Any?, reading: Bool) -> Int32? {
+        switch stream {
+        case let pipe as Pipe: (reading ? pipe.fileHandleForReading : pipe.fileHandleForWriting).fileDescriptor
+        case let handle as FileHandle: handle.fileDescriptor
+        default: nil
+        }
+    }
+
+    /// Blocks until the process ends.
+    package func waitUntilExit() {
+        let pid = processIdentifier
+        guard pid > 0, state.withLock({ $0.status == nil }) else { return }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
+        record(raw)
+    }
+
+    package var isRunning: Bool {
+        let pid = processIdentifier
+        guard pid > 0, state.withLock({ $0.status == nil }) else { return false }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
+        record(raw)
+        return false
+    }
+
+    /// The exit code, or the signal that ended it (as `Process` reports them).
+    package var terminationStatus: Int32 { state.withLock { $0.status ?? 0 } }
+
+    package func terminate() { signal(SIGTERM) }
+    package func interrupt() { signal(SIGINT) }
+
+    private func signal(_ number: Int32) {
+        let pid = processIdentifier
+        if pid > 0, state.withLock({ $0.status == nil }) { kill(pid, number) }
+    }
+
+    private func record(_ raw: Int32) {
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
+        let signalled = raw & 0x7f
+        state.withLock { $0.status = signalled == 0 ? (raw >> 8) & 0xff : signalled }
     }
 }
 
@@ -17,7 +102,7 @@ extension Process {
 package enum ExternalTool {
     @discardableResult
     package static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [name] + arguments
         let pipe = Pipe()

@@ -11,7 +11,7 @@ package final class MailSink: Sendable {
 
     package let port: Int
     package let directory: URL
-    private let process: Process
+    private let process: TestProcess
     private let input: Pipe
 
     private static let sharedSink = Mutex<MailSink?>(nil)
@@ -34,7 +34,7 @@ package final class MailSink: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
-            let openssl = Process()
+            let openssl = TestProcess()
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
                                  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
@@ -56,7 +56,7 @@ package final class MailSink: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-\(UUID().uuidString)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/lib/mail-sink.py").path
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--port", String(port), "--maildir", directory.path, "--cert", certificate, "--key", key,
                              "--user", user, "--password", password]
@@ -76,7 +76,7 @@ package final class MailSink: Sendable {
         return MailSink(port: listening, directory: directory, process: process, input: input)
     }
 
-    private init(port: Int, directory: URL, process: Process, input: Pipe) {
+    private init(port: Int, directory: URL, process: TestProcess, input: Pipe) {
         self.port = port
         self.directory = directory
         self.process = process
@@ -147,7 +147,7 @@ package struct ReceivedMail: Decodable {
     package static func read(_ file: URL, dkimKey: String? = nil, save: Bool = false) throws -> ReceivedMail {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/lib/read-mail.py").path
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = ["python3", script, file.path] + (dkimKey.map { ["--dkim-key", $0] } ?? [])
         if save {

@@ -9,7 +9,7 @@ package final class S3Server: Sendable {
     package let accessKeyID: String
     package let secretAccessKey: String
     package let bucket: String
-    private let process: Process
+    private let process: TestProcess
     private let input: Pipe
 
     private static let sharedServer = Mutex<S3Server?>(nil)
@@ -27,7 +27,7 @@ package final class S3Server: Sendable {
     }
 
     static func start() throws -> S3Server {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scripts.appendingPathComponent("s3-server.py").path]
         let input = Pipe(), output = Pipe()
@@ -45,7 +45,7 @@ package final class S3Server: Sendable {
         return S3Server(port: port, accessKeyID: words[3], secretAccessKey: words[5], bucket: words[7], process: process, input: input)
     }
 
-    private init(port: Int, accessKeyID: String, secretAccessKey: String, bucket: String, process: Process, input: Pipe) {
+    private init(port: Int, accessKeyID: String, secretAccessKey: String, bucket: String, process: TestProcess, input: Pipe) {
         self.port = port
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey

@@ -10,7 +10,7 @@ import Synchronization
 /// Python library, an implementation independent of Ward's.
 package final class StripeServer: Sendable {
     package let port: Int
-    private let process: Process
+    private let process: TestProcess
     private let input: Pipe
 
     private static let sharedServer = Mutex<StripeServer?>(nil)
@@ -28,7 +28,7 @@ package final class StripeServer: Sendable {
     }
 
     static func start() throws -> StripeServer {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scripts.appendingPathComponent("stripe-server.py").path]
         let input = Pipe(), output = Pipe()
@@ -46,7 +46,7 @@ package final class StripeServer: Sendable {
         return StripeServer(port: port, process: process, input: input)
     }
 
-    private init(port: Int, process: Process, input: Pipe) {
+    private init(port: Int, process: TestProcess, input: Pipe) {
         self.port = port
         self.process = process
         self.input = input
@@ -87,24 +87,42 @@ package final class StripeServer: Sendable {
         return try await call("POST", "/v1/payment_intents/\(intent)/confirm")
     }
 
-    /// The Stripe-Signature header the `stripe` library makes for `payload` at `timestamp`,
-    /// one `v1` per secret.
-    package static func sign(_ payload: Data, timestamp: Int, secrets: [String]) async throws -> String {
-        try await offThePool {
-            let process = Process()
+    /// What to sign: a payload, the time to sign it at, and the secrets (one `v1` each).
+    package struct Signing: Sendable {
+        package let payload: Data
+        package let timestamp: Int
+        package let secrets: [String]
+
+        package init(_ payload: Data, timestamp: Int, secrets: [String]) {
+            self.payload = payload
+            self.timestamp = timestamp
+            self.secrets = secrets
+        }
+    }
+
+    /// The Stripe-Signature headers the `stripe` library makes for `signings`, in order (one
+    /// Python process for them all).
+    package static func sign(_ signings: [Signing]) async throws -> [String] {
+        let request = try JSONSerialization.data(withJSONObject: signings.map {
+            ["payload": String(decoding: $0.payload, as: UTF8.self), "timestamp": $0.timestamp, "secrets": $0.secrets] as [String: Any]
+        })
+        return try await offThePool {
+            let process = TestProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", scripts.appendingPathComponent("stripe-sign.py").path, String(timestamp)] + secrets
+            process.arguments = ["python3", scripts.appendingPathComponent("stripe-sign.py").path]
             let input = Pipe(), output = Pipe()
             process.standardInput = input
             process.standardOutput = output
             process.standardError = output
             try process.runAlone()
-            input.fileHandleForWriting.write(payload)
+            input.fileHandleForWriting.write(request)
             try input.fileHandleForWriting.close()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw ServerError(message: "stripe-sign failed: \(text)") }
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard process.terminationStatus == 0, let headers = try? JSONSerialization.jsonObject(with: text) as? [String], headers.count == signings.count else {
+                throw ServerError(message: "stripe-sign failed: \(String(decoding: text, as: UTF8.self))")
+            }
+            return headers
         }
     }
 

@@ -5,7 +5,7 @@ package import WardJobs
 /// whether the condition was met.
 @discardableResult
 package func runWorkers(_ workers: [JobWorker], until condition: @escaping @Sendable () async throws -> Bool,
-                        timeout: Duration = .seconds(30)) async throws -> Bool {
+                        timeout: Duration = .seconds(90)) async throws -> Bool {
     try await withThrowingTaskGroup(of: Bool.self) { group in
         for worker in workers { group.addTask { try await worker.run(); return false } }
         let deadline = ContinuousClock.now + timeout

@@ -32,9 +32,9 @@ struct DatabaseOutageTests {
     /// A fixture request, tried again when it failed: these nodes answer 503 after 2 s, which a
     /// login (bcrypt) can take on a loaded two-core machine before any lock is taken.
     private static func retried<Value>(_ body: () async throws -> Value) async throws -> Value {
-        for _ in 1..<5 {
+        for _ in 1..<10 {
             if let value = try? await body() { return value }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(500))
         }
         return try await body()
     }

@@ -154,7 +154,7 @@ struct HostileInputTests {
     }
 
     private static func parseCSVBlocking(_ text: String) throws -> [[String]] {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import csv, io, json, sys; print(json.dumps(list(csv.reader(io.StringIO(sys.stdin.read(), newline='')))))"]
         let input = Pipe(), output = Pipe()

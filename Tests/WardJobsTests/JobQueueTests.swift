@@ -146,7 +146,9 @@ struct JobQueueTests {
                     let current = try await queue.find(job.id)
                     if current?.state == .failed, let due = current.flatMap({ Timestamp.date($0.runAt) }) {
                         let wait = due.timeIntervalSince(clock.now)
-                        if wait > 0 { clock.advance(by: .seconds(wait)) }
+                        // A millisecond past it: stored times keep whole milliseconds (truncated),
+                        // so landing exactly on the due time could read as a hair before it.
+                        if wait > 0 { clock.advance(by: .seconds(wait) + .milliseconds(1)) }
                     }
                     return current?.state == .dead
                 }

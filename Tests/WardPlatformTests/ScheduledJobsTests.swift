@@ -7,6 +7,7 @@ import WardCore
 import WardIdentity
 import WardJobs
 import WardMail
+import WardParking
 import WardKit
 import WardPlatform
 import WardServer
@@ -43,10 +44,10 @@ struct ScheduledJobsTests {
                 let fired = try await scheduler.fire(at: midnight.addingTimeInterval(300))
 
                 #expect(Set(fired.map(\.kind)) == [ClinicalModule.dailyReportKind, IdentityModule.sessionCleanupKind, AuditModule.retentionKind,
-                                                    AuditModule.witnessKind, JobsModule.housekeepingKind, MailModule.housekeepingKind])
+                                                    AuditModule.witnessKind, JobsModule.housekeepingKind, MailModule.housekeepingKind, ParkingModule.noShowKind])
                 #expect(try await scheduler.fire(at: midnight.addingTimeInterval(330)).isEmpty)
                 let queue = services.queue
-                #expect(try await services.work { try await queue.list(state: .succeeded).count == 6 })
+                #expect(try await services.work { try await queue.list(state: .succeeded).count == 7 })
                 let report = try #require(try await DailyReport.find(day: today, in: scope))
                 #expect(report.patientsRegistered == 3)
                 #expect(report.appointmentsTotal == 0)

@@ -18,7 +18,7 @@ struct CommandLineTests {
     }
 
     private static func wardBlocking(_ arguments: [String], environment: [String: String], input: String?) throws -> Run {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = try executable()
         process.arguments = arguments
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
@@ -324,7 +324,7 @@ struct CommandLineTests {
 
     /// Starts `ward serve` on `site` (a 25 s shutdown timeout, a random loopback port) and
     /// waits until it serves; returns the process, its log and its port.
-    static func serve(_ site: TestSite) async throws -> (process: Process, log: URL, port: Int) {
+    static func serve(_ site: TestSite) async throws -> (process: TestProcess, log: URL, port: Int) {
         var environment = Self.environment(site)
         environment["WARD_SECRET_KEY"] = "test-secret-key-0123456789-abcdefghijklmnop"
         let port = Int.random(in: 20_000..<40_000)
@@ -332,7 +332,7 @@ struct CommandLineTests {
         environment["WARD_SHUTDOWN_TIMEOUT"] = "25"
         let log = URL(fileURLWithPath: site.directory).appendingPathComponent("serve.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = try Self.executable()
         process.arguments = ["serve"]
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
@@ -359,8 +359,8 @@ struct CommandLineTests {
     }
 
     /// Starts the built `ward` in the background, its output discarded.
-    static func start(_ arguments: [String], environment: [String: String]) throws -> Process {
-        let process = Process()
+    static func start(_ arguments: [String], environment: [String: String]) throws -> TestProcess {
+        let process = TestProcess()
         process.executableURL = try executable()
         process.arguments = arguments
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
