@@ -283,6 +283,7 @@ let package = Package(
             name: "WardWeb",
             dependencies: [
                 "WardBilling",
+                "WardParking",
                 "WardDocuments",
                 "WardKit",
                 "WardAudit",
@@ -370,6 +371,7 @@ let package = Package(
                 "WardJobs",
                 "WardMail",
                 "WardDocuments",
+                "WardParking",
                 "WardPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import WardAudit
 import WardBilling
+import WardParking
 import WardClinical
 import WardCore
 import WardHTTP
@@ -33,6 +34,7 @@ struct WebApp: Sendable {
     let billing: BillingService
     let billingReports: BillingReports
     let invoices: InvoiceDocuments
+    let parking: ParkingService
     let renderer: PageRenderer
     let settings: WardSettings
     let naming: TenantNaming
@@ -54,6 +56,7 @@ struct WebApp: Sendable {
         ("/app/calendar", "Calendar", "appointments:read"),
         ("/app/reports", "Reports", "reports:read"),
         ("/app/billing", "Billing", "billing:read"),
+        ("/app/parking", "Parking", "parking:read"),
         ("/app/audit", "Audit trail", "audit:read"),
         ("/app/users", "Users and roles", "users:manage"),
         ("/app/mail", "Emails", "mail:manage"),

@@ -1,6 +1,7 @@
 package import Hummingbird
 import WardAudit
 import WardBilling
+import WardParking
 import WardClinical
 import WardDocuments
 package import WardHTTP
@@ -34,6 +35,7 @@ package struct WebModule: WardModule {
             billing: try node.require(BillingService.self, by: Self.name),
             billingReports: try node.require(BillingReports.self, by: Self.name),
             invoices: try node.require(InvoiceDocuments.self, by: Self.name),
+            parking: try node.require(ParkingService.self, by: Self.name),
             renderer: try PageRenderer(), settings: node.settings, naming: node.naming, logger: node.logger, clock: node.clock
         )
     }
@@ -58,6 +60,7 @@ package struct WebModule: WardModule {
         PrescribingPages(app: app).register(signedIn)
         DocumentPages(app: app).register(signedIn)
         BillingPages(app: app).register(signedIn)
+        ParkingPages(app: app).register(signedIn)
         MailPages(app: app).register(signedIn)
         // Any other path under /app: a page, not the API's problem+json (signed out, the sign-in page).
         signedIn.get("**") { _, _ -> Response in throw PageError.notFound }

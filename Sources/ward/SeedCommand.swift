@@ -3,8 +3,10 @@ import Foundation
 import Logging
 import WardAudit
 import WardClinical
+import WardParking
 import WardCore
 import WardServer
+import WardStorage
 
 /// `ward seed bench|demo`: the benchmark contract's data set, or a small demo clinic.
 struct SeedCommand: AsyncParsableCommand {
@@ -55,18 +57,44 @@ struct SeedCommand: AsyncParsableCommand {
 
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Tenant `demo`: a small clinic with 200 patients, 6 practitioners and one user per built-in role (password printed)."
+            abstract: "Tenant `demo`: a small clinic with 200 patients, 6 practitioners, one user per built-in role (password printed) and a campus of two car parks."
         )
         func run() async throws {
             let password = "ward-" + UUID().uuidString.prefix(13).lowercased()
             let roles = ["tenant_admin", "doctor", "nurse", "receptionist", "billing_clerk", "auditor", "parking_attendant"]
             try await SeedCommand.seed(slug: "demo", name: "Riverside Demo Clinic", patients: 200, practitioners: 6,
-                                       users: roles.map { ("\($0.replacingOccurrences(of: "_", with: "."))@demo.test", "Demo \($0.capitalized)", password, $0) })
+                                       users: roles.map { ("\($0.replacingOccurrences(of: "_", with: "."))@demo.test", "Demo \($0.capitalized)", password, $0) },
+                                       then: SeedCommand.campus)
             print("demo users share the password \(password)")
         }
     }
 
-    static func seed(slug: String, name: String, patients count: Int, practitioners: Int, users: [(String, String, String, String)]) async throws {
+    /// Two car parks: a multi-storey by the main entrance (patients, visitors, accessible and
+    /// EV spots) and a staff lot.
+    static func campus(_ services: WardServices, scope: TenantScope) async throws {
+        let slug = scope.tenant.slug
+        let parking = ParkingService(audit: services.audit, billing: nil)
+        guard try await parking.facilities(in: scope).isEmpty else { return }
+        let zone = scope.tenant.timeZone
+        let main = try await parking.addFacility(name: "Main entrance multi-storey", address: "Hospital Road", timeZone: zone, openingHours: "24 hours",
+                                                 in: scope, by: .system)
+        let patients = try await parking.addZone(facilityID: main.id, name: "Level 0 patients", level: "0", kind: "patient", hourlyRate: 250,
+                                                 dailyCap: 1_500, freeMinutes: 30, in: scope, by: .system)
+        _ = try await parking.addSpots(zoneID: patients.id, codes: (1...40).map { "P\($0)" }, kind: "standard", chargerKW: nil, in: scope, by: .system)
+        _ = try await parking.addSpots(zoneID: patients.id, codes: (1...6).map { "A\($0)" }, kind: "accessible", chargerKW: nil, in: scope, by: .system)
+        _ = try await parking.addSpots(zoneID: patients.id, codes: (1...4).map { "E\($0)" }, kind: "ev", chargerKW: 22, in: scope, by: .system)
+        let visitors = try await parking.addZone(facilityID: main.id, name: "Level 1 visitors", level: "1", kind: "visitor", hourlyRate: 300,
+                                                 dailyCap: 2_000, freeMinutes: 0, in: scope, by: .system)
+        _ = try await parking.addSpots(zoneID: visitors.id, codes: (1...30).map { "V\($0)" }, kind: "standard", chargerKW: nil, in: scope, by: .system)
+        let staffLot = try await parking.addFacility(name: "Staff lot", address: "Service Road", timeZone: zone, openingHours: nil, in: scope, by: .system)
+        let staff = try await parking.addZone(facilityID: staffLot.id, name: "Staff", level: nil, kind: "staff", hourlyRate: 0, dailyCap: 0, freeMinutes: 0,
+                                              in: scope, by: .system)
+        _ = try await parking.addSpots(zoneID: staff.id, codes: (1...60).map { "S\($0)" }, kind: "standard", chargerKW: nil, in: scope, by: .system)
+        print("seeded \(slug): 2 car parks, 140 spots")
+    }
+
+    static func seed(slug: String, name: String, patients count: Int, practitioners: Int, users: [(String, String, String, String)],
+                     then extra: ((WardServices, TenantScope) async throws -> Void)? = nil) async throws {
         try await NodeBootstrap.withServices(label: "ward.seed") { services in
             if try await services.storage.tenants.find(slug: slug) == nil {
                 try await services.lifecycle.provisionNow(.init(slug: slug, name: name))
@@ -85,6 +113,7 @@ struct SeedCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let imported = try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(count), in: scope, by: .system)
             print("seeded \(slug): \(imported) patients in \(ContinuousClock.now - started), \(practitioners) practitioners, \(users.count) users")
+            try await extra?(services, scope)
         }
     }
 }

@@ -6,6 +6,7 @@ through the API as the clinic's administrator. Each step asserts what a member o
 any serious or critical accessibility violation fails the run.
 """
 
+import datetime
 import json
 import os
 import sys
@@ -303,6 +304,36 @@ try:
     check("Payment (cash)" in driver.page_source, "the payment is not listed")
     kind, body = fetch_as(driver, f"/app/billing/invoices/{invoice['id']}/pdf")
     check(kind == "application/pdf" and body.startswith(b"%PDF-"), "the invoice PDF is not a PDF")
+    step("the administrator at the parking gate: a reserved car checked in by its plate as typed, then out")
+    garage = api("POST", "/api/v1/parking/facilities", {"name": "Main car park", "time_zone": "Europe/London"}, admin_token)[0]
+    level = api("POST", f"/api/v1/parking/facilities/{garage['id']}/zones",
+                {"name": "Level 0", "kind": "patient", "hourly_rate": 250, "daily_cap": 1500, "free_minutes": 30}, admin_token)[0]
+    spot = api("POST", f"/api/v1/parking/zones/{level['id']}/spots", {"codes": ["P1", "P2"], "kind": "standard"}, admin_token)[0]["items"][0]
+    car = api("POST", "/api/v1/parking/vehicles", {"plate": "KX21 ABC", "country": "GB", "owner_type": "patient", "owner_id": ingrid["id"]}, admin_token)[0]
+    soon = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    api("POST", "/api/v1/parking/bookings", {"vehicle_id": car["id"], "spot_id": spot["id"],
+        "starts_at": (soon + datetime.timedelta(minutes=10)).isoformat().replace("+00:00", "Z"),
+        "ends_at": (soon + datetime.timedelta(hours=2)).isoformat().replace("+00:00", "Z")}, admin_token)
+    driver.find_element(By.LINK_TEXT, "Parking").click()
+    plate = wait_for(driver, EC.presence_of_element_located((By.ID, "field-plate")))
+    check("KX21ABC" in driver.page_source, "the reservation is not listed")
+    accessible(driver, "parking")
+    plate.send_keys("zz-99-zzz")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/app/parking/gate'] button[type=submit]").click()
+    wait_for(driver, EC.presence_of_element_located((By.ID, "form-problem")))
+    check("The gate did not open" in driver.page_source, "a plate with no reservation is not refused")
+    accessible(driver, "parking-refused")
+    plate = driver.find_element(By.ID, "field-plate")
+    plate.clear()
+    plate.send_keys("kx21-abc")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/app/parking/gate'] button[type=submit]").click()
+    wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Checked in."))
+    occupied = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "table tbody tr") if row.text.startswith("Level 0")]
+    check(occupied and occupied[0].split()[-3] == "1", f"the zone does not show the car: {occupied}")
+    driver.find_element(By.ID, "field-plate").send_keys("KX21ABC")
+    Select(driver.find_element(By.ID, "field-action")).select_by_value("out")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/app/parking/gate'] button[type=submit]").click()
+    wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Checked out"))
     for page, name in [("/app/calendar", "calendar"), ("/app/reports", "reports"), ("/app/audit", "audit-trail")]:
         driver.get(base + page)
         check(driver.find_element(By.TAG_NAME, "h1").text, f"{page} shows no heading")

@@ -1,6 +1,54 @@
-/// The billing desk's pages: what is owed, and an invoice.
+/// The billing desk's pages (what is owed, an invoice) and the parking attendant's.
 enum BillingTemplates {
-    static let all: [String: String] = ["billing": billing, "invoice": invoice]
+    static let all: [String: String] = ["billing": billing, "invoice": invoice, "parking": parking]
+
+    static let parking = #"""
+{{<layout}}
+{{$title}}Parking{{/title}}
+{{$main}}
+<h1>Parking{{#hasFacility}}: {{facilityName}}{{/hasFacility}}</h1>
+{{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+<form method="get" action="/app/parking" class="panel search" aria-label="Choose the car park">
+<div>{{#fields}}{{>field}}{{/fields}}</div>
+<button type="submit">Show</button>
+</form>
+{{^hasFacility}}<p class="hint">No car park is set up yet.</p>{{/hasFacility}}
+{{#hasFacility}}
+<table>
+<caption class="hint">Each zone now</caption>
+<thead><tr><th scope="col">Zone</th><th scope="col">For</th><th scope="col">Spots</th><th scope="col">Free</th><th scope="col">Occupied</th><th scope="col">Reserved</th><th scope="col">Overstaying</th></tr></thead>
+<tbody>
+{{#zones}}<tr><th scope="row">{{name}}</th><td>{{kind}}</td><td>{{spots}}</td><td>{{free}}</td><td>{{occupied}}</td><td>{{reserved}}</td><td>{{overstaying}}</td></tr>
+{{/zones}}
+</tbody>
+</table>
+{{/hasFacility}}
+{{#canOperate}}
+<h2>The gate</h2>
+{{>form-errors}}
+<form method="post" action="/app/parking/gate" class="panel" novalidate>
+<input type="hidden" name="_csrf" value="{{shell.formToken}}">
+<input type="hidden" name="facility" value="{{facilityID}}">
+<div class="grid">
+{{#gate}}{{>field}}{{/gate}}
+</div>
+<button type="submit">Record</button>
+</form>
+{{/canOperate}}
+{{^empty(bookings)}}
+<h2>Reservations</h2>
+<table>
+<caption class="hint">Reservations not yet checked in, soonest first</caption>
+<thead><tr><th scope="col">Plate</th><th scope="col">Spot</th><th scope="col">When</th></tr></thead>
+<tbody>
+{{#bookings}}<tr><td>{{plate}}</td><td>{{spot}}</td><td>{{window}}</td></tr>
+{{/bookings}}
+</tbody>
+</table>
+{{/empty(bookings)}}
+{{/main}}
+{{/layout}}
+"""#
 
     static let billing = #"""
 {{<layout}}
