@@ -97,6 +97,35 @@ package final class TestProcess: @unchecked Sendable {
     }
 }
 
+/// A Python helper server of `scripts/lib` (moto, localstripe, aiosmtpd) started as a child:
+/// it prints one line once it serves (the words callers read their port and keys from) and
+/// serves until its standard input closes, so it never outlives the test process.
+package struct HelperServer: Sendable {
+    package let process: TestProcess
+    package let input: Pipe
+    /// The first line it printed, split into words; empty when it could not start.
+    package let greeting: [String]
+
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/lib")
+
+    package static func start(_ script: String, _ arguments: [String] = []) throws -> HelperServer {
+        let process = TestProcess()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", scripts.appendingPathComponent(script).path] + arguments
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        let greeting = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
+        if greeting.isEmpty { process.terminate() }
+        return HelperServer(process: process, input: input, greeting: greeting)
+    }
+}
+
 /// Runs a command-line tool (qpdf, pdftotext, openssl…) and collects what it printed: tests
 /// check Ward's output with independent implementations.
 package enum ExternalTool {

@@ -54,26 +54,15 @@ package final class MailSink: Sendable {
         let certificate = try certificate()
         let key = URL(fileURLWithPath: certificate).deletingLastPathComponent().appendingPathComponent("key.pem").path
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-\(UUID().uuidString)")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/lib/mail-sink.py").path
-        let process = TestProcess()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--port", String(port), "--maildir", directory.path, "--cert", certificate, "--key", key,
-                             "--user", user, "--password", password]
-            + (implicitTLS ? ["--implicit-tls"] : []) + (loginOnly ? ["--login-only"] : [])
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.runAlone()
+        let server = try HelperServer.start("mail-sink.py", ["--port", String(port), "--maildir", directory.path, "--cert", certificate, "--key", key,
+                                                             "--user", user, "--password", password]
+                                                + (implicitTLS ? ["--implicit-tls"] : []) + (loginOnly ? ["--login-only"] : []))
         // The first line says the port it listens on; nothing means it could not start.
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("port "), let listening = Int(text.dropFirst(5)) else {
-            process.terminate()
-            throw SinkError("mail sink did not start (is aiosmtpd installed? pip install aiosmtpd): \(text)")
+        guard server.greeting.count == 2, server.greeting[0] == "port", let listening = Int(server.greeting[1]) else {
+            server.process.terminate()
+            throw SinkError("mail sink did not start (is aiosmtpd installed? pip install aiosmtpd): \(server.greeting.joined(separator: " "))")
         }
-        return MailSink(port: listening, directory: directory, process: process, input: input)
+        return MailSink(port: listening, directory: directory, process: server.process, input: server.input)
     }
 
     private init(port: Int, directory: URL, process: TestProcess, input: Pipe) {

@@ -13,8 +13,6 @@ package final class S3Server: Sendable {
     private let input: Pipe
 
     private static let sharedServer = Mutex<S3Server?>(nil)
-    private static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("scripts/lib")
 
     /// The suite's server, started on first use.
     package static func shared() throws -> S3Server {
@@ -27,22 +25,13 @@ package final class S3Server: Sendable {
     }
 
     static func start() throws -> S3Server {
-        let process = TestProcess()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scripts.appendingPathComponent("s3-server.py").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.runAlone()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
+        let server = try HelperServer.start("s3-server.py")
+        let words = server.greeting
         guard words.count == 8, words[0] == "port", let port = Int(words[1]) else {
-            process.terminate()
+            server.process.terminate()
             throw ServerError(message: "the S3 server did not start (is moto installed? pip install 'moto[server]'): \(words.joined(separator: " "))")
         }
-        return S3Server(port: port, accessKeyID: words[3], secretAccessKey: words[5], bucket: words[7], process: process, input: input)
+        return S3Server(port: port, accessKeyID: words[3], secretAccessKey: words[5], bucket: words[7], process: server.process, input: server.input)
     }
 
     private init(port: Int, accessKeyID: String, secretAccessKey: String, bucket: String, process: TestProcess, input: Pipe) {
@@ -72,7 +61,7 @@ package final class S3Server: Sendable {
 
     package func list(prefix: String, needle: [UInt8] = []) throws -> Listing {
         let hex = needle.map { String(format: "%02x", $0) }.joined()
-        let result = try ExternalTool.run("python3", [Self.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+        let result = try ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
                                                       "list", prefix, hex])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
         return try JSONDecoder().decode(Listing.self, from: Data(result.output.utf8))
@@ -81,7 +70,7 @@ package final class S3Server: Sendable {
     /// The keys under `prefix` with a multipart upload begun and neither completed nor aborted.
     package func pendingUploads(prefix: String) throws -> [String] {
         struct Pending: Decodable { let uploads: [String] }
-        let result = try ExternalTool.run("python3", [Self.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+        let result = try ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
                                                       "uploads", prefix])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
         return try JSONDecoder().decode(Pending.self, from: Data(result.output.utf8)).uploads
@@ -89,7 +78,7 @@ package final class S3Server: Sendable {
 
     /// Flips one bit of the object `key` at `offset`, as damage in the store would.
     package func corrupt(_ key: String, at offset: Int) throws {
-        let result = try ExternalTool.run("python3", [Self.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+        let result = try ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
                                                       "corrupt", key, String(offset)])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
     }

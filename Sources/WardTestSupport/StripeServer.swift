@@ -14,8 +14,6 @@ package final class StripeServer: Sendable {
     private let input: Pipe
 
     private static let sharedServer = Mutex<StripeServer?>(nil)
-    private static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("scripts/lib")
 
     /// The suite's server, started on first use.
     package static func shared() throws -> StripeServer {
@@ -28,22 +26,13 @@ package final class StripeServer: Sendable {
     }
 
     static func start() throws -> StripeServer {
-        let process = TestProcess()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scripts.appendingPathComponent("stripe-server.py").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.runAlone()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
+        let server = try HelperServer.start("stripe-server.py")
+        let words = server.greeting
         guard words.count == 2, words[0] == "port", let port = Int(words[1]) else {
-            process.terminate()
+            server.process.terminate()
             throw ServerError(message: "the Stripe stand-in did not start (is localstripe installed? pip install localstripe): \(words.joined(separator: " "))")
         }
-        return StripeServer(port: port, process: process, input: input)
+        return StripeServer(port: port, process: server.process, input: server.input)
     }
 
     private init(port: Int, process: TestProcess, input: Pipe) {
@@ -109,7 +98,7 @@ package final class StripeServer: Sendable {
         return try await offThePool {
             let process = TestProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", scripts.appendingPathComponent("stripe-sign.py").path]
+            process.arguments = ["python3", HelperServer.scripts.appendingPathComponent("stripe-sign.py").path]
             let input = Pipe(), output = Pipe()
             process.standardInput = input
             process.standardOutput = output
