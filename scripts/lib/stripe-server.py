@@ -8,6 +8,8 @@ closes.
 
 Usage: stripe-server.py
 """
+import ctypes
+import signal
 import socket
 import subprocess
 import sys
@@ -21,10 +23,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def die_with_parent():
+    """In the child: SIGTERM when this script ends, however it ends (Linux prctl)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def main():
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     deadline = time.time() + 30
     while True:
         try:

@@ -61,7 +61,9 @@ struct StripeClient: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(30))
+            // Well inside the request's own deadline: an unreachable Stripe is a prompt 503 with
+            // Retry-After, not a request timing out.
+            response = try await client.execute(request, timeout: .seconds(10))
             body = try await response.body.collect(upTo: 1024 * 1024)
         } catch {
             throw BillingError.stripeUnavailable
