@@ -9,6 +9,7 @@ package enum BillingError: Error, ProblemConvertible {
     case versionMismatch(current: Int)
     case stripeNotConfigured
     case stripeRefused(String)
+    case stripeMalformed
     case stripeUnavailable
 
     package var problem: Problem {
@@ -26,8 +27,12 @@ package enum BillingError: Error, ProblemConvertible {
         case .stripeNotConfigured:
             Problem(status: 409, title: "Card payments not set up",
                     detail: "This clinic has no Stripe secret key: a clinic administrator sets one in the billing settings.")
+        // A refusal is about the clinic's Stripe account or this payment (a key Stripe does not
+        // accept, a currency it does not take, an amount below its minimum): the clinic acts on it.
         case .stripeRefused(let message):
-            Problem(status: 502, title: "Stripe refused the request", detail: message)
+            Problem(status: 409, title: "Stripe refused the request", detail: "\(message) Check the clinic's Stripe settings.")
+        case .stripeMalformed:
+            Problem(status: 502, title: "Stripe's answer was not understood", detail: "Stripe answered without what Ward asked for; try again.")
         case .stripeUnavailable:
             Problem(status: 503, title: "Stripe unavailable", detail: "Stripe did not answer; nothing was charged or refunded. Try again.")
         }

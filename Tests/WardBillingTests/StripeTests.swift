@@ -156,6 +156,14 @@ struct StripeTests {
                         #expect(refund?["stripe_id"] as? String == made["id"] as? String)
                         #expect(settled["paid"] as? Int == 3_000)  // 500 cash + 4 000 card − 1 500 refunded
 
+                        // A key Stripe does not accept is the clinic's to fix: 409, nothing recorded.
+                        #expect(try await client.send(.put, "/api/v1/billing/settings", token: admin, json: ["stripe_secret_key": "rk_test_notAccepted"]).status == .ok)
+                        let refused = try await client.issuedInvoice(clerk, patient: patient, lines: [["description": "Dressing", "unit_amount": 900]])
+                        let rejected = try await client.send(.post, "/api/v1/invoices/\(try #require(refused["id"] as? String))/stripe-payment", token: clerk)
+                        #expect(rejected.status == .conflict)
+                        #expect(rejected.json["title"] as? String == "Stripe refused the request")
+                        #expect(try await client.send(.put, "/api/v1/billing/settings", token: admin, json: ["stripe_secret_key": "sk_test_wardtests"]).status == .ok)
+
                         // A declined card leaves the invoice owed, and the failure in the trail.
                         let second = try await client.issuedInvoice(clerk, patient: patient, lines: [["description": "X-ray", "unit_amount": 9_900]])
                         let secondID = try #require(second["id"] as? String)

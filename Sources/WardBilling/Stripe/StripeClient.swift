@@ -75,7 +75,8 @@ struct StripeClient: Sendable {
         case 429, 500...:
             throw BillingError.stripeUnavailable
         default:
-            let message = (json["error"] as? [String: Any])?["message"] as? String ?? "HTTP \(response.status.code)"
+            var message = (json["error"] as? [String: Any])?["message"] as? String ?? "HTTP \(response.status.code)"
+            if !message.hasSuffix(".") { message += "." }
             throw BillingError.stripeRefused(String(message.prefix(300)))
         }
     }

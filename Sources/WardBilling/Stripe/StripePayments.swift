@@ -99,7 +99,7 @@ package struct StripePayments: Sendable {
                                                    in: database, scope: scope)
             }
         }
-        guard let secret = object.string("client_secret") else { throw BillingError.stripeRefused("Stripe returned no client secret.") }
+        guard let secret = object.string("client_secret") else { throw BillingError.stripeMalformed }
         return StripePaymentView(paymentIntentID: object.id, clientSecret: secret, amount: object.integer("amount") ?? invoice.balance,
                                  currency: invoice.currency, status: object.string("status") ?? "requires_payment_method")
     }
