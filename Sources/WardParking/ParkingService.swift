@@ -85,7 +85,18 @@ package struct ParkingService: Sendable {
         guard errors.isEmpty else { throw ParkingError.invalid(errors) }
         let zones = try scope.table("parking_zones"), spots = try scope.table("parking_spots")
         let audit = self.audit
-        return try await scope.transaction { database in
+        do {
+            return try await insertSpots(zoneID: zoneID, codes: codes, kind: kind, chargerKW: chargerKW, zones: zones, spots: spots, audit: audit,
+                                         in: scope, by: actor)
+        } catch let error where isConstraintConflict(error) {
+            // Two additions at once took the same spot key or code: the second is told to retry.
+            throw ParkingError.conflict("Spots were added to the car park at the same moment; try again.")
+        }
+    }
+
+    private func insertSpots(zoneID: String, codes: [String], kind: String, chargerKW: Int?, zones: SQLQualifiedTable, spots: SQLQualifiedTable,
+                             audit: AuditTrail, in scope: TenantScope, by actor: AuditActor) async throws -> [Spot] {
+        try await scope.transaction { database in
             guard let zone = try await database.select().columns(Zone.columns).from(zones).where("id", .equal, zoneID).first(decoding: Zone.self) else {
                 throw ParkingError.notFound("zone")
             }

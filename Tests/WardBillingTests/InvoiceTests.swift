@@ -14,6 +14,7 @@ struct InvoiceTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
                 try await node.clinic()
+                try await node.clinic("beta")
                 try await node.test { client in
                     let admin = try await client.token("admin@acme.test"), clerk = try await client.token("clerk@acme.test")
                     let desk = try await client.token("desk@acme.test"), nurse = try await client.token("nurse@acme.test")
@@ -135,6 +136,12 @@ struct InvoiceTests {
                     #expect(rows.first { $0["method"] as? String == "cash" }?["net"] as? Int == 20_000)
                     #expect(rows.first { $0["method"] as? String == "transfer" }?["received"] as? Int == 52_332)
                     #expect(takings["total"] as? Int == 72_332)
+
+                    // Another clinic's staff find nothing behind this clinic's invoice id, and change nothing.
+                    let theirs = try await client.token("clerk@beta.test", tenant: "beta")
+                    #expect(try await client.send(.get, "/api/v1/invoices/\(id)", token: theirs).status == .notFound)
+                    #expect(try await client.send(.post, "/api/v1/invoices/\(id)/payments", token: theirs, json: ["method": "cash", "amount": 1]).status == .notFound)
+                    #expect(try await client.send(.get, "/api/v1/invoices/\(id)", token: clerk).json["paid"] as? Int == 72_332)
 
                     // Voiding an untouched invoice keeps its number used.
                     let voided = try await client.send(.post, "/api/v1/invoices/\(owed["id"] as! String)/void", token: clerk, json: ["reason": "Duplicate"])

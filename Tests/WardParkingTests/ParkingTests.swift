@@ -71,6 +71,15 @@ struct ParkingTests {
                         if status == .created { continue }
                         #expect(status == expected, "\(from)–\(to)")
                     }
+                    // The same spot code added twice at once: one is added, the other told it exists (409, not a 500).
+                    let added = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                        for _ in 0..<2 {
+                            group.addTask { try await client.send(.post, "/api/v1/parking/zones/\(estate.zone)/spots", token: attendant,
+                                                                  json: ["codes": ["C1"], "kind": "standard"]).status }
+                        }
+                        return try await group.reduce(into: [Int]()) { $0.append($1.code) }
+                    }
+                    #expect(added.sorted() == [201, 409])
                     let booked = try await client.send(.get, "/api/v1/parking/bookings?facility_id=\(estate.facility)&status=reserved", token: attendant)
                     #expect((booked.json["items"] as? [Any])?.count == 3)
                     // The nurse has no part in parking; the desk books but does not build car parks.
