@@ -441,7 +441,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WardHTTPTests",
-            dependencies: ["WardHTTP", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["WardHTTP", "WardCore", .product(name: "OpenAPIKit", package: "OpenAPIKit"), .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -57,6 +57,8 @@ package struct APIOperation: Sendable {
     package var uploadMediaTypes: [String] = []
     /// Whether the operation serves byte ranges (206, 416) and revalidation (304).
     package var servesRanges = false
+    /// The rate-limit policy each caller's use of the operation counts against, when any.
+    package var rateLimit: String?
 
     package init(
         _ name: String, _ method: Method, _ path: String, summary: String, tag: String, access: Access = .open,
@@ -110,6 +112,15 @@ extension APIOperation {
     package func rangeable() -> APIOperation {
         var operation = self
         operation.servesRanges = true
+        return operation
+    }
+
+    /// The operation counted against the rate-limit policy `policy` per signed-in user (429
+    /// with `Retry-After` beyond it; `RateLimit` and `RateLimit-Policy` on its successes and refusals).
+    package func limited(as policy: String) -> APIOperation {
+        var operation = self
+        operation.rateLimit = policy
+        if !operation.problems.contains(429) { operation.problems.append(429) }
         return operation
     }
 

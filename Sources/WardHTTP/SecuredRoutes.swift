@@ -1,4 +1,5 @@
 package import Hummingbird
+import HTTPTypes
 package import WardCore
 
 /// Guards one operation before any of its work: the caller must hold the permission it
@@ -14,6 +15,7 @@ package struct OperationGuard: RouterMiddleware {
     let takesJSON: Bool
     let bodyShape: BodyShape?
     let ifMatch: Bool?
+    let rateLimit: String?
 
     package init(_ operation: APIOperation) {
         permission = operation.permission
@@ -23,6 +25,7 @@ package struct OperationGuard: RouterMiddleware {
         takesJSON = operation.request != nil
         bodyShape = operation.requestShape
         ifMatch = operation.ifMatch
+        rateLimit = operation.rateLimit
     }
 
     package func handle(
@@ -53,7 +56,31 @@ package struct OperationGuard: RouterMiddleware {
         }
         context.bodyShape = bodyShape
         if takesJSON, Self.hasBody(request), !Self.isJSON(request.headers.value(.contentType)) { throw UnsupportedMediaType() }
-        return try await next(request, context)
+        guard let rateLimit, let limiter = context.rateLimiter, let policy = limiter.policy(rateLimit), let principal = context.principal else {
+            return try await next(request, context)
+        }
+        // Counted once the caller is known to be permitted; a request refused as malformed
+        // (its body is read by the handler) is given back, so mistakes do not use up a quota.
+        let key = principal.tenant + "/" + principal.userID
+        let decision = limiter.attempt(policy, key: key)
+        var headers: HTTPFields = [:]
+        headers[.rateLimitPolicy] = policy.headerValue
+        headers[.rateLimit] = decision.headerValue(policy)
+        guard decision.allowed else {
+            let refusal = RateLimited(policy: policy, decision: decision)
+            var problem = refusal.problem
+            problem.requestID = context.requestID
+            headers[.retryAfter] = String(decision.retryAfter)
+            return ProblemRendering.response(for: problem, headers: headers)
+        }
+        do {
+            var response = try await next(request, context)
+            response.headers.append(contentsOf: headers)
+            return response
+        } catch {
+            if Self.isMalformed(error) { limiter.giveBack(policy, key: key) }
+            throw error
+        }
     }
 
     private func checkQuery(_ request: Request) throws {
@@ -64,6 +91,18 @@ package struct OperationGuard: RouterMiddleware {
                 throw InvalidQuery(field: String(name), message: "must not contain control characters")
             }
         }
+    }
+
+    /// Whether `error` refuses the request's form (400, 415, 422) rather than its effect.
+    static func isMalformed(_ error: any Error) -> Bool {
+        let status: Int
+        switch error {
+        case is DecodingError: return true
+        case let http as HTTPError: status = Int(http.status.code)
+        case let convertible as any ProblemConvertible: status = convertible.problem.status
+        default: return false
+        }
+        return [400, 415, 422].contains(status)
     }
 
     static func hasBody(_ request: Request) -> Bool {
@@ -77,6 +116,13 @@ package struct OperationGuard: RouterMiddleware {
         let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
+}
+
+extension HTTPField.Name {
+    /// draft-ietf-httpapi-ratelimit-headers: the quota a response counted against.
+    static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+    /// What is left of it, and when it is whole again.
+    static let rateLimit = HTTPField.Name("RateLimit")!
 }
 
 /// A path parameter of the wrong form: 400, naming it.

@@ -46,6 +46,8 @@ package struct WardRequestContext: RequestContext {
     package var breakGlassGrant: String?
     /// The client's address: the peer, or with a trusted proxy the address it forwarded.
     package var clientAddress: String
+    /// The node's rate limiter; set by the edge.
+    package var rateLimiter: RateLimiter?
     /// The shape the operation's request body must have; set by its `OperationGuard`.
     package var bodyShape: BodyShape?
 

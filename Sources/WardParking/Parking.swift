@@ -104,15 +104,15 @@ package struct Booking: Codable, Sendable, Equatable, APIResponseBody {
     package var checkedOutAt: String?
     package var amount: Int64?
     package var invoiceID: String?
+    /// The staff permit a stay was entered on (no reservation), when it was.
+    package var permitID: String?
     package var createdAt: String
     enum CodingKeys: String, CodingKey {
         case id, plate, status, amount
         case spotID = "spot_id", spotCode = "spot_code", zoneID = "zone_id", facilityID = "facility_id", vehicleID = "vehicle_id",
              patientID = "patient_id", startsAt = "starts_at", endsAt = "ends_at", checkedInAt = "checked_in_at", checkedOutAt = "checked_out_at",
-             invoiceID = "invoice_id", createdAt = "created_at"
+             invoiceID = "invoice_id", permitID = "permit_id", createdAt = "created_at"
     }
-    static let columns = ["id", "spot_id", "zone_id", "facility_id", "vehicle_id", "plate", "patient_id", "starts_at", "ends_at", "status",
-                          "checked_in_at", "checked_out_at", "amount", "invoice_id", "created_at"]
 
     static func from(_ row: any SQLRow) throws -> Booking {
         Booking(
@@ -123,7 +123,8 @@ package struct Booking: Codable, Sendable, Equatable, APIResponseBody {
             startsAt: try row.decode(column: "starts_at", as: String.self), endsAt: try row.decode(column: "ends_at", as: String.self),
             status: try row.decode(column: "status", as: String.self), checkedInAt: try row.decode(column: "checked_in_at", as: String?.self),
             checkedOutAt: try row.decode(column: "checked_out_at", as: String?.self), amount: try row.decode(column: "amount", as: Int64?.self),
-            invoiceID: try row.decode(column: "invoice_id", as: String?.self), createdAt: try row.decode(column: "created_at", as: String.self)
+            invoiceID: try row.decode(column: "invoice_id", as: String?.self), permitID: try row.decode(column: "permit_id", as: String?.self),
+            createdAt: try row.decode(column: "created_at", as: String.self)
         )
     }
 }

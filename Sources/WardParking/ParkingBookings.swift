@@ -132,6 +132,20 @@ extension ParkingService {
         if let kind = request.kind, !Spot.kinds.contains(kind) { errors.append(.init(field: "kind", message: "must be standard, accessible, ev or motorcycle")) }
         guard errors.isEmpty else { throw ParkingError.invalid(errors) }
         let window = try Self.window(request.startsAt, request.endsAt)
+        do {
+            let booking = try await bookOnce(request, window: window, in: scope, by: actor)
+            metrics?.booking("booked")
+            return booking
+        } catch ParkingError.spotTaken {
+            metrics?.booking("spot_taken")
+            throw ParkingError.spotTaken
+        } catch ParkingError.zoneFull {
+            metrics?.booking("zone_full")
+            throw ParkingError.zoneFull
+        }
+    }
+
+    private func bookOnce(_ request: Request, window: (start: Int64, end: Int64), in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
         for _ in 0..<8 {
             do {
                 return try await attempt(request, window: window, in: scope, by: actor)
@@ -148,7 +162,6 @@ extension ParkingService {
         let spots = try scope.table("parking_spots"), bookings = try scope.table("parking_bookings"), vehicles = try scope.table("parking_vehicles")
         let audit = self.audit
         let id = UUIDv7.id(), now = Timestamp.now()
-        let startsAt = Timestamp.text(Date(timeIntervalSince1970: Double(window.start))), endsAt = Timestamp.text(Date(timeIntervalSince1970: Double(window.end)))
         return try await scope.transaction { database in
             guard let vehicle = try await database.select().columns(Vehicle.columns).from(vehicles).where("id", .equal, request.vehicleID)
                 .first(decoding: Vehicle.self) else {
@@ -178,21 +191,47 @@ extension ParkingService {
                 .where("starts_epoch", .lessThan, window.end).where("ends_epoch", .greaterThan, window.start).first() != nil {
                 throw ParkingError.conflict("The vehicle \(vehicle.plate) is booked elsewhere for part of that time.")
             }
-            guard let spot = try await database.select().columns("spot_key", "zone_id", "facility_id", "code").from(spots).where("id", .equal, spotID).first() else {
-                throw ParkingError.notFound("spot")
-            }
-            let patientID = vehicle.ownerType == "patient" ? vehicle.ownerID : nil
-            try await database.insert(into: bookings)
-                .columns("id", "spot_id", "spot_key", "zone_id", "facility_id", "vehicle_id", "plate", "patient_id", "starts_at", "ends_at", "starts_epoch",
-                         "ends_epoch", "status", "created_by", "created_at")
-                .values(SQLBind(id), SQLBind(spotID), SQLBind(try spot.decode(column: "spot_key", as: Int.self)), SQLBind(try spot.decode(column: "zone_id", as: String.self)),
-                        SQLBind(try spot.decode(column: "facility_id", as: String.self)), SQLBind(vehicle.id), SQLBind(vehicle.plate), SQLBind(patientID),
-                        SQLBind(startsAt), SQLBind(endsAt), SQLBind(window.start), SQLBind(window.end), SQLBind("reserved"), SQLBind(actor.id), SQLBind(now))
-                .run()
-            try await audit.append(actor.record("create", resourceType: "parking_booking", resourceID: id, patientID: patientID,
-                                                details: ["plate": vehicle.plate, "spot": try spot.decode(column: "code", as: String.self)]), in: database, scope: scope)
-            return try await Self.booking(id, in: database, scope: scope)
+            return try await Self.insert(Stay(id: id, spotID: spotID, vehicle: vehicle, window: window, status: "reserved", checkedInAt: nil, permitID: nil),
+                                         createdAt: now, in: database, scope: scope, audit: audit, by: actor)
         }
+    }
+
+    /// A booking to write: reserved ahead, or checked in at once on a permit.
+    struct Stay {
+        var id: String
+        var spotID: String
+        var vehicle: Vehicle
+        var window: (start: Int64, end: Int64)
+        var status: String
+        var checkedInAt: String?
+        var permitID: String?
+    }
+
+    /// Writes `stay` and its audit event in the caller's transaction; PostgreSQL's exclusion
+    /// constraint refuses it when another live booking holds the spot for part of the window.
+    static func insert(_ stay: Stay, createdAt: String, in database: any SQLDatabase, scope: TenantScope, audit: AuditTrail,
+                       by actor: AuditActor) async throws -> Booking {
+        let spots = try scope.table("parking_spots"), bookings = try scope.table("parking_bookings")
+        guard let spot = try await database.select().columns("spot_key", "zone_id", "facility_id", "code").from(spots).where("id", .equal, stay.spotID).first() else {
+            throw ParkingError.notFound("spot")
+        }
+        let startsAt = Timestamp.text(Date(timeIntervalSince1970: Double(stay.window.start)))
+        let endsAt = Timestamp.text(Date(timeIntervalSince1970: Double(stay.window.end)))
+        let patientID = stay.vehicle.ownerType == "patient" ? stay.vehicle.ownerID : nil
+        try await database.insert(into: bookings)
+            .columns("id", "spot_id", "spot_key", "zone_id", "facility_id", "vehicle_id", "plate", "patient_id", "starts_at", "ends_at", "starts_epoch",
+                     "ends_epoch", "status", "checked_in_at", "permit_id", "created_by", "created_at")
+            .values(SQLBind(stay.id), SQLBind(stay.spotID), SQLBind(try spot.decode(column: "spot_key", as: Int.self)),
+                    SQLBind(try spot.decode(column: "zone_id", as: String.self)), SQLBind(try spot.decode(column: "facility_id", as: String.self)),
+                    SQLBind(stay.vehicle.id), SQLBind(stay.vehicle.plate), SQLBind(patientID), SQLBind(startsAt), SQLBind(endsAt),
+                    SQLBind(stay.window.start), SQLBind(stay.window.end), SQLBind(stay.status), SQLBind(stay.checkedInAt), SQLBind(stay.permitID),
+                    SQLBind(actor.id), SQLBind(createdAt))
+            .run()
+        var details = ["plate": stay.vehicle.plate, "spot": try spot.decode(column: "code", as: String.self)]
+        if let permit = stay.permitID { details["permit"] = permit }
+        try await audit.append(actor.record(stay.status == "checked_in" ? "check_in" : "create", resourceType: "parking_booking", resourceID: stay.id,
+                                            patientID: patientID, details: details), in: database, scope: scope)
+        return try await Self.booking(stay.id, in: database, scope: scope)
     }
 
     static func booking(_ id: String, in database: any SQLDatabase, scope: TenantScope) async throws -> Booking {
@@ -244,17 +283,32 @@ extension ParkingService {
     // MARK: At the gate
 
     /// Checks a vehicle in by its plate (a scanner or a gate): its reservation at the facility
-    /// that starts within 30 minutes or has started and not ended.
+    /// that starts within 30 minutes or has started and not ended; without one, a staff permit
+    /// valid now (`enterOnPermit`).
     package func checkIn(plate: String, facilityID: String, at now: Date = Date(), in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
         guard let normalised = Plate.normalised(plate) else { throw ParkingError.invalid([.init(field: "plate", message: "is not a plate")]) }
         let bookings = try scope.table("parking_bookings")
         let epoch = Int64(now.timeIntervalSince1970)
-        guard let id = try await scope.read({ database in
-            try await database.select().column("id").from(bookings).where("plate", .equal, normalised).where("facility_id", .equal, facilityID)
+        let (reservation, parked) = try await scope.read { database -> (String?, Bool) in
+            let parked = try await database.select().column("id").from(bookings).where("plate", .equal, normalised).where("status", .equal, "checked_in")
+                .first() != nil
+            let reservation = try await database.select().column("id").from(bookings).where("plate", .equal, normalised).where("facility_id", .equal, facilityID)
                 .where("status", .equal, "reserved").where("starts_epoch", .lessThanOrEqual, epoch + 1_800).where("ends_epoch", .greaterThan, epoch)
                 .orderBy("starts_epoch").first()?.decode(column: "id", as: String.self)
-        }) else { throw ParkingError.notFound("reservation for \(normalised) at this facility now") }
-        return try await transition(id, from: ["reserved"], to: "checked_in", action: "check_in", set: ["checked_in_at": Timestamp.text(now)], in: scope, by: actor)
+            return (reservation, parked)
+        }
+        if parked { throw ParkingError.conflict("The vehicle \(normalised) is checked in already; check it out first.") }
+        let booking: Booking
+        if let reservation {
+            booking = try await transition(reservation, from: ["reserved"], to: "checked_in", action: "check_in", set: ["checked_in_at": Timestamp.text(now)],
+                                           in: scope, by: actor)
+        } else if let entered = try await enterOnPermit(plate: normalised, facilityID: facilityID, at: now, in: scope, by: actor) {
+            booking = entered
+        } else {
+            throw ParkingError.notFound("reservation or permit for \(normalised) at this facility now")
+        }
+        metrics?.gate(booking.permitID == nil ? "check_in" : "permit_entry")
+        return booking
     }
 
     /// Checks a vehicle out: the stay is priced by its zone's rates; a patient's is added to a
@@ -272,7 +326,8 @@ extension ParkingService {
         guard let (id, checkedIn, zone) = found else { throw ParkingError.notFound("vehicle \(normalised) parked at this facility") }
         let minutes = max(0, Int(now.timeIntervalSince(Timestamp.date(checkedIn) ?? now) / 60))
         let current = try await scope.read { try await Self.booking(id, in: $0, scope: scope) }
-        let amount = Self.price(minutes: minutes, zone: zone, patient: current.patientID != nil)
+        // A stay on a permit is free, as staff zones are.
+        let amount = current.permitID != nil ? 0 : Self.price(minutes: minutes, zone: zone, patient: current.patientID != nil)
         var extra: [String: any Encodable & Sendable] = ["checked_out_at": Timestamp.text(now), "amount": amount]
         if amount > 0, let patientID = current.patientID, let billing {
             let hours = Double(minutes) / 60
@@ -281,7 +336,9 @@ extension ParkingService {
             )], note: nil, in: scope, by: actor)
             extra["invoice_id"] = invoice.id
         }
-        return try await transition(id, from: ["checked_in"], to: "completed", action: "check_out", set: extra, in: scope, by: actor)
+        let completed = try await transition(id, from: ["checked_in"], to: "completed", action: "check_out", set: extra, in: scope, by: actor)
+        metrics?.gate("check_out")
+        return completed
     }
 
     /// A stay's price: staff zones are free; a patient's first free minutes cost nothing; then
@@ -300,7 +357,7 @@ extension ParkingService {
         let bookings = try scope.table("parking_bookings")
         let cutoff = Int64(now.timeIntervalSince1970 - Self.gracePeriod)
         let audit = self.audit
-        return try await scope.transaction { database in
+        let marked = try await scope.transaction { database in
             let rows = try await database.update(bookings).set("status", to: "no_show").where("status", .equal, "reserved")
                 .where("starts_epoch", .lessThan, cutoff).returning("id", "patient_id").all()
             for row in rows {
@@ -309,6 +366,8 @@ extension ParkingService {
             }
             return rows.count
         }
+        metrics?.noShows(marked)
+        return marked
     }
 
     /// Each zone's spots now: in service, occupied, reserved, and stays past their end.

@@ -88,6 +88,30 @@ enum ParkingMigrations {
         "CREATE INDEX parking_bookings_plate ON parking_bookings (plate, status)",
     ]
 
+    /// Staff permits: a vehicle may enter without a reservation on the permit's days and hours
+    /// (local to the car park; an end at or before the start runs past midnight), within its
+    /// validity, in its zone or any staff zone of the car park. A stay entered on a permit
+    /// names it.
+    static let permits = [
+        """
+        CREATE TABLE parking_permits (
+            id TEXT PRIMARY KEY,
+            vehicle_id TEXT NOT NULL REFERENCES parking_vehicles (id),
+            facility_id TEXT NOT NULL REFERENCES parking_facilities (id),
+            zone_id TEXT REFERENCES parking_zones (id),
+            days TEXT NOT NULL,
+            from_time TEXT NOT NULL,
+            until_time TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX parking_permits_vehicle ON parking_permits (vehicle_id, status)",
+        "ALTER TABLE parking_bookings ADD COLUMN permit_id TEXT",
+    ]
+
     static let tenant: [Migration] = [
         Migration(800, "create_parking", sqlite: tables, postgres: tables + [
             """
@@ -96,5 +120,6 @@ enum ParkingMigrations {
             ) WHERE (status IN ('reserved', 'checked_in'))
             """,
         ]),
+        Migration(801, "create_parking_permits", sqlite: permits, postgres: permits),
     ]
 }

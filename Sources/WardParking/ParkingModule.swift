@@ -29,7 +29,8 @@ package struct ParkingModule: WardModule {
 
     package init(node: ModuleNode) throws {
         self.node = node
-        parking = ParkingService(audit: node.audit, billing: try? node.require(BillingService.self, by: Self.name))
+        parking = ParkingService(audit: node.audit, billing: try? node.require(BillingService.self, by: Self.name),
+                                 metrics: ParkingMetrics(registry: node.metrics.registry))
         node.provide(parking)
     }
 

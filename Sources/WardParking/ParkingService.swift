@@ -13,6 +13,8 @@ package struct ParkingService: Sendable {
     let audit: AuditTrail
     /// Charges a patient's parking to an invoice; nil where billing is not built.
     let billing: BillingService?
+    /// The module's counters; nil outside a serving node (seeding).
+    let metrics: ParkingMetrics?
     /// Minutes after its start that a reservation waits for its vehicle before it is a no-show.
     package static let gracePeriod: TimeInterval = 15 * 60
     /// The longest booking, and how far ahead one may be made.
@@ -22,9 +24,10 @@ package struct ParkingService: Sendable {
     static let text = TextField.singleLine(max: 200)
     static let codePattern = #"^[A-Za-z0-9-]{1,16}$"#
 
-    package init(audit: AuditTrail, billing: BillingService?) {
+    package init(audit: AuditTrail, billing: BillingService?, metrics: ParkingMetrics? = nil) {
         self.audit = audit
         self.billing = billing
+        self.metrics = metrics
     }
 
     // MARK: The estate

@@ -21,12 +21,16 @@ package struct WardServices: Sendable {
     package let identity: IdentityService
     /// Tenants' provisioning, suspension and deletion.
     package let lifecycle: TenantLifecycle
+    /// Each signed-in caller's use of the rate-limited route classes, on the node's clock.
+    package let rateLimiter: RateLimiter
 
     package init(node: ModuleNode, accessLog: AccessLog) throws {
         self.node = node
         self.accessLog = accessLog
         self.identity = try node.require(IdentityService.self, by: "the node")
         self.lifecycle = try node.require(TenantLifecycle.self, by: "the node")
+        let clock = node.clock
+        self.rateLimiter = RateLimiter(policies: node.settings.rateLimits, registry: node.metrics.registry, clock: { clock.now.timeIntervalSince1970 })
     }
 
     package var settings: WardSettings { node.settings }
@@ -165,7 +169,7 @@ package enum WardApplication {
 
         let router = Router(context: WardRequestContext.self)
         router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog,
-                                             routes: RouteMethods(operations)))
+                                             routes: RouteMethods(operations), rateLimiter: services.rateLimiter))
         let gates: [APIOperation.Access: RouterGroup<WardRequestContext>] = [
             .open: router.group(),
             .tenant: router.group().add(middleware: TenancyMiddleware(tenants: services.storage.tenants, naming: node.naming)),

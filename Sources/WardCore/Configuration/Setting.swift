@@ -63,6 +63,10 @@ extension Setting {
     package static let sessionMaximum = Setting("ward.auth.sessionMax", default: "43200", "seconds after login at which a session ends in any case")
     package static let lockoutThreshold = Setting("ward.auth.lockoutThreshold", default: "5", "failed logins in a row that lock an account")
     package static let lockoutDuration = Setting("ward.auth.lockoutDuration", default: "900", "seconds a locked account stays locked")
+    package static let rateLimits = Setting(
+        "ward.rate.limits", default: "booking=100/h",
+        "rate limits per signed-in user on route classes, comma-separated `name=LIMIT/UNIT` (units s, min, h, d); `booking` covers the parking booking routes"
+    )
     package static let loginRate = Setting("ward.auth.loginRate", default: "30", "login attempts allowed per client address per minute")
     package static let bcryptCost = Setting("ward.auth.bcryptCost", default: "12", "bcrypt cost of password hashes (production refuses less than 10)")
     package static let passwordMinimumLength = Setting("ward.auth.passwordMinLength", default: "12", "shortest password accepted (NIST 800-63B; at most 128)")
@@ -104,7 +108,7 @@ extension Setting {
         logLevel, logBodies, bodyLimit, requestTimeout, readinessCheckTimeout, shutdownTimeout, configFile,
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
-        sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, bcryptCost,
+        sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, rateLimits, bcryptCost,
         passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
         pdfFont, smtpURL, smtpCAFile, emailFrom, emailRate, dkimSelector, dkimKeyFile,

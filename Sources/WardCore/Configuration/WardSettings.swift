@@ -40,6 +40,8 @@ package struct WardSettings: Sendable {
     package var mail: MailSettings
     package var documents: DocumentSettings
     package var billing: BillingSettings
+    /// The rate-limit policies routes name (`APIOperation.limited(as:)`).
+    package var rateLimits: [RateLimitPolicy]
 
     /// The raw text of every setting that was given, for `ward config`.
     package var given: [Setting: String]
@@ -178,6 +180,10 @@ package struct WardSettings: Sendable {
             webhookSecrets: text(.stripeWebhookSecret).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [],
             stripeAPIURL: stripeAPI.hasSuffix("/") ? String(stripeAPI.dropLast()) : stripeAPI
         )
+        switch RateLimitPolicy.parse(text(.rateLimits) ?? "booking=100/h") {
+        case .success(let policies): self.rateLimits = policies
+        case .failure(let error): throw SettingsError.invalid(.rateLimits, "\(error.entry) is not name=LIMIT/UNIT (units s, min, h, d), as in booking=100/h")
+        }
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
             accessTokenLifetime: try seconds(.accessTokenLifetime),

@@ -46,14 +46,31 @@ package struct ParkingController: Sendable {
         APIOperation("bookParking", .post, "/api/v1/parking/bookings",
                      summary: "Book a spot, or any spot of a kind in a zone, for a vehicle (409 when taken: a spot holds one booking at any instant)",
                      tag: "parking", access: .staff, permission: "parking:book", success: (201, "application/json", Booking.self),
-                     problems: [400, 401, 403, 404, 409, 422], request: NewBooking.self),
+                     problems: [400, 401, 403, 404, 409, 422], request: NewBooking.self)
+            .limited(as: "booking"),
         APIOperation("listBookings", .get, "/api/v1/parking/bookings", summary: "Bookings, soonest first, by car park and status", tag: "parking",
                      access: .staff, permission: "parking:read", success: (200, "application/json", ItemList<Booking>.self), problems: [400, 401, 403])
             .query(QueryParameter("facility_id", .uuid, "Only this car park"), QueryParameter("status", .choice(Booking.statuses), "Only in this status"),
                    .limit(default: 50, maximum: 500)),
         APIOperation("cancelBooking", .post, "/api/v1/parking/bookings/{id}/cancel", summary: "Cancel a reservation", tag: "parking", access: .staff,
-                     permission: "parking:book", success: (200, "application/json", Booking.self), problems: [400, 401, 403, 404, 409]),
-        APIOperation("checkIn", .post, "/api/v1/parking/check-in", summary: "Check a vehicle in by its plate (its reservation starting within 30 minutes)",
+                     permission: "parking:book", success: (200, "application/json", Booking.self), problems: [400, 401, 403, 404, 409])
+            .limited(as: "booking"),
+        APIOperation("issuePermit", .post, "/api/v1/parking/permits",
+                     summary: "Issue a staff vehicle a permit: days and hours (local to the car park; overnight when the end is not after the start), validity, zone",
+                     tag: "parking", access: .staff, permission: "parking:write", success: (201, "application/json", Permit.self),
+                     problems: [400, 401, 403, 404, 422], request: NewPermit.self),
+        APIOperation("listPermits", .get, "/api/v1/parking/permits", summary: "Permits, by car park", tag: "parking", access: .staff,
+                     permission: "parking:read", success: (200, "application/json", ItemList<Permit>.self), problems: [400, 401, 403])
+            .query(QueryParameter("facility_id", .uuid, "Only this car park")),
+        APIOperation("revokePermit", .post, "/api/v1/parking/permits/{id}/revoke", summary: "Revoke a permit (stays already entered on it continue)",
+                     tag: "parking", access: .staff, permission: "parking:write", success: (200, "application/json", Permit.self), problems: [400, 401, 403, 404]),
+        APIOperation("parkingDailyReport", .get, "/api/v1/parking/facilities/{id}/report",
+                     summary: "A car park's local day by zone: bookings, no-shows, check-ins, occupied hours and occupancy, peak, revenue",
+                     tag: "parking", access: .staff, permission: "parking:read", success: (200, "application/json", OccupancyReport.self),
+                     problems: [400, 401, 403, 404, 422])
+            .query(QueryParameter("date", .date, "The car park's local day, yyyy-MM-dd; today (so far) when absent")),
+        APIOperation("checkIn", .post, "/api/v1/parking/check-in",
+                     summary: "Check a vehicle in by its plate (its reservation starting within 30 minutes, or a staff permit valid now)",
                      tag: "parking", access: .staff, permission: "parking:write", success: (200, "application/json", Booking.self),
                      problems: [400, 401, 403, 404, 409, 422], request: GateEvent.self),
         APIOperation("checkOut", .post, "/api/v1/parking/check-out",
@@ -136,6 +153,27 @@ package struct ParkingController: Sendable {
             ["vehicle_id": .id, "spot_id": .id, "zone_id": .id, "kind": .enumeration(Spot.kinds), "starts_at": .dateTime, "ends_at": .dateTime]
         }
     }
+    struct NewPermit: APIRequestBody {
+        let vehicleID: String
+        let facilityID: String
+        let zoneID: String?
+        let days: [String]
+        let fromTime: String
+        let untilTime: String
+        let validFrom: String
+        let validUntil: String
+        enum CodingKeys: String, CodingKey {
+            case days
+            case vehicleID = "vehicle_id", facilityID = "facility_id", zoneID = "zone_id", fromTime = "from_time", untilTime = "until_time",
+                 validFrom = "valid_from", validUntil = "valid_until"
+        }
+        static var schemaName: String { "NewParkingPermit" }
+        static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
+            ["vehicle_id": .id, "facility_id": .id, "zone_id": .id, "days": .array(minItems: 1, maxItems: 7, items: .enumeration(Permit.weekdays)),
+             "from_time": .string(pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"), "until_time": .string(pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"),
+             "valid_from": .date, "valid_until": .date]
+        }
+    }
     struct GateEvent: APIRequestBody {
         let facilityID: String
         let plate: String
@@ -211,6 +249,23 @@ package struct ParkingController: Sendable {
         }
         routes.on("cancelBooking") { request, context -> Response in
             try JSONResponse.make(try await parking.cancel(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context)))
+        }
+        routes.on("issuePermit") { request, context -> Response in
+            let body = try await request.decode(as: NewPermit.self, context: context)
+            let permit = try await parking.issuePermit(.init(vehicleID: body.vehicleID, facilityID: body.facilityID, zoneID: body.zoneID, days: body.days,
+                                                             fromTime: body.fromTime, untilTime: body.untilTime, validFrom: body.validFrom, validUntil: body.validUntil),
+                                                       in: try context.requireTenant(), by: AuditActor(request, context))
+            return try JSONResponse.make(permit, status: .created)
+        }
+        routes.on("listPermits") { request, context -> Response in
+            try JSONResponse.make(ItemList(try await parking.permits(facilityID: request.uri.queryParameters.get("facility_id"), in: try context.requireTenant())))
+        }
+        routes.on("revokePermit") { request, context -> Response in
+            try JSONResponse.make(try await parking.revokePermit(try context.parameters.require("id"), in: try context.requireTenant(), by: AuditActor(request, context)))
+        }
+        routes.on("parkingDailyReport") { request, context -> Response in
+            try JSONResponse.make(try await parking.dailyReport(facilityID: try context.parameters.require("id"), date: request.uri.queryParameters.get("date"),
+                                                                in: try context.requireTenant()))
         }
         routes.on("checkIn") { request, context -> Response in
             let body = try await request.decode(as: GateEvent.self, context: context)

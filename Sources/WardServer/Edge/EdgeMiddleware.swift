@@ -15,9 +15,11 @@ struct EdgeMiddleware: RouterMiddleware {
     let metrics: WardMetrics
     let accessLog: AccessLog
     let routes: RouteMethods
+    let rateLimiter: RateLimiter
     private let deadlines: RequestDeadlines
 
-    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods) {
+    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods, rateLimiter: RateLimiter) {
+        self.rateLimiter = rateLimiter
         self.settings = settings
         self.metrics = metrics
         self.accessLog = accessLog
@@ -37,6 +39,7 @@ struct EdgeMiddleware: RouterMiddleware {
             context.requestID = RequestID.make()
         }
         context.bodyLimit = settings.bodyLimit
+        context.rateLimiter = rateLimiter
         // Behind a trusted proxy the client is the last address it appended; anything before
         // that was written by the client and cannot be trusted.
         if settings.trustProxy, let forwarded = request.headers[.xForwardedFor],

@@ -1,0 +1,102 @@
+import Foundation
+package import Prometheus
+import Synchronization
+package import WardCore
+
+/// Counts each caller's use of the rate-limited route classes in this node's memory and says
+/// when one is over its policy. Each key (policy, tenant, user) keeps one number, the
+/// generic cell rate algorithm's theoretical arrival time: a request is allowed when it lands
+/// no more than `window − window/limit` ahead of its predecessors' schedule, so a quiet caller
+/// may burst to the whole quota and a steady one gets `limit` per `window`, never more.
+///
+/// The counters are per node: behind a balancer over N nodes a caller is held to at most N
+/// times the quota (the shared counters are the edge issue's).
+package final class RateLimiter: Sendable {
+    /// What a request's use of a policy came to.
+    package struct Decision: Sendable, Equatable {
+        package var allowed: Bool
+        /// Requests the caller may still make at once.
+        package var remaining: Int
+        /// Seconds until the quota is whole again.
+        package var reset: Int
+        /// Seconds to wait before the next request is allowed (0 when allowed).
+        package var retryAfter: Int
+    }
+
+    private let policies: [String: RateLimitPolicy]
+    fileprivate let arrivals = Mutex<[String: Double]>([:])
+    private let clock: @Sendable () -> Double
+    private let rejected: MetricCache<String, Counter>
+    private let registry: PrometheusCollectorRegistry?
+
+    /// `clock` gives seconds on a monotonic scale (tests step it).
+    package init(policies: [RateLimitPolicy], registry: PrometheusCollectorRegistry? = nil,
+                 clock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
+        self.policies = Dictionary(policies.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.clock = clock
+        self.registry = registry
+        self.rejected = MetricCache()
+    }
+
+    /// The policy named `name`, when configured.
+    package func policy(_ name: String) -> RateLimitPolicy? { policies[name] }
+
+    /// Counts one request of `key` against `policy`; a refused request is not counted.
+    package func attempt(_ policy: RateLimitPolicy, key: String) -> Decision {
+        let now = clock()
+        let interval = Double(policy.window) / Double(policy.limit)
+        let window = Double(policy.window)
+        let decision = arrivals.withLock { arrivals -> Decision in
+            let slot = policy.name + "\u{1F}" + key
+            if arrivals.count > 100_000 {
+                // Forget callers whose quota is whole again, so many callers cannot grow memory.
+                arrivals = arrivals.filter { $0.value > now }
+            }
+            let due = max(arrivals[slot] ?? now, now)
+            let next = due + interval
+            if next - now > window + 1e-9 {
+                let wait = next - now - window
+                return Decision(allowed: false, remaining: 0, reset: Int((due - now).rounded(.up)), retryAfter: max(1, Int(wait.rounded(.up))))
+            }
+            arrivals[slot] = next
+            let remaining = Int(((window - (next - now)) / interval + 1e-9).rounded(.down))
+            return Decision(allowed: true, remaining: remaining, reset: Int((next - now).rounded(.up)), retryAfter: 0)
+        }
+        if !decision.allowed, let registry {
+            rejected.value(for: policy.name) {
+                registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "ratelimit_rejected", unitName: "total",
+                                                                     helpText: "Requests refused with 429 by rate-limit policy"),
+                                     labels: [("policy", policy.name)])
+            }.increment()
+        }
+        return decision
+    }
+}
+
+extension RateLimiter {
+    /// Takes back one counted request of `key` (it was refused as malformed).
+    package func giveBack(_ policy: RateLimitPolicy, key: String) {
+        let interval = Double(policy.window) / Double(policy.limit)
+        arrivals.withLock { arrivals in
+            let slot = policy.name + "\u{1F}" + key
+            if let due = arrivals[slot] { arrivals[slot] = due - interval }
+        }
+    }
+}
+
+extension RateLimiter.Decision {
+    /// The `RateLimit` header of draft-ietf-httpapi-ratelimit-headers for `policy`.
+    package func headerValue(_ policy: RateLimitPolicy) -> String { "\"\(policy.name)\";r=\(remaining);t=\(reset)" }
+}
+
+/// A caller over a rate limit: 429, with when to try again.
+package struct RateLimited: Error, ProblemConvertible {
+    package let policy: RateLimitPolicy
+    package let decision: RateLimiter.Decision
+
+    package var problem: Problem {
+        Problem(status: 429, title: "Too many requests",
+                detail: "The \(policy.name) limit is \(policy.limit) requests in \(policy.window) seconds; try again in \(decision.retryAfter) seconds.")
+    }
+    package var retryAfter: Int? { decision.retryAfter }
+}
