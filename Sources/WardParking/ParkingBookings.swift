@@ -159,7 +159,7 @@ extension ParkingService {
     }
 
     private func attempt(_ request: Request, window: (start: Int64, end: Int64), in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
-        let spots = try scope.table("parking_spots"), bookings = try scope.table("parking_bookings"), vehicles = try scope.table("parking_vehicles")
+        let spots = try scope.table("parking_spots"), vehicles = try scope.table("parking_vehicles")
         let audit = self.audit
         let id = UUIDv7.id(), now = Timestamp.now()
         return try await scope.transaction { database in
@@ -173,10 +173,7 @@ extension ParkingService {
                     throw ParkingError.notFound("spot")
                 }
                 guard try spot.decode(column: "status", as: String.self) == "active" else { throw ParkingError.conflict("The spot is out of service.") }
-                guard try await database.select().column("id").from(bookings).where("spot_id", .equal, named).where("status", .in, Self.live)
-                    .where("starts_epoch", .lessThan, window.end).where("ends_epoch", .greaterThan, window.start).first() == nil else {
-                    throw ParkingError.spotTaken
-                }
+                guard try await !Self.overlaps("spot_id", named, window, in: database, scope: scope) else { throw ParkingError.spotTaken }
                 spotID = named
             } else {
                 guard let zone = request.zoneID else { throw ParkingError.zoneFull }
@@ -187,8 +184,7 @@ extension ParkingService {
                 }
                 spotID = free.id
             }
-            if try await database.select().column("id").from(bookings).where("vehicle_id", .equal, vehicle.id).where("status", .in, Self.live)
-                .where("starts_epoch", .lessThan, window.end).where("ends_epoch", .greaterThan, window.start).first() != nil {
+            if try await Self.overlaps("vehicle_id", vehicle.id, window, in: database, scope: scope) {
                 throw ParkingError.conflict("The vehicle \(vehicle.plate) is booked elsewhere for part of that time.")
             }
             return try await Self.insert(Stay(id: id, spotID: spotID, vehicle: vehicle, window: window, status: "reserved", checkedInAt: nil, permitID: nil),
@@ -232,6 +228,18 @@ extension ParkingService {
         try await audit.append(actor.record(stay.status == "checked_in" ? "check_in" : "create", resourceType: "parking_booking", resourceID: stay.id,
                                             patientID: patientID, details: details), in: database, scope: scope)
         return try await Self.booking(stay.id, in: database, scope: scope)
+    }
+
+    /// Whether a live booking of the spot or vehicle (`column` = `spot_id` or `vehicle_id`)
+    /// overlaps `window`: read from the partial indexes of live bookings alone (the status
+    /// test is written as the indexes' own predicate so that both databases use them).
+    static func overlaps(_ column: String, _ value: String, _ window: (start: Int64, end: Int64), in database: any SQLDatabase,
+                         scope: TenantScope) async throws -> Bool {
+        let bookings = try scope.table("parking_bookings")
+        return try await database.raw("""
+            SELECT 1 AS hit FROM \(bookings) WHERE \(ident: column) = \(bind: value) AND status IN ('reserved', 'checked_in')
+              AND ends_epoch > \(bind: window.start) AND starts_epoch < \(bind: window.end) LIMIT 1
+            """).first() != nil
     }
 
     static func booking(_ id: String, in database: any SQLDatabase, scope: TenantScope) async throws -> Booking {

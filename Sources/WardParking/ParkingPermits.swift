@@ -244,9 +244,7 @@ extension ParkingService {
                         spotID = try await Self.free(facilityID: facilityID, zoneID: zone, kind: nil, window: span, limit: 1, in: database, scope: scope).first?.id
                     }
                     guard let spotID else { throw ParkingError.zoneFull }
-                    let bookings = try scope.table("parking_bookings")
-                    if try await database.select().column("id").from(bookings).where("vehicle_id", .equal, vehicle.id).where("status", .in, Self.live)
-                        .where("starts_epoch", .lessThan, span.end).where("ends_epoch", .greaterThan, span.start).first() != nil {
+                    if try await Self.overlaps("vehicle_id", vehicle.id, span, in: database, scope: scope) {
                         throw ParkingError.conflict("The vehicle \(vehicle.plate) is booked elsewhere for part of that time.")
                     }
                     return try await Self.insert(Stay(id: UUIDv7.id(), spotID: spotID, vehicle: vehicle, window: span, status: "checked_in",

@@ -10,7 +10,7 @@ import WardStorage
 
 /// `ward seed bench|demo`: the benchmark contract's data set, or a small demo clinic.
 struct SeedCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Create seed data.", subcommands: [Bench.self, Tenants.self, Demo.self])
+    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Create seed data.", subcommands: [Bench.self, Tenants.self, Demo.self, Parking.self])
 
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -51,6 +51,37 @@ struct SeedCommand: AsyncParsableCommand {
                     }
                 }
                 print("seeded \(count) tenants of \(patients) patients (\(min(withUsers, count)) with a doctor) in \(ContinuousClock.now - started)")
+            }
+        }
+    }
+
+    struct Parking: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tenant `bench` gains a car park for the parking benchmark: spots in zones of 500, staff vehicles and past stays; attendant@bench.test (password bench-password-1) books."
+        )
+        @Option(help: "How many spots.") var spots = 5_000
+        @Option(help: "How many vehicles.") var vehicles = 5_000
+        @Option(help: "How many completed stays in the past.") var past = 200_000
+        @Option(help: "Write facility, zones and vehicles (one id a line) into this directory.") var ids: String?
+
+        func run() async throws {
+            try await NodeBootstrap.withServices(label: "ward.seed") { services in
+                if try await services.storage.tenants.find(slug: "bench") == nil {
+                    try await services.lifecycle.provisionNow(.init(slug: "bench", name: "Bench Clinic"))
+                }
+                let scope = try await services.storage.tenants.activeScope(slug: "bench")
+                let attendant = try await services.identity.createUser(in: scope, email: "attendant@bench.test", name: "Bench Attendant",
+                                                                       password: "bench-password-1", roles: ["parking_attendant"], by: .system)
+                let started = ContinuousClock.now
+                let estate = try await ParkingSeed.bench(spots: spots, vehicles: vehicles, past: past, owner: attendant.id,
+                                                         service: ParkingService(audit: services.audit, billing: nil), in: scope, by: .system)
+                if let ids {
+                    let folder = URL(fileURLWithPath: ids)
+                    try (estate.facilityID + "\n").write(to: folder.appendingPathComponent("facility"), atomically: true, encoding: .utf8)
+                    try (estate.zoneIDs.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("zones"), atomically: true, encoding: .utf8)
+                    try (estate.vehicleIDs.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("vehicles"), atomically: true, encoding: .utf8)
+                }
+                print("seeded parking: \(spots) spots in \(estate.zoneIDs.count) zones, \(vehicles) vehicles, \(past) past stays in \(ContinuousClock.now - started)")
             }
         }
     }

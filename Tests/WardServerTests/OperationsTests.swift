@@ -147,7 +147,7 @@ struct OperationsTests {
                     "put /api/v1/users/{id}/roles/{role}", "post /api/v1/users/{id}/password-reset",
                     "post /platform/v1/tenants/{slug}/retry", "post /platform/v1/tenants/{slug}/suspend", "post /platform/v1/tenants/{slug}/resume",
                     "post /api/v1/prescriptions/{id}/file", "post /api/v1/invoices/{id}/issue", "post /api/v1/invoices/{id}/stripe-payment",
-                    "post /api/v1/parking/bookings/{id}/cancel",
+                    "post /api/v1/parking/bookings/{id}/cancel", "post /api/v1/parking/permits/{id}/revoke",
                 ]
                 let schemas = Set(((document["components"] as? [String: Any])?["schemas"] as? [String: Any])?.keys.map { $0 } ?? [])
                 for (path, operations) in paths {

@@ -171,7 +171,8 @@ package struct ParkingController: Sendable {
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
             ["vehicle_id": .id, "facility_id": .id, "zone_id": .id, "days": .array(minItems: 1, maxItems: 7, items: .enumeration(Permit.weekdays)),
              "from_time": .string(pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$"), "until_time": .string(pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"),
-             "valid_from": .date, "valid_until": .date]
+             "valid_from": .string(format: .date, pattern: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#),
+             "valid_until": .string(format: .date, pattern: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#)]
         }
     }
     struct GateEvent: APIRequestBody {
