@@ -110,6 +110,9 @@ enum ParkingMigrations {
         """,
         "CREATE INDEX parking_permits_vehicle ON parking_permits (vehicle_id, status)",
         "ALTER TABLE parking_bookings ADD COLUMN permit_id TEXT",
+        // A zone's spots in code order: availability stops after the first page of free ones
+        // instead of walking the whole car park's spots.
+        "CREATE INDEX parking_spots_zone ON parking_spots (zone_id, status, code)",
         // Overlap probes read only live bookings ending after the window starts: past stays,
         // however many, are not in these indexes, and no row is read beyond them.
         """

@@ -70,7 +70,7 @@ struct SeedCommand: AsyncParsableCommand {
                     try await services.lifecycle.provisionNow(.init(slug: "bench", name: "Bench Clinic"))
                 }
                 let scope = try await services.storage.tenants.activeScope(slug: "bench")
-                let attendant = try await services.identity.createUser(in: scope, email: "attendant@bench.test", name: "Bench Attendant",
+                let attendant = try await services.identity.createUser(in: scope, email: "attendant@bench.test", name: "Sam Okoro",
                                                                        password: "bench-password-1", roles: ["parking_attendant"], by: .system)
                 let started = ContinuousClock.now
                 let estate = try await ParkingSeed.bench(spots: spots, vehicles: vehicles, past: past, owner: attendant.id,
