@@ -177,9 +177,11 @@ extension ParkingService {
                 spotID = named
             } else {
                 guard let zone = request.zoneID else { throw ParkingError.zoneFull }
-                // Ward's own bookings of this vehicle never overlap: one car, one place.
-                guard let free = try await Self.free(facilityID: nil, zoneID: zone, kind: request.kind, window: window, limit: 1,
-                                                     in: database, scope: scope).first else {
+                // One of the first free spots, at random: concurrent requests for a zone (on
+                // PostgreSQL, where they do not queue behind one writer) then rarely reach for
+                // the same spot and lose it to the exclusion constraint.
+                guard let free = try await Self.free(facilityID: nil, zoneID: zone, kind: request.kind, window: window, limit: 16,
+                                                     in: database, scope: scope).randomElement() else {
                     throw ParkingError.zoneFull
                 }
                 spotID = free.id
@@ -208,7 +210,7 @@ extension ParkingService {
     static func insert(_ stay: Stay, createdAt: String, in database: any SQLDatabase, scope: TenantScope, audit: AuditTrail,
                        by actor: AuditActor) async throws -> Booking {
         let spots = try scope.table("parking_spots"), bookings = try scope.table("parking_bookings")
-        guard let spot = try await database.select().columns("spot_key", "zone_id", "facility_id", "code").from(spots).where("id", .equal, stay.spotID).first() else {
+        guard let spot = try await database.select().columns("spot_key", "zone_id", "facility_id").from(spots).where("id", .equal, stay.spotID).first() else {
             throw ParkingError.notFound("spot")
         }
         let startsAt = Timestamp.text(Date(timeIntervalSince1970: Double(stay.window.start)))
@@ -223,11 +225,14 @@ extension ParkingService {
                     SQLBind(stay.window.start), SQLBind(stay.window.end), SQLBind(stay.status), SQLBind(stay.checkedInAt), SQLBind(stay.permitID),
                     SQLBind(actor.id), SQLBind(createdAt))
             .run()
-        var details = ["plate": stay.vehicle.plate, "spot": try spot.decode(column: "code", as: String.self)]
+        // Read back before the audit event: the append holds the tenant's trail (on PostgreSQL
+        // an advisory lock to the commit), so nothing else waits behind it.
+        let booking = try await Self.booking(stay.id, in: database, scope: scope)
+        var details = ["plate": stay.vehicle.plate, "spot": booking.spotCode ?? ""]
         if let permit = stay.permitID { details["permit"] = permit }
         try await audit.append(actor.record(stay.status == "checked_in" ? "check_in" : "create", resourceType: "parking_booking", resourceID: stay.id,
                                             patientID: patientID, details: details), in: database, scope: scope)
-        return try await Self.booking(stay.id, in: database, scope: scope)
+        return booking
     }
 
     /// Whether a live booking of the spot or vehicle (`column` = `spot_id` or `vehicle_id`)
@@ -282,9 +287,10 @@ extension ParkingService {
             let update = database.update(bookings).set("status", to: status)
             for (column, value) in extra { update.set(column, to: SQLBind(value)) }
             try await update.where("id", .equal, id).where("status", .equal, booking.status).run()
+            let changed = try await Self.booking(id, in: database, scope: scope)
             try await audit.append(actor.record(action, resourceType: "parking_booking", resourceID: id, patientID: booking.patientID,
                                                 details: ["plate": booking.plate]), in: database, scope: scope)
-            return try await Self.booking(id, in: database, scope: scope)
+            return changed
         }
     }
 
