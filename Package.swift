@@ -547,6 +547,7 @@ let package = Package(
                 "WardTestSupport",
                 "WardWeb",
                 "WardMail",
+                "WardParking",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],

@@ -17,6 +17,7 @@ package struct Permit: Codable, Sendable, Equatable, APIResponseBody {
     }
     package var id: String
     package var vehicleID: String
+    package var plate: String
     package var facilityID: String
     package var zoneID: String?
     package var days: [String]
@@ -27,7 +28,7 @@ package struct Permit: Codable, Sendable, Equatable, APIResponseBody {
     package var status: String
     package var createdAt: String
     enum CodingKeys: String, CodingKey {
-        case id, days, status
+        case id, days, status, plate
         case vehicleID = "vehicle_id", facilityID = "facility_id", zoneID = "zone_id", fromTime = "from_time", untilTime = "until_time",
              validFrom = "valid_from", validUntil = "valid_until", createdAt = "created_at"
     }
@@ -35,6 +36,7 @@ package struct Permit: Codable, Sendable, Equatable, APIResponseBody {
     static func from(_ row: any SQLRow) throws -> Permit {
         Permit(
             id: try row.decode(column: "id", as: String.self), vehicleID: try row.decode(column: "vehicle_id", as: String.self),
+            plate: try row.decode(column: "plate", as: String.self),
             facilityID: try row.decode(column: "facility_id", as: String.self), zoneID: try row.decode(column: "zone_id", as: String?.self),
             days: try row.decode(column: "days", as: String.self).split(separator: ",").map(String.init),
             fromTime: try row.decode(column: "from_time", as: String.self), untilTime: try row.decode(column: "until_time", as: String.self),
@@ -159,17 +161,19 @@ extension ParkingService {
         let vehicles = try scope.table("parking_vehicles"), zones = try scope.table("parking_zones"), permits = try scope.table("parking_permits")
         let facilities = try scope.table("parking_facilities")
         let days = Permit.weekdays.filter(request.days.contains)
-        let permit = Permit(id: UUIDv7.id(), vehicleID: request.vehicleID, facilityID: request.facilityID, zoneID: request.zoneID, days: days,
+        var permit = Permit(id: UUIDv7.id(), vehicleID: request.vehicleID, plate: "", facilityID: request.facilityID, zoneID: request.zoneID, days: days,
                             fromTime: request.fromTime, untilTime: request.untilTime, validFrom: request.validFrom, validUntil: request.validUntil,
                             status: "active", createdAt: Timestamp.now())
         let audit = self.audit
-        try await scope.transaction { database in
-            guard let owner = try await database.select().column("owner_type").from(vehicles).where("id", .equal, request.vehicleID).first() else {
+        permit = try await scope.transaction { [permit] database in
+            var permit = permit
+            guard let owner = try await database.select().columns("owner_type", "plate").from(vehicles).where("id", .equal, request.vehicleID).first() else {
                 throw ParkingError.invalid([.init(field: "vehicle_id", message: "names no registered vehicle")])
             }
             guard try owner.decode(column: "owner_type", as: String.self) == "user" else {
                 throw ParkingError.invalid([.init(field: "vehicle_id", message: "permits are for staff vehicles; patients and visitors book")])
             }
+            permit.plate = try owner.decode(column: "plate", as: String.self)
             guard try await database.select().column("id").from(facilities).where("id", .equal, request.facilityID).first() != nil else {
                 throw ParkingError.notFound("facility")
             }
@@ -188,27 +192,32 @@ extension ParkingService {
                         SQLBind(permit.fromTime), SQLBind(permit.untilTime), SQLBind(permit.validFrom), SQLBind(permit.validUntil), SQLBind("active"),
                         SQLBind(permit.createdAt))
                 .run()
-            try await audit.append(actor.record("create", resourceType: "parking_permit", resourceID: permit.id, details: ["vehicle": permit.vehicleID]),
+            try await audit.append(actor.record("create", resourceType: "parking_permit", resourceID: permit.id, details: ["plate": permit.plate]),
                                    in: database, scope: scope)
+            return permit
         }
         return permit
     }
 
     package func permits(facilityID: String?, in scope: TenantScope) async throws -> [Permit] {
-        let permits = try scope.table("parking_permits")
+        let permits = try scope.table("parking_permits"), vehicles = try scope.table("parking_vehicles")
         var filter = SQLQueryString("")
-        if let facilityID { filter = filter + " WHERE facility_id = \(bind: facilityID)" }
+        if let facilityID { filter = filter + " WHERE p.facility_id = \(bind: facilityID)" }
         let condition = filter
         return try await scope.read { database in
-            try await database.raw("SELECT * FROM \(permits)\(condition) ORDER BY created_at LIMIT 2000").all().map(Permit.from)
+            try await database.raw("""
+                SELECT p.*, v.plate FROM \(permits) p JOIN \(vehicles) v ON v.id = p.vehicle_id\(condition) ORDER BY p.created_at LIMIT 2000
+                """).all().map(Permit.from)
         }
     }
 
     package func revokePermit(_ id: String, in scope: TenantScope, by actor: AuditActor) async throws -> Permit {
-        let permits = try scope.table("parking_permits")
+        let permits = try scope.table("parking_permits"), vehicles = try scope.table("parking_vehicles")
         let audit = self.audit
         return try await scope.transaction { database in
-            guard let row = try await database.raw("SELECT * FROM \(permits) WHERE id = \(bind: id)").first() else { throw ParkingError.notFound("permit") }
+            guard let row = try await database.raw("""
+                SELECT p.*, v.plate FROM \(permits) p JOIN \(vehicles) v ON v.id = p.vehicle_id WHERE p.id = \(bind: id)
+                """).first() else { throw ParkingError.notFound("permit") }
             var permit = try Permit.from(row)
             permit.status = "revoked"
             try await database.update(permits).set("status", to: "revoked").where("id", .equal, id).run()
@@ -226,7 +235,8 @@ extension ParkingService {
             guard let vehicle = try await database.select().columns(Vehicle.columns).from(vehicles).where("plate", .equal, plate).first(decoding: Vehicle.self),
                   let zone = try await database.select().column("time_zone").from(facilities).where("id", .equal, facilityID).first() else { return nil }
             let held = try await database.raw("""
-                SELECT * FROM \(permits) WHERE vehicle_id = \(bind: vehicle.id) AND status = 'active' AND facility_id = \(bind: facilityID)
+                SELECT p.*, \(bind: vehicle.plate) AS plate FROM \(permits) p
+                WHERE p.vehicle_id = \(bind: vehicle.id) AND p.status = 'active' AND p.facility_id = \(bind: facilityID)
                 """).all().map(Permit.from)
             let staffZones = try await database.select().column("id").from(zones).where("facility_id", .equal, facilityID).where("kind", .equal, "staff")
                 .orderBy("name").all().map { try $0.decode(column: "id", as: String.self) }

@@ -14,7 +14,7 @@ struct ParkingPermitTests {
 
     @Test("a permit's hours are the car park's wall-clock hours on both sides of a daylight-saving change; overnight permits run past midnight")
     func permitWindows() throws {
-        let permit = Permit(id: "p", vehicleID: "v", facilityID: "f", zoneID: nil, days: Permit.weekdays, fromTime: "07:00", untilTime: "19:00",
+        let permit = Permit(id: "p", vehicleID: "v", plate: "AB1", facilityID: "f", zoneID: nil, days: Permit.weekdays, fromTime: "07:00", untilTime: "19:00",
                             validFrom: "2027-01-01", validUntil: "2027-12-31", status: "active", createdAt: "")
         // 06:45 UTC is 06:45 in London on Saturday 27 March (GMT) and 07:45 on Sunday 28 March (BST).
         #expect(permit.window(around: Self.instant("2027-03-27T06:45:00Z"), in: Self.london) == nil)
@@ -31,7 +31,7 @@ struct ParkingPermitTests {
         #expect(revoked.window(around: Self.instant("2027-06-01T12:00:00Z"), in: Self.london) == nil)
 
         // A Friday night shift, 22:00 to 06:00: in at 03:00 on Saturday, not on Sunday morning.
-        let night = Permit(id: "n", vehicleID: "v", facilityID: "f", zoneID: nil, days: ["fri"], fromTime: "22:00", untilTime: "06:00",
+        let night = Permit(id: "n", vehicleID: "v", plate: "AB1", facilityID: "f", zoneID: nil, days: ["fri"], fromTime: "22:00", untilTime: "06:00",
                            validFrom: "2027-01-01", validUntil: "2027-12-31", status: "active", createdAt: "")
         let saturday = try #require(night.window(around: Self.instant("2027-06-05T02:00:00Z"), in: Self.london))
         #expect(saturday.start == Self.instant("2027-06-04T21:00:00Z"))

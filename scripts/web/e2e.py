@@ -334,6 +334,22 @@ try:
     Select(driver.find_element(By.ID, "field-action")).select_by_value("out")
     driver.find_element(By.CSS_SELECTOR, "form[action='/app/parking/gate'] button[type=submit]").click()
     wait_for(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "Checked out"))
+    step("the administrator's staff permit on the attendant's screen, and the car park's daily report")
+    staff = [u for u in api("GET", "/api/v1/users", None, admin_token)[0]["items"]][0]
+    staff_car = api("POST", "/api/v1/parking/vehicles", {"plate": "ST4 FFX", "country": "GB", "owner_type": "user", "owner_id": staff["id"]}, admin_token)[0]
+    staff_zone = api("POST", f"/api/v1/parking/facilities/{garage['id']}/zones",
+                     {"name": "Staff deck", "kind": "staff", "hourly_rate": 0, "daily_cap": 0}, admin_token)[0]
+    api("POST", "/api/v1/parking/permits", {"vehicle_id": staff_car["id"], "facility_id": garage["id"], "zone_id": staff_zone["id"],
+        "days": ["mon", "tue", "wed", "thu", "fri"], "from_time": "07:00", "until_time": "19:00",
+        "valid_from": "2026-01-01", "valid_until": "2028-12-31"}, admin_token)
+    driver.get(base + "/app/parking")
+    check("ST4FFX" in driver.page_source and "Staff permits" in driver.page_source, "the permit is not listed")
+    driver.find_element(By.LINK_TEXT, "The day's report").click()
+    wait_for(driver, EC.presence_of_element_located((By.ID, "field-date")))
+    check("Parking report: Main car park" in driver.find_element(By.TAG_NAME, "h1").text, "the report shows no heading")
+    rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "table tbody tr") if row.text.startswith("Level 0")]
+    check(rows and rows[0].split()[7] == "1", f"the day's check-in is not counted: {rows}")
+    accessible(driver, "parking-report")
     for page, name in [("/app/calendar", "calendar"), ("/app/reports", "reports"), ("/app/audit", "audit-trail")]:
         driver.get(base + page)
         check(driver.find_element(By.TAG_NAME, "h1").text, f"{page} shows no heading")

@@ -15,6 +15,22 @@ struct ParkingPages: Sendable {
 
     struct ZoneRow { let name: String; let kind: String; let spots: Int; let free: Int; let occupied: Int; let reserved: Int; let overstaying: Int }
     struct BookingRow { let plate: String; let spot: String; let window: String; let status: String }
+    struct PermitRow { let plate: String; let days: String; let hours: String; let validity: String; let status: String }
+    struct DayRow {
+        let name: String; let kind: String; let spots: Int; let bookings: Int; let cancelled: Int; let noShows: Int; let checkIns: Int
+        let occupied: String; let occupancy: String; let peak: Int; let revenue: String
+    }
+    struct ReportModel {
+        let shell: Shell
+        var fields: [Field]
+        let facilityName: String
+        let date: String
+        let hours: String
+        let zones: [DayRow]
+        let hasFacility: Bool
+        var problem: String?
+        var problemDetail: String?
+    }
     struct Model {
         let shell: Shell
         var fields: [Field]
@@ -22,6 +38,7 @@ struct ParkingPages: Sendable {
         let facilityID: String
         let zones: [ZoneRow]
         let bookings: [BookingRow]
+        let permits: [PermitRow]
         let hasFacility: Bool
         let canOperate: Bool
         var gate: [Field]
@@ -33,6 +50,48 @@ struct ParkingPages: Sendable {
     func register(_ signedIn: RouterGroup<WardRequestContext>) {
         signedIn.get("parking") { request, context in try await show(request, context) }
         signedIn.post("parking/gate") { request, context in try await gate(request, context) }
+        signedIn.get("parking/report") { request, context in try await report(request, context) }
+    }
+
+    /// A car park's local day, zone by zone (`ParkingService.dailyReport`).
+    func report(_ request: Request, _ context: WardRequestContext) async throws -> Response {
+        try await app.require("parking:read", request, context)
+        let scope = try context.requireTenant()
+        let facilities = try await app.parking.facilities(in: scope)
+        let query = request.uri.queryParameters
+        let chosen = facilities.first { $0.id == query.get("facility") } ?? facilities.first
+        let asked = query.get("date").flatMap { $0.isEmpty ? nil : $0 }
+        var rows: [DayRow] = [], date = asked ?? "", hours = ""
+        if let chosen, asked.map({ LocalTime.day($0, in: .gmt) == nil }) == true {
+            let model = ReportModel(
+                shell: try app.shell(context, current: "/app/parking"),
+                fields: [Field.select("facility", "Car park", choices: facilities.map { ($0.id, $0.name) }, value: chosen.id),
+                         Field("date", "Day", type: "date", value: date)],
+                facilityName: chosen.name, date: date, hours: "", zones: [], hasFacility: false,
+                problem: "There is no such day.", problemDetail: "Choose a date such as 2027-03-28."
+            )
+            var response = app.renderer.page("parking-report", model)
+            response.status = .init(code: 422)
+            return response
+        }
+        if let chosen {
+            let report = try await app.parking.dailyReport(facilityID: chosen.id, date: asked, in: scope)
+            let currency = Currency(try await app.billing.settings.current(in: scope).currency) ?? Currency("USD")!
+            date = report.date
+            hours = report.hours == 24 ? "" : "This day had \(Int(report.hours)) hours (the clocks changed)."
+            rows = report.zones.map {
+                DayRow(name: $0.name, kind: $0.kind, spots: $0.spots, bookings: $0.bookings, cancelled: $0.cancelled, noShows: $0.noShows,
+                       checkIns: $0.checkIns, occupied: String(format: "%.1f h", $0.occupiedHours), occupancy: String(format: "%.1f%%", $0.occupancyPercent),
+                       peak: $0.peak, revenue: currency.format($0.revenue))
+            }
+        }
+        let model = ReportModel(
+            shell: try app.shell(context, current: "/app/parking"),
+            fields: [Field.select("facility", "Car park", choices: facilities.map { ($0.id, $0.name) }, value: chosen?.id),
+                     Field("date", "Day", type: "date", value: date)],
+            facilityName: chosen?.name ?? "", date: date, hours: hours, zones: rows, hasFacility: chosen != nil
+        )
+        return app.renderer.page("parking-report", model)
     }
 
     func show(_ request: Request, _ context: WardRequestContext) async throws -> Response {
@@ -75,7 +134,7 @@ struct ParkingPages: Sendable {
         let scope = try context.requireTenant(), actor = AuditActor(request, context)
         let facilities = try await app.parking.facilities(in: scope)
         let chosen = facilities.first { $0.id == facilityID } ?? facilities.first
-        var zones: [ZoneRow] = [], bookings: [BookingRow] = []
+        var zones: [ZoneRow] = [], bookings: [BookingRow] = [], permits: [PermitRow] = []
         if let chosen {
             let occupancy = try await app.parking.occupancy(facilityID: chosen.id, in: scope)
             zones = occupancy.zones.map {
@@ -87,12 +146,16 @@ struct ParkingPages: Sendable {
                 BookingRow(plate: $0.plate, spot: $0.spotCode ?? "", window: ClinicalDocuments.localTime($0.startsAt, zone: zone.identifier) + " – "
                            + ClinicalDocuments.localTime($0.endsAt, zone: zone.identifier), status: $0.status)
             }
+            permits = try await app.parking.permits(facilityID: chosen.id, in: scope).map {
+                PermitRow(plate: $0.plate, days: $0.days.map { $0.capitalized }.joined(separator: ", "), hours: "\($0.fromTime)–\($0.untilTime)",
+                          validity: "\($0.validFrom) to \($0.validUntil)", status: $0.status)
+            }
         }
         let principal = try context.requirePrincipal()
         let model = Model(
             shell: try app.shell(context, current: "/app/parking"),
             fields: [Field.select("facility", "Car park", choices: facilities.map { ($0.id, $0.name) }, value: chosen?.id)],
-            facilityName: chosen?.name ?? "", facilityID: chosen?.id ?? "", zones: zones, bookings: bookings, hasFacility: chosen != nil,
+            facilityName: chosen?.name ?? "", facilityID: chosen?.id ?? "", zones: zones, bookings: bookings, permits: permits, hasFacility: chosen != nil,
             canOperate: principal.permissions.contains("parking:write") && chosen != nil,
             gate: [Field("plate", "Plate", value: plate, hint: "As on the vehicle; spaces and dashes do not matter", required: true),
                    Field.select("action", "At the gate", choices: [("in", "Check in"), ("out", "Check out")], value: "in")],

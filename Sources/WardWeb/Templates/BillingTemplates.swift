@@ -1,6 +1,6 @@
 /// The billing desk's pages (what is owed, an invoice) and the parking attendant's.
 enum BillingTemplates {
-    static let all: [String: String] = ["billing": billing, "invoice": invoice, "parking": parking]
+    static let all: [String: String] = ["billing": billing, "invoice": invoice, "parking": parking, "parking-report": parkingReport]
 
     static let parking = #"""
 {{<layout}}
@@ -22,6 +22,7 @@ enum BillingTemplates {
 {{/zones}}
 </tbody>
 </table>
+<p><a href="/app/parking/report?facility={{facilityID}}">The day's report</a></p>
 {{/hasFacility}}
 {{#canOperate}}
 <h2>The gate</h2>
@@ -46,6 +47,44 @@ enum BillingTemplates {
 </tbody>
 </table>
 {{/empty(bookings)}}
+{{^empty(permits)}}
+<h2>Staff permits</h2>
+<table>
+<caption class="hint">Vehicles let in without a reservation on these days and hours</caption>
+<thead><tr><th scope="col">Plate</th><th scope="col">Days</th><th scope="col">Hours</th><th scope="col">Valid</th><th scope="col">Status</th></tr></thead>
+<tbody>
+{{#permits}}<tr><td>{{plate}}</td><td>{{days}}</td><td>{{hours}}</td><td>{{validity}}</td><td>{{status}}</td></tr>
+{{/permits}}
+</tbody>
+</table>
+{{/empty(permits)}}
+{{/main}}
+{{/layout}}
+"""#
+
+    static let parkingReport = #"""
+{{<layout}}
+{{$title}}Parking report{{/title}}
+{{$main}}
+<h1>Parking report{{#hasFacility}}: {{facilityName}}, {{date}}{{/hasFacility}}</h1>
+{{>form-errors}}
+<form method="get" action="/app/parking/report" class="panel search" aria-label="Choose the car park and the day">
+<div>{{#fields}}{{>field}}{{/fields}}</div>
+<button type="submit">Show</button>
+</form>
+{{^hasFacility}}{{^problem}}<p class="hint">No car park is set up yet.</p>{{/problem}}{{/hasFacility}}
+{{#hasFacility}}
+{{#hours}}<p class="hint">{{hours}}</p>{{/hours}}
+<table>
+<caption class="hint">Each zone over the car park's local day</caption>
+<thead><tr><th scope="col">Zone</th><th scope="col">For</th><th scope="col">Spots</th><th scope="col">Bookings</th><th scope="col">Cancelled</th><th scope="col">No-shows</th><th scope="col">Check-ins</th><th scope="col">Occupied</th><th scope="col">Occupancy</th><th scope="col">Peak</th><th scope="col">Revenue</th></tr></thead>
+<tbody>
+{{#zones}}<tr><th scope="row">{{name}}</th><td>{{kind}}</td><td>{{spots}}</td><td>{{bookings}}</td><td>{{cancelled}}</td><td>{{noShows}}</td><td>{{checkIns}}</td><td>{{occupied}}</td><td>{{occupancy}}</td><td>{{peak}}</td><td>{{revenue}}</td></tr>
+{{/zones}}
+</tbody>
+</table>
+<p><a href="/app/parking">Back to the car parks</a></p>
+{{/hasFacility}}
 {{/main}}
 {{/layout}}
 """#
