@@ -6,9 +6,13 @@ package enum PlatformError: Error, ProblemConvertible, Equatable {
     /// A slug of the right form that Ward keeps for itself (a subdomain an operator runs another
     /// service on, a name of one of its planes): taken, as if by a tenant.
     case reservedSlug(String)
+    /// Fields a clinic's platform settings (its CORS origins) refuse.
+    case invalid([Problem.FieldError])
 
     package var problem: Problem {
         switch self {
+        case .invalid(let errors):
+            Problem(status: 422, title: "Invalid settings", detail: "Some fields are invalid.", errors: errors)
         case .reservedSlug(let slug):
             Problem(status: 409, title: "Slug reserved", detail: "The slug '\(slug)' is reserved; choose another.",
                     errors: [.init(field: "slug", message: "is reserved")])

@@ -38,5 +38,17 @@ package enum PlatformModuleMigrations {
             )
             """,
         ]),
+        // The browser origins each clinic allows to call its API (CORS).
+        Migration(402, "create_tenant_cors_origins", [
+            """
+            CREATE TABLE tenant_cors_origins (
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                origin TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (tenant_id, origin)
+            )
+            """,
+            "CREATE INDEX tenant_cors_origins_origin ON tenant_cors_origins (origin)",
+        ]),
     ]
 }

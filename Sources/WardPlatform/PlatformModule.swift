@@ -12,9 +12,12 @@ package import WardStorage
 package struct PlatformModule: WardModule {
     package static let name = "platform"
     package static var platformMigrations: [Migration] { PlatformModuleMigrations.platform }
-    package static var operations: [APIOperation] { PlatformLoginController.operations + TenantsController.operations }
+    package static var operations: [APIOperation] { PlatformLoginController.operations + TenantsController.operations + OriginsController.operations }
+    package static let permissions = [PermissionDefinition("tenant:configure", "set the clinic's allowed browser origins (CORS)")]
+    package static let roleGrants: [BuiltInRole: Set<String>] = [.tenantAdmin: ["tenant:configure"]]
 
     package let lifecycle: TenantLifecycle
+    package let origins: TenantOrigins
     package let metrics: ProvisioningMetrics
     let identity: IdentityService
     let node: ModuleNode
@@ -34,12 +37,15 @@ package struct PlatformModule: WardModule {
             faults: try? node.require(ProvisioningFaults.self, by: Self.name), logger: node.logger
         )
         node.provide(lifecycle)
+        origins = TenantOrigins(storage: node.storage, audit: node.audit)
+        node.provide(origins)
         try await PlatformMail.importLegacyOutbox(storage: node.storage, outbox: outbox, settings: node.settings)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
         PlatformLoginController(identity: identity).routes(&routes)
         TenantsController(lifecycle: lifecycle).routes(&routes)
+        OriginsController(origins: origins).routes(&routes)
     }
 
     package func jobs() -> [JobHandler] {

@@ -169,7 +169,9 @@ package enum WardApplication {
 
         let router = Router(context: WardRequestContext.self)
         router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog,
-                                             routes: RouteMethods(operations), rateLimiter: services.rateLimiter))
+                                             routes: RouteMethods(operations), rateLimiter: services.rateLimiter,
+                                             crossOrigin: CrossOrigin(nodeOrigins: Set(services.settings.corsOrigins), tenants: try? node.require(TenantOrigins.self, by: "the edge"),
+                                                                      naming: node.naming)))
         let gates: [APIOperation.Access: RouterGroup<WardRequestContext>] = [
             .open: router.group(),
             .tenant: router.group().add(middleware: TenancyMiddleware(tenants: services.storage.tenants, naming: node.naming)),

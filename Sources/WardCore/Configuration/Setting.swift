@@ -38,6 +38,10 @@ extension Setting {
     package static let httpHost = Setting("ward.http.host", default: "127.0.0.1", "address the HTTP server binds")
     package static let httpPort = Setting("ward.http.port", default: "8080", "port the HTTP server binds")
     package static let trustProxy = Setting("ward.trust.proxy", default: "false", "trust `X-Forwarded-Proto` and `X-Forwarded-For` from the TLS-terminating proxy in front (required in production)")
+    package static let allowedHosts = Setting("ward.allowed.hosts", "comma-separated host names the node answers (`*.example.org` for its subdomains); other Host headers are 400. Unset: any (health probes are always answered)")
+    package static let httpsRedirect = Setting("ward.https.redirect", default: "false", "send plain-HTTP requests (by the trusted proxy's X-Forwarded-Proto) to HTTPS: 308 for GET and HEAD, 400 for the rest; health probes exempt")
+    package static let hstsPreload = Setting("ward.hsts.preload", default: "false", "add `preload` to Strict-Transport-Security (sent on HTTPS requests through the trusted proxy); only once the domain is submitted to the preload list")
+    package static let corsOrigins = Setting("ward.cors.origins", "comma-separated browser origins (`https://portal.example.org`) allowed to call the API for every clinic, with credentials; each clinic may add its own. No wildcard")
     package static let baseDomain = Setting("ward.base.domain", "domain whose subdomains name tenants (`<slug>.BASE`)")
     package static let dataDirectory = Setting("ward.data.dir", default: "./var", "directory holding all local state: SQLite files, generated keys")
     package static let secretKey = Setting("ward.secret.key", secret: true, "key material for signing tokens, at least 32 bytes; generated under the data directory in development")
@@ -104,7 +108,7 @@ extension Setting {
 
     /// Every setting Ward reads, in the order `ward config` prints them.
     package static let all: [Setting] = [
-        environment, httpHost, httpPort, trustProxy, baseDomain, dataDirectory, secretKey,
+        environment, httpHost, httpPort, trustProxy, allowedHosts, httpsRedirect, hstsPreload, corsOrigins, baseDomain, dataDirectory, secretKey,
         logLevel, logBodies, bodyLimit, requestTimeout, readinessCheckTimeout, shutdownTimeout, configFile,
         databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,

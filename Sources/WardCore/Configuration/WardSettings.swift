@@ -10,6 +10,12 @@ package struct WardSettings: Sendable {
     package var httpHost: String
     package var httpPort: Int
     package var trustProxy: Bool
+    /// Host names the node answers; empty: any.
+    package var allowedHosts: [String]
+    package var httpsRedirect: Bool
+    package var hstsPreload: Bool
+    /// Browser origins allowed to call the API for every clinic.
+    package var corsOrigins: [String]
     package var baseDomain: String?
     package var dataDirectory: String
     /// Signing key material; nil until resolved (see `WardSecretKey`).
@@ -110,6 +116,17 @@ package struct WardSettings: Sendable {
         self.httpHost = text(.httpHost) ?? "127.0.0.1"
         self.httpPort = try integer(.httpPort, in: 0...65_535)
         self.trustProxy = try flag(.trustProxy)
+        self.allowedHosts = (text(.allowedHosts) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        if let bad = allowedHosts.first(where: { !HostRules.isPattern($0) }) {
+            throw SettingsError.invalid(.allowedHosts, "\(bad) is not a host name or *.domain")
+        }
+        self.httpsRedirect = try flag(.httpsRedirect)
+        self.hstsPreload = try flag(.hstsPreload)
+        self.corsOrigins = (text(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let bad = corsOrigins.first(where: { HostRules.origin($0) == nil }) {
+            throw SettingsError.invalid(.corsOrigins, "\(bad) is not an origin such as https://portal.example.org (scheme, host and port only; no wildcard)")
+        }
+        self.corsOrigins = corsOrigins.compactMap(HostRules.origin)
         self.baseDomain = text(.baseDomain)?.lowercased()
         self.dataDirectory = text(.dataDirectory) ?? "./var"
         self.secretKey = text(.secretKey)

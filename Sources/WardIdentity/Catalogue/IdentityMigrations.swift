@@ -242,5 +242,10 @@ package enum IdentityMigrations {
                 ('builtin-receptionist', 'parking:read')
             """,
         ]),
+        // The clinic's own platform settings (the browser origins allowed to call its API).
+        Migration(108, "add_tenant_configure_permission", [
+            "INSERT INTO permissions (name, description) VALUES ('tenant:configure', 'set the clinic''s allowed browser origins (CORS)')",
+            "INSERT INTO role_permissions (role_id, permission) VALUES ('builtin-tenant-admin', 'tenant:configure')",
+        ]),
     ]
 }

@@ -16,10 +16,12 @@ struct EdgeMiddleware: RouterMiddleware {
     let accessLog: AccessLog
     let routes: RouteMethods
     let rateLimiter: RateLimiter
+    let crossOrigin: CrossOrigin
     private let deadlines: RequestDeadlines
 
-    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods, rateLimiter: RateLimiter) {
+    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods, rateLimiter: RateLimiter, crossOrigin: CrossOrigin) {
         self.rateLimiter = rateLimiter
+        self.crossOrigin = crossOrigin
         self.settings = settings
         self.metrics = metrics
         self.accessLog = accessLog
@@ -50,32 +52,40 @@ struct EdgeMiddleware: RouterMiddleware {
         let trace = context.trace
 
         var response: Response
-        do {
-            // A file (a type no JSON or form route reads: those refuse it as 415 unread) may be
-            // as large as a document, which the upload route enforces again as the bytes arrive,
-            // and take as long as the largest one needs on a slow uplink.
-            let isFile = Self.isFile(request)
-            let limit = isFile ? max(settings.bodyLimit, settings.documents.uploadLimit) : settings.bodyLimit
-            if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > limit {
-                throw HTTPError(.contentTooLarge)
-            }
-            var request = request
-            if settings.logBodies {
-                // Development only (production refuses the setting): bodies hold patient data.
-                let body = try await request.collectBody(upTo: settings.bodyLimit)
-                context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
-            }
-            response = try await withTimeout(request: request, context: context, limit: isFile ? uploadDeadline : nil, next: next)
-        } catch let error as HTTPError where error.status == .notFound && error.body == nil {
-            // The router's own 404: the path may be known under other methods.
-            if let allowed = routes.allowed(for: request.uri.path) {
-                response = ProblemRendering.response(for: MethodNotAllowed(allowed: allowed), requestID: context.requestID, logger: context.logger)
-                response.headers[.allow] = allowed.joined(separator: ", ")
-            } else {
+        let origin = CrossOrigin.applies(to: request.uri.path) ? request.headers[.origin] : nil
+        if let refusal = frontDoor(request, requestID: context.requestID) {
+            response = refusal
+        } else if origin != nil, CrossOrigin.isPreflight(request) {
+            response = await crossOrigin.preflight(request, requestID: context.requestID)
+        } else {
+            do {
+                // A file (a type no JSON or form route reads: those refuse it as 415 unread) may be
+                // as large as a document, which the upload route enforces again as the bytes arrive,
+                // and take as long as the largest one needs on a slow uplink.
+                let isFile = Self.isFile(request)
+                let limit = isFile ? max(settings.bodyLimit, settings.documents.uploadLimit) : settings.bodyLimit
+                if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > limit {
+                    throw HTTPError(.contentTooLarge)
+                }
+                var request = request
+                if settings.logBodies {
+                    // Development only (production refuses the setting): bodies hold patient data.
+                    let body = try await request.collectBody(upTo: settings.bodyLimit)
+                    context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
+                }
+                response = try await withTimeout(request: request, context: context, limit: isFile ? uploadDeadline : nil, next: next)
+            } catch let error as HTTPError where error.status == .notFound && error.body == nil {
+                // The router's own 404: the path may be known under other methods.
+                if let allowed = routes.allowed(for: request.uri.path) {
+                    response = ProblemRendering.response(for: MethodNotAllowed(allowed: allowed), requestID: context.requestID, logger: context.logger)
+                    response.headers[.allow] = allowed.joined(separator: ", ")
+                } else {
+                    response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
+                }
+            } catch {
                 response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
             }
-        } catch {
-            response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
+            if let origin { await crossOrigin.decorate(&response, origin: origin, tenant: trace.tenantID) }
         }
         applyHeaders(to: &response, request: request, requestID: context.requestID)
 
@@ -88,6 +98,29 @@ struct EdgeMiddleware: RouterMiddleware {
             tenantID: trace.tenantID, userID: trace.userID
         )
         return response
+    }
+
+    /// The answer for a request the node does not serve as asked, before any work: a Host it
+    /// does not answer for (400: DNS rebinding, forged links), or plain HTTP where HTTPS is
+    /// required (308 to HTTPS for GET and HEAD; 400 for the rest, whose body is not sent again).
+    /// Health probes, addressed by IP over plain HTTP inside the cluster, are let through.
+    private func frontDoor(_ request: Request, requestID: String) -> Response? {
+        let path = request.uri.path
+        guard !(path.hasPrefix("/health/") || path == "/metrics") else { return nil }
+        let authority = request.head.authority ?? ""
+        var problem: Problem
+        if !settings.allowedHosts.isEmpty, !HostRules.matches(HostRules.host(ofAuthority: authority), settings.allowedHosts) {
+            problem = Problem(status: 400, title: "Unknown host", detail: "This server does not answer for that host name.")
+        } else if settings.httpsRedirect, !(settings.trustProxy && request.headers[.xForwardedProto]?.lowercased() == "https") {
+            if request.method == .get || request.method == .head, !authority.isEmpty {
+                return Response(status: .permanentRedirect, headers: [.location: "https://\(authority)\(request.uri.description)"])
+            }
+            problem = Problem(status: 400, title: "HTTPS required", detail: "Send this request over HTTPS.")
+        } else {
+            return nil
+        }
+        problem.requestID = requestID
+        return ProblemRendering.response(for: problem)
     }
 
     /// Whether the body is a file (anything but JSON, a urlencoded form or nothing). Most
@@ -120,7 +153,7 @@ struct EdgeMiddleware: RouterMiddleware {
         // Responses carry patient data: no shared or browser cache may keep them.
         if !response.headers.contains(.cacheControl) { response.headers.append(Self.noStore) }
         if settings.trustProxy, request.headers[.xForwardedProto]?.lowercased() == "https" {
-            response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
+            response.headers[.strictTransportSecurity] = settings.hstsPreload ? "max-age=63072000; includeSubDomains; preload" : "max-age=63072000; includeSubDomains"
         }
     }
 
