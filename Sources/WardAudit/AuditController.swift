@@ -24,7 +24,8 @@ package struct AuditController: Sendable {
             .query(filters + [.limit(default: 100, maximum: 500), .cursor(.integer(1...Int64.max))]),
         APIOperation("exportAuditEvents", .get, "/api/v1/audit-events/export", summary: "Stream the filtered trail as NDJSON (default) or CSV (format=csv)",
                      tag: "audit", access: .staff, permission: "audit:read", success: (200, "application/x-ndjson", nil), problems: [400, 401, 403])
-            .query(filters + [QueryParameter("format", .choice(["ndjson", "csv"]), "ndjson (default) or csv")]).alsoAnswering("text/csv"),
+            .query(filters + [QueryParameter("format", .choice(["ndjson", "csv"]), "ndjson (default) or csv")]).alsoAnswering("text/csv")
+            .limited(as: "export"),
         APIOperation("breakGlass", .post, "/api/v1/auth/break-glass", summary: "Emergency access: open one patient's record for a limited time, with a reason",
                      tag: "audit", access: .staff, permission: "patients:break_glass", success: (201, "application/json", BreakGlass.Grant.self),
                      problems: [400, 401, 403, 415, 422], request: BreakGlassRequest.self),

@@ -21,6 +21,7 @@ package struct DocumentsController: Sendable {
                      tag: "documents", access: .staff, permission: "documents:write", success: (201, "application/json", PatientDocument.self),
                      problems: [401, 403, 404, 413, 415, 422])
             .uploading(mediaTypes + ["multipart/form-data"])
+            .limited(as: "upload")
             .query(QueryParameter("title", .text(maxLength: 200), "What the document is (here or as a form field; required)"),
                    QueryParameter("category", .choice(DocumentCategory.allCases.map(\.rawValue)), "The kind of record (here or as a form field; required)"),
                    QueryParameter("document_date", .date, "The date the document bears, yyyy-MM-dd; today when absent")),

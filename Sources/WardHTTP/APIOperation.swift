@@ -124,6 +124,15 @@ extension APIOperation {
         return operation
     }
 
+    /// The operation with the 429 its rate-limit policies can answer: every API operation but
+    /// the probes (`address` without credentials, `user` or `platform` with them).
+    package func rateLimited() -> APIOperation {
+        guard path.hasPrefix("/api/") || path.hasPrefix("/platform/"), !problems.contains(429) else { return self }
+        var operation = self
+        operation.problems.append(429)
+        return operation
+    }
+
     /// The operation whose request body may be left out.
     package func optionalBody() -> APIOperation {
         var operation = self

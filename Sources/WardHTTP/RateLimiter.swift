@@ -1,4 +1,6 @@
 import Foundation
+package import HTTPTypes
+package import Hummingbird
 package import Prometheus
 import Synchronization
 package import WardCore
@@ -82,6 +84,67 @@ extension RateLimiter {
             if let due = arrivals[slot] { arrivals[slot] = due - interval }
         }
     }
+}
+
+extension RateLimiter {
+    /// One request counted against each policy that applies to it, with the headers saying so.
+    package struct Admission: Sendable {
+        /// The policies and keys the request was counted against.
+        package var counted: [(policy: RateLimitPolicy, key: String)]
+        /// The policy that refused it, with its decision; nil when it was admitted.
+        package var refusal: RateLimited?
+        /// `RateLimit-Policy` and `RateLimit`, one list member per policy.
+        package var headers: HTTPFields
+    }
+
+    /// Counts one request against each of `uses` (a policy's name and the caller's key in it;
+    /// names not configured are skipped). A refusal by one gives back the counts already taken
+    /// by the others. Nil when no policy applies.
+    package func admit(_ uses: [(policy: String, key: String)]) -> Admission? {
+        var counted: [(policy: RateLimitPolicy, key: String)] = [], shown: [(RateLimitPolicy, Decision)] = []
+        for (name, key) in uses {
+            guard let policy = policy(name) else { continue }
+            let decision = attempt(policy, key: key)
+            shown.append((policy, decision))
+            guard decision.allowed else {
+                for (earlier, key) in counted { giveBack(earlier, key: key) }
+                return Admission(counted: [], refusal: RateLimited(policy: policy, decision: decision), headers: Self.headers(shown))
+            }
+            counted.append((policy, key))
+        }
+        return shown.isEmpty ? nil : Admission(counted: counted, refusal: nil, headers: Self.headers(shown))
+    }
+
+    /// Gives back what `admission` counted (the request was refused as malformed).
+    package func giveBack(_ admission: Admission) {
+        for (policy, key) in admission.counted { giveBack(policy, key: key) }
+    }
+
+    private static func headers(_ shown: [(RateLimitPolicy, Decision)]) -> HTTPFields {
+        var headers: HTTPFields = [:]
+        headers[.rateLimitPolicy] = shown.map { $0.0.headerValue }.joined(separator: ", ")
+        headers[.rateLimit] = shown.map { $0.1.headerValue($0.0) }.joined(separator: ", ")
+        return headers
+    }
+}
+
+extension RateLimiter.Admission {
+    /// The 429 answer of a refused admission: problem+json with `Retry-After` and the headers.
+    package func refusalResponse(requestID: String) -> Response? {
+        guard let refusal else { return nil }
+        var problem = refusal.problem
+        problem.requestID = requestID
+        var headers = self.headers
+        headers[.retryAfter] = String(refusal.decision.retryAfter)
+        return ProblemRendering.response(for: problem, headers: headers)
+    }
+}
+
+extension HTTPField.Name {
+    /// draft-ietf-httpapi-ratelimit-headers: the quotas a response counted against.
+    static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+    /// What is left of each, and when it is whole again.
+    static let rateLimit = HTTPField.Name("RateLimit")!
 }
 
 extension RateLimiter.Decision {

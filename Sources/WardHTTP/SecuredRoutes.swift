@@ -56,29 +56,27 @@ package struct OperationGuard: RouterMiddleware {
         }
         context.bodyShape = bodyShape
         if takesJSON, Self.hasBody(request), !Self.isJSON(request.headers.value(.contentType)) { throw UnsupportedMediaType() }
-        guard let rateLimit, let limiter = context.rateLimiter, let policy = limiter.policy(rateLimit), let principal = context.principal else {
+        // Counted once the caller is known to be permitted: per user (access tokens) or per
+        // administrator (the control plane), and per route class. A request refused as
+        // malformed (its body is read by the handler) is given back, so mistakes cost nothing.
+        var uses: [(policy: String, key: String)] = []
+        if let principal = context.principal {
+            let key = principal.tenant + "/" + principal.userID
+            uses.append(("user", key))
+            if let rateLimit { uses.append((rateLimit, key)) }
+        } else if let admin = context.platformAdminID {
+            uses.append(("platform", admin))
+        }
+        guard !uses.isEmpty, let limiter = context.rateLimiter, let admission = limiter.admit(uses) else {
             return try await next(request, context)
         }
-        // Counted once the caller is known to be permitted; a request refused as malformed
-        // (its body is read by the handler) is given back, so mistakes do not use up a quota.
-        let key = principal.tenant + "/" + principal.userID
-        let decision = limiter.attempt(policy, key: key)
-        var headers: HTTPFields = [:]
-        headers[.rateLimitPolicy] = policy.headerValue
-        headers[.rateLimit] = decision.headerValue(policy)
-        guard decision.allowed else {
-            let refusal = RateLimited(policy: policy, decision: decision)
-            var problem = refusal.problem
-            problem.requestID = context.requestID
-            headers[.retryAfter] = String(decision.retryAfter)
-            return ProblemRendering.response(for: problem, headers: headers)
-        }
+        if let refusal = admission.refusalResponse(requestID: context.requestID) { return refusal }
         do {
             var response = try await next(request, context)
-            response.headers.append(contentsOf: headers)
+            response.headers.append(contentsOf: admission.headers)
             return response
         } catch {
-            if Self.isMalformed(error) { limiter.giveBack(policy, key: key) }
+            if Self.isMalformed(error) { limiter.giveBack(admission) }
             throw error
         }
     }
@@ -116,13 +114,6 @@ package struct OperationGuard: RouterMiddleware {
         let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
-}
-
-extension HTTPField.Name {
-    /// draft-ietf-httpapi-ratelimit-headers: the quota a response counted against.
-    static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
-    /// What is left of it, and when it is whole again.
-    static let rateLimit = HTTPField.Name("RateLimit")!
 }
 
 /// A path parameter of the wrong form: 400, naming it.

@@ -113,7 +113,7 @@ package enum WardApplication {
                 throw ModuleError.conflict("\(module.name) declares the schema \(name), which another type declares")
             }
         }
-        let operations = (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas) }
+        let operations = (kernelOperations + modules.flatMap { $0.operations }).map { $0.withBodyShape(from: schemas).rateLimited() }
         return (operations, try OpenAPIDocument.render(operations: operations, schemas: schemas, version: version))
     }
 

@@ -48,6 +48,11 @@ struct RateLimiterTests {
         let policies = try RateLimitPolicy.parse("booking=100/h, export=5/min").get()
         #expect(policies == [RateLimitPolicy(name: "booking", limit: 100, window: 3_600), RateLimitPolicy(name: "export", limit: 5, window: 60)])
         #expect(policies[0].headerValue == "\"booking\";q=100;w=3600")
+        let configured = try RateLimitPolicy.configured("booking=3/h, address=off, kiosk=10/s").get()
+        #expect(configured.first { $0.name == "booking" }?.limit == 3)
+        #expect(!configured.contains { $0.name == "address" })
+        #expect(configured.first { $0.name == "user" } == RateLimitPolicy(name: "user", limit: 1_000, window: 3_600))
+        #expect(configured.first { $0.name == "kiosk" }?.window == 1)
         for bad in ["booking=100", "booking=0/h", "booking=10/week", "=5/s", "book ing=5/s"] {
             #expect(throws: RateLimitPolicyError.self) { try RateLimitPolicy.parse(bad).get() }
         }

@@ -13,14 +13,38 @@ package struct RateLimitPolicy: Sendable, Hashable {
         self.window = window
     }
 
-    /// The policies of the `WARD_RATE_LIMITS` text: comma-separated `name=LIMIT/UNIT`.
-    package static func parse(_ text: String) -> Result<[RateLimitPolicy], RateLimitPolicyError> {
-        var policies: [RateLimitPolicy] = []
+    /// Ward's policies unless configured otherwise. `address`: API requests without
+    /// credentials, per client address (the seeds' 100 a minute); `user`: API requests with an
+    /// access token, per user (1,000 an hour); `session`: the web app's pages, per signed-in
+    /// session (far above what a person clicking and typing makes, so interactive use never
+    /// meets it, while a script driving a stolen cookie does); `platform`: the control plane's
+    /// API, per administrator; and route classes: `booking` (parking), `export` (audit and
+    /// billing exports), `upload` (documents).
+    package static let defaults: [RateLimitPolicy] = [
+        RateLimitPolicy(name: "address", limit: 100, window: 60), RateLimitPolicy(name: "user", limit: 1_000, window: 3_600),
+        RateLimitPolicy(name: "session", limit: 600, window: 60), RateLimitPolicy(name: "platform", limit: 300, window: 60),
+        RateLimitPolicy(name: "booking", limit: 100, window: 3_600), RateLimitPolicy(name: "export", limit: 60, window: 3_600),
+        RateLimitPolicy(name: "upload", limit: 600, window: 3_600),
+    ]
+
+    /// The defaults with the `WARD_RATE_LIMITS` text applied: comma-separated `name=LIMIT/UNIT`
+    /// entries replace the policy of that name (or add one), `name=off` removes it.
+    package static func configured(_ text: String) -> Result<[RateLimitPolicy], RateLimitPolicyError> {
+        parse(text, over: defaults)
+    }
+
+    /// The policies of `text` over `base`.
+    package static func parse(_ text: String, over base: [RateLimitPolicy] = []) -> Result<[RateLimitPolicy], RateLimitPolicyError> {
+        var policies = base
         for entry in text.split(separator: ",") {
             let entry = entry.trimmingCharacters(in: .whitespaces)
             let parts = entry.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, let name = parts.first.map(String.init), name.allSatisfy({ $0.isLetter || $0 == "_" }), !name.isEmpty else {
                 return .failure(RateLimitPolicyError(entry: entry))
+            }
+            if parts[1] == "off" {
+                policies.removeAll { $0.name == name }
+                continue
             }
             let quota = parts[1].split(separator: "/")
             let seconds: [Substring: Int] = ["s": 1, "min": 60, "h": 3_600, "d": 86_400]

@@ -68,8 +68,8 @@ extension Setting {
     package static let lockoutThreshold = Setting("ward.auth.lockoutThreshold", default: "5", "failed logins in a row that lock an account")
     package static let lockoutDuration = Setting("ward.auth.lockoutDuration", default: "900", "seconds a locked account stays locked")
     package static let rateLimits = Setting(
-        "ward.rate.limits", default: "booking=100/h",
-        "rate limits per signed-in user on route classes, comma-separated `name=LIMIT/UNIT` (units s, min, h, d); `booking` covers the parking booking routes"
+        "ward.rate.limits", default: "address=100/min,user=1000/h,session=600/min,platform=300/min,booking=100/h,export=60/h,upload=600/h",
+        "rate-limit policies, comma-separated `name=LIMIT/UNIT` (units s, min, h, d) or `name=off`, each replacing that default: `address` API calls without credentials per client address, `user` API calls per access token's user, `session` web pages per session, `platform` control-plane calls per administrator, and the route classes `booking`, `export`, `upload` per user"
     )
     package static let loginRate = Setting("ward.auth.loginRate", default: "30", "login attempts allowed per client address per minute")
     package static let bcryptCost = Setting("ward.auth.bcryptCost", default: "12", "bcrypt cost of password hashes (production refuses less than 10)")

@@ -197,9 +197,9 @@ package struct WardSettings: Sendable {
             webhookSecrets: text(.stripeWebhookSecret).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [],
             stripeAPIURL: stripeAPI.hasSuffix("/") ? String(stripeAPI.dropLast()) : stripeAPI
         )
-        switch RateLimitPolicy.parse(text(.rateLimits) ?? "booking=100/h") {
+        switch RateLimitPolicy.configured(text(.rateLimits) ?? "") {
         case .success(let policies): self.rateLimits = policies
-        case .failure(let error): throw SettingsError.invalid(.rateLimits, "\(error.entry) is not name=LIMIT/UNIT (units s, min, h, d), as in booking=100/h")
+        case .failure(let error): throw SettingsError.invalid(.rateLimits, "\(error.entry) is not name=LIMIT/UNIT (units s, min, h, d) or name=off, as in booking=100/h")
         }
         self.auth = AuthSettings(
             previousSecretKeys: text(.previousSecretKeys).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],

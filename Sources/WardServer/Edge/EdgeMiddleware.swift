@@ -57,6 +57,8 @@ struct EdgeMiddleware: RouterMiddleware {
             response = refusal
         } else if origin != nil, CrossOrigin.isPreflight(request) {
             response = await crossOrigin.preflight(request, requestID: context.requestID)
+        } else if let refusal = anonymousRefusal(request, context: context) {
+            response = refusal
         } else {
             do {
                 // A file (a type no JSON or form route reads: those refuse it as 415 unread) may be
@@ -121,6 +123,15 @@ struct EdgeMiddleware: RouterMiddleware {
         }
         problem.requestID = requestID
         return ProblemRendering.response(for: problem)
+    }
+
+    /// The 429 for an API request without credentials from an address over the `address`
+    /// policy; nil when it may go on. Signed-in calls are counted per user further in, so
+    /// staff sharing one address behind a NAT are never limited as one client.
+    private func anonymousRefusal(_ request: Request, context: WardRequestContext) -> Response? {
+        guard CrossOrigin.applies(to: request.uri.path), request.headers[.authorization] == nil,
+              let admission = rateLimiter.admit([("address", context.clientAddress)]) else { return nil }
+        return admission.refusalResponse(requestID: context.requestID)
     }
 
     /// Whether the body is a file (anything but JSON, a urlencoded form or nothing). Most
