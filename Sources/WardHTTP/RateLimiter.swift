@@ -30,21 +30,85 @@ package final class RateLimiter: Sendable {
     private let clock: @Sendable () -> Double
     private let rejected: MetricCache<String, Counter>
     private let registry: PrometheusCollectorRegistry?
+    /// The counters shared by the nodes of one database, when there are several.
+    private let ledger: (any QuotaLedger)?
+    /// This node's unspent share of a key's shared quota: when it was taken, what is left, and
+    /// the request for the next share while one is under way.
+    private struct Lease { var taken: Double; var balance: Int; var pending: Task<Int, Never>? }
+    private let leases = Mutex<[String: Lease]>([:])
 
-    /// `clock` gives seconds on a monotonic scale (tests step it).
-    package init(policies: [RateLimitPolicy], registry: PrometheusCollectorRegistry? = nil,
-                 clock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
+    /// `clock` gives Unix seconds (tests step it): nodes sharing a ledger read the same time.
+    package init(policies: [RateLimitPolicy], registry: PrometheusCollectorRegistry? = nil, ledger: (any QuotaLedger)? = nil,
+                 clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.policies = Dictionary(policies.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.clock = clock
         self.registry = registry
         self.rejected = MetricCache()
+        self.ledger = ledger
     }
 
     /// The policy named `name`, when configured.
     package func policy(_ name: String) -> RateLimitPolicy? { policies[name] }
 
-    /// Counts one request of `key` against `policy`; a refused request is not counted.
-    package func attempt(_ policy: RateLimitPolicy, key: String) -> Decision {
+    /// How many of a shared quota a node takes at a time: a twentieth of it. Across nodes a
+    /// key then gets at most its quota plus the shares other nodes hold unspent (at most
+    /// nodes × this in any window; a share unspent for a minute is dropped, never carried).
+    package static func leaseSize(_ policy: RateLimitPolicy) -> Int { max(1, policy.limit / 20) }
+
+    /// Counts one request of `key` against `policy`: this node's GCRA, then, with a ledger, the
+    /// same algorithm over the key's arrival time shared by all nodes, taken in shares so that
+    /// the database is written once per `leaseSize` requests, not per request. A refused
+    /// request is not counted. Should the ledger fail, the node's own count still holds (a
+    /// limiter must not take the API down with the database).
+    package func attempt(_ policy: RateLimitPolicy, key: String) async -> Decision {
+        let local = attemptHere(policy, key: key)
+        guard local.allowed, let ledger else { return local }
+        let slot = policy.name + "\u{1F}" + key
+        // Requests arriving together wait for one lease rather than each taking a share.
+        for _ in 0..<64 {
+            let now = clock()
+            let next = leases.withLock { leases -> Task<Int, Never>? in
+                if var lease = leases[slot], now - lease.taken < 60 {
+                    if lease.balance > 0 {
+                        lease.balance -= 1
+                        leases[slot] = lease
+                        return nil
+                    }
+                    if let pending = lease.pending { return pending }
+                }
+                let size = Self.leaseSize(policy)
+                let task = Task { (try? await ledger.lease(policy: policy, key: key, now: now, amount: size)) ?? size }
+                leases[slot] = Lease(taken: now, balance: 0, pending: task)
+                return task
+            }
+            guard let next else { return local }
+            let granted = await next.value
+            leases.withLock { leases in
+                guard var lease = leases[slot], lease.pending == next else { return }
+                lease.pending = nil
+                lease.balance += granted
+                leases[slot] = lease
+                if leases.count > 100_000 { leases = leases.filter { now - $0.value.taken < 60 } }
+            }
+            if granted == 0 { break }
+        }
+        giveBackHere(policy, key: key)
+        countRefusal(policy)
+        let wait = max(1, Int((Double(policy.window) / Double(policy.limit)).rounded(.up)))
+        return Decision(allowed: false, remaining: 0, reset: wait, retryAfter: wait)
+    }
+
+    private func countRefusal(_ policy: RateLimitPolicy) {
+        guard let registry else { return }
+        rejected.value(for: policy.name) {
+            registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "ratelimit_rejected", unitName: "total",
+                                                                 helpText: "Requests refused with 429 by rate-limit policy"),
+                                 labels: [("policy", policy.name)])
+        }.increment()
+    }
+
+    /// This node's GCRA for `key` under `policy`.
+    private func attemptHere(_ policy: RateLimitPolicy, key: String) -> Decision {
         let now = clock()
         let interval = Double(policy.window) / Double(policy.limit)
         let window = Double(policy.window)
@@ -64,13 +128,7 @@ package final class RateLimiter: Sendable {
             let remaining = Int(((window - (next - now)) / interval + 1e-9).rounded(.down))
             return Decision(allowed: true, remaining: remaining, reset: Int((next - now).rounded(.up)), retryAfter: 0)
         }
-        if !decision.allowed, let registry {
-            rejected.value(for: policy.name) {
-                registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "ratelimit_rejected", unitName: "total",
-                                                                     helpText: "Requests refused with 429 by rate-limit policy"),
-                                     labels: [("policy", policy.name)])
-            }.increment()
-        }
+        if !decision.allowed { countRefusal(policy) }
         return decision
     }
 }
@@ -78,6 +136,22 @@ package final class RateLimiter: Sendable {
 extension RateLimiter {
     /// Takes back one counted request of `key` (it was refused as malformed).
     package func giveBack(_ policy: RateLimitPolicy, key: String) {
+        giveBackHere(policy, key: key)
+        guard ledger != nil else { return }
+        // The shared quota's request goes back into this node's share.
+        let slot = policy.name + "\u{1F}" + key, now = clock()
+        leases.withLock { leases in
+            if var lease = leases[slot], now - lease.taken < 60 {
+                lease.balance += 1
+                leases[slot] = lease
+            } else {
+                leases[slot] = Lease(taken: now, balance: 1, pending: nil)
+            }
+        }
+    }
+
+    /// Takes back one request from this node's GCRA.
+    private func giveBackHere(_ policy: RateLimitPolicy, key: String) {
         let interval = Double(policy.window) / Double(policy.limit)
         arrivals.withLock { arrivals in
             let slot = policy.name + "\u{1F}" + key
@@ -100,11 +174,11 @@ extension RateLimiter {
     /// Counts one request against each of `uses` (a policy's name and the caller's key in it;
     /// names not configured are skipped). A refusal by one gives back the counts already taken
     /// by the others. Nil when no policy applies.
-    package func admit(_ uses: [(policy: String, key: String)]) -> Admission? {
+    package func admit(_ uses: [(policy: String, key: String)]) async -> Admission? {
         var counted: [(policy: RateLimitPolicy, key: String)] = [], shown: [(RateLimitPolicy, Decision)] = []
         for (name, key) in uses {
             guard let policy = policy(name) else { continue }
-            let decision = attempt(policy, key: key)
+            let decision = await attempt(policy, key: key)
             shown.append((policy, decision))
             guard decision.allowed else {
                 for (earlier, key) in counted { giveBack(earlier, key: key) }
@@ -150,6 +224,13 @@ extension HTTPField.Name {
 extension RateLimiter.Decision {
     /// The `RateLimit` header of draft-ietf-httpapi-ratelimit-headers for `policy`.
     package func headerValue(_ policy: RateLimitPolicy) -> String { "\"\(policy.name)\";r=\(remaining);t=\(reset)" }
+}
+
+/// The arrival times the nodes of one database share: `lease` admits up to `amount` requests
+/// of `key` under `policy` at `now` (Unix seconds) by the generic cell rate algorithm over the
+/// shared arrival time, and returns how many it admitted (0 when the quota is used up).
+package protocol QuotaLedger: Sendable {
+    func lease(policy: RateLimitPolicy, key: String, now: Double, amount: Int) async throws -> Int
 }
 
 /// A caller over a rate limit: 429, with when to try again.

@@ -67,7 +67,7 @@ package struct OperationGuard: RouterMiddleware {
         } else if let admin = context.platformAdminID {
             uses.append(("platform", admin))
         }
-        guard !uses.isEmpty, let limiter = context.rateLimiter, let admission = limiter.admit(uses) else {
+        guard !uses.isEmpty, let limiter = context.rateLimiter, let admission = await limiter.admit(uses) else {
             return try await next(request, context)
         }
         if let refusal = admission.refusalResponse(requestID: context.requestID) { return refusal }

@@ -50,5 +50,16 @@ package enum PlatformModuleMigrations {
             """,
             "CREATE INDEX tenant_cors_origins_origin ON tenant_cors_origins (origin)",
         ]),
+        // The rate-limit quotas the nodes of one PostgreSQL share (SQLite has one node).
+        Migration(403, "create_rate_limit_quotas", [
+            """
+            CREATE TABLE rate_limit_quotas (
+                policy TEXT NOT NULL,
+                key TEXT NOT NULL,
+                tat DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (policy, key)
+            )
+            """,
+        ]),
     ]
 }

@@ -39,6 +39,7 @@ package struct PlatformModule: WardModule {
         node.provide(lifecycle)
         origins = TenantOrigins(storage: node.storage, audit: node.audit)
         node.provide(origins)
+        if node.settings.usesPostgres { node.provide(SharedQuotas(storage: node.storage)) }
         try await PlatformMail.importLegacyOutbox(storage: node.storage, outbox: outbox, settings: node.settings)
     }
 

@@ -30,7 +30,9 @@ package struct WardServices: Sendable {
         self.identity = try node.require(IdentityService.self, by: "the node")
         self.lifecycle = try node.require(TenantLifecycle.self, by: "the node")
         let clock = node.clock
-        self.rateLimiter = RateLimiter(policies: node.settings.rateLimits, registry: node.metrics.registry, clock: { clock.now.timeIntervalSince1970 })
+        // Nodes on one PostgreSQL share their quotas; on SQLite the one node's are exact.
+        self.rateLimiter = RateLimiter(policies: node.settings.rateLimits, registry: node.metrics.registry,
+                                       ledger: try? node.require(SharedQuotas.self, by: "the edge"), clock: { clock.now.timeIntervalSince1970 })
     }
 
     package var settings: WardSettings { node.settings }

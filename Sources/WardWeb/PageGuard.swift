@@ -105,7 +105,7 @@ struct SignedInMiddleware: RouterMiddleware {
         context.trace.tenantID = principal.tenant
         context.trace.userID = principal.userID
         // Pages per session: far above a person's clicking and typing, within a script's reach.
-        if let admission = context.rateLimiter?.admit([("session", principal.sessionID)]), let refusal = admission.refusal {
+        if let admission = await context.rateLimiter?.admit([("session", principal.sessionID)]), let refusal = admission.refusal {
             throw refusal
         }
         let request = try await app.checkingFormToken(request, session: principal.sessionID, context: context)

@@ -11,33 +11,36 @@ struct RateLimiterTests {
     }
 
     @Test("a quiet caller may burst to the quota, then gets one request per window/limit; callers are counted apart")
-    func quota() {
+    func quota() async {
         let clock = Clock()
         let policy = RateLimitPolicy(name: "booking", limit: 3, window: 60)
         let limiter = RateLimiter(policies: [policy], clock: { clock.seconds.withLock { $0 } })
-        let burst = (0..<3).map { _ in limiter.attempt(policy, key: "acme/ada") }
+        var burst: [RateLimiter.Decision] = []
+        for _ in 0..<3 { burst.append(await limiter.attempt(policy, key: "acme/ada")) }
         #expect(burst.map(\.allowed) == [true, true, true])
         #expect(burst.map(\.remaining) == [2, 1, 0])
-        let refused = limiter.attempt(policy, key: "acme/ada")
+        let refused = await limiter.attempt(policy, key: "acme/ada")
         #expect(!refused.allowed)
         #expect(refused.retryAfter == 20)
         // Another caller, or the same user id in another clinic, has a quota of its own.
-        #expect(limiter.attempt(policy, key: "acme/bo").allowed)
-        #expect(limiter.attempt(policy, key: "zenith/ada").allowed)
+        #expect(await limiter.attempt(policy, key: "acme/bo").allowed)
+        #expect(await limiter.attempt(policy, key: "zenith/ada").allowed)
         // A refusal is not counted: 20 s on, exactly one more is allowed.
         clock.advance(19)
-        #expect(!limiter.attempt(policy, key: "acme/ada").allowed)
+        #expect(await !limiter.attempt(policy, key: "acme/ada").allowed)
         clock.advance(1)
-        #expect(limiter.attempt(policy, key: "acme/ada").allowed)
-        #expect(!limiter.attempt(policy, key: "acme/ada").allowed)
+        #expect(await limiter.attempt(policy, key: "acme/ada").allowed)
+        #expect(await !limiter.attempt(policy, key: "acme/ada").allowed)
         // After a quiet window the whole quota is back, never more.
         clock.advance(600)
-        #expect((0..<4).map { _ in limiter.attempt(policy, key: "acme/ada").allowed } == [true, true, true, false])
+        var again: [Bool] = []
+        for _ in 0..<4 { again.append(await limiter.attempt(policy, key: "acme/ada").allowed) }
+        #expect(again == [true, true, true, false])
         // A steady caller gets the rate: one per 20 s over 10 minutes, 30 in all.
         clock.advance(600)
         var allowed = 0
         for _ in 0..<600 {
-            if limiter.attempt(policy, key: "acme/steady").allowed { allowed += 1 }
+            if await limiter.attempt(policy, key: "acme/steady").allowed { allowed += 1 }
             clock.advance(1)
         }
         #expect(allowed == 3 + 30 - 1)

@@ -94,4 +94,31 @@ struct RateLimitTests {
             }
         }
     }
+
+    @Test("two nodes on one PostgreSQL share each user's quota: 80 requests alternating between them admit the quota, not twice it")
+    func twoNodes() async throws {
+        try await withTestSite(.postgres) { site in
+            let limits = ["WARD_RATE_LIMITS": "user=40/h"]
+            try await TestNode.with(site, settings: limits) { first in
+                try await Self.clinic(first)
+                try await TestNode.with(site, settings: limits) { second in
+                    let otherNode = WardApplication.buildApplication(second.services, router: second.router)
+                    try await first.test { one in
+                        try await otherNode.test(.router) { other in
+                            let nurse = try await Self.token(one, "nurse@acme.test")
+                            var admitted = 0, refused = 0
+                            for index in 0..<80 {
+                                let client = index % 2 == 0 ? one : other
+                                let status = try await client.execute(uri: "/api/v1/patients", method: .get, headers: [.authorization: "Bearer \(nurse)"]).status
+                                if status == .ok { admitted += 1 } else if status == .tooManyRequests { refused += 1 }
+                            }
+                            // Shares of 2: at most the quota, less at most the other node's unspent share.
+                            #expect((38...40).contains(admitted), "admitted \(admitted)")
+                            #expect(admitted + refused == 80)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

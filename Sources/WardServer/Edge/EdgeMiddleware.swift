@@ -57,7 +57,7 @@ struct EdgeMiddleware: RouterMiddleware {
             response = refusal
         } else if origin != nil, CrossOrigin.isPreflight(request) {
             response = await crossOrigin.preflight(request, requestID: context.requestID)
-        } else if let refusal = anonymousRefusal(request, context: context) {
+        } else if let refusal = await anonymousRefusal(request, context: context) {
             response = refusal
         } else {
             do {
@@ -128,9 +128,9 @@ struct EdgeMiddleware: RouterMiddleware {
     /// The 429 for an API request without credentials from an address over the `address`
     /// policy; nil when it may go on. Signed-in calls are counted per user further in, so
     /// staff sharing one address behind a NAT are never limited as one client.
-    private func anonymousRefusal(_ request: Request, context: WardRequestContext) -> Response? {
+    private func anonymousRefusal(_ request: Request, context: WardRequestContext) async -> Response? {
         guard CrossOrigin.applies(to: request.uri.path), request.headers[.authorization] == nil,
-              let admission = rateLimiter.admit([("address", context.clientAddress)]) else { return nil }
+              let admission = await rateLimiter.admit([("address", context.clientAddress)]) else { return nil }
         return admission.refusalResponse(requestID: context.requestID)
     }
 
