@@ -31,10 +31,11 @@ struct RateLimitTests {
         return try #require(response.json["access_token"] as? String)
     }
 
+    // Quotas per hour or day: a loaded machine's seconds between requests refill nothing.
     @Test("calls without credentials are counted per address (a trusted proxy's X-Forwarded-For names it); signed-in staff behind that address are not")
     func perAddress() async throws {
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: ["WARD_RATE_LIMITS": "address=4/min", "WARD_TRUST_PROXY": "true"]) { node in
+            try await TestNode.with(site, settings: ["WARD_RATE_LIMITS": "address=4/h", "WARD_TRUST_PROXY": "true"]) { node in
                 try await Self.clinic(node)
                 let clock = node.clock
                 try await node.test { client in
@@ -44,15 +45,15 @@ struct RateLimitTests {
                     let refused = try await client.execute(uri: "/api/openapi.json", method: .get, headers: from7)
                     #expect(refused.status == .tooManyRequests)
                     #expect(refused.headers[.contentType] == "application/problem+json")
-                    #expect(refused.headers[.retryAfter] == "15")
-                    #expect(refused.headers[HTTPField.Name("RateLimit-Policy")!] == "\"address\";q=4;w=60")
+                    #expect((800...900).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0))
+                    #expect(refused.headers[HTTPField.Name("RateLimit-Policy")!] == "\"address\";q=4;w=3600")
                     // Another address has its own quota; the proxy's own address before it is not trusted.
                     #expect(try await client.execute(uri: "/api/openapi.json", method: .get, headers: [Self.forwardedFor: "203.0.113.7, 203.0.113.8"]).status == .ok)
                     // The nurse, behind the same address, works on with her token; probes are never limited.
                     let listed = try await client.execute(uri: "/api/v1/patients", method: .get, headers: [.authorization: "Bearer \(nurse)", Self.forwardedFor: "203.0.113.7"])
                     #expect(listed.status == .ok)
                     #expect(try await client.execute(uri: "/health/live", method: .get, headers: from7).status == .ok)
-                    clock.advance(by: .seconds(15))
+                    clock.advance(by: .seconds(900))
                     #expect(try await client.execute(uri: "/api/openapi.json", method: .get, headers: from7).status == .ok)
                 }
             }
@@ -62,7 +63,7 @@ struct RateLimitTests {
     @Test("without a trusted proxy X-Forwarded-For is ignored: a client cannot buy quota by naming addresses")
     func untrustedForwarding() async throws {
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: ["WARD_RATE_LIMITS": "address=2/min"]) { node in
+            try await TestNode.with(site, settings: ["WARD_RATE_LIMITS": "address=2/h"]) { node in
                 try await node.test { client in
                     var statuses: [Int] = []
                     for index in 0..<3 {
@@ -88,7 +89,7 @@ struct RateLimitTests {
                     }
                     #expect(statuses == [200, 200, 200, 200, 200, 429])
                     let refused = try await client.execute(uri: "/api/v1/patients", method: .get, headers: auth)
-                    #expect(refused.headers[.retryAfter] == "720")
+                    #expect((600...720).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0))
                     #expect(try await client.execute(uri: "/api/v1/patients", method: .get, headers: [.authorization: "Bearer \(doctor)"]).status == .ok)
                 }
             }
@@ -98,7 +99,7 @@ struct RateLimitTests {
     @Test("two nodes on one PostgreSQL share each user's quota: 80 requests alternating between them admit the quota, not twice it")
     func twoNodes() async throws {
         try await withTestSite(.postgres) { site in
-            let limits = ["WARD_RATE_LIMITS": "user=40/h"]
+            let limits = ["WARD_RATE_LIMITS": "user=40/d"]
             try await TestNode.with(site, settings: limits) { first in
                 try await Self.clinic(first)
                 try await TestNode.with(site, settings: limits) { second in

@@ -9,7 +9,7 @@ struct SessionLimitTests {
     @Test("the web app's pages are counted per session: beyond the quota a friendly 429 page, another session unaffected")
     func perSession() async throws {
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: ["WARD_RATE_LIMITS": "session=3/min"]) { node in
+            try await TestNode.with(site, settings: ["WARD_RATE_LIMITS": "session=3/h"]) { node in
                 _ = try await node.user("nurse@acme.test", roles: ["nurse"])
                 try await node.test { client in
                     let first = Browser(client), second = Browser(client)
