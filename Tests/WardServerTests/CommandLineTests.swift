@@ -42,6 +42,42 @@ struct CommandLineTests {
         return environment
     }
 
+    @Test("check --deploy lists every production check with PASS or FAIL and exits 1 while any fails", arguments: TestBackend.allCases)
+    func deployCheck(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            var environment = Self.environment(site)
+            let development = try await Self.ward(["check", "--deploy"], environment: environment)
+            #expect(development.status == 1)
+            #expect(development.output.contains("FAIL  environment: WARD_ENV=development"))
+            #expect(development.output.contains("FAIL  allowed hosts"))
+            #expect(development.output.contains("FAIL  backups"))
+            #expect(development.output.contains("PASS  rate limits"))
+
+            environment["WARD_ENV"] = "production"
+            environment["WARD_SECRET_KEY"] = "a-production-secret-of-forty-bytes-0123456"
+            environment["WARD_AUTH_BCRYPT_COST"] = "12"
+            environment["WARD_TRUST_PROXY"] = "true"
+            environment["WARD_HTTPS_REDIRECT"] = "true"
+            environment["WARD_ALLOWED_HOSTS"] = "ward.example.org,*.ward.example.org"
+            environment["WARD_CORS_ORIGINS"] = "http://portal.example.org"
+            environment["WARD_RATE_LIMITS"] = "session=off"
+            let hardened = try await Self.ward(["check", "--deploy"], environment: environment)
+            #expect(hardened.status == 1)
+            for line in ["PASS  settings", "PASS  environment", "PASS  secret key", "PASS  HTTPS", "PASS  allowed hosts: ward.example.org, *.ward.example.org",
+                         "FAIL  rate limits: policies turned off: session", "FAIL  CORS: origins over plain HTTP", "FAIL  backups"] {
+                #expect(hardened.output.contains(line), "\(line)")
+            }
+            if backend == .postgres {
+                // The suite's PostgreSQL is reached in the clear as its superuser.
+                #expect(hardened.output.contains("FAIL  database TLS: sslmode=disable"))
+                #expect(hardened.output.contains("FAIL  database role: the serving role is a superuser"))
+            } else {
+                #expect(hardened.output.contains("PASS  database: embedded SQLite"))
+            }
+            #expect(!hardened.output.contains("a-production-secret"))
+        }
+    }
+
     @Test("migrate --check fails until migrate has run; tenants are created and listed", arguments: TestBackend.allCases)
     func migrateAndTenants(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in

@@ -1,0 +1,67 @@
+import Foundation
+import SQLKit
+package import WardCore
+package import WardStorage
+
+/// `ward check --deploy`: what a production node needs beyond starting, as a list of findings
+/// an operator (or a deploy pipeline) reads top to bottom, like Django's `check --deploy`.
+package enum DeployCheck {
+    package struct Finding: Sendable, Equatable {
+        package var name: String
+        package var passed: Bool
+        package var detail: String
+    }
+
+    /// Every check against `settings`, and against the database when `storage` is open.
+    package static func run(_ settings: WardSettings, storage: Storage?) async -> [Finding] {
+        var findings: [Finding] = []
+        func check(_ name: String, _ passed: Bool, _ detail: String) { findings.append(Finding(name: name, passed: passed, detail: detail)) }
+
+        let insecure = settings.insecureSettings()
+        check("settings", insecure.isEmpty, insecure.isEmpty ? "WARD_ENV=production would start" : insecure.joined(separator: "; "))
+        check("environment", settings.environment == .production, settings.environment == .production ? "WARD_ENV=production"
+              : "WARD_ENV=\(settings.environment.rawValue): development defaults (a generated secret, relaxed policies) are in force")
+        check("secret key", settings.secretKey != nil, settings.secretKey != nil ? "WARD_SECRET_KEY is set"
+              : "WARD_SECRET_KEY is unset: a key generated under the data directory signs tokens and wraps the clinics' document keys")
+        check("HTTPS", settings.trustProxy && settings.httpsRedirect,
+              settings.trustProxy && settings.httpsRedirect ? "behind a trusted TLS proxy, plain HTTP sent to HTTPS"
+                : "set WARD_TRUST_PROXY=true behind the TLS proxy and WARD_HTTPS_REDIRECT=true so no request is served in the clear")
+        check("allowed hosts", !settings.allowedHosts.isEmpty, settings.allowedHosts.isEmpty
+              ? "WARD_ALLOWED_HOSTS is unset: any Host header is answered (DNS rebinding, forged links)" : settings.allowedHosts.joined(separator: ", "))
+        let missing = ["address", "user", "session"].filter { name in !settings.rateLimits.contains { $0.name == name } }
+        check("rate limits", missing.isEmpty, missing.isEmpty ? settings.rateLimits.map(\.headerValue).joined(separator: ", ")
+              : "policies turned off: \(missing.joined(separator: ", "))")
+        let clear = settings.corsOrigins.filter { $0.hasPrefix("http://") }
+        check("CORS", clear.isEmpty, clear.isEmpty ? (settings.corsOrigins.isEmpty ? "no origin allowed for every clinic" : settings.corsOrigins.joined(separator: ", "))
+              : "origins over plain HTTP may send credentials in the clear: \(clear.joined(separator: ", "))")
+        check("backups", false, "no backup destination: scheduled, verified backups arrive with the operations kit (issue 21); back the databases up by other means meanwhile")
+
+        guard let url = settings.databaseURL else {
+            check("database", true, "embedded SQLite under \(settings.dataDirectory): no network, no roles")
+            return findings
+        }
+        let mode = URLComponents(string: url)?.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        check("database TLS", ["require", "verify-ca", "verify-full"].contains(mode), ["require", "verify-ca", "verify-full"].contains(mode)
+              ? "sslmode=\(mode): the server's certificate is verified against the system's CAs" : "sslmode=\(mode): PostgreSQL traffic (patient data) is not encrypted")
+        guard let storage else {
+            check("database role", false, "the database could not be reached to check the role")
+            return findings
+        }
+        do {
+            let row = try await storage.controlPlane.read { database in
+                try await database.raw("""
+                    SELECT r.rolsuper AS superuser, r.rolcreaterole AS createrole, r.rolcreatedb AS createdb,
+                           has_database_privilege(current_database(), 'CREATE') AS createschema
+                    FROM pg_roles r WHERE r.rolname = current_user
+                    """).first()
+            }
+            let powers = try [("superuser", "is a superuser"), ("createrole", "can create roles"), ("createdb", "can create databases"),
+                              ("createschema", "can create schemas")].filter { try row?.decode(column: $0.0, as: Bool.self) ?? true }.map(\.1)
+            check("database role", powers.isEmpty, powers.isEmpty ? "the serving role holds no power beyond its data"
+                  : "the serving role \(powers.joined(separator: ", ")): serve with a role that cannot change the schema (migrations under an owner role)")
+        } catch {
+            check("database role", false, "the role could not be read: \(error)")
+        }
+        return findings
+    }
+}
