@@ -3,7 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import WardParking
 import WardServer
+import WardStorage
 import WardTestSupport
 
 let password = "correct-stable-fossil-lamp"
@@ -18,6 +20,14 @@ extension TestNode {
         for (name, role) in [("admin", "tenant_admin"), ("attendant", "parking_attendant"), ("desk", "receptionist"), ("nurse", "nurse"), ("clerk", "billing_clerk")] {
             _ = try await services.identity.createUser(in: scope, email: "\(name)@\(tenant).test", name: "Staff \(name)", password: password, roles: [role], by: .system)
         }
+    }
+}
+
+extension TestNode {
+    /// The node's parking service and clinic `tenant`'s scope, for what a test does at the
+    /// gate's own clock.
+    func parking(_ tenant: String = "acme") async throws -> (ParkingService, TenantScope) {
+        (try services.node.require(ParkingService.self, by: "test"), try await services.storage.tenants.activeScope(slug: tenant))
     }
 }
 

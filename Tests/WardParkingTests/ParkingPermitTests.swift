@@ -56,8 +56,7 @@ struct ParkingPermitTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
                 try await node.clinic()
-                let parking = try #require(node.services.modules.compactMap { $0 as? ParkingModule }.first).parking
-                let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
+                let (parking, scope) = try await node.parking()
                 try await node.test { client in
                     let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
                     let facility = try await client.create("/api/v1/parking/facilities", token: attendant, ["name": "Staff lot", "time_zone": "Europe/London"])

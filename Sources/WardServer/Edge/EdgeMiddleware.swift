@@ -87,8 +87,9 @@ struct EdgeMiddleware: RouterMiddleware {
             } catch {
                 response = ProblemRendering.response(for: error, requestID: context.requestID, logger: context.logger)
             }
-            if let origin { await crossOrigin.decorate(&response, origin: origin, tenant: trace.tenantID) }
         }
+        // Refusals too (a 429, a 400): a browser on an allowed origin may read why.
+        if let origin, !CrossOrigin.isPreflight(request) { await crossOrigin.decorate(&response, origin: origin, tenant: trace.tenantID) }
         applyHeaders(to: &response, request: request, requestID: context.requestID)
 
         let elapsed = ContinuousClock.now - started
