@@ -21,7 +21,7 @@ package struct WardServices: Sendable {
     package let identity: IdentityService
     /// Tenants' provisioning, suspension and deletion.
     package let lifecycle: TenantLifecycle
-    /// Each signed-in caller's use of the rate-limited route classes, on the node's clock.
+    /// Every caller's use of the rate-limit policies (address, user, session, platform, route classes), on the node's clock.
     package let rateLimiter: RateLimiter
 
     package init(node: ModuleNode, accessLog: AccessLog) throws {
