@@ -282,9 +282,11 @@ struct CommandLineTests {
             let took = ContinuousClock.now - signalled
             #expect(!process.isRunning)
             // About 25 ms measured alone, well within 2 s; the parallel suite on two cores has
-            // stretched it past 4 s (a job in flight finishing), so the test's bound is 8 s: far
-            // below the 25 s shutdown timeout, which is a bound for work in flight, not a wait.
-            #expect(took < .seconds(8), "exited \(took) after SIGTERM")
+            // stretched it past 4 s (a job in flight finishing) and, in a clean-clone CI run
+            // with the suite at its busiest, to 9.7 s. The bound is 15 s: it still tells an exit
+            // on SIGTERM from one that waits out the 25 s shutdown timeout, which bounds work in
+            // flight and is not a wait.
+            #expect(took < .seconds(15), "exited \(took) after SIGTERM")
             if process.isRunning { process.interrupt(); try await offThePool { process.waitUntilExit() } }
             #expect(process.terminationStatus == 0)
             let errors = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""level":"error""#) }
