@@ -270,6 +270,23 @@ struct CommandLineTests {
         }
     }
 
+    @Test("monitor prints a line per check of a serving node and exits 1 after three failed checks of one that is gone")
+    func monitor() async throws {
+        try await withTestSite(.sqlite) { site in
+            let (process, _, port) = try await Self.serve(site)
+            let watched = try await Self.ward(["monitor", "--url", "http://127.0.0.1:\(port)", "--interval", "0.2", "--count", "3"], environment: Self.environment(site))
+            process.terminate()
+            try await offThePool { process.waitUntilExit() }
+            #expect(watched.status == 0)
+            #expect(watched.output.split(separator: "\n").filter { $0.contains(" ok answered=") }.count == 3, "\(watched.output)")
+            let gone = try await Self.ward(["monitor", "--url", "http://127.0.0.1:\(port)", "--interval", "0.1", "--timeout", "0.5"],
+                                          environment: Self.environment(site))
+            #expect(gone.status == 1)
+            #expect(gone.output.contains("FAIL unreachable"))
+            #expect(gone.output.contains("3 consecutive failed checks"))
+        }
+    }
+
     @Test("an idle serve exits at once on SIGTERM, well within its shutdown timeout, logging no error", arguments: TestBackend.allCases)
     func idleShutdown(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
