@@ -155,7 +155,11 @@ package enum WardApplication {
         var kernel = ModuleRoutes(module: "kernel", operations: kernelOperations)
         HealthController(storage: services.storage, moduleChecks: node.built.flatMap { $0.readinessChecks() },
                          checkTimeout: services.settings.readinessCheckTimeout, logger: services.logger).routes(&kernel)
-        MetricsController(metrics: services.metrics, refresh: { await node.refreshMetrics() }).routes(&kernel)
+        let disk = DiskMetrics(settings: services.settings, registry: services.metrics.registry)
+        MetricsController(metrics: services.metrics, refresh: {
+            disk.refresh()
+            await node.refreshMetrics()
+        }).routes(&kernel)
         TenantController().routes(&kernel)
         kernel.on("openAPIDocument") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))

@@ -17,6 +17,7 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(name: .customLong("error-rate"), help: "Largest share of 5xx answers in an interval.") var errorRate = 0.1
     @Option(help: "Largest p95 latency in seconds in an interval.") var p95 = 2.0
     @Option(name: .customLong("queue-depth"), help: "Most jobs waiting.") var queueDepth = 100.0
+    @Option(name: .customLong("disk-free"), help: "Least free space under the data directory, in GiB.") var diskFree = 1.0
 
     func run() async throws {
         guard interval > 0, timeout > 0, failures > 0, let base = URL(string: url), ["http", "https"].contains(base.scheme ?? "") else {
@@ -26,6 +27,7 @@ struct MonitorCommand: AsyncParsableCommand {
         thresholds.errorRate = errorRate
         thresholds.p95 = p95
         thresholds.queueDepth = queueDepth
+        thresholds.diskFree = diskFree * 1_073_741_824
         try await watch(.shared, base: url.hasSuffix("/") ? String(url.dropLast()) : url, thresholds: thresholds)
     }
 

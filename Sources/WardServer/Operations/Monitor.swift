@@ -1,7 +1,7 @@
 import Foundation
 
 /// `ward monitor`'s judgement of a node from two scrapes of its `/metrics` and its readiness:
-/// the seeds' thresholds (failure rate over 0.1, queue over 100) and a latency bound.
+/// the seeds' thresholds (failure rate over 0.1, queue over 100), a latency bound and free disk.
 package enum Monitor {
     package struct Thresholds: Sendable {
         /// The largest share of answers that may be 5xx in an interval.
@@ -12,6 +12,8 @@ package enum Monitor {
         package var queueDepth: Double = 100
         /// The oldest job's longest wait, in seconds.
         package var queueAge: Double = 300
+        /// The least free space under the data directory, in bytes.
+        package var diskFree: Double = 1_073_741_824
 
         package init() {}
     }
@@ -24,6 +26,8 @@ package enum Monitor {
         package var buckets: [Double: Double] = [:]
         package var queueDepth: Double = 0
         package var queueAge: Double = 0
+        /// Free bytes under the data directory, when the node says.
+        package var diskFree: Double?
     }
 
     /// Reads the samples the checks need from Prometheus text.
@@ -43,6 +47,7 @@ package enum Monitor {
                 sample.buckets[bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, default: 0] += value
             case "queue_depth": sample.queueDepth += value
             case "queue_oldest_job_age", "queue_oldest_job_age_seconds": sample.queueAge = max(sample.queueAge, value)
+            case "data_directory_free_bytes": sample.diskFree = value
             default: continue
             }
         }
@@ -73,6 +78,9 @@ package enum Monitor {
             problems.append(p95.isInfinite ? "p95 latency over 10 s" : String(format: "p95 latency %.3f s over %.3f s", p95, thresholds.p95))
         }
         if current.queueDepth > thresholds.queueDepth { problems.append("queue depth \(Int(current.queueDepth)) over \(Int(thresholds.queueDepth))") }
+        if let free = current.diskFree, free < thresholds.diskFree {
+            problems.append(String(format: "%.1f GiB free under the data directory, under %.1f GiB", free / 1_073_741_824, thresholds.diskFree / 1_073_741_824))
+        }
         if current.queueAge > thresholds.queueAge { problems.append("oldest job waiting \(Int(current.queueAge)) s over \(Int(thresholds.queueAge)) s") }
         return problems
     }
