@@ -61,8 +61,6 @@ extension ParkingService {
         }
     }
 
-    static let live = ["reserved", "checked_in"]
-
     /// The window as Unix seconds, checked: it ends after it starts, lasts at most 31 days and
     /// starts within a year.
     static func window(_ start: String, _ end: String, now: Date = Date()) throws -> (start: Int64, end: Int64) {

@@ -50,8 +50,7 @@ package struct Permit: Codable, Sendable, Equatable, APIResponseBody {
     /// ones, so a 07:00 start is 07:00 on the clock on either side of a daylight-saving change.
     package func window(around now: Date, in timeZone: TimeZone) -> (start: Date, end: Date)? {
         guard status == "active", let from = LocalTime.minutes(fromTime), let until = LocalTime.minutes(untilTime) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
+        let calendar = LocalTime.calendar(timeZone)
         let today = calendar.startOfDay(for: now)
         for offset in [-1, 0] {
             guard let day = calendar.date(byAdding: .day, value: offset, to: today) else { continue }
@@ -67,6 +66,13 @@ package struct Permit: Codable, Sendable, Equatable, APIResponseBody {
 
 /// Clock times and days of a car park's own time zone.
 package enum LocalTime {
+    /// The Gregorian calendar of `timeZone`, by which a car park's days and hours are read.
+    static func calendar(_ timeZone: TimeZone) -> Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
+    }
+
     /// Minutes after midnight of `HH:MM` (00:00 to 24:00).
     package static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":")
@@ -100,8 +106,7 @@ package enum LocalTime {
     /// The local day `date` (`YYYY-MM-DD`) in `timeZone` as an instant range: 23 or 25 hours
     /// long on the days the clocks change.
     package static func day(_ date: String, in timeZone: TimeZone) -> (start: Date, end: Date)? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
+        let calendar = calendar(timeZone)
         let parts = date.split(separator: "-").compactMap { Int($0) }
         guard date.count == 10, parts.count == 3,
               let noon = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12)),
@@ -140,7 +145,8 @@ extension ParkingService {
     /// Issues a permit for a staff member's vehicle, in a staff zone of the car park.
     package func issuePermit(_ request: PermitRequest, in scope: TenantScope, by actor: AuditActor) async throws -> Permit {
         var errors: [Problem.FieldError] = []
-        for (field, id) in [("vehicle_id", request.vehicleID), ("facility_id", request.facilityID), ("zone_id", request.zoneID ?? UUIDv7.id())] {
+        for (field, id) in [("vehicle_id", request.vehicleID), ("facility_id", request.facilityID), ("zone_id", request.zoneID)] {
+            guard let id else { continue }
             if let message = ParameterFormat.uuid.problem(with: id) { errors.append(.init(field: field, message: message)) }
         }
         if request.days.isEmpty || request.days.contains(where: { !Permit.weekdays.contains($0) }) {

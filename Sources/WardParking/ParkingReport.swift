@@ -61,8 +61,7 @@ extension ParkingService {
         guard let facility = try await scope.read({
             try await $0.select().columns(Facility.columns).from(facilities).where("id", .equal, facilityID).first(decoding: Facility.self)
         }), let timeZone = TimeZone(identifier: facility.timeZone) else { throw ParkingError.notFound("facility") }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
+        let calendar = LocalTime.calendar(timeZone)
         let wanted = date ?? LocalTime.dayText(calendar.startOfDay(for: now), calendar)
         guard let day = LocalTime.day(wanted, in: timeZone) else { throw ParkingError.invalid([.init(field: "date", message: "must be a date YYYY-MM-DD")]) }
         let dayStart = day.start.timeIntervalSince1970, dayEnd = day.end.timeIntervalSince1970

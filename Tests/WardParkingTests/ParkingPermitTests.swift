@@ -56,6 +56,7 @@ struct ParkingPermitTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
                 try await node.clinic()
+                try await node.clinic("zenith")
                 let (parking, scope) = try await node.parking()
                 try await node.test { client in
                     let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
@@ -132,6 +133,16 @@ struct ParkingPermitTests {
                     }
                     let listed = try await client.send(.get, "/api/v1/parking/permits?facility_id=\(facility)", token: attendant).json
                     #expect((listed["items"] as? [[String: Any]])?.map { $0["status"] as? String } == ["revoked"])
+
+                    // Another clinic's attendant finds nothing behind acme's ids, and changes nothing.
+                    let other = try await client.token("attendant@zenith.test", tenant: "zenith")
+                    #expect(try await client.send(.post, "/api/v1/parking/permits/\(permit)/revoke", token: other).status == .notFound)
+                    #expect(try await client.send(.get, "/api/v1/parking/facilities/\(facility)/report", token: other).status == .notFound)
+                    let theirs = try await client.send(.get, "/api/v1/parking/permits?facility_id=\(facility)", token: other).json
+                    #expect((theirs["items"] as? [Any])?.isEmpty == true)
+                    var foreign = permitBody
+                    foreign["vehicle_id"] = car
+                    #expect(try await client.send(.post, "/api/v1/parking/permits", token: other, json: foreign).status.code == 422)
                 }
             }
         }

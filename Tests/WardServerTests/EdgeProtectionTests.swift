@@ -107,6 +107,7 @@ struct EdgeProtectionTests {
                     #expect(try await put(["https://kiosk.acme.test"], try await token("nurse@acme.test", "acme")).status == .forbidden)
                     #expect(try await put(["*"], acme).status.code == 422)
                     #expect(try await put(["https://kiosk.acme.test/app"], acme).status.code == 422)
+                    #expect(try await put((1...21).map { "https://kiosk\($0).acme.test" }, acme).status.code == 422)
                     let saved = try await put(["HTTPS://Kiosk.Acme.test:443", "https://kiosk.acme.test"], acme)
                     #expect(saved.json["origins"] as? [String] == ["https://kiosk.acme.test"])
                     #expect(try await put(["https://zenith.test"], zenith).status == .ok)

@@ -122,11 +122,13 @@ package struct WardSettings: Sendable {
         }
         self.httpsRedirect = try flag(.httpsRedirect)
         self.hstsPreload = try flag(.hstsPreload)
-        self.corsOrigins = (text(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if let bad = corsOrigins.first(where: { HostRules.origin($0) == nil }) {
-            throw SettingsError.invalid(.corsOrigins, "\(bad) is not an origin such as https://portal.example.org (scheme, host and port only; no wildcard)")
-        }
-        self.corsOrigins = corsOrigins.compactMap(HostRules.origin)
+        self.corsOrigins = try (text(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { given in
+                guard let origin = HostRules.origin(given) else {
+                    throw SettingsError.invalid(.corsOrigins, "\(given) is not an origin such as https://portal.example.org (scheme, host and port only; no wildcard)")
+                }
+                return origin
+            }
         self.baseDomain = text(.baseDomain)?.lowercased()
         self.dataDirectory = text(.dataDirectory) ?? "./var"
         self.secretKey = text(.secretKey)

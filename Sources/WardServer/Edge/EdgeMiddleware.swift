@@ -114,7 +114,7 @@ struct EdgeMiddleware: RouterMiddleware {
         var problem: Problem
         if !settings.allowedHosts.isEmpty, !HostRules.matches(HostRules.host(ofAuthority: authority), settings.allowedHosts) {
             problem = Problem(status: 400, title: "Unknown host", detail: "This server does not answer for that host name.")
-        } else if settings.httpsRedirect, !(settings.trustProxy && request.headers[.xForwardedProto]?.lowercased() == "https") {
+        } else if settings.httpsRedirect, !isSecure(request) {
             if request.method == .get || request.method == .head, !authority.isEmpty {
                 return Response(status: .permanentRedirect, headers: [.location: "https://\(authority)\(request.uri.description)"])
             }
@@ -133,6 +133,11 @@ struct EdgeMiddleware: RouterMiddleware {
         guard CrossOrigin.applies(to: request.uri.path), request.headers[.authorization] == nil,
               let admission = await rateLimiter.admit([("address", context.clientAddress)]) else { return nil }
         return admission.refusalResponse(requestID: context.requestID)
+    }
+
+    /// Whether the request reached the TLS-terminating proxy over HTTPS, by its word.
+    private func isSecure(_ request: Request) -> Bool {
+        settings.trustProxy && request.headers[.xForwardedProto]?.lowercased() == "https"
     }
 
     /// Whether the body is a file (anything but JSON, a urlencoded form or nothing). Most
@@ -164,7 +169,7 @@ struct EdgeMiddleware: RouterMiddleware {
         response.headers.append(contentsOf: Self.securityHeaders)
         // Responses carry patient data: no shared or browser cache may keep them.
         if !response.headers.contains(.cacheControl) { response.headers.append(Self.noStore) }
-        if settings.trustProxy, request.headers[.xForwardedProto]?.lowercased() == "https" {
+        if isSecure(request) {
             response.headers[.strictTransportSecurity] = settings.hstsPreload ? "max-age=63072000; includeSubDomains; preload" : "max-age=63072000; includeSubDomains"
         }
     }

@@ -24,10 +24,10 @@ struct ParkingPages: Sendable {
         let shell: Shell
         var fields: [Field]
         let facilityName: String
-        let date: String
-        let hours: String
-        let zones: [DayRow]
-        let hasFacility: Bool
+        var date: String
+        var hours: String
+        var zones: [DayRow]
+        var hasFacility: Bool
         var problem: String?
         var problemDetail: String?
     }
@@ -61,36 +61,34 @@ struct ParkingPages: Sendable {
         let query = request.uri.queryParameters
         let chosen = facilities.first { $0.id == query.get("facility") } ?? facilities.first
         let asked = query.get("date").flatMap { $0.isEmpty ? nil : $0 }
-        var rows: [DayRow] = [], date = asked ?? "", hours = ""
-        if let chosen, asked.map({ LocalTime.day($0, in: .gmt) == nil }) == true {
-            let model = ReportModel(
-                shell: try app.shell(context, current: "/app/parking"),
-                fields: [Field.select("facility", "Car park", choices: facilities.map { ($0.id, $0.name) }, value: chosen.id),
-                         Field("date", "Day", type: "date", value: date)],
-                facilityName: chosen.name, date: date, hours: "", zones: [], hasFacility: false,
-                problem: "There is no such day.", problemDetail: "Choose a date such as 2027-03-28."
-            )
+        var model = ReportModel(
+            shell: try app.shell(context, current: "/app/parking"),
+            fields: [Field.select("facility", "Car park", choices: facilities.map { ($0.id, $0.name) }, value: chosen?.id),
+                     Field("date", "Day", type: "date", value: asked)],
+            facilityName: chosen?.name ?? "", date: asked ?? "", hours: "", zones: [], hasFacility: chosen != nil
+        )
+        guard let chosen else { return app.renderer.page("parking-report", model) }
+        let report: OccupancyReport
+        do {
+            report = try await app.parking.dailyReport(facilityID: chosen.id, date: asked, in: scope)
+        } catch ParkingError.invalid {
+            // The day the service refuses is explained in the form it came from.
+            model.hasFacility = false
+            model.problem = "There is no such day."
+            model.problemDetail = "Choose a date such as 2027-03-28."
             var response = app.renderer.page("parking-report", model)
             response.status = .init(code: 422)
             return response
         }
-        if let chosen {
-            let report = try await app.parking.dailyReport(facilityID: chosen.id, date: asked, in: scope)
-            let currency = Currency(try await app.billing.settings.current(in: scope).currency) ?? Currency("USD")!
-            date = report.date
-            hours = report.hours == 24 ? "" : "This day had \(Int(report.hours)) hours (the clocks changed)."
-            rows = report.zones.map {
-                DayRow(name: $0.name, kind: $0.kind, spots: $0.spots, bookings: $0.bookings, cancelled: $0.cancelled, noShows: $0.noShows,
-                       checkIns: $0.checkIns, occupied: String(format: "%.1f h", $0.occupiedHours), occupancy: String(format: "%.1f%%", $0.occupancyPercent),
-                       peak: $0.peak, revenue: currency.format($0.revenue))
-            }
+        let currency = Currency(try await app.billing.settings.current(in: scope).currency) ?? Currency("USD")!
+        model.date = report.date
+        model.fields[1] = Field("date", "Day", type: "date", value: report.date)
+        model.hours = report.hours == 24 ? "" : "This day had \(Int(report.hours)) hours (the clocks changed)."
+        model.zones = report.zones.map {
+            DayRow(name: $0.name, kind: $0.kind, spots: $0.spots, bookings: $0.bookings, cancelled: $0.cancelled, noShows: $0.noShows,
+                   checkIns: $0.checkIns, occupied: String(format: "%.1f h", $0.occupiedHours), occupancy: String(format: "%.1f%%", $0.occupancyPercent),
+                   peak: $0.peak, revenue: currency.format($0.revenue))
         }
-        let model = ReportModel(
-            shell: try app.shell(context, current: "/app/parking"),
-            fields: [Field.select("facility", "Car park", choices: facilities.map { ($0.id, $0.name) }, value: chosen?.id),
-                     Field("date", "Day", type: "date", value: date)],
-            facilityName: chosen?.name ?? "", date: date, hours: hours, zones: rows, hasFacility: chosen != nil
-        )
         return app.renderer.page("parking-report", model)
     }
 
