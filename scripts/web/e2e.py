@@ -17,6 +17,7 @@ import urllib.request
 
 from axe_selenium_python import Axe
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support import expected_conditions as EC
@@ -81,7 +82,10 @@ def accessible(driver, name):
 
 
 def wait_for(driver, condition, seconds=10):
-    return WebDriverWait(driver, seconds).until(condition)
+    # A condition checked while a submitted form's next page replaces the current one can find
+    # an element of the old document that is gone a moment later: Chromium reports that as a
+    # stale element or as "Node ... does not belong to the document". Either means "not yet".
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException, WebDriverException)).until(condition)
 
 
 def sign_in(driver, email):
