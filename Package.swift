@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        // Backups are deflated before they are sealed (zlib, through NIO byte buffers).
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -306,6 +308,7 @@ let package = Package(
         .target(
             name: "WardServer",
             dependencies: [
+                "WardBackup",
                 "WardBilling",
                 "WardParking",
                 "WardDocuments",
@@ -353,6 +356,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WardBackup",
+            dependencies: [
+                "WardAudit",
+                "WardCore",
+                "WardDocuments",
+                "WardJobs",
+                "WardKit",
+                "WardStorage",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // glibc's malloc tuning, which Swift's Glibc module does not expose.
         .target(name: "CWardMemory"),
         // posix_spawn for the tests' helper processes (see ward_spawn.c).
@@ -361,6 +382,7 @@ let package = Package(
             name: "ward",
             dependencies: [
                 "CWardMemory",
+                "WardBackup",
                 "WardKit",
                 "WardCore",
                 "WardStorage",
@@ -419,6 +441,15 @@ let package = Package(
                 "WardDocuments", "WardClinical", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardBackupTests",
+            dependencies: [
+                "WardBackup", "WardAudit", "WardDocuments", "WardJobs", "WardServer", "WardCore", "WardStorage", "WardTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
         ),

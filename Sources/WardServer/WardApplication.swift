@@ -94,7 +94,7 @@ package enum WardApplication {
     }
 
     /// Ward's version, reported in the OpenAPI document.
-    package static let version = "0.1.0"
+    package static let version = WardBuild.version
 
     /// The node's own operations: probes, metrics, the document, and the tenant a request
     /// resolved to.

@@ -1,3 +1,4 @@
+import WardBackup
 import WardBilling
 import WardClinical
 import WardDocuments
@@ -18,6 +19,7 @@ package enum WardModules {
         JobsModule.self,
         ClinicalModule.self,
         DocumentsModule.self,
+        BackupModule.self,
         BillingModule.self,
         ParkingModule.self,
         PlatformModule.self,

@@ -41,6 +41,9 @@ package struct WardSettings: Sendable {
     package var auditDirectReads: Int
     package var auditMoveInterval: Duration
     package var auditRetentionDays: Int
+    /// Where backups go (`file://` directory); nil: `backups/` under the data directory.
+    package var backupURL: String?
+    package var backupRetentionDays: Int
     package var jobs: JobSettings
     package var tenantPurgeGraceDays: Int
     package var mail: MailSettings
@@ -161,6 +164,11 @@ package struct WardSettings: Sendable {
         self.auditDirectReads = try integer(.auditDirectReads, in: 0...100_000)
         self.auditMoveInterval = try seconds(.auditMoveInterval)
         self.auditRetentionDays = try integer(.auditRetentionDays, in: 1...36_500)
+        if let url = text(.backupURL), !url.hasPrefix("file://") {
+            throw SettingsError.invalid(.backupURL, "must be a file:// directory")
+        }
+        self.backupURL = text(.backupURL)
+        self.backupRetentionDays = try integer(.backupRetentionDays, in: 1...36_500)
         self.tenantPurgeGraceDays = try integer(.tenantPurgeGraceDays, in: 0...3_650)
         self.jobs = JobSettings(
             concurrency: try integer(.jobsConcurrency, in: 1...256),

@@ -1,5 +1,6 @@
-import Foundation
+package import Foundation
 import SQLKit
+import WardBackup
 package import WardCore
 package import WardStorage
 
@@ -34,7 +35,7 @@ package enum DeployCheck {
         let clear = settings.corsOrigins.filter { $0.hasPrefix("http://") }
         check("CORS", clear.isEmpty, clear.isEmpty ? (settings.corsOrigins.isEmpty ? "no origin allowed for every clinic" : settings.corsOrigins.joined(separator: ", "))
               : "origins over plain HTTP may send credentials in the clear: \(clear.joined(separator: ", "))")
-        check("backups", false, "no backup destination: scheduled, verified backups arrive with the operations kit (issue 21); back the databases up by other means meanwhile")
+        findings.append(backups(settings))
 
         guard let url = settings.databaseURL else {
             check("database", true, "embedded SQLite under \(settings.dataDirectory): no network, no roles")
@@ -63,5 +64,21 @@ package enum DeployCheck {
             check("database role", false, "the role could not be read: \(error)")
         }
         return findings
+    }
+
+    /// Backups leave the node's disk and one is recent: the nightly job's, or an operator's.
+    package static func backups(_ settings: WardSettings, now: Date = Date()) -> Finding {
+        guard settings.backupURL != nil, let directory = try? Backups.directory(settings) else {
+            return Finding(name: "backups", passed: false, detail: "WARD_BACKUP_URL is unset: backups go under the data directory and are lost with its disk")
+        }
+        let data = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+        if (directory.standardizedFileURL.path + "/").hasPrefix(data + "/") {
+            return Finding(name: "backups", passed: false, detail: "WARD_BACKUP_URL lies under the data directory: a lost disk loses the backups with it")
+        }
+        guard let newest = Backups.list(in: directory).first, let made = Timestamp.date(newest.createdAt),
+              now.timeIntervalSince(made) < 26 * 3600 else {
+            return Finding(name: "backups", passed: false, detail: "no backup of the last 26 hours in \(directory.path): run `ward backup create` (the backup.nightly job runs at 02:15 UTC)")
+        }
+        return Finding(name: "backups", passed: true, detail: "newest \(newest.id), \(Int(now.timeIntervalSince(made) / 3600)) h old, in \(directory.path)")
     }
 }

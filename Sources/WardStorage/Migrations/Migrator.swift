@@ -101,6 +101,19 @@ package struct Migrator: Sendable {
         return applied
     }
 
+    /// The versions applied to the target (a backup's record of the schema it was taken at).
+    package func appliedVersions() async throws -> [Int] {
+        try await status().filter { $0.status == .applied }.map(\.migration.version)
+    }
+
+    /// Applies, in one transaction, those pending migrations whose version is in `versions`:
+    /// a database restored from a copy is first brought to exactly the copy's schema.
+    @discardableResult
+    package func apply(only versions: Set<Int>) async throws -> [Migration] {
+        try await ensureRecordTable()
+        return try await run(try await plan().filter { versions.contains($0.version) })
+    }
+
     /// Runs `migrations` in one transaction under the target's lock, skipping any another node
     /// applied meanwhile; returns those run here.
     private func run(_ migrations: [Migration]) async throws -> [Migration] {

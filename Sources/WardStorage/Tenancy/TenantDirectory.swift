@@ -385,6 +385,33 @@ package final class TenantDirectory: Sendable {
         }
     }
 
+    // MARK: Backups
+
+    /// Where a tenant's data lies, for backups: its SQLite file, or its schema in a PostgreSQL
+    /// database.
+    package enum Placement: Sendable {
+        case sqliteFile(path: String)
+        case postgresSchema(database: any Database, schema: String)
+    }
+
+    /// Where `slug`'s data lies (whether it exists yet or not).
+    package func placement(of slug: TenantSlug) -> Placement {
+        switch layout {
+        case .postgres(let database, _): .postgresSchema(database: database, schema: slug.schemaName)
+        case .sqlite(let directory, _): .sqliteFile(path: Self.sqlitePath(directory: directory, slug: slug))
+        }
+    }
+
+    /// Puts a copy of a tenant's SQLite file in place at `path` (its `placement`), where no
+    /// database may be yet: the file is moved in whole, after any write-ahead log of an earlier
+    /// file of the name is gone, so the node opens exactly the copy.
+    package static func installSQLiteFile(_ copy: String, at path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { throw StorageError.closed("a database file is already at \(path)") }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.moveItem(atPath: copy, toPath: path)
+    }
+
     // MARK: Migrations
 
     /// The migration target of a tenant, holding its file open (on SQLite) while it lives.

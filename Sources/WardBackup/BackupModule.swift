@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+package import Prometheus
+import WardCore
+import WardDocuments
+package import WardJobs
+package import WardKit
+
+/// Backups as a module: the nightly `backup.nightly` job (one per installation, whichever node
+/// takes it: every live tenant backed up, the backup verified, backups past the retention
+/// pruned) and the metrics an alert on a missing backup needs.
+package struct BackupModule: WardModule {
+    package static let name = "backup"
+    static let nightlyKind = "backup.nightly"
+
+    let backups: Backups
+    let metrics: BackupMetrics
+    let node: ModuleNode
+
+    package init(node: ModuleNode) throws {
+        self.node = node
+        backups = try Backups(storage: node.storage, audit: node.audit, documents: try node.require(PatientDocuments.self, by: Self.name),
+                              settings: node.settings, wardVersion: WardBuild.version, logger: Logger(label: "ward.backup"))
+        metrics = BackupMetrics(registry: node.metrics.registry)
+        node.provide(backups)
+    }
+
+    package func jobs() -> [JobHandler] {
+        let backups = self.backups, metrics = self.metrics
+        return [
+            JobHandler(kind: Self.nightlyKind, policy: RetryPolicy(node.settings.jobs)) { _ in
+                do {
+                    let manifest = try await backups.create()
+                    let failed = try await backups.verify(manifest.id).filter { $0.problem != nil }
+                    guard failed.isEmpty else {
+                        throw BackupError.damaged("backup \(manifest.id) failed its verification: \(failed.map { "\($0.slug): \($0.problem ?? "")" }.joined(separator: "; "))")
+                    }
+                    try backups.prune(olderThan: backups.retentionDays)
+                    metrics.run(ok: true)
+                } catch {
+                    metrics.run(ok: false)
+                    throw error
+                }
+            },
+        ]
+    }
+
+    package func schedules() throws -> [Schedule] {
+        let attempts = node.settings.jobs.maxAttempts
+        return [
+            try Schedule(name: Self.nightlyKind, cron: "15 2 * * *", scope: .installation(.gmt)) { _, _ in
+                try JobQueue.Request(kind: Self.nightlyKind, payload: NoPayload(), maxAttempts: attempts)
+            },
+        ]
+    }
+
+    /// The newest backup's time and size, read from the destination at each scrape.
+    package func refreshMetrics() async {
+        metrics.newest((try? backups.list())?.first)
+    }
+}
+
+/// `backup_runs_total{outcome}`, `backup_last_success_timestamp_seconds` and `backup_last_bytes`
+/// (of the newest finished backup in the destination; absent until there is one).
+final class BackupMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func run(ok: Bool) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "backup_runs", unitName: "total", helpText: "Nightly backups by outcome"),
+                             labels: [("outcome", ok ? "ok" : "failed")]).increment()
+    }
+
+    func newest(_ manifest: BackupManifest?) {
+        guard let manifest, let created = Timestamp.date(manifest.createdAt) else { return }
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "backup_last_success_timestamp_seconds", unitName: "",
+                                                            helpText: "When the newest finished backup was made (Unix time)"))
+            .set(created.timeIntervalSince1970)
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "backup_last_bytes", unitName: "", helpText: "Size of the newest finished backup"))
+            .set(Double(manifest.parts.reduce(0) { $0 + $1.bytes }))
+    }
+}
