@@ -545,6 +545,7 @@ let package = Package(
         .testTarget(
             name: "WardPlatformTests",
             dependencies: [
+                "WardBackup",
                 "WardMail",
                 "WardParking",
                 "WardKit",

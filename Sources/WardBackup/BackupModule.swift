@@ -11,7 +11,7 @@ package import WardKit
 /// pruned) and the metrics an alert on a missing backup needs.
 package struct BackupModule: WardModule {
     package static let name = "backup"
-    static let nightlyKind = "backup.nightly"
+    package static let nightlyKind = "backup.nightly"
 
     let backups: Backups
     let metrics: BackupMetrics

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Testing
 import WardAudit
+import WardBackup
 import WardClinical
 import WardCore
 import WardIdentity
@@ -44,10 +45,11 @@ struct ScheduledJobsTests {
                 let fired = try await scheduler.fire(at: midnight.addingTimeInterval(300))
 
                 #expect(Set(fired.map(\.kind)) == [ClinicalModule.dailyReportKind, IdentityModule.sessionCleanupKind, AuditModule.retentionKind,
-                                                    AuditModule.witnessKind, JobsModule.housekeepingKind, MailModule.housekeepingKind, ParkingModule.noShowKind])
+                                                    AuditModule.witnessKind, JobsModule.housekeepingKind, MailModule.housekeepingKind, ParkingModule.noShowKind,
+                                                    BackupModule.nightlyKind])
                 #expect(try await scheduler.fire(at: midnight.addingTimeInterval(330)).isEmpty)
                 let queue = services.queue
-                #expect(try await services.work { try await queue.list(state: .succeeded).count == 7 })
+                #expect(try await services.work { try await queue.list(state: .succeeded).count == 8 })
                 let report = try #require(try await DailyReport.find(day: today, in: scope))
                 #expect(report.patientsRegistered == 3)
                 #expect(report.appointmentsTotal == 0)
