@@ -96,6 +96,31 @@ struct CommandLineTests {
             let list = try await Self.ward(["tenant", "list"], environment: environment)
             #expect(list.output.contains("north-clinic\tactive"))
             #expect(try await Self.ward(["migrate", "--check"], environment: environment).status == 0)
+
+            // A tenant migrated by a newer build: --check says so apart (4), naming both builds,
+            // and the node refuses to start on it.
+            try await site.withStorage(platformMigrations: WardApplication.platformMigrations, tenantMigrations: WardApplication.tenantMigrations) { storage in
+                let tenant = try #require(try await storage.tenants.find(slug: "north-clinic"))
+                let target = try await storage.tenants.migrationTarget(for: tenant)
+                try await target.database.transaction(searchPath: target.schema) { database in
+                    try await database.raw("""
+                        INSERT INTO ward_migrations (version, name, checksum, applied_at, ward_version)
+                        VALUES (99001, 'add_future_things', 'x', '2027-01-01T00:00:00Z', '9.2.0')
+                        """).run()
+                }
+            }
+            let newer = try await Self.ward(["migrate", "--check"], environment: environment)
+            #expect(newer.status == 4)
+            #expect(newer.output.contains("99001 add_future_things applied by Ward 9.2.0; this is Ward \(WardApplication.version)"))
+            #expect(try await Self.ward(["migrate"], environment: environment).status != 0)
+        }
+    }
+
+    @Test("every shipped migration that drops, renames or tightens what the previous release uses says it contracts")
+    func expandThenContract() {
+        for migration in WardApplication.platformMigrations + WardApplication.tenantMigrations {
+            let found = migration.contractingStatements()
+            #expect(found.isEmpty || migration.contracts != nil, "migration \(migration.version) \(migration.name) contracts the schema (\(found.first ?? "")) without saying why")
         }
     }
 

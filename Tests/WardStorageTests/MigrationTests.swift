@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import Testing
+import WardCore
 import WardTestSupport
 @testable import WardStorage
 
@@ -66,10 +67,35 @@ struct MigrationTests {
             try await site.withScratchTargets { targets in
                 try await Migrator(MigrationSet(plane: "test", [Self.first, Self.second]), on: targets[0]).apply()
 
-                await #expect(throws: MigrationError.unknownApplied(target: "scratch", version: 2, name: "add_ward_floor")) {
+                await #expect(throws: MigrationError.unknownApplied(target: "scratch", version: 2, name: "add_ward_floor", appliedBy: WardBuild.version)) {
                     _ = try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan()
                 }
+                // The message names the build that applied it and this one.
+                try await targets[0].database.transaction(searchPath: targets[0].schema) { database in
+                    try await database.raw("UPDATE ward_migrations SET ward_version = '9.1.0' WHERE version = 2").run()
+                }
+                do {
+                    _ = try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan()
+                    Issue.record("a newer schema was accepted")
+                } catch let error as MigrationError {
+                    #expect(error.description.contains("applied by Ward 9.1.0") && error.description.contains("this is Ward \(WardBuild.version)"))
+                }
             }
+        }
+    }
+
+    @Test("statements the previous release cannot run beside are found; additions are not")
+    func contracting() {
+        let expanding = Migration(1, "expand", [
+            "CREATE TABLE wards (id TEXT PRIMARY KEY)", "ALTER TABLE wards ADD COLUMN floor INTEGER", "CREATE INDEX wards_floor ON wards (floor)",
+            "ALTER TABLE wards ADD COLUMN wing TEXT NOT NULL DEFAULT 'north'", "DROP INDEX wards_floor", "UPDATE wards SET floor = 0 WHERE floor IS NULL",
+        ])
+        #expect(expanding.contractingStatements().isEmpty)
+        for statement in ["DROP TABLE wards", "ALTER TABLE wards DROP COLUMN floor", "ALTER TABLE wards RENAME COLUMN floor TO level",
+                          "ALTER TABLE wards RENAME TO units", "ALTER TABLE wards ALTER COLUMN floor TYPE BIGINT",
+                          "ALTER TABLE wards ALTER COLUMN floor SET NOT NULL", "ALTER TABLE wards ADD COLUMN wing TEXT NOT NULL",
+                          "DELETE FROM wards", "TRUNCATE wards"] {
+            #expect(Migration(2, "contract", [statement]).contractingStatements() == [statement, statement], "\(statement)")
         }
     }
 

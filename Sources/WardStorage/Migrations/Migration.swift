@@ -11,18 +11,40 @@ package struct Migration: Sendable {
     package let name: String
     private let sqlite: [String]
     private let postgres: [String]
+    /// Why the previous release cannot run on the schema once this has run (it drops, renames
+    /// or tightens what that release uses); nil for an expanding migration, which only adds.
+    /// Releases ship expand-then-contract: what a release stops using is removed by a later
+    /// release's contracting migration, so a rolling deploy needs no down-migrations.
+    package let contracts: String?
 
     /// A migration whose statements are the same in both dialects.
-    package init(_ version: Int, _ name: String, _ statements: [String]) {
-        self.init(version, name, sqlite: statements, postgres: statements)
+    package init(_ version: Int, _ name: String, _ statements: [String], contracts: String? = nil) {
+        self.init(version, name, sqlite: statements, postgres: statements, contracts: contracts)
     }
 
     /// A migration with dialect-specific statements.
-    package init(_ version: Int, _ name: String, sqlite: [String], postgres: [String]) {
+    package init(_ version: Int, _ name: String, sqlite: [String], postgres: [String], contracts: String? = nil) {
         self.version = version
         self.name = name
         self.sqlite = sqlite
         self.postgres = postgres
+        self.contracts = contracts
+    }
+
+    /// The statements that break the previous release's use of the schema: dropping or
+    /// renaming a table or column, changing a column's type, making one NOT NULL (also a new
+    /// column without a default), deleting or truncating rows. A migration with any must say
+    /// so (`contracts`); a test holds every shipped migration to it. Dropping an index or a
+    /// trigger, adding tables, columns with defaults, indexes and backfills all expand.
+    package func contractingStatements() -> [String] {
+        (sqlite + postgres).filter { statement in
+            let text = statement.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let always = ["DROP TABLE", "DROP COLUMN", "DROP VIEW", "DROP SCHEMA", "RENAME TO", "RENAME COLUMN", "TRUNCATE", "DELETE FROM"]
+            if always.contains(where: text.contains) { return true }
+            if text.contains("ALTER COLUMN"), text.contains(" TYPE ") || text.contains("SET NOT NULL") { return true }
+            if text.contains("ADD COLUMN"), text.contains("NOT NULL"), !text.contains("DEFAULT") { return true }
+            return false
+        }
     }
 
     /// The statements to run on `dialect`.

@@ -12,15 +12,16 @@ package enum MigrationStatus: Sendable, Equatable {
 package enum MigrationError: Error, CustomStringConvertible, Equatable {
     /// An applied migration's text differs from the one this build ships.
     case changedAfterApply(target: String, version: Int, name: String)
-    /// The database holds a migration this build does not know: it was written by a newer build.
-    case unknownApplied(target: String, version: Int, name: String)
+    /// The database holds a migration this build does not know: it was written by a newer
+    /// build (`appliedBy`, when the record says which).
+    case unknownApplied(target: String, version: Int, name: String, appliedBy: String?)
 
     package var description: String {
         switch self {
         case .changedAfterApply(let target, let version, let name):
             "migration \(version) \(name) in \(target) was changed after it was applied; restore its original text and add a new migration instead"
-        case .unknownApplied(let target, let version, let name):
-            "\(target) has migration \(version) \(name) applied, which this build does not know; run a build at least as new as the one that applied it"
+        case .unknownApplied(let target, let version, let name, let appliedBy):
+            "\(target) has migration \(version) \(name) applied by \(appliedBy.map { "Ward \($0)" } ?? "a newer build"); this is Ward \(WardBuild.version), which does not know it: run a build at least as new"
         }
     }
 }
@@ -69,7 +70,7 @@ package struct Migrator: Sendable {
         let known = Dictionary(uniqueKeysWithValues: set.migrations.map { ($0.version, $0) })
         for record in applied.values.sorted(by: { $0.version < $1.version }) {
             guard let migration = known[record.version] else {
-                throw MigrationError.unknownApplied(target: target.label, version: record.version, name: record.name)
+                throw MigrationError.unknownApplied(target: target.label, version: record.version, name: record.name, appliedBy: record.wardVersion)
             }
             if migration.checksum(for: dialect) != record.checksum {
                 throw MigrationError.changedAfterApply(target: target.label, version: record.version, name: migration.name)
@@ -134,8 +135,9 @@ package struct Migrator: Sendable {
                     try await database.raw(SQLQueryString(statement)).run()
                 }
                 try await database.raw("""
-                    INSERT INTO \(unsafeRaw: Self.recordTable) (version, name, checksum, applied_at)
-                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: migration.checksum(for: dialect)), \(bind: Timestamp.now()))
+                    INSERT INTO \(unsafeRaw: Self.recordTable) (version, name, checksum, applied_at, ward_version)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: migration.checksum(for: dialect)), \(bind: Timestamp.now()),
+                            \(bind: WardBuild.version))
                     """).run()
                 ran.append(migration)
             }
@@ -148,18 +150,20 @@ package struct Migrator: Sendable {
         try await plan().isEmpty
     }
 
-    private struct Record { var version: Int; var name: String; var checksum: String }
+    private struct Record { var version: Int; var name: String; var checksum: String; var wardVersion: String? }
 
     private func appliedRecords() async throws -> [Int: Record] {
         let schema = target.schema
         let rows = try await target.database.transaction(searchPath: schema) { database -> [Record] in
             guard try await Self.recordTableExists(database, dialect: target.database.dialect, schema: schema) else { return [] }
-            return try await database.raw("SELECT version, name, checksum FROM \(unsafeRaw: Self.recordTable) ORDER BY version")
+            // Records made before the build was recorded have no `ward_version` column yet.
+            return try await database.raw("SELECT * FROM \(unsafeRaw: Self.recordTable) ORDER BY version")
                 .all().map { row in
                     Record(
                         version: try row.decode(column: "version", as: Int.self),
                         name: try row.decode(column: "name", as: String.self),
-                        checksum: try row.decode(column: "checksum", as: String.self)
+                        checksum: try row.decode(column: "checksum", as: String.self),
+                        wardVersion: row.contains(column: "ward_version") ? try row.decode(column: "ward_version", as: String?.self) : nil
                     )
                 }
         }
@@ -192,9 +196,25 @@ package struct Migrator: Sendable {
                     version INTEGER PRIMARY KEY,
                     name TEXT NOT NULL,
                     checksum TEXT NOT NULL,
-                    applied_at TEXT NOT NULL
+                    applied_at TEXT NOT NULL,
+                    ward_version TEXT
                 )
                 """).run()
+            // Which build applied each migration, so a node refusing a newer schema names it;
+            // added to record tables made before it was kept.
+            let recorded: Bool
+            switch dialect {
+            case .sqlite:
+                recorded = try await database.raw("SELECT 1 AS present FROM pragma_table_info(\(bind: Self.recordTable)) WHERE name = 'ward_version'").first() != nil
+            case .postgres:
+                recorded = try await database.raw("""
+                    SELECT 1 AS present FROM information_schema.columns
+                    WHERE table_schema = \(bind: schema ?? "public") AND table_name = \(bind: Self.recordTable) AND column_name = 'ward_version'
+                    """).first() != nil
+            }
+            if !recorded {
+                try await database.raw("ALTER TABLE \(unsafeRaw: Self.recordTable) ADD COLUMN ward_version TEXT").run()
+            }
         }
     }
 }
