@@ -187,6 +187,16 @@ package final class AuditJournal: Sendable {
         }
     }
 
+    /// How many journaled events wait to be moved into their trails, and when the oldest of
+    /// them happened: the audit writer's lag.
+    func backlog() async throws -> (events: Int, oldest: String?) {
+        let table = self.table
+        return try await database.read { database in
+            let row = try await database.raw("SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM \(unsafeRaw: table)").first()
+            return (try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "oldest", as: String?.self))
+        }
+    }
+
     /// On SQLite, up to `limit` journaled events numbered after `after`, oldest first, of one
     /// tenant or of all. The journal has no index but its key: an index by tenant put each
     /// read's row on its tenant's page, and with reads spread over a hundred tenants a group
@@ -294,6 +304,11 @@ package final class AuditJournal: Sendable {
 }
 
 extension AuditTrail {
+    /// Journaled events not yet in their trails and the time of the oldest (none without a journal).
+    package func journalBacklog() async throws -> (events: Int, oldest: String?) {
+        try await journal?.backlog() ?? (0, nil)
+    }
+
     /// Events of the tenant's trail matching `filter` (see `AuditStore.events`), its journaled
     /// events moved in first.
     package func events(in scope: TenantScope, filter: AuditStore.Filter, before: Int64?, limit: Int) async throws -> [AuditEvent] {

@@ -1,4 +1,6 @@
 import Foundation
+import Prometheus
+import WardCore
 package import ServiceLifecycle
 package import WardAudit
 package import WardHTTP
@@ -73,6 +75,18 @@ package struct AuditModule: WardModule {
                 try JobQueue.Request(kind: Self.witnessKind, payload: NoPayload(), maxAttempts: attempts)
             },
         ]
+    }
+
+    /// `audit_journal_backlog` (audited reads journaled, not yet in their trails) and
+    /// `audit_journal_lag_seconds` (how long ago the oldest of them happened; 0 when none).
+    package func refreshMetrics() async {
+        guard let (events, oldest) = try? await node.audit.journalBacklog() else { return }
+        let registry = node.metrics.registry
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "audit_journal_backlog", unitName: "",
+                                                            helpText: "Audited events journaled and not yet moved into their tenants' trails")).set(Double(events))
+        let lag = oldest.flatMap(Timestamp.date).map { max(0, node.clock.now.timeIntervalSince($0)) } ?? 0
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "audit_journal_lag", unitName: "seconds",
+                                                            helpText: "Age of the oldest journaled event not yet in its trail")).set(lag)
     }
 
     /// The journal's mover.

@@ -156,8 +156,10 @@ package enum WardApplication {
         HealthController(storage: services.storage, moduleChecks: node.built.flatMap { $0.readinessChecks() },
                          checkTimeout: services.settings.readinessCheckTimeout, logger: services.logger).routes(&kernel)
         let disk = DiskMetrics(settings: services.settings, registry: services.metrics.registry)
+        let pools = DatabaseMetrics(storage: services.storage, registry: services.metrics.registry)
         MetricsController(metrics: services.metrics, refresh: {
             disk.refresh()
+            pools.refresh()
             await node.refreshMetrics()
         }).routes(&kernel)
         TenantController().routes(&kernel)

@@ -18,6 +18,9 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(help: "Largest p95 latency in seconds in an interval.") var p95 = 2.0
     @Option(name: .customLong("queue-depth"), help: "Most jobs waiting.") var queueDepth = 100.0
     @Option(name: .customLong("disk-free"), help: "Least free space under the data directory, in GiB.") var diskFree = 1.0
+    @Option(name: .customLong("pool-waiting"), help: "Most callers waiting for a database connection.") var poolWaiting = 10.0
+    @Option(name: .customLong("audit-lag"), help: "Longest wait, in seconds, of an audited event not yet in its trail.") var auditLag = 60.0
+    @Option(name: .customLong("provisioning-failure-rate"), help: "Largest share of provisioning jobs failing in an interval.") var provisioningFailureRate = 0.1
 
     func run() async throws {
         guard interval > 0, timeout > 0, failures > 0, let base = URL(string: url), ["http", "https"].contains(base.scheme ?? "") else {
@@ -28,6 +31,9 @@ struct MonitorCommand: AsyncParsableCommand {
         thresholds.p95 = p95
         thresholds.queueDepth = queueDepth
         thresholds.diskFree = diskFree * 1_073_741_824
+        thresholds.poolWaiting = poolWaiting
+        thresholds.auditLag = auditLag
+        thresholds.provisioningFailureRate = provisioningFailureRate
         try await watch(.shared, base: url.hasSuffix("/") ? String(url.dropLast()) : url, thresholds: thresholds)
     }
 

@@ -17,6 +17,12 @@ struct MonitorTests {
         queue_depth{kind="mail.send"} \(queue)
         queue_oldest_job_age_seconds 3.0
         data_directory_free_bytes \(queue == 150 ? 524_288_000 : 53_687_091_200)
+        database_pool_connections{database="control_plane",state="in_use"} 20
+        database_pool_connections{database="control_plane",state="waiting"} \(queue == 150 ? 25 : 0)
+        audit_journal_lag_seconds \(queue == 150 ? 90 : 0.4)
+        provisioning_jobs_total{status="succeeded"} \(ok / 10)
+        provisioning_jobs_total{status="retrying"} 7
+        provisioning_jobs_total{status="failed"} \(failed / 5)
         """
     }
 
@@ -30,8 +36,10 @@ struct MonitorTests {
         // 30 of the next 130 answers failed (0.23), and 30 took up to 2.5 s (p95 over 2 s).
         let bad = Monitor.parse(Self.scrape(ok: 300, failed: 35, fast: 305, slow: 30, queue: 150))
         let problems = Monitor.problems(previous: calm, current: bad, ready: false, readiness: "database: timed out", thresholds: .init())
+        // Provisioning: 10 succeeded and 6 failed in the interval (0.375).
         #expect(problems == ["not ready: database: timed out", "error rate 0.23 over 0.10", "p95 latency 2.500 s over 2.000 s", "queue depth 150 over 100",
-                             "0.5 GiB free under the data directory, under 1.0 GiB"])
+                             "0.5 GiB free under the data directory, under 1.0 GiB", "25 callers waiting for a database connection, over 10",
+                             "audit journal 90 s behind, over 60 s", "provisioning failure rate 0.38 over 0.10"])
         // No answers in the interval: no rate and no latency to judge.
         #expect(Monitor.p95(from: bad, to: bad) == nil)
     }
@@ -46,6 +54,13 @@ struct MonitorTests {
                         text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
                     }
                     #expect((value("data_directory_free_bytes") ?? 0) > 0)
+                    #expect(value("audit_journal_backlog") != nil && value("audit_journal_lag_seconds") != nil)
+                    if backend == .postgres {
+                        // The control plane's pool: its size, and leases given back by the requests so far.
+                        #expect(value(#"database_pool_connections{database="control_plane",state="size"}"#) ?? 0 > 0)
+                        #expect(value(#"database_leases_total{database="control_plane"}"#) ?? 0 > 0)
+                        #expect(value(#"database_lease_seconds_total{database="control_plane"}"#) ?? 0 > 0)
+                    }
                     if backend == .sqlite {
                         #expect((value("sqlite_database_bytes") ?? 0) > 0)
                         #expect(value("sqlite_wal_bytes") != nil)

@@ -14,6 +14,12 @@ package enum Monitor {
         package var queueAge: Double = 300
         /// The least free space under the data directory, in bytes.
         package var diskFree: Double = 1_073_741_824
+        /// The most callers that may wait for a database connection (pool saturation).
+        package var poolWaiting: Double = 10
+        /// The oldest audited event not yet in its trail, in seconds.
+        package var auditLag: Double = 60
+        /// The largest share of provisioning jobs that may fail in an interval (the seeds' 0.1).
+        package var provisioningFailureRate: Double = 0.1
 
         package init() {}
     }
@@ -28,6 +34,11 @@ package enum Monitor {
         package var queueAge: Double = 0
         /// Free bytes under the data directory, when the node says.
         package var diskFree: Double?
+        package var poolWaiting: Double = 0
+        package var auditLag: Double = 0
+        /// Provisioning jobs finished, and of them failed.
+        package var provisionings: Double = 0
+        package var failedProvisionings: Double = 0
     }
 
     /// Reads the samples the checks need from Prometheus text.
@@ -48,6 +59,11 @@ package enum Monitor {
             case "queue_depth": sample.queueDepth += value
             case "queue_oldest_job_age", "queue_oldest_job_age_seconds": sample.queueAge = max(sample.queueAge, value)
             case "data_directory_free_bytes": sample.diskFree = value
+            case "database_pool_connections": if series.contains(#"state="waiting""#) { sample.poolWaiting += value }
+            case "audit_journal_lag_seconds": sample.auditLag = max(sample.auditLag, value)
+            case "provisioning_jobs_total":
+                if series.contains(#"status="succeeded""#) || series.contains(#"status="failed""#) { sample.provisionings += value }
+                if series.contains(#"status="failed""#) { sample.failedProvisionings += value }
             default: continue
             }
         }
@@ -82,6 +98,17 @@ package enum Monitor {
             problems.append(String(format: "%.1f GiB free under the data directory, under %.1f GiB", free / 1_073_741_824, thresholds.diskFree / 1_073_741_824))
         }
         if current.queueAge > thresholds.queueAge { problems.append("oldest job waiting \(Int(current.queueAge)) s over \(Int(thresholds.queueAge)) s") }
+        if current.poolWaiting > thresholds.poolWaiting {
+            problems.append("\(Int(current.poolWaiting)) callers waiting for a database connection, over \(Int(thresholds.poolWaiting))")
+        }
+        if current.auditLag > thresholds.auditLag { problems.append("audit journal \(Int(current.auditLag)) s behind, over \(Int(thresholds.auditLag)) s") }
+        let provisioned = current.provisionings - previous.provisionings
+        if provisioned > 0 {
+            let rate = (current.failedProvisionings - previous.failedProvisionings) / provisioned
+            if rate > thresholds.provisioningFailureRate {
+                problems.append(String(format: "provisioning failure rate %.2f over %.2f", rate, thresholds.provisioningFailureRate))
+            }
+        }
         return problems
     }
 }

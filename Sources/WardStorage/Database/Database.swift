@@ -27,9 +27,13 @@ package protocol Database: Sendable {
     func ping() async throws
     /// Closes every connection; further use fails.
     func shutdown() async
+    /// How busy its connections are (nil where nothing is counted).
+    var usage: PoolUsage? { get }
 }
 
 extension Database {
+    package var usage: PoolUsage? { nil }
+
     /// A transaction of its own: on SQLite every write goes through the writer's transactions.
     package func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await transaction(searchPath: nil, work)

@@ -18,6 +18,9 @@ package final class PostgresDatabase: Database {
     /// statements only at debug level and below, so above that they get a handler that keeps nothing.
     private let statementLogger: Logger
     private let statements: PostgresStatements?
+    /// Connections held and awaited, and how long they were held.
+    private let pool: PoolUsage
+    package var usage: PoolUsage? { pool }
 
     /// Connection settings that come from configuration rather than the URL.
     package struct Limits: Sendable {
@@ -75,6 +78,7 @@ package final class PostgresDatabase: Database {
         self.logger = logger
         self.statementLogger = logger.logLevel <= .debug ? logger : Logger(label: logger.label) { _ in SwiftLogNoOpLogHandler() }
         self.statements = limits.preparesStatements ? PostgresStatements() : nil
+        self.pool = PoolUsage(size: limits.maximumConnections)
         self.displayName = "postgres:\(host):\(components.port ?? 5432)/\(database ?? user)"
         self.runner = Task { await client.run() }
     }
@@ -134,6 +138,18 @@ package final class PostgresDatabase: Database {
     private struct ClosedOnLease: Error {}
 
     private func lease<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
+        pool.enqueue()
+        var granted = false
+        defer { if !granted { pool.dequeue() } }
+        return try await pooled { connection in
+            granted = true
+            let start = pool.acquire()
+            defer { pool.release(since: start) }
+            return try await work(connection)
+        }
+    }
+
+    private func pooled<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
         guard DatabaseCancellation.abandonsWork else { return try await client.withConnection(work) }
         return try await client.withConnection { connection in
             try await withTaskCancellationHandler {
