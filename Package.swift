@@ -189,6 +189,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
@@ -361,6 +362,7 @@ let package = Package(
             name: "WardBackup",
             dependencies: [
                 "WardAudit",
+                "WardClinical",
                 "WardCore",
                 "WardDocuments",
                 "WardJobs",

@@ -4,6 +4,7 @@ import NIOCore
 import SQLKit
 import WardAudit
 import WardCore
+import WardClinical
 import WardDocuments
 package import WardStorage
 
@@ -84,7 +85,7 @@ extension Backups {
                     }
                     sourceKey = SymmetricKey(data: bytes)
                 case "object":
-                    guard let sourceKey, let documents else { throw BackupError.refused("documents need the documents module and their key") }
+                    guard let sourceKey, let documents else { throw BackupError.refused("documents need the documents module and their tenant's key") }
                     try await reseal(entry.name, from: reader, sourceKey: sourceKey, source: part.tenant.id, into: tenant, documents: documents)
                 default:
                     throw BackupError.damaged("unknown entry kind \(entry.kind)")
@@ -92,9 +93,13 @@ extension Backups {
                 next = try nextEntry(reader)
             }
             guard reader.digest() == part.sha256 else { throw BackupError.damaged("\(part.file) does not match its checksum") }
-            // Migrations the backup did not have yet, then the tenant's status as it was.
+            // Migrations the backup did not have yet; patients' fields sealed under the new
+            // tenant's own key; then the tenant's status as it was.
             try await storage.tenants.migrate(tenant)
             let scope = try await storage.tenants.scope(for: tenant)
+            if let sourceKey {
+                try await PatientProtection.reseal(in: scope, from: FieldKeys(dataKey: sourceKey), to: FieldKeys(dataKey: try await tenantKeys.key(for: tenant.id)))
+            }
             try await AuditWitness(storage: storage).recordNewest(in: scope)
             let status: Tenant.Status = part.tenant.status == Tenant.Status.suspended.rawValue ? .suspended : .active
             let restored = try await storage.tenants.setStatus(tenant.slug, status)
@@ -106,10 +111,8 @@ extension Backups {
             let reason = PostgresSchemaCopy.describe(error)
             logger.error("restore failed; removing what was restored", metadata: ["tenant_id": "\(tenant.slug)", "error": "\(reason)"])
             await storage.tenants.removeDatabase(of: tenantSlug)
-            if let documents {
-                _ = try? await documents.store.deleteAll(prefix: PatientDocuments.prefix(of: tenant))
-                try? await documents.keys.destroy(tenant.id)
-            }
+            if let documents { _ = try? await documents.store.deleteAll(prefix: PatientDocuments.prefix(of: tenant)) }
+            try? await tenantKeys.destroy(tenant.id)
             _ = try? await storage.tenants.update(tenant.slug, status: .failed, lastError: .some("restore from backup \(manifest.id) failed: \(reason)"))
             if error is BackupError { throw error }
             throw BackupError.io("restoring \(part.tenant.slug) as \(tenant.slug) failed: \(reason); the tenant is left failed and its slug reserved")

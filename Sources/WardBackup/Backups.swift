@@ -21,6 +21,8 @@ package struct Backups: Sendable {
     package let documents: PatientDocuments?
     package let directory: URL
     package let keys: BackupKeys
+    /// The tenants' data keys (documents and patient fields are sealed under them).
+    let tenantKeys: TenantKeys
     package let wardVersion: String
     /// Days `prune` keeps backups by default (`WARD_BACKUP_RETENTION_DAYS`).
     package let retentionDays: Int
@@ -32,6 +34,7 @@ package struct Backups: Sendable {
         self.documents = documents
         self.directory = try Self.directory(settings)
         self.keys = BackupKeys(secretKey: settings.secretKey ?? "", previousKeys: settings.auth.previousSecretKeys)
+        self.tenantKeys = TenantKeys(storage: storage, settings: settings)
         self.wardVersion = wardVersion
         self.retentionDays = settings.backupRetentionDays
         self.logger = logger
@@ -114,11 +117,13 @@ package struct Backups: Sendable {
         }
 
         var documentCount = 0
-        if let documents, try await documents.keys.exists(tenant.id) {
-            let key = try await documents.keys.key(for: tenant.id)
+        if try await tenantKeys.exists(tenant.id) {
+            let key = try await tenantKeys.key(for: tenant.id)
             try writer.begin(BackupEntry(kind: "key", name: tenant.id))
             try writer.data(key.withUnsafeBytes { Array($0) })
             try writer.end()
+        }
+        if let documents, try await tenantKeys.exists(tenant.id) {
             // The objects the copy's rows name; one filed after the copy began is not in it.
             for objectKey in try await documentKeys(scope) {
                 let body = try await documents.store.get(objectKey, range: nil)

@@ -42,7 +42,7 @@ package struct BillingModule: WardModule {
         outbox.templates.register([BillingMail.invoice])
         documents = InvoiceDocuments(clinical: clinical)
         mail = BillingMail(outbox: outbox, queue: node.queue, tenants: node.storage.tenants, audit: node.audit, documents: documents,
-                           jobAttempts: node.settings.jobs.maxAttempts)
+                           protection: try node.require(PatientProtection.self, by: Self.name), jobAttempts: node.settings.jobs.maxAttempts)
         let settings = BillingSettingsStore(keys: keys, audit: node.audit, defaults: node.settings.billing)
         billing = BillingService(audit: node.audit, settings: settings, mail: mail)
         stripe = StripePayments(billing: billing, client: StripeClient(base: node.settings.billing.stripeAPIURL), tenants: node.storage.tenants,

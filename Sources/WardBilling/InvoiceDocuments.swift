@@ -71,6 +71,7 @@ struct BillingMail: Sendable {
     let tenants: TenantDirectory
     let audit: AuditTrail
     let documents: InvoiceDocuments
+    let protection: PatientProtection
     let jobAttempts: Int
 
     struct Order: Codable { let invoice: String }
@@ -91,9 +92,10 @@ struct BillingMail: Sendable {
     private func send(_ id: String, in scope: TenantScope) async throws {
         let invoice = try await scope.read { database in try await BillingService.full(id, in: database, scope: scope) }
         let patients = try scope.table("patients")
-        let email = try await scope.read { database in
+        let sealed = try await scope.read { database in
             try await database.select().column("email").from(patients).where("id", .equal, invoice.patientID).first()?.decode(column: "email", as: String?.self)
         }
+        let email = try await protection.open(sealed, column: "email", patientID: invoice.patientID, in: scope)
         guard let email, MailAddress.isValid(email), invoice.status != "void", let number = invoice.number else { return }
         let pdf = try await documents.pdf(invoice, in: scope)
         let currency = Currency(invoice.currency) ?? Currency("USD")!

@@ -16,6 +16,7 @@ package struct ClinicalDocuments: Sendable {
     package let typeface: PDFTypeface
     let audit: AuditTrail
     let identity: IdentityService
+    let protection: PatientProtection
     private let verificationKey: SymmetricKey
 
     /// Fonts tried in order when `WARD_PDF_FONT` is unset: FreeSans covers Latin, Greek,
@@ -26,9 +27,10 @@ package struct ClinicalDocuments: Sendable {
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     ]
 
-    package init(settings: WardSettings, audit: AuditTrail, identity: IdentityService, typeface: PDFTypeface) {
+    package init(settings: WardSettings, audit: AuditTrail, identity: IdentityService, protection: PatientProtection, typeface: PDFTypeface) {
         self.audit = audit
         self.identity = identity
+        self.protection = protection
         self.typeface = typeface
         verificationKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data((settings.secretKey ?? "").utf8)),
                                                  info: Data("ward prescription verification v1".utf8), outputByteCount: 32)
@@ -98,11 +100,15 @@ package struct ClinicalDocuments: Sendable {
         }
         let given = try patient?.decode(column: "given_name", as: String.self) ?? ""
         let family = try patient?.decode(column: "family_name", as: String.self) ?? ""
+        let birthDate = try await protection.open(try patient?.decode(column: "birth_date", as: String?.self), column: "birth_date",
+                                                  patientID: prescription.patientID, in: scope)
+        let patientEmail = try await protection.open(try patient?.decode(column: "email", as: String?.self), column: "email",
+                                                     patientID: prescription.patientID, in: scope)
         let patientName = "\(given) \(family)".trimmingCharacters(in: .whitespaces)
         let sheet = PrescriptionSheet(
             letterhead: Letterhead(clinicName: scope.tenant.name, clinicSlug: scope.tenant.slug), prescriptionID: prescription.id,
             issued: Self.localTime(prescription.issuedAt, zone: scope.tenant.timeZone), status: prescription.status, patientName: patientName,
-            patientBirthDate: try patient?.decode(column: "birth_date", as: String?.self) ?? "—",
+            patientBirthDate: birthDate ?? "—",
             patientMRN: try patient?.decode(column: "mrn", as: String.self) ?? "—",
             prescriberName: prescription.prescriberName ?? "—", licenceNumber: licence ?? "—",
             lines: prescription.items.map { item in
@@ -113,7 +119,7 @@ package struct ClinicalDocuments: Sendable {
             verificationCode: verificationCode(for: prescription)
         )
         return PrescriptionRecord(prescription: prescription, patientName: patientName,
-                                  patientEmail: try patient?.decode(column: "email", as: String?.self), sheet: sheet)
+                                  patientEmail: patientEmail, sheet: sheet)
     }
 
     /// The prescription as a PDF, audited as a read of the patient's record.

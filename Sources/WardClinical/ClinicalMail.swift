@@ -100,6 +100,7 @@ package struct ClinicalMail: Sendable {
     let queue: JobQueue
     let tenants: TenantDirectory
     let audit: AuditTrail
+    let protection: PatientProtection
     let jobAttempts: Int
 
     // MARK: Queued by the clinical services
@@ -182,7 +183,9 @@ package struct ClinicalMail: Sendable {
             return (appointment, name.trimmingCharacters(in: .whitespaces), try patient?.decode(column: "email", as: String?.self),
                     try practitioner?.decode(column: "name", as: String.self) ?? "your practitioner")
         }
-        guard let (appointment, patient, email, practitioner) = found, appointment.status == "booked", let email, MailAddress.isValid(email),
+        guard let (appointment, patient, sealed, practitioner) = found,
+              let email = try await protection.open(sealed, column: "email", patientID: appointment.patientID, in: scope),
+              appointment.status == "booked", MailAddress.isValid(email),
               let start = Timestamp.date(appointment.start), let end = Timestamp.date(appointment.end) else { return }
         let when = ClinicalDocuments.localTime(appointment.start, zone: scope.tenant.timeZone) + " (\(scope.tenant.timeZone))"
         let template = order.reminder ? Self.appointmentReminder : Self.appointmentConfirmation

@@ -132,5 +132,23 @@ package enum ClinicalMigrations {
         Migration(305, "add_patient_email_reminders", [
             "ALTER TABLE patients ADD COLUMN email_reminders BOOLEAN NOT NULL DEFAULT TRUE",
         ]),
+        // Identifying fields are sealed (`PatientProtection`): exact search goes through keyed
+        // blind indexes; the indexes of the clear columns would only index ciphertext. Rows
+        // written before are sealed by the clinical module's service at start.
+        Migration(306, "add_patient_blind_indexes", [
+            "ALTER TABLE patients ADD COLUMN birth_date_index TEXT",
+            "ALTER TABLE patients ADD COLUMN phone_index TEXT",
+            "ALTER TABLE patients ADD COLUMN email_index TEXT",
+            "ALTER TABLE patients ADD COLUMN national_id_index TEXT",
+            "CREATE INDEX patients_birth_date_index ON patients (birth_date_index)",
+            "CREATE INDEX patients_phone_index ON patients (phone_index)",
+            "CREATE INDEX patients_email_index ON patients (email_index)",
+            "CREATE INDEX patients_national_id_index ON patients (national_id_index)",
+            "DROP INDEX patients_phone",
+            "DROP INDEX patients_email",
+            "DROP INDEX patients_birth_date",
+            // 0 until the rows written before this migration are sealed (`sealLegacy`).
+            "INSERT INTO clinical_counters (name, value) VALUES ('patient_fields_sealed', 0)",
+        ]),
     ]
 }

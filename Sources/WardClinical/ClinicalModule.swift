@@ -1,4 +1,5 @@
 import Foundation
+package import ServiceLifecycle
 package import WardAudit
 package import WardHTTP
 package import WardJobs
@@ -39,6 +40,7 @@ package struct ClinicalModule: WardModule {
 
     let documents: ClinicalDocuments
     let mail: ClinicalMail
+    let protection: PatientProtection
 
     /// Publishes the clinical services for the modules that show or bill clinical records.
     /// Needs the `Outbox` and `IdentityService` (registered before it).
@@ -50,18 +52,31 @@ package struct ClinicalModule: WardModule {
             node.logger.warning("no TrueType font found: PDFs use Helvetica and show Latin-1 only; set WARD_PDF_FONT (e.g. install fonts-freefont-ttf)")
         }
         let identity = try node.require(IdentityService.self, by: Self.name)
-        documents = ClinicalDocuments(settings: node.settings, audit: node.audit, identity: identity, typeface: typeface)
+        let protection = PatientProtection(keys: TenantKeys(storage: node.storage, settings: node.settings))
+        self.protection = protection
+        documents = ClinicalDocuments(settings: node.settings, audit: node.audit, identity: identity, protection: protection, typeface: typeface)
         let outbox = try node.require(Outbox.self, by: Self.name)
         outbox.templates.register(ClinicalMail.templates)
         mail = ClinicalMail(outbox: outbox, documents: documents, identity: identity, queue: node.queue,
-                            tenants: node.storage.tenants, audit: node.audit, jobAttempts: node.settings.jobs.maxAttempts)
-        patients = PatientService(audit: node.audit)
+                            tenants: node.storage.tenants, audit: node.audit, protection: protection, jobAttempts: node.settings.jobs.maxAttempts)
+        patients = PatientService(audit: node.audit, protection: protection)
         scheduling = SchedulingService(audit: node.audit, mail: mail)
         prescribing = PrescribingService(audit: node.audit, mail: mail)
+        node.provide(protection)
         node.provide(patients)
         node.provide(scheduling)
         node.provide(prescribing)
         node.provide(documents)
+    }
+
+    /// Seals what was stored before patient fields were sealed.
+    package func services() -> [any Service] {
+        [PatientSealing(patients: patients, node: node)]
+    }
+
+    /// A purged tenant's data key is destroyed with its documents'; its derived keys go too.
+    package func purge(_ tenant: Tenant) async throws {
+        protection.forget(tenant.id)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
@@ -102,5 +117,24 @@ package struct ClinicalModule: WardModule {
     /// A new clinic starts with the starter formulary.
     package func seed(_ scope: TenantScope, by actor: AuditActor) async throws {
         try await prescribing.loadStarterFormulary(in: scope, by: actor)
+    }
+}
+
+/// Seals, once per tenant, the patient fields stored before sealing began (`sealLegacy`), then
+/// waits for the node's shutdown: a service of the node's group, so it runs beside serving.
+struct PatientSealing: Service {
+    let patients: PatientService
+    let node: ModuleNode
+
+    func run() async throws {
+        for tenant in (try? await node.liveTenants()) ?? [] where !Task.isShuttingDownGracefully {
+            do {
+                let sealed = try await patients.sealLegacy(in: try await node.storage.tenants.scope(for: tenant))
+                if sealed > 0 { node.logger.notice("patient fields sealed", metadata: ["tenant_id": "\(tenant.slug)", "patients": "\(sealed)"]) }
+            } catch {
+                node.logger.error("sealing patient fields failed; tried again at the next start", metadata: ["tenant_id": "\(tenant.slug)", "error": "\(error)"])
+            }
+        }
+        try? await gracefulShutdown()
     }
 }

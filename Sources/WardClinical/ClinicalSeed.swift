@@ -12,6 +12,7 @@ extension PatientService {
     package func importPatients(_ inputs: [PatientInput], in scope: TenantScope, by actor: AuditActor, batchSize: Int = 500) async throws -> Int {
         let patients = try scope.table("patients"), terms = try scope.table("patient_search_terms")
         let audit = self.audit
+        let keys = try await protection.keys(for: scope.tenant.id)
         var imported = 0
         for start in stride(from: 0, to: inputs.count, by: batchSize) {
             let now = Timestamp.now()
@@ -35,7 +36,7 @@ extension PatientService {
                     batch[index].mrn = MedicalRecordNumber.make(next)
                     next += 1
                 }
-                try await database.insert(into: patients).models(batch).run()
+                try await database.insert(into: patients).models(try batch.map { try StoredPatient($0, keys: keys) }).run()
                 let rows = batch.flatMap { patient in
                     PatientSearch.terms(givenName: patient.givenName, familyName: patient.familyName).map { ($0, patient) }
                 }

@@ -10,9 +10,12 @@ package import WardStorage
 /// group-commit writer before the caller sees the data.
 package struct PatientService: Sendable {
     package let audit: AuditTrail
+    /// Seals the identifying fields and answers exact searches through blind indexes.
+    package let protection: PatientProtection
 
-    package init(audit: AuditTrail) {
+    package init(audit: AuditTrail, protection: PatientProtection) {
         self.audit = audit
+        self.protection = protection
     }
 
     // MARK: Registration and change
@@ -33,6 +36,7 @@ package struct PatientService: Sendable {
         )
         let patients = try scope.table("patients")
         let audit = self.audit
+        let keys = try await protection.keys(for: scope.tenant.id)
         return try await scope.transaction { [patient] database in
             var patient = patient
             if input.mrn == nil {
@@ -40,7 +44,7 @@ package struct PatientService: Sendable {
             } else if try await database.select().column("id").from(patients).where("mrn", .equal, patient.mrn).first() != nil {
                 throw ClinicalError.mrnTaken
             }
-            try await database.insert(into: patients).model(patient).run()
+            try await database.insert(into: patients).model(try StoredPatient(patient, keys: keys)).run()
             try await Self.index(patient, in: database, scope: scope)
             try await audit.append(actor.record("create", resourceType: "patient", resourceID: patient.id, patientID: patient.id), in: database, scope: scope)
             return patient
@@ -61,10 +65,12 @@ package struct PatientService: Sendable {
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let patients = try scope.table("patients")
         let audit = self.audit
+        let keys = try await protection.keys(for: scope.tenant.id)
         return try await scope.transaction { database in
-            guard var patient = try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self) else {
+            guard let stored = try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self) else {
                 throw ClinicalError.notFound("patient")
             }
+            var patient = try keys.opened(stored)
             guard patient.version == expectedVersion else { throw ClinicalError.versionMismatch(current: patient.version) }
             guard patient.status == "active" else { throw ClinicalError.archived }
             var changed: [String] = []
@@ -92,7 +98,8 @@ package struct PatientService: Sendable {
             patient.updatedBy = actor.id
             patient.updatedAt = Timestamp.now()
             // The version check in the statement guards a writer that raced past the read.
-            try await database.update(patients).set(model: patient).where("id", .equal, id).where("version", .equal, expectedVersion).run()
+            try await database.update(patients).set(model: try StoredPatient(patient, keys: keys)).where("id", .equal, id)
+                .where("version", .equal, expectedVersion).run()
             if changed.contains("given_name") || changed.contains("family_name") { try await Self.index(patient, in: database, scope: scope) }
             try await audit.append(actor.record("update", resourceType: "patient", resourceID: id, patientID: id,
                                                 details: ["fields": changed.joined(separator: ","), "version": String(patient.version)]),
@@ -111,17 +118,19 @@ package struct PatientService: Sendable {
         if !errors.isEmpty { throw ClinicalError.invalid(errors) }
         let patients = try scope.table("patients")
         let audit = self.audit
+        let keys = try await protection.keys(for: scope.tenant.id)
         return try await scope.transaction { database in
-            guard var patient = try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self) else {
+            guard let stored = try await database.select().columns(Patient.columns).from(patients).where("id", .equal, id).first(decoding: Patient.self) else {
                 throw ClinicalError.notFound("patient")
             }
+            var patient = try keys.opened(stored)
             if let expectedVersion, patient.version != expectedVersion { throw ClinicalError.versionMismatch(current: patient.version) }
             guard patient.status == "active" else { return patient }
             patient.status = "archived"
             patient.version += 1
             patient.updatedBy = actor.id
             patient.updatedAt = Timestamp.now()
-            try await database.update(patients).set(model: patient).where("id", .equal, id).run()
+            try await database.update(patients).set(model: try StoredPatient(patient, keys: keys)).where("id", .equal, id).run()
             try await Self.index(patient, in: database, scope: scope)
             try await audit.append(actor.record("archive", resourceType: "patient", resourceID: id, patientID: id, reason: reason), in: database, scope: scope)
             return patient
@@ -133,9 +142,10 @@ package struct PatientService: Sendable {
     /// One patient, audited as a read before it is returned.
     package func read(_ id: String, in scope: TenantScope, by actor: AuditActor, breakGlassGrant: String? = nil) async throws -> Patient {
         let patients = try scope.tableName("patients")
+        let keys = try await protection.keys(for: scope.tenant.id)
         let found = try await scope.read { database in
             try await database.reusedRows(SQLQueryString("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"id\" = \(bind: id)"))
-                .first.map(Patient.init(row:))
+                .first.map { try keys.opened(try Patient(row: $0)) }
         }
         guard let found else {
             try await audit.recordRead(actor.record("read", resourceType: "patient", resourceID: id, patientID: id, outcome: .error, reason: "not found"), in: scope)
@@ -150,12 +160,13 @@ package struct PatientService: Sendable {
     /// A page of active patients in id order (creation order), after `cursor`.
     package func list(after cursor: String?, limit: Int, in scope: TenantScope, by actor: AuditActor) async throws -> [Patient] {
         let patients = try scope.tableName("patients")
+        let keys = try await protection.keys(for: scope.tenant.id)
         let page = try await scope.read { database in
             var query = SQLQueryString("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"status\" = 'active'")
             if let cursor { query.appendInterpolation(unsafeRaw: " AND \"id\" > "); query.appendInterpolation(bind: cursor) }
             query.appendInterpolation(unsafeRaw: " ORDER BY \"id\" LIMIT ")
             query.appendInterpolation(literal: limit)
-            return try await database.raw(query).all().map(Patient.init(row:))
+            return try await database.raw(query).all().map { try keys.opened(try Patient(row: $0)) }
         }
         try await audit.recordRead(actor.record("search", resourceType: "patient", details: ["kind": "list", "returned": String(page.count)]), in: scope)
         return page
@@ -185,21 +196,27 @@ package struct PatientService: Sendable {
         let patients = try scope.tableName("patients"), termTable = try scope.tableName("patient_search_terms")
         let phone = query.filter { $0.isNumber || $0 == "+" }
         let exactClause = ClinicalDates.date(query) != nil
+        let keys = try await protection.keys(for: scope.tenant.id)
         let ranked = try await scope.read { database -> [Patient] in
-            // Exact identifiers first: MRN, email, phone, birth date — each its own index lookup,
-            // asked only when the text could be one (an OR across columns would scan the table).
+            // Exact identifiers first: MRN, then the blind indexes of email, phone, national id
+            // and birth date — each its own index lookup, asked only when the text could be one
+            // (an OR across columns would scan the table).
             var lookups: [(String, String)] = []
-            if query.range(of: #"^[A-Za-z0-9-]{1,32}$"#, options: .regularExpression) != nil { lookups.append(("mrn", query)) }
-            if query.contains("@") { lookups.append(("email", query.lowercased())) }
-            if phone.count >= 5 { lookups.append(("phone", query)) }
-            if exactClause { lookups.append(("birth_date", query)) }
+            let identifier = query.range(of: #"^[A-Za-z0-9-]{1,32}$"#, options: .regularExpression) != nil
+            if identifier { lookups.append(("mrn", query)) }
+            if query.contains("@"), let index = keys.index(query, column: "email") { lookups.append(("email_index", index)) }
+            if phone.count >= 5, let index = keys.index(query, column: "phone") { lookups.append(("phone_index", index)) }
+            if identifier || query.contains(" "), query.count <= 40, let index = keys.index(query, column: "national_id") {
+                lookups.append(("national_id_index", index))
+            }
+            if exactClause, let index = keys.index(query, column: "birth_date") { lookups.append(("birth_date_index", index)) }
             var results: [Patient] = []
             for (column, value) in lookups where results.count < limit {
                 let matches = try await database.raw("""
                     SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients)
                     WHERE \(ident: column) = \(bind: value) AND "status" = 'active'
                     ORDER BY "family_name", "given_name", "id" LIMIT \(literal: limit)
-                    """).all().map(Patient.init(row:))
+                    """).all().map { try keys.opened(try Patient(row: $0)) }
                 for patient in matches where !results.contains(where: { $0.id == patient.id }) { results.append(patient) }
             }
             guard let firstToken = tokens.first, results.count < limit else { return results }
@@ -235,7 +252,7 @@ package struct PatientService: Sendable {
             }.filter { seen.insert($0.id).inserted }.prefix(limit - results.count).map(\.id)
             guard !best.isEmpty else { return results }
             let rows = try await database.raw("SELECT \(unsafeRaw: Patient.columnList) FROM \(unsafeRaw: patients) WHERE \"id\" IN (\(binds: Array(best)))")
-                .all().map(Patient.init(row:))
+                .all().map { try keys.opened(try Patient(row: $0)) }
             let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
             results += best.compactMap { byID[$0] }
             return results
@@ -248,6 +265,43 @@ package struct PatientService: Sendable {
 
     /// Name candidates one search reads per phase (only ids and names).
     static let candidateLimit = 100
+
+    // MARK: Sealing rows written before fields were sealed
+
+    /// Seals the identifying fields of patients stored before sealing began, 500 at a time,
+    /// each batch in a transaction with an audit event; then marks the tenant done, so later
+    /// starts ask one counter. A row changed meanwhile (another version) is left for the next
+    /// batch. Returns how many rows it sealed.
+    @discardableResult
+    package func sealLegacy(in scope: TenantScope) async throws -> Int {
+        let patients = try scope.table("patients"), counters = try scope.table("clinical_counters")
+        let done = try await scope.read { database in
+            try await database.select().column("value").from(counters).where("name", .equal, "patient_fields_sealed").first()?.decode(column: "value", as: Int.self)
+        }
+        guard done == 0 else { return 0 }
+        let keys = try await protection.keys(for: scope.tenant.id)
+        let clear = PatientProtection.sealedColumns.map { "(\"\($0)\" IS NOT NULL AND \"\($0)\" NOT LIKE 'v1:%')" }.joined(separator: " OR ")
+        var sealed = 0
+        while true {
+            let batch = try await scope.transaction { database -> Int in
+                let rows = try await database.raw("SELECT \(unsafeRaw: Patient.columnList) FROM \(patients) WHERE \(unsafeRaw: clear) LIMIT 500").all()
+                    .map(Patient.init(row:))
+                for stored in rows {
+                    try await database.update(patients).set(model: try StoredPatient(try keys.opened(stored), keys: keys))
+                        .where("id", .equal, stored.id).where("version", .equal, stored.version).run()
+                }
+                if rows.isEmpty {
+                    try await database.update(counters).set("value", to: 1).where("name", .equal, "patient_fields_sealed").run()
+                } else {
+                    try await audit.append(AuditActor.system.record("seal_fields", resourceType: "patient", details: ["count": String(rows.count)]),
+                                           in: database, scope: scope)
+                }
+                return rows.count
+            }
+            guard batch > 0 else { return sealed }
+            sealed += batch
+        }
+    }
 
     // MARK: Helpers
 

@@ -26,6 +26,12 @@ package struct SecretBox: Sendable {
         var description: String { "no secret key to seal with" }
     }
 
+    /// Which key opens `sealed`: 0 the current one, n the nth previous; nil when none does.
+    package func keyIndex(opening sealed: String) -> Int? {
+        guard let data = Data(base64Encoded: sealed), let box = try? ChaChaPoly.SealedBox(combined: data) else { return nil }
+        return keys.firstIndex { (try? ChaChaPoly.open(box, using: $0)) != nil }
+    }
+
     package func open(_ sealed: String) -> String? {
         guard let data = Data(base64Encoded: sealed), let box = try? ChaChaPoly.SealedBox(combined: data) else { return nil }
         for key in keys {

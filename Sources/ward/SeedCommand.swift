@@ -46,8 +46,8 @@ struct SeedCommand: AsyncParsableCommand {
                         _ = try await services.identity.createUser(in: scope, email: "doctor@\(slug).test", name: "Doctor \(index)",
                                                                    password: "bench-password-1", roles: ["doctor"], by: .system)
                     }
-                    if try await PatientService(audit: services.audit).list(after: nil, limit: 1, in: scope, by: .system).isEmpty {
-                        _ = try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(patients), in: scope, by: .system)
+                    if try await services.node.require(PatientService.self, by: "seed").list(after: nil, limit: 1, in: scope, by: .system).isEmpty {
+                        _ = try await services.node.require(PatientService.self, by: "seed").importPatients(ClinicalSeed.patients(patients), in: scope, by: .system)
                     }
                 }
                 print("seeded \(count) tenants of \(patients) patients (\(min(withUsers, count)) with a doctor) in \(ContinuousClock.now - started)")
@@ -142,7 +142,7 @@ struct SeedCommand: AsyncParsableCommand {
                                                             licenceNumber: String(format: "LIC-%05d", index + 1), email: nil, in: scope, by: .system)
             }
             let started = ContinuousClock.now
-            let imported = try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(count), in: scope, by: .system)
+            let imported = try await services.node.require(PatientService.self, by: "seed").importPatients(ClinicalSeed.patients(count), in: scope, by: .system)
             print("seeded \(slug): \(imported) patients in \(ContinuousClock.now - started), \(practitioners) practitioners, \(users.count) users")
             try await extra?(services, scope)
         }

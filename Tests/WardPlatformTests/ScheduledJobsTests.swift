@@ -25,7 +25,7 @@ struct ScheduledJobsTests {
                 let newYork = TimeZone(identifier: "America/New_York")!
                 try await services.lifecycle.provisionNow(.init(slug: "acme", name: "Acme", timeZone: newYork.identifier))
                 let scope = try await services.storage.tenants.activeScope(slug: "acme")
-                try await PatientService(audit: services.audit).importPatients(ClinicalSeed.patients(3), in: scope, by: .system)
+                try await services.node.require(PatientService.self, by: "test").importPatients(ClinicalSeed.patients(3), in: scope, by: .system)
                 // A session that ended two days ago, with its refresh token.
                 let user = try await services.identity.createUser(in: scope, email: "doc@acme.test", name: "Doc", password: goodPassword, roles: ["doctor"], by: .system)
                 let sessions = try scope.table("sessions"), refresh = try scope.table("refresh_tokens")

@@ -55,10 +55,21 @@ struct TenantLifecycleTests {
                     #expect(cancelled.map(\.state) == [.cancelled])
 
                     // Deleted for good: the purge job removes its database.
-                    #expect(try await client.call(.delete, "/platform/v1/tenants/acme", token: platform).status == .accepted)
                     let tenants = services.storage.tenants
-                    #expect(try await services.work { try await tenants.fetch(slug: "acme")?.status == .deleted })
+                    let acmeID = try #require(try await tenants.fetch(slug: "acme")).id
+                    let tenantKeys = TenantKeys(storage: services.storage, settings: services.settings)
+                    // Its patient's fields are sealed under its data key…
+                    #expect(try await tenantKeys.exists(acmeID))
+                    #expect(try await client.call(.delete, "/platform/v1/tenants/acme", token: platform).status == .accepted)
+                    // The purge job marks it deleted, then removes its database and what modules keep of it.
+                    let purgeJobs = services.queue
+                    #expect(try await services.work {
+                        guard try await tenants.fetch(slug: "acme")?.status == .deleted else { return false }
+                        return try await purgeJobs.list(kind: TenantLifecycle.purgeKind, tenant: "acme").contains { $0.state == .succeeded }
+                    })
                     #expect(try await !tenants.databaseExists("acme"))
+                    // …the key among them: any copy of its rows left anywhere stays sealed.
+                    #expect(try await !tenantKeys.exists(acmeID))
                     #expect(try await client.call(.get, "/api/v1/tenant", tenant: "acme").status == .notFound)
                     // …and after the purge, as its slug stays reserved.
                     let purged = try await client.call(.get, "/platform/v1/tenants/acme", token: platform)

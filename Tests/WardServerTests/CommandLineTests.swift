@@ -116,6 +116,27 @@ struct CommandLineTests {
         }
     }
 
+    @Test("keys status names the master key wrapping each tenant's data key; after a rotation keys rotate moves them all to the new one")
+    func keyRotation() async throws {
+        try await withTestSite(.sqlite) { site in
+            var environment = Self.environment(site)
+            #expect(try await Self.ward(["seed", "tenants", "--count", "2", "--patients", "3", "--with-users", "0"], environment: environment).status == 0)
+            let current = try await Self.ward(["keys", "status"], environment: environment)
+            #expect(current.status == 0 && current.output.contains("2 of 2 under the current master key"))
+            // The development key the node generated becomes the previous one.
+            let old = try String(contentsOfFile: site.directory + "/secret.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            environment["WARD_SECRET_KEY"] = "rotated-secret-key-0123456789-qrstuvwxyz-42"
+            environment["WARD_SECRET_PREVIOUS_KEYS"] = old
+            let stale = try await Self.ward(["keys", "status"], environment: environment)
+            #expect(stale.status == 1 && stale.output.contains("bench-0001: previous master key 1"))
+            let rotated = try await Self.ward(["keys", "rotate"], environment: environment)
+            #expect(rotated.status == 0 && rotated.output.contains("rewrapped the data keys of 2 tenants"))
+            environment["WARD_SECRET_PREVIOUS_KEYS"] = nil
+            let after = try await Self.ward(["keys", "status"], environment: environment)
+            #expect(after.status == 0 && after.output.contains("2 of 2 under the current master key"))
+        }
+    }
+
     @Test("every shipped migration that drops, renames or tightens what the previous release uses says it contracts")
     func expandThenContract() {
         for migration in WardApplication.platformMigrations + WardApplication.tenantMigrations {

@@ -18,7 +18,7 @@ package struct ClinicalController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation("listPatients", .get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, birth date exact)",
+        APIOperation("listPatients", .get, "/api/v1/patients", summary: "List patients, or search them with q (names typo-tolerant; MRN, phone, email, national id, birth date exact)",
                      tag: "clinical", access: .staff, permission: "patients:read", success: (200, "application/json", ItemPage<Patient>.self), problems: [400, 401, 403])
             .query(QueryParameter("q", .text(maxLength: 100), "Search text: names (typo-tolerant), MRN, phone, email or birth date"),
                    .limit(default: 50, maximum: 100), .cursor(.uuid)),

@@ -3,21 +3,22 @@ package import Foundation
 import SQLKit
 import Synchronization
 package import WardCore
-package import WardStorage
 
 /// Each tenant's data key: 32 random bytes made on first use, kept in the control plane only
 /// wrapped by the node's master key (derived from `WARD_SECRET_KEY`; earlier keys still
 /// unwrap, so the secret can be rotated and `rewrapAll` then moves every tenant onto the new
-/// one without touching an object). Destroying a tenant's key makes its objects unreadable
-/// wherever copies of them remain (crypto-shredding).
+/// one without touching data). It seals the tenant's documents, its patients' identifying
+/// fields (keys derived from it: `PatientProtection`) and its payment provider's keys.
+/// Destroying it makes all of these unreadable wherever copies remain (crypto-shredding). The
+/// table is the documents module's migration 600, where it began; migrations never move.
 package final class TenantKeys: Sendable {
-    private let database: any Database
-    private let table: SQLQualifiedTable
-    private let box: SecretBox
+    fileprivate let database: any Database
+    fileprivate let table: SQLQualifiedTable
+    fileprivate let box: SecretBox
     private let cache = Mutex<[String: SymmetricKey]>([:])
     package static let purpose = "ward document keys v1"
     /// The generation new objects are sealed under (one data key per tenant so far).
-    static let generation: UInt32 = 1
+    package static let generation: UInt32 = 1
 
     package init(storage: Storage, settings: WardSettings) {
         database = storage.controlPlane
@@ -93,6 +94,19 @@ package final class TenantKeys: Sendable {
             count += 1
         }
         return count
+    }
+}
+
+extension TenantKeys {
+    /// Each tenant's key and which master key wraps it: 0 the current one, n the nth previous,
+    /// nil none this node holds.
+    package func status() async throws -> [(tenantID: String, wrappedBy: Int?)] {
+        let table = self.table, box = self.box
+        return try await database.read { database in
+            try await database.select().columns("tenant_id", "wrapped").from(table).orderBy("tenant_id").all().map {
+                (try $0.decode(column: "tenant_id", as: String.self), box.keyIndex(opening: try $0.decode(column: "wrapped", as: String.self)))
+            }
+        }
     }
 }
 
