@@ -140,10 +140,13 @@ package enum ClinicalMigrations {
             "ALTER TABLE patients ADD COLUMN phone_index TEXT",
             "ALTER TABLE patients ADD COLUMN email_index TEXT",
             "ALTER TABLE patients ADD COLUMN national_id_index TEXT",
-            "CREATE INDEX patients_birth_date_index ON patients (birth_date_index)",
-            "CREATE INDEX patients_phone_index ON patients (phone_index)",
-            "CREATE INDEX patients_email_index ON patients (email_index)",
-            "CREATE INDEX patients_national_id_index ON patients (national_id_index)",
+            // Partial: a clinic that never records national ids has the column all NULL, and a
+            // full index's statistics then tell SQLite's planner that a lookup matches every row
+            // (it scanned the table for each search). `x = ?` implies `x IS NOT NULL` in both.
+            "CREATE INDEX patients_birth_date_index ON patients (birth_date_index) WHERE birth_date_index IS NOT NULL",
+            "CREATE INDEX patients_phone_index ON patients (phone_index) WHERE phone_index IS NOT NULL",
+            "CREATE INDEX patients_email_index ON patients (email_index) WHERE email_index IS NOT NULL",
+            "CREATE INDEX patients_national_id_index ON patients (national_id_index) WHERE national_id_index IS NOT NULL",
             "DROP INDEX patients_phone",
             "DROP INDEX patients_email",
             "DROP INDEX patients_birth_date",

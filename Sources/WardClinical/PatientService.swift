@@ -206,7 +206,8 @@ package struct PatientService: Sendable {
             if identifier { lookups.append(("mrn", query)) }
             if query.contains("@"), let index = keys.index(query, column: "email") { lookups.append(("email_index", index)) }
             if phone.count >= 5, let index = keys.index(query, column: "phone") { lookups.append(("phone_index", index)) }
-            if identifier || query.contains(" "), query.count <= 40, let index = keys.index(query, column: "national_id") {
+            // National ids carry digits; a name never asks.
+            if identifier || query.contains(" "), query.count <= 40, query.contains(where: \.isNumber), let index = keys.index(query, column: "national_id") {
                 lookups.append(("national_id_index", index))
             }
             if exactClause, let index = keys.index(query, column: "birth_date") { lookups.append(("birth_date_index", index)) }

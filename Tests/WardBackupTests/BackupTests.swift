@@ -87,160 +87,152 @@ struct BackupTests {
 
     @Test("a tenant restored under a new slug beside the original is its own: new id, new document key, nothing shared", arguments: TestBackend.allCases)
     func restoreAsNewSlug(_ backend: TestBackend) async throws {
-        let destination = Self.destination()
-        defer { try? FileManager.default.removeItem(atPath: destination) }
-        try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: ["WARD_BACKUP_URL": "file://\(destination)"]) { node in
-                try await node.staff("admin@acme.example", roles: ["tenant_admin", "doctor"])
-                let backups = try node.backups()
-                let tenants = node.services.storage.tenants
-                let documents = try #require(node.services.modules.compactMap { $0 as? DocumentsModule }.first?.documents)
-                try await node.test { client in
-                    let token = try await client.token("admin@acme.example")
-                    let patient = try await client.patient(token, "Original")
-                    let filed = try await client.upload(Array("%PDF-1.7\nreferral".utf8), type: "application/pdf", patient: patient, token: token)
-                    let documentID = try #require(filed.json["id"] as? String)
-                    let manifest = try await backups.create(tenant: "acme")
-                    // The original slug is taken here: refused, and nothing changes.
-                    await #expect(throws: BackupError.self) { try await backups.restore(manifest.id, tenant: "acme") }
-                    let copy = try #require(try await backups.restore(manifest.id, tenant: "acme", as: "acme-copy").first)
-                    let original = try await tenants.activeScope(slug: "acme").tenant
-                    #expect(copy.id != original.id)
-                    let copyObjects = try await documents.store.list(prefix: PatientDocuments.prefix(of: copy))
-                    #expect(copyObjects.count == 1)
-                    // Sealed anew under the copy's key: the original's key does not open it, and the bytes differ.
-                    #expect(try await documents.store.list(prefix: PatientDocuments.prefix(of: original)).count == 1)
+        try await Self.withBackupNode(backend) { site, node, destination in
+            try await node.staff("admin@acme.example", roles: ["tenant_admin", "doctor"])
+            let backups = try node.backups()
+            let tenants = node.services.storage.tenants
+            let documents = try #require(node.services.modules.compactMap { $0 as? DocumentsModule }.first?.documents)
+            try await node.test { client in
+                let token = try await client.token("admin@acme.example")
+                let patient = try await client.patient(token, "Original")
+                let filed = try await client.upload(Array("%PDF-1.7\nreferral".utf8), type: "application/pdf", patient: patient, token: token)
+                let documentID = try #require(filed.json["id"] as? String)
+                let manifest = try await backups.create(tenant: "acme")
+                // The original slug is taken here: refused, and nothing changes.
+                await #expect(throws: BackupError.self) { try await backups.restore(manifest.id, tenant: "acme") }
+                let copy = try #require(try await backups.restore(manifest.id, tenant: "acme", as: "acme-copy").first)
+                let original = try await tenants.activeScope(slug: "acme").tenant
+                #expect(copy.id != original.id)
+                let copyObjects = try await documents.store.list(prefix: PatientDocuments.prefix(of: copy))
+                #expect(copyObjects.count == 1)
+                // Sealed anew under the copy's key: the original's key does not open it, and the bytes differ.
+                #expect(try await documents.store.list(prefix: PatientDocuments.prefix(of: original)).count == 1)
 
-                    let copyToken = try await client.token("admin@acme.example", tenant: "acme-copy")
-                    let content = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(documentID)/content", token: copyToken)
-                    #expect(content.status == .ok && String(buffer: content.body) == "%PDF-1.7\nreferral")
-                    // A patient registered in the copy is not in the original, and a token of one is refused by the other.
-                    let onlyInCopy = try await client.patient(copyToken, "CopyOnly")
-                    #expect(try await client.send(.get, "/api/v1/patients/\(onlyInCopy)", token: token).status == .notFound)
-                    #expect([.unauthorized, .forbidden].contains(try await client.send(.get, "/api/v1/patients/\(patient)", token: token, tenant: "acme-copy").status))
-                    // Purging the original's documents leaves the copy's readable.
-                    try await documents.store.deleteAll(prefix: PatientDocuments.prefix(of: original))
-                    let still = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(documentID)/content", token: copyToken)
-                    #expect(still.status == .ok)
-                }
+                let copyToken = try await client.token("admin@acme.example", tenant: "acme-copy")
+                let content = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(documentID)/content", token: copyToken)
+                #expect(content.status == .ok && String(buffer: content.body) == "%PDF-1.7\nreferral")
+                // A patient registered in the copy is not in the original, and a token of one is refused by the other.
+                let onlyInCopy = try await client.patient(copyToken, "CopyOnly")
+                #expect(try await client.send(.get, "/api/v1/patients/\(onlyInCopy)", token: token).status == .notFound)
+                #expect([.unauthorized, .forbidden].contains(try await client.send(.get, "/api/v1/patients/\(patient)", token: token, tenant: "acme-copy").status))
+                // Purging the original's documents leaves the copy's readable.
+                try await documents.store.deleteAll(prefix: PatientDocuments.prefix(of: original))
+                let still = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(documentID)/content", token: copyToken)
+                #expect(still.status == .ok)
             }
         }
     }
 
     @Test("a damaged part, a changed manifest and a foreign master key fail verify and restore, which change nothing")
     func damage() async throws {
-        let destination = Self.destination()
-        defer { try? FileManager.default.removeItem(atPath: destination) }
-        try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: ["WARD_BACKUP_URL": "file://\(destination)"]) { node in
-                try await node.staff("admin@acme.example", roles: ["tenant_admin"])
-                let backups = try node.backups()
-                let manifest = try await backups.create(tenant: "acme")
-                let folder = URL(fileURLWithPath: destination).appendingPathComponent(manifest.id)
-                let part = folder.appendingPathComponent(try #require(manifest.parts.first).file)
-                var bytes = try Data(contentsOf: part)
-                bytes[bytes.count / 2] ^= 0x01
-                try bytes.write(to: part)
-                let checks = try await backups.verify(manifest.id)
-                #expect(checks.count == 1 && checks[0].problem?.contains("checksum") == true)
-                await #expect(throws: BackupError.self) { try await backups.restore(manifest.id, tenant: "acme", as: "acme-restored") }
-                #expect(try await node.services.storage.tenants.fetch(slug: "acme-restored") == nil)
+        try await Self.withBackupNode(.sqlite) { site, node, destination in
+            try await node.staff("admin@acme.example", roles: ["tenant_admin"])
+            let backups = try node.backups()
+            let manifest = try await backups.create(tenant: "acme")
+            let folder = URL(fileURLWithPath: destination).appendingPathComponent(manifest.id)
+            let part = folder.appendingPathComponent(try #require(manifest.parts.first).file)
+            var bytes = try Data(contentsOf: part)
+            bytes[bytes.count / 2] ^= 0x01
+            try bytes.write(to: part)
+            let checks = try await backups.verify(manifest.id)
+            #expect(checks.count == 1 && checks[0].problem?.contains("checksum") == true)
+            await #expect(throws: BackupError.self) { try await backups.restore(manifest.id, tenant: "acme", as: "acme-restored") }
+            #expect(try await node.services.storage.tenants.fetch(slug: "acme-restored") == nil)
 
-                // A manifest whose row counts were edited no longer carries its MAC.
-                let good = try await backups.create(tenant: "acme")
-                let manifestFile = URL(fileURLWithPath: destination).appendingPathComponent(good.id).appendingPathComponent("manifest.json")
-                var edited = good
-                edited.parts[0].rows["patients"] = 99
-                try JSONEncoder().encode(edited).write(to: manifestFile)
-                await #expect(throws: BackupError.self) { try await backups.verify(good.id) }
+            // A manifest whose row counts were edited no longer carries its MAC.
+            let good = try await backups.create(tenant: "acme")
+            let manifestFile = URL(fileURLWithPath: destination).appendingPathComponent(good.id).appendingPathComponent("manifest.json")
+            var edited = good
+            edited.parts[0].rows["patients"] = 99
+            try JSONEncoder().encode(edited).write(to: manifestFile)
+            await #expect(throws: BackupError.self) { try await backups.verify(good.id) }
 
-                // A node holding another master key cannot open it, and says which key it needs.
-                let stranger = try Backups(storage: node.services.storage, audit: node.services.audit, documents: nil,
-                                           settings: try site.settings(["WARD_SECRET_KEY": "another-secret-key-0123456789-abcdefghij",
-                                                                        "WARD_BACKUP_URL": "file://\(destination)"]),
-                                           wardVersion: WardApplication.version, logger: TestLogs.quiet)
-                let third = try await backups.create(tenant: "acme")
-                do {
-                    _ = try await stranger.verify(third.id)
-                    Issue.record("a foreign key verified the backup")
-                } catch let error as BackupError {
-                    #expect(error.description.contains("master key this node does not hold"))
-                }
+            // A node holding another master key cannot open it, and says which key it needs.
+            let stranger = try Backups(storage: node.services.storage, audit: node.services.audit, documents: nil,
+                                       settings: try site.settings(["WARD_SECRET_KEY": "another-secret-key-0123456789-abcdefghij",
+                                                                    "WARD_BACKUP_URL": "file://\(destination)"]),
+                                       wardVersion: WardApplication.version, logger: TestLogs.quiet)
+            let third = try await backups.create(tenant: "acme")
+            do {
+                _ = try await stranger.verify(third.id)
+                Issue.record("a foreign key verified the backup")
+            } catch let error as BackupError {
+                #expect(error.description.contains("master key this node does not hold"))
             }
         }
     }
 
     @Test("a backup with migrations this build does not know is refused, naming both versions")
     func newerSchema() async throws {
-        let destination = Self.destination()
-        defer { try? FileManager.default.removeItem(atPath: destination) }
-        try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: ["WARD_BACKUP_URL": "file://\(destination)"]) { node in
-                try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
-                let backups = try node.backups()
-                var manifest = try await backups.create(tenant: "acme")
-                manifest.parts[0].migrations.append(99_001)
-                manifest.wardVersion = "9.0.0"
-                try backups.keys.sign(&manifest)
-                try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: destination).appendingPathComponent(manifest.id).appendingPathComponent("manifest.json"))
-                do {
-                    try await backups.restore(manifest.id, tenant: "acme", as: "acme-new")
-                    Issue.record("a newer backup was restored")
-                } catch let error as BackupError {
-                    #expect(error.description.contains("Ward 9.0.0") && error.description.contains("Ward \(WardApplication.version)") && error.description.contains("99001"))
-                }
-                #expect(try await node.services.storage.tenants.fetch(slug: "acme-new") == nil)
+        try await Self.withBackupNode(.sqlite) { site, node, destination in
+            try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
+            let backups = try node.backups()
+            var manifest = try await backups.create(tenant: "acme")
+            manifest.parts[0].migrations.append(99_001)
+            manifest.wardVersion = "9.0.0"
+            try backups.keys.sign(&manifest)
+            try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: destination).appendingPathComponent(manifest.id).appendingPathComponent("manifest.json"))
+            do {
+                try await backups.restore(manifest.id, tenant: "acme", as: "acme-new")
+                Issue.record("a newer backup was restored")
+            } catch let error as BackupError {
+                #expect(error.description.contains("Ward 9.0.0") && error.description.contains("Ward \(WardApplication.version)") && error.description.contains("99001"))
             }
+            #expect(try await node.services.storage.tenants.fetch(slug: "acme-new") == nil)
         }
     }
 
     @Test("prune removes backups past the retention and never the newest")
     func prune() async throws {
-        let destination = Self.destination()
-        defer { try? FileManager.default.removeItem(atPath: destination) }
-        try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: ["WARD_BACKUP_URL": "file://\(destination)"]) { node in
-                try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
-                let backups = try node.backups()
-                let now = Date()
-                let old = try await backups.create(tenant: "acme", now: now.addingTimeInterval(-40 * 86_400))
-                let recent = try await backups.create(tenant: "acme", now: now.addingTimeInterval(-3 * 86_400))
-                #expect(try backups.prune(olderThan: 30, now: now) == [old.id])
-                #expect(try backups.list().map(\.id) == [recent.id])
-                // Past the retention but the newest: kept.
-                #expect(try backups.prune(olderThan: 1, now: now).isEmpty)
-                #expect(try backups.list().map(\.id) == [recent.id])
-            }
+        try await Self.withBackupNode(.sqlite) { site, node, destination in
+            try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
+            let backups = try node.backups()
+            let now = Date()
+            let old = try await backups.create(tenant: "acme", now: now.addingTimeInterval(-40 * 86_400))
+            let recent = try await backups.create(tenant: "acme", now: now.addingTimeInterval(-3 * 86_400))
+            #expect(try backups.prune(olderThan: 30, now: now) == [old.id])
+            #expect(try backups.list().map(\.id) == [recent.id])
+            // Past the retention but the newest: kept.
+            #expect(try backups.prune(olderThan: 1, now: now).isEmpty)
+            #expect(try backups.list().map(\.id) == [recent.id])
         }
     }
 
     @Test("the nightly job backs up every live tenant, verifies the backup and prunes; /metrics and check --deploy see it", arguments: TestBackend.allCases)
     func nightly(_ backend: TestBackend) async throws {
+        try await Self.withBackupNode(backend) { site, node, destination in
+            for slug in ["acme", "birch"] { try await node.services.storage.tenants.create(slug: slug, name: slug.capitalized) }
+            let backups = try node.backups()
+            let stale = try await backups.create(tenant: "acme", now: Date().addingTimeInterval(-45 * 86_400))
+            #expect(DeployCheck.backups(node.services.settings).passed == false)
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let night = calendar.date(bySettingHour: 2, minute: 15, second: 30, of: Date())!
+            let fired = try await NodeJobs.scheduler(node.services).fire(at: night)
+            let job = try #require(fired.first { $0.kind == "backup.nightly" })
+            let queue = node.services.queue
+            #expect(try await runWorkers([NodeJobs.worker(node.services)], until: { try await queue.find(job.id)?.state == .succeeded }, timeout: .seconds(120)))
+            let all = try backups.list()
+            #expect(all.count == 1 && all[0].scope == "node" && all[0].parts.map(\.tenant.slug) == ["acme", "birch"])
+            #expect(!all.contains { $0.id == stale.id })
+            let check = DeployCheck.backups(node.services.settings)
+            #expect(check.passed && check.detail.contains(all[0].id))
+            try await node.test { client in
+                let text = try await client.execute(uri: "/metrics", method: .get).text
+                #expect(text.contains("backup_runs_total{outcome=\"ok\"} 1"))
+                #expect(text.contains("backup_last_success_timestamp_seconds "))
+            }
+        }
+    }
+
+    /// Runs `body` with a node on a fresh site of `backend` whose backups go to a directory of
+    /// the test's own, removed afterwards.
+    static func withBackupNode(_ backend: TestBackend, _ body: (TestSite, TestNode, String) async throws -> Void) async throws {
         let destination = Self.destination()
         defer { try? FileManager.default.removeItem(atPath: destination) }
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: ["WARD_BACKUP_URL": "file://\(destination)"]) { node in
-                for slug in ["acme", "birch"] { try await node.services.storage.tenants.create(slug: slug, name: slug.capitalized) }
-                let backups = try node.backups()
-                let stale = try await backups.create(tenant: "acme", now: Date().addingTimeInterval(-45 * 86_400))
-                #expect(DeployCheck.backups(node.services.settings).passed == false)
-                var calendar = Calendar(identifier: .gregorian)
-                calendar.timeZone = TimeZone(identifier: "UTC")!
-                let night = calendar.date(bySettingHour: 2, minute: 15, second: 30, of: Date())!
-                let fired = try await NodeJobs.scheduler(node.services).fire(at: night)
-                let job = try #require(fired.first { $0.kind == "backup.nightly" })
-                let queue = node.services.queue
-                #expect(try await runWorkers([NodeJobs.worker(node.services)], until: { try await queue.find(job.id)?.state == .succeeded }, timeout: .seconds(120)))
-                let all = try backups.list()
-                #expect(all.count == 1 && all[0].scope == "node" && all[0].parts.map(\.tenant.slug) == ["acme", "birch"])
-                #expect(!all.contains { $0.id == stale.id })
-                let check = DeployCheck.backups(node.services.settings)
-                #expect(check.passed && check.detail.contains(all[0].id))
-                try await node.test { client in
-                    let text = try await client.execute(uri: "/metrics", method: .get).text
-                    #expect(text.contains("backup_runs_total{outcome=\"ok\"} 1"))
-                    #expect(text.contains("backup_last_success_timestamp_seconds "))
-                }
+                try await body(site, node, destination)
             }
         }
     }

@@ -61,18 +61,22 @@ struct MigrationTests {
         }
     }
 
-    @Test("a database migrated by a newer build is refused", arguments: TestBackend.allCases)
+    @Test("a newer build's expanding migration leaves this build running; a contracting or unrecorded one is refused, naming both builds",
+          arguments: TestBackend.allCases)
     func unknownApplied(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await site.withScratchTargets { targets in
                 try await Migrator(MigrationSet(plane: "test", [Self.first, Self.second]), on: targets[0]).apply()
-
-                await #expect(throws: MigrationError.unknownApplied(target: "scratch", version: 2, name: "add_ward_floor", appliedBy: WardBuild.version)) {
-                    _ = try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan()
+                // The release before `second` runs on the schema `second` expanded.
+                #expect(try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan().isEmpty)
+                let contracting = Migration(3, "drop_ward_floor", ["ALTER TABLE wards DROP COLUMN floor"], contracts: "the previous release reads floor")
+                try await Migrator(MigrationSet(plane: "test", [Self.first, Self.second, contracting]), on: targets[0]).apply()
+                await #expect(throws: MigrationError.unknownApplied(target: "scratch", version: 3, name: "drop_ward_floor", appliedBy: WardBuild.version)) {
+                    _ = try await Migrator(MigrationSet(plane: "test", [Self.first, Self.second]), on: targets[0]).plan()
                 }
-                // The message names the build that applied it and this one.
+                // A record without its phase (an earlier build wrote it) is refused too; the message names both builds.
                 try await targets[0].database.transaction(searchPath: targets[0].schema) { database in
-                    try await database.raw("UPDATE ward_migrations SET ward_version = '9.1.0' WHERE version = 2").run()
+                    try await database.raw("UPDATE ward_migrations SET ward_version = '9.1.0', expands = NULL WHERE version = 2").run()
                 }
                 do {
                     _ = try await Migrator(MigrationSet(plane: "test", [Self.first]), on: targets[0]).plan()

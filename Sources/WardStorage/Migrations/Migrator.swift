@@ -70,6 +70,11 @@ package struct Migrator: Sendable {
         let known = Dictionary(uniqueKeysWithValues: set.migrations.map { ($0.version, $0) })
         for record in applied.values.sorted(by: { $0.version < $1.version }) {
             guard let migration = known[record.version] else {
+                // A newer build's migration that only expanded the schema (so recorded by it)
+                // leaves everything this build uses in place: the previous release runs on, and
+                // rolling back is starting it. One that contracted, or of a build that did not
+                // record which, is refused.
+                if record.expands == true { continue }
                 throw MigrationError.unknownApplied(target: target.label, version: record.version, name: record.name, appliedBy: record.wardVersion)
             }
             if migration.checksum(for: dialect) != record.checksum {
@@ -135,9 +140,9 @@ package struct Migrator: Sendable {
                     try await database.raw(SQLQueryString(statement)).run()
                 }
                 try await database.raw("""
-                    INSERT INTO \(unsafeRaw: Self.recordTable) (version, name, checksum, applied_at, ward_version)
+                    INSERT INTO \(unsafeRaw: Self.recordTable) (version, name, checksum, applied_at, ward_version, expands)
                     VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: migration.checksum(for: dialect)), \(bind: Timestamp.now()),
-                            \(bind: WardBuild.version))
+                            \(bind: WardBuild.version), \(bind: migration.contracts == nil))
                     """).run()
                 ran.append(migration)
             }
@@ -150,7 +155,7 @@ package struct Migrator: Sendable {
         try await plan().isEmpty
     }
 
-    private struct Record { var version: Int; var name: String; var checksum: String; var wardVersion: String? }
+    private struct Record { var version: Int; var name: String; var checksum: String; var wardVersion: String?; var expands: Bool? }
 
     private func appliedRecords() async throws -> [Int: Record] {
         let schema = target.schema
@@ -163,7 +168,8 @@ package struct Migrator: Sendable {
                         version: try row.decode(column: "version", as: Int.self),
                         name: try row.decode(column: "name", as: String.self),
                         checksum: try row.decode(column: "checksum", as: String.self),
-                        wardVersion: row.contains(column: "ward_version") ? try row.decode(column: "ward_version", as: String?.self) : nil
+                        wardVersion: row.contains(column: "ward_version") ? try row.decode(column: "ward_version", as: String?.self) : nil,
+                        expands: row.contains(column: "expands") ? try row.decode(column: "expands", as: Bool?.self) : nil
                     )
                 }
         }
@@ -197,7 +203,8 @@ package struct Migrator: Sendable {
                     name TEXT NOT NULL,
                     checksum TEXT NOT NULL,
                     applied_at TEXT NOT NULL,
-                    ward_version TEXT
+                    ward_version TEXT,
+                    expands BOOLEAN
                 )
                 """).run()
             // Which build applied each migration, so a node refusing a newer schema names it;
@@ -214,6 +221,7 @@ package struct Migrator: Sendable {
             }
             if !recorded {
                 try await database.raw("ALTER TABLE \(unsafeRaw: Self.recordTable) ADD COLUMN ward_version TEXT").run()
+                try await database.raw("ALTER TABLE \(unsafeRaw: Self.recordTable) ADD COLUMN expands BOOLEAN").run()
             }
         }
     }
