@@ -19,7 +19,7 @@ package final class PatientProtection: Sendable {
     private let derived = Mutex<[String: FieldKeys]>([:])
 
     /// The sealed columns, as the patients table names them.
-    package static let sealedColumns = ["birth_date", "phone", "email", "address", "national_id", "emergency_contact"]
+    package static var sealedColumns: [String] { FieldKeys.fields.map(\.column) }
     /// The columns with a blind index (`<column>_index`).
     package static let indexedColumns = ["birth_date", "phone", "email", "national_id"]
 
@@ -100,29 +100,25 @@ package struct FieldKeys: Sendable {
         }
     }
 
+    /// The sealed fields of `Patient`, by column (`PatientProtection.sealedColumns`, in order).
+    static let fields: [(column: String, field: WritableKeyPath<Patient, String?> & Sendable)] = [
+        ("birth_date", \.birthDate), ("phone", \.phone), ("email", \.email), ("address", \.address),
+        ("national_id", \.nationalID), ("emergency_contact", \.emergencyContact),
+    ]
+
     /// The patient with its identifying fields sealed, and the blind indexes of those searched.
     package func sealed(_ patient: Patient) throws -> (patient: Patient, indexes: [(column: String, value: String?)]) {
         var stored = patient
-        stored.birthDate = try seal(patient.birthDate, column: "birth_date", patientID: patient.id)
-        stored.phone = try seal(patient.phone, column: "phone", patientID: patient.id)
-        stored.email = try seal(patient.email, column: "email", patientID: patient.id)
-        stored.address = try seal(patient.address, column: "address", patientID: patient.id)
-        stored.nationalID = try seal(patient.nationalID, column: "national_id", patientID: patient.id)
-        stored.emergencyContact = try seal(patient.emergencyContact, column: "emergency_contact", patientID: patient.id)
-        let indexes = [("birth_date", patient.birthDate), ("phone", patient.phone), ("email", patient.email), ("national_id", patient.nationalID)]
-            .map { (column: $0.0 + "_index", value: index($0.1, column: $0.0)) }
+        for (column, field) in Self.fields { stored[keyPath: field] = try seal(patient[keyPath: field], column: column, patientID: patient.id) }
+        let indexes = Self.fields.filter { PatientProtection.indexedColumns.contains($0.column) }
+            .map { (column: $0.column + "_index", value: index(patient[keyPath: $0.field], column: $0.column)) }
         return (stored, indexes)
     }
 
     /// The patient as stored, opened.
     package func opened(_ stored: Patient) throws -> Patient {
         var patient = stored
-        patient.birthDate = try open(stored.birthDate, column: "birth_date", patientID: stored.id)
-        patient.phone = try open(stored.phone, column: "phone", patientID: stored.id)
-        patient.email = try open(stored.email, column: "email", patientID: stored.id)
-        patient.address = try open(stored.address, column: "address", patientID: stored.id)
-        patient.nationalID = try open(stored.nationalID, column: "national_id", patientID: stored.id)
-        patient.emergencyContact = try open(stored.emergencyContact, column: "emergency_contact", patientID: stored.id)
+        for (column, field) in Self.fields { patient[keyPath: field] = try open(stored[keyPath: field], column: column, patientID: stored.id) }
         return patient
     }
 }

@@ -162,6 +162,40 @@ struct BackupTests {
         }
     }
 
+    @Test("a tenant not there, a backup id outside the directory, --as without --tenant and a backup of the other database are refused, changing nothing")
+    func refusals() async throws {
+        let destination = Self.destination()
+        defer { try? FileManager.default.removeItem(atPath: destination) }
+        let settings = ["WARD_BACKUP_URL": "file://\(destination)"]
+        let made = Taken()
+        try await withTestSite(.sqlite) { site in
+            try await TestNode.with(site, settings: settings) { node in
+                try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
+                let backups = try node.backups()
+                await #expect(throws: BackupError.self) { try await backups.create(tenant: "nobody") }
+                #expect(try backups.list().isEmpty)
+                let manifest = try await backups.create(tenant: "acme")
+                await #expect(throws: BackupError.notFound("../\(manifest.id)")) { try await backups.restore("../\(manifest.id)") }
+                await #expect(throws: BackupError.notFound("tenant 'nobody' in backup \(manifest.id)")) { try await backups.restore(manifest.id, tenant: "nobody") }
+                await #expect(throws: BackupError.self) { try await backups.restore(manifest.id, as: "acme-copy") }
+                #expect(try await node.services.storage.tenants.fetch(slug: "acme-copy") == nil)
+                await made.set(manifest: manifest, patients: [], document: nil, scan: [])
+            }
+        }
+        let backup = try #require(await made.value.0)
+        try await withTestSite(.postgres) { site in
+            try await TestNode.with(site, settings: settings) { node in
+                do {
+                    try await node.backups().restore(backup.id)
+                    Issue.record("a SQLite backup was restored onto PostgreSQL")
+                } catch let error as BackupError {
+                    #expect(error.description.contains("of a sqlite node; this node runs on postgres"))
+                }
+                #expect(try await node.services.storage.tenants.fetch(slug: "acme") == nil)
+            }
+        }
+    }
+
     @Test("a backup with migrations this build does not know is refused, naming both versions")
     func newerSchema() async throws {
         try await Self.withBackupNode(.sqlite) { site, node, destination in

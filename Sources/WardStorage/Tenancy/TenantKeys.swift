@@ -56,6 +56,12 @@ package final class TenantKeys: Sendable {
         return SymmetricKey(data: bytes)
     }
 
+    /// The tenant's data key if it has one; nil (and none made) if it has not.
+    package func existing(_ tenantID: String) async throws -> SymmetricKey? {
+        if let key = cache.withLock({ $0[tenantID] }) { return key }
+        return try await stored(tenantID).map { remember($0, for: tenantID) }
+    }
+
     /// Whether the tenant has a data key.
     package func exists(_ tenantID: String) async throws -> Bool {
         let table = self.table
