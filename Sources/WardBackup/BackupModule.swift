@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 package import Prometheus
 import WardCore
@@ -54,8 +55,11 @@ package struct BackupModule: WardModule {
         ]
     }
 
-    /// The newest backup's time and size, read from the destination at each scrape.
+    /// The newest backup's time and size. A scrape lists the destination's manifests only
+    /// when the directory changed since the last (a backup made or pruned changes its time).
     package func refreshMetrics() async {
+        let changed = (try? FileManager.default.attributesOfItem(atPath: backups.directory.path))?[.modificationDate] as? Date
+        guard metrics.listedAt.withLock({ listed in defer { listed = changed }; return changed == nil || listed != changed }) else { return }
         metrics.newest((try? backups.list())?.first)
     }
 }
@@ -64,6 +68,8 @@ package struct BackupModule: WardModule {
 /// (of the newest finished backup in the destination; absent until there is one).
 final class BackupMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
+    /// When the destination directory last changed, as the last listing saw it.
+    let listedAt = Mutex<Date?>(nil)
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
