@@ -83,7 +83,8 @@ package enum AuditMigrations {
                 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
                 FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
                 """,
-            ]
+            ],
+            serving: [.appendOnly("audit_events")]
         ),
         Migration(201, "create_break_glass_grants", [
             """
@@ -145,7 +146,8 @@ package enum AuditMigrations {
                     RAISE EXCEPTION 'the audit trail is append-only';
                 END $$
                 """,
-            ]
+            ],
+            serving: [.readOnly("audit_retention")]
         ),
         // The anchor guards the deletes, so it is guarded too: it only moves forward, to an
         // event still present, never the newest, with that event's hash; it is never removed.
@@ -255,7 +257,8 @@ package enum AuditMigrations {
                 CREATE TRIGGER audit_patient_indexed_guard BEFORE UPDATE OR DELETE ON audit_patient_indexed
                 FOR EACH ROW EXECUTE FUNCTION audit_patient_indexed_guard()
                 """,
-            ]
+            ],
+            serving: [.appendOnly("audit_patient_events")]
         ),
     ]
 }

@@ -101,7 +101,7 @@ package struct FieldKeys: Sendable {
     }
 
     /// The sealed fields of `Patient`, by column (`PatientProtection.sealedColumns`, in order).
-    static let fields: [(column: String, field: WritableKeyPath<Patient, String?> & Sendable)] = [
+    static let fields: [(column: String, field: any WritableKeyPath<Patient, String?> & Sendable)] = [
         ("birth_date", \.birthDate), ("phone", \.phone), ("email", \.email), ("address", \.address),
         ("national_id", \.nationalID), ("emergency_contact", \.emergencyContact),
     ]

@@ -49,7 +49,8 @@ package struct AuditModule: WardModule {
             JobHandler(kind: Self.retentionKind, policy: policy) { _ in
                 let cutoff = Date().addingTimeInterval(-Double(retentionDays) * 86_400)
                 for tenant in try await node.liveTenants() {
-                    let scope = try await node.storage.tenants.scope(for: tenant)
+                    // Removing events is the schema owner's: the serving role only appends.
+                    let scope = try await node.storage.tenants.maintenanceScope(for: tenant)
                     // The head is witnessed first: retention keeps the newest event, so the
                     // witnessed event is never among those it removes.
                     try await witness.recordNewest(in: scope)

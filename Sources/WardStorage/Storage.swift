@@ -12,6 +12,9 @@ package final class Storage: Sendable {
     package let controlPlane: any Database
     /// The read replica, when one is configured.
     package let replica: (any Database)?
+    /// The schema owner's pool (`DATABASE_OWNER_URL`), when another role than the serving one
+    /// owns Ward's schemas: migrations, provisioning, purges and restores run on it.
+    package let owner: (any Database)?
     /// The tenants and the door to their databases.
     package let tenants: TenantDirectory
     /// The control plane's migration target.
@@ -34,18 +37,27 @@ package final class Storage: Sendable {
             )
             let primary = try PostgresDatabase(url: url, limits: limits, logger: logger)
             let replica = try settings.databaseReadURL.map { try PostgresDatabase(url: $0, limits: limits, logger: logger) }
+            // Schema changes are rare and serial: a few connections.
+            var ownerLimits = limits
+            ownerLimits.maximumConnections = min(limits.maximumConnections, 4)
+            let owner = try settings.databaseOwnerURL.map { try PostgresDatabase(url: $0, limits: ownerLimits, logger: logger) }
+            let schemaOwner = SchemaOwner(database: owner ?? primary, servingRole: owner == nil ? nil : settings.databaseRole)
             self.controlPlane = primary
             self.replica = replica
-            self.controlPlaneTarget = MigrationTarget(database: primary, schema: Self.platformSchema, label: "platform")
+            self.owner = owner
+            self.controlPlaneTarget = MigrationTarget(
+                database: schemaOwner.database, schema: Self.platformSchema, label: "platform", servingRole: schemaOwner.servingRole
+            )
             self.tenants = TenantDirectory(
                 controlPlane: primary, controlSchema: Self.platformSchema,
-                layout: .postgres(primary, replica: replica), tenantMigrations: tenantSet, logger: logger
+                layout: .postgres(primary, replica: replica, owner: schemaOwner), tenantMigrations: tenantSet, logger: logger
             )
         } else {
             let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("platform.sqlite").path
             let database = try await SQLiteDatabase.open(path: path, readerCount: settings.sqliteReaders, logger: logger)
             self.controlPlane = database
             self.replica = nil
+            self.owner = nil
             self.controlPlaneTarget = MigrationTarget(database: database, schema: nil, label: "platform")
             self.tenants = TenantDirectory(
                 controlPlane: database, controlSchema: nil,
@@ -83,10 +95,21 @@ package final class Storage: Sendable {
         return report
     }
 
+    /// Gives the serving role its access to every schema again, where another role owns them.
+    package func grantServingAccess() async throws {
+        guard owner != nil else { return }
+        try await controlPlaneMigrator.grantServingAccess()
+        try await forEachTenantMigrator { migrator in
+            try await migrator.grantServingAccess()
+            return true
+        }
+    }
+
     /// Each database this node uses with a name, for readiness checks.
     package var databases: [(name: String, database: any Database)] {
         var list: [(String, any Database)] = [("control_plane", controlPlane)]
         if let replica { list.append(("read_replica", replica)) }
+        if let owner { list.append(("schema_owner", owner)) }
         return list
     }
 
@@ -117,5 +140,6 @@ package final class Storage: Sendable {
         await tenants.shutdown()
         await controlPlane.shutdown()
         await replica?.shutdown()
+        await owner?.shutdown()
     }
 }

@@ -141,9 +141,48 @@ package func withTestSite(_ backend: TestBackend, _ body: (TestSite) async throw
     }
 }
 
+/// Runs `body` on a PostgreSQL site set up as deploy/postgres/roles.sql sets one up, by running
+/// that file: a database owned by an owner role and served by another. The site's
+/// `databaseURL` is the serving role's; `body` also gets the owner's URL. The roles and the
+/// database are removed afterwards.
+package func withSeparateRolesSite(_ body: (_ site: TestSite, _ ownerURL: String) async throws -> Void) async throws {
+    guard let server = try TestPostgresServer.fromEnvironment() else { return }
+    let suffix = UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+    let names = ["owner": "ward_owner_\(suffix)", "serving": "ward_serving_\(suffix)", "database": "ward_roles_\(suffix)"]
+    let passwords = ["owner_password": "owner-\(UUID().uuidString)", "serving_password": "serving-\(UUID().uuidString)"]
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-test-\(suffix)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    func url(_ role: String) -> String {
+        var url = server.adminURL
+        url.user = names[role]
+        url.password = passwords[role + "_password"]
+        url.path = "/" + names["database"]!
+        return url.string!
+    }
+    func cleanUp() async throws {
+        try await server.administer([
+            "DROP DATABASE IF EXISTS \(names["database"]!) WITH (FORCE)", "DROP ROLE IF EXISTS \(names["owner"]!)", "DROP ROLE IF EXISTS \(names["serving"]!)",
+        ])
+    }
+    do {
+        try await server.runScript(TestRepository.root.appendingPathComponent("deploy/postgres/roles.sql"), identifiers: names, literals: passwords)
+        try await body(TestSite(backend: .postgres, directory: directory, databaseURL: url("serving"), databaseName: names["database"]), url("owner"))
+    } catch {
+        try? await cleanUp()
+        throw error
+    }
+    try await cleanUp()
+}
+
+/// The repository the tests were built from.
+package enum TestRepository {
+    package static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
 /// The PostgreSQL server named by `WARD_TEST_POSTGRES_URL` (a superuser URL).
 package struct TestPostgresServer: Sendable {
-    package let adminURL: URLComponents
+    package var adminURL: URLComponents
 
     /// The configured server; nil when the run opted out (`WARD_TEST_POSTGRES=skip`); throws
     /// when none is configured otherwise: a PostgreSQL case never passes by not running.
@@ -178,6 +217,37 @@ package struct TestPostgresServer: Sendable {
             throw PostgresUnavailable(description: "PostgreSQL at \(adminURL.host ?? "?"):\(adminURL.port ?? 5432) failed: \(String(reflecting: error))")
         }
         await admin.shutdown()
+    }
+
+    /// Runs a psql script the way `psql -v name=value -f file` would, for the subset Ward's
+    /// scripts use: `:"name"` and `:'name'` variables, `--` comments, statements ending in `;`,
+    /// and `\connect :"database"`, after which statements run in that database.
+    package func runScript(_ file: URL, identifiers: [String: String], literals: [String: String]) async throws {
+        var text = try String(contentsOf: file, encoding: .utf8)
+        for (name, value) in identifiers { text = text.replacingOccurrences(of: ":\"\(name)\"", with: "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"") }
+        for (name, value) in literals { text = text.replacingOccurrences(of: ":'\(name)'", with: "'" + value.replacingOccurrences(of: "'", with: "''") + "'") }
+        var database: String?, batch: [String] = [], statement = ""
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            var target = self
+            if let database { target.adminURL.path = "/" + database.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            try await target.administer(batch)
+            batch = []
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.isEmpty || line.hasPrefix("--") { continue }
+            if line.hasPrefix("\\connect ") {
+                try await flush()
+                database = String(line.dropFirst("\\connect ".count))
+                continue
+            }
+            statement += (statement.isEmpty ? "" : " ") + line
+            if statement.hasSuffix(";") {
+                batch.append(String(statement.dropLast()))
+                statement = ""
+            }
+        }
+        try await flush()
     }
 
     package func createDatabase(_ name: String) async throws {

@@ -64,6 +64,11 @@ struct MigrateCommand: AsyncParsableCommand {
                 }
             }
             print(count == 0 ? "nothing to apply" : "\(count) migration(s) applied")
+            // Schemas made before the roles were split (or by hand) get the serving role's grants.
+            if let role = settings.databaseRole, storage.owner != nil {
+                try await storage.grantServingAccess()
+                print("serving role \(role): read and write on every schema, append-only audit trail, no schema changes")
+            }
             await storage.shutdown()
         } catch let error as MigrationError {
             await storage.shutdown()

@@ -1,6 +1,8 @@
 # Sourced by scripts/test and Benchmarks/run: starts a throwaway PostgreSQL on a free loopback
 # port as the `postgres` user (installing it first when missing and running as root), exports
-# THROWAWAY_POSTGRES_URL, and stops and removes it when the calling script exits.
+# THROWAWAY_POSTGRES_URL, and stops and removes it when the calling script exits. The server
+# also speaks TLS under a certificate for `localhost` that a throwaway CA signed; the CA's file
+# is exported as THROWAWAY_POSTGRES_CA (clients still choose: Ward's default is sslmode=disable).
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -22,15 +24,35 @@ start_throwaway_postgres() {
   bin=$(dirname "$initdb")
   THROWAWAY_POSTGRES_DIR=$(mktemp -d /tmp/ward-pg.XXXXXX)
   [ "$(id -u)" = 0 ] && chown postgres: "$THROWAWAY_POSTGRES_DIR"
+  make_throwaway_certificates "$THROWAWAY_POSTGRES_DIR/tls"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   as_postgres "$bin/initdb" -D "$THROWAWAY_POSTGRES_DIR/data" -A trust -U postgres -E UTF8 >"$THROWAWAY_POSTGRES_DIR/initdb.log"
   # fsync stays as the caller asks: off for tests (the server is thrown away), on for benchmarks.
   as_postgres "$bin/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -l "$THROWAWAY_POSTGRES_DIR/server.log" -w -o \
-    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$THROWAWAY_POSTGRES_DIR -c max_connections=400 ${THROWAWAY_POSTGRES_OPTIONS:-}" start >/dev/null
+    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$THROWAWAY_POSTGRES_DIR -c max_connections=400 -c ssl=on -c ssl_cert_file=$THROWAWAY_POSTGRES_DIR/tls/server.crt -c ssl_key_file=$THROWAWAY_POSTGRES_DIR/tls/server.key ${THROWAWAY_POSTGRES_OPTIONS:-}" start >/dev/null
   THROWAWAY_POSTGRES_BIN=$bin
   THROWAWAY_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
-  export THROWAWAY_POSTGRES_URL
+  THROWAWAY_POSTGRES_CA=$THROWAWAY_POSTGRES_DIR/tls/ca.crt
+  export THROWAWAY_POSTGRES_URL THROWAWAY_POSTGRES_CA
   echo "throwaway PostgreSQL on 127.0.0.1:$port" >&2
+}
+
+# A CA and a server certificate it signs, for the name `localhost` only (not 127.0.0.1: a client
+# verifying the host name must refuse the address).
+make_throwaway_certificates() {
+  local dir=$1
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3 -subj "/CN=Ward throwaway CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3 \
+    -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
+  chmod 600 "$dir/server.key" "$dir/ca.key"
+  chmod 644 "$dir/ca.crt"
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
+  return 0
 }
 
 stop_throwaway_postgres() {

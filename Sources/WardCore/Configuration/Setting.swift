@@ -53,6 +53,10 @@ extension Setting {
     package static let shutdownTimeout = Setting("ward.shutdown.timeout", default: "25", "seconds in-flight work may take to finish after SIGTERM")
     package static let configFile = Setting("ward.config.file", "JSON file read after the environment (keys nested as in `ward.http.port`)")
     package static let databaseURL = Setting("database.url", secret: true, "`postgres://user:pass@host:port/db`; unset means embedded SQLite under the data directory")
+    package static let databaseOwnerURL = Setting(
+        "database.owner.url", secret: true,
+        "the role owning Ward's PostgreSQL schemas (migrations, provisioning, purges, restores, audit retention); DATABASE_URL's role then serves with no power to create, alter or drop anything or to change the audit trail. Unset: DATABASE_URL's role does both"
+    )
     package static let databaseReadURL = Setting("database.read.url", secret: true, "optional PostgreSQL read replica; checked by `/health/ready`")
     package static let databasePoolSize = Setting("ward.db.pool.size", default: "10", "maximum connections in each PostgreSQL pool")
     package static let databaseConnectTimeout = Setting("ward.db.connect.timeout", default: "10", "seconds to wait for a database connection")
@@ -112,7 +116,7 @@ extension Setting {
     package static let all: [Setting] = [
         environment, httpHost, httpPort, trustProxy, allowedHosts, httpsRedirect, hstsPreload, corsOrigins, baseDomain, dataDirectory, secretKey,
         logLevel, logBodies, bodyLimit, requestTimeout, readinessCheckTimeout, shutdownTimeout, configFile,
-        databaseURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
+        databaseURL, databaseOwnerURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, rateLimits, bcryptCost,
         passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,

@@ -29,6 +29,8 @@ package struct WardSettings: Sendable {
     package var shutdownTimeout: Duration
     package var databaseURL: String?
     package var databaseReadURL: String?
+    /// The schema owner's URL, when it is another role than `databaseURL`'s.
+    package var databaseOwnerURL: String?
     package var databasePoolSize: Int
     package var databaseConnectTimeout: Duration
     package var databaseStatementTimeout: Duration
@@ -153,6 +155,22 @@ package struct WardSettings: Sendable {
         if databaseReadURL != nil, databaseURL == nil {
             throw SettingsError.invalid(.databaseReadURL, "needs DATABASE_URL: a read replica only exists beside a PostgreSQL primary")
         }
+        self.databaseOwnerURL = text(.databaseOwnerURL)
+        if let owner = databaseOwnerURL {
+            guard let url = databaseURL else {
+                throw SettingsError.invalid(.databaseOwnerURL, "needs DATABASE_URL: it names the role that serves, this the one that owns the schemas")
+            }
+            guard owner.hasPrefix("postgres://") || owner.hasPrefix("postgresql://"), let ownerRole = URLComponents(string: owner)?.user, !ownerRole.isEmpty else {
+                throw SettingsError.invalid(.databaseOwnerURL, "must be postgres://owner:password@host:port/database")
+            }
+            // The serving role is spliced into GRANT statements: a plain lower-case name only.
+            guard let role = URLComponents(string: url)?.user, role.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+                throw SettingsError.invalid(.databaseURL, "with DATABASE_OWNER_URL, its user must be a lower-case role name ([a-z][a-z0-9_]*) the owner grants access to")
+            }
+            guard ownerRole != role else {
+                throw SettingsError.invalid(.databaseOwnerURL, "names the same role as DATABASE_URL (\(role)); leave it unset, or serve with a role that does not own the schemas")
+            }
+        }
         self.databasePoolSize = try integer(.databasePoolSize, in: 1...1_000)
         self.databaseConnectTimeout = try seconds(.databaseConnectTimeout)
         self.databaseStatementTimeout = try seconds(.databaseStatementTimeout)
@@ -226,6 +244,9 @@ package struct WardSettings: Sendable {
 
     /// Whether the node keeps its data in PostgreSQL rather than embedded SQLite.
     package var usesPostgres: Bool { databaseURL != nil }
+
+    /// The role DATABASE_URL connects as (the one serving requests); nil on SQLite.
+    package var databaseRole: String? { databaseURL.flatMap { URLComponents(string: $0)?.user } }
 
     /// Each setting with its effective value, secrets masked, for `ward config`.
     package func printable() -> [(setting: Setting, value: String, source: String)] {

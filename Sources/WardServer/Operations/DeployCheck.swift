@@ -41,25 +41,43 @@ package enum DeployCheck {
             check("database", true, "embedded SQLite under \(settings.dataDirectory): no network, no roles")
             return findings
         }
-        let mode = URLComponents(string: url)?.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        check("database TLS", ["require", "verify-ca", "verify-full"].contains(mode), ["require", "verify-ca", "verify-full"].contains(mode)
-              ? "sslmode=\(mode): the server's certificate is verified against the system's CAs" : "sslmode=\(mode): PostgreSQL traffic (patient data) is not encrypted")
+        let query = URLComponents(string: url)?.queryItems ?? []
+        let mode = query.first { $0.name == "sslmode" }?.value ?? "disable"
+        let rootCertificate = query.first { $0.name == "sslrootcert" }?.value
+        let trusted = rootCertificate.map { $0 == "system" ? "the system's CAs" : $0 } ?? "the system's CAs"
+        switch mode {
+        case "verify-full":
+            check("database TLS", true, "sslmode=verify-full: encrypted, the server's certificate chains to \(trusted) and names the host")
+        case "verify-ca", "require":
+            check("database TLS", false, "sslmode=\(mode): encrypted, but the server's name is not checked (anyone with a certificate from the CA, or any certificate, can stand in): use verify-full")
+        default:
+            check("database TLS", false, "sslmode=\(mode): PostgreSQL traffic (patient data) may go in the clear: use verify-full with sslrootcert")
+        }
         guard let storage else {
             check("database role", false, "the database could not be reached to check the role")
             return findings
         }
         do {
+            // Powers beyond the rows: a role that can make or own schemas can change them, and
+            // one that can change the audit trail can rewrite it.
             let row = try await storage.controlPlane.read { database in
                 try await database.raw("""
                     SELECT r.rolsuper AS superuser, r.rolcreaterole AS createrole, r.rolcreatedb AS createdb,
-                           has_database_privilege(current_database(), 'CREATE') AS createschema
+                           has_database_privilege(current_database(), 'CREATE') AS createschema,
+                           EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspowner = r.oid
+                                   AND (n.nspname = \(bind: Storage.platformSchema) OR n.nspname LIKE 't\\_%')) AS owner,
+                           EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'audit_events'
+                                   AND has_schema_privilege(t.schemaname, 'USAGE')
+                                   AND (has_table_privilege(format('%I.%I', t.schemaname, t.tablename), 'UPDATE')
+                                        OR has_table_privilege(format('%I.%I', t.schemaname, t.tablename), 'DELETE'))) AS rewrites
                     FROM pg_roles r WHERE r.rolname = current_user
                     """).first()
             }
             let powers = try [("superuser", "is a superuser"), ("createrole", "can create roles"), ("createdb", "can create databases"),
-                              ("createschema", "can create schemas")].filter { try row?.decode(column: $0.0, as: Bool.self) ?? true }.map(\.1)
-            check("database role", powers.isEmpty, powers.isEmpty ? "the serving role holds no power beyond its data"
-                  : "the serving role \(powers.joined(separator: ", ")): serve with a role that cannot change the schema (migrations under an owner role)")
+                              ("createschema", "can create schemas"), ("owner", "owns Ward's schemas"),
+                              ("rewrites", "can change or remove audit events")].filter { try row?.decode(column: $0.0, as: Bool.self) ?? true }.map(\.1)
+            check("database role", powers.isEmpty, powers.isEmpty ? "the serving role holds no power beyond its rows and cannot change the audit trail"
+                  : "the serving role \(powers.joined(separator: ", ")): serve with a role that only reads and writes rows and keep the schemas under an owner role (DATABASE_OWNER_URL; deploy/postgres/roles.sql)")
         } catch {
             check("database role", false, "the role could not be read: \(error)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 package import Logging
 import NIOCore
+import NIOSSL
 import PostgresKit
 import PostgresNIO
 package import SQLKit
@@ -40,25 +41,17 @@ package final class PostgresDatabase: Database {
         }
     }
 
-    /// Opens a pool for `url` (`postgres://user:password@host:port/database?sslmode=…`).
+    /// Opens a pool for `url` (`postgres://user:password@host:port/database?sslmode=…&sslrootcert=…`).
     package init(url: String, limits: Limits, logger: Logger) throws {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty else {
-            throw StorageError.invalidURL("expected postgres://user:password@host:port/database")
-        }
-        guard let user = components.user, !user.isEmpty else { throw StorageError.invalidURL("the URL names no user") }
-        let database = components.path.split(separator: "/").first.map(String.init)
-        let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw StorageError.invalidURL("unknown sslmode \(sslMode)")
+        let endpoint = try Endpoint(url)
+        let host = endpoint.host, database = endpoint.database
+        let tls: PostgresClient.Configuration.TLS = switch endpoint.tls {
+        case .disable: .disable
+        case .prefer(let configuration): .prefer(configuration)
+        case .require(let configuration): .require(configuration)
         }
         var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user,
-            password: components.password, database: database, tls: tls
+            host: host, port: endpoint.port, username: endpoint.user, password: endpoint.password, database: database, tls: tls
         )
         configuration.options.maximumConnections = limits.maximumConnections
         configuration.options.connectTimeout = limits.connectTimeout
@@ -79,8 +72,91 @@ package final class PostgresDatabase: Database {
         self.statementLogger = logger.logLevel <= .debug ? logger : Logger(label: logger.label) { _ in SwiftLogNoOpLogHandler() }
         self.statements = limits.preparesStatements ? PostgresStatements() : nil
         self.pool = PoolUsage(size: limits.maximumConnections)
-        self.displayName = "postgres:\(host):\(components.port ?? 5432)/\(database ?? user)"
+        self.displayName = "postgres:\(host):\(endpoint.port)/\(database ?? endpoint.user)"
         self.runner = Task { await client.run() }
+    }
+
+    /// Where a URL points and how to talk to it.
+    struct Endpoint {
+        enum TLS { case disable, prefer(TLSConfiguration), require(TLSConfiguration) }
+        var host: String
+        var port: Int
+        var user: String
+        var password: String?
+        var database: String?
+        var tls: TLS
+
+        init(_ url: String) throws {
+            guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+                  let host = components.host, !host.isEmpty else {
+                throw StorageError.invalidURL("expected postgres://user:password@host:port/database")
+            }
+            guard let user = components.user, !user.isEmpty else { throw StorageError.invalidURL("the URL names no user") }
+            self.host = host
+            self.port = components.port ?? 5432
+            self.user = user
+            self.password = components.password
+            self.database = components.path.split(separator: "/").first.map(String.init)
+            self.tls = try Self.tls(components.queryItems ?? [])
+        }
+
+        /// TLS as libpq's `sslmode` means it: `disable`; `allow` and `prefer` (encrypted when
+        /// the server offers it, nothing verified); `require` (encrypted, nothing verified,
+        /// unless a CA file is named: then as `verify-ca`); `verify-ca` (the certificate chains
+        /// to a trusted CA); `verify-full` (and names the host connected to). Trusted CAs are
+        /// `sslrootcert`'s file, or the system's (`sslrootcert=system`, or none named).
+        static func tls(_ query: [URLQueryItem]) throws -> TLS {
+            func value(_ name: String) -> String? { query.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
+            let rootCertificate = value("sslrootcert").flatMap { $0 == "system" ? nil : $0 }
+            if let rootCertificate, !FileManager.default.isReadableFile(atPath: rootCertificate) {
+                throw StorageError.invalidURL("sslrootcert \(rootCertificate) is not a readable file")
+            }
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+            switch value("sslmode") ?? "disable" {
+            case "disable":
+                return .disable
+            case "allow", "prefer":
+                configuration.certificateVerification = .none
+                return .prefer(configuration)
+            case "require":
+                configuration.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+            case "verify-ca":
+                configuration.certificateVerification = .noHostnameVerification
+            case "verify-full":
+                configuration.certificateVerification = .fullVerification
+            case let mode:
+                throw StorageError.invalidURL("unknown sslmode \(mode): use disable, prefer, require, verify-ca or verify-full")
+            }
+            return .require(configuration)
+        }
+    }
+
+    /// Opens one connection to `url` as the pool would, asks whether it is encrypted, and
+    /// closes it: a refused connection (a certificate not trusted, a host name it does not
+    /// name, a wrong password) fails at once with the reason, where the pool would keep
+    /// retrying until its circuit breaker opens.
+    package static func probeEncryption(url: String, logger: Logger) async throws -> Bool {
+        let endpoint = try Endpoint(url)
+        let tls: PostgresConnection.Configuration.TLS = switch endpoint.tls {
+        case .disable: .disable
+        case .prefer(let configuration): .prefer(try NIOSSLContext(configuration: configuration))
+        case .require(let configuration): .require(try NIOSSLContext(configuration: configuration))
+        }
+        let configuration = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.user, password: endpoint.password, database: endpoint.database, tls: tls
+        )
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            let rows = try await connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: logger)
+            var encrypted = false
+            for try await row in rows.decode(Bool.self) { encrypted = row }
+            try await connection.close()
+            return encrypted
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {

@@ -16,19 +16,25 @@ package struct Migration: Sendable {
     /// Releases ship expand-then-contract: what a release stops using is removed by a later
     /// release's contracting migration, so a rolling deploy needs no down-migrations.
     package let contracts: String?
+    /// Tables this migration creates that the serving role may do less with than read and write
+    /// (PostgreSQL with separate roles; see `ServingAccess`).
+    package let serving: [ServingAccess]
 
     /// A migration whose statements are the same in both dialects.
-    package init(_ version: Int, _ name: String, _ statements: [String], contracts: String? = nil) {
-        self.init(version, name, sqlite: statements, postgres: statements, contracts: contracts)
+    package init(_ version: Int, _ name: String, _ statements: [String], contracts: String? = nil, serving: [ServingAccess] = []) {
+        self.init(version, name, sqlite: statements, postgres: statements, contracts: contracts, serving: serving)
     }
 
     /// A migration with dialect-specific statements.
-    package init(_ version: Int, _ name: String, sqlite: [String], postgres: [String], contracts: String? = nil) {
+    package init(
+        _ version: Int, _ name: String, sqlite: [String], postgres: [String], contracts: String? = nil, serving: [ServingAccess] = []
+    ) {
         self.version = version
         self.name = name
         self.sqlite = sqlite
         self.postgres = postgres
         self.contracts = contracts
+        self.serving = serving
     }
 
     /// The statements that break the previous release's use of the schema: dropping or
@@ -60,6 +66,31 @@ package struct Migration: Sendable {
     }
 }
 
+/// What the role serving requests may do with a table, where that is less than reading and
+/// writing its rows. On PostgreSQL with a schema owner (`DATABASE_OWNER_URL`) the owner applies
+/// migrations and grants the serving role (`DATABASE_URL`) the rest: it cannot create, alter
+/// or drop anything, and these tables hold it to less, whatever a trigger says.
+package enum ServingAccess: Sendable, Equatable {
+    /// Rows are read and added, never changed or removed (the audit trail).
+    case appendOnly(String)
+    /// Rows are only read (what the owner alone maintains).
+    case readOnly(String)
+
+    package var table: String {
+        switch self {
+        case .appendOnly(let table), .readOnly(let table): table
+        }
+    }
+
+    /// The privileges taken back from the serving role after granting it read and write.
+    var revoked: String {
+        switch self {
+        case .appendOnly: "UPDATE, DELETE, TRUNCATE"
+        case .readOnly: "INSERT, UPDATE, DELETE, TRUNCATE"
+        }
+    }
+}
+
 /// The ordered migrations of one plane: the control plane or every tenant's database.
 package struct MigrationSet: Sendable {
     /// `platform` or `tenant`, for messages.
@@ -72,5 +103,10 @@ package struct MigrationSet: Sendable {
         precondition(Set(sorted.map(\.version)).count == sorted.count, "duplicate \(plane) migration version")
         self.plane = plane
         self.migrations = sorted
+    }
+
+    /// The serving role's limits over every table of the plane, the migrations' record included.
+    package var serving: [ServingAccess] {
+        [.readOnly(Migrator.recordTable)] + migrations.flatMap(\.serving)
     }
 }

@@ -33,18 +33,22 @@ package struct MigrationTarget: Sendable {
     package let schema: String?
     /// A name for messages (`platform`, `tenant acme`).
     package let label: String
+    /// The role serving requests, when another role (this target's database's) owns the schema:
+    /// migrations grant it access to what they create (PostgreSQL only).
+    package let servingRole: String?
     /// What keeps a SQLite tenant's file open while the target is in use (its scope's hold):
     /// a file let go of is closed once nothing holds it.
     let hold: FileHold?
 
-    package init(database: any Database, schema: String?, label: String) {
-        self.init(database: database, schema: schema, label: label, hold: nil)
+    package init(database: any Database, schema: String?, label: String, servingRole: String? = nil) {
+        self.init(database: database, schema: schema, label: label, servingRole: servingRole, hold: nil)
     }
 
-    init(database: any Database, schema: String?, label: String, hold: FileHold?) {
+    init(database: any Database, schema: String?, label: String, servingRole: String?, hold: FileHold?) {
         self.database = database
         self.schema = schema
         self.label = label
+        self.servingRole = servingRole
         self.hold = hold
     }
 }
@@ -146,7 +150,38 @@ package struct Migrator: Sendable {
                     """).run()
                 ran.append(migration)
             }
+            if !ran.isEmpty { try await grantServing(in: database) }
             return ran
+        }
+    }
+
+    /// Gives the serving role its access to the target's schema again (`ward migrate` does, so
+    /// a schema made before the roles were split, or by hand, is put right).
+    package func grantServingAccess() async throws {
+        try await target.database.transaction(searchPath: target.schema) { database in try await grantServing(in: database) }
+    }
+
+    /// The serving role's access to the schema, where another role owns it (PostgreSQL): use of
+    /// the schema, read and write on every table and sequence in it, less where the plane says
+    /// so (`ServingAccess`), nothing for PUBLIC. Nothing to create, alter or drop: that needs
+    /// the owner. Idempotent; runs in the transaction that migrated, so a new table is never
+    /// seen without its grants.
+    private func grantServing(in database: any SQLDatabase) async throws {
+        guard target.database.dialect == .postgres, let role = target.servingRole, let schema = target.schema else { return }
+        let space = try SQLIdentifierName.validated(schema), grantee = try SQLIdentifierName.validated(role)
+        for statement in [
+            "REVOKE ALL ON SCHEMA \(space) FROM PUBLIC",
+            "GRANT USAGE ON SCHEMA \(space) TO \(grantee)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \(space) TO \(grantee)",
+            "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA \(space) TO \(grantee)",
+        ] {
+            try await database.raw(SQLQueryString(statement)).run()
+        }
+        let tables = Set(try await database.raw("SELECT tablename FROM pg_tables WHERE schemaname = \(bind: schema)").all()
+            .map { try $0.decode(column: "tablename", as: String.self) })
+        for access in set.serving where tables.contains(access.table) {
+            let table = try SQLIdentifierName.validated(access.table)
+            try await database.raw(SQLQueryString("REVOKE \(access.revoked) ON \(space).\(table) FROM \(grantee)")).run()
         }
     }
 

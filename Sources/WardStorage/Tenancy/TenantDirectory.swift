@@ -102,6 +102,13 @@ package final class TenantDirectory: Sendable {
         }
     }
 
+    /// The scope of `tenant` under the schema owner, for the maintenance the serving role may not
+    /// do (removing audit events past retention); the ordinary scope where one role does all.
+    package func maintenanceScope(for tenant: Tenant) async throws -> TenantScope {
+        guard case .postgres(_, _, let owner) = layout, owner.servingRole != nil else { return try await scope(for: tenant) }
+        return TenantScope(tenant: tenant, database: owner.database, schema: try TenantSlug(tenant.slug).schemaName)
+    }
+
     /// The scope of an active tenant; throws `notFound`, `suspended` or `unavailable` otherwise.
     package func activeScope(slug: String) async throws -> TenantScope {
         guard let tenant = try await find(slug: slug) else { throw TenantError.notFound(slug) }
@@ -117,7 +124,7 @@ package final class TenantDirectory: Sendable {
     package func scope(for tenant: Tenant) async throws -> TenantScope {
         let slug = try TenantSlug(tenant.slug)
         switch layout {
-        case .postgres(let database, _):
+        case .postgres(let database, _, _):
             return TenantScope(tenant: tenant, database: database, schema: slug.schemaName)
         case .sqlite(let directory, let readers):
             let file = try await sqliteFile(slug: slug, directory: directory, readers: readers)
@@ -257,9 +264,9 @@ package final class TenantDirectory: Sendable {
     package func createDatabase(for tenant: Tenant) async throws {
         let slug = try TenantSlug(tenant.slug)
         switch layout {
-        case .postgres(let database, _):
+        case .postgres(_, _, let owner):
             let schema = try SQLIdentifierName.validated(slug.schemaName)
-            try await database.transaction { db in try await db.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
+            try await owner.database.transaction { db in try await db.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
         case .sqlite(let directory, let readers):
             _ = try await sqliteFile(slug: slug, directory: directory, readers: readers)
         }
@@ -285,7 +292,7 @@ package final class TenantDirectory: Sendable {
     package func databaseExists(_ slug: String) async throws -> Bool {
         let slug = try TenantSlug(slug)
         switch layout {
-        case .postgres(let database, _):
+        case .postgres(let database, _, _):
             return try await database.read { db in
                 try await db.raw("SELECT 1 AS present FROM information_schema.schemata WHERE schema_name = \(bind: slug.schemaName)").first() != nil
             }
@@ -369,10 +376,10 @@ package final class TenantDirectory: Sendable {
     /// Removes a tenant's database (schema or file) entirely; nothing of it remains.
     package func removeDatabase(of slug: TenantSlug) async {
         switch layout {
-        case .postgres(let database, _):
+        case .postgres(_, _, let owner):
             do {
                 let schema = try SQLIdentifierName.validated(slug.schemaName)
-                try await database.transaction { db in try await db.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run() }
+                try await owner.database.transaction { db in try await db.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run() }
             } catch {
                 logger.error("could not drop tenant schema", metadata: ["tenant_id": "\(slug.value)", "error": "\(error)"])
             }
@@ -397,7 +404,7 @@ package final class TenantDirectory: Sendable {
     /// Where `slug`'s data lies (whether it exists yet or not).
     package func placement(of slug: TenantSlug) -> Placement {
         switch layout {
-        case .postgres(let database, _): .postgresSchema(database: database, schema: slug.schemaName)
+        case .postgres(_, _, let owner): .postgresSchema(database: owner.database, schema: slug.schemaName)
         case .sqlite(let directory, _): .sqliteFile(path: Self.sqlitePath(directory: directory, slug: slug))
         }
     }
@@ -417,7 +424,10 @@ package final class TenantDirectory: Sendable {
     /// The migration target of a tenant, holding its file open (on SQLite) while it lives.
     package func migrationTarget(for tenant: Tenant) async throws -> MigrationTarget {
         let scope = try await scope(for: tenant)
-        return MigrationTarget(database: scope.database, schema: scope.schema, label: "tenant \(tenant.slug)", hold: scope.hold)
+        guard case .postgres(_, _, let owner) = layout else {
+            return MigrationTarget(database: scope.database, schema: scope.schema, label: "tenant \(tenant.slug)", servingRole: nil, hold: scope.hold)
+        }
+        return MigrationTarget(database: owner.database, schema: scope.schema, label: "tenant \(tenant.slug)", servingRole: owner.servingRole, hold: nil)
     }
 
     /// The tenant migrations this build ships.
@@ -438,10 +448,23 @@ package final class TenantDirectory: Sendable {
 
 /// Where tenant databases live.
 enum StorageLayout: Sendable {
-    /// Every tenant a schema in this PostgreSQL database (the primary shard).
-    case postgres(any Database, replica: (any Database)?)
+    /// Every tenant a schema in this PostgreSQL database (the primary shard), created, migrated
+    /// and dropped by the schema owner.
+    case postgres(any Database, replica: (any Database)?, owner: SchemaOwner)
     /// Every tenant a file under this data directory.
     case sqlite(dataDirectory: String, readers: Int)
+}
+
+/// Who owns Ward's PostgreSQL schemas: the database migrations, provisioning and purges run on,
+/// and the role serving requests when that is another (it is then granted what it needs).
+package struct SchemaOwner: Sendable {
+    package let database: any Database
+    package let servingRole: String?
+
+    package init(database: any Database, servingRole: String?) {
+        self.database = database
+        self.servingRole = servingRole
+    }
 }
 
 #if os(Linux)
