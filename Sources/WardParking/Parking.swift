@@ -78,7 +78,12 @@ package struct Vehicle: Codable, Sendable, Equatable, APIResponseBody {
         case id, plate, country, make, colour
         case ownerType = "owner_type", ownerID = "owner_id", createdAt = "created_at"
     }
-    static let columns = ["id", "plate", "country", "owner_type", "owner_id", "make", "colour", "created_at"]
+    /// The columns a vehicle is read from (`PlateKeys.vehicle`), its sealed plate included.
+    static let columns = ["id", "plate", "plate_sealed", "country", "owner_type", "owner_id", "make", "colour", "created_at"]
+
+    /// What its audit events say of it: a staff vehicle's plate; a patient's, nothing (the
+    /// event names the vehicle and the patient).
+    var auditDetails: [String: String] { ownerType == "patient" ? [:] : ["plate": plate] }
 }
 
 /// A spot held for a vehicle over a time window: reserved → checked_in → completed, or
@@ -114,12 +119,16 @@ package struct Booking: Codable, Sendable, Equatable, APIResponseBody {
              invoiceID = "invoice_id", permitID = "permit_id", createdAt = "created_at"
     }
 
-    static func from(_ row: any SQLRow) throws -> Booking {
-        Booking(
+    /// A booking row (with its spot's `code`), its plate opened with `plates`.
+    static func from(_ row: any SQLRow, plates: PlateKeys) throws -> Booking {
+        let vehicleID = try row.decode(column: "vehicle_id", as: String.self)
+        return Booking(
             id: try row.decode(column: "id", as: String.self), spotID: try row.decode(column: "spot_id", as: String.self),
             spotCode: try? row.decode(column: "code", as: String?.self), zoneID: try row.decode(column: "zone_id", as: String.self),
-            facilityID: try row.decode(column: "facility_id", as: String.self), vehicleID: try row.decode(column: "vehicle_id", as: String.self),
-            plate: try row.decode(column: "plate", as: String.self), patientID: try row.decode(column: "patient_id", as: String?.self),
+            facilityID: try row.decode(column: "facility_id", as: String.self), vehicleID: vehicleID,
+            plate: try plates.open(try row.decode(column: "plate", as: String.self), sealed: try row.decode(column: "plate_sealed", as: String?.self),
+                                   vehicleID: vehicleID),
+            patientID: try row.decode(column: "patient_id", as: String?.self),
             startsAt: try row.decode(column: "starts_at", as: String.self), endsAt: try row.decode(column: "ends_at", as: String.self),
             status: try row.decode(column: "status", as: String.self), checkedInAt: try row.decode(column: "checked_in_at", as: String?.self),
             checkedOutAt: try row.decode(column: "checked_out_at", as: String?.self), amount: try row.decode(column: "amount", as: Int64?.self),

@@ -158,11 +158,11 @@ extension ParkingService {
 
     private func attempt(_ request: Request, window: (start: Int64, end: Int64), in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
         let spots = try scope.table("parking_spots"), vehicles = try scope.table("parking_vehicles")
-        let audit = self.audit
+        let audit = self.audit, keys = try await plates.keys(for: scope)
         let id = UUIDv7.id(), now = Timestamp.now()
         return try await scope.transaction { database in
             guard let vehicle = try await database.select().columns(Vehicle.columns).from(vehicles).where("id", .equal, request.vehicleID)
-                .first(decoding: Vehicle.self) else {
+                .first().map(keys.vehicle) else {
                 throw ParkingError.invalid([.init(field: "vehicle_id", message: "names no registered vehicle")])
             }
             let spotID: String
@@ -188,7 +188,7 @@ extension ParkingService {
                 throw ParkingError.conflict("The vehicle \(vehicle.plate) is booked elsewhere for part of that time.")
             }
             return try await Self.insert(Stay(id: id, spotID: spotID, vehicle: vehicle, window: window, status: "reserved", checkedInAt: nil, permitID: nil),
-                                         createdAt: now, in: database, scope: scope, audit: audit, by: actor)
+                                         createdAt: now, in: database, scope: scope, plates: keys, audit: audit, by: actor)
         }
     }
 
@@ -205,7 +205,7 @@ extension ParkingService {
 
     /// Writes `stay` and its audit event in the caller's transaction; PostgreSQL's exclusion
     /// constraint refuses it when another live booking holds the spot for part of the window.
-    static func insert(_ stay: Stay, createdAt: String, in database: any SQLDatabase, scope: TenantScope, audit: AuditTrail,
+    static func insert(_ stay: Stay, createdAt: String, in database: any SQLDatabase, scope: TenantScope, plates: PlateKeys, audit: AuditTrail,
                        by actor: AuditActor) async throws -> Booking {
         let spots = try scope.table("parking_spots"), bookings = try scope.table("parking_bookings")
         guard let spot = try await database.select().columns("spot_key", "zone_id", "facility_id").from(spots).where("id", .equal, stay.spotID).first() else {
@@ -214,19 +214,20 @@ extension ParkingService {
         let startsAt = Timestamp.text(Date(timeIntervalSince1970: Double(stay.window.start)))
         let endsAt = Timestamp.text(Date(timeIntervalSince1970: Double(stay.window.end)))
         let patientID = stay.vehicle.ownerType == "patient" ? stay.vehicle.ownerID : nil
+        let plate = try plates.stored(stay.vehicle.plate, vehicleID: stay.vehicle.id, patient: patientID != nil)
         try await database.insert(into: bookings)
-            .columns("id", "spot_id", "spot_key", "zone_id", "facility_id", "vehicle_id", "plate", "patient_id", "starts_at", "ends_at", "starts_epoch",
+            .columns("id", "spot_id", "spot_key", "zone_id", "facility_id", "vehicle_id", "plate", "plate_sealed", "patient_id", "starts_at", "ends_at", "starts_epoch",
                      "ends_epoch", "status", "checked_in_at", "permit_id", "created_by", "created_at")
             .values(SQLBind(stay.id), SQLBind(stay.spotID), SQLBind(try spot.decode(column: "spot_key", as: Int.self)),
                     SQLBind(try spot.decode(column: "zone_id", as: String.self)), SQLBind(try spot.decode(column: "facility_id", as: String.self)),
-                    SQLBind(stay.vehicle.id), SQLBind(stay.vehicle.plate), SQLBind(patientID), SQLBind(startsAt), SQLBind(endsAt),
+                    SQLBind(stay.vehicle.id), SQLBind(plate.plate), SQLBind(plate.sealed), SQLBind(patientID), SQLBind(startsAt), SQLBind(endsAt),
                     SQLBind(stay.window.start), SQLBind(stay.window.end), SQLBind(stay.status), SQLBind(stay.checkedInAt), SQLBind(stay.permitID),
                     SQLBind(actor.id), SQLBind(createdAt))
             .run()
         // Read back before the audit event: the append holds the tenant's trail (on PostgreSQL
         // an advisory lock to the commit), so nothing else waits behind it.
-        let booking = try await Self.booking(stay.id, in: database, scope: scope)
-        var details = ["plate": stay.vehicle.plate, "spot": booking.spotCode ?? ""]
+        let booking = try await Self.booking(stay.id, in: database, scope: scope, plates: plates)
+        var details = stay.vehicle.auditDetails.merging(["spot": booking.spotCode ?? ""]) { old, _ in old }
         if let permit = stay.permitID { details["permit"] = permit }
         try await audit.append(actor.record(stay.status == "checked_in" ? "check_in" : "create", resourceType: "parking_booking", resourceID: stay.id,
                                             patientID: patientID, details: details), in: database, scope: scope)
@@ -245,12 +246,12 @@ extension ParkingService {
             """).first() != nil
     }
 
-    static func booking(_ id: String, in database: any SQLDatabase, scope: TenantScope) async throws -> Booking {
+    static func booking(_ id: String, in database: any SQLDatabase, scope: TenantScope, plates: PlateKeys) async throws -> Booking {
         let bookings = try scope.table("parking_bookings"), spots = try scope.table("parking_spots")
         guard let row = try await database.raw("""
             SELECT b.*, s.code FROM \(bookings) b JOIN \(spots) s ON s.id = b.spot_id WHERE b.id = \(bind: id)
             """).first() else { throw ParkingError.notFound("booking") }
-        return try Booking.from(row)
+        return try Booking.from(row, plates: plates)
     }
 
     /// Bookings of a facility, by status, soonest first.
@@ -259,11 +260,11 @@ extension ParkingService {
         var filter = SQLQueryString("")
         if let facilityID { filter = filter + " AND b.facility_id = \(bind: facilityID)" }
         if let status { filter = filter + " AND b.status = \(bind: status)" }
-        let conditions = filter
+        let conditions = filter, keys = try await plates.keys(for: scope)
         let found = try await scope.read { database in
             try await database.raw("""
                 SELECT b.*, s.code FROM \(bookings) b JOIN \(spots) s ON s.id = b.spot_id WHERE 1 = 1\(conditions) ORDER BY b.starts_epoch LIMIT \(bind: limit)
-                """).all().map(Booking.from)
+                """).all().map { try Booking.from($0, plates: keys) }
         }
         for patient in Set(found.compactMap(\.patientID)).sorted() {
             try await audit.recordRead(actor.record("read", resourceType: "parking_booking", patientID: patient), in: scope)
@@ -278,16 +279,16 @@ extension ParkingService {
     private func transition(_ id: String, from: [String], to status: String, action: String, set extra: [String: any Encodable & Sendable] = [:],
                             in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
         let bookings = try scope.table("parking_bookings")
-        let audit = self.audit
+        let audit = self.audit, keys = try await plates.keys(for: scope)
         return try await scope.transaction { database in
-            let booking = try await Self.booking(id, in: database, scope: scope)
+            let booking = try await Self.booking(id, in: database, scope: scope, plates: keys)
             guard from.contains(booking.status) else { throw ParkingError.conflict("The booking is \(booking.status).") }
             let update = database.update(bookings).set("status", to: status)
             for (column, value) in extra { update.set(column, to: SQLBind(value)) }
             try await update.where("id", .equal, id).where("status", .equal, booking.status).run()
-            let changed = try await Self.booking(id, in: database, scope: scope)
+            let changed = try await Self.booking(id, in: database, scope: scope, plates: keys)
             try await audit.append(actor.record(action, resourceType: "parking_booking", resourceID: id, patientID: booking.patientID,
-                                                details: ["plate": booking.plate]), in: database, scope: scope)
+                                                details: booking.patientID == nil ? ["plate": booking.plate] : [:]), in: database, scope: scope)
             return changed
         }
     }
@@ -300,11 +301,11 @@ extension ParkingService {
     package func checkIn(plate: String, facilityID: String, at now: Date = Date(), in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
         guard let normalised = Plate.normalised(plate) else { throw ParkingError.invalid([.init(field: "plate", message: "is not a plate")]) }
         let bookings = try scope.table("parking_bookings")
-        let epoch = Int64(now.timeIntervalSince1970)
+        let epoch = Int64(now.timeIntervalSince1970), matching = try await plates.keys(for: scope).matching(normalised)
         let (reservation, parked) = try await scope.read { database -> (String?, Bool) in
-            let parked = try await database.select().column("id").from(bookings).where("plate", .equal, normalised).where("status", .equal, "checked_in")
+            let parked = try await database.select().column("id").from(bookings).where("plate", .in, matching).where("status", .equal, "checked_in")
                 .first() != nil
-            let reservation = try await database.select().column("id").from(bookings).where("plate", .equal, normalised).where("facility_id", .equal, facilityID)
+            let reservation = try await database.select().column("id").from(bookings).where("plate", .in, matching).where("facility_id", .equal, facilityID)
                 .where("status", .equal, "reserved").where("starts_epoch", .lessThanOrEqual, epoch + 1_800).where("ends_epoch", .greaterThan, epoch)
                 .orderBy("starts_epoch").first()?.decode(column: "id", as: String.self)
             return (reservation, parked)
@@ -327,9 +328,9 @@ extension ParkingService {
     /// draft invoice of theirs, anyone else pays at the exit.
     package func checkOut(plate: String, facilityID: String, at now: Date = Date(), in scope: TenantScope, by actor: AuditActor) async throws -> Booking {
         guard let normalised = Plate.normalised(plate) else { throw ParkingError.invalid([.init(field: "plate", message: "is not a plate")]) }
-        let bookings = try scope.table("parking_bookings"), zones = try scope.table("parking_zones")
+        let bookings = try scope.table("parking_bookings"), zones = try scope.table("parking_zones"), keys = try await plates.keys(for: scope)
         let found = try await scope.read { database -> (String, String, Zone)? in
-            guard let row = try await database.select().columns("id", "checked_in_at", "zone_id").from(bookings).where("plate", .equal, normalised)
+            guard let row = try await database.select().columns("id", "checked_in_at", "zone_id").from(bookings).where("plate", .in, keys.matching(normalised))
                 .where("facility_id", .equal, facilityID).where("status", .equal, "checked_in").first() else { return nil }
             guard let zone = try await database.select().columns(Zone.columns).from(zones).where("id", .equal, try row.decode(column: "zone_id", as: String.self))
                 .first(decoding: Zone.self) else { return nil }
@@ -337,7 +338,7 @@ extension ParkingService {
         }
         guard let (id, checkedIn, zone) = found else { throw ParkingError.notFound("vehicle \(normalised) parked at this facility") }
         let minutes = max(0, Int(now.timeIntervalSince(Timestamp.date(checkedIn) ?? now) / 60))
-        let current = try await scope.read { try await Self.booking(id, in: $0, scope: scope) }
+        let current = try await scope.read { try await Self.booking(id, in: $0, scope: scope, plates: keys) }
         // A stay on a permit is free, as staff zones are.
         let amount = current.permitID != nil ? 0 : Self.price(minutes: minutes, zone: zone, patient: current.patientID != nil)
         var extra: [String: any Encodable & Sendable] = ["checked_out_at": Timestamp.text(now), "amount": amount]

@@ -134,5 +134,11 @@ enum ParkingMigrations {
             """,
         ]),
         Migration(801, "create_parking_permits", sqlite: permits, postgres: permits),
+        // A patient's plate sealed beside the blind index the `plate` column then holds
+        // (PlateProtection); rows of earlier builds are sealed at the next start.
+        Migration(802, "seal_patient_plates", [
+            "ALTER TABLE parking_vehicles ADD COLUMN plate_sealed TEXT",
+            "ALTER TABLE parking_bookings ADD COLUMN plate_sealed TEXT",
+        ]),
     ]
 }

@@ -1,4 +1,5 @@
 import Foundation
+package import ServiceLifecycle
 import WardBilling
 package import WardHTTP
 package import WardJobs
@@ -30,12 +31,23 @@ package struct ParkingModule: WardModule {
     package init(node: ModuleNode) throws {
         self.node = node
         parking = ParkingService(audit: node.audit, billing: try? node.require(BillingService.self, by: Self.name),
+                                 plates: PlateProtection(keys: TenantKeys(storage: node.storage, settings: node.settings)),
                                  metrics: ParkingMetrics(registry: node.metrics.registry))
         node.provide(parking)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {
         ParkingController(parking: parking).routes(&routes)
+    }
+
+    /// Seals patients' plates stored in clear by an earlier build.
+    package func services() -> [any Service] {
+        [PlateSealing(parking: parking, node: node)]
+    }
+
+    /// A purged clinic's derived plate keys go with its data key.
+    package func purge(_ tenant: Tenant) async throws {
+        parking.plates.forget(tenant.id)
     }
 
     package func jobs() -> [JobHandler] {
@@ -56,5 +68,24 @@ package struct ParkingModule: WardModule {
                 try JobQueue.Request(kind: Self.noShowKind, payload: NoPayload(), tenant: tenant?.slug, maxAttempts: attempts)
             },
         ]
+    }
+}
+
+/// Seals, once per start, patients' plates an earlier build stored in clear, then waits for the
+/// node's shutdown (a service of the node's group, beside serving).
+struct PlateSealing: Service {
+    let parking: ParkingService
+    let node: ModuleNode
+
+    func run() async throws {
+        for tenant in (try? await node.liveTenants()) ?? [] where !Task.isShuttingDownGracefully {
+            do {
+                let sealed = try await parking.plates.sealLegacy(in: try await node.storage.tenants.scope(for: tenant), audit: parking.audit)
+                if sealed > 0 { node.logger.notice("patient plates sealed", metadata: ["tenant_id": "\(tenant.slug)", "rows": "\(sealed)"]) }
+            } catch {
+                node.logger.error("sealing patient plates failed; tried again at the next start", metadata: ["tenant_id": "\(tenant.slug)", "error": "\(error)"])
+            }
+        }
+        try? await gracefulShutdown()
     }
 }

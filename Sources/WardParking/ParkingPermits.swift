@@ -237,8 +237,9 @@ extension ParkingService {
     func enterOnPermit(plate: String, facilityID: String, at now: Date, in scope: TenantScope, by actor: AuditActor) async throws -> Booking? {
         let vehicles = try scope.table("parking_vehicles"), permits = try scope.table("parking_permits"), facilities = try scope.table("parking_facilities")
         let zones = try scope.table("parking_zones")
+        let keys = try await plates.keys(for: scope)
         let found = try await scope.read { database -> (Vehicle, [Permit], String, [String])? in
-            guard let vehicle = try await database.select().columns(Vehicle.columns).from(vehicles).where("plate", .equal, plate).first(decoding: Vehicle.self),
+            guard let vehicle = try await database.select().columns(Vehicle.columns).from(vehicles).where("plate", .in, keys.matching(plate)).first().map(keys.vehicle),
                   let zone = try await database.select().column("time_zone").from(facilities).where("id", .equal, facilityID).first() else { return nil }
             let held = try await database.raw("""
                 SELECT p.*, \(bind: vehicle.plate) AS plate FROM \(permits) p
@@ -265,7 +266,7 @@ extension ParkingService {
                     }
                     return try await Self.insert(Stay(id: UUIDv7.id(), spotID: spotID, vehicle: vehicle, window: span, status: "checked_in",
                                                       checkedInAt: Timestamp.text(now), permitID: permit.id),
-                                                 createdAt: Timestamp.now(), in: database, scope: scope, audit: audit, by: actor)
+                                                 createdAt: Timestamp.now(), in: database, scope: scope, plates: keys, audit: audit, by: actor)
                 }
             } catch let error where isConstraintConflict(error) {
                 continue  // a concurrent booking took the spot: look again

@@ -15,6 +15,8 @@ package struct ParkingService: Sendable {
     let billing: BillingService?
     /// The module's counters; nil outside a serving node (seeding).
     let metrics: ParkingMetrics?
+    /// Seals patients' plates and finds them by blind index.
+    let plates: PlateProtection
     /// Minutes after its start that a reservation waits for its vehicle before it is a no-show.
     package static let gracePeriod: TimeInterval = 15 * 60
     /// The longest booking, and how far ahead one may be made.
@@ -24,8 +26,9 @@ package struct ParkingService: Sendable {
     static let text = TextField.singleLine(max: 200)
     static let codePattern = #"^[A-Za-z0-9-]{1,16}$"#
 
-    package init(audit: AuditTrail, billing: BillingService?, metrics: ParkingMetrics? = nil) {
+    package init(audit: AuditTrail, billing: BillingService?, plates: PlateProtection, metrics: ParkingMetrics? = nil) {
         self.audit = audit
+        self.plates = plates
         self.billing = billing
         self.metrics = metrics
     }
@@ -164,26 +167,30 @@ package struct ParkingService: Sendable {
         let owners = try scope.table(ownerType == "patient" ? "patients" : "users"), vehicles = try scope.table("parking_vehicles")
         let vehicle = Vehicle(id: UUIDv7.id(), plate: normalised, country: country, ownerType: ownerType, ownerID: ownerID, make: make, colour: colour,
                               createdAt: Timestamp.now())
-        let audit = self.audit
+        let audit = self.audit, keys = try await plates.keys(for: scope)
+        let stored = try keys.stored(normalised, vehicleID: vehicle.id, patient: ownerType == "patient")
         try await scope.transaction { database in
             guard try await database.select().column("id").from(owners).where("id", .equal, ownerID).first() != nil else {
                 throw ParkingError.invalid([.init(field: "owner_id", message: "names no \(ownerType) of this clinic")])
             }
-            if try await database.select().column("id").from(vehicles).where("plate", .equal, normalised).first() != nil {
+            if try await database.select().column("id").from(vehicles).where("plate", .in, keys.matching(normalised)).first() != nil {
                 throw ParkingError.conflict("A vehicle with the plate \(normalised) is registered already.")
             }
-            try await database.insert(into: vehicles).model(vehicle).run()
+            try await database.insert(into: vehicles).columns(Vehicle.columns)
+                .values(SQLBind(vehicle.id), SQLBind(stored.plate), SQLBind(stored.sealed), SQLBind(vehicle.country), SQLBind(vehicle.ownerType),
+                        SQLBind(vehicle.ownerID), SQLBind(vehicle.make), SQLBind(vehicle.colour), SQLBind(vehicle.createdAt))
+                .run()
             try await audit.append(actor.record("create", resourceType: "parking_vehicle", resourceID: vehicle.id,
-                                                patientID: ownerType == "patient" ? ownerID : nil, details: ["plate": normalised]), in: database, scope: scope)
+                                                patientID: ownerType == "patient" ? ownerID : nil, details: vehicle.auditDetails), in: database, scope: scope)
         }
         return vehicle
     }
 
     package func vehicle(plate: String, in scope: TenantScope, by actor: AuditActor) async throws -> Vehicle {
         guard let normalised = Plate.normalised(plate) else { throw ParkingError.invalid([.init(field: "plate", message: "is not a plate")]) }
-        let table = try scope.table("parking_vehicles")
+        let table = try scope.table("parking_vehicles"), keys = try await plates.keys(for: scope)
         guard let vehicle = try await scope.read({
-            try await $0.select().columns(Vehicle.columns).from(table).where("plate", .equal, normalised).first(decoding: Vehicle.self)
+            try await $0.select().columns(Vehicle.columns).from(table).where("plate", .in, keys.matching(normalised)).first().map(keys.vehicle)
         }) else { throw ParkingError.notFound("vehicle") }
         try await audit.recordRead(actor.record("read", resourceType: "parking_vehicle", resourceID: vehicle.id,
                                                 patientID: vehicle.ownerType == "patient" ? vehicle.ownerID : nil), in: scope)

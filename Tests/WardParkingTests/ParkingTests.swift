@@ -172,4 +172,72 @@ struct ParkingTests {
             }
         }
     }
+
+    @Test("a patient's plate is sealed at rest and found at the gate by its blind index; a staff plate stays in clear; an earlier build's clear plates are sealed",
+          arguments: TestBackend.allCases)
+    func sealedPlates(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.clinic()
+                let (parking, scope) = try await node.parking()
+                let nurse = try await scope.read { database in
+                    try await database.raw("SELECT id FROM \(try scope.table("users")) WHERE email = 'nurse@acme.test'").first()?.decode(column: "id", as: String.self)
+                }
+                try await node.test { client in
+                    let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
+                    let estate = try await Self.estate(client, token: attendant, spots: 2)
+                    let patient = try await client.create("/api/v1/patients", token: desk, ["given_name": "Ada", "family_name": "Okafor"])
+                    let vehicle = try await client.create("/api/v1/parking/vehicles", token: desk,
+                                                          ["plate": "xy 99 zzq", "country": "GB", "owner_type": "patient", "owner_id": patient])
+                    _ = try await client.create("/api/v1/parking/vehicles", token: desk,
+                                                ["plate": "ST 11 AFF", "country": "GB", "owner_type": "user", "owner_id": try #require(nurse)])
+                    #expect(try await client.send(.post, "/api/v1/parking/vehicles", token: desk,
+                                                  json: ["plate": "XY-99-ZZQ", "country": "GB", "owner_type": "user", "owner_id": try #require(nurse)]).status == .conflict)
+                    _ = try await client.create("/api/v1/parking/bookings", token: desk,
+                                                ["vehicle_id": vehicle, "spot_id": estate.spots[0], "starts_at": later(hours: 0.25), "ends_at": later(hours: 3)])
+                    let found = try await client.send(.get, "/api/v1/parking/vehicles?plate=xy-99-zzq", token: attendant)
+                    #expect(found.json["id"] as? String == vehicle && found.json["plate"] as? String == "XY99ZZQ")
+                    let checkedIn = try await client.send(.post, "/api/v1/parking/check-in", token: attendant, json: ["facility_id": estate.facility, "plate": "XY 99 ZZQ"])
+                    #expect(checkedIn.json["status"] as? String == "checked_in" && checkedIn.json["plate"] as? String == "XY99ZZQ")
+                    let listed = try await client.send(.get, "/api/v1/parking/bookings?status=checked_in", token: attendant).json
+                    #expect((listed["items"] as? [[String: Any]])?.first?["plate"] as? String == "XY99ZZQ")
+                }
+                await node.services.audit.moveJournal(everything: true, tenants: node.services.storage.tenants)
+
+                // As stored: the patient's plate nowhere in clear (vehicles, bookings, the audit
+                // trail), the staff plate in clear.
+                let stored = try await scope.read { database in
+                    try await database.raw("SELECT plate, plate_sealed FROM \(try scope.table("parking_vehicles")) WHERE owner_type = 'patient'").first()
+                }
+                #expect(try stored?.decode(column: "plate", as: String.self).hasPrefix("#") == true)
+                #expect(try stored?.decode(column: "plate_sealed", as: String?.self)?.hasPrefix("v1:") == true)
+                if backend == .sqlite {
+                    let path = site.directory + "/tenants/acme.sqlite"
+                    let bytes = (try Data(contentsOf: URL(fileURLWithPath: path))) + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
+                    #expect(bytes.range(of: Data("XY99ZZQ".utf8)) == nil, "the patient's plate is in the file in clear")
+                    #expect(bytes.range(of: Data("ST11AFF".utf8)) != nil)
+                } else {
+                    for table in ["parking_vehicles", "parking_bookings", "audit_events"] {
+                        let text = try await scope.read { database in
+                            try await database.raw("SELECT string_agg(t::text, '|') AS rows FROM \(try scope.table(table)) t").first()?.decode(column: "rows", as: String.self)
+                        }
+                        #expect(text?.contains("XY99ZZQ") == false, "the patient's plate is in \(table) in clear")
+                        if table == "parking_vehicles" { #expect(text?.contains("ST11AFF") == true) }
+                    }
+                }
+
+                // A patient's vehicle an earlier build stored in clear is sealed once, and found.
+                let legacy = UUID().uuidString.lowercased()
+                try await scope.transaction { database in
+                    try await database.raw("""
+                        INSERT INTO \(try scope.table("parking_vehicles")) (id, plate, country, owner_type, owner_id, created_at)
+                        SELECT \(bind: legacy), 'OLD123', 'GB', 'patient', owner_id, created_at FROM \(try scope.table("parking_vehicles")) WHERE owner_type = 'patient'
+                        """).run()
+                }
+                #expect(try await parking.plates.sealLegacy(in: scope, audit: node.services.audit) == 1)
+                #expect(try await parking.plates.sealLegacy(in: scope, audit: node.services.audit) == 0)
+                #expect(try await parking.vehicle(plate: "old 123", in: scope, by: .system).id == legacy)
+            }
+        }
+    }
 }
