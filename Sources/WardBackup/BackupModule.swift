@@ -8,8 +8,9 @@ package import WardJobs
 package import WardKit
 
 /// Backups as a module: the nightly `backup.nightly` job (one per installation, whichever node
-/// takes it: every live tenant backed up, the backup verified, backups past the retention
-/// pruned) and the metrics an alert on a missing backup needs.
+/// takes it: every live tenant backed up, the backup verified, then, with an `s3://`
+/// destination, uploaded with any earlier one that could not be; backups past the retention
+/// pruned on both sides) and the metrics an alert on a missing backup needs.
 package struct BackupModule: WardModule {
     package static let name = "backup"
     package static let nightlyKind = "backup.nightly"
@@ -31,12 +32,17 @@ package struct BackupModule: WardModule {
         return [
             JobHandler(kind: Self.nightlyKind, policy: RetryPolicy(node.settings.jobs)) { _ in
                 do {
-                    let manifest = try await backups.create()
+                    // Verified on the node's disk before it is uploaded: the bucket gets only a
+                    // backup known good, and checks each upload's bytes against its signed hash.
+                    let manifest = try await backups.createLocally()
                     let failed = try await backups.verify(manifest.id).filter { $0.problem != nil }
                     guard failed.isEmpty else {
                         throw BackupError.damaged("backup \(manifest.id) failed its verification: \(failed.map { "\($0.slug): \($0.problem ?? "")" }.joined(separator: "; "))")
                     }
-                    try backups.prune(olderThan: backups.retentionDays)
+                    // A failed upload fails the job (it is retried) and leaves the node's copy,
+                    // which the retry uploads beside its own.
+                    try await backups.uploadPending()
+                    try await backups.prune(olderThan: backups.retentionDays)
                     metrics.run(ok: true)
                 } catch {
                     metrics.run(ok: false)
@@ -55,17 +61,19 @@ package struct BackupModule: WardModule {
         ]
     }
 
-    /// The newest backup's time and size. A scrape lists the destination's manifests only
-    /// when the directory changed since the last (a backup made or pruned changes its time).
+    /// The newest backup's time and size (with an `s3://` destination, the newest uploaded). A
+    /// scrape lists the directory's manifests only when it changed since the last (a backup
+    /// made, uploaded or pruned changes its time), and never asks the bucket.
     package func refreshMetrics() async {
         let changed = (try? FileManager.default.attributesOfItem(atPath: backups.directory.path))?[.modificationDate] as? Date
         guard metrics.listedAt.withLock({ listed in defer { listed = changed }; return changed == nil || listed != changed }) else { return }
-        metrics.newest((try? backups.list())?.first)
+        metrics.newest(backups.newestAtDestination())
     }
 }
 
 /// `backup_runs_total{outcome}`, `backup_last_success_timestamp_seconds` and `backup_last_bytes`
-/// (of the newest finished backup in the destination; absent until there is one).
+/// (of the newest finished backup at the destination, uploaded when that is a bucket; absent
+/// until there is one).
 final class BackupMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     /// When the destination directory last changed, as the last listing saw it.
