@@ -127,11 +127,20 @@ package struct BackupBucket: Sendable {
         }
     }
 
-    /// The newest whole backup in the bucket (ids begin with their time, so the greatest id is
-    /// the newest), for `ward check --deploy`: one listing and one manifest read.
+    /// The newest whole backup in the bucket, for `ward check --deploy` and every node's
+    /// `/metrics`: ids begin with their time, so the folders are read newest first until one
+    /// holds a manifest; usually one listing of the folders and one manifest read.
     package func newest() async throws -> BackupManifest? {
-        guard let id = try await inventory().filter(\.value.isWhole).keys.max() else { return nil }
-        return try await manifest(id)
+        let ids: [String]
+        do {
+            ids = try await store.folders(prefix: "").filter(Backups.isBackupID).sorted(by: >)
+        } catch let error as ObjectStoreError {
+            throw BackupError.io("listing \(location) failed: \(error)")
+        }
+        for id in ids {
+            if let manifest = try await manifest(id), manifest.id == id { return manifest }
+        }
+        return nil
     }
 
     private func listing(prefix: String) async throws -> [S3ObjectStore.Listed] {

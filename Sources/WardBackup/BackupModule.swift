@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Logging
 package import Prometheus
+package import ServiceLifecycle
 import WardCore
 import WardDocuments
 package import WardJobs
@@ -61,13 +62,48 @@ package struct BackupModule: WardModule {
         ]
     }
 
-    /// The newest backup's time and size (with an `s3://` destination, the newest uploaded). A
+    /// With an `s3://` destination, every node looks at the bucket now and then (`BucketWatch`).
+    package func services() -> [any Service] {
+        backups.bucket == nil ? [] : [BucketWatch(module: self)]
+    }
+
+    /// The newest backup's time and size (with an `s3://` destination, the newest uploaded:
+    /// by this node, as the record beside it says, or by any, as the bucket last said). A
     /// scrape lists the directory's manifests only when it changed since the last (a backup
-    /// made, uploaded or pruned changes its time), and never asks the bucket.
+    /// made, uploaded or pruned changes its time), and never waits on the bucket.
     package func refreshMetrics() async {
         let changed = (try? FileManager.default.attributesOfItem(atPath: backups.directory.path))?[.modificationDate] as? Date
-        guard metrics.listedAt.withLock({ listed in defer { listed = changed }; return changed == nil || listed != changed }) else { return }
-        metrics.newest(backups.newestAtDestination())
+        if metrics.listedAt.withLock({ listed in defer { listed = changed }; return changed == nil || listed != changed }) {
+            metrics.local.withLock { $0 = backups.newestAtDestination() }
+        }
+        metrics.report()
+    }
+
+    /// Reads the bucket's newest backup for `/metrics`; a failure keeps what was last read
+    /// (the age it reports then grows, and the staleness alert fires in its time).
+    package func lookAtBucket() async {
+        guard let bucket = backups.bucket else { return }
+        do {
+            let newest = try await bucket.newest()
+            metrics.remote.withLock { $0 = newest }
+        } catch {
+            backups.logger.warning("the bucket's newest backup could not be read", metadata: ["location": "\(bucket.location)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Reads the bucket's newest backup at start and every 15 minutes: only the node that ran the
+/// nightly job holds it on its own disk, and every node reports the newest backup, so an
+/// alert on a node without one means what it says.
+struct BucketWatch: Service {
+    let module: BackupModule
+    static let interval: Duration = .seconds(900)
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            await module.lookAtBucket()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
+        }
     }
 }
 
@@ -78,9 +114,19 @@ final class BackupMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     /// When the destination directory last changed, as the last listing saw it.
     let listedAt = Mutex<Date?>(nil)
+    /// The newest backup the directory shows (uploaded, with a bucket), as last listed.
+    let local = Mutex<BackupManifest?>(nil)
+    /// The newest backup in the bucket, as `BucketWatch` last read it.
+    let remote = Mutex<BackupManifest?>(nil)
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+    }
+
+    /// Sets the gauges to the newer of the directory's and the bucket's newest backups.
+    func report() {
+        let candidates = [local.withLock { $0 }, remote.withLock { $0 }].compactMap { $0 }
+        newest(candidates.max { $0.createdAt < $1.createdAt })
     }
 
     func run(ok: Bool) {

@@ -47,6 +47,15 @@ struct BucketBackupTests {
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: settings) { node in
                 let backups = try node.backups()
+                // This node never made a backup: /metrics reports the bucket's newest once it has looked.
+                let module = try #require(node.services.modules.compactMap { $0 as? BackupModule }.first)
+                try await node.test { client in
+                    let before = try await client.execute(uri: "/metrics", method: .get).text
+                    #expect(!before.contains("backup_last_success_timestamp_seconds "))
+                    await module.lookAtBucket()
+                    let after = try await client.execute(uri: "/metrics", method: .get).text
+                    #expect(after.contains("backup_last_success_timestamp_seconds "))
+                }
                 let checks = try await backups.verify(manifest.id)
                 #expect(checks.map(\.slug) == ["acme"] && checks.allSatisfy { $0.problem == nil })
                 let restored = try await backups.restore(manifest.id)

@@ -168,6 +168,26 @@ package struct S3ObjectStore: ObjectStore {
         return objects
     }
 
+    /// The folders directly under `prefix` (its common prefixes up to the next `/`, as
+    /// ListObjectsV2 with a delimiter gives them), without the store's prefix or the trailing
+    /// slash: a page lists a thousand folders however many objects each holds.
+    package func folders(prefix listed: String) async throws -> [String] {
+        var folders: [String] = []
+        var token: String?
+        let strip = fullKey(listed).count
+        repeat {
+            var query = [("list-type", "2"), ("prefix", fullKey(listed)), ("delimiter", "/")]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await send("GET", key: nil, query: query, expecting: [200])
+            for common in XMLText.all("CommonPrefixes", in: response.body, unescaping: false) {
+                guard let folder = XMLText.first("Prefix", in: common), folder.count > strip else { continue }
+                folders.append(String(folder.dropFirst(strip).dropLast(folder.hasSuffix("/") ? 1 : 0)))
+            }
+            token = XMLText.first("IsTruncated", in: response.body) == "true" ? XMLText.first("NextContinuationToken", in: response.body) : nil
+        } while token != nil
+        return folders
+    }
+
     package func check() async throws {
         _ = try await send("HEAD", key: nil, expecting: [200])
     }
