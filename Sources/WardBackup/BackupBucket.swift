@@ -33,25 +33,21 @@ package struct BackupBucket: Sendable {
         }
     }
 
-    /// Uploads the backup in `folder`: each part, then the manifest; then checks that the
-    /// bucket lists every file at its size. Each request carries its body's SHA-256, signed,
-    /// which S3 checks, so a listing with the right sizes is the backup as it was verified here.
+    /// Uploads the backup in `folder`: each part; a check that the bucket lists every part at
+    /// its size; then the manifest. Each request carries its body's SHA-256, signed, which S3
+    /// checks, so a manifest in the bucket stands for the parts as they were verified here.
     func upload(_ manifest: BackupManifest, from folder: URL) async throws {
         let manifestFile = folder.appendingPathComponent("manifest.json")
-        guard let manifestSize = (try? FileManager.default.attributesOfItem(atPath: manifestFile.path))?[.size] as? Int else {
-            throw BackupError.notFound(manifest.id)
-        }
-        var expected = Dictionary(uniqueKeysWithValues: manifest.parts.map { ($0.file, $0.bytes) })
-        expected["manifest.json"] = manifestSize
+        let expected = Dictionary(uniqueKeysWithValues: manifest.parts.map { ($0.file, $0.bytes) })
         do {
             for part in manifest.parts {
                 _ = try await store.put("\(manifest.id)/\(part.file)", body: try .contents(of: folder.appendingPathComponent(part.file)))
             }
-            _ = try await store.put("\(manifest.id)/manifest.json", body: try .contents(of: manifestFile))
-            let listed = try await held(manifest.id)
-            guard listed.files == expected else {
-                throw BackupError.io("the bucket lists \(manifest.id) as \(listed.files.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) bytes" }.joined(separator: ", ")) after its upload")
+            let listed = try await held(manifest.id).files.filter { $0.key != "manifest.json" }
+            guard listed == expected else {
+                throw BackupError.io("the bucket lists the parts of \(manifest.id) as \(listed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) bytes" }.joined(separator: ", ")) after their upload, not as its manifest says")
             }
+            _ = try await store.put("\(manifest.id)/manifest.json", body: try .contents(of: manifestFile))
         } catch let error as ObjectStoreError {
             throw BackupError.io("uploading backup \(manifest.id) to \(location) failed: \(error)")
         }

@@ -36,14 +36,17 @@ extension Backups {
                 throw BackupError.refused("backup \(id) was made by Ward \(manifest.wardVersion) with tenant migrations this build (Ward \(wardVersion)) does not know: \(unknown.map(String.init).joined(separator: ", ")); restore it with a build at least as new")
             }
         }
+        for part in parts {
+            if let taken = try await storage.tenants.fetch(slug: newSlug ?? part.tenant.slug) {
+                throw BackupError.refused("the slug '\(taken.slug)' is taken on this node (\(taken.status.rawValue)); restore under a new one with --as")
+            }
+        }
+        // Downloaded only once the restore is known to be allowed, and only the parts restored.
         let files = try await files(of: manifest, local: local, parts: parts)
         defer { files.discard() }
         // Every part whole before anything is restored: a damaged backup changes nothing here.
         for part in parts {
             guard try Self.checksum(of: files.path(part.file)) == part.sha256 else { throw BackupError.damaged("\(part.file) does not match its checksum") }
-            if let taken = try await storage.tenants.fetch(slug: newSlug ?? part.tenant.slug) {
-                throw BackupError.refused("the slug '\(taken.slug)' is taken on this node (\(taken.status.rawValue)); restore under a new one with --as")
-            }
         }
         var restored: [Tenant] = []
         for part in parts {

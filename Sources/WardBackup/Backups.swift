@@ -280,6 +280,7 @@ package struct Backups: Sendable {
     /// The manifest of backup `id`, as written (not yet verified): the node's copy, else the
     /// bucket's (`remote: true` reads the bucket's in any case).
     package func manifest(_ id: String, remote: Bool = false) async throws -> (manifest: BackupManifest, local: Bool) {
+        if remote, bucket == nil { throw BackupError.refused("backups go to a directory here: there is no bucket copy (WARD_BACKUP_URL is not s3://)") }
         if !remote, let manifest = try localManifest(id) { return (manifest, true) }
         guard let bucket, !id.contains("/"), !id.hasPrefix("."), let manifest = try await bucket.manifest(id) else { throw BackupError.notFound(id) }
         guard manifest.id == id else { throw BackupError.damaged("\(id)/manifest.json in \(bucket.location) names backup \(manifest.id)") }
