@@ -83,7 +83,11 @@ package struct Backups: Sendable {
     /// the node's copy, which the nightly job uploads on its next run.
     package func create(tenant slug: String? = nil, now: Date = Date()) async throws -> BackupManifest {
         let manifest = try await createLocally(tenant: slug, now: now)
-        if bucket != nil { try await upload(manifest) }
+        do {
+            try await upload(manifest)
+        } catch let error as BackupError {
+            throw BackupError.io("\(error); backup \(manifest.id) stays in \(directory.path), and the nightly job uploads it on its next run")
+        }
         return manifest
     }
 

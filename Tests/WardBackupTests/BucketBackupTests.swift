@@ -153,6 +153,13 @@ struct BucketBackupTests {
                 #expect(failure.contains("s3://\(server.bucket)/\(prefix)") && failure.contains("403") && !failure.contains("not-the-secret"))
                 let local = Backups.list(in: backups.directory)
                 #expect(local.count == 1 && !Backups.isUploaded(local[0].id, in: backups.directory))
+                // `ward backup create` fails the same way, and says where the backup stays.
+                do {
+                    _ = try await backups.create(tenant: "acme")
+                    Issue.record("a backup was created without its upload")
+                } catch let error as BackupError {
+                    #expect(error.description.contains("403") && error.description.contains("stays in \(backups.directory.path)"))
+                }
                 #expect(try server.list(prefix: "\(prefix)/").keys.isEmpty)
                 let check = await DeployCheck.backups(node.services.settings)
                 #expect(!check.passed && check.detail.contains("cannot be read") && !check.detail.contains("not-the-secret"))
@@ -172,7 +179,7 @@ struct BucketBackupTests {
                 #expect(try await runWorkers([NodeJobs.worker(node.services)], until: { try await queue.find(job.id)?.state == .succeeded }, timeout: .seconds(120)))
 
                 let listed = try await backups.list()
-                #expect(listed.count == 2 && listed.allSatisfy { $0.local && $0.remote } && listed.contains { $0.id == stranded.id })
+                #expect(listed.count == 3 && listed.allSatisfy { $0.local && $0.remote } && listed.contains { $0.id == stranded.id })
                 let check = await DeployCheck.backups(node.services.settings)
                 #expect(check.passed && check.detail.contains(listed[0].id) && check.detail.contains("s3://\(server.bucket)/\(prefix)"))
                 try await node.test { client in
