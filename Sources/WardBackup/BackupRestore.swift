@@ -15,11 +15,13 @@ extension Backups {
     /// and the tenant gets a new id and document key, its documents sealed anew under them,
     /// so nothing of it is shared with the original. A backup taken at migrations this build
     /// does not know is refused. The database is brought to exactly the backup's migrations,
-    /// loaded, then migrated to this build's; its audit head is witnessed as restored.
+    /// loaded, then migrated to this build's; its audit head is witnessed as restored. A
+    /// backup the node does not hold is downloaded from the bucket first (only the parts
+    /// restored), into a temporary folder removed afterwards.
     /// Returns the tenants restored.
     @discardableResult
     package func restore(_ id: String, tenant slug: String? = nil, as newSlug: String? = nil) async throws -> [Tenant] {
-        let manifest = try manifest(id)
+        let (manifest, local) = try await self.manifest(id)
         guard try keys.verify(manifest) else { throw BackupError.damaged("\(id)/manifest.json was changed after the backup was made") }
         guard manifest.database == dialect else {
             throw BackupError.refused("backup \(id) is of a \(manifest.database) node; this node runs on \(dialect)")
@@ -34,23 +36,27 @@ extension Backups {
                 throw BackupError.refused("backup \(id) was made by Ward \(manifest.wardVersion) with tenant migrations this build (Ward \(wardVersion)) does not know: \(unknown.map(String.init).joined(separator: ", ")); restore it with a build at least as new")
             }
         }
-        // Every part whole before anything is restored: a damaged backup changes nothing here.
         for part in parts {
-            let path = directory.appendingPathComponent(manifest.id).appendingPathComponent(part.file).path
-            guard try Self.checksum(of: path) == part.sha256 else { throw BackupError.damaged("\(part.file) does not match its checksum") }
             if let taken = try await storage.tenants.fetch(slug: newSlug ?? part.tenant.slug) {
                 throw BackupError.refused("the slug '\(taken.slug)' is taken on this node (\(taken.status.rawValue)); restore under a new one with --as")
             }
         }
+        // Downloaded only once the restore is known to be allowed, and only the parts restored.
+        let files = try await files(of: manifest, local: local, parts: parts)
+        defer { files.discard() }
+        // Every part whole before anything is restored: a damaged backup changes nothing here.
+        for part in parts {
+            guard try Self.checksum(of: files.path(part.file)) == part.sha256 else { throw BackupError.damaged("\(part.file) does not match its checksum") }
+        }
         var restored: [Tenant] = []
         for part in parts {
-            restored.append(try await restore(part, of: manifest, as: newSlug ?? part.tenant.slug))
+            restored.append(try await restore(part, of: manifest, from: files, as: newSlug ?? part.tenant.slug))
         }
         return restored
     }
 
-    private func restore(_ part: BackupManifest.Part, of manifest: BackupManifest, as slug: String) async throws -> Tenant {
-        let reader = try BackupPartReader(path: directory.appendingPathComponent(manifest.id).appendingPathComponent(part.file).path,
+    private func restore(_ part: BackupManifest.Part, of manifest: BackupManifest, from files: BackupFiles, as slug: String) async throws -> Tenant {
+        let reader = try BackupPartReader(path: files.path(part.file),
                                           key: try keys.partKey(part.sealedKey, keyID: manifest.keyID), context: "\(manifest.id)/\(part.file)")
         let tenant = try await storage.tenants.reserve(slug: slug, name: part.tenant.name, timeZone: part.tenant.timeZone, status: .provisioning)
         let tenantSlug = try TenantSlug(tenant.slug)

@@ -15,6 +15,11 @@ package import WardStorage
 /// through the online backup API; PostgreSQL: `PostgresSchemaCopy` of its schema, in one
 /// snapshot) and its documents as the store holds them, with its document key, compressed and
 /// sealed under a key of its own that the master key seals.
+///
+/// With an `s3://` destination (`BackupBucket`) a backup is made in `<data dir>/backups` as
+/// well, then uploaded; the node's copies are kept `retentionDays`, the bucket's
+/// `remoteRetentionDays`. `list` shows both, and `verify` and `restore` read the node's copy
+/// when it has one, else download the bucket's into a temporary folder first.
 package struct Backups: Sendable {
     package let storage: Storage
     package let audit: AuditTrail
@@ -26,6 +31,10 @@ package struct Backups: Sendable {
     package let wardVersion: String
     /// Days `prune` keeps backups by default (`WARD_BACKUP_RETENTION_DAYS`).
     package let retentionDays: Int
+    /// The `s3://` destination, if backups go to one.
+    package let bucket: BackupBucket?
+    /// Days `prune` keeps backups in the bucket by default (`WARD_BACKUP_REMOTE_RETENTION_DAYS`).
+    package let remoteRetentionDays: Int
     let logger: Logger
 
     package init(storage: Storage, audit: AuditTrail, documents: PatientDocuments?, settings: WardSettings, wardVersion: String, logger: Logger) throws {
@@ -37,26 +46,53 @@ package struct Backups: Sendable {
         self.tenantKeys = TenantKeys(storage: storage, settings: settings)
         self.wardVersion = wardVersion
         self.retentionDays = settings.backupRetentionDays
+        self.bucket = try BackupBucket.configured(settings)
+        self.remoteRetentionDays = settings.backupRemoteRetentionDays
         self.logger = logger
     }
 
-    /// Where backups go: `WARD_BACKUP_URL` (a `file://` directory) or `<data dir>/backups`.
+    /// Where backups are made: `WARD_BACKUP_URL` (a `file://` directory), else
+    /// `<data dir>/backups` (also the staging directory of an `s3://` destination).
     package static func directory(_ settings: WardSettings) throws -> URL {
-        guard let text = settings.backupURL, !text.isEmpty else {
-            return URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("backups")
-        }
+        let local = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("backups")
+        guard let text = settings.backupURL, !text.isEmpty else { return local }
+        if text.hasPrefix("s3://") { return local }
         guard let url = URL(string: text), url.scheme == "file", !url.path.isEmpty else {
-            throw BackupError.refused("WARD_BACKUP_URL must be a file:// directory (got \(text))")
+            throw BackupError.refused("WARD_BACKUP_URL must be a file:// directory or an s3:// location (got \(text))")
         }
         return URL(fileURLWithPath: url.path)
+    }
+
+    /// Whether `name` has the form of a backup id: `yyyyMMdd'T'HHmmss'Z'-<tenant or node>-<hex>`.
+    package static func isBackupID(_ name: String) -> Bool {
+        let characters = Array(name.utf8)
+        guard characters.count > 19, characters[8] == UInt8(ascii: "T"), characters[15] == UInt8(ascii: "Z"), characters[16] == UInt8(ascii: "-") else {
+            return false
+        }
+        let digits = characters[0..<8] + characters[9..<15]
+        return digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            && characters[17...].allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
     }
 
     var dialect: String { storage.controlPlane.dialect == .postgres ? "postgres" : "sqlite" }
 
     // MARK: Creating
 
-    /// Backs up `slug`, or every active and suspended tenant; returns the manifest written.
+    /// Backs up `slug`, or every active and suspended tenant, and uploads the backup when the
+    /// destination is a bucket; returns the manifest written. A failed upload throws and leaves
+    /// the node's copy, which the nightly job uploads on its next run.
     package func create(tenant slug: String? = nil, now: Date = Date()) async throws -> BackupManifest {
+        let manifest = try await createLocally(tenant: slug, now: now)
+        do {
+            try await upload(manifest)
+        } catch let error as BackupError {
+            throw BackupError.io("\(error); backup \(manifest.id) stays in \(directory.path), and the nightly job uploads it on its next run")
+        }
+        return manifest
+    }
+
+    /// Backs up `slug`, or every active and suspended tenant, into the directory only.
+    package func createLocally(tenant slug: String? = nil, now: Date = Date()) async throws -> BackupManifest {
         let all = try await storage.tenants.list()
         let chosen: [Tenant]
         if let slug {
@@ -192,9 +228,36 @@ package struct Backups: Sendable {
 
     // MARK: Listing
 
-    /// Every finished backup in the directory, newest first.
-    package func list() throws -> [BackupManifest] {
-        Self.list(in: directory)
+    /// A backup as `list` finds it: its manifest (as written, unverified) and where it is.
+    package struct Listing: Sendable, Equatable {
+        package var manifest: BackupManifest
+        /// In the directory on the node's disk.
+        package var local: Bool
+        /// Whole in the bucket of an `s3://` destination.
+        package var remote: Bool
+        package var id: String { manifest.id }
+    }
+
+    /// Every finished backup, on the node's disk and in the bucket (one held in both is listed
+    /// once), newest first.
+    package func list() async throws -> [Listing] {
+        try await listing().backups
+    }
+
+    /// The backups `list` gives, and what the bucket holds of each (`prune` removes by it).
+    private func listing() async throws -> (backups: [Listing], held: [String: BackupBucket.Held]) {
+        var found = Dictionary(uniqueKeysWithValues: Self.list(in: directory).map { ($0.id, Listing(manifest: $0, local: true, remote: false)) })
+        guard let bucket else { return (found.values.sorted { $0.manifest.createdAt > $1.manifest.createdAt }, [:]) }
+        let held = try await bucket.inventory()
+        for (id, backup) in held where backup.isWhole {
+            if found[id] != nil {
+                found[id]?.remote = true
+            } else if let manifest = try? await bucket.manifest(id), manifest.id == id {
+                // Only those not on the node are read from the bucket: the same file either way.
+                found[id] = Listing(manifest: manifest, local: false, remote: true)
+            }
+        }
+        return (found.values.sorted { $0.manifest.createdAt > $1.manifest.createdAt }, held)
     }
 
     /// Every finished backup in `directory`, newest first (manifests as written, unverified).
@@ -206,16 +269,119 @@ package struct Backups: Sendable {
         }.sorted { $0.createdAt > $1.createdAt }
     }
 
-    /// The manifest of backup `id`, as written (not yet verified).
-    package func manifest(_ id: String) throws -> BackupManifest {
+    /// The manifest of backup `id` in the directory, as written (not yet verified), or nil.
+    func localManifest(_ id: String) throws -> BackupManifest? {
         guard !id.contains("/"), !id.hasPrefix(".") else { throw BackupError.notFound(id) }
         let file = directory.appendingPathComponent(id).appendingPathComponent("manifest.json")
-        guard let data = FileManager.default.contents(atPath: file.path) else { throw BackupError.notFound(id) }
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
         do {
             return try JSONDecoder().decode(BackupManifest.self, from: data)
         } catch {
             throw BackupError.damaged("\(id)/manifest.json does not parse")
         }
+    }
+
+    /// The manifest of backup `id`, as written (not yet verified): the node's copy, else the
+    /// bucket's (`remote: true` reads the bucket's in any case).
+    package func manifest(_ id: String, remote: Bool = false) async throws -> (manifest: BackupManifest, local: Bool) {
+        if remote, bucket == nil { throw BackupError.refused("backups go to a directory here: there is no bucket copy (WARD_BACKUP_URL is not s3://)") }
+        if !remote, let manifest = try localManifest(id) { return (manifest, true) }
+        guard let bucket, !id.contains("/"), !id.hasPrefix("."), let manifest = try await bucket.manifest(id) else { throw BackupError.notFound(id) }
+        guard manifest.id == id else { throw BackupError.damaged("\(id)/manifest.json in \(bucket.location) names backup \(manifest.id)") }
+        return (manifest, false)
+    }
+
+    /// A backup's files at hand: its folder in the directory, or a download of the bucket's
+    /// copy into a folder of its own there (the disk that holds backups has room for one),
+    /// removed by `discard`.
+    struct BackupFiles {
+        let folder: URL
+        let isDownload: Bool
+
+        func path(_ file: String) -> String { folder.appendingPathComponent(file).path }
+
+        func discard() {
+            if isDownload { try? FileManager.default.removeItem(at: folder) }
+        }
+    }
+
+    /// The files of `parts` of `manifest`: where they are, or downloaded from the bucket.
+    func files(of manifest: BackupManifest, local: Bool, parts: [BackupManifest.Part]) async throws -> BackupFiles {
+        if local { return BackupFiles(folder: directory.appendingPathComponent(manifest.id), isDownload: false) }
+        guard let bucket else { throw BackupError.notFound(manifest.id) }
+        // A dot name: not a backup to `list`, and `prune` clears one a crash left behind.
+        let folder = directory.appendingPathComponent(".download-\(manifest.id)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let files = BackupFiles(folder: folder, isDownload: true)
+        do {
+            try await bucket.download(manifest.id, files: parts.map(\.file), into: folder)
+        } catch {
+            files.discard()
+            throw error
+        }
+        logger.info("backup downloaded", metadata: ["backup_id": "\(manifest.id)", "from": "\(bucket.location)", "parts": "\(parts.count)"])
+        return files
+    }
+
+    // MARK: Uploading
+
+    /// Uploads backup `manifest` from the directory to the bucket (parts, then the manifest)
+    /// and records beside it that it is there.
+    package func upload(_ manifest: BackupManifest) async throws {
+        guard let bucket else { return }
+        try await bucket.upload(manifest, from: directory.appendingPathComponent(manifest.id))
+        try recordUpload(manifest.id, to: bucket)
+        logger.notice("backup uploaded", metadata: ["backup_id": "\(manifest.id)", "to": "\(bucket.location)"])
+    }
+
+    /// Uploads every backup on the node's disk that the bucket does not hold whole and that
+    /// the remote retention would keep, newest first: tonight's, and any an earlier run made
+    /// but could not upload. Returns the ids uploaded; the first failure throws.
+    @discardableResult
+    package func uploadPending(now: Date = Date()) async throws -> [String] {
+        guard let bucket else { return [] }
+        let cutoff = Timestamp.text(now.addingTimeInterval(-Double(remoteRetentionDays) * 86_400))
+        let held = try await bucket.inventory()
+        var uploaded: [String] = []
+        for manifest in Self.list(in: directory) {
+            if held[manifest.id]?.isWhole == true {
+                if !Self.isUploaded(manifest.id, in: directory) { try recordUpload(manifest.id, to: bucket) }
+                continue
+            }
+            guard manifest.createdAt >= cutoff else { continue }
+            try await upload(manifest)
+            uploaded.append(manifest.id)
+        }
+        return uploaded
+    }
+
+    /// Writes `uploaded.json` into the backup's folder. It is written beside the folder and
+    /// moved in, so the directory's own time changes: the metrics' listing, which looks again
+    /// only when that time moves, sees the upload.
+    private func recordUpload(_ id: String, to bucket: BackupBucket) throws {
+        let record = try JSONSerialization.data(withJSONObject: ["location": "\(bucket.location)/\(id)/", "uploaded_at": Timestamp.text(Date())], options: [.sortedKeys])
+        let temporary = directory.appendingPathComponent(".\(id).uploaded.partial")
+        try record.write(to: temporary)
+        let target = directory.appendingPathComponent(id).appendingPathComponent(Self.uploadRecord)
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.moveItem(at: temporary, to: target)
+    }
+
+    /// The file beside a backup's manifest that says its upload finished.
+    static let uploadRecord = "uploaded.json"
+
+    /// Whether backup `id` in `directory` was uploaded whole (its upload record is there).
+    package static func isUploaded(_ id: String, in directory: URL) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(id).appendingPathComponent(uploadRecord).path)
+    }
+
+    /// The newest backup at the destination as the node's disk tells it, without asking the
+    /// bucket (for `/metrics`): the newest in the directory, or with a bucket the newest whose
+    /// upload finished, so a backup that never left the node does not count as made.
+    package func newestAtDestination() -> BackupManifest? {
+        let local = Self.list(in: directory)
+        guard bucket != nil else { return local.first }
+        return local.first { Self.isUploaded($0.id, in: directory) }
     }
 
     // MARK: Verifying
@@ -229,13 +395,17 @@ package struct Backups: Sendable {
     /// Checks backup `id` end to end without restoring it: the manifest's MAC, each part's
     /// checksum, every frame's authentication and inflation, a SQLite copy's integrity check,
     /// and each table's row count and the number of documents against the manifest.
-    package func verify(_ id: String) async throws -> [PartCheck] {
-        let manifest = try manifest(id)
+    /// The node's copy is checked when it has one, else (or with `remote: true`) the bucket's,
+    /// downloaded into a temporary folder that is removed afterwards.
+    package func verify(_ id: String, remote: Bool = false) async throws -> [PartCheck] {
+        let (manifest, local) = try await self.manifest(id, remote: remote)
         guard try keys.verify(manifest) else { throw BackupError.damaged("\(id)/manifest.json was changed after the backup was made") }
+        let files = try await files(of: manifest, local: local, parts: manifest.parts)
+        defer { files.discard() }
         var checks: [PartCheck] = []
         for part in manifest.parts {
             do {
-                try await check(part, of: manifest)
+                try await check(part, of: manifest, in: files.folder)
                 checks.append(PartCheck(slug: part.tenant.slug, problem: nil))
             } catch let error as BackupError {
                 checks.append(PartCheck(slug: part.tenant.slug, problem: error.description))
@@ -244,8 +414,7 @@ package struct Backups: Sendable {
         return checks
     }
 
-    private func check(_ part: BackupManifest.Part, of manifest: BackupManifest) async throws {
-        let folder = directory.appendingPathComponent(manifest.id)
+    private func check(_ part: BackupManifest.Part, of manifest: BackupManifest, in folder: URL) async throws {
         guard try Self.checksum(of: folder.appendingPathComponent(part.file).path) == part.sha256 else {
             throw BackupError.damaged("\(part.file) does not match its checksum")
         }
@@ -288,26 +457,51 @@ package struct Backups: Sendable {
 
     // MARK: Pruning
 
-    /// Removes backups made more than `days` ago, never the newest; returns the ids removed.
+    /// What `prune` removed: from the node's disk, and from the bucket.
+    package struct Pruned: Sendable, Equatable {
+        package var local: [String] = []
+        package var remote: [String] = []
+    }
+
+    /// Removes backups made more than `days` ago from the directory and, with a bucket, those
+    /// made more than `remoteDays` ago (`remoteRetentionDays` by default) from it; never the
+    /// newest of either. A backup the bucket lacks stays on the node until the remote
+    /// retention passes too: its copy there is the only one.
     @discardableResult
-    package func prune(olderThan days: Int, now: Date = Date()) throws -> [String] {
+    package func prune(olderThan days: Int, remoteOlderThan remoteDays: Int? = nil, now: Date = Date()) async throws -> Pruned {
         let cutoff = Timestamp.text(now.addingTimeInterval(-Double(days) * 86_400))
-        let all = try list()
-        var removed: [String] = []
-        for manifest in all.dropFirst() where manifest.createdAt < cutoff {
-            try FileManager.default.removeItem(at: directory.appendingPathComponent(manifest.id))
-            removed.append(manifest.id)
+        let remoteCutoff = Timestamp.text(now.addingTimeInterval(-Double(remoteDays ?? remoteRetentionDays) * 86_400))
+        let (all, held) = try await listing()
+        var pruned = Pruned()
+        for backup in all.filter(\.local).dropFirst() where backup.manifest.createdAt < cutoff {
+            if bucket != nil, !backup.remote, backup.manifest.createdAt >= remoteCutoff { continue }
+            try FileManager.default.removeItem(at: directory.appendingPathComponent(backup.id))
+            pruned.local.append(backup.id)
         }
-        // Folders of backups that never finished (no manifest) and are a day old.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where (try? manifest(name)) == nil {
+        // Folders of backups that never finished (no manifest), downloads and upload records a
+        // crash left, a day old.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where (try? localManifest(name)) == nil {
             let folder = directory.appendingPathComponent(name)
             if let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date,
                modified < now.addingTimeInterval(-86_400) {
                 try? FileManager.default.removeItem(at: folder)
             }
         }
-        if !removed.isEmpty { logger.notice("backups pruned", metadata: ["removed": "\(removed.count)", "days": "\(days)"]) }
-        return removed
+        if let bucket {
+            for backup in all.filter(\.remote).dropFirst() where backup.manifest.createdAt < remoteCutoff {
+                try await bucket.remove(backup.id, files: held[backup.id].map { Array($0.files.keys) } ?? [])
+                pruned.remote.append(backup.id)
+            }
+            // Uploads cut short (no manifest), a day old: the node's copy, if it still has one,
+            // goes up again whole.
+            for (id, backup) in held where !backup.isWhole && (backup.newest ?? .distantPast) < now.addingTimeInterval(-86_400) {
+                try await bucket.remove(id, files: backup.files.keys)
+            }
+        }
+        if !pruned.local.isEmpty || !pruned.remote.isEmpty {
+            logger.notice("backups pruned", metadata: ["removed": "\(pruned.local.count)", "removed_remote": "\(pruned.remote.count)", "days": "\(days)"])
+        }
+        return pruned
     }
 
     static func stamp(_ date: Date) -> String {

@@ -44,10 +44,15 @@ package struct DocumentsModule: WardModule {
         guard let url = settings.documents.storageURL else {
             return FileObjectStore(root: URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("documents"))
         }
-        let credentials = settings.documents.accessKeyID.flatMap { id in
+        return try ObjectStores.named(url, credentials: credentials(settings))
+    }
+
+    /// The S3 credentials the settings give (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`), shared by the documents' store and an `s3://` backup destination.
+    package static func credentials(_ settings: WardSettings) -> SigV4Signer.Credentials? {
+        settings.documents.accessKeyID.flatMap { id in
             settings.documents.secretAccessKey.map { SigV4Signer.Credentials(accessKeyID: id, secretAccessKey: $0, sessionToken: settings.documents.sessionToken) }
         }
-        return try ObjectStores.named(url, credentials: credentials)
     }
 
     package func routes(_ routes: inout ModuleRoutes) {

@@ -5,7 +5,8 @@ import WardDocuments
 import WardServer
 
 /// `ward backup create|list|verify|restore|prune`: encrypted, checksummed backups of tenants
-/// (see `Backups`), made while the node serves.
+/// (see `Backups`), made while the node serves, into a directory or, through one on the
+/// node, a bucket.
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup", abstract: "Back up tenants, check backups and restore them.",
@@ -27,13 +28,16 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Back up one tenant, or every active and suspended tenant of the node.")
+        static let configuration = CommandConfiguration(
+            abstract: "Back up one tenant, or every active and suspended tenant of the node (and upload it, with an s3:// WARD_BACKUP_URL)."
+        )
 
         @Option(help: "The tenant to back up; every tenant when omitted.") var tenant: String?
 
         func run() async throws {
-            let manifest = try await BackupCommand.withBackups { try await $0.create(tenant: tenant) }
-            print("backup \(manifest.id): \(manifest.parts.count) tenant\(manifest.parts.count == 1 ? "" : "s"), \(manifest.parts.reduce(0) { $0 + $1.bytes }) bytes")
+            let (manifest, bucket) = try await BackupCommand.withBackups { (try await $0.create(tenant: tenant), $0.bucket?.location) }
+            print("backup \(manifest.id): \(manifest.parts.count) tenant\(manifest.parts.count == 1 ? "" : "s"), \(manifest.parts.reduce(0) { $0 + $1.bytes }) bytes"
+                  + (bucket.map { ", uploaded to \($0)/\(manifest.id)/" } ?? ""))
             for part in manifest.parts {
                 print("  \(part.tenant.slug): \(part.rows.values.reduce(0, +)) rows, \(part.documents) documents, audit head \(part.auditHead.map { String($0.seq) } ?? "none")")
             }
@@ -41,14 +45,18 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the backups, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the backups, newest first: on this node (local), in the s3:// bucket (remote), or both."
+        )
 
         func run() async throws {
-            let manifests = try await BackupCommand.withBackups { try $0.list() }
-            if manifests.isEmpty { print("no backups") }
-            for manifest in manifests {
+            let backups = try await BackupCommand.withBackups { try await $0.list() }
+            if backups.isEmpty { print("no backups") }
+            for backup in backups {
+                let manifest = backup.manifest
+                let place = [backup.local ? "local" : nil, backup.remote ? "remote" : nil].compactMap { $0 }.joined(separator: "+")
                 let tenants = manifest.parts.map(\.tenant.slug).joined(separator: ", ")
-                print("\(manifest.id)  \(manifest.createdAt)  \(manifest.database)  \(manifest.parts.reduce(0) { $0 + $1.bytes }) bytes  \(tenants)")
+                print("\(manifest.id)  \(manifest.createdAt)  \(manifest.database)  \(place)  \(manifest.parts.reduce(0) { $0 + $1.bytes }) bytes  \(tenants)")
             }
         }
     }
@@ -57,9 +65,10 @@ struct BackupCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a backup end to end without restoring it; exits 1 if any part fails.")
 
         @Argument(help: "The backup's id (see `ward backup list`).") var id: String
+        @Flag(help: "Check the bucket's copy even when this node holds one (it is downloaded to a temporary folder).") var remote = false
 
         func run() async throws {
-            let checks = try await BackupCommand.withBackups { try await $0.verify(id) }
+            let checks = try await BackupCommand.withBackups { try await $0.verify(id, remote: remote) }
             for check in checks { print("\(check.slug): \(check.problem.map { "FAILED: \($0)" } ?? "ok")") }
             if checks.contains(where: { $0.problem != nil }) { throw ExitCode(1) }
         }
@@ -81,13 +90,18 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     struct Prune: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove backups older than the retention (WARD_BACKUP_RETENTION_DAYS); the newest always stays.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove backups older than the retention: WARD_BACKUP_RETENTION_DAYS on this node, WARD_BACKUP_REMOTE_RETENTION_DAYS in an s3:// bucket; the newest of each always stays."
+        )
 
-        @Option(help: "Keep this many days instead of the configured retention.") var days: Int?
+        @Option(help: "Keep this many days on this node instead of the configured retention.") var days: Int?
+        @Option(help: "Keep this many days in the bucket instead of the configured remote retention.") var remoteDays: Int?
 
         func run() async throws {
-            let removed = try await BackupCommand.withBackups { try $0.prune(olderThan: days ?? $0.retentionDays) }
-            print(removed.isEmpty ? "nothing to prune" : "removed \(removed.count): \(removed.joined(separator: ", "))")
+            let pruned = try await BackupCommand.withBackups { try await $0.prune(olderThan: days ?? $0.retentionDays, remoteOlderThan: remoteDays) }
+            if pruned.local.isEmpty, pruned.remote.isEmpty { print("nothing to prune") }
+            if !pruned.local.isEmpty { print("removed \(pruned.local.count) from this node: \(pruned.local.joined(separator: ", "))") }
+            if !pruned.remote.isEmpty { print("removed \(pruned.remote.count) from the bucket: \(pruned.remote.joined(separator: ", "))") }
         }
     }
 }

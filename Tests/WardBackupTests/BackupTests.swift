@@ -173,7 +173,7 @@ struct BackupTests {
                 try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
                 let backups = try node.backups()
                 await #expect(throws: BackupError.self) { try await backups.create(tenant: "nobody") }
-                #expect(try backups.list().isEmpty)
+                #expect(try await backups.list().isEmpty)
                 let manifest = try await backups.create(tenant: "acme")
                 await #expect(throws: BackupError.notFound("../\(manifest.id)")) { try await backups.restore("../\(manifest.id)") }
                 await #expect(throws: BackupError.notFound("tenant 'nobody' in backup \(manifest.id)")) { try await backups.restore(manifest.id, tenant: "nobody") }
@@ -224,11 +224,11 @@ struct BackupTests {
             let now = Date()
             let old = try await backups.create(tenant: "acme", now: now.addingTimeInterval(-40 * 86_400))
             let recent = try await backups.create(tenant: "acme", now: now.addingTimeInterval(-3 * 86_400))
-            #expect(try backups.prune(olderThan: 30, now: now) == [old.id])
-            #expect(try backups.list().map(\.id) == [recent.id])
+            #expect(try await backups.prune(olderThan: 30, now: now).local == [old.id])
+            #expect(try await backups.list().map(\.id) == [recent.id])
             // Past the retention but the newest: kept.
-            #expect(try backups.prune(olderThan: 1, now: now).isEmpty)
-            #expect(try backups.list().map(\.id) == [recent.id])
+            #expect(try await backups.prune(olderThan: 1, now: now).local.isEmpty)
+            #expect(try await backups.list().map(\.id) == [recent.id])
         }
     }
 
@@ -238,7 +238,7 @@ struct BackupTests {
             for slug in ["acme", "birch"] { try await node.services.storage.tenants.create(slug: slug, name: slug.capitalized) }
             let backups = try node.backups()
             let stale = try await backups.create(tenant: "acme", now: Date().addingTimeInterval(-45 * 86_400))
-            #expect(DeployCheck.backups(node.services.settings).passed == false)
+            #expect(await DeployCheck.backups(node.services.settings).passed == false)
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: "UTC")!
             let night = calendar.date(bySettingHour: 2, minute: 15, second: 30, of: Date())!
@@ -246,10 +246,10 @@ struct BackupTests {
             let job = try #require(fired.first { $0.kind == "backup.nightly" })
             let queue = node.services.queue
             #expect(try await runWorkers([NodeJobs.worker(node.services)], until: { try await queue.find(job.id)?.state == .succeeded }, timeout: .seconds(120)))
-            let all = try backups.list()
-            #expect(all.count == 1 && all[0].scope == "node" && all[0].parts.map(\.tenant.slug) == ["acme", "birch"])
+            let all = try await backups.list()
+            #expect(all.count == 1 && all[0].manifest.scope == "node" && all[0].manifest.parts.map(\.tenant.slug) == ["acme", "birch"])
             #expect(!all.contains { $0.id == stale.id })
-            let check = DeployCheck.backups(node.services.settings)
+            let check = await DeployCheck.backups(node.services.settings)
             #expect(check.passed && check.detail.contains(all[0].id))
             try await node.test { client in
                 let text = try await client.execute(uri: "/metrics", method: .get).text

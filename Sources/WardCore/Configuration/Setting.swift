@@ -105,8 +105,9 @@ extension Setting {
     package static let awsAccessKeyID = Setting("aws.accessKeyId", secret: true, "access key of the S3-compatible store (read as AWS's own tools read it)")
     package static let awsSecretAccessKey = Setting("aws.secretAccessKey", secret: true, "secret key of the S3-compatible store")
     package static let awsSessionToken = Setting("aws.sessionToken", secret: true, "session token of temporary S3 credentials, when they are such")
-    package static let backupURL = Setting("ward.backup.url", "where `ward backup` writes: a `file:///path` directory; keep it off the node's disk and keep WARD_SECRET_KEY elsewhere too (backups open only with it); unset: `backups/` under the data directory")
-    package static let backupRetentionDays = Setting("ward.backup.retentionDays", default: "30", "days `ward backup prune` keeps backups (the newest is always kept)")
+    package static let backupURL = Setting("ward.backup.url", "where `ward backup` writes: a `file:///path` directory, or `s3://bucket/prefix?endpoint=https://…&region=…` (any S3-compatible store, with the AWS_* credentials below; each backup is made in `backups/` under the data directory, then uploaded, its manifest last); keep it off the node's disk and keep WARD_SECRET_KEY elsewhere too (backups open only with it); unset: `backups/` under the data directory")
+    package static let backupRetentionDays = Setting("ward.backup.retentionDays", default: "30", "days `ward backup prune` and the nightly job keep backups on the node's disk (the newest is always kept; with an s3:// destination, one not yet uploaded stays until the remote retention)")
+    package static let backupRemoteRetentionDays = Setting("ward.backup.remoteRetentionDays", default: "90", "with an s3:// WARD_BACKUP_URL, days backups are kept in the bucket (the newest there is always kept)")
     package static let billingCurrency = Setting("ward.billing.currency", default: "USD", "ISO 4217 currency of clinics that have not chosen theirs in the billing settings")
     package static let stripeSecretKey = Setting("ward.stripe.secretKey", secret: true, "Stripe secret key for clinics without keys of their own (one Stripe account for the installation); unset: card payments only where a clinic set its key")
     package static let stripeWebhookSecret = Setting("stripe.webhookSecret", secret: true, "Stripe webhook signing secret(s), comma-separated during a rotation, for clinics without their own")
@@ -122,7 +123,7 @@ extension Setting {
         passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,
         jobsPollInterval, jobsLease, jobsRetryDelay, jobsMaxAttempts, schedulerTick, tenantPurgeGraceDays,
         pdfFont, smtpURL, smtpCAFile, emailFrom, emailRate, dkimSelector, dkimKeyFile,
-        storageURL, documentUploadLimit, awsAccessKeyID, awsSecretAccessKey, awsSessionToken, backupURL, backupRetentionDays,
+        storageURL, documentUploadLimit, awsAccessKeyID, awsSecretAccessKey, awsSessionToken, backupURL, backupRetentionDays, backupRemoteRetentionDays,
         billingCurrency, stripeSecretKey, stripeWebhookSecret, stripeAPIURL,
     ]
 }

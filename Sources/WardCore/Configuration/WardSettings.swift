@@ -43,9 +43,13 @@ package struct WardSettings: Sendable {
     package var auditDirectReads: Int
     package var auditMoveInterval: Duration
     package var auditRetentionDays: Int
-    /// Where backups go (`file://` directory); nil: `backups/` under the data directory.
+    /// Where backups go (`file://` directory or `s3://bucket/prefix`); nil: `backups/` under
+    /// the data directory.
     package var backupURL: String?
+    /// Days backups stay on the node's disk.
     package var backupRetentionDays: Int
+    /// Days backups stay in the bucket of an `s3://` destination.
+    package var backupRemoteRetentionDays: Int
     package var jobs: JobSettings
     package var tenantPurgeGraceDays: Int
     package var mail: MailSettings
@@ -182,11 +186,9 @@ package struct WardSettings: Sendable {
         self.auditDirectReads = try integer(.auditDirectReads, in: 0...100_000)
         self.auditMoveInterval = try seconds(.auditMoveInterval)
         self.auditRetentionDays = try integer(.auditRetentionDays, in: 1...36_500)
-        if let url = text(.backupURL), !url.hasPrefix("file://") {
-            throw SettingsError.invalid(.backupURL, "must be a file:// directory")
-        }
         self.backupURL = text(.backupURL)
         self.backupRetentionDays = try integer(.backupRetentionDays, in: 1...36_500)
+        self.backupRemoteRetentionDays = try integer(.backupRemoteRetentionDays, in: 1...36_500)
         self.tenantPurgeGraceDays = try integer(.tenantPurgeGraceDays, in: 0...3_650)
         self.jobs = JobSettings(
             concurrency: try integer(.jobsConcurrency, in: 1...256),
@@ -212,6 +214,7 @@ package struct WardSettings: Sendable {
             storageURL: text(.storageURL), uploadLimit: try integer(.documentUploadLimit, in: 1_024...10_737_418_240),
             accessKeyID: text(.awsAccessKeyID), secretAccessKey: text(.awsSecretAccessKey), sessionToken: text(.awsSessionToken)
         )
+        if let url = backupURL { try Self.checkBackupURL(url, documents: documents) }
         let currency = text(.billingCurrency) ?? "USD"
         guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
             throw SettingsError.invalid(.billingCurrency, "must be an ISO 4217 code such as USD, EUR or INR")
@@ -240,6 +243,32 @@ package struct WardSettings: Sendable {
             bcryptCost: try integer(.bcryptCost, in: 4...31),
             passwordMinimumLength: try integer(.passwordMinimumLength, in: 8...128)
         )
+    }
+
+    /// A backup destination Ward can use: a `file://` directory, or an `s3://` bucket with the
+    /// credentials to reach it and apart from the documents' objects (a prefix of its own, so
+    /// neither's listing sees the other's keys).
+    static func checkBackupURL(_ url: String, documents: DocumentSettings) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, ["file", "s3"].contains(scheme) else {
+            throw SettingsError.invalid(.backupURL, "must be a file:// directory or an s3://bucket/prefix location")
+        }
+        if scheme == "file" {
+            guard !components.path.isEmpty else { throw SettingsError.invalid(.backupURL, "a file:// destination needs a path: file:///var/backups/ward") }
+            return
+        }
+        guard let bucket = components.host, !bucket.isEmpty else {
+            throw SettingsError.invalid(.backupURL, "an s3:// destination needs a bucket: s3://bucket/prefix?endpoint=https://…&region=…")
+        }
+        guard documents.accessKeyID != nil, documents.secretAccessKey != nil else {
+            throw SettingsError.invalid(.backupURL, "an s3:// destination needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or their _FILE forms)")
+        }
+        func prefix(_ url: URLComponents) -> String { url.path.split(separator: "/").joined(separator: "/") + "/" }
+        if let storage = documents.storageURL.flatMap({ URLComponents(string: $0) }), storage.scheme == "s3", storage.host == bucket {
+            let (backups, objects) = (prefix(components), prefix(storage))
+            if backups.hasPrefix(objects) || objects.hasPrefix(backups) {
+                throw SettingsError.invalid(.backupURL, "shares its bucket prefix with WARD_STORAGE_URL; give backups a prefix of their own (s3://\(bucket)/backups)")
+            }
+        }
     }
 
     /// Whether the node keeps its data in PostgreSQL rather than embedded SQLite.

@@ -88,6 +88,16 @@ package struct FileObjectStore: ObjectStore {
     }
 }
 
+extension ByteStream {
+    /// The bytes of the file at `url`, read a buffer at a time (a backup's part, uploaded
+    /// whatever its size without being held in memory).
+    package static func contents(of url: URL) throws -> ByteStream {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw ObjectStoreError.notFound(url.path) }
+        let reader = FileReader(handle: handle, offset: 0, end: nil)
+        return ByteStream { try reader.next() }
+    }
+}
+
 /// Reads a file a buffer at a time, up to an end offset.
 // Unchecked: one task pulls it.
 final class FileReader: @unchecked Sendable {

@@ -121,19 +121,20 @@ final class Once: @unchecked Sendable {
 
 /// The stores Ward can keep documents in.
 package enum ObjectStores {
-    /// The store `url` names: `file:///path` or `s3://bucket/prefix?endpoint=…&region=…`.
-    package static func named(_ url: String, credentials: SigV4Signer.Credentials?) throws -> any ObjectStore {
+    /// The store `url` names: `file:///path` or `s3://bucket/prefix?endpoint=…&region=…`;
+    /// `setting` names the variable it came from, for the messages of a misconfiguration.
+    package static func named(_ url: String, credentials: SigV4Signer.Credentials?, setting: String = "WARD_STORAGE_URL") throws -> any ObjectStore {
         guard let components = URLComponents(string: url), let scheme = components.scheme else {
-            throw ObjectStoreError.misconfigured("WARD_STORAGE_URL \(url) is not a URL")
+            throw ObjectStoreError.misconfigured("\(setting) \(url) is not a URL")
         }
         switch scheme {
         case "file":
-            guard !components.path.isEmpty else { throw ObjectStoreError.misconfigured("WARD_STORAGE_URL file:// needs a path") }
+            guard !components.path.isEmpty else { throw ObjectStoreError.misconfigured("\(setting) file:// needs a path") }
             return FileObjectStore(root: URL(fileURLWithPath: components.path))
         case "s3":
-            return try S3ObjectStore(url: components, credentials: credentials)
+            return try S3ObjectStore(url: components, credentials: credentials, setting: setting)
         default:
-            throw ObjectStoreError.misconfigured("WARD_STORAGE_URL must start with file:// or s3://")
+            throw ObjectStoreError.misconfigured("\(setting) must start with file:// or s3://")
         }
     }
 }

@@ -12,10 +12,10 @@ import NIOHTTP1
 package struct S3ObjectStore: ObjectStore {
     package var kind: String { "s3" }
     let endpoint: URL
-    let bucket: String
+    package let bucket: String
     /// Prepended to every key (no leading or trailing slash), so one bucket can serve several
     /// installations.
-    let prefix: String
+    package let prefix: String
     let signer: SigV4Signer
     let client: HTTPClient
     /// Parts of a multipart upload (S3's least is 5 MiB); smaller objects go in one PUT.
@@ -25,8 +25,11 @@ package struct S3ObjectStore: ObjectStore {
     let budget: ByteBudget
     static let attempts = 4
 
-    package init(url: URLComponents, credentials: SigV4Signer.Credentials?, partSize: Int = 5 * 1024 * 1024, client: HTTPClient = .shared) throws {
-        guard let bucket = url.host, !bucket.isEmpty else { throw ObjectStoreError.misconfigured("WARD_STORAGE_URL s3:// needs a bucket: s3://bucket/prefix") }
+    /// `setting` names the variable `url` came from, for the messages of a misconfiguration
+    /// (documents and backups each have their own).
+    package init(url: URLComponents, credentials: SigV4Signer.Credentials?, setting: String = "WARD_STORAGE_URL", partSize: Int = 5 * 1024 * 1024,
+                 client: HTTPClient = .shared) throws {
+        guard let bucket = url.host, !bucket.isEmpty else { throw ObjectStoreError.misconfigured("\(setting) s3:// needs a bucket: s3://bucket/prefix") }
         guard let credentials else {
             throw ObjectStoreError.misconfigured("an s3:// store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or their _FILE forms)")
         }
@@ -34,7 +37,7 @@ package struct S3ObjectStore: ObjectStore {
         let region = query["region"] ?? "us-east-1"
         let endpoint = query["endpoint"] ?? "https://s3.\(region).amazonaws.com"
         guard let endpointURL = URL(string: endpoint), let scheme = endpointURL.scheme, ["http", "https"].contains(scheme), endpointURL.host != nil else {
-            throw ObjectStoreError.misconfigured("WARD_STORAGE_URL endpoint \(endpoint) must be an http(s) URL")
+            throw ObjectStoreError.misconfigured("\(setting) endpoint \(endpoint) must be an http(s) URL")
         }
         self.endpoint = endpointURL
         self.bucket = bucket
@@ -131,17 +134,58 @@ package struct S3ObjectStore: ObjectStore {
     }
 
     package func list(prefix listed: String) async throws -> [String] {
-        var keys: [String] = []
+        try await objects(prefix: listed).map(\.key)
+    }
+
+    /// One object as a listing describes it.
+    package struct Listed: Sendable, Equatable {
+        /// The key, without the store's prefix.
+        package var key: String
+        package var size: Int
+        package var modified: Date?
+    }
+
+    /// Every object under `prefix` with its size and time (ListObjectsV2, a page of up to
+    /// 1,000 at a time, following the continuation token).
+    package func objects(prefix listed: String) async throws -> [Listed] {
+        var objects: [Listed] = []
         var token: String?
         let strip = prefix.isEmpty ? 0 : prefix.count + 1
+        let times = ISO8601DateFormatter()
+        times.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let wholeSeconds = ISO8601DateFormatter()
         repeat {
             var query = [("list-type", "2"), ("prefix", fullKey(listed))]
             if let token { query.append(("continuation-token", token)) }
             let response = try await send("GET", key: nil, query: query, expecting: [200])
-            keys += XMLText.all("Key", in: response.body).map { String($0.dropFirst(strip)) }
+            for entry in XMLText.all("Contents", in: response.body, unescaping: false) {
+                guard let key = XMLText.first("Key", in: entry) else { continue }
+                let modified = XMLText.first("LastModified", in: entry).flatMap { times.date(from: $0) ?? wholeSeconds.date(from: $0) }
+                objects.append(Listed(key: String(key.dropFirst(strip)), size: XMLText.first("Size", in: entry).flatMap { Int($0) } ?? 0, modified: modified))
+            }
             token = XMLText.first("IsTruncated", in: response.body) == "true" ? XMLText.first("NextContinuationToken", in: response.body) : nil
         } while token != nil
-        return keys
+        return objects
+    }
+
+    /// The folders directly under `prefix` (its common prefixes up to the next `/`, as
+    /// ListObjectsV2 with a delimiter gives them), without the store's prefix or the trailing
+    /// slash: a page lists a thousand folders however many objects each holds.
+    package func folders(prefix listed: String) async throws -> [String] {
+        var folders: [String] = []
+        var token: String?
+        let strip = fullKey(listed).count
+        repeat {
+            var query = [("list-type", "2"), ("prefix", fullKey(listed)), ("delimiter", "/")]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await send("GET", key: nil, query: query, expecting: [200])
+            for common in XMLText.all("CommonPrefixes", in: response.body, unescaping: false) {
+                guard let folder = XMLText.first("Prefix", in: common), folder.count > strip else { continue }
+                folders.append(String(folder.dropFirst(strip).dropLast(folder.hasSuffix("/") ? 1 : 0)))
+            }
+            token = XMLText.first("IsTruncated", in: response.body) == "true" ? XMLText.first("NextContinuationToken", in: response.body) : nil
+        } while token != nil
+        return folders
     }
 
     package func check() async throws {
@@ -230,11 +274,14 @@ actor ByteBudget {
 
 /// The few elements of S3's XML answers Ward reads.
 enum XMLText {
-    static func all(_ element: String, in xml: String) -> [String] {
+    /// The text of each `element`, unescaped; an element holding others (`Contents`) is kept
+    /// as XML (`unescaping: false`) so its children are unescaped once, when they are read.
+    static func all(_ element: String, in xml: String, unescaping: Bool = true) -> [String] {
         var values: [String] = []
         var rest = xml[...]
         while let open = rest.range(of: "<\(element)>"), let close = rest.range(of: "</\(element)>", range: open.upperBound..<rest.endIndex) {
-            values.append(unescape(String(rest[open.upperBound..<close.lowerBound])))
+            let inner = String(rest[open.upperBound..<close.lowerBound])
+            values.append(unescaping ? unescape(inner) : inner)
             rest = rest[close.upperBound...]
         }
         return values

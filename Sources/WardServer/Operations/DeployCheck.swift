@@ -35,7 +35,7 @@ package enum DeployCheck {
         let clear = settings.corsOrigins.filter { $0.hasPrefix("http://") }
         check("CORS", clear.isEmpty, clear.isEmpty ? (settings.corsOrigins.isEmpty ? "no origin allowed for every clinic" : settings.corsOrigins.joined(separator: ", "))
               : "origins over plain HTTP may send credentials in the clear: \(clear.joined(separator: ", "))")
-        findings.append(backups(settings))
+        findings.append(await backups(settings))
 
         guard let url = settings.databaseURL else {
             check("database", true, "embedded SQLite under \(settings.dataDirectory): no network, no roles")
@@ -85,18 +85,39 @@ package enum DeployCheck {
     }
 
     /// Backups leave the node's disk and one is recent: the nightly job's, or an operator's.
-    package static func backups(_ settings: WardSettings, now: Date = Date()) -> Finding {
+    /// With an `s3://` destination the bucket is asked (one listing, one manifest): it is what
+    /// a lost node leaves, and asking it also proves the credentials and the network path,
+    /// which a record on the node's disk of an upload that once worked would not.
+    package static func backups(_ settings: WardSettings, now: Date = Date()) async -> Finding {
         guard settings.backupURL != nil, let directory = try? Backups.directory(settings) else {
             return Finding(name: "backups", passed: false, detail: "WARD_BACKUP_URL is unset: backups go under the data directory and are lost with its disk")
         }
-        let data = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
-        if (directory.standardizedFileURL.path + "/").hasPrefix(data + "/") {
-            return Finding(name: "backups", passed: false, detail: "WARD_BACKUP_URL lies under the data directory: a lost disk loses the backups with it")
+        let bucket: BackupBucket?
+        do {
+            bucket = try BackupBucket.configured(settings)
+        } catch {
+            return Finding(name: "backups", passed: false, detail: "\(error)")
         }
-        guard let newest = Backups.list(in: directory).first, let made = Timestamp.date(newest.createdAt),
-              now.timeIntervalSince(made) < 26 * 3600 else {
-            return Finding(name: "backups", passed: false, detail: "no backup of the last 26 hours in \(directory.path): run `ward backup create` (the backup.nightly job runs at 02:15 UTC)")
+        let newest: BackupManifest?
+        let place: String
+        if let bucket {
+            place = bucket.location
+            do {
+                newest = try await bucket.newest()
+            } catch {
+                return Finding(name: "backups", passed: false, detail: "the backups in \(place) cannot be read: \(error)")
+            }
+        } else {
+            place = directory.path
+            let data = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+            if (directory.standardizedFileURL.path + "/").hasPrefix(data + "/") {
+                return Finding(name: "backups", passed: false, detail: "WARD_BACKUP_URL lies under the data directory: a lost disk loses the backups with it")
+            }
+            newest = Backups.list(in: directory).first
         }
-        return Finding(name: "backups", passed: true, detail: "newest \(newest.id), \(Int(now.timeIntervalSince(made) / 3600)) h old, in \(directory.path)")
+        guard let newest, let made = Timestamp.date(newest.createdAt), now.timeIntervalSince(made) < 26 * 3600 else {
+            return Finding(name: "backups", passed: false, detail: "no backup of the last 26 hours in \(place): run `ward backup create` (the backup.nightly job runs at 02:15 UTC)")
+        }
+        return Finding(name: "backups", passed: true, detail: "newest \(newest.id), \(Int(now.timeIntervalSince(made) / 3600)) h old, in \(place)")
     }
 }
