@@ -105,6 +105,14 @@ package final class Storage: Sendable {
         }
     }
 
+    /// How busy each pool of connections is, by name, for `/metrics`: the control plane's, the
+    /// replica's and the schema owner's, and on SQLite the tenant files' together.
+    package var poolUsages: [(name: String, usage: PoolUsage)] {
+        var list = databases.compactMap { entry in entry.database.usage.map { (entry.name, $0) } }
+        if controlPlane.dialect == .sqlite { list.append(("tenants", tenants.fileUsage)) }
+        return list
+    }
+
     /// Each database this node uses with a name, for readiness checks.
     package var databases: [(name: String, database: any Database)] {
         var list: [(String, any Database)] = [("control_plane", controlPlane)]

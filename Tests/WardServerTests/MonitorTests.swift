@@ -48,6 +48,7 @@ struct MonitorTests {
     func diskMetrics(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await TestNode.with(site) { node in
+                let tenants = node.services.storage.tenants
                 try await node.test { client in
                     let text = try await client.execute(uri: "/metrics", method: .get).text
                     func value(_ name: String) -> Double? {
@@ -55,15 +56,24 @@ struct MonitorTests {
                     }
                     #expect((value("data_directory_free_bytes") ?? 0) > 0)
                     #expect(value("audit_journal_backlog") != nil && value("audit_journal_lag_seconds") != nil)
-                    if backend == .postgres {
-                        // The control plane's pool: its size, and leases given back by the requests so far.
-                        #expect(value(#"database_pool_connections{database="control_plane",state="size"}"#) ?? 0 > 0)
-                        #expect(value(#"database_leases_total{database="control_plane"}"#) ?? 0 > 0)
-                        #expect(value(#"database_lease_seconds_total{database="control_plane"}"#) ?? 0 > 0)
-                    }
+                    // The control plane's pool (on SQLite its readers and writer): its size, and
+                    // leases given back by the requests so far.
+                    #expect(value(#"database_pool_connections{database="control_plane",state="size"}"#) ?? 0 > 0)
+                    #expect(value(#"database_leases_total{database="control_plane"}"#) ?? 0 > 0)
+                    #expect(value(#"database_lease_seconds_total{database="control_plane"}"#) ?? 0 > 0)
                     if backend == .sqlite {
                         #expect((value("sqlite_database_bytes") ?? 0) > 0)
                         #expect(value("sqlite_wal_bytes") != nil)
+                        // The tenant files' connections, summed: none before a clinic's file opens.
+                        #expect(value(#"database_pool_connections{database="tenants",state="size"}"#) == 0)
+                        try await tenants.create(slug: "acme", name: "Acme")
+                        let after = try await client.execute(uri: "/metrics", method: .get).text
+                        func again(_ name: String) -> Double? {
+                            after.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+                        }
+                        #expect(again(#"database_pool_connections{database="tenants",state="size"}"#) ?? 0 >= 2)
+                        #expect(again(#"database_pool_connections{database="tenants",state="in_use"}"#) == 0)
+                        #expect(again(#"database_leases_total{database="tenants"}"#) ?? 0 > 0)
                     } else {
                         #expect(value("sqlite_database_bytes") == nil)
                     }

@@ -2,17 +2,18 @@ import Prometheus
 import Synchronization
 import WardStorage
 
-/// The node's PostgreSQL pools as an operator sizes them, sampled at each scrape:
+/// The node's pools of database connections as an operator sizes them (PostgreSQL's pools;
+/// SQLite's readers and writer, the tenant files' summed), sampled at each scrape:
 /// `database_pool_connections{database,state}` (in_use, waiting, size), and
 /// `database_leases_total{database}` with `database_lease_seconds_total{database}`, whose
 /// rates' quotient is how long a statement or transaction holds a connection.
 final class DatabaseMetrics: Sendable {
-    private let databases: [(name: String, database: any Database)]
+    private let pools: [(name: String, usage: PoolUsage)]
     private let registry: PrometheusCollectorRegistry
     private let last = Mutex<[String: PoolUsage.Sample]>([:])
 
     init(storage: Storage, registry: PrometheusCollectorRegistry) {
-        databases = storage.databases.filter { $0.database.usage != nil }
+        pools = storage.poolUsages
         self.registry = registry
     }
 
@@ -23,8 +24,8 @@ final class DatabaseMetrics: Sendable {
     static var held: MetricNameDescriptor { MetricNameDescriptor(metricName: "database_lease_seconds", unitName: "total", helpText: "Time connections were held, in all") }
 
     func refresh() {
-        for (name, database) in databases {
-            guard let sample = database.usage?.sample else { continue }
+        for (name, usage) in pools {
+            let sample = usage.sample
             for (state, value) in [("in_use", sample.inUse), ("waiting", sample.waiting), ("size", sample.size)] {
                 registry.makeGauge(descriptor: Self.connections, labels: [("database", name), ("state", state)]).set(Double(value))
             }

@@ -9,11 +9,33 @@ package final class PoolUsage: Sendable {
     private let queued = Atomic<Int>(0)
     private let ended = Atomic<Int>(0)
     private let heldNanoseconds = Atomic<Int>(0)
-    /// The most connections the pool opens.
-    package let size: Int
+    private let capacity: Atomic<Int>
+    /// The most connections the pool opens (summed over the files that share it, on SQLite).
+    package var size: Int { capacity.load(ordering: .relaxed) }
 
     init(size: Int) {
-        self.size = size
+        capacity = Atomic(size)
+    }
+
+    /// A file sharing this usage opened (`delta` > 0) or closed its connections.
+    func resize(by delta: Int) { capacity.add(delta, ordering: .relaxed) }
+
+    /// One lease as it goes: waiting from `init` until `acquired`, in use from then until `end`.
+    final class Lease: Sendable {
+        private let usage: PoolUsage
+        private let start = Mutex<ContinuousClock.Instant?>(nil)
+
+        init(_ usage: PoolUsage) {
+            self.usage = usage
+            usage.enqueue()
+        }
+
+        /// The connection is here (a second call, from work run again, changes nothing).
+        func acquired() { start.withLock { if $0 == nil { $0 = usage.acquire() } } }
+
+        func end() {
+            if let start = start.withLock({ $0 }) { usage.release(since: start) } else { usage.dequeue() }
+        }
     }
 
     package struct Sample: Sendable, Equatable {

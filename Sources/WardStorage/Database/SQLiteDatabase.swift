@@ -17,9 +17,20 @@ package final class SQLiteDatabase: Database {
     private let writer: SQLiteWriter
     private let readers: LeasePool<SQLiteHandle>
     private let logger: Logger
+    /// Readers and the writer leased and awaited (shared by every tenant file of a directory).
+    private let pool: PoolUsage
+    private let connectionCount: Int
+    package var usage: PoolUsage? { pool }
 
-    private init(path: String, writer: SQLiteHandle, readerCount: Int, logger: Logger) {
+    private init(path: String, writer: SQLiteHandle, readerCount: Int, usage: PoolUsage?, logger: Logger) {
         self.path = path
+        self.connectionCount = max(1, readerCount) + 1
+        if let usage {
+            usage.resize(by: connectionCount)
+            self.pool = usage
+        } else {
+            self.pool = PoolUsage(size: connectionCount)
+        }
         self.displayName = "sqlite:" + URL(fileURLWithPath: path).lastPathComponent
         self.writer = SQLiteWriter(handle: writer, logger: logger)
         // Readers open on first need: each connection holds its own copy of the schema and page
@@ -40,8 +51,9 @@ package final class SQLiteDatabase: Database {
     }
 
     /// Opens (creating if needed) the database at `path`: its writer now, up to `readerCount`
-    /// read connections as reads need them.
-    package static func open(path: String, readerCount: Int, logger: Logger) async throws -> SQLiteDatabase {
+    /// read connections as reads need them. Leases count in `usage` when given (the tenant
+    /// files of a node share one), else in the file's own.
+    package static func open(path: String, readerCount: Int, usage: PoolUsage? = nil, logger: Logger) async throws -> SQLiteDatabase {
         let writer = try await NIOThreadPool.singleton.runIfActive {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -55,7 +67,7 @@ package final class SQLiteDatabase: Database {
             }
             return writer
         }
-        return SQLiteDatabase(path: path, writer: writer, readerCount: readerCount, logger: logger)
+        return SQLiteDatabase(path: path, writer: writer, readerCount: readerCount, usage: usage, logger: logger)
     }
 
     private static func openConnection(path: String, logger: Logger) throws -> SQLiteHandle {
@@ -76,15 +88,23 @@ package final class SQLiteDatabase: Database {
     }
 
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await readers.withLease { handle in
-            try await work(SQLiteSession(handle: handle, placement: .inline, logger: logger))
+        let lease = PoolUsage.Lease(pool)
+        defer { lease.end() }
+        return try await readers.withLease { handle in
+            lease.acquired()
+            return try await work(SQLiteSession(handle: handle, placement: .inline, logger: logger))
         }
     }
 
     package func transaction<Result: Sendable>(
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
-        try await writer.transaction(work)
+        let lease = PoolUsage.Lease(pool)
+        defer { lease.end() }
+        return try await writer.transaction { database in
+            lease.acquired()
+            return try await work(database)
+        }
     }
 
     package func ping() async throws {
@@ -106,5 +126,6 @@ package final class SQLiteDatabase: Database {
     package func shutdown() async {
         await writer.close()
         for reader in await readers.drain(logger: logger) { reader.close() }
+        pool.resize(by: -connectionCount)
     }
 }

@@ -30,6 +30,9 @@ package final class TenantDirectory: Sendable {
     }
     /// The scopes alive on each file: one let go of closes only once none is left.
     private let holds = FileHolds()
+    /// Connections of every open tenant file, leased and awaited (SQLite; on PostgreSQL the
+    /// tenants share the primary's pool).
+    package let fileUsage = PoolUsage(size: 0)
 
     init(controlPlane: any Database, controlSchema: String?, layout: StorageLayout, tenantMigrations: MigrationSet, logger: Logger,
          openFileLimit: Int = 128, retireAfter: Duration = .seconds(60)) {
@@ -148,7 +151,8 @@ package final class TenantDirectory: Sendable {
                 task = Task { retiring }
             } else {
                 let path = Self.sqlitePath(directory: directory, slug: slug)
-                task = Task { try await SQLiteDatabase.open(path: path, readerCount: readers, logger: logger) }
+                let usage = fileUsage
+                task = Task { try await SQLiteDatabase.open(path: path, readerCount: readers, usage: usage, logger: logger) }
             }
             open.files[slug.value] = (task, now)
             guard open.files.count > openFileLimit, let oldest = open.files.min(by: { $0.value.usedAt < $1.value.usedAt }) else { return (task, nil) }
