@@ -46,6 +46,9 @@ package final class Scheduler: Service, Sendable {
     /// Firings this node has already seen enqueued: later ticks skip them instead of writing
     /// again for each tenant. The unique key stays what guarantees a single firing.
     private let seen = Mutex<Set<String>>([])
+    /// When the installation began, once read: it gets no firing from before it existed (a
+    /// node first started at noon does not make up the night's backup of nothing).
+    private let installed = Mutex<Date?>(nil)
 
     package init(queue: JobQueue, tenants: TenantDirectory, schedules: [Schedule], tick: Duration, logger: Logger) {
         self.queue = queue
@@ -75,11 +78,12 @@ package final class Scheduler: Service, Sendable {
     package func fire(at now: Date) async throws -> [Job] {
         var enqueued: [Job] = []
         var activeTenants: [Tenant]?
+        let installedAt = try await installation()
         for schedule in schedules {
             let since = now.addingTimeInterval(-schedule.catchUp.timeInterval)
             switch schedule.scope {
             case .installation(let zone):
-                guard let firing = schedule.cron.latest(since: since, until: now, in: zone) else { continue }
+                guard let firing = schedule.cron.latest(since: since, until: now, in: zone), firing >= installedAt ?? firing else { continue }
                 if let job = try await enqueue(schedule, at: firing, tenant: nil) { enqueued.append(job) }
             case .eachTenant:
                 if activeTenants == nil { activeTenants = try await tenants.page(after: nil, limit: nil, status: .active) }
@@ -97,6 +101,13 @@ package final class Scheduler: Service, Sendable {
             }
         }
         return enqueued
+    }
+
+    private func installation() async throws -> Date? {
+        if let known = installed.withLock({ $0 }) { return known }
+        let read = try await tenants.installedAt()
+        installed.withLock { $0 = read }
+        return read
     }
 
     private func enqueue(_ schedule: Schedule, at firing: Date, tenant: Tenant?) async throws -> Job? {

@@ -223,10 +223,11 @@ struct BucketBackupTests {
     static func prefix() -> String { "backups-\(UUID().uuidString.prefix(8).lowercased())" }
 
     /// Today at 02:15:30 UTC, when the nightly schedule fires.
+    /// The next night's firing of `backup.nightly` (the installation, just made, gets none before it).
     static func night() -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(bySettingHour: 2, minute: 15, second: 30, of: Date())!
+        return calendar.date(bySettingHour: 2, minute: 15, second: 30, of: Date().addingTimeInterval(86_400))!
     }
 }
 

@@ -96,4 +96,28 @@ struct SchedulerTests {
             }
         }
     }
+
+    @Test("an installation gets no firing from before it existed: a node first started at noon does not make up the night's job; the next night's fires",
+          arguments: TestBackend.allCases)
+    func noFiringBeforeInstallation(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await site.withQueueStorage { storage in
+                // A nightly schedule whose last occurrence was an hour before this installation
+                // (its control plane migrated just now), within the catch-up window.
+                let now = Date()
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = Self.utc
+                let hourAgo = calendar.dateComponents([.hour, .minute], from: now.addingTimeInterval(-3600))
+                let nightly = try Schedule(name: "nightly", cron: "\(hourAgo.minute!) \(hourAgo.hour!) * * *", scope: .installation(Self.utc)) { _, _ in
+                    try JobQueue.Request(kind: "nightly", payload: Effect(key: "-"), maxAttempts: 1)
+                }
+                let scheduler = Scheduler(queue: JobQueue(storage: storage), tenants: storage.tenants, schedules: [nightly], tick: .seconds(1), logger: TestLogs.quiet)
+                #expect(try await scheduler.fire(at: now).isEmpty)
+                // A day on, the occurrence after the installation fires.
+                let fired = try await scheduler.fire(at: now.addingTimeInterval(23.5 * 3600))
+                #expect(fired.count == 1)
+                #expect(fired.first?.uniqueKey?.hasPrefix("nightly|-|") == true)
+            }
+        }
+    }
 }

@@ -105,6 +105,14 @@ package final class TenantDirectory: Sendable {
         }
     }
 
+    /// When this installation began: its control plane's first migration. Nil before any.
+    package func installedAt() async throws -> Date? {
+        let record = SQLQualifiedTable(Migrator.recordTable, space: controlSchema)
+        return try await controlPlane.read { database in
+            try await database.raw("SELECT MIN(applied_at) AS first FROM \(record)").first()?.decode(column: "first", as: String?.self)
+        }.flatMap(Timestamp.date)
+    }
+
     /// The scope of `tenant` under the schema owner, for the maintenance the serving role may not
     /// do (removing audit events past retention); the ordinary scope where one role does all.
     package func maintenanceScope(for tenant: Tenant) async throws -> TenantScope {
