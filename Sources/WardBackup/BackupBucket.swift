@@ -38,10 +38,10 @@ package struct BackupBucket: Sendable {
     /// checks, so a manifest in the bucket stands for the parts as they were verified here.
     func upload(_ manifest: BackupManifest, from folder: URL) async throws {
         let manifestFile = folder.appendingPathComponent("manifest.json")
-        let expected = Dictionary(uniqueKeysWithValues: manifest.parts.map { ($0.file, $0.bytes) })
+        let expected = Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.name, $0.bytes) })
         do {
-            for part in manifest.parts {
-                _ = try await store.put("\(manifest.id)/\(part.file)", body: try .contents(of: folder.appendingPathComponent(part.file)))
+            for file in manifest.files {
+                _ = try await store.put("\(manifest.id)/\(file.name)", body: try .contents(of: folder.appendingPathComponent(file.name)))
             }
             let listed = try await held(manifest.id).files.filter { $0.key != "manifest.json" }
             guard listed == expected else {

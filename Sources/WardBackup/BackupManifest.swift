@@ -18,6 +18,8 @@ package struct BackupManifest: Codable, Sendable, Equatable {
     /// Which master key sealed the parts' keys (a fingerprint, not the key).
     package var keyID: String
     package var parts: [Part]
+    /// The control plane's own data (a node backup only; see `Backups.backUpPlatform`).
+    package var platform: PlatformPart?
     /// HMAC-SHA256 of the manifest without this field, under the master key.
     package var mac: String
 
@@ -36,6 +38,25 @@ package struct BackupManifest: Codable, Sendable, Equatable {
         package var documents: Int
     }
 
+    package struct PlatformPart: Codable, Sendable, Equatable {
+        package var file: String
+        package var sha256: String
+        package var bytes: Int
+        package var sealedKey: String
+        package var administrators: Int
+
+        enum CodingKeys: String, CodingKey {
+            case file, sha256, bytes, administrators
+            case sealedKey = "sealed_key"
+        }
+    }
+
+    /// Every file of the backup beside its manifest, with its size: the parts, then the
+    /// control plane's.
+    package var files: [(name: String, bytes: Int)] {
+        parts.map { ($0.file, $0.bytes) } + (platform.map { [($0.file, $0.bytes)] } ?? [])
+    }
+
     package struct TenantRecord: Codable, Sendable, Equatable {
         package var id: String
         package var slug: String
@@ -50,7 +71,7 @@ package struct BackupManifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, id, database, scope, parts, mac
+        case format, id, database, scope, parts, platform, mac
         case createdAt = "created_at", wardVersion = "ward_version", keyID = "key_id"
     }
 }

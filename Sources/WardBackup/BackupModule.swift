@@ -140,6 +140,6 @@ final class BackupMetrics: Sendable {
                                                             helpText: "When the newest finished backup was made (Unix time)"))
             .set(created.timeIntervalSince1970)
         registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "backup_last_bytes", unitName: "", helpText: "Size of the newest finished backup"))
-            .set(Double(manifest.parts.reduce(0) { $0 + $1.bytes }))
+            .set(Double(manifest.files.reduce(0) { $0 + $1.bytes }))
     }
 }

@@ -41,17 +41,21 @@ extension Backups {
                 throw BackupError.refused("the slug '\(taken.slug)' is taken on this node (\(taken.status.rawValue)); restore under a new one with --as")
             }
         }
-        // Downloaded only once the restore is known to be allowed, and only the parts restored.
-        let files = try await files(of: manifest, local: local, parts: parts)
+        // Downloaded only once the restore is known to be allowed, and only the parts restored
+        // (the control plane's with a whole node's).
+        let wholeNode = slug == nil
+        let files = try await files(of: manifest, local: local, parts: parts, platform: wholeNode)
         defer { files.discard() }
         // Every part whole before anything is restored: a damaged backup changes nothing here.
         for part in parts {
             guard try Self.checksum(of: files.path(part.file)) == part.sha256 else { throw BackupError.damaged("\(part.file) does not match its checksum") }
         }
+        let administrators = try manifest.platform.flatMap { wholeNode ? try readPlatform($0, of: manifest, in: files.folder) : nil }
         var restored: [Tenant] = []
         for part in parts {
             restored.append(try await restore(part, of: manifest, from: files, as: newSlug ?? part.tenant.slug))
         }
+        if let administrators { _ = try await restorePlatform(administrators) }
         return restored
     }
 

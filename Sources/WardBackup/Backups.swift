@@ -116,6 +116,7 @@ package struct Backups: Sendable {
             for tenant in chosen {
                 manifest.parts.append(try await backUp(tenant, into: folder, backupID: id))
             }
+            if slug == nil { manifest.platform = try await backUpPlatform(into: folder, backupID: id) }
             try keys.sign(&manifest)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -305,8 +306,9 @@ package struct Backups: Sendable {
         }
     }
 
-    /// The files of `parts` of `manifest`: where they are, or downloaded from the bucket.
-    func files(of manifest: BackupManifest, local: Bool, parts: [BackupManifest.Part]) async throws -> BackupFiles {
+    /// The files of `parts` of `manifest` (and of its control plane's part, with `platform`):
+    /// where they are, or downloaded from the bucket.
+    func files(of manifest: BackupManifest, local: Bool, parts: [BackupManifest.Part], platform: Bool = false) async throws -> BackupFiles {
         if local { return BackupFiles(folder: directory.appendingPathComponent(manifest.id), isDownload: false) }
         guard let bucket else { throw BackupError.notFound(manifest.id) }
         // A dot name: not a backup to `list`, and `prune` clears one a crash left behind.
@@ -314,7 +316,7 @@ package struct Backups: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let files = BackupFiles(folder: folder, isDownload: true)
         do {
-            try await bucket.download(manifest.id, files: parts.map(\.file), into: folder)
+            try await bucket.download(manifest.id, files: parts.map(\.file) + (platform ? manifest.platform.map { [$0.file] } ?? [] : []), into: folder)
         } catch {
             files.discard()
             throw error
@@ -400,7 +402,7 @@ package struct Backups: Sendable {
     package func verify(_ id: String, remote: Bool = false) async throws -> [PartCheck] {
         let (manifest, local) = try await self.manifest(id, remote: remote)
         guard try keys.verify(manifest) else { throw BackupError.damaged("\(id)/manifest.json was changed after the backup was made") }
-        let files = try await files(of: manifest, local: local, parts: manifest.parts)
+        let files = try await files(of: manifest, local: local, parts: manifest.parts, platform: true)
         defer { files.discard() }
         var checks: [PartCheck] = []
         for part in manifest.parts {
@@ -409,6 +411,14 @@ package struct Backups: Sendable {
                 checks.append(PartCheck(slug: part.tenant.slug, problem: nil))
             } catch let error as BackupError {
                 checks.append(PartCheck(slug: part.tenant.slug, problem: error.description))
+            }
+        }
+        if let platform = manifest.platform {
+            do {
+                _ = try readPlatform(platform, of: manifest, in: files.folder)
+                checks.append(PartCheck(slug: "platform", problem: nil))
+            } catch let error as BackupError {
+                checks.append(PartCheck(slug: "platform", problem: error.description))
             }
         }
         return checks

@@ -85,6 +85,49 @@ struct BackupTests {
         }
     }
 
+    @Test("a node backup carries the platform administrators: restored onto an empty node they sign in to the console as before; a node that has one keeps its own",
+          arguments: TestBackend.allCases)
+    func administrators(_ backend: TestBackend) async throws {
+        let destination = Self.destination()
+        defer { try? FileManager.default.removeItem(atPath: destination) }
+        let settings = ["WARD_BACKUP_URL": "file://\(destination)"]
+        let taken = Taken()
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site, settings: settings) { node in
+                try await node.staff("admin@acme.example", roles: ["tenant_admin"])
+                try await node.services.identity.createPlatformAdmin(email: "ops@ward.test", name: "Olu Operator", password: "correct-stable-fossil-lamp")
+                try await node.services.identity.createPlatformAdmin(email: "night@ward.test", name: "Nia Night", password: "correct-stable-fossil-lamp")
+                let backups = try node.backups()
+                let manifest = try await backups.create()
+                #expect(manifest.platform?.administrators == 2)
+                #expect(try await backups.verify(manifest.id).map(\.slug) == ["acme", "platform"])
+                // A tenant's backup holds no control-plane data.
+                #expect(try await backups.create(tenant: "acme").platform == nil)
+                // The part is sealed: neither address nor hash is readable in it.
+                let part = try Data(contentsOf: URL(fileURLWithPath: destination).appendingPathComponent(manifest.id).appendingPathComponent("platform.part"))
+                #expect(part.range(of: Data("ops@ward.test".utf8)) == nil && part.range(of: Data("$2".utf8)) == nil)
+                await taken.set(manifest: manifest, patients: [], document: nil, scan: [])
+            }
+        }
+        let backup = try #require(await taken.value.0)
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site, settings: settings) { node in
+                // This node already has its own "night@ward.test": it keeps it.
+                try await node.services.identity.createPlatformAdmin(email: "night@ward.test", name: "Local Night", password: "another-stable-fossil-lamp")
+                let restored = try await node.backups().restore(backup.id)
+                #expect(restored.map(\.slug) == ["acme"])
+                try await node.test { client in
+                    for (email, password, ok) in [("ops@ward.test", "correct-stable-fossil-lamp", true), ("night@ward.test", "another-stable-fossil-lamp", true),
+                                                  ("night@ward.test", "correct-stable-fossil-lamp", false)] {
+                        let login = try await client.execute(uri: "/platform/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                                                             body: ByteBuffer(string: #"{"email":"\#(email)","password":"\#(password)"}"#))
+                        #expect((login.status == .ok) == ok, "\(email): \(login.status) \(login.text)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a tenant restored under a new slug beside the original is its own: new id, new document key, nothing shared", arguments: TestBackend.allCases)
     func restoreAsNewSlug(_ backend: TestBackend) async throws {
         try await Self.withBackupNode(backend) { site, node, destination in
