@@ -40,6 +40,8 @@ package struct TestSite: Sendable {
         if let databaseURL {
             given[.databaseURL] = databaseURL
             given[.databaseConnectTimeout] = "2"
+            // PgBouncer 1.18 (Debian 12's) keeps no prepared statement across transactions.
+            if TestPostgresServer.throughPgBouncer { given[.databasePreparedStatements] = "false" }
         }
         for (name, value) in extra {
             guard let setting = Setting.all.first(where: { $0.environmentVariable == name }) else {
@@ -119,6 +121,8 @@ package enum TestLogs {
 /// Runs `body` on a fresh site of `backend`, then removes the site. A PostgreSQL case with no
 /// server configured fails, locally as in CI, unless the run opted out with
 /// `WARD_TEST_POSTGRES=skip` (then it returns without running `body`).
+/// `WARD_TEST_ONLY_POSTGRES=1` leaves the SQLite cases out (scripts/test's second run, through
+/// PgBouncer, after a first that ran them).
 package func withTestSite(_ backend: TestBackend, _ body: (TestSite) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("ward-test-\(UUID().uuidString.prefix(8).lowercased())").path
@@ -126,13 +130,15 @@ package func withTestSite(_ backend: TestBackend, _ body: (TestSite) async throw
     defer { try? FileManager.default.removeItem(atPath: directory) }
     switch backend {
     case .sqlite:
+        // The run through PgBouncer repeats the PostgreSQL cases only.
+        if ProcessInfo.processInfo.environment["WARD_TEST_ONLY_POSTGRES"] == "1" { return }
         try await body(TestSite(backend: .sqlite, directory: directory, databaseURL: nil, databaseName: nil))
     case .postgres:
         guard let server = try TestPostgresServer.fromEnvironment() else { return }
         let name = "ward_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         try await server.createDatabase(name)
         do {
-            try await body(TestSite(backend: .postgres, directory: directory, databaseURL: server.url(database: name), databaseName: name))
+            try await body(TestSite(backend: .postgres, directory: directory, databaseURL: server.nodeURL(database: name), databaseName: name))
         } catch {
             try? await server.dropDatabase(name)
             throw error
@@ -197,6 +203,19 @@ package struct TestPostgresServer: Sendable {
         }
         return TestPostgresServer(adminURL: url)
     }
+
+    /// The URL nodes use for `database`: through the PgBouncer of `WARD_TEST_PGBOUNCER_URL`
+    /// when the run names one (transaction mode: the suite's PostgreSQL cases run through it as
+    /// a deployment behind one would), else the server's own.
+    package func nodeURL(database: String) -> String {
+        guard let text = ProcessInfo.processInfo.environment["WARD_TEST_PGBOUNCER_URL"], !text.isEmpty,
+              var bouncer = URLComponents(string: text) else { return url(database: database) }
+        bouncer.path = "/" + database
+        return bouncer.string!
+    }
+
+    /// Whether nodes reach the server through a PgBouncer in transaction mode.
+    package static var throughPgBouncer: Bool { !(ProcessInfo.processInfo.environment["WARD_TEST_PGBOUNCER_URL"] ?? "").isEmpty }
 
     /// The URL of `database` on this server.
     package func url(database: String) -> String {

@@ -74,7 +74,12 @@ struct DatabaseOutageTests {
                         try await Task.sleep(for: .milliseconds(250))
                         left = try await Self.waiting(lock.database, name: name, besides: lock.pid)
                     }
-                    #expect(left == 0, "the stuck statement ended on the server while the lock was still held")
+                    // PgBouncer passes no `client_connection_check_interval` at startup (an operator
+                    // sets it on the role behind one), so there the server notices only when the
+                    // lock goes; directly, at once.
+                    if !TestPostgresServer.throughPgBouncer {
+                        #expect(left == 0, "the stuck statement ended on the server while the lock was still held")
+                    }
 
                     lock.held.cancel()
                     _ = await lock.held.result

@@ -39,6 +39,8 @@ struct CommandLineTests {
     static func environment(_ site: TestSite) -> [String: String] {
         var environment = ["WARD_DATA_DIR": site.directory, "WARD_AUTH_BCRYPT_COST": "4"]
         if let url = site.databaseURL { environment["DATABASE_URL"] = url }
+        // Behind the run's PgBouncer (transaction mode, 1.18), as every node of the site.
+        if site.databaseURL != nil, TestPostgresServer.throughPgBouncer { environment["WARD_DB_PREPARED_STATEMENTS"] = "false" }
         return environment
     }
 

@@ -37,6 +37,47 @@ start_throwaway_postgres() {
   echo "throwaway PostgreSQL on 127.0.0.1:$port" >&2
 }
 
+# A PgBouncer (Debian's) in transaction mode in front of the throwaway server, on another
+# loopback port: every database name is passed through to the server, clients are trusted as the
+# server trusts them. Exports THROWAWAY_PGBOUNCER_URL (the server's URL with the bouncer's port).
+start_throwaway_pgbouncer() {
+  local port dir=$THROWAWAY_POSTGRES_DIR/pgbouncer
+  command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || {
+    echo "installing PgBouncer" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+  }
+  # Debian's package starts a bouncer of its own as a service; this one is ours alone.
+  mkdir -p "$dir"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  local server_port=${THROWAWAY_POSTGRES_URL##*:}; server_port=${server_port%%/*}
+  printf '"postgres" ""\n' >"$dir/users.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$server_port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 40
+max_db_connections = 0
+server_reset_query =
+ignore_startup_parameters = extra_float_digits,statement_timeout,client_connection_check_interval,synchronous_commit
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
+  as_postgres "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" -d "$dir/pgbouncer.ini"
+  for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break; sleep 0.1; done
+  THROWAWAY_PGBOUNCER_URL=${THROWAWAY_POSTGRES_URL/:$server_port\//:$port/}
+  export THROWAWAY_PGBOUNCER_URL
+  echo "throwaway PgBouncer (transaction mode) on 127.0.0.1:$port" >&2
+}
+
 # A CA and a server certificate it signs, for the name `localhost` only (not 127.0.0.1: a client
 # verifying the host name must refuse the address).
 make_throwaway_certificates() {
@@ -57,6 +98,7 @@ make_throwaway_certificates() {
 
 stop_throwaway_postgres() {
   [ -n "${THROWAWAY_POSTGRES_DIR:-}" ] || return 0
+  [ -f "$THROWAWAY_POSTGRES_DIR/pgbouncer/pgbouncer.pid" ] && kill "$(cat "$THROWAWAY_POSTGRES_DIR/pgbouncer/pgbouncer.pid")" 2>/dev/null
   as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$THROWAWAY_POSTGRES_DIR"
 }
