@@ -13,6 +13,7 @@ struct BucketBackupTests {
     @Test("a backup goes up to the bucket, manifest included; with the node's copy gone, a fresh node verifies and restores it from the bucket",
           arguments: TestBackend.allCases)
     func roundTrip(_ backend: TestBackend) async throws {
+        guard !backend.leftOut else { return }
         let server = try S3Server.shared()
         let prefix = Self.prefix()
         let settings = try Self.settings(prefix: prefix)
