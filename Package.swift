@@ -483,7 +483,8 @@ let package = Package(
         ),
         .testTarget(
             name: "WardStorageTests",
-            dependencies: ["WardStorage", "WardCore", "WardTestSupport", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),"WardStorage", "WardCore", "WardTestSupport", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -50,42 +50,36 @@ package final class PatientProtection: Sendable {
 
 /// A tenant's keys for patient fields: one seals, one indexes.
 package struct FieldKeys: Sendable {
-    let sealing: SymmetricKey
-    let indexing: SymmetricKey
+    private let text: SealedText
     /// What begins a sealed value (the format's version).
-    static let prefix = "v1:"
+    static let prefix = SealedText.prefix
 
     package init(dataKey: SymmetricKey) {
-        sealing = HKDF<SHA256>.deriveKey(inputKeyMaterial: dataKey, info: Data("ward patient fields v1 sealing".utf8), outputByteCount: 32)
-        indexing = HKDF<SHA256>.deriveKey(inputKeyMaterial: dataKey, info: Data("ward patient fields v1 blind index".utf8), outputByteCount: 32)
+        text = SealedText(dataKey: dataKey, purpose: "patient fields")
     }
 
-    private static func associatedData(column: String, patientID: String) -> Data {
-        Data("patients.\(column).\(patientID)".utf8)
+    private static func context(column: String, patientID: String) -> String {
+        "patients.\(column).\(patientID)"
     }
 
     /// `value` sealed for `column` of patient `patientID`.
     package func seal(_ value: String?, column: String, patientID: String) throws -> String? {
-        guard let value else { return nil }
-        let box = try ChaChaPoly.seal(Data(value.utf8), using: sealing, authenticating: Self.associatedData(column: column, patientID: patientID))
-        return Self.prefix + box.combined.base64EncodedString()
+        try value.map { try text.seal($0, context: Self.context(column: column, patientID: patientID)) }
     }
 
     /// A sealed value opened; a value without the prefix (stored before sealing began) as it is.
     package func open(_ stored: String?, column: String, patientID: String) throws -> String? {
         guard let stored, stored.hasPrefix(Self.prefix) else { return stored }
-        guard let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))), let box = try? ChaChaPoly.SealedBox(combined: data),
-              let plain = try? ChaChaPoly.open(box, using: sealing, authenticating: Self.associatedData(column: column, patientID: patientID)) else {
+        guard let plain = text.open(stored, context: Self.context(column: column, patientID: patientID)) else {
             throw SealedFieldDamaged(column: column, patientID: patientID)
         }
-        return String(decoding: plain, as: UTF8.self)
+        return plain
     }
 
     /// The blind index of `value` in `column`: equal normalised values give equal indexes.
     package func index(_ value: String?, column: String) -> String? {
         guard let value, let normal = Self.normalised(value, column: column), !normal.isEmpty else { return nil }
-        let code = HMAC<SHA256>.authenticationCode(for: Data("\(column):\(normal)".utf8), using: indexing)
-        return code.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return text.index("\(column):\(normal)")
     }
 
     /// What equality means for each indexed column: digits and a leading plus of a phone

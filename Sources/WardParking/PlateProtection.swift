@@ -69,20 +69,17 @@ package final class PlateProtection: Sendable {
 
 /// A clinic's keys for plates: one seals, one indexes.
 package struct PlateKeys: Sendable {
-    let sealing: SymmetricKey
-    let indexing: SymmetricKey
-    static let sealedPrefix = "v1:"
+    private let text: SealedText
     /// What begins a blind index in the `plate` column.
     static let indexPrefix = "#"
 
     package init(dataKey: SymmetricKey) {
-        sealing = HKDF<SHA256>.deriveKey(inputKeyMaterial: dataKey, info: Data("ward parking plates v1 sealing".utf8), outputByteCount: 32)
-        indexing = HKDF<SHA256>.deriveKey(inputKeyMaterial: dataKey, info: Data("ward parking plates v1 blind index".utf8), outputByteCount: 32)
+        text = SealedText(dataKey: dataKey, purpose: "parking plates")
     }
 
     /// The blind index of a normalised plate.
     func index(_ plate: String) -> String {
-        Self.indexPrefix + HMAC<SHA256>.authenticationCode(for: Data(plate.utf8), using: indexing).prefix(16).map { String(format: "%02x", $0) }.joined()
+        Self.indexPrefix + text.index(plate)
     }
 
     /// What the `plate` column may hold for a normalised plate as typed: the plate itself (a
@@ -94,19 +91,14 @@ package struct PlateKeys: Sendable {
     /// The `plate` and `plate_sealed` columns of a vehicle's plate (and of its bookings').
     func stored(_ plate: String, vehicleID: String, patient: Bool) throws -> (plate: String, sealed: String?) {
         guard patient else { return (plate, nil) }
-        let box = try ChaChaPoly.seal(Data(plate.utf8), using: sealing, authenticating: Data("parking.plate.\(vehicleID)".utf8))
-        return (index(plate), Self.sealedPrefix + box.combined.base64EncodedString())
+        return (index(plate), try text.seal(plate, context: "parking.plate.\(vehicleID)"))
     }
 
     /// The plate of a stored row: the `plate` column itself, or the sealed plate opened.
     func open(_ stored: String, sealed: String?, vehicleID: String) throws -> String {
         guard stored.hasPrefix(Self.indexPrefix) else { return stored }
-        guard let sealed, sealed.hasPrefix(Self.sealedPrefix), let data = Data(base64Encoded: String(sealed.dropFirst(Self.sealedPrefix.count))),
-              let box = try? ChaChaPoly.SealedBox(combined: data),
-              let plain = try? ChaChaPoly.open(box, using: sealing, authenticating: Data("parking.plate.\(vehicleID)".utf8)) else {
-            throw SealedPlateDamaged(vehicleID: vehicleID)
-        }
-        return String(decoding: plain, as: UTF8.self)
+        guard let sealed, let plain = text.open(sealed, context: "parking.plate.\(vehicleID)") else { throw SealedPlateDamaged(vehicleID: vehicleID) }
+        return plain
     }
 
     /// A vehicle row (its columns and `plate_sealed`), its plate opened.
