@@ -130,6 +130,33 @@ struct BackupTests {
         }
     }
 
+    @Test("with the schemas under an owner role, a backup restores under a new slug: the owner loads it, the serving role reads and writes it")
+    func restoreWithSeparateRoles() async throws {
+        let destination = Self.destination()
+        defer { try? FileManager.default.removeItem(atPath: destination) }
+        try await withSeparateRolesSite { site, ownerURL in
+            try await TestNode.with(site, settings: ["WARD_BACKUP_URL": "file://\(destination)", "DATABASE_OWNER_URL": ownerURL]) { node in
+                try await node.staff("admin@acme.example", roles: ["tenant_admin", "doctor"])
+                let backups = try node.backups(), tenants = node.services.storage.tenants
+                try await node.test { client in
+                    let token = try await client.token("admin@acme.example")
+                    let patient = try await client.patient(token, "Original")
+                    let manifest = try await backups.create(tenant: "acme")
+                    let copy = try #require(try await backups.restore(manifest.id, tenant: "acme", as: "acme-copy").first)
+                    #expect(copy.status == .active)
+                    let scope = try await tenants.activeScope(slug: "acme-copy")
+                    #expect(try await Self.count("patients", in: scope) == 1)
+                    // The copy's rows, under the serving role: read, and written to.
+                    let copied = try await client.send(.get, "/api/v1/patients/\(patient)", token: try await client.token("admin@acme.example", tenant: "acme-copy"),
+                                                       tenant: "acme-copy")
+                    #expect(copied.status == .ok && copied.json["given_name"] as? String == "Original")
+                    _ = try await client.patient(try await client.token("admin@acme.example", tenant: "acme-copy"), "After", tenant: "acme-copy")
+                    #expect(try await Self.count("patients", in: scope) == 2)
+                }
+            }
+        }
+    }
+
     @Test("a tenant restored under a new slug beside the original is its own: new id, new document key, nothing shared", arguments: TestBackend.allCases)
     func restoreAsNewSlug(_ backend: TestBackend) async throws {
         try await Self.withBackupNode(backend) { site, node, destination in
