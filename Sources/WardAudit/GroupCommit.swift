@@ -1,4 +1,5 @@
 import Synchronization
+import WardStorage
 
 /// Items submitted concurrently, committed together: while one commit is in flight the next
 /// items queue, and the next commit takes them all (up to `maximumBatch`). Each submitter
@@ -38,7 +39,9 @@ final class GroupCommit<Item: Sendable>: Sendable {
                     state.draining = commit
                     return true
                 }
-                if startDrain { Task { await self.drain(commit) } }
+                // The drain commits for many requests: none of their sessions is to wait for a
+                // replica to replay it (an audit event is not a write its author reads back).
+                if startDrain { Task { await ReadConsistency.$current.withValue(nil) { await self.drain(commit) } } }
             }
         } onCancel: {
             done.resume(throwing: CancellationError())

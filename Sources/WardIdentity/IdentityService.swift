@@ -345,6 +345,8 @@ package final class IdentityService: Sendable {
     /// its idle and absolute limits) and the user active. Answered from memory while fresh.
     func principal(tenant: String, session: String, user: String, now: Date) async throws -> Principal {
         let key = PrincipalCache.key(tenant: tenant, session: session)
+        // What this session committed through this node must be visible to its reads.
+        ReadConsistency.current?.attach(session: key)
         let idle = settings.sessionIdleTimeout.timeInterval
         let cached = principals.entry(key)
         if let cached, ContinuousClock.now - cached.loadedAt < PrincipalCache.freshness {
@@ -386,7 +388,8 @@ package final class IdentityService: Sendable {
         let sessions = try scope.table("sessions"), users = try scope.table("users")
         let userRoles = try scope.table("user_roles"), roles = try scope.table("roles"), rolePermissions = try scope.table("role_permissions")
         let now = clock.now
-        return try await scope.read { database in
+        // From the primary: a replica behind a logout or a revoked role would extend them.
+        return try await scope.readPrimary { database in
             guard let row = try await database.raw("""
                 SELECT s.expires_at, s.last_seen_at, s.revoked_at, u.name, u.email, u.status, u.totp_confirmed
                 FROM \(sessions) s JOIN \(users) u ON u.id = s.user_id

@@ -179,7 +179,8 @@ package enum WardApplication {
         router.add(middleware: EdgeMiddleware(settings: services.settings, metrics: services.metrics, accessLog: services.accessLog,
                                              routes: RouteMethods(operations), rateLimiter: services.rateLimiter,
                                              crossOrigin: CrossOrigin(nodeOrigins: Set(services.settings.corsOrigins), tenants: try? node.require(TenantOrigins.self, by: "the edge"),
-                                                                      naming: node.naming)))
+                                                                      naming: node.naming),
+                                             sessionPositions: services.storage.sessionPositions))
         let gates: [APIOperation.Access: RouterGroup<WardRequestContext>] = [
             .open: router.group(),
             .tenant: router.group().add(middleware: TenancyMiddleware(tenants: services.storage.tenants, naming: node.naming)),

@@ -10,8 +10,11 @@ package import WardCore
 package final class Storage: Sendable {
     /// The control-plane database.
     package let controlPlane: any Database
-    /// The read replica, when one is configured.
-    package let replica: (any Database)?
+    /// The primary's read replicas and the routing of reads to them, when any is configured.
+    package let replicas: ReplicaSet?
+    /// Each session's last commit position on this node (read-your-writes), when there are
+    /// replicas; nil otherwise, and requests then record nothing.
+    package let sessionPositions: SessionPositions?
     /// The schema owner's pool (`DATABASE_OWNER_URL`), when another role than the serving one
     /// owns Ward's schemas: migrations, provisioning, purges and restores run on it.
     package let owner: (any Database)?
@@ -35,28 +38,35 @@ package final class Storage: Sendable {
                 maximumConnections: settings.databasePoolSize, connectTimeout: settings.databaseConnectTimeout,
                 statementTimeout: settings.databaseStatementTimeout, preparesStatements: settings.databasePreparedStatements
             )
-            let primary = try PostgresDatabase(url: url, limits: limits, logger: logger)
-            let replica = try settings.databaseReadURL.map { try PostgresDatabase(url: $0, limits: limits, logger: logger) }
+            var primaryLimits = limits
+            primaryLimits.recordsCommitPositions = !settings.databaseReadURLs.isEmpty
+            let primary = try PostgresDatabase(url: url, limits: primaryLimits, logger: logger)
+            let replicaPools = try settings.databaseReadURLs.map { try PostgresDatabase(url: $0, limits: limits, logger: logger) }
+            let replicas = replicaPools.isEmpty ? nil : ReplicaSet(
+                primary: primary, replicas: replicaPools, maximumLag: settings.databaseReplicaMaxLag, logger: logger
+            )
             // Schema changes are rare and serial: a few connections.
             var ownerLimits = limits
             ownerLimits.maximumConnections = min(limits.maximumConnections, 4)
             let owner = try settings.databaseOwnerURL.map { try PostgresDatabase(url: $0, limits: ownerLimits, logger: logger) }
             let schemaOwner = SchemaOwner(database: owner ?? primary, servingRole: owner == nil ? nil : settings.databaseRole)
             self.controlPlane = primary
-            self.replica = replica
+            self.replicas = replicas
+            self.sessionPositions = replicas == nil ? nil : SessionPositions()
             self.owner = owner
             self.controlPlaneTarget = MigrationTarget(
                 database: schemaOwner.database, schema: Self.platformSchema, label: "platform", servingRole: schemaOwner.servingRole
             )
             self.tenants = TenantDirectory(
                 controlPlane: primary, controlSchema: Self.platformSchema,
-                layout: .postgres(primary, replica: replica, owner: schemaOwner), tenantMigrations: tenantSet, logger: logger
+                layout: .postgres(primary, replicas: replicas, owner: schemaOwner), tenantMigrations: tenantSet, logger: logger
             )
         } else {
             let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("platform.sqlite").path
             let database = try await SQLiteDatabase.open(path: path, readerCount: settings.sqliteReaders, logger: logger)
             self.controlPlane = database
-            self.replica = nil
+            self.replicas = nil
+            self.sessionPositions = nil
             self.owner = nil
             self.controlPlaneTarget = MigrationTarget(database: database, schema: nil, label: "platform")
             self.tenants = TenantDirectory(
@@ -113,10 +123,18 @@ package final class Storage: Sendable {
         return list
     }
 
-    /// Each database this node uses with a name, for readiness checks.
+    /// Each database this node uses with a name, for pool metrics.
     package var databases: [(name: String, database: any Database)] {
         var list: [(String, any Database)] = [("control_plane", controlPlane)]
-        if let replica { list.append(("read_replica", replica)) }
+        list += replicas?.databases ?? []
+        if let owner { list.append(("schema_owner", owner)) }
+        return list
+    }
+
+    /// The databases the node cannot serve without, for readiness: not the replicas, whose
+    /// loss only sends reads to the primary.
+    package var requiredDatabases: [(name: String, database: any Database)] {
+        var list: [(String, any Database)] = [("control_plane", controlPlane)]
         if let owner { list.append(("schema_owner", owner)) }
         return list
     }
@@ -147,7 +165,7 @@ package final class Storage: Sendable {
         guard closed.withLock({ closed in defer { closed = true }; return !closed }) else { return }
         await tenants.shutdown()
         await controlPlane.shutdown()
-        await replica?.shutdown()
+        for (_, replica) in replicas?.databases ?? [] { await replica.shutdown() }
         await owner?.shutdown()
     }
 }

@@ -281,3 +281,45 @@ package struct TestPostgresServer: Sendable {
         try await administer(["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
     }
 }
+
+/// The streaming replica of the test server (`WARD_TEST_POSTGRES_REPLICA_URL`, a superuser URL
+/// on the standby) and the script that stops and starts it (`WARD_TEST_POSTGRES_REPLICA_CTL`),
+/// as scripts/test starts them.
+package struct TestReplica: Sendable {
+    package var adminURL: URLComponents
+    let control: String
+
+    /// The configured replica; nil when the run opted out (`WARD_TEST_POSTGRES=skip` or
+    /// `WARD_TEST_POSTGRES_REPLICA=skip`); throws when none is configured otherwise.
+    package static func fromEnvironment() throws -> TestReplica? {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["WARD_TEST_POSTGRES"] == "skip" || environment["WARD_TEST_POSTGRES_REPLICA"] == "skip" { return nil }
+        guard let text = environment["WARD_TEST_POSTGRES_REPLICA_URL"], let url = URLComponents(string: text),
+              let control = environment["WARD_TEST_POSTGRES_REPLICA_CTL"] else {
+            throw PostgresUnavailable(description: """
+                WARD_TEST_POSTGRES_REPLICA_URL and _CTL are not set: run the tests through scripts/test (which starts a streaming \
+                replica of its throwaway PostgreSQL), or set WARD_TEST_POSTGRES_REPLICA=skip to leave the replica cases out
+                """)
+        }
+        return TestReplica(adminURL: url, control: control)
+    }
+
+    /// The URL of `database` on the replica.
+    package func url(database: String) -> String {
+        var url = adminURL
+        url.path = "/" + database
+        return url.string!
+    }
+
+    /// Runs a statement on the replica's maintenance database (`pg_wal_replay_pause()`, …).
+    package func administer(_ statement: String) async throws {
+        try await TestPostgresServer(adminURL: adminURL).administer([statement])
+    }
+
+    /// Stops the replica (`stop`) or starts it again (`start`), waiting until it has.
+    package func control(_ action: String) async throws {
+        let script = control
+        let (status, output) = try await offThePool { try ExternalTool.run("/bin/sh", [script, action]) }
+        guard status == 0 else { throw PostgresUnavailable(description: "replica \(action) failed (\(status)): \(output)") }
+    }
+}

@@ -40,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Shut down in reverse: what the role runs, then the modules' loops (the audit
             // journal's last move), then storage.
             var nodeServices: [any Service] = [StorageService(storage: storage)]
+            if let replicas = storage.replicas { nodeServices.append(ReplicaMonitor(replicas: replicas)) }
             nodeServices += services.modules.flatMap { $0.services() }
             if role == .all || role == .api {
                 nodeServices.append(WardApplication.buildApplication(services, router: try WardApplication.buildRouter(services)))

@@ -31,6 +31,8 @@ start_throwaway_postgres() {
   as_postgres "$bin/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -l "$THROWAWAY_POSTGRES_DIR/server.log" -w -o \
     "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$THROWAWAY_POSTGRES_DIR -c max_connections=400 -c ssl=on -c ssl_cert_file=$THROWAWAY_POSTGRES_DIR/tls/server.crt -c ssl_key_file=$THROWAWAY_POSTGRES_DIR/tls/server.key ${THROWAWAY_POSTGRES_OPTIONS:-}" start >/dev/null
   THROWAWAY_POSTGRES_BIN=$bin
+  # Remembered for a replica, which must allow at least as many connections as its primary.
+  THROWAWAY_POSTGRES_SERVER_OPTIONS=${THROWAWAY_POSTGRES_OPTIONS:-}
   THROWAWAY_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
   THROWAWAY_POSTGRES_CA=$THROWAWAY_POSTGRES_DIR/tls/ca.crt
   export THROWAWAY_POSTGRES_URL THROWAWAY_POSTGRES_CA
@@ -78,6 +80,34 @@ INI
   echo "throwaway PgBouncer (transaction mode) on 127.0.0.1:$port" >&2
 }
 
+# A streaming replica of the throwaway server (`pg_basebackup -R`: a hot standby following it over
+# replication), on another loopback port, under the same options and certificate. Exports
+# THROWAWAY_REPLICA_URL and THROWAWAY_REPLICA_CTL, a script taking `stop` or `start` (tests stop
+# the replica and start it again).
+start_throwaway_replica() {
+  local port dir=$THROWAWAY_POSTGRES_DIR/replica
+  local server_port=${THROWAWAY_POSTGRES_URL##*:}; server_port=${server_port%%/*}
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  as_postgres "$THROWAWAY_POSTGRES_BIN/pg_basebackup" -h 127.0.0.1 -p "$server_port" -U postgres -D "$dir" -R -X stream -c fast
+  cat >"$THROWAWAY_POSTGRES_DIR/replica-ctl" <<CTL
+#!/bin/sh
+# stop | start the throwaway replica
+set -e
+if [ "\$(id -u)" = 0 ]; then run="runuser -u postgres --"; else run=""; fi
+case "\$1" in
+  stop) \$run "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null ;;
+  start) \$run "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$dir" -l "$THROWAWAY_POSTGRES_DIR/replica.log" -w -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$THROWAWAY_POSTGRES_DIR -c max_connections=400 -c ssl=on -c ssl_cert_file=$THROWAWAY_POSTGRES_DIR/tls/server.crt -c ssl_key_file=$THROWAWAY_POSTGRES_DIR/tls/server.key $THROWAWAY_POSTGRES_SERVER_OPTIONS" start >/dev/null ;;
+  *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+CTL
+  chmod 755 "$THROWAWAY_POSTGRES_DIR/replica-ctl"
+  "$THROWAWAY_POSTGRES_DIR/replica-ctl" start || { tail -n 5 "$THROWAWAY_POSTGRES_DIR/replica.log" >&2; return 1; }
+  THROWAWAY_REPLICA_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  THROWAWAY_REPLICA_CTL=$THROWAWAY_POSTGRES_DIR/replica-ctl
+  export THROWAWAY_REPLICA_URL THROWAWAY_REPLICA_CTL
+  echo "throwaway streaming replica on 127.0.0.1:$port" >&2
+}
+
 # A CA and a server certificate it signs, for the name `localhost` only (not 127.0.0.1: a client
 # verifying the host name must refuse the address).
 make_throwaway_certificates() {
@@ -99,6 +129,7 @@ make_throwaway_certificates() {
 stop_throwaway_postgres() {
   [ -n "${THROWAWAY_POSTGRES_DIR:-}" ] || return 0
   [ -f "$THROWAWAY_POSTGRES_DIR/pgbouncer/pgbouncer.pid" ] && kill "$(cat "$THROWAWAY_POSTGRES_DIR/pgbouncer/pgbouncer.pid")" 2>/dev/null
+  [ -d "$THROWAWAY_POSTGRES_DIR/replica" ] && as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/replica" -m immediate stop >/dev/null 2>&1
   as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$THROWAWAY_POSTGRES_DIR"
 }

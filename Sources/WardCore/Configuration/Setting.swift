@@ -57,7 +57,11 @@ extension Setting {
         "database.owner.url", secret: true,
         "the role owning Ward's PostgreSQL schemas (migrations, provisioning, purges, restores, audit retention); DATABASE_URL's role then serves with no power to create, alter or drop anything or to change the audit trail. Unset: DATABASE_URL's role does both"
     )
-    package static let databaseReadURL = Setting("database.read.url", secret: true, "optional PostgreSQL read replica; checked by `/health/ready`")
+    package static let databaseReadURL = Setting(
+        "database.read.url", secret: true,
+        "PostgreSQL read replicas (streaming standbys of DATABASE_URL), comma-separated: GET requests' tenant reads go to one that has replayed the session's own writes, else to the primary; writes, audit appends and jobs stay on the primary"
+    )
+    package static let databaseReplicaMaxLag = Setting("ward.db.replica.maxLag", default: "5", "seconds a read replica may lag behind the primary and still serve reads (checked every second)")
     package static let databasePoolSize = Setting("ward.db.pool.size", default: "10", "maximum connections in each PostgreSQL pool")
     package static let databaseConnectTimeout = Setting("ward.db.connect.timeout", default: "10", "seconds to wait for a database connection")
     package static let databaseStatementTimeout = Setting("ward.db.statement.timeout", default: "30", "seconds a PostgreSQL statement may run")
@@ -117,7 +121,7 @@ extension Setting {
     package static let all: [Setting] = [
         environment, httpHost, httpPort, trustProxy, allowedHosts, httpsRedirect, hstsPreload, corsOrigins, baseDomain, dataDirectory, secretKey,
         logLevel, logBodies, bodyLimit, requestTimeout, readinessCheckTimeout, shutdownTimeout, configFile,
-        databaseURL, databaseOwnerURL, databaseReadURL, databasePoolSize, databaseConnectTimeout,
+        databaseURL, databaseOwnerURL, databaseReadURL, databaseReplicaMaxLag, databasePoolSize, databaseConnectTimeout,
         databaseStatementTimeout, databasePreparedStatements, sqliteReaders, sqliteOpenTenants, previousSecretKeys, accessTokenLifetime,
         sessionIdleTimeout, sessionMaximum, lockoutThreshold, lockoutDuration, loginRate, rateLimits, bcryptCost,
         passwordMinimumLength, breakGlassDuration, auditReads, auditDirectReads, auditMoveInterval, auditRetentionDays, jobsConcurrency,

@@ -29,8 +29,15 @@ package struct WardSettings: Sendable {
     package var shutdownTimeout: Duration
     package var databaseURL: String?
     package var databaseReadURL: String?
+    package var databaseReplicaMaxLag: Duration
     /// The schema owner's URL, when it is another role than `databaseURL`'s.
     package var databaseOwnerURL: String?
+    /// The read replicas' URLs, in the order given.
+    package var databaseReadURLs: [String] { Self.list(databaseReadURL) }
+
+    private static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
     package var databasePoolSize: Int
     package var databaseConnectTimeout: Duration
     package var databaseStatementTimeout: Duration
@@ -159,6 +166,10 @@ package struct WardSettings: Sendable {
         if databaseReadURL != nil, databaseURL == nil {
             throw SettingsError.invalid(.databaseReadURL, "needs DATABASE_URL: a read replica only exists beside a PostgreSQL primary")
         }
+        if Self.list(databaseReadURL).contains(where: { !$0.hasPrefix("postgres://") && !$0.hasPrefix("postgresql://") }) {
+            throw SettingsError.invalid(.databaseReadURL, "each replica's URL must start with postgres://")
+        }
+        self.databaseReplicaMaxLag = try seconds(.databaseReplicaMaxLag)
         self.databaseOwnerURL = text(.databaseOwnerURL)
         if let owner = databaseOwnerURL {
             guard let url = databaseURL else {

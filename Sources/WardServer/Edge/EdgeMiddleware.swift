@@ -4,6 +4,7 @@ import Hummingbird
 import WardHTTP
 import Logging
 import WardCore
+import WardStorage
 
 /// The first and last thing every request meets: it settles the request id, enforces the body
 /// limit and the request timeout, renders every error as problem+json, adds security headers,
@@ -17,9 +18,13 @@ struct EdgeMiddleware: RouterMiddleware {
     let routes: RouteMethods
     let rateLimiter: RateLimiter
     let crossOrigin: CrossOrigin
+    /// Where read replicas serve: the node's sessions' last commit positions.
+    let sessionPositions: SessionPositions?
     private let deadlines: RequestDeadlines
 
-    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods, rateLimiter: RateLimiter, crossOrigin: CrossOrigin) {
+    init(settings: WardSettings, metrics: WardMetrics, accessLog: AccessLog, routes: RouteMethods, rateLimiter: RateLimiter, crossOrigin: CrossOrigin,
+         sessionPositions: SessionPositions? = nil) {
+        self.sessionPositions = sessionPositions
         self.rateLimiter = rateLimiter
         self.crossOrigin = crossOrigin
         self.settings = settings
@@ -75,7 +80,17 @@ struct EdgeMiddleware: RouterMiddleware {
                     let body = try await request.collectBody(upTo: settings.bodyLimit)
                     context.logger.info("request body", metadata: ["body": .string(String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 4096)) ?? body))])
                 }
-                response = try await withTimeout(request: request, context: context, limit: isFile ? uploadDeadline : nil, next: next)
+                if let sessionPositions {
+                    let consistency = ReadAfterWrite.consistency(for: request, sessions: sessionPositions)
+                    response = try await ReadConsistency.$current.withValue(consistency) {
+                        try await withTimeout(request: request, context: context, limit: isFile ? uploadDeadline : nil, next: next)
+                    }
+                    if let committed = consistency.committed {
+                        ReadAfterWrite.mark(&response, committed: committed, request: request, secure: isSecure(request))
+                    }
+                } else {
+                    response = try await withTimeout(request: request, context: context, limit: isFile ? uploadDeadline : nil, next: next)
+                }
             } catch let error as HTTPError where error.status == .notFound && error.body == nil {
                 // The router's own 404: the path may be known under other methods.
                 if let allowed = routes.allowed(for: request.uri.path) {

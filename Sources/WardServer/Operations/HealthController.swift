@@ -51,7 +51,7 @@ struct HealthController {
 
     /// Runs every check concurrently, each bounded by `checkTimeout`; 503 names what failed.
     private func ready() async throws -> Response {
-        var checks: [(String, @Sendable () async throws -> Void)] = storage.databases.map { entry in
+        var checks: [(String, @Sendable () async throws -> Void)] = storage.requiredDatabases.map { entry in
             (entry.name, { try await entry.database.ping() })
         }
         let storage = self.storage
@@ -61,7 +61,7 @@ struct HealthController {
         checks += moduleChecks.map { ($0.name, $0.check) }
         let timeout = checkTimeout
         let logger = self.logger
-        let results = await withTaskGroup(of: (String, String).self) { group in
+        var results = await withTaskGroup(of: (String, String).self) { group in
             for (name, check) in checks {
                 group.addTask {
                     do {
@@ -79,11 +79,15 @@ struct HealthController {
             for await (name, outcome) in group { results[name] = outcome }
             return results
         }
-        let healthy = results.values.allSatisfy { $0 == "ok" }
-        if healthy {
+        let failed = results.filter { $0.value != "ok" }.keys.sorted()
+        // Replicas as their monitor last saw them: one lagging or down sends reads to the
+        // primary, which the node serves on; readiness says so without failing.
+        for replica in storage.replicas?.statuses ?? [] {
+            results[replica.name] = replica.serving ? "ok" : replica.problem ?? "unavailable"
+        }
+        if failed.isEmpty {
             return try JSONResponse.make(Readiness(status: "ok", checks: results))
         }
-        let failed = results.filter { $0.value != "ok" }.keys.sorted()
         // A problem document with the per-check detail beside its standard fields.
         let problem: [String: Any] = [
             "type": "about:blank", "title": "Not ready", "status": 503,

@@ -19,6 +19,7 @@ package final class PostgresDatabase: Database {
     /// statements only at debug level and below, so above that they get a handler that keeps nothing.
     private let statementLogger: Logger
     private let statements: PostgresStatements?
+    private let recordsCommitPositions: Bool
     /// Connections held and awaited, and how long they were held.
     private let pool: PoolUsage
     package var usage: PoolUsage? { pool }
@@ -30,14 +31,18 @@ package final class PostgresDatabase: Database {
         package var statementTimeout: Duration
         /// Whether statements marked `SQLText.Reused` run as named statements.
         package var preparesStatements: Bool
+        /// Whether a request's commits that wrote record their WAL position in its
+        /// `ReadConsistency` (a primary with read replicas): one more round trip per such commit.
+        package var recordsCommitPositions: Bool
         package init(
             maximumConnections: Int = 10, connectTimeout: Duration = .seconds(10), statementTimeout: Duration = .seconds(30),
-            preparesStatements: Bool = true
+            preparesStatements: Bool = true, recordsCommitPositions: Bool = false
         ) {
             self.maximumConnections = maximumConnections
             self.connectTimeout = connectTimeout
             self.statementTimeout = statementTimeout
             self.preparesStatements = preparesStatements
+            self.recordsCommitPositions = recordsCommitPositions
         }
     }
 
@@ -71,6 +76,7 @@ package final class PostgresDatabase: Database {
         self.logger = logger
         self.statementLogger = logger.logLevel <= .debug ? logger : Logger(label: logger.label) { _ in SwiftLogNoOpLogHandler() }
         self.statements = limits.preparesStatements ? PostgresStatements() : nil
+        self.recordsCommitPositions = limits.recordsCommitPositions
         self.pool = PoolUsage(size: limits.maximumConnections)
         self.displayName = "postgres:\(host):\(endpoint.port)/\(database ?? endpoint.user)"
         self.runner = Task { await client.run() }
@@ -164,14 +170,34 @@ package final class PostgresDatabase: Database {
     }
 
     package func autocommit<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await leased { connection in try await work(session(on: connection)) }
+        try await leased { connection in
+            let consistency = commitConsistency
+            let database = session(on: connection, noting: consistency != nil)
+            let result = try await work(database)
+            if let consistency { try await recordPosition(of: database, in: consistency) }
+            return result
+        }
     }
 
-    private func session(on connection: PostgresConnection) -> PostgresSession {
+    private func session(on connection: PostgresConnection, noting writes: Bool = false) -> PostgresSession {
         PostgresSession(
             connection: connection, kit: connection.sql(queryLogLevel: nil, logger: statementLogger), statements: statements,
-            databaseName: displayName
+            databaseName: displayName, writes: writes ? WriteNote() : nil
         )
+    }
+
+    /// The request's consistency, where this primary's commits are to be recorded in it.
+    private var commitConsistency: ReadConsistency? {
+        recordsCommitPositions ? ReadConsistency.current : nil
+    }
+
+    /// After a commit on `database`'s connection: if it wrote, records how far the log now
+    /// reaches. The insert position is past the commit's record, so a replica that has replayed
+    /// up to it holds the commit.
+    private func recordPosition(of database: PostgresSession, in consistency: ReadConsistency) async throws {
+        guard database.writes?.wrote == true else { return }
+        let text = try await database.raw("SELECT pg_current_wal_insert_lsn()::text AS position").first()?.decode(column: "position", as: String.self)
+        if let text, let position = WALPosition(text) { consistency.committed(at: position) }
     }
 
     /// Runs `work` on a pooled connection, bounded by the connection's life and, in a request
@@ -266,7 +292,8 @@ package final class PostgresDatabase: Database {
         searchPath: String?, _ work: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await leased { connection in
-            let database = session(on: connection)
+            let consistency = commitConsistency
+            let database = session(on: connection, noting: consistency != nil)
             try await database.raw("BEGIN").run()
             do {
                 if let searchPath {
@@ -276,6 +303,7 @@ package final class PostgresDatabase: Database {
                 }
                 let result = try await work(database)
                 try await database.raw("COMMIT").run()
+                if let consistency { try await recordPosition(of: database, in: consistency) }
                 return result
             } catch {
                 // A lost connection has no transaction left to roll back, and postgres-nio

@@ -18,6 +18,8 @@ struct PostgresSession: SQLDatabase {
     var statements: PostgresStatements? = nil
     /// The database's name for errors.
     var databaseName = "postgres"
+    /// Notes whether a statement other than a SELECT ran, where commits record their position.
+    var writes: WriteNote? = nil
 
     var logger: Logger { kit.logger }
     var eventLoop: any EventLoop { kit.eventLoop }
@@ -34,6 +36,7 @@ struct PostgresSession: SQLDatabase {
         // it: a connection lost since it was leased fails here instead.
         guard !connection.isClosed else { throw DatabaseUnavailable(.connectionLost, database: databaseName) }
         let (sql, binds) = serialize(query)
+        if let writes, !writes.wrote, WriteNote.changesData(sql) { writes.wrote = true }
         var bindings = PostgresBindings(capacity: binds.count)
         // Parameter types name a prepared statement; an unnamed one does not need them.
         let named = statements != nil && query is SQLText.Reused
@@ -118,5 +121,21 @@ struct PostgresRowView: SQLRow {
             if D.self == Int64.self { return unsafeBitCast(try cell.decode(Int64.self, context: .default), to: D.self) }
         }
         return try row.sql().decode(column: column, as: D.self)
+    }
+}
+
+/// Whether a transaction changed anything: only a commit that wrote records its WAL position for
+/// read-your-writes (reads must not pin a session to the primary). A statement counts as a write
+/// unless its first word says otherwise (a SELECT, or transaction control); a CTE that only
+/// reads counts too, which at worst sends the session's next reads to the primary.
+final class WriteNote: @unchecked Sendable {
+    // One transaction's statements run one after another on its connection.
+    var wrote = false
+
+    private static let readingWords: Set<String> = ["select", "begin", "commit", "rollback", "savepoint", "release", "show"]
+
+    static func changesData(_ sql: String) -> Bool {
+        let word = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x28 }.prefix { $0 >= 0x41 }.prefix(9)
+        return !readingWords.contains(String(decoding: word, as: UTF8.self).lowercased())
     }
 }

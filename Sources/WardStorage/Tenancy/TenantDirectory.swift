@@ -135,8 +135,8 @@ package final class TenantDirectory: Sendable {
     package func scope(for tenant: Tenant) async throws -> TenantScope {
         let slug = try TenantSlug(tenant.slug)
         switch layout {
-        case .postgres(let database, _, _):
-            return TenantScope(tenant: tenant, database: database, schema: slug.schemaName)
+        case .postgres(let database, let replicas, _):
+            return TenantScope(tenant: tenant, database: database, schema: slug.schemaName, replicas: replicas)
         case .sqlite(let directory, let readers):
             let file = try await sqliteFile(slug: slug, directory: directory, readers: readers)
             return TenantScope(tenant: tenant, database: file, schema: nil, hold: holds.hold(file))
@@ -462,7 +462,7 @@ package final class TenantDirectory: Sendable {
 enum StorageLayout: Sendable {
     /// Every tenant a schema in this PostgreSQL database (the primary shard), created, migrated
     /// and dropped by the schema owner.
-    case postgres(any Database, replica: (any Database)?, owner: SchemaOwner)
+    case postgres(any Database, replicas: ReplicaSet?, owner: SchemaOwner)
     /// Every tenant a file under this data directory.
     case sqlite(dataDirectory: String, readers: Int)
 }

@@ -8,17 +8,20 @@ package struct TenantScope: Sendable {
     package let database: any Database
     /// The tenant's PostgreSQL schema; nil on SQLite, where the tenant has a file of its own.
     package let schema: String?
+    /// The read replicas of the tenant's PostgreSQL primary, which may serve its reads.
+    package let replicas: ReplicaSet?
     /// Keeps the tenant's SQLite file open while this scope (or a copy) is alive.
     let hold: FileHold?
 
-    package init(tenant: Tenant, database: any Database, schema: String?) {
-        self.init(tenant: tenant, database: database, schema: schema, hold: nil)
+    package init(tenant: Tenant, database: any Database, schema: String?, replicas: ReplicaSet? = nil) {
+        self.init(tenant: tenant, database: database, schema: schema, replicas: replicas, hold: nil)
     }
 
-    init(tenant: Tenant, database: any Database, schema: String?, hold: FileHold?) {
+    init(tenant: Tenant, database: any Database, schema: String?, replicas: ReplicaSet? = nil, hold: FileHold?) {
         self.tenant = tenant
         self.database = database
         self.schema = schema
+        self.replicas = replicas
         self.hold = hold
     }
 
@@ -35,8 +38,16 @@ package struct TenantScope: Sendable {
         return "\"" + schema + "\"." + table
     }
 
-    /// Runs read-only work against the tenant's database.
+    /// Runs read-only work against the tenant's database: in a request that changes nothing, on
+    /// a read replica that has replayed the session's writes, when there is one.
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        guard let replicas else { return try await database.read(work) }
+        return try await replicas.database(for: ReadConsistency.current).read(work)
+    }
+
+    /// Runs read-only work on the tenant's primary even where replicas serve reads: for what
+    /// decides access (sessions, roles), which a lagging replica must not extend.
+    package func readPrimary<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await database.read(work)
     }
 
