@@ -46,6 +46,15 @@ package final class AuditJournal: Sendable {
         }
     }
 
+    /// Whether the tenant's trail shares the journal's database, so one transaction can take
+    /// rows from one and append them to the other: always on SQLite's one node; on PostgreSQL
+    /// for tenants on the control plane's own cluster. A tenant on another shard records its
+    /// reads in its own trail instead; events journaled before it moved there are moved in two
+    /// steps (`moveAcross`).
+    func shares(_ scope: TenantScope) -> Bool {
+        database.dialect == .sqlite || (scope.database as AnyObject) === (database as AnyObject)
+    }
+
     /// Notes that the tenant's journaled events were moved (PostgreSQL).
     func moved(_ tenantID: String) {
         unmovedTenants.withLock { _ = $0.remove(tenantID) }
@@ -169,6 +178,7 @@ package final class AuditJournal: Sendable {
     /// trail's tail after them, and whether the batch was full (more may follow).
     func movePostgres(_ scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?, full: Bool) {
         guard let schema = scope.schema else { return ([], nil, false) }
+        guard shares(scope) else { return try await moveAcross(scope, patientIndexBatch: patientIndexBatch) }
         let table = self.table
         return try await scope.transaction { database in
             // The trail's lock first: a concurrent move of this tenant (another node's, or a
@@ -185,6 +195,31 @@ package final class AuditJournal: Sendable {
             let (events, tail) = try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
             return (events, tail, taken.count == Self.moveBatch)
         }
+    }
+
+    /// Moves up to `moveBatch` of the tenant's journaled events into its trail on another
+    /// cluster (a tenant moved off the control plane's, with reads journaled before the switch):
+    /// appended in the tenant's transaction, but for those its trail holds already, then
+    /// removed from the journal. A move cut short between the two finds them in the trail and
+    /// removes them the next time.
+    private func moveAcross(_ scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?, full: Bool) {
+        let table = self.table
+        let rows = try await database.read { database in
+            try await database.reusedRows(SQLText.Statement(
+                "SELECT \(Self.selected) FROM \(table) WHERE tenant_id = $1 ORDER BY journal_seq LIMIT $2", binds: [scope.tenant.id, Self.moveBatch]
+            )).map(Self.entry(from:))
+        }
+        guard !rows.isEmpty else { return ([], nil, false) }
+        let appended = try await scope.transaction { database -> (events: [AuditEvent], tail: AuditTrail.Tail?) in
+            let fresh = try await Self.notInTrail(rows.map(\.stamped), in: database, scope: scope)
+            guard !fresh.isEmpty else { return ([], nil) }
+            return try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
+        }
+        let positions = rows.map(\.position)
+        try await database.transaction { database in
+            try await database.raw("DELETE FROM \(unsafeRaw: table) WHERE journal_seq = ANY(\(bind: positions))").run()
+        }
+        return (appended.events, appended.tail, rows.count == Self.moveBatch)
     }
 
     /// How many journaled events wait to be moved into their trails, and when the oldest of

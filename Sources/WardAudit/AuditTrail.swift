@@ -54,7 +54,7 @@ package final class AuditTrail: Sendable {
     /// into the trail in a batch.
     package func recordRead(_ record: AuditRecord, in scope: TenantScope) async throws {
         guard auditsReads else { return }
-        guard let journal else { return try await self.record(record, in: scope) }
+        guard let journal, journal.shares(scope) else { return try await self.record(record, in: scope) }
         let tenant = scope.tenant.id
         let concurrent = readsInFlight.withLock { inFlight -> Int in
             inFlight[tenant, default: 0] += 1
@@ -77,8 +77,10 @@ package final class AuditTrail: Sendable {
     /// tenant's journaled reads: a read answered before the change comes before it in the trail.
     @discardableResult
     package func append(_ record: AuditRecord, in database: any SQLDatabase, scope: TenantScope) async throws -> AuditEvent {
+        // The transaction may run on the shard the tenant just moved to (see `TenantScope`).
+        let scope = scope.current
         var journaled: [StampedRecord] = []
-        if let journal, journal.mayHold(scope.tenant.id) {
+        if let journal, journal.mayHold(scope.tenant.id), journal.shares(scope) {
             if scope.database.dialect == .postgres, let schema = scope.schema {
                 // The trail's lock before the journal's rows, as a move takes them.
                 _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: Self.lockKey(schema))))"))
@@ -193,7 +195,7 @@ package final class AuditTrail: Sendable {
             SELECT count(*) AS "appended" FROM "appended"
             """
         let binds: [any Encodable & Sendable] = [postgresRows(events), lockKey(schema), tail.seq, tail.hash]
-        let appended = try await scope.database.autocommit { database in
+        let appended = try await scope.autocommit { database in
             try await database.reusedRows(SQLText.Statement(text, binds: binds)).first?.decode(column: "appended", as: Int64.self)
         }
         guard appended == Int64(events.count) else { return nil }

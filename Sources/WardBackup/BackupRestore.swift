@@ -74,7 +74,7 @@ extension Backups {
                 case "tenant":
                     try skip(reader)
                 case "sqlite":
-                    guard case .sqliteFile(let path) = storage.tenants.placement(of: tenantSlug) else {
+                    guard case .sqliteFile(let path) = try await storage.tenants.placement(of: tenantSlug) else {
                         throw BackupError.refused("a SQLite backup restores onto a SQLite node")
                     }
                     let scratch = path + ".restoring"
@@ -213,7 +213,7 @@ struct DatabaseLoader {
     static let batch = 500
 
     init(storage: Storage, tenant: Tenant, slug: TenantSlug, migrations: Set<Int>) async throws {
-        guard case .postgresSchema(let database, let schema) = storage.tenants.placement(of: slug) else {
+        guard case .postgresSchema(let database, let schema) = try await storage.tenants.placement(of: slug) else {
             throw BackupError.refused("a PostgreSQL backup restores onto a PostgreSQL node")
         }
         self.database = database

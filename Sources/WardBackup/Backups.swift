@@ -146,7 +146,7 @@ package struct Backups: Sendable {
         try writer.end()
 
         let copy: (migrations: [Int], head: BackupManifest.AuditHead?, rows: [String: Int])
-        switch storage.tenants.placement(of: try TenantSlug(tenant.slug)) {
+        switch try await storage.tenants.placement(of: try TenantSlug(tenant.slug)) {
         case .sqliteFile(let path):
             copy = try await copySQLite(path, into: writer, scratch: folder.appendingPathComponent("\(tenant.slug).sqlite.partial").path)
         case .postgresSchema(let database, let schema):

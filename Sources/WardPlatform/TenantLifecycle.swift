@@ -52,13 +52,17 @@ package struct TenantLifecycle: Sendable {
         package var timeZone: String
         package var adminEmail: String?
         package var adminName: String?
+        /// The shard to place the tenant on; nil leaves it to the placement policy (the shard
+        /// with the fewest tenants of those taking new ones).
+        package var shard: String?
 
-        package init(slug: String, name: String, timeZone: String = "UTC", adminEmail: String? = nil, adminName: String? = nil) {
+        package init(slug: String, name: String, timeZone: String = "UTC", adminEmail: String? = nil, adminName: String? = nil, shard: String? = nil) {
             self.slug = slug
             self.name = name
             self.timeZone = timeZone
             self.adminEmail = adminEmail
             self.adminName = adminName
+            self.shard = shard
         }
     }
 
@@ -68,11 +72,13 @@ package struct TenantLifecycle: Sendable {
     /// worker takes the job.
     package func requestProvisioning(_ request: Request) async throws -> (tenant: Tenant, job: Job) {
         try Self.validate(request)
+        try await checkShard(request.shard)
         // The reservation and its job commit together: a crash between them would leave a
         // tenant pending with nothing to provision it.
         let reserved = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending) {
             [self] database, tenant in
-            try await enqueue(ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName),
+            try await enqueue(ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName,
+                                                shard: request.shard),
                               tenant: tenant, in: database)
         }
         return (reserved.tenant, reserved.extra)
@@ -83,8 +89,10 @@ package struct TenantLifecycle: Sendable {
     @discardableResult
     package func provisionNow(_ request: Request, by actor: AuditActor = .system) async throws -> Tenant {
         try Self.validate(request)
+        try await checkShard(request.shard)
         let tenant = try await storage.tenants.reserve(slug: request.slug, name: request.name, timeZone: request.timeZone, status: .pending)
-        let order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName)
+        let order = ProvisioningOrder(tenantID: tenant.id, slug: tenant.slug, adminEmail: request.adminEmail, adminName: request.adminName,
+                                      shard: request.shard)
         return try await provisioner.provision(order, attempt: 1, isFinal: true, jobID: nil, by: actor)
     }
 
@@ -116,6 +124,15 @@ package struct TenantLifecycle: Sendable {
 
     /// Refuses a request whose fields are not of their form (422, one entry per field), and a
     /// slug of the right form that Ward keeps for itself (`www`, `api`, …) as taken (409).
+    /// Refuses a named shard the control plane does not record (before anything is reserved).
+    private func checkShard(_ shard: String?) async throws {
+        guard let shard else { return }
+        let known = try await storage.tenants.shards?.records().map(\.name) ?? [ShardSet.primaryName]
+        if !known.contains(shard) {
+            throw IdentityError.invalidInput([.init(field: "shard", message: "is not a shard of this installation (\(known.joined(separator: ", ")))")])
+        }
+    }
+
     static func validate(_ request: Request) throws {
         var errors: [Problem.FieldError] = []
         if let message = ParameterFormat.slug.problem(with: request.slug) { errors.append(.init(field: "slug", message: message)) }

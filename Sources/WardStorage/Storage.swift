@@ -57,9 +57,14 @@ package final class Storage: Sendable {
             self.controlPlaneTarget = MigrationTarget(
                 database: schemaOwner.database, schema: Self.platformSchema, label: "platform", servingRole: schemaOwner.servingRole
             )
-            self.tenants = TenantDirectory(
+            let shards = ShardSet(
+                primary: ShardSet.Cluster(name: ShardSet.primaryName, serving: primary, owner: schemaOwner, replicas: replicas),
                 controlPlane: primary, controlSchema: Self.platformSchema,
-                layout: .postgres(primary, replicas: replicas, owner: schemaOwner), tenantMigrations: tenantSet, logger: logger
+                box: SecretBox(secretKey: settings.secretKey ?? "", previousKeys: settings.auth.previousSecretKeys, purpose: ShardSet.sealingPurpose),
+                limits: limits, logger: logger
+            )
+            self.tenants = TenantDirectory(
+                controlPlane: primary, controlSchema: Self.platformSchema, layout: .postgres(shards), tenantMigrations: tenantSet, logger: logger
             )
         } else {
             let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("platform.sqlite").path

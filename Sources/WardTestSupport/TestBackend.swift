@@ -208,6 +208,21 @@ package struct TestPostgresServer: Sendable {
         return TestPostgresServer(adminURL: url)
     }
 
+    /// The second cluster scripts/test starts for shards (`WARD_TEST_POSTGRES_SHARD_URL`, a
+    /// superuser URL); nil when the run opted out (`WARD_TEST_POSTGRES=skip` or
+    /// `WARD_TEST_POSTGRES_SHARD=skip`); throws when none is configured otherwise.
+    package static func shardFromEnvironment() throws -> TestPostgresServer? {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["WARD_TEST_POSTGRES"] == "skip" || environment["WARD_TEST_POSTGRES_SHARD"] == "skip" { return nil }
+        guard let text = environment["WARD_TEST_POSTGRES_SHARD_URL"], !text.isEmpty, let url = URLComponents(string: text) else {
+            throw PostgresUnavailable(description: """
+                WARD_TEST_POSTGRES_SHARD_URL is not set: run the tests through scripts/test (which starts a second throwaway \
+                cluster), or set WARD_TEST_POSTGRES_SHARD=skip to leave the shard cases out
+                """)
+        }
+        return TestPostgresServer(adminURL: url)
+    }
+
     /// The URL nodes use for `database`: through the PgBouncer of `WARD_TEST_PGBOUNCER_URL`
     /// when the run names one (transaction mode: the suite's PostgreSQL cases run through it as
     /// a deployment behind one would), else the server's own.

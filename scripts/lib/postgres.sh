@@ -108,6 +108,19 @@ CTL
   echo "throwaway streaming replica on 127.0.0.1:$port" >&2
 }
 
+# A second, independent PostgreSQL cluster (initdb of its own) on another loopback port, for the
+# tests of tenants placed on several shards; removed with the first. Exports THROWAWAY_SHARD_URL.
+start_throwaway_shard() {
+  local port dir=$THROWAWAY_POSTGRES_DIR/shard
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  as_postgres "$THROWAWAY_POSTGRES_BIN/initdb" -D "$dir" -A trust -U postgres -E UTF8 >"$THROWAWAY_POSTGRES_DIR/shard-initdb.log"
+  as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$dir" -l "$THROWAWAY_POSTGRES_DIR/shard.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$THROWAWAY_POSTGRES_DIR -c max_connections=200 -c ssl=on -c ssl_cert_file=$THROWAWAY_POSTGRES_DIR/tls/server.crt -c ssl_key_file=$THROWAWAY_POSTGRES_DIR/tls/server.key $THROWAWAY_POSTGRES_SERVER_OPTIONS" start >/dev/null
+  THROWAWAY_SHARD_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  export THROWAWAY_SHARD_URL
+  echo "throwaway second cluster (a shard) on 127.0.0.1:$port" >&2
+}
+
 # A CA and a server certificate it signs, for the name `localhost` only (not 127.0.0.1: a client
 # verifying the host name must refuse the address).
 make_throwaway_certificates() {
@@ -129,6 +142,7 @@ make_throwaway_certificates() {
 stop_throwaway_postgres() {
   [ -n "${THROWAWAY_POSTGRES_DIR:-}" ] || return 0
   [ -f "$THROWAWAY_POSTGRES_DIR/pgbouncer/pgbouncer.pid" ] && kill "$(cat "$THROWAWAY_POSTGRES_DIR/pgbouncer/pgbouncer.pid")" 2>/dev/null
+  [ -d "$THROWAWAY_POSTGRES_DIR/shard" ] && as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/shard" -m immediate stop >/dev/null 2>&1
   [ -d "$THROWAWAY_POSTGRES_DIR/replica" ] && as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/replica" -m immediate stop >/dev/null 2>&1
   as_postgres "$THROWAWAY_POSTGRES_BIN/pg_ctl" -D "$THROWAWAY_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$THROWAWAY_POSTGRES_DIR"

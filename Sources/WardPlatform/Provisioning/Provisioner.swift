@@ -96,7 +96,7 @@ package struct Provisioner: Sendable {
                 throw TenantError.wrongState(order.slug, tenant.status, "provisioned")
             }
         case .placeOnShard:
-            try await tenants.placeOnShard(order.slug)
+            try await tenants.placeOnShard(order.slug, named: order.shard)
         case .createDatabase:
             try await tenants.createDatabase(for: try await fetch(order))
         case .migrate:

@@ -27,15 +27,18 @@ package struct ProvisioningOrder: Codable, Sendable, Equatable {
     package var slug: String
     package var adminEmail: String?
     package var adminName: String?
+    /// The shard the request named; nil places by policy.
+    package var shard: String?
 
-    package init(tenantID: String, slug: String, adminEmail: String?, adminName: String?) {
+    package init(tenantID: String, slug: String, adminEmail: String?, adminName: String?, shard: String? = nil) {
         self.tenantID = tenantID
         self.slug = slug
         self.adminEmail = adminEmail
         self.adminName = adminName
+        self.shard = shard
     }
 
     enum CodingKeys: String, CodingKey {
-        case tenantID = "tenant_id", slug, adminEmail = "admin_email", adminName = "admin_name"
+        case tenantID = "tenant_id", slug, adminEmail = "admin_email", adminName = "admin_name", shard
     }
 }

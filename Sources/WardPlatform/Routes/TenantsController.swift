@@ -42,12 +42,15 @@ package struct TenantsController: Sendable {
         let adminEmail: String
         let adminName: String?
         let timezone: String?
-        enum CodingKeys: String, CodingKey { case slug, name, adminEmail = "admin_email", adminName = "admin_name", timezone }
+        let shard: String?
+        enum CodingKeys: String, CodingKey { case slug, name, adminEmail = "admin_email", adminName = "admin_name", timezone, shard }
         static var schemaName: String { "ProvisioningRequest" }
         static func fieldRules(_ context: SchemaContext) -> [String: JSONSchema] {
             ["slug": ParameterFormat.slug.schema, "name": TenantLifecycle.name.schema, "admin_email": TextRules.emailSchema,
              "admin_name": TenantLifecycle.name.schema,
-             "timezone": .string(description: "An IANA time zone name; UTC when absent", allowedValues: TenantLifecycle.timeZones.map { AnyCodable($0) })]
+             "timezone": .string(description: "An IANA time zone name; UTC when absent", allowedValues: TenantLifecycle.timeZones.map { AnyCodable($0) }),
+             "shard": .string(description: "The shard (`ward shard list`) to place the tenant on; the one with the fewest tenants of those taking new ones when absent",
+                             maxLength: 40, pattern: "^[a-z][a-z0-9_-]*$")]
         }
     }
 
@@ -122,7 +125,8 @@ package struct TenantsController: Sendable {
         routes.on("createTenant") { request, context -> Response in
             let body = try await request.decode(as: ProvisioningBody.self, context: context)
             let accepted = try await lifecycle.requestProvisioning(.init(
-                slug: body.slug, name: body.name, timeZone: body.timezone ?? "UTC", adminEmail: body.adminEmail, adminName: body.adminName ?? "Administrator"
+                slug: body.slug, name: body.name, timeZone: body.timezone ?? "UTC", adminEmail: body.adminEmail, adminName: body.adminName ?? "Administrator",
+                shard: body.shard
             ))
             var response = try JSONResponse.make(Accepted(tenant: accepted.tenant, job: JobView(accepted.job)), status: .accepted)
             response.headers[.location] = "/platform/v1/tenants/\(accepted.tenant.slug)"

@@ -33,6 +33,33 @@ package enum PlatformMigrations {
             "ALTER TABLE tenants ADD COLUMN deleted_at TEXT",
             "ALTER TABLE tenants ADD COLUMN purge_after TEXT",
         ]),
+        // Shards beyond the node's own database: another PostgreSQL cluster each, reached by
+        // URLs sealed under the secret key (they carry passwords), with a pool size of its own.
+        Migration(4, "shard_clusters", [
+            "ALTER TABLE shards ADD COLUMN url_sealed TEXT",
+            "ALTER TABLE shards ADD COLUMN owner_url_sealed TEXT",
+            "ALTER TABLE shards ADD COLUMN pool_size INTEGER",
+            "ALTER TABLE shards ADD COLUMN accepts_tenants INTEGER NOT NULL DEFAULT 1",
+        ]),
+        // Moves of a tenant between shards: one at a time (the partial unique index), each
+        // recorded with how long writes were held.
+        Migration(5, "create_tenant_moves", [
+            """
+            CREATE TABLE tenant_moves (
+                id TEXT PRIMARY KEY,
+                slug TEXT NOT NULL,
+                from_shard TEXT NOT NULL,
+                to_shard TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('copying', 'switching', 'done', 'failed')),
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                rows_copied INTEGER,
+                pause_ms INTEGER,
+                error TEXT
+            )
+            """,
+            "CREATE UNIQUE INDEX tenant_moves_one_running ON tenant_moves ((1)) WHERE finished_at IS NULL",
+        ]),
     ]
 }
 

@@ -116,7 +116,9 @@ package final class TenantDirectory: Sendable {
     /// The scope of `tenant` under the schema owner, for the maintenance the serving role may not
     /// do (removing audit events past retention); the ordinary scope where one role does all.
     package func maintenanceScope(for tenant: Tenant) async throws -> TenantScope {
-        guard case .postgres(_, _, let owner) = layout, owner.servingRole != nil else { return try await scope(for: tenant) }
+        guard case .postgres(let shards) = layout else { return try await scope(for: tenant) }
+        let owner = try await shards.cluster(named: tenant.shard).owner
+        guard owner.servingRole != nil else { return try await scope(for: tenant) }
         return TenantScope(tenant: tenant, database: owner.database, schema: try TenantSlug(tenant.slug).schemaName)
     }
 
@@ -131,12 +133,30 @@ package final class TenantDirectory: Sendable {
         }
     }
 
+    /// The scope of `tenant` once the control plane places it on another shard than the one it
+    /// had (its move switched it): asked every 100 ms, bypassing the cache, for up to five
+    /// seconds, which a move's switch takes at most after it refuses writes on the old shard.
+    func relocated(_ tenant: Tenant) async throws -> TenantScope {
+        cache.withLock { _ = $0.removeValue(forKey: tenant.slug) }
+        for _ in 0..<50 {
+            if let current = try await fetch(slug: tenant.slug), current.shard != tenant.shard {
+                cache.withLock { $0[tenant.slug] = (current, .now) }
+                return try await scope(for: current)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TenantMoved(slug: tenant.slug)
+    }
+
     /// The scope of `tenant`, whatever its status (for operators and migrations).
     package func scope(for tenant: Tenant) async throws -> TenantScope {
         let slug = try TenantSlug(tenant.slug)
         switch layout {
-        case .postgres(let database, let replicas, _):
-            return TenantScope(tenant: tenant, database: database, schema: slug.schemaName, replicas: replicas)
+        case .postgres(let shards):
+            let cluster = try await shards.cluster(named: tenant.shard)
+            var scope = TenantScope(tenant: tenant, database: cluster.serving, schema: slug.schemaName, replicas: cluster.replicas)
+            scope.relocation = Relocation { [self] in try await relocated(tenant) }
+            return scope
         case .sqlite(let directory, let readers):
             let file = try await sqliteFile(slug: slug, directory: directory, readers: readers)
             return TenantScope(tenant: tenant, database: file, schema: nil, hold: holds.hold(file))
@@ -257,16 +277,28 @@ package final class TenantDirectory: Sendable {
         return (tenant, reserved)
     }
 
-    /// Places a tenant on the shard holding the fewest live tenants and returns the shard.
+    /// Places a tenant on shard `named`, or else on the shard holding the fewest live tenants
+    /// of those taking new ones, and returns the shard.
     @discardableResult
-    package func placeOnShard(_ slug: String) async throws -> String {
+    package func placeOnShard(_ slug: String, named: String? = nil) async throws -> String {
         let table = try tenants(), shards = SQLQualifiedTable("shards", space: controlSchema)
+        if named != nil, case .sqlite = layout, named != ShardSet.primaryName { throw ShardError.sqlite }
         return try await controlPlane.transaction { database in
-            let row = try await database.raw("""
-                SELECT s.name FROM \(shards) s LEFT JOIN \(table) t ON t.shard = s.name AND t.status <> 'deleted' AND t.slug <> \(bind: slug)
-                GROUP BY s.name ORDER BY COUNT(t.id), s.name LIMIT 1
-                """).first()
-            let shard = try row?.decode(column: "name", as: String.self) ?? "primary"
+            let shard: String
+            if let named {
+                guard try await database.raw("SELECT name FROM \(shards) WHERE name = \(bind: named)").first() != nil else {
+                    throw ShardError.unknown(named)
+                }
+                shard = named
+            } else {
+                let row = try await database.raw("""
+                    SELECT s.name FROM \(shards) s LEFT JOIN \(table) t ON t.shard = s.name AND t.status <> 'deleted' AND t.slug <> \(bind: slug)
+                    WHERE s.accepts_tenants <> 0
+                    GROUP BY s.name ORDER BY COUNT(t.id), s.name LIMIT 1
+                    """).first()
+                guard let name = try row?.decode(column: "name", as: String.self) else { throw ShardError.closed("every") }
+                shard = name
+            }
             try await database.update(table).set("shard", to: shard).set("updated_at", to: Timestamp.now()).where("slug", .equal, slug).run()
             return shard
         }
@@ -276,7 +308,8 @@ package final class TenantDirectory: Sendable {
     package func createDatabase(for tenant: Tenant) async throws {
         let slug = try TenantSlug(tenant.slug)
         switch layout {
-        case .postgres(_, _, let owner):
+        case .postgres(let shards):
+            let owner = try await shards.cluster(named: tenant.shard).owner
             let schema = try SQLIdentifierName.validated(slug.schemaName)
             try await owner.database.transaction { db in try await db.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
         case .sqlite(let directory, let readers):
@@ -304,7 +337,8 @@ package final class TenantDirectory: Sendable {
     package func databaseExists(_ slug: String) async throws -> Bool {
         let slug = try TenantSlug(slug)
         switch layout {
-        case .postgres(let database, _, _):
+        case .postgres(let shards):
+            let database = try await shards.cluster(named: try await fetch(slug: slug.value)?.shard ?? ShardSet.primaryName).serving
             return try await database.read { db in
                 try await db.raw("SELECT 1 AS present FROM information_schema.schemata WHERE schema_name = \(bind: slug.schemaName)").first() != nil
             }
@@ -319,9 +353,9 @@ package final class TenantDirectory: Sendable {
     /// steps, an administrator and retries) is the platform module's; this is its storage core.
     @discardableResult
     package func create(slug text: String, name: String, timeZone: String = "UTC") async throws -> Tenant {
-        let tenant = try await reserve(slug: text, name: name, timeZone: timeZone, status: .provisioning)
+        var tenant = try await reserve(slug: text, name: name, timeZone: timeZone, status: .provisioning)
         do {
-            try await placeOnShard(tenant.slug)
+            tenant.shard = try await placeOnShard(tenant.slug)
             try await createDatabase(for: tenant)
             try await migrate(tenant)
         } catch {
@@ -388,8 +422,9 @@ package final class TenantDirectory: Sendable {
     /// Removes a tenant's database (schema or file) entirely; nothing of it remains.
     package func removeDatabase(of slug: TenantSlug) async {
         switch layout {
-        case .postgres(_, _, let owner):
+        case .postgres(let shards):
             do {
+                let owner = try await shards.cluster(named: try await fetch(slug: slug.value)?.shard ?? ShardSet.primaryName).owner
                 let schema = try SQLIdentifierName.validated(slug.schemaName)
                 try await owner.database.transaction { db in try await db.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run() }
             } catch {
@@ -413,11 +448,15 @@ package final class TenantDirectory: Sendable {
         case postgresSchema(database: any Database, schema: String)
     }
 
-    /// Where `slug`'s data lies (whether it exists yet or not).
-    package func placement(of slug: TenantSlug) -> Placement {
+    /// Where `slug`'s data lies (whether it exists yet or not): on PostgreSQL, the owner's pool
+    /// of the shard the control plane places it on.
+    package func placement(of slug: TenantSlug) async throws -> Placement {
         switch layout {
-        case .postgres(_, _, let owner): .postgresSchema(database: owner.database, schema: slug.schemaName)
-        case .sqlite(let directory, _): .sqliteFile(path: Self.sqlitePath(directory: directory, slug: slug))
+        case .postgres(let shards):
+            let shard = try await fetch(slug: slug.value)?.shard ?? ShardSet.primaryName
+            return .postgresSchema(database: try await shards.cluster(named: shard).owner.database, schema: slug.schemaName)
+        case .sqlite(let directory, _):
+            return .sqliteFile(path: Self.sqlitePath(directory: directory, slug: slug))
         }
     }
 
@@ -436,17 +475,40 @@ package final class TenantDirectory: Sendable {
     /// The migration target of a tenant, holding its file open (on SQLite) while it lives.
     package func migrationTarget(for tenant: Tenant) async throws -> MigrationTarget {
         let scope = try await scope(for: tenant)
-        guard case .postgres(_, _, let owner) = layout else {
+        guard case .postgres(let shards) = layout else {
             return MigrationTarget(database: scope.database, schema: scope.schema, label: "tenant \(tenant.slug)", servingRole: nil, hold: scope.hold)
         }
+        let owner = try await shards.cluster(named: tenant.shard).owner
         return MigrationTarget(database: owner.database, schema: scope.schema, label: "tenant \(tenant.slug)", servingRole: owner.servingRole, hold: nil)
     }
 
     /// The tenant migrations this build ships.
     package var migrations: MigrationSet { tenantMigrations }
 
-    /// Closes every tenant file this directory opened.
+    /// Moves of tenants between shards (PostgreSQL only).
+    package func mover() throws -> TenantMove {
+        guard case .postgres(let shards) = layout else { throw ShardError.sqlite }
+        return TenantMove(directory: self, shards: shards, controlPlane: controlPlane, controlSchema: controlSchema, logger: logger)
+    }
+
+    /// Points tenant `slug` at `shard` (the switch of a move).
+    func setShard(_ slug: String, to shard: String) async throws {
+        let table = try tenants()
+        try await controlPlane.transaction { database in
+            try await database.update(table).set("shard", to: shard).set("updated_at", to: Timestamp.now()).where("slug", .equal, slug).run()
+        }
+        cache.withLock { _ = $0.removeValue(forKey: slug) }
+    }
+
+    /// The PostgreSQL clusters tenants live on; nil on SQLite.
+    package var shards: ShardSet? {
+        guard case .postgres(let shards) = layout else { return nil }
+        return shards
+    }
+
+    /// Closes every tenant file this directory opened, and the pools of other shards.
     func shutdown() async {
+        await shards?.shutdown()
         let (tasks, retiring) = openFiles.withLock { open in
             defer { open = OpenFiles() }
             return (open.files.values.map(\.task), Array(open.retiring.values))
@@ -460,9 +522,9 @@ package final class TenantDirectory: Sendable {
 
 /// Where tenant databases live.
 enum StorageLayout: Sendable {
-    /// Every tenant a schema in this PostgreSQL database (the primary shard), created, migrated
-    /// and dropped by the schema owner.
-    case postgres(any Database, replicas: ReplicaSet?, owner: SchemaOwner)
+    /// Every tenant a schema on the PostgreSQL cluster of its shard, created, migrated and
+    /// dropped by that cluster's schema owner.
+    case postgres(ShardSet)
     /// Every tenant a file under this data directory.
     case sqlite(dataDirectory: String, readers: Int)
 }

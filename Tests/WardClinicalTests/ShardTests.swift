@@ -1,0 +1,223 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SQLKit
+import Synchronization
+import Testing
+import WardAudit
+import WardServer
+import WardStorage
+import WardTestSupport
+
+/// Tenants on two PostgreSQL clusters: scripts/test's server and a second one it starts.
+@Suite("Shards")
+struct ShardTests {
+    /// Runs `body` with a node on a PostgreSQL site and a database of the same test's on the
+    /// second cluster, registered as shard `east`.
+    static func withTwoShards(_ body: (TestNode, _ eastURL: String) async throws -> Void) async throws {
+        guard let second = try TestPostgresServer.shardFromEnvironment() else { return }
+        try await withTestSite(.postgres) { site in
+            let name = site.databaseName!
+            try await second.createDatabase(name)
+            do {
+                try await TestNode.with(site) { node in
+                    let shards = try #require(node.services.storage.tenants.shards)
+                    _ = try await shards.add(name: "east", url: second.url(database: name), ownerURL: nil, poolSize: 4, description: "the second cluster")
+                    try await body(node, second.url(database: name))
+                }
+            } catch {
+                try? await second.dropDatabase(name)
+                Issue.record("\(String(reflecting: error))")
+                throw error
+            }
+            try await second.dropDatabase(name)
+        }
+    }
+
+    @Test("new tenants go to the shard with the fewest, or the one named; each lives only on its cluster, and neither sees the other's data")
+    func placementAndIsolation() async throws {
+        try await Self.withTwoShards { node, eastURL in
+            let tenants = node.services.storage.tenants
+            let shards = try #require(tenants.shards)
+            // Both shards hold none: the tie goes by name, east first; then primary has fewer.
+            let acme = try await tenants.create(slug: "acme", name: "Acme")
+            let bolt = try await tenants.create(slug: "bolt", name: "Bolt")
+            #expect(acme.shard == "east")
+            #expect(bolt.shard == "primary")
+            let named = try await tenants.reserve(slug: "cove", name: "Cove")
+            #expect(try await tenants.placeOnShard(named.slug, named: "east") == "east")
+            await #expect(throws: ShardError.self) { try await tenants.placeOnShard(named.slug, named: "west") }
+            // A shard closed to new tenants is passed over.
+            try await shards.setAcceptsTenants("primary", false)
+            #expect(try await tenants.placeOnShard(named.slug) == "east")
+            try await shards.setAcceptsTenants("primary", true)
+
+            // Each schema exists on its own cluster only.
+            let east = try PostgresDatabase(url: eastURL, limits: .init(maximumConnections: 1), logger: TestLogs.quiet)
+            let schemas = try await east.read { db in
+                try await db.raw("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'").all().map { try $0.decode(column: "nspname", as: String.self) }
+            }
+            await east.shutdown()
+            #expect(schemas == ["t_acme"])
+            #expect(try await tenants.databaseExists("bolt"))
+            let records = try await shards.records()
+            #expect(records.map(\.name) == ["east", "primary"])
+
+            // Staff of each, patients of each; one tenant's token never reaches the other's rows.
+            for slug in ["acme", "bolt"] {
+                let scope = try await tenants.activeScope(slug: slug)
+                _ = try await node.services.identity.createUser(in: scope, email: "doctor@\(slug).test", name: "Doctor", password: password, roles: ["doctor"], by: .system)
+            }
+            try await node.test { client in
+                let acmeToken = try await client.token("doctor@acme.test", tenant: "acme")
+                let boltToken = try await client.token("doctor@bolt.test", tenant: "bolt")
+                let acmePatient = try await client.patient(acmeToken, ["given_name": "Ana", "family_name": "East", "birth_date": "1980-01-01"])
+                let boltPatient = try await client.patient(boltToken, ["given_name": "Ben", "family_name": "West", "birth_date": "1981-01-01"])
+                #expect(try await client.send(.get, "/api/v1/patients/\(acmePatient)", token: acmeToken).status == .ok)
+                #expect(try await client.send(.get, "/api/v1/patients/\(boltPatient)", token: acmeToken).status == .notFound)
+                #expect(try await client.send(.get, "/api/v1/patients/\(acmePatient)", token: boltToken).status == .notFound)
+                let listed = try await client.send(.get, "/api/v1/patients", token: boltToken).text
+                #expect(!listed.contains("Ana"))
+            }
+            await node.services.audit.moveJournal(everything: true, tenants: tenants)
+            for slug in ["acme", "bolt"] {
+                let verification = try await node.services.audit.verify(try await tenants.activeScope(slug: slug))
+                #expect(verification.firstBreak == nil)
+                #expect(verification.checked > 0)
+            }
+        }
+    }
+
+    @Test("a tenant moves to another cluster under write load: every acknowledged write is there, the audit chain verifies, the old schema is gone")
+    func moveUnderLoad() async throws {
+        try await Self.withTwoShards { node, eastURL in
+            let tenants = node.services.storage.tenants
+            let shards = try #require(tenants.shards)
+            try await shards.setAcceptsTenants("east", false)
+            try await node.staff("doctor@acme.test", roles: ["doctor"])
+            #expect(try await tenants.fetch(slug: "acme")?.shard == "primary")
+            let mover = try tenants.mover()
+            try await node.test { client in
+                let doctor = try await client.token("doctor@acme.test")
+                for index in 0..<50 {
+                    _ = try await client.patient(doctor, ["given_name": "Before\(index)", "family_name": "Load", "birth_date": "1970-01-01"])
+                }
+                // Writers and readers run through the whole move.
+                let load = LoadLog()
+                let report = try await withThrowingTaskGroup(of: TenantMove.Report?.self) { group in
+                    for writer in 0..<4 {
+                        group.addTask {
+                            var index = 0
+                            while !load.stopped, !Task.isCancelled {
+                                let response = try await client.send(.post, "/api/v1/patients", token: doctor, json: [
+                                    "given_name": "During\(writer)x\(index)", "family_name": "Load", "birth_date": "1971-01-01",
+                                ])
+                                if response.status == .created, let id = response.json["id"] as? String {
+                                    load.acknowledge(id)
+                                } else {
+                                    load.fail("\(response.status.code) \(response.text)")
+                                }
+                                index += 1
+                            }
+                            return nil
+                        }
+                    }
+                    group.addTask {
+                        while !load.stopped, !Task.isCancelled {
+                            let response = try await client.send(.get, "/api/v1/patients?q=Load", token: doctor)
+                            if response.status != .ok { load.fail("read \(response.status.code)") }
+                        }
+                        return nil
+                    }
+                    group.addTask {
+                        // Let the load start before the move does, and run on after it.
+                        try await Task.sleep(for: .milliseconds(300))
+                        let report = try await mover.run("acme", to: "east", sourceGrace: .zero)
+                        try await Task.sleep(for: .milliseconds(300))
+                        load.stop()
+                        return report
+                    }
+                    var report: TenantMove.Report?
+                    for try await result in group { if let result { report = result } }
+                    return try #require(report)
+                }
+                #expect(load.failures == [])
+                #expect(report.from == "primary" && report.to == "east")
+                #expect(report.rowsCopied > 50)
+                let ids = load.acknowledged
+                #expect(ids.count > 10)
+
+                // On the new shard: every acknowledged patient, read through the API.
+                #expect(try await tenants.fetch(slug: "acme")?.shard == "east")
+                for id in ids {
+                    #expect(try await client.send(.get, "/api/v1/patients/\(id)", token: doctor).status == .ok)
+                }
+                let count = try await tenants.activeScope(slug: "acme").read { db in
+                    try await db.raw("SELECT count(*) AS n FROM t_acme.patients").first()?.decode(column: "n", as: Int.self)
+                }
+                #expect(count == 50 + ids.count)
+                // A write after the move lands there too.
+                _ = try await client.patient(doctor, ["given_name": "After", "family_name": "Load", "birth_date": "1972-01-01"])
+            }
+            await node.services.audit.moveJournal(everything: true, tenants: tenants)
+            let scope = try await tenants.activeScope(slug: "acme")
+            #expect((scope.database as? PostgresDatabase) !== (node.services.storage.controlPlane as? PostgresDatabase))
+            let verification = try await node.services.audit.verify(scope)
+            #expect(verification.firstBreak == nil)
+            #expect(verification.checked > 100)
+            // The old schema is gone from the primary; the move is recorded with its pause.
+            let primary = node.services.storage.controlPlane
+            #expect(try await primary.read { db in try await db.raw("SELECT 1 AS x FROM pg_namespace WHERE nspname = 't_acme'").first() } == nil)
+            let move = try await primary.read { db in
+                try await db.raw("SELECT status, pause_ms FROM platform.tenant_moves WHERE slug = 'acme'").first()
+            }
+            #expect(try move?.decode(column: "status", as: String.self) == "done")
+            #expect(try move?.decode(column: "pause_ms", as: Int?.self) != nil)
+            _ = eastURL
+        }
+    }
+
+    @Test("a move is refused while another runs, and one left running by a crash can be abandoned")
+    func oneMoveAtATime() async throws {
+        try await Self.withTwoShards { node, _ in
+            let tenants = node.services.storage.tenants
+            try await tenants.shards?.setAcceptsTenants("east", false)
+            _ = try await tenants.create(slug: "acme", name: "Acme")
+            let primary = node.services.storage.controlPlane
+            try await primary.transaction { db in
+                try await db.raw("""
+                    INSERT INTO platform.tenant_moves (id, slug, from_shard, to_shard, status, started_at)
+                    VALUES ('crashed', 'acme', 'primary', 'east', 'copying', '2026-01-01T00:00:00.000Z')
+                    """).run()
+            }
+            let mover = try tenants.mover()
+            await #expect(throws: TenantMoveError.self) { try await mover.run("acme", to: "east", sourceGrace: .zero) }
+            #expect(try await tenants.fetch(slug: "acme")?.shard == "primary")
+            #expect(try await mover.abandon() == "acme")
+            let report = try await mover.run("acme", to: "east", sourceGrace: .zero)
+            #expect(report.to == "east")
+            await #expect(throws: TenantMoveError.self) { try await mover.run("acme", to: "east", sourceGrace: .zero) }
+        }
+    }
+}
+
+extension TestClientProtocol {
+    func token(_ email: String, tenant: String) async throws -> String {
+        let body = try JSONSerialization.data(withJSONObject: ["tenant": tenant, "email": email, "password": password])
+        let response = try await execute(uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+        guard let token = response.json["access_token"] as? String else { throw CocoaError(.userCancelled) }
+        return token
+    }
+}
+
+/// What the load of a move test saw: the writes acknowledged, the failures, and when to stop.
+final class LoadLog: Sendable {
+    private let state = Mutex<(acknowledged: [String], failures: [String], stopped: Bool)>(([], [], false))
+    var acknowledged: [String] { state.withLock { $0.acknowledged } }
+    var failures: [String] { state.withLock { $0.failures } }
+    var stopped: Bool { state.withLock { $0.stopped } }
+    func acknowledge(_ id: String) { state.withLock { $0.acknowledged.append(id) } }
+    func fail(_ what: String) { state.withLock { if $0.failures.count < 20 { $0.failures.append(what) } } }
+    func stop() { state.withLock { $0.stopped = true } }
+}
