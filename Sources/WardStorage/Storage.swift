@@ -124,6 +124,10 @@ package final class Storage: Sendable {
     /// replica's and the schema owner's, and on SQLite the tenant files' together.
     package var poolUsages: [(name: String, usage: PoolUsage)] {
         var list = databases.compactMap { entry in entry.database.usage.map { (entry.name, $0) } }
+        // Other shards' pools, once this node has opened them: `shard_<name>`.
+        for cluster in tenants.shards?.openClusters ?? [] {
+            if let usage = cluster.serving.usage { list.append(("shard_" + cluster.name, usage)) }
+        }
         if controlPlane.dialect == .sqlite { list.append(("tenants", tenants.fileUsage)) }
         return list
     }

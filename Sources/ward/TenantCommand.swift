@@ -8,12 +8,12 @@ import WardPlatform
 import WardServer
 import WardStorage
 
-/// `ward tenant create|list|suspend|resume|delete|retry`: the control plane's tenant operations,
-/// through the same lifecycle the platform API uses.
+/// `ward tenant create|list|suspend|resume|delete|retry|move`: the control plane's tenant
+/// operations, through the same lifecycle the platform API uses.
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Provision, list, suspend, resume, delete and retry tenants.",
-        subcommands: [Create.self, List.self, Suspend.self, Resume.self, Delete.self, Retry.self]
+        commandName: "tenant", abstract: "Provision, list, suspend, resume, delete, retry and move tenants.",
+        subcommands: [Create.self, List.self, Suspend.self, Resume.self, Delete.self, Retry.self, Move.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -36,10 +36,14 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "Name of the tenant's first administrator.")
         var adminName: String?
 
+        @Option(help: "The shard to place it on (`ward shard list`); the open one with the fewest tenants when absent.")
+        var shard: String?
+
         func run() async throws {
             try await NodeBootstrap.withServices(label: "ward.tenant") { services in
                 let accepted = try await services.lifecycle.requestProvisioning(.init(
-                    slug: slug, name: name, timeZone: timezone, adminEmail: adminEmail, adminName: adminEmail == nil ? adminName : (adminName ?? "Administrator")
+                    slug: slug, name: name, timeZone: timezone, adminEmail: adminEmail, adminName: adminEmail == nil ? adminName : (adminName ?? "Administrator"),
+                    shard: shard
                 ))
                 print("tenant \(accepted.tenant.slug) reserved (id \(accepted.tenant.id)); provisioning job \(accepted.job.id)")
                 try await TenantCommand.follow(accepted.tenant, job: accepted.job.id, services: services)
@@ -88,7 +92,7 @@ struct TenantCommand: AsyncParsableCommand {
             if tenants.isEmpty { print("no tenants"); return }
             for tenant in tenants {
                 let error = tenant.lastError.map { "\t\($0)" } ?? ""
-                print("\(tenant.slug)\t\(tenant.status.rawValue)\t\(tenant.timeZone)\t\(tenant.name)\(error)")
+                print("\(tenant.slug)\t\(tenant.status.rawValue)\t\(tenant.shard)\t\(tenant.timeZone)\t\(tenant.name)\(error)")
             }
         }
     }
@@ -132,6 +136,55 @@ struct TenantCommand: AsyncParsableCommand {
                 let accepted = try await services.lifecycle.retry(slug)
                 print("tenant \(slug) queued again; provisioning job \(accepted.job.id)")
                 try await TenantCommand.follow(accepted.tenant, job: accepted.job.id, services: services)
+            }
+        }
+    }
+
+    struct Move: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a tenant's schema to another shard while the clinic works; writes wait only for the switch.",
+            discussion: """
+                Copies the schema (a snapshot, then the changes made meanwhile), holds writes while the last changes are \
+                copied and the tenant is pointed at the new shard, then lets them through there. Reads never wait. The old \
+                schema is dropped once every node has let the old placement go (--keep-source seconds, 30 by default). One \
+                move runs at a time; --abandon clears a move a crashed process left running.
+                """
+        )
+        @Argument var slug: String?
+        @Option(help: "The shard to move it to.")
+        var to: String?
+        @Option(help: "Seconds the old schema stays (readable, refusing writes) after the switch.")
+        var keepSource = 30
+        @Flag(help: "Mark a move left running by a crashed process as failed, so another may start.")
+        var abandon = false
+
+        func run() async throws {
+            let settings = try await NodeBootstrap.settings(logToStandardError: true)
+            let storage = try await NodeBootstrap.storage(settings, logger: Logger(label: "ward.tenant"))
+            do {
+                try await storage.controlPlaneMigrator.apply()
+                let mover = try storage.tenants.mover()
+                if abandon {
+                    print(try await mover.abandon().map { "the move of \($0) is marked failed" } ?? "no move was running")
+                    await storage.shutdown()
+                    return
+                }
+                guard let slug, let to else { throw ValidationError("give the tenant and --to SHARD (or --abandon)") }
+                let report = try await mover.run(slug, to: to, sourceGrace: .seconds(max(0, keepSource))) { progress in
+                    switch progress {
+                    case .copied(let table, let rows): if rows > 0 { print("  copied \(table): \(rows) rows") }
+                    case .caughtUp(let round, let changes): print("  catch-up round \(round): \(changes) changes")
+                    case .switched(let pause): print("  switched; writes held for \(pause.formatted(.units(allowed: [.milliseconds])))")
+                    case .removedSource: print("  old schema dropped")
+                    }
+                }
+                print("tenant \(slug) moved from \(report.from) to \(report.to): \(report.rowsCopied) rows, \(report.changesCopied) changes in \(report.rounds) rounds, writes held \(report.pause.formatted(.units(allowed: [.milliseconds])))")
+                await storage.shutdown()
+            } catch {
+                await storage.shutdown()
+                if let error = error as? TenantMoveError { throw CommandFailure(error.description) }
+                if let error = error as? ShardError { throw CommandFailure(error.description) }
+                throw error
             }
         }
     }

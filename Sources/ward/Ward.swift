@@ -6,6 +6,6 @@ struct Ward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ward",
         abstract: "Ward, a multi-tenant hospital management server.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, ConfigCommand.self, TenantCommand.self, UserCommand.self, AdminCommand.self, AuditCommand.self, BackupCommand.self, KeysCommand.self, JobsCommand.self, EmailCommand.self, DocumentsCommand.self, SeedCommand.self, CheckCommand.self, MonitorCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, ConfigCommand.self, TenantCommand.self, ShardCommand.self, UserCommand.self, AdminCommand.self, AuditCommand.self, BackupCommand.self, KeysCommand.self, JobsCommand.self, EmailCommand.self, DocumentsCommand.self, SeedCommand.self, CheckCommand.self, MonitorCommand.self]
     )
 }

@@ -118,6 +118,50 @@ struct CommandLineTests {
         }
     }
 
+    @Test("shard add registers a cluster, tenant create --shard places on it, tenant move moves there; SQLite has no shards")
+    func shardsAndMoves() async throws {
+        try await withTestSite(.sqlite) { site in
+            let added = try await Self.ward(["shard", "add", "east", "--url", "postgres://ward@127.0.0.1/ward"], environment: Self.environment(site))
+            #expect(added.status != 0)
+        }
+        guard let second = try TestPostgresServer.shardFromEnvironment() else { return }
+        try await withTestSite(.postgres) { site in
+            let environment = Self.environment(site), name = site.databaseName!
+            try await second.createDatabase(name)
+            do {
+                try await Self.shardCommands(environment, shardURL: second.url(database: name))
+            } catch {
+                try? await second.dropDatabase(name)
+                throw error
+            }
+            try await second.dropDatabase(name)
+        }
+    }
+
+    static func shardCommands(_ environment: [String: String], shardURL: String) async throws {
+        do {
+            #expect(try await Self.ward(["migrate"], environment: environment).status == 0)
+            #expect(try await Self.ward(["shard", "add", "East", "--url", shardURL], environment: environment).status != 0)
+            #expect(try await Self.ward(["shard", "add", "east", "--url", "postgres://postgres@127.0.0.1:1/none"], environment: environment).status != 0)
+            let added = try await Self.ward(["shard", "add", "east", "--url", shardURL, "--pool-size", "3"], environment: environment)
+            #expect(added.status == 0)
+            #expect(try await Self.ward(["shard", "add", "east", "--url", shardURL], environment: environment).status != 0)
+            #expect(try await Self.ward(["shard", "close", "east"], environment: environment).status == 0)
+            #expect(try await Self.ward(["tenant", "create", "north", "--name", "North"], environment: environment).status == 0)
+            #expect(try await Self.ward(["tenant", "create", "south", "--name", "South", "--shard", "east"], environment: environment).status == 0)
+            #expect(try await Self.ward(["tenant", "create", "west", "--name", "West", "--shard", "nowhere"], environment: environment).status != 0)
+            let list = try await Self.ward(["shard", "list"], environment: environment).output
+            #expect(list.contains("east\t1 tenants\tclosed\tpool 3"))
+            #expect(list.contains("primary\t1 tenants\topen"))
+            let moved = try await Self.ward(["tenant", "move", "north", "--to", "east", "--keep-source", "0"], environment: environment)
+            #expect(moved.status == 0)
+            #expect(moved.output.contains("tenant north moved from primary to east"))
+            #expect(try await Self.ward(["tenant", "list"], environment: environment).output.contains("north\tactive\teast"))
+            #expect(try await Self.ward(["tenant", "move", "north", "--to", "east"], environment: environment).status != 0)
+            #expect(try await Self.ward(["audit", "verify", "--tenant", "north"], environment: environment).status == 0)
+        }
+    }
+
     @Test("keys status names the master key wrapping each tenant's data key; after a rotation keys rotate moves them all to the new one")
     func keyRotation() async throws {
         try await withTestSite(.sqlite) { site in

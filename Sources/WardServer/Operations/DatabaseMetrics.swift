@@ -8,14 +8,14 @@ import WardStorage
 /// `database_leases_total{database}` with `database_lease_seconds_total{database}`, whose
 /// rates' quotient is how long a statement or transaction holds a connection.
 final class DatabaseMetrics: Sendable {
-    private let pools: [(name: String, usage: PoolUsage)]
+    private let storage: Storage
     private let replicas: ReplicaSet?
     private let lastReads = Mutex<[String: Int]>([:])
     private let registry: PrometheusCollectorRegistry
     private let last = Mutex<[String: PoolUsage.Sample]>([:])
 
     init(storage: Storage, registry: PrometheusCollectorRegistry) {
-        pools = storage.poolUsages
+        self.storage = storage
         replicas = storage.replicas
         self.registry = registry
     }
@@ -41,7 +41,8 @@ final class DatabaseMetrics: Sendable {
 
     func refresh() {
         refreshReplicas()
-        for (name, usage) in pools {
+        // Read at each scrape: a shard's pools join once the node has opened them.
+        for (name, usage) in storage.poolUsages {
             let sample = usage.sample
             for (state, value) in [("in_use", sample.inUse), ("waiting", sample.waiting), ("size", sample.size)] {
                 registry.makeGauge(descriptor: Self.connections, labels: [("database", name), ("state", state)]).set(Double(value))

@@ -143,6 +143,12 @@ package final class PostgresDatabase: Database {
     /// name, a wrong password) fails at once with the reason, where the pool would keep
     /// retrying until its circuit breaker opens.
     package static func probeEncryption(url: String, logger: Logger) async throws -> Bool {
+        try await probe(url: url, logger: logger).encrypted
+    }
+
+    /// Opens one connection to `url` (see `probeEncryption`) and asks whether it is encrypted
+    /// and whether the server is a standby in recovery.
+    package static func probe(url: String, logger: Logger) async throws -> (encrypted: Bool, standby: Bool) {
         let endpoint = try Endpoint(url)
         let tls: PostgresConnection.Configuration.TLS = switch endpoint.tls {
         case .disable: .disable
@@ -154,11 +160,13 @@ package final class PostgresDatabase: Database {
         )
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            let rows = try await connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: logger)
-            var encrypted = false
-            for try await row in rows.decode(Bool.self) { encrypted = row }
+            let rows = try await connection.query(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false), pg_is_in_recovery()", logger: logger
+            )
+            var answer = (encrypted: false, standby: false)
+            for try await (encrypted, standby) in rows.decode((Bool, Bool).self) { answer = (encrypted, standby) }
             try await connection.close()
-            return encrypted
+            return answer
         } catch {
             try? await connection.close()
             throw error

@@ -145,7 +145,11 @@ extension PostgresSchemaCopy {
     /// What went wrong, for an operator: PostgreSQL's own message, state, table and constraint,
     /// never the statement's values (a copy's rows are patient data).
     package static func describe(_ error: any Error) -> String {
-        guard let error = error as? PSQLError, error.code == .server, let info = error.serverInfo else { return String(describing: error) }
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        guard error.code == .server, let info = error.serverInfo else {
+            // A connection refused or lost: the network's reason (it names no credentials).
+            return error.underlying.map { String(describing: $0) } ?? "\(error.code)"
+        }
         let parts = [info[.message], info[.tableName].map { "table \($0)" }, info[.constraintName].map { "constraint \($0)" },
                      info[.sqlState].map { "SQLSTATE \($0)" }].compactMap { $0 }
         return "PostgreSQL: " + parts.joined(separator: ", ")

@@ -36,6 +36,8 @@ package final class ShardSet: Sendable {
     private let limits: PostgresDatabase.Limits
     private let logger: Logger
     private let opened = Mutex<[String: Task<Cluster, any Error>]>([:])
+    /// The clusters opened, for pool metrics read without waiting.
+    private let ready = Mutex<[String: Cluster]>([:])
 
     init(primary: Cluster, controlPlane: any Database, controlSchema: String?, box: SecretBox, limits: PostgresDatabase.Limits, logger: Logger) {
         self.primary = primary
@@ -90,20 +92,18 @@ package final class ShardSet: Sendable {
         ownerLimits.maximumConnections = min(limits.maximumConnections, 4)
         let owner = try ownerURL.map { try PostgresDatabase(url: $0, limits: ownerLimits, logger: logger) }
         logger.info("shard opened", metadata: ["shard": "\(name)", "database": "\(serving.displayName)"])
-        return Cluster(
+        let cluster = Cluster(
             name: name, serving: serving,
             owner: SchemaOwner(database: owner ?? serving, servingRole: owner == nil ? nil : URLComponents(string: url)?.user),
             replicas: nil
         )
+        ready.withLock { $0[name] = cluster }
+        return cluster
     }
 
-    /// The clusters opened so far, the primary first (pool metrics, shutdown).
+    /// The other shards' clusters this node has opened, by name.
     package var openClusters: [Cluster] {
-        get async {
-            var clusters = [primary]
-            for task in opened.withLock({ Array($0.values) }) { if let cluster = try? await task.value { clusters.append(cluster) } }
-            return clusters.sorted { ($0.name == Self.primaryName ? "" : $0.name) < ($1.name == Self.primaryName ? "" : $1.name) }
-        }
+        ready.withLock { $0.values.sorted { $0.name < $1.name } }
     }
 
     /// Every shard recorded, in name order.
@@ -126,20 +126,15 @@ package final class ShardSet: Sendable {
         guard name.range(of: "^[a-z][a-z0-9_-]{0,39}$", options: .regularExpression) != nil else { throw ShardError.invalidName(name) }
         guard name != Self.primaryName else { throw ShardError.exists(name) }
         if let poolSize, !(1...1_000).contains(poolSize) { throw ShardError.invalidPoolSize }
+        // One connection each, not a pool: a cluster that does not answer is reported at once.
         for candidate in [url] + (ownerURL.map { [$0] } ?? []) {
-            let probe = try PostgresDatabase(url: candidate, limits: .init(maximumConnections: 1, connectTimeout: limits.connectTimeout), logger: logger)
+            let standby: Bool
             do {
-                let standby = try await probe.read { db in
-                    try await db.raw("SELECT pg_is_in_recovery() AS standby").first()?.decode(column: "standby", as: Bool.self)
-                }
-                await probe.shutdown()
-                if standby == true { throw ShardError.standby(name) }
-            } catch let error as ShardError {
-                throw error
+                standby = try await PostgresDatabase.probe(url: candidate, logger: logger).standby
             } catch {
-                await probe.shutdown()
-                throw ShardError.unreachable(name, String(describing: error))
+                throw ShardError.unreachable(name, PostgresSchemaCopy.describe(error))
             }
+            if standby { throw ShardError.standby(name) }
         }
         let record = Record(name: name, description: description, acceptsTenants: true, poolSize: poolSize, createdAt: Timestamp.now())
         let sealedURL = try box.seal(url), sealedOwner = try ownerURL.map { try box.seal($0) }
@@ -170,6 +165,7 @@ package final class ShardSet: Sendable {
     /// Closes every pool opened for another shard.
     func shutdown() async {
         let tasks = opened.withLock { opened in defer { opened = [:] }; return Array(opened.values) }
+        ready.withLock { $0 = [:] }
         for task in tasks {
             guard let cluster = try? await task.value else { continue }
             await cluster.serving.shutdown()
