@@ -48,15 +48,17 @@ package final class ReplicaSet: Sendable {
 
     /// Replicas are named `read_replica`, `read_replica_2`, … in the order given.
     package init(primary: any Database, replicas: [any Database], maximumLag: Duration, checkTimeout: Duration = .seconds(2), logger: Logger) {
-        self.primary = primary
-        self.members = replicas.enumerated().map { index, database in
+        let members = replicas.enumerated().map { index, database in
             Member(name: index == 0 ? "read_replica" : "read_replica_\(index + 1)", database: database)
         }
+        self.primary = primary
+        self.members = members
         self.maximumLag = maximumLag
         self.checkTimeout = checkTimeout
         self.logger = logger
         self.state = Mutex(State(
-            statuses: members.map { Status(name: $0.name, displayName: $0.database.displayName) }, replicaReads: replicas.map { _ in 0 }
+            statuses: members.map { Status(name: $0.name, displayName: $0.database.displayName) },
+            replicaReads: Array(repeating: 0, count: members.count)
         ))
     }
 
@@ -105,33 +107,33 @@ package final class ReplicaSet: Sendable {
                 if state.samples.count > 300 { state.samples.removeFirst(state.samples.count - 300) }
             }
         }
-        let checks = await withTaskGroup(of: (Int, Result<WALPosition, any Error>).self) { group in
+        let checks = await withTaskGroup(of: Check.self) { group in
             for (index, member) in members.enumerated() {
                 group.addTask {
                     do {
-                        return (index, .success(try await self.bounded { try await Self.replayed(by: member.database) }))
+                        return Check(index: index, replayed: try await self.bounded { try await Self.replayed(by: member.database) }, problem: nil)
                     } catch {
-                        return (index, .failure(error))
+                        return Check(index: index, replayed: nil, problem: error is NotAStandby ? "not a standby" : "unavailable")
                     }
                 }
             }
-            var results: [(Int, Result<WALPosition, any Error>)] = []
+            var results: [Check] = []
             for await result in group { results.append(result) }
             return results
         }
         let limit = Double(maximumLag.components.seconds) + Double(maximumLag.components.attoseconds) / 1e18
         let changes = state.withLock { state -> [(String, Bool, String?)] in
             var changes: [(String, Bool, String?)] = []
-            for (index, result) in checks {
-                var status = state.statuses[index]
+            for check in checks where state.statuses.indices.contains(check.index) {
+                var status = state.statuses[check.index]
                 let wasServing = status.serving
-                switch result {
-                case .failure(let error):
+                switch check.replayed {
+                case nil:
                     status.serving = false
-                    status.problem = error is NotAStandby ? "not a standby" : "unavailable"
+                    status.problem = check.problem
                     status.lagSeconds = nil
                     status.lagBytes = nil
-                case .success(let replayed):
+                case let replayed?:
                     status.replayed = replayed
                     let lag = Self.lag(of: replayed, samples: state.samples, now: now)
                     status.lagSeconds = lag
@@ -149,7 +151,7 @@ package final class ReplicaSet: Sendable {
                     }
                 }
                 if status.serving != wasServing { changes.append((status.name, status.serving, status.problem)) }
-                state.statuses[index] = status
+                state.statuses[check.index] = status
             }
             return changes
         }
@@ -173,6 +175,15 @@ package final class ReplicaSet: Sendable {
     }
 
     private struct NotAStandby: Error {}
+
+    /// One replica's answer to a poll: how far it replayed, or why it gave none. A struct, not
+    /// an `(Int, Result<WALPosition, any Error>)`: a release build of Swift 6.3 read that
+    /// tuple's index wrong out of the task group (the node trapped on the subscript).
+    private struct Check: Sendable {
+        let index: Int
+        let replayed: WALPosition?
+        let problem: String?
+    }
 
     private static func replayed(by replica: any Database) async throws -> WALPosition {
         let row = try await replica.read { database in
