@@ -178,7 +178,7 @@ struct TenantCommand: AsyncParsableCommand {
                     case .removedSource: print("  old schema dropped")
                     }
                 }
-                print("tenant \(slug) moved from \(report.from) to \(report.to): \(report.rowsCopied) rows, \(report.changesCopied) changes in \(report.rounds) rounds, writes held \(report.pause.formatted(.units(allowed: [.milliseconds])))")
+                print("tenant \(slug) moved from \(report.from) to \(report.to): \(report.rowsCopied) rows, \(report.changesCopied) changes in \(report.rounds) rounds, writes held \(report.pause.formatted(.units(allowed: [.milliseconds]))), \(report.total.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))) in all")
                 await storage.shutdown()
             } catch {
                 await storage.shutdown()

@@ -79,6 +79,10 @@ struct ShardTests {
                 #expect(try await client.send(.get, "/api/v1/patients/\(acmePatient)", token: boltToken).status == .notFound)
                 let listed = try await client.send(.get, "/api/v1/patients", token: boltToken).text
                 #expect(!listed.contains("Ana"))
+                // Readiness reports the shard this node opened.
+                let ready = try await client.execute(uri: "/health/ready", method: .get)
+                #expect(ready.status == .ok)
+                #expect((ready.json["checks"] as? [String: String])?["shard_east"] == "ok")
             }
             await node.services.audit.moveJournal(everything: true, tenants: tenants)
             for slug in ["acme", "bolt"] {

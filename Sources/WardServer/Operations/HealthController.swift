@@ -59,6 +59,12 @@ struct HealthController {
             guard try await storage.migrationsAreCurrent() else { throw ReadinessFailure.pendingMigrations }
         }))
         checks += moduleChecks.map { ($0.name, $0.check) }
+        // Other shards this node has opened: each is pinged and reported, but one down fails
+        // only its own clinics' requests, not the node (which serves every other clinic).
+        let shardChecks: [(String, @Sendable () async throws -> Void)] = (storage.tenants.shards?.openClusters ?? []).map { cluster in
+            ("shard_" + cluster.name, { try await cluster.serving.ping() })
+        }
+        checks += shardChecks
         let timeout = checkTimeout
         let logger = self.logger
         var results = await withTaskGroup(of: (String, String).self) { group in
@@ -79,7 +85,8 @@ struct HealthController {
             for await (name, outcome) in group { results[name] = outcome }
             return results
         }
-        let failed = results.filter { $0.value != "ok" }.keys.sorted()
+        let advisory = Set(shardChecks.map(\.0))
+        let failed = results.filter { $0.value != "ok" && !advisory.contains($0.key) }.keys.sorted()
         // Replicas as their monitor last saw them: one lagging or down sends reads to the
         // primary, which the node serves on; readiness says so without failing.
         for replica in storage.replicas?.statuses ?? [] {
