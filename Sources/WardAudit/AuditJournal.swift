@@ -52,7 +52,7 @@ package final class AuditJournal: Sendable {
     /// reads in its own trail instead; events journaled before it moved there are moved in two
     /// steps (`moveAcross`).
     func shares(_ scope: TenantScope) -> Bool {
-        database.dialect == .sqlite || (scope.database as AnyObject) === (database as AnyObject)
+        database.dialect == .sqlite || (scope.current.database as AnyObject) === (database as AnyObject)
     }
 
     /// Notes that the tenant's journaled events were moved (PostgreSQL).
@@ -177,6 +177,8 @@ package final class AuditJournal: Sendable {
     /// one transaction that deletes them from the journal; returns the events appended, the
     /// trail's tail after them, and whether the batch was full (more may follow).
     func movePostgres(_ scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?, full: Bool) {
+        // A scope whose tenant moved to another shard while its events waited follows it there.
+        let scope = scope.current
         guard let schema = scope.schema else { return ([], nil, false) }
         guard shares(scope) else { return try await moveAcross(scope, patientIndexBatch: patientIndexBatch) }
         let table = self.table

@@ -182,7 +182,7 @@ package final class PostgresDatabase: Database {
             let consistency = commitConsistency
             let database = session(on: connection, noting: consistency != nil)
             let result = try await work(database)
-            if let consistency { try await recordPosition(of: database, in: consistency) }
+            if let consistency { await recordPosition(of: database, in: consistency) }
             return result
         }
     }
@@ -202,10 +202,16 @@ package final class PostgresDatabase: Database {
     /// After a commit on `database`'s connection: if it wrote, records how far the log now
     /// reaches. The insert position is past the commit's record, so a replica that has replayed
     /// up to it holds the commit.
-    private func recordPosition(of database: PostgresSession, in consistency: ReadConsistency) async throws {
+    /// Never throws: the commit stands whatever happens here, and a caller told otherwise would
+    /// do its write again. Without a position the session's next reads may lag, within the bound.
+    private func recordPosition(of database: PostgresSession, in consistency: ReadConsistency) async {
         guard database.writes?.wrote == true else { return }
-        let text = try await database.raw("SELECT pg_current_wal_insert_lsn()::text AS position").first()?.decode(column: "position", as: String.self)
-        if let text, let position = WALPosition(text) { consistency.committed(at: position) }
+        do {
+            let text = try await database.raw("SELECT pg_current_wal_insert_lsn()::text AS position").first()?.decode(column: "position", as: String.self)
+            if let text, let position = WALPosition(text) { consistency.committed(at: position) }
+        } catch {
+            logger.warning("the position of a commit could not be read", metadata: ["database": "\(displayName)", "error": "\(error)"])
+        }
     }
 
     /// Runs `work` on a pooled connection, bounded by the connection's life and, in a request
@@ -311,7 +317,7 @@ package final class PostgresDatabase: Database {
                 }
                 let result = try await work(database)
                 try await database.raw("COMMIT").run()
-                if let consistency { try await recordPosition(of: database, in: consistency) }
+                if let consistency { await recordPosition(of: database, in: consistency) }
                 return result
             } catch {
                 // A lost connection has no transaction left to roll back, and postgres-nio

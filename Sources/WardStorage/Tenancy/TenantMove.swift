@@ -122,9 +122,17 @@ package struct TenantMove: Sendable {
                 "pause_ms": "\(pause.milliseconds)",
             ])
 
-            try await Task.sleep(for: sourceGrace)
-            try await source.owner.database.transaction { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
-            progress(.removedSource)
+            // The move is done whatever happens to the old copy now: it refuses writes, and
+            // one left behind is only space, named in the log for an operator to drop.
+            do {
+                try await Task.sleep(for: sourceGrace)
+                try await source.owner.database.transaction { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+                progress(.removedSource)
+            } catch {
+                logger.warning("tenant move: the old copy was not dropped", metadata: [
+                    "tenant_id": "\(slug)", "shard": "\(tenant.shard)", "schema": "\(schema)", "error": "\(PostgresSchemaCopy.describe(error))",
+                ])
+            }
             return Report(from: tenant.shard, to: target, rowsCopied: rows, changesCopied: changes + last, rounds: rounds,
                           pause: pause, total: ContinuousClock.now - started)
         } catch {
