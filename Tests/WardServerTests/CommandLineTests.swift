@@ -425,7 +425,9 @@ struct CommandLineTests {
                     }
                 }.start()
             }
-            try await Task.sleep(for: .seconds(1))
+            // Under load before the signal: at least 50 answers (a second's worth alone; the
+            // parallel suite through PgBouncer has slowed it to half that).
+            for _ in 0..<600 where answers.withLock({ $0.count }) < 50 { try await Task.sleep(for: .milliseconds(25)) }
             let signalled = ContinuousClock.now
             process.terminate()
             for _ in 0..<400 where running.load(ordering: .relaxed) > 0 { try await Task.sleep(for: .milliseconds(25)) }
