@@ -128,9 +128,7 @@ package struct TenantLifecycle: Sendable {
     private func checkShard(_ shard: String?) async throws {
         guard let shard else { return }
         let known = try await storage.tenants.shards?.records().map(\.name) ?? [ShardSet.primaryName]
-        if !known.contains(shard) {
-            throw IdentityError.invalidInput([.init(field: "shard", message: "is not a shard of this installation (\(known.joined(separator: ", ")))")])
-        }
+        if !known.contains(shard) { throw PlatformError.unknownShard(shard, known: known) }
     }
 
     static func validate(_ request: Request) throws {

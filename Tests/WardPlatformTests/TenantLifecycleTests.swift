@@ -121,6 +121,11 @@ struct TenantLifecycleTests {
                         #expect((refused.json["errors"] as? [[String: Any]])?.first?["field"] as? String == field)
                     }
                     #expect(try await provision(["slug": "alpha", "name": "Again", "admin_email": "a@alpha.test"]).status == .conflict)
+                    // A shard the installation does not have: 404, naming the field; nothing reserved.
+                    let nowhere = try await provision(["slug": "delta", "name": "Delta", "admin_email": "a@delta.test", "shard": "nowhere"])
+                    #expect(nowhere.status == .notFound)
+                    #expect(nowhere.json["title"] as? String == "Unknown shard")
+                    #expect((nowhere.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "shard")
                     #expect(try await client.call(.get, "/platform/v1/tenants/delta", token: platform).status == .notFound)
                     #expect(try await services.queue.list(kind: TenantLifecycle.provisionKind).isEmpty)
 

@@ -18,8 +18,8 @@ package struct TenantsController: Sendable {
     }
 
     package static let operations: [APIOperation] = [
-        APIOperation("createTenant", .post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously); a slug taken or reserved answers 409", tag: "platform", access: .platformAdmin,
-                     success: (202, "application/json", Accepted.self), problems: [400, 401, 409, 422], request: ProvisioningBody.self),
+        APIOperation("createTenant", .post, "/platform/v1/tenants", summary: "Provision a tenant (asynchronously); a slug taken or reserved answers 409, a shard not recorded 404", tag: "platform", access: .platformAdmin,
+                     success: (202, "application/json", Accepted.self), problems: [400, 401, 404, 409, 422], request: ProvisioningBody.self),
         APIOperation("listTenants", .get, "/platform/v1/tenants", summary: "Page through tenants with their states", tag: "platform", access: .platformAdmin,
                      success: (200, "application/json", ItemPage<Tenant>.self), problems: [400, 401])
             .query(QueryParameter("status", .choice(Tenant.Status.allCases.map(\.rawValue)), "Only tenants in this state"),
