@@ -95,7 +95,9 @@ start_throwaway_replica() {
   THROWAWAY_REPLICA_DIR=$dir
   local server_port=${THROWAWAY_POSTGRES_URL##*:}; server_port=${server_port%%/*}
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  as_postgres "$THROWAWAY_POSTGRES_BIN/pg_basebackup" -h 127.0.0.1 -p "$server_port" -U postgres -D "$dir" -R -X stream -c fast
+  # A replication slot: the primary keeps the WAL the replica has not received while it is
+  # stopped (the suite writes fast enough to recycle it otherwise, and it could never catch up).
+  as_postgres "$THROWAWAY_POSTGRES_BIN/pg_basebackup" -h 127.0.0.1 -p "$server_port" -U postgres -D "$dir" -R -X stream -c fast -C -S ward_test_replica
   cat >"$THROWAWAY_POSTGRES_DIR/replica-ctl" <<CTL
 #!/bin/sh
 # stop | start the throwaway replica
