@@ -16,16 +16,24 @@ struct ShardTests {
     /// Runs `body` with a node on a PostgreSQL site and a database of the same test's on the
     /// second cluster, registered as shard `east`.
     static func withTwoShards(_ body: (TestNode, _ eastURL: String) async throws -> Void) async throws {
+        try await withShardSite { site, eastURL in
+            try await TestNode.with(site) { node in
+                let shards = try #require(node.services.storage.tenants.shards)
+                _ = try await shards.add(name: "east", url: eastURL, ownerURL: nil, poolSize: 4, description: "the second cluster")
+                try await body(node, eastURL)
+            }
+        }
+    }
+
+    /// A PostgreSQL site and a database of the same name on the second cluster (its URL), both
+    /// removed afterwards.
+    static func withShardSite(_ body: (TestSite, _ eastURL: String) async throws -> Void) async throws {
         guard let second = try TestPostgresServer.shardFromEnvironment() else { return }
         try await withTestSite(.postgres) { site in
             let name = site.databaseName!
             try await second.createDatabase(name)
             do {
-                try await TestNode.with(site) { node in
-                    let shards = try #require(node.services.storage.tenants.shards)
-                    _ = try await shards.add(name: "east", url: second.url(database: name), ownerURL: nil, poolSize: 4, description: "the second cluster")
-                    try await body(node, second.url(database: name))
-                }
+                try await body(site, second.url(database: name))
             } catch {
                 try? await second.dropDatabase(name)
                 Issue.record("\(String(reflecting: error))")
@@ -188,13 +196,10 @@ struct ShardTests {
 
     @Test("migrations reach tenants on every shard; a tenant whose database cannot be built on a shard leaves no schema there")
     func migrationsAcrossShards() async throws {
-        guard let second = try TestPostgresServer.shardFromEnvironment() else { return }
-        try await withTestSite(.postgres) { site in
-            let name = site.databaseName!
-            try await second.createDatabase(name)
+        try await Self.withShardSite { site, eastURL in
             do {
                 try await site.withStorage { storage in
-                    _ = try await storage.tenants.shards?.add(name: "east", url: second.url(database: name), ownerURL: nil, poolSize: 2, description: "")
+                    _ = try await storage.tenants.shards?.add(name: "east", url: eastURL, ownerURL: nil, poolSize: 2, description: "")
                     #expect(try await storage.tenants.create(slug: "alpha", name: "Alpha").shard == "east")
                     #expect(try await storage.tenants.create(slug: "beta", name: "Beta").shard == "primary")
                 }
@@ -220,11 +225,7 @@ struct ShardTests {
                     #expect(try await storage.tenants.find(slug: "epsilon")?.shard == "east")
                     #expect(try await !storage.tenants.databaseExists("epsilon"))
                 }
-            } catch {
-                try? await second.dropDatabase(name)
-                throw error
             }
-            try await second.dropDatabase(name)
         }
     }
 

@@ -185,6 +185,7 @@ package enum ShardError: Error, CustomStringConvertible {
     case unreachable(String, String)
     case sqlite
     case closed(String)
+    case noneOpen
 
     package var description: String {
         switch self {
@@ -197,6 +198,7 @@ package enum ShardError: Error, CustomStringConvertible {
         case .unreachable(let name, let reason): "shard \(name) did not answer: \(reason)"
         case .sqlite: "shards are PostgreSQL clusters: an installation on embedded SQLite keeps every clinic in a file of its own under the data directory"
         case .closed(let name): "shard \(name) takes no new tenants"
+        case .noneOpen: "every shard is closed to new tenants: `ward shard open NAME` one, or name one"
         }
     }
 }

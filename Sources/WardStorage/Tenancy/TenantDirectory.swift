@@ -296,7 +296,7 @@ package final class TenantDirectory: Sendable {
                     WHERE s.accepts_tenants <> 0
                     GROUP BY s.name ORDER BY COUNT(t.id), s.name LIMIT 1
                     """).first()
-                guard let name = try row?.decode(column: "name", as: String.self) else { throw ShardError.closed("every") }
+                guard let name = try row?.decode(column: "name", as: String.self) else { throw ShardError.noneOpen }
                 shard = name
             }
             try await database.update(table).set("shard", to: shard).set("updated_at", to: Timestamp.now()).where("slug", .equal, slug).run()

@@ -250,21 +250,12 @@ package struct TenantMove: Sendable {
             try await db.raw(SQLQueryString("INSERT INTO \(unsafeRaw: state) (moved, target) VALUES (false, \(bind: target))")).run()
             try await db.raw(Self.sql("""
                 CREATE FUNCTION \(capture)() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-                DECLARE
-                    r jsonb;
-                    k jsonb;
                 BEGIN
                     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                        r := to_jsonb(OLD);
-                        k := '{}';
-                        FOR i IN 0 .. TG_NARGS - 1 LOOP k := k || jsonb_build_object(TG_ARGV[i], r -> TG_ARGV[i]); END LOOP;
-                        INSERT INTO \(log) (table_name, key) VALUES (TG_TABLE_NAME, k);
+                        INSERT INTO \(log) (table_name, key) SELECT TG_TABLE_NAME, jsonb_object_agg(a, to_jsonb(OLD) -> a) FROM unnest(TG_ARGV) a;
                     END IF;
                     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                        r := to_jsonb(NEW);
-                        k := '{}';
-                        FOR i IN 0 .. TG_NARGS - 1 LOOP k := k || jsonb_build_object(TG_ARGV[i], r -> TG_ARGV[i]); END LOOP;
-                        INSERT INTO \(log) (table_name, key) VALUES (TG_TABLE_NAME, k);
+                        INSERT INTO \(log) (table_name, key) SELECT TG_TABLE_NAME, jsonb_object_agg(a, to_jsonb(NEW) -> a) FROM unnest(TG_ARGV) a;
                     END IF;
                     RETURN NULL;
                 END $f$
