@@ -108,6 +108,17 @@ extension Patient: JSONWritable {
     }
 }
 
+extension Patient {
+    /// Which identifying (sealed) fields a read discloses: all of them (the API, a chart), or
+    /// those a list of results shows beside the name and MRN (birth date and phone), the others
+    /// left out.
+    package enum Disclosure: Sendable {
+        case all, listed
+
+        static let listedColumns: Set<String> = ["birth_date", "phone"]
+    }
+}
+
 /// The fields a client may set on a patient; absent fields stay as they are on update.
 package struct PatientInput: Sendable, APIRequestBody {
     package static var schemaName: String { "PatientChange" }

@@ -109,10 +109,15 @@ package struct FieldKeys: Sendable {
         return (stored, indexes)
     }
 
-    /// The patient as stored, opened.
-    package func opened(_ stored: Patient) throws -> Patient {
+    /// The patient as stored, opened: every sealed field, or only those a list of results
+    /// shows (the others left out, never shown sealed). Opening is most of what a search's rows
+    /// cost after the search itself.
+    package func opened(_ stored: Patient, fields: Patient.Disclosure = .all) throws -> Patient {
         var patient = stored
-        for (column, field) in Self.fields { patient[keyPath: field] = try open(stored[keyPath: field], column: column, patientID: stored.id) }
+        for (column, field) in Self.fields {
+            patient[keyPath: field] = fields == .all || Patient.Disclosure.listedColumns.contains(column)
+                ? try open(stored[keyPath: field], column: column, patientID: stored.id) : nil
+        }
         return patient
     }
 }

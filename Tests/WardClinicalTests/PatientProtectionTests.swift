@@ -88,6 +88,27 @@ struct PatientProtectionTests {
         }
     }
 
+    @Test("a search for a list of results opens only the birth date and phone; the API's search opens every field", arguments: [TestBackend.sqlite])
+    func listedDisclosure(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.staff("desk@acme.test", roles: ["receptionist"])
+                let patientID = try await Self.register(node)
+                let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
+                let service = try node.services.node.require(PatientService.self, by: "test")
+                for query in ["Johansson", "Johanson", "+44 20 7946 0958"] {
+                    let listed = try #require(try await service.search(query, limit: 5, disclosing: .listed, in: scope, by: .system).first)
+                    #expect(listed.id == patientID && listed.familyName == "Johansson")
+                    #expect(listed.birthDate == "1980-04-02" && listed.phone == "+44 20 7946 0958")
+                    // Left out, not shown sealed.
+                    #expect(listed.email == nil && listed.address == nil && listed.nationalID == nil && listed.emergencyContact == nil)
+                    let full = try #require(try await service.search(query, limit: 5, in: scope, by: .system).first)
+                    #expect(full.email == "ingrid.johansson@example.org" && full.nationalID == "QQ 12 34 56 C")
+                }
+            }
+        }
+    }
+
     @Test("rows stored in clear before sealing began are sealed once, and stay readable and searchable", arguments: TestBackend.allCases)
     func legacyRowsSealed(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in

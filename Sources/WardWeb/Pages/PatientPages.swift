@@ -38,7 +38,8 @@ struct PatientPages: Sendable {
             guard query.count <= 100, !TextRules.hasControlCharacter(query) else {
                 throw ClinicalError.invalid([.init(field: "q", message: "must be 1 to 100 characters of text")])
             }
-            results = try await app.patients.search(query, limit: Self.searchLimit, in: try context.requireTenant(), by: AuditActor(request, context))
+            results = try await app.patients.search(query, limit: Self.searchLimit, disclosing: .listed,
+                                                    in: try context.requireTenant(), by: AuditActor(request, context))
         }
         let html = Self.resultsHTML(query: query, results: results)
         if request.uri.queryParameters.get("partial") != nil { return PageRenderer.response(html.description) }
