@@ -21,15 +21,21 @@ package struct Schedule: Sendable {
     /// How far back a firing missed while no scheduler ran is still made up (the latest one
     /// only), so a restart just after midnight still produces the night's jobs.
     package let catchUp: Duration
+    /// For `eachTenant`, the ids of the only tenants that get a firing, asked at each tick that
+    /// fires (nil: every active tenant): a module's work that concerns few clinics is not
+    /// queued for every one.
+    package let only: (@Sendable () async throws -> Set<String>?)?
     /// The job for a firing: the firing time and, for `eachTenant`, the tenant.
     package let job: @Sendable (_ firedAt: Date, _ tenant: Tenant?) throws -> JobQueue.Request
 
     package init(name: String, cron: String, scope: Scope, catchUp: Duration = .seconds(26 * 3600),
+                 only: (@Sendable () async throws -> Set<String>?)? = nil,
                  job: @escaping @Sendable (_ firedAt: Date, _ tenant: Tenant?) throws -> JobQueue.Request) throws {
         self.name = name
         self.cron = try CronExpression(cron)
         self.scope = scope
         self.catchUp = catchUp
+        self.only = only
         self.job = job
     }
 }
@@ -87,8 +93,9 @@ package final class Scheduler: Service, Sendable {
                 if let job = try await enqueue(schedule, at: firing, tenant: nil) { enqueued.append(job) }
             case .eachTenant:
                 if activeTenants == nil { activeTenants = try await tenants.page(after: nil, limit: nil, status: .active) }
+                let only = try await schedule.only?()
                 var firingByZone: [String: Date?] = [:]
-                for tenant in activeTenants ?? [] {
+                for tenant in activeTenants ?? [] where only?.contains(tenant.id) ?? true {
                     if firingByZone[tenant.timeZone] == nil {
                         let zone = TimeZone(identifier: tenant.timeZone) ?? .gmt
                         firingByZone[tenant.timeZone] = .some(schedule.cron.latest(since: since, until: now, in: zone))

@@ -130,6 +130,8 @@ extension ParkingService {
         if let kind = request.kind, !Spot.kinds.contains(kind) { errors.append(.init(field: "kind", message: "must be standard, accessible, ev or motorcycle")) }
         guard errors.isEmpty else { throw ParkingError.invalid(errors) }
         let window = try Self.window(request.startsAt, request.endsAt)
+        // A clinic restored from a backup may not be recorded yet: its first booking records it.
+        try await tenants?.record(scope.tenant.id)
         do {
             let booking = try await bookOnce(request, window: window, in: scope, by: actor)
             metrics?.booking("booked")

@@ -125,6 +125,13 @@ enum ParkingMigrations {
         """,
     ]
 
+    /// The control plane's record of the clinics that run a car park (`ParkingTenants`).
+    static let platform: [Migration] = [
+        Migration(800, "create_parking_tenants", [
+            "CREATE TABLE parking_tenants (tenant_id TEXT PRIMARY KEY, recorded_at TEXT NOT NULL)",
+        ]),
+    ]
+
     static let tenant: [Migration] = [
         Migration(800, "create_parking", sqlite: tables, postgres: tables + [
             """

@@ -13,6 +13,7 @@ package struct ParkingModule: WardModule {
     package static let name = "parking"
     package static let noShowKind = "parking.no_shows"
     package static var tenantMigrations: [Migration] { ParkingMigrations.tenant }
+    package static var platformMigrations: [Migration] { ParkingMigrations.platform }
     package static let permissions = [
         PermissionDefinition("parking:read", "read parking facilities and bookings"),
         PermissionDefinition("parking:write", "manage parking spots, vehicles and bookings"),
@@ -32,7 +33,7 @@ package struct ParkingModule: WardModule {
         self.node = node
         parking = ParkingService(audit: node.audit, billing: try? node.require(BillingService.self, by: Self.name),
                                  plates: PlateProtection(keys: TenantKeys(storage: node.storage, settings: node.settings)),
-                                 metrics: ParkingMetrics(registry: node.metrics.registry))
+                                 metrics: ParkingMetrics(registry: node.metrics.registry), tenants: ParkingTenants(storage: node.storage))
         node.provide(parking)
     }
 
@@ -45,9 +46,10 @@ package struct ParkingModule: WardModule {
         [PlateSealing(parking: parking, node: node)]
     }
 
-    /// A purged clinic's derived plate keys go with its data key.
+    /// A purged clinic's derived plate keys go with its data key, and its record as a car park.
     package func purge(_ tenant: Tenant) async throws {
         parking.plates.forget(tenant.id)
+        try await parking.tenants?.forget(tenant.id)
     }
 
     package func jobs() -> [JobHandler] {
@@ -60,30 +62,38 @@ package struct ParkingModule: WardModule {
         ]
     }
 
-    /// Every five minutes, each clinic's reservations past their grace period are released.
+    /// Every five minutes, the reservations past their grace period of each clinic that runs a
+    /// car park are released.
     package func schedules() throws -> [Schedule] {
-        let attempts = node.settings.jobs.maxAttempts
+        let attempts = node.settings.jobs.maxAttempts, recorded = parking.tenants
         return [
-            try Schedule(name: Self.noShowKind, cron: "*/5 * * * *", scope: .eachTenant) { _, tenant in
+            try Schedule(name: Self.noShowKind, cron: "*/5 * * * *", scope: .eachTenant, only: { try await recorded?.all() }) { _, tenant in
                 try JobQueue.Request(kind: Self.noShowKind, payload: NoPayload(), tenant: tenant?.slug, maxAttempts: attempts)
             },
         ]
     }
 }
 
-/// Seals, once per start, patients' plates an earlier build stored in clear, then waits for the
-/// node's shutdown (a service of the node's group, beside serving).
+/// Once per start, for each live clinic: seals patients' plates an earlier build stored in
+/// clear, and records the clinic as running a car park if it has a facility the control plane
+/// does not know of (`ParkingTenants`); then waits for the node's shutdown (a service of the
+/// node's group, beside serving).
 struct PlateSealing: Service {
     let parking: ParkingService
     let node: ModuleNode
 
     func run() async throws {
+        let recorded = (try? await parking.tenants?.all()) ?? []
         for tenant in (try? await node.liveTenants()) ?? [] where !Task.isShuttingDownGracefully {
             do {
-                let sealed = try await parking.plates.sealLegacy(in: try await node.storage.tenants.scope(for: tenant), audit: parking.audit)
+                let scope = try await node.storage.tenants.scope(for: tenant)
+                let sealed = try await parking.plates.sealLegacy(in: scope, audit: parking.audit)
                 if sealed > 0 { node.logger.notice("patient plates sealed", metadata: ["tenant_id": "\(tenant.slug)", "rows": "\(sealed)"]) }
+                try await parking.recordCarPark(in: scope, recorded: recorded)
             } catch {
-                node.logger.error("sealing patient plates failed; tried again at the next start", metadata: ["tenant_id": "\(tenant.slug)", "error": "\(error)"])
+                node.logger.error("sealing patient plates or recording the car park failed; tried again at the next start", metadata: [
+                    "tenant_id": "\(tenant.slug)", "error": "\(error)",
+                ])
             }
         }
         try? await gracefulShutdown()

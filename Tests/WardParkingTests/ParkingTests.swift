@@ -129,6 +129,44 @@ struct ParkingTests {
         }
     }
 
+    @Test("the no-show job is queued only for clinics that run a car park, one found at start with a facility the control plane lacked included",
+          arguments: TestBackend.allCases)
+    func noShowsWhereParked(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            try await TestNode.with(site) { node in
+                try await node.clinic("acme")
+                try await node.clinic("beta")
+                let scheduler = try NodeJobs.scheduler(node.services)
+                func noShowTenants(at minutes: Double) async throws -> Set<String?> {
+                    // Every five minutes on the hour's grid; a minute past one of them.
+                    let base = (Date().timeIntervalSince1970 / 300).rounded(.up) * 300
+                    let fired = try await scheduler.fire(at: Date(timeIntervalSince1970: base + minutes * 60 + 60))
+                    return Set(fired.filter { $0.kind == ParkingModule.noShowKind }.map(\.tenant))
+                }
+                #expect(try await noShowTenants(at: 0).isEmpty)
+                try await node.test { client in
+                    _ = try await Self.estate(client, token: try await client.token("attendant@acme.test"), spots: 1)
+                }
+                #expect(try await noShowTenants(at: 5) == ["acme"])
+
+                // A facility stored where the control plane has no record (seeded offline, or by
+                // an earlier build): the start's walk over the clinics records it.
+                let (parking, beta) = try await node.parking("beta")
+                _ = try await ParkingService(audit: node.services.audit, billing: nil, plates: parking.plates)
+                    .addFacility(name: "South", address: nil, timeZone: "Europe/London", openingHours: nil, in: beta, by: .system)
+                #expect(try await noShowTenants(at: 10) == ["acme"])
+                let recorded = try await ParkingTenants(storage: node.services.storage).all()
+                #expect(try await parking.recordCarPark(in: beta, recorded: recorded))
+                #expect(try await !parking.recordCarPark(in: beta, recorded: try await ParkingTenants(storage: node.services.storage).all()))
+                #expect(try await noShowTenants(at: 15) == ["acme", "beta"])
+
+                // A purged clinic leaves the record.
+                try await ParkingModule(node: node.services.node).purge(beta.tenant)
+                #expect(try await noShowTenants(at: 20) == ["acme"])
+            }
+        }
+    }
+
     @Test("at the gate: check-in by plate as typed, check-out priced, a patient's stay on a draft invoice; no-shows release their spot",
           arguments: TestBackend.allCases)
     func gate(_ backend: TestBackend) async throws {
