@@ -21,9 +21,9 @@ package struct Schedule: Sendable {
     /// How far back a firing missed while no scheduler ran is still made up (the latest one
     /// only), so a restart just after midnight still produces the night's jobs.
     package let catchUp: Duration
-    /// For `eachTenant`, the ids of the only tenants that get a firing, asked at each tick that
-    /// fires (nil: every active tenant): a module's work that concerns few clinics is not
-    /// queued for every one.
+    /// For `eachTenant`, the ids of the only tenants that get a firing, asked at each tick (nil:
+    /// every active tenant): a module's work that concerns few clinics is not queued for every
+    /// one.
     package let only: (@Sendable () async throws -> Set<String>?)?
     /// The job for a firing: the firing time and, for `eachTenant`, the tenant.
     package let job: @Sendable (_ firedAt: Date, _ tenant: Tenant?) throws -> JobQueue.Request

@@ -59,9 +59,9 @@ package struct ParkingService: Sendable {
     package func recordCarPark(in scope: TenantScope, recorded: Set<String>) async throws -> Bool {
         guard let tenants, !recorded.contains(scope.tenant.id) else { return false }
         let table = try scope.table("parking_facilities")
-        let any = try await scope.read { try await $0.select().column("id").from(table).limit(1).first() } != nil
-        if any { try await tenants.record(scope.tenant.id) }
-        return any
+        let hasFacility = try await scope.read { try await $0.select().column("id").from(table).limit(1).first() } != nil
+        if hasFacility { try await tenants.record(scope.tenant.id) }
+        return hasFacility
     }
 
     package func facilities(in scope: TenantScope) async throws -> [Facility] {

@@ -229,6 +229,43 @@ struct ShardTests {
         }
     }
 
+    @Test("a write the old schema refuses as moved, while the control plane does not name another shard yet, answers 503 Tenant moving with Retry-After and saves nothing; the retry goes through")
+    func refusedBeforeTheSwitch() async throws {
+        try await withTestSite(.postgres) { site in
+            try await TestNode.with(site) { node in
+                try await node.staff("desk@acme.test", roles: ["receptionist"])
+                let scope = try await node.services.storage.tenants.activeScope(slug: "acme")
+                let schema = try #require(scope.schema), patients = try scope.table("patients")
+                // What a move's gate does once its switch has refused writes on this schema, here
+                // without a move that ever points the tenant elsewhere (a move that crashed there).
+                try await scope.transaction { database in
+                    try await database.raw("""
+                        CREATE FUNCTION \(ident: schema).refuse_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN RAISE EXCEPTION 'tenant moved' USING ERRCODE = 'WMOVD'; END $$
+                        """).run()
+                    try await database.raw("CREATE TRIGGER refuse_moved BEFORE INSERT ON \(patients) FOR EACH STATEMENT EXECUTE FUNCTION \(ident: schema).refuse_moved()").run()
+                }
+                @Sendable func count() async throws -> Int? {
+                    try await scope.read { try await $0.raw("SELECT COUNT(*) AS n FROM \(patients)").first()?.decode(column: "n", as: Int.self) }
+                }
+                try await node.test { client in
+                    let token = try await client.token("desk@acme.test")
+                    let refused = try await client.send(.post, "/api/v1/patients", token: token, json: ["given_name": "Ada", "family_name": "Okafor"])
+                    #expect(refused.status == .serviceUnavailable)
+                    #expect(refused.headers[.contentType] == "application/problem+json")
+                    #expect(refused.json["title"] as? String == "Tenant moving")
+                    #expect(refused.headers[.retryAfter] == "1")
+                    #expect(try await count() == 0)
+
+                    try await scope.transaction { database in try await database.raw("DROP TRIGGER refuse_moved ON \(patients)").run() }
+                    let retried = try await client.send(.post, "/api/v1/patients", token: token, json: ["given_name": "Ada", "family_name": "Okafor"])
+                    #expect(retried.status == .created)
+                    #expect(try await count() == 1)
+                }
+            }
+        }
+    }
+
     @Test("a move is refused while another runs, and one left running by a crash can be abandoned")
     func oneMoveAtATime() async throws {
         try await Self.withTwoShards { node, _ in
