@@ -244,10 +244,9 @@ package struct PatientService: Sendable {
                 for row in try await database.raw(query).all() {
                     let given = try row.decode(column: "given_name", as: String.self), family = try row.decode(column: "family_name", as: String.self)
                     let pair = NamePair(given: given, family: family)
-                    let known = scores[pair]
-                    let scored = known ?? PatientSearch.score(query: tokens, givenName: given, familyName: family)
-                    if known == nil { scores[pair] = .some(scored) }
-                    guard let score = scored else { continue }
+                    // `.some(nil)` remembers a name that does not match.
+                    if scores[pair] == nil { scores[pair] = .some(PatientSearch.score(query: tokens, givenName: given, familyName: family)) }
+                    guard let score = scores[pair] ?? nil else { continue }
                     found.append((try row.decode(column: "patient_id", as: String.self), score, family, given))
                 }
                 return found

@@ -131,16 +131,16 @@ extension ParkingService {
         guard errors.isEmpty else { throw ParkingError.invalid(errors) }
         let window = try Self.window(request.startsAt, request.endsAt)
         // A clinic restored from a backup may not be recorded yet: its first booking records it.
-        try await tenants?.record(scope.tenant.id)
+        try await tenants.record(scope.tenant.id)
         do {
             let booking = try await bookOnce(request, window: window, in: scope, by: actor)
-            metrics?.booking("booked")
+            metrics.booking("booked")
             return booking
         } catch ParkingError.spotTaken {
-            metrics?.booking("spot_taken")
+            metrics.booking("spot_taken")
             throw ParkingError.spotTaken
         } catch ParkingError.zoneFull {
-            metrics?.booking("zone_full")
+            metrics.booking("zone_full")
             throw ParkingError.zoneFull
         }
     }
@@ -322,7 +322,7 @@ extension ParkingService {
         } else {
             throw ParkingError.notFound("reservation or permit for \(normalised) at this facility now")
         }
-        metrics?.gate(booking.permitID == nil ? "check_in" : "permit_entry")
+        metrics.gate(booking.permitID == nil ? "check_in" : "permit_entry")
         return booking
     }
 
@@ -352,7 +352,7 @@ extension ParkingService {
             extra["invoice_id"] = invoice.id
         }
         let completed = try await transition(id, from: ["checked_in"], to: "completed", action: "check_out", set: extra, in: scope, by: actor)
-        metrics?.gate("check_out")
+        metrics.gate("check_out")
         return completed
     }
 
@@ -381,7 +381,7 @@ extension ParkingService {
             }
             return rows.count
         }
-        metrics?.noShows(marked)
+        metrics.noShows(marked)
         return marked
     }
 

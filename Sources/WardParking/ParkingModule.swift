@@ -49,7 +49,7 @@ package struct ParkingModule: WardModule {
     /// A purged clinic's derived plate keys go with its data key, and its record as a car park.
     package func purge(_ tenant: Tenant) async throws {
         parking.plates.forget(tenant.id)
-        try await parking.tenants?.forget(tenant.id)
+        try await parking.tenants.forget(tenant.id)
     }
 
     package func jobs() -> [JobHandler] {
@@ -67,7 +67,7 @@ package struct ParkingModule: WardModule {
     package func schedules() throws -> [Schedule] {
         let attempts = node.settings.jobs.maxAttempts, recorded = parking.tenants
         return [
-            try Schedule(name: Self.noShowKind, cron: "*/5 * * * *", scope: .eachTenant, only: { try await recorded?.all() }) { _, tenant in
+            try Schedule(name: Self.noShowKind, cron: "*/5 * * * *", scope: .eachTenant, only: { try await recorded.all() }) { _, tenant in
                 try JobQueue.Request(kind: Self.noShowKind, payload: NoPayload(), tenant: tenant?.slug, maxAttempts: attempts)
             },
         ]
@@ -83,7 +83,7 @@ struct PlateSealing: Service {
     let node: ModuleNode
 
     func run() async throws {
-        let recorded = (try? await parking.tenants?.all()) ?? []
+        let recorded = (try? await parking.tenants.all()) ?? []
         for tenant in (try? await node.liveTenants()) ?? [] where !Task.isShuttingDownGracefully {
             do {
                 let scope = try await node.storage.tenants.scope(for: tenant)

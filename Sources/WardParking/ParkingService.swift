@@ -13,13 +13,12 @@ package struct ParkingService: Sendable {
     let audit: AuditTrail
     /// Charges a patient's parking to an invoice; nil where billing is not built.
     let billing: BillingService?
-    /// The module's counters; nil outside a serving node (seeding).
-    let metrics: ParkingMetrics?
+    /// The module's counters.
+    let metrics: ParkingMetrics
     /// Seals patients' plates and finds them by blind index.
     let plates: PlateProtection
-    /// Where a clinic is recorded as running a car park; nil outside a serving node (seeding:
-    /// the next start records what it seeded).
-    let tenants: ParkingTenants?
+    /// Where a clinic is recorded as running a car park.
+    let tenants: ParkingTenants
     /// Minutes after its start that a reservation waits for its vehicle before it is a no-show.
     package static let gracePeriod: TimeInterval = 15 * 60
     /// The longest booking, and how far ahead one may be made.
@@ -29,7 +28,7 @@ package struct ParkingService: Sendable {
     static let text = TextField.singleLine(max: 200)
     static let codePattern = #"^[A-Za-z0-9-]{1,16}$"#
 
-    package init(audit: AuditTrail, billing: BillingService?, plates: PlateProtection, metrics: ParkingMetrics? = nil, tenants: ParkingTenants? = nil) {
+    package init(audit: AuditTrail, billing: BillingService?, plates: PlateProtection, metrics: ParkingMetrics, tenants: ParkingTenants) {
         self.audit = audit
         self.tenants = tenants
         self.plates = plates
@@ -48,7 +47,7 @@ package struct ParkingService: Sendable {
         guard errors.isEmpty else { throw ParkingError.invalid(errors) }
         let facility = Facility(id: UUIDv7.id(), name: name, address: address, timeZone: timeZone, openingHours: openingHours, createdAt: Timestamp.now())
         // Recorded first: a reservation never exists where the no-show job does not look.
-        try await tenants?.record(scope.tenant.id)
+        try await tenants.record(scope.tenant.id)
         try await insert(facility, into: "parking_facilities", resource: "parking_facility", id: facility.id, in: scope, by: actor)
         return facility
     }
@@ -57,7 +56,7 @@ package struct ParkingService: Sendable {
     /// control plane does not know (`recorded`: the ids it knows); returns whether it did.
     @discardableResult
     package func recordCarPark(in scope: TenantScope, recorded: Set<String>) async throws -> Bool {
-        guard let tenants, !recorded.contains(scope.tenant.id) else { return false }
+        guard !recorded.contains(scope.tenant.id) else { return false }
         let table = try scope.table("parking_facilities")
         let hasFacility = try await scope.read { try await $0.select().column("id").from(table).limit(1).first() } != nil
         if hasFacility { try await tenants.record(scope.tenant.id) }

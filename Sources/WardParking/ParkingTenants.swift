@@ -6,8 +6,8 @@ package import WardStorage
 
 /// The clinics that run a car park, in the control plane: the tenants the no-show job visits.
 /// A clinic is recorded before its first facility is stored, so no reservation exists in a
-/// tenant the record lacks; each start also records every tenant found with a facility (one
-/// seeded offline, or stored by a build before this record existed). Without it, the job was
+/// tenant the record lacks; each start also records every tenant found with a facility that a
+/// build before this record existed stored. Without it, the job was
 /// queued for every clinic every five minutes, and with a thousand clinics on SQLite it opened
 /// a thousand files each time to find nothing.
 package final class ParkingTenants: Sendable {

@@ -74,7 +74,7 @@ struct SeedCommand: AsyncParsableCommand {
                                                                        password: "bench-password-1", roles: ["parking_attendant"], by: .system)
                 let started = ContinuousClock.now
                 let estate = try await ParkingSeed.bench(spots: spots, vehicles: vehicles, past: past, owner: attendant.id,
-                                                         service: ParkingService(audit: services.audit, billing: nil, plates: PlateProtection(keys: TenantKeys(storage: services.storage, settings: services.settings))), in: scope, by: .system)
+                                                         service: try services.node.require(ParkingService.self, by: "seed"), in: scope, by: .system)
                 if let ids {
                     let folder = URL(fileURLWithPath: ids)
                     try (estate.facilityID + "\n").write(to: folder.appendingPathComponent("facility"), atomically: true, encoding: .utf8)
@@ -104,7 +104,7 @@ struct SeedCommand: AsyncParsableCommand {
     /// EV spots) and a staff lot.
     static func campus(_ services: WardServices, scope: TenantScope) async throws {
         let slug = scope.tenant.slug
-        let parking = ParkingService(audit: services.audit, billing: nil, plates: PlateProtection(keys: TenantKeys(storage: services.storage, settings: services.settings)))
+        let parking = try services.node.require(ParkingService.self, by: "seed")
         guard try await parking.facilities(in: scope).isEmpty else { return }
         let zone = scope.tenant.timeZone
         let main = try await parking.addFacility(name: "Main entrance multi-storey", address: "Hospital Road", timeZone: zone, openingHours: "24 hours",

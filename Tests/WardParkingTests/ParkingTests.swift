@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SQLKit
 import Testing
 @testable import WardParking
+import WardCore
 import WardServer
 import WardTestSupport
 
@@ -149,11 +151,13 @@ struct ParkingTests {
                 }
                 #expect(try await noShowTenants(at: 5) == ["acme"])
 
-                // A facility stored where the control plane has no record (seeded offline, or by
-                // an earlier build): the start's walk over the clinics records it.
+                // A facility an earlier build stored, without a record in the control plane: the
+                // start's walk over the clinics records it.
                 let (parking, beta) = try await node.parking("beta")
-                _ = try await ParkingService(audit: node.services.audit, billing: nil, plates: parking.plates)
-                    .addFacility(name: "South", address: nil, timeZone: "Europe/London", openingHours: nil, in: beta, by: .system)
+                try await beta.transaction { database in
+                    try await database.insert(into: try beta.table("parking_facilities")).columns("id", "name", "time_zone", "created_at")
+                        .values(SQLBind(UUIDv7.id()), SQLBind("South"), SQLBind("Europe/London"), SQLBind(Timestamp.now())).run()
+                }
                 #expect(try await noShowTenants(at: 10) == ["acme"])
                 let recorded = try await ParkingTenants(storage: node.services.storage).all()
                 #expect(try await parking.recordCarPark(in: beta, recorded: recorded))
@@ -165,6 +169,46 @@ struct ParkingTests {
                 #expect(try await noShowTenants(at: 20) == ["acme"])
             }
         }
+    }
+
+    @Test("a clinic with a car park the control plane holds no record of (restored from a backup) is recorded by its next booking",
+          arguments: TestBackend.allCases)
+    func bookingRecordsTheClinic(_ backend: TestBackend) async throws {
+        try await withTestSite(backend) { site in
+            let made = Made()
+            try await TestNode.with(site) { node in
+                try await node.clinic()
+                try await node.test { client in
+                    let attendant = try await client.token("attendant@acme.test"), desk = try await client.token("desk@acme.test")
+                    let estate = try await Self.estate(client, token: attendant, spots: 1)
+                    let patient = try await client.create("/api/v1/patients", token: desk, ["given_name": "Ada", "family_name": "Okafor"])
+                    let vehicle = try await client.create("/api/v1/parking/vehicles", token: desk,
+                                                          ["plate": "ab12 cde", "country": "GB", "owner_type": "patient", "owner_id": patient])
+                    await made.set(spot: estate.spots[0], vehicle: vehicle)
+                }
+                let storage = node.services.storage
+                try await storage.controlPlane.autocommit { database in
+                    try await database.delete(from: SQLQualifiedTable("parking_tenants", space: storage.controlPlaneTarget.schema)).run()
+                }
+            }
+            // Another node, so nothing is remembered in memory either.
+            try await TestNode.with(site) { node in
+                let recorded = ParkingTenants(storage: node.services.storage)
+                #expect(try await recorded.all().isEmpty)
+                let (spot, vehicle) = await made.ids
+                try await node.test { client in
+                    _ = try await client.create("/api/v1/parking/bookings", token: try await client.token("desk@acme.test"),
+                                                ["vehicle_id": vehicle, "spot_id": spot, "starts_at": later(hours: 1), "ends_at": later(hours: 2)])
+                }
+                #expect(try await recorded.all() == [try await node.services.storage.tenants.activeScope(slug: "acme").tenant.id])
+            }
+        }
+    }
+
+    /// What one node made, for the next.
+    private actor Made {
+        var ids = ("", "")
+        func set(spot: String, vehicle: String) { ids = (spot, vehicle) }
     }
 
     @Test("at the gate: check-in by plate as typed, check-out priced, a patient's stay on a draft invoice; no-shows release their spot",
