@@ -110,6 +110,8 @@ struct ShardTests {
             try await node.staff("doctor@acme.test", roles: ["doctor"])
             #expect(try await tenants.fetch(slug: "acme")?.shard == "primary")
             let mover = try tenants.mover()
+            // A scope taken before the move, as a request holding it across the switch has.
+            let before = try await tenants.activeScope(slug: "acme")
             try await node.test { client in
                 let doctor = try await client.token("doctor@acme.test")
                 for index in 0..<50 {
@@ -173,6 +175,11 @@ struct ShardTests {
                     try await db.raw("SELECT count(*) AS n FROM t_acme.patients").first()?.decode(column: "n", as: Int.self)
                 }
                 #expect(count == 50 + ids.count)
+                // Its read finds the old schema dropped and runs on the new shard instead.
+                let stale = try await before.read { db in
+                    try await db.raw("SELECT count(*) AS n FROM t_acme.patients").first()?.decode(column: "n", as: Int.self)
+                }
+                #expect(stale == count)
                 // A write after the move lands there too.
                 _ = try await client.patient(doctor, ["given_name": "After", "family_name": "Load", "birth_date": "1972-01-01"])
             }

@@ -137,15 +137,20 @@ package final class TenantDirectory: Sendable {
     /// had (its move switched it): asked every 100 ms, bypassing the cache, for up to five
     /// seconds, which a move's switch takes at most after it refuses writes on the old shard.
     func relocated(_ tenant: Tenant) async throws -> TenantScope {
-        cache.withLock { _ = $0.removeValue(forKey: tenant.slug) }
         for _ in 0..<50 {
-            if let current = try await fetch(slug: tenant.slug), current.shard != tenant.shard {
-                cache.withLock { $0[tenant.slug] = (current, .now) }
-                return try await scope(for: current)
-            }
+            if let moved = try await relocatedNow(tenant) { return moved }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TenantMoved(slug: tenant.slug)
+    }
+
+    /// The scope of `tenant` on another shard if the control plane, asked now past the cache,
+    /// places it there; nil while it names the same shard.
+    func relocatedNow(_ tenant: Tenant) async throws -> TenantScope? {
+        cache.withLock { _ = $0.removeValue(forKey: tenant.slug) }
+        guard let current = try await fetch(slug: tenant.slug), current.shard != tenant.shard else { return nil }
+        cache.withLock { $0[tenant.slug] = (current, .now) }
+        return try await scope(for: current)
     }
 
     /// The scope of `tenant`, whatever its status (for operators and migrations).
@@ -155,7 +160,7 @@ package final class TenantDirectory: Sendable {
         case .postgres(let shards):
             let cluster = try await shards.cluster(named: tenant.shard)
             var scope = TenantScope(tenant: tenant, database: cluster.serving, schema: slug.schemaName, replicas: cluster.replicas)
-            scope.relocation = Relocation { [self] in try await relocated(tenant) }
+            scope.relocation = Relocation({ [self] in try await relocated(tenant) }, check: { [self] in try await relocatedNow(tenant) })
             return scope
         case .sqlite(let directory, let readers):
             let file = try await sqliteFile(slug: slug, directory: directory, readers: readers)

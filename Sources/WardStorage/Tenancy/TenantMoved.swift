@@ -16,6 +16,13 @@ package struct TenantMoved: Error, ProblemConvertible, CustomStringConvertible {
         return error.serverInfo?[.sqlState] == sqlState
     }
 
+    /// Whether `error` says a schema or table is missing: what a read meets on a schema its
+    /// move dropped (`TenantScope.read` then asks where the tenant is now).
+    static func schemaGone(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "3F000" || state == "42P01"
+    }
+
     package var problem: Problem {
         Problem(status: 503, title: "Tenant moving", detail: "The clinic's data is moving to another database; try again in a moment.")
     }

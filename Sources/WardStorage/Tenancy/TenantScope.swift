@@ -50,10 +50,17 @@ package struct TenantScope: Sendable {
 
     /// Runs read-only work against the tenant's database: in a request that changes nothing, on
     /// a read replica that has replayed the session's writes, when there is one.
+    /// A read that finds the tenant's schema gone (its move dropped the old copy while this
+    /// scope was cached) runs again on the shard the control plane now names.
     package func read<Result: Sendable>(_ work: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         if let moved = relocation?.found { return try await moved.read(work) }
-        guard let replicas else { return try await database.read(work) }
-        return try await replicas.database(for: ReadConsistency.current).read(work)
+        do {
+            guard let replicas else { return try await database.read(work) }
+            return try await replicas.database(for: ReadConsistency.current).read(work)
+        } catch where TenantMoved.schemaGone(error) {
+            guard let moved = try await relocation?.findIfMoved() else { throw error }
+            return try await moved.read(work)
+        }
     }
 
     /// Runs read-only work on the tenant's primary even where replicas serve reads: for what
@@ -90,17 +97,28 @@ package struct TenantScope: Sendable {
 /// How a scope finds its tenant on the shard it moved to, and the scope found, shared by every
 /// copy of the scope.
 final class Relocation: Sendable {
+    /// The scope on the shard the control plane names once it names another: waits for it.
     private let lookup: @Sendable () async throws -> TenantScope
+    /// The same, asked once: nil while the control plane names the same shard.
+    private let check: @Sendable () async throws -> TenantScope?
     private let moved = Mutex<TenantScope?>(nil)
 
-    init(_ lookup: @escaping @Sendable () async throws -> TenantScope) {
+    init(_ lookup: @escaping @Sendable () async throws -> TenantScope, check: @escaping @Sendable () async throws -> TenantScope?) {
         self.lookup = lookup
+        self.check = check
     }
 
     var found: TenantScope? { moved.withLock { $0 } }
 
     func find() async throws -> TenantScope {
         let scope = try await lookup()
+        moved.withLock { $0 = scope }
+        return scope
+    }
+
+    /// The scope on another shard if the control plane already names one, else nil.
+    func findIfMoved() async throws -> TenantScope? {
+        guard let scope = try await check() else { return nil }
         moved.withLock { $0 = scope }
         return scope
     }
