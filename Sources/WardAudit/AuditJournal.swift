@@ -13,11 +13,15 @@ package import WardStorage
 /// each tenant's journaled events into its trail in batches, within a fraction of a second;
 /// whatever reads the trail (`AuditTrail.events`, `verify`) moves that tenant's first.
 ///
-/// Every event reaches its trail exactly once: whatever appends journaled events skips those
-/// whose id the trail already holds (`notInTrail`). On PostgreSQL a move also deletes the rows
-/// it takes in its transaction (tenants and the journal share the database); on SQLite, where
-/// they are two files, rows are removed after their events are appended, and a move cut short
-/// between the two finds them in the trail next time.
+/// Every event reaches its trail exactly once: whatever appends journaled events does so under
+/// the trail's lock and skips those whose id the trail already holds (`notInTrail`). On SQLite
+/// the journal holds a row per event; rows are removed after their events are appended, and a
+/// move cut short between the two finds them in the trail next time. On PostgreSQL it holds a
+/// row per group commit (`audit_journal_batches`): the node keeps what it wrote in memory,
+/// appends each tenant's events from there, then deletes the batches; a batch is deleted only
+/// once every tenant in it has its events in its trail. Batches a node left (it stopped before
+/// moving them) are read back by the other nodes' sweeps, and rows of the per-event table an
+/// earlier release wrote are moved as they were.
 package final class AuditJournal: Sendable {
     struct Entry: Sendable {
         let stamped: StampedRecord
@@ -25,39 +29,34 @@ package final class AuditJournal: Sendable {
     }
 
     private let database: any Database
+    /// The journal of one row per event: SQLite's; on PostgreSQL, the previous release's.
     private let table: String
+    /// On PostgreSQL, the journal of one row per group commit.
+    private let batchTable: String
     private let commits = GroupCommit<Entry>()
-    /// The tenants with events journaled by this node since their last move.
+    /// On SQLite, the tenants with events journaled by this node since their last round.
     private let dirty = Mutex<[String: TenantScope]>([:])
-    /// On SQLite (one node), the events this node journaled and has not yet seen moved, by
-    /// tenant: a mutation's append takes them first (`takeForAppend`) without reading the journal.
+    /// The events this node journaled and has not yet seen moved, by tenant: a mutation's
+    /// append takes them first (`takeForAppend`) without reading the journal, and on PostgreSQL
+    /// the mover appends them from here.
     private let unmoved = Mutex<[String: [Journaled]]>([:])
-
-    /// On PostgreSQL, the tenants this node journaled events of since it last moved them.
-    private let unmovedTenants = Mutex<Set<String>>([])
+    /// On PostgreSQL, the batches this node wrote and has not yet deleted: by number, the scopes
+    /// of the tenants with events in each.
+    private let batches = Mutex<[Int64: [String: TenantScope]]>([:])
 
     /// Whether this node journaled events of the tenant it has not yet seen moved: a
     /// mutation's append then takes them first. (Another node's journaled reads are moved by
     /// it or by the mover; a change does not wait for them.)
     func mayHold(_ tenantID: String) -> Bool {
-        switch database.dialect {
-        case .postgres: return unmovedTenants.withLock { $0.contains(tenantID) }
-        case .sqlite: return unmoved.withLock { $0[tenantID] != nil }
-        }
+        unmoved.withLock { $0[tenantID] != nil }
     }
 
-    /// Whether the tenant's trail shares the journal's database, so one transaction can take
-    /// rows from one and append them to the other: always on SQLite's one node; on PostgreSQL
-    /// for tenants on the control plane's own cluster. A tenant on another shard records its
-    /// reads in its own trail instead; events journaled before it moved there are moved in two
-    /// steps (`moveAcross`).
+    /// Whether the tenant's trail shares the journal's database: always on SQLite's one node; on
+    /// PostgreSQL for tenants on the control plane's own cluster. A tenant on another shard
+    /// records its reads in its own trail instead (a move there is a second cluster's commit);
+    /// events journaled before it moved there follow it (`AuditTrail.appendJournaled`).
     func shares(_ scope: TenantScope) -> Bool {
         database.dialect == .sqlite || (scope.current.database as AnyObject) === (database as AnyObject)
-    }
-
-    /// Notes that the tenant's journaled events were moved (PostgreSQL).
-    func moved(_ tenantID: String) {
-        unmovedTenants.withLock { _ = $0.remove(tenantID) }
     }
 
     let logger = Logger(label: "ward.audit")
@@ -66,10 +65,14 @@ package final class AuditJournal: Sendable {
     static let moveBatch = 2048
     /// The most journal rows a round of moves reads at once on SQLite.
     static let roundBatch = 8192
+    /// The most batches read back at once on PostgreSQL (a sweep, a reader's settle).
+    static let batchPage = 64
 
     package init(storage: Storage) {
         self.database = storage.controlPlane
-        self.table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+        let space = storage.controlPlaneTarget.schema.map { "\"\($0)\"." } ?? ""
+        self.table = space + "audit_journal"
+        self.batchTable = space + "audit_journal_batches"
     }
 
     /// The journal's columns: the tenant, then an event's fields but its number and hashes.
@@ -82,21 +85,75 @@ package final class AuditJournal: Sendable {
             let started = ContinuousClock.now
             try await write(entries)
             metrics.committed(entries.map(\.stamped.record), duration: ContinuousClock.now - started)
-            dirty.withLock { dirty in for entry in entries { dirty[entry.scope.tenant.id] = entry.scope } }
         }
     }
 
-    /// Takes the tenants journaled since the last call.
+    /// On SQLite, takes the tenants journaled since the last call.
     func takeDirty() -> [TenantScope] {
         dirty.withLock { dirty in defer { dirty = [:] }; return Array(dirty.values) }
     }
 
-    /// Marks `scope`'s tenant for the next move again (its move failed).
-    func markDirty(_ scope: TenantScope) {
-        dirty.withLock { $0[scope.tenant.id] = scope }
+    /// On PostgreSQL, takes the batches this node wrote since the last call (by number, the
+    /// scopes of their tenants).
+    func takeBatches() -> [Int64: [String: TenantScope]] {
+        batches.withLock { batches in defer { batches = [:] }; return batches }
     }
 
-    /// The tenants of whose events the journal holds any, by id.
+    /// Gives back batches whose move failed for some tenant, for the next round.
+    func restoreBatches(_ kept: [Int64: [String: TenantScope]]) {
+        batches.withLock { batches in batches.merge(kept) { current, _ in current } }
+    }
+
+    /// The numbers of the batches this node wrote and has not yet taken for a move.
+    func ownBatches() -> Set<Int64> {
+        batches.withLock { Set($0.keys) }
+    }
+
+    /// This node's unmoved events of a tenant journaled in batches up to `through`, oldest first.
+    func unmovedEvents(of tenantID: String, through: Int64) -> [Journaled] {
+        unmoved.withLock { ($0[tenantID] ?? []).filter { $0.position <= through } }
+    }
+
+    /// On PostgreSQL, deletes batches whose every event is in its trail (or whose tenant is gone).
+    func forgetBatches(_ numbers: some Collection<Int64>) async throws {
+        guard !numbers.isEmpty else { return }
+        let statement = SQLText.Statement(
+            "DELETE FROM " + batchTable + " WHERE journal_seq IN (SELECT json_array_elements_text($1::json)::bigint)",
+            binds: ["[" + numbers.map(String.init).joined(separator: ",") + "]"]
+        )
+        try await database.autocommit { database in try await database.execute(sql: SQLText.Reused(statement)) { _ in } }
+    }
+
+    /// On PostgreSQL, up to `batchPage` batches numbered after `after`, oldest first (with
+    /// `tenantID`, those holding that tenant's events), with their tenants; and their events
+    /// (with `tenantID`, that tenant's only) in the order they were journaled, each with its
+    /// batch's number as its position.
+    func batchesWritten(after: Int64, tenantID: String? = nil) async throws -> (batches: [(number: Int64, tenants: [String])], events: [Journaled]) {
+        let batchTable = self.batchTable
+        return try await database.read { database in
+            let found = try await database.reusedRows(SQLText.Statement(
+                "SELECT journal_seq, array_to_string(tenants, ' ') AS tenants FROM " + batchTable + " WHERE journal_seq > $1"
+                    + (tenantID == nil ? "" : " AND $3 = ANY(tenants)") + " ORDER BY journal_seq LIMIT $2",
+                binds: [after, Self.batchPage] + (tenantID.map { [$0] } ?? [])
+            )).map { row in
+                (number: try row.decode(column: "journal_seq", as: Int64.self),
+                 tenants: try row.decode(column: "tenants", as: String.self).split(separator: " ").map(String.init))
+            }
+            guard !found.isEmpty else { return ([], []) }
+            let fields = Self.columns.map { "e.value->>'\($0)' AS \"\($0)\"" }.joined(separator: ", ")
+            let events = try await database.reusedRows(SQLText.Statement(
+                "SELECT b.journal_seq, " + fields + " FROM " + batchTable
+                    + " b CROSS JOIN LATERAL json_array_elements(b.events::json) WITH ORDINALITY AS e(value, n)"
+                    + " WHERE b.journal_seq IN (SELECT json_array_elements_text($1::json)::bigint)"
+                    + (tenantID == nil ? "" : " AND e.value->>'tenant_id' = $2") + " ORDER BY b.journal_seq, e.n",
+                binds: ["[" + found.map { String($0.number) }.joined(separator: ",") + "]"] + (tenantID.map { [$0] } ?? [])
+            )).map(Self.entry(from:))
+            return (found, events)
+        }
+    }
+
+    /// The tenants of whose events the per-event journal holds any, by id (on PostgreSQL, what
+    /// nodes of the previous release journaled).
     func journaledTenants() async throws -> Set<String> {
         let table = self.table
         return try await database.read { database in
@@ -105,7 +162,8 @@ package final class AuditJournal: Sendable {
         }
     }
 
-    /// Removes the events journaled for a tenant that no longer exists; returns how many.
+    /// Removes the events the per-event journal holds for a tenant that no longer exists;
+    /// returns how many.
     func discard(tenantID: String) async throws -> Int {
         let table = self.table, dialect = database.dialect
         return try await database.autocommit { database in
@@ -131,23 +189,39 @@ package final class AuditJournal: Sendable {
                 return written
             }
             unmoved.withLock { unmoved in for row in written { unmoved[row.tenantID, default: []].append(row) } }
+            dirty.withLock { dirty in for entry in entries { dirty[entry.scope.tenant.id] = entry.scope } }
         case .postgres:
-            // One statement whatever the batch's size (it stays prepared): the rows travel as
-            // one JSON array, as the trail's own inserts do.
-            let text = "INSERT INTO " + table + " (" + Self.columnList + ") SELECT " + Self.columnList
-                + " FROM json_to_recordset($1::json) AS rows (" + Self.columns.map { "\"\($0)\" text" }.joined(separator: ", ") + ")"
-            var rows = "["
+            // One row, one statement whatever the batch's size (it stays prepared): the events
+            // as the JSON array the trail's inserts take, written once until they are moved.
+            var rows = "[", scopes: [String: TenantScope] = [:]
             rows.reserveCapacity(entries.count * 600)
             for (index, entry) in entries.enumerated() {
                 if index > 0 { rows.append(",") }
                 AuditStore.appendJSONRow(columns: Self.columns, values: Self.values(of: entry), to: &rows)
+                scopes[entry.scope.tenant.id] = entry.scope
             }
             rows.append("]")
-            let batch = rows
-            try await database.autocommit { database in
-                try await database.execute(sql: SQLText.Reused(SQLText.Statement(text, binds: [batch]))) { _ in }
+            var tenants = "["
+            for (index, id) in scopes.keys.enumerated() {
+                if index > 0 { tenants.append(",") }
+                JSONText.appendString(id, to: &tenants)
             }
-            unmovedTenants.withLock { tenants in for entry in entries { tenants.insert(entry.scope.tenant.id) } }
+            tenants.append("]")
+            let text = "INSERT INTO " + batchTable + " (tenants, event_count, oldest, events)"
+                + " SELECT ARRAY(SELECT json_array_elements_text($1::json)), $2, $3, $4 RETURNING journal_seq"
+            let binds: [any Encodable & Sendable] = [tenants, entries.count, entries.map(\.stamped.occurredAt).min()!, rows]
+            let number = try await database.autocommit { database in
+                guard let row = try await database.reusedRows(SQLText.Statement(text, binds: binds)).first else {
+                    throw StorageError.missingColumn("journal_seq")
+                }
+                return try row.decode(column: "journal_seq", as: Int64.self)
+            }
+            unmoved.withLock { unmoved in
+                for entry in entries {
+                    unmoved[entry.scope.tenant.id, default: []].append(Journaled(position: number, tenantID: entry.scope.tenant.id, stamped: entry.stamped))
+                }
+            }
+            batches.withLock { $0[number] = scopes }
         }
     }
 
@@ -173,10 +247,11 @@ package final class AuditJournal: Sendable {
     /// The columns a move reads back.
     private static let selected = "journal_seq, " + SQLText.columns(columns)
 
-    /// On PostgreSQL, moves up to `moveBatch` of the tenant's journaled events into its trail in
-    /// one transaction that deletes them from the journal; returns the events appended, the
-    /// trail's tail after them, and whether the batch was full (more may follow).
-    func movePostgres(_ scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?, full: Bool) {
+    /// On PostgreSQL, moves up to `moveBatch` of the tenant's events in the per-event journal
+    /// (the previous release's) into its trail in one transaction that deletes them from the
+    /// journal; returns the events appended, the trail's tail after them, and whether the batch
+    /// was full (more may follow).
+    func movePerEvent(_ scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?, full: Bool) {
         // A scope whose tenant moved to another shard while its events waited follows it there.
         let scope = scope.current
         guard let schema = scope.schema else { return ([], nil, false) }
@@ -225,11 +300,19 @@ package final class AuditJournal: Sendable {
     }
 
     /// How many journaled events wait to be moved into their trails, and when the oldest of
-    /// them happened: the audit writer's lag.
+    /// them happened: the audit writer's lag. (On PostgreSQL a batch counts whole until it is
+    /// deleted, though a reader's settle may have moved some of its events already.)
     func backlog() async throws -> (events: Int, oldest: String?) {
-        let table = self.table
+        let text = switch database.dialect {
+        case .sqlite: "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM " + table
+        case .postgres:
+            """
+            SELECT (SELECT COUNT(*) FROM \(table)) + (SELECT COALESCE(SUM(event_count), 0) FROM \(batchTable)) AS n,
+                   LEAST((SELECT MIN(occurred_at) FROM \(table)), (SELECT MIN(oldest) FROM \(batchTable))) AS oldest
+            """
+        }
         return try await database.read { database in
-            let row = try await database.raw("SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM \(unsafeRaw: table)").first()
+            let row = try await database.reusedRows(SQLText.Statement(text, binds: [])).first
             return (try row?.decode(column: "n", as: Int.self) ?? 0, try row?.decode(column: "oldest", as: String?.self))
         }
     }
@@ -249,11 +332,19 @@ package final class AuditJournal: Sendable {
         }
     }
 
-    /// On SQLite, appends a tenant's journaled events (oldest first) to its trail, but for those
-    /// already there; returns the events appended and the tail.
-    func appendSQLite(_ rows: [Journaled], to scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?) {
-        guard let through = rows.last?.position else { return ([], nil) }
+    /// Appends a tenant's journaled events (oldest first, at most `moveBatch`) to its trail, but
+    /// for those already there, and forgets this node's copies of them; returns the events
+    /// appended and the tail. On PostgreSQL the trail's lock comes before the check, so
+    /// appenders racing for the same events (two nodes' sweeps, a reader's settle, the mover)
+    /// take turns and the second finds them there.
+    func append(_ rows: ArraySlice<Journaled>, to scope: TenantScope, patientIndexBatch: Int64) async throws -> (events: [AuditEvent], tail: AuditTrail.Tail?) {
+        guard let through = rows.map(\.position).max() else { return ([], nil) }
+        // A tenant moved to another shard since takes its events there.
+        let scope = scope.current
         let appended = try await scope.transaction { database -> (events: [AuditEvent], tail: AuditTrail.Tail?) in
+            if scope.database.dialect == .postgres, let schema = scope.schema {
+                _ = try await database.reusedRows(SQLQueryString("SELECT pg_advisory_xact_lock(hashtext(\(bind: AuditTrail.lockKey(schema))))"))
+            }
             let fresh = try await Self.notInTrail(rows.map(\.stamped), in: database, scope: scope)
             guard !fresh.isEmpty else { return ([], nil) }
             return try await AuditTrail.insertReturningTail(fresh, in: database, scope: scope, patientIndexBatch: patientIndexBatch)
@@ -287,29 +378,16 @@ package final class AuditJournal: Sendable {
     }
 
     /// The tenant's journaled events a mutation's append (in `database`, the tenant's open
-    /// transaction) takes before its own event, so the trail keeps the reads answered before
-    /// the change ahead of it, those not in the trail yet, at most `moveBatch` (the mover takes
-    /// any more). On PostgreSQL they are deleted from the journal in that transaction (after the
-    /// trail's lock, which the caller holds); on SQLite they are this node's unmoved events, and
-    /// their journal rows go with the next round's removal.
+    /// transaction, the trail's lock held) takes before its own event, so the trail keeps the
+    /// reads answered before the change ahead of it: this node's unmoved events, those not in the
+    /// trail yet, at most `moveBatch` (the mover takes any more). Their journal rows stay until
+    /// the mover's round, which then finds them in the trail.
     func takeForAppend(in database: any SQLDatabase, scope: TenantScope) async throws -> [StampedRecord] {
-        switch self.database.dialect {
-        case .postgres:
-            let rows = try await database.reusedRows(SQLText.Statement("""
-                DELETE FROM \(table) WHERE journal_seq IN (
-                    SELECT journal_seq FROM \(table) WHERE tenant_id = $1 ORDER BY journal_seq LIMIT $2
-                ) RETURNING \(Self.selected)
-                """, binds: [scope.tenant.id, Self.moveBatch]))
-            if rows.count < Self.moveBatch { moved(scope.tenant.id) }
-            let taken = try rows.map(Self.entry(from:)).sorted { $0.position < $1.position }.map(\.stamped)
-            return try await Self.notInTrail(taken, in: database, scope: scope)
-        case .sqlite:
-            let rows = unmoved.withLock { ($0[scope.tenant.id] ?? []).prefix(Self.moveBatch) }
-            return try await Self.notInTrail(rows.map(\.stamped), in: database, scope: scope)
-        }
+        let rows = unmoved.withLock { ($0[scope.tenant.id] ?? []).prefix(Self.moveBatch) }
+        return try await Self.notInTrail(rows.map(\.stamped), in: database, scope: scope)
     }
 
-    /// Forgets this node's unmoved events of a tenant up to `through` (SQLite), once moved.
+    /// Forgets this node's unmoved events of a tenant up to `through`, once moved.
     func moved(_ tenantID: String, through: Int64) {
         unmoved.withLock { unmoved in
             guard let rows = unmoved[tenantID] else { return }
@@ -367,48 +445,75 @@ extension AuditTrail {
         guard let journal else { return 0 }
         switch journal.dialect {
         case .postgres:
-            return try await movePostgres(scope, journal: journal)
+            // Every batch holding the tenant's events, any node's; the batches stay, other
+            // tenants' events in them waiting for their own moves.
+            var moved = try await movePerEvent(scope, journal: journal), after: Int64 = 0
+            while true {
+                let (found, events) = try await journal.batchesWritten(after: after, tenantID: scope.tenant.id)
+                guard let last = found.last?.number else { return moved }
+                moved += try await appendJournaled(events, to: scope, journal: journal)
+                if found.count < AuditJournal.batchPage { return moved }
+                after = last
+            }
         case .sqlite:
             var moved = 0, after: Int64 = 0
             while true {
                 let rows = try await journal.pending(after: after, limit: AuditJournal.moveBatch, tenantID: scope.tenant.id)
                 guard let last = rows.last?.position else { return moved }
-                moved += try await appendSQLite(rows, to: scope, journal: journal)
+                moved += try await appendJournaled(rows, to: scope, journal: journal)
                 try await journal.forget(through: last, tenantID: scope.tenant.id)
                 after = last
             }
         }
     }
 
-    /// On PostgreSQL, moves every journaled event of the tenant, batch by batch.
-    private func movePostgres(_ scope: TenantScope, journal: AuditJournal) async throws -> Int {
+    /// On PostgreSQL, moves every event of the tenant in the per-event journal (the previous
+    /// release's), batch by batch.
+    private func movePerEvent(_ scope: TenantScope, journal: AuditJournal) async throws -> Int {
         var moved = 0
         while true {
             // Stamped before the move: everything in the trail then is in the head it gives.
             let startedAt = Date()
-            let (events, tail, full) = try await journal.movePostgres(scope, patientIndexBatch: patientIndexBatch)
+            let (events, tail, full) = try await journal.movePerEvent(scope, patientIndexBatch: patientIndexBatch)
             moved += events.count
             if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt) }
-            if !full {
-                journal.moved(scope.tenant.id)
-                return moved
-            }
+            if !full { return moved }
         }
     }
 
-    private func appendSQLite(_ rows: [AuditJournal.Journaled], to scope: TenantScope, journal: AuditJournal) async throws -> Int {
-        let startedAt = Date()
-        let (events, tail) = try await journal.appendSQLite(rows, to: scope, patientIndexBatch: patientIndexBatch)
-        if let tail { writer(for: scope).witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt) }
-        return events.count
+    /// Appends a tenant's journaled events (oldest first) to its trail, `moveBatch` at a time,
+    /// but for those already there; returns how many it appended.
+    private func appendJournaled(_ rows: [AuditJournal.Journaled], to scope: TenantScope, journal: AuditJournal) async throws -> Int {
+        var appended = 0, rest = rows[...]
+        let writer = writer(for: scope)
+        while !rest.isEmpty {
+            let startedAt = Date(), chunk = rest.prefix(AuditJournal.moveBatch)
+            rest = rest.dropFirst(AuditJournal.moveBatch)
+            // On PostgreSQL, in one statement after the tail this node last wrote, when none of
+            // the events is there yet (the usual move); otherwise in a transaction that reads
+            // the tail and skips what is there.
+            if let fast = await writer.appendJournaled(chunk.map(\.stamped), in: scope.current) {
+                journal.moved(scope.tenant.id, through: chunk.map(\.position).max() ?? 0)
+                writer.witnessIfDue(fast.tail, of: scope.tenant.id, readAt: startedAt)
+                appended += fast.events.count
+                continue
+            }
+            let (events, tail) = try await journal.append(chunk, to: scope, patientIndexBatch: patientIndexBatch)
+            if let tail {
+                if journal.dialect == .postgres { writer.remember(tail) }
+                writer.witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
+            }
+            appended += events.count
+        }
+        return appended
     }
 
-    /// Moves journaled events into their trails; returns how many moved. On PostgreSQL: of the
-    /// tenants this node journaled since the last call, or with `everything`, of every tenant
-    /// the journal holds events of (at start, after a crash, and now and then for another
-    /// node's). On SQLite (one node) the journal is read in order, all of it, every time. A
-    /// tenant whose move fails is tried again next time; events of a tenant that no longer
-    /// exists are discarded, with a warning.
+    /// Moves journaled events into their trails; returns how many moved. On PostgreSQL: the
+    /// batches this node journaled since the last call, from its own copies, or with
+    /// `everything`, also what the journal holds from any node (at start, after a crash, and now
+    /// and then for another node's), read back. On SQLite (one node) the journal is read in
+    /// order, all of it, every time. A tenant whose move fails is tried again next time; events
+    /// of a tenant that no longer exists are discarded, with a warning.
     @discardableResult
     package func moveJournal(everything: Bool, tenants: TenantDirectory) async -> Int {
         guard let journal else { return 0 }
@@ -424,20 +529,68 @@ extension AuditTrail {
     }
 
     private func moveJournalPostgres(_ journal: AuditJournal, everything: Bool, tenants: TenantDirectory) async throws -> Int {
-        var scopes = journal.takeDirty()
-        if everything {
-            // A tenant whose database cannot be opened keeps its rows for the next sweep.
-            let journaled = try await journal.journaledTenants().subtracting(scopes.map(\.tenant.id))
-            let resolved = await Self.scopes(of: journaled, in: tenants, journal: journal)
-            scopes += resolved.scopes
-            for id in resolved.gone {
-                let discarded = try await journal.discard(tenantID: id)
-                journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(discarded)"])
+        var moved = 0
+        if everything { moved += try await sweepPostgres(journal, tenants: tenants) }
+        let taken = journal.takeBatches()
+        guard let through = taken.keys.max() else { return moved }
+        var scopes: [String: TenantScope] = [:]
+        for number in taken.keys.sorted() { scopes.merge(taken[number]!) { _, newer in newer } }
+        let round = await Self.forEach(Array(scopes.values), journal: journal) { scope in
+            try await self.appendJournaled(journal.unmovedEvents(of: scope.tenant.id, through: through), to: scope, journal: journal)
+        }
+        // A batch with a tenant whose move failed stays, for the next round; the others go. A
+        // tenant removed meanwhile has nowhere to take its events: they are discarded.
+        var failed = round.failed
+        if !failed.isEmpty {
+            for id in await Self.scopes(of: failed, in: tenants, journal: journal).gone {
+                journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: [
+                    "tenant_id": "\(id)", "events": "\(journal.unmovedEvents(of: id, through: through).count)",
+                ])
+                journal.moved(id, through: through)
+                failed.remove(id)
             }
         }
-        let round = await Self.forEach(scopes, journal: journal) { scope in try await self.movePostgres(scope, journal: journal) }
-        for scope in scopes where round.failed.contains(scope.tenant.id) { journal.markDirty(scope) }
-        return round.moved
+        let kept = taken.filter { !failed.isDisjoint(with: $0.value.keys) }
+        journal.restoreBatches(kept)
+        try await journal.forgetBatches(taken.keys.filter { kept[$0] == nil })
+        return moved + round.moved
+    }
+
+    /// On PostgreSQL, moves what the journal holds from any node but what this node's next round
+    /// takes from its own copies: the per-event journal's rows (the previous release's), then the
+    /// batches, read back a page at a time; a batch is deleted once every tenant in it has its
+    /// events in its trail or no longer exists.
+    private func sweepPostgres(_ journal: AuditJournal, tenants: TenantDirectory) async throws -> Int {
+        var moved = 0
+        // A tenant whose database cannot be opened keeps its rows for the next sweep.
+        let journaled = try await journal.journaledTenants()
+        let resolved = await Self.scopes(of: journaled, in: tenants, journal: journal)
+        for id in resolved.gone {
+            let discarded = try await journal.discard(tenantID: id)
+            journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(discarded)"])
+        }
+        moved += await Self.forEach(resolved.scopes, journal: journal) { scope in try await self.movePerEvent(scope, journal: journal) }.moved
+
+        let own = journal.ownBatches()
+        var after: Int64 = 0
+        while true {
+            let (page, events) = try await journal.batchesWritten(after: after)
+            guard let last = page.last?.number else { return moved }
+            let found = page.filter { !own.contains($0.number) }
+            let byTenant = Dictionary(grouping: events.filter { !own.contains($0.position) }, by: \.tenantID)
+            let resolved = await Self.scopes(of: Set(byTenant.keys), in: tenants, journal: journal)
+            for id in resolved.gone {
+                journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(byTenant[id]?.count ?? 0)"])
+            }
+            let round = await Self.forEach(resolved.scopes, journal: journal) { scope in
+                try await self.appendJournaled(byTenant[scope.tenant.id] ?? [], to: scope, journal: journal)
+            }
+            moved += round.moved
+            let failed = round.failed.union(resolved.failed)
+            try await journal.forgetBatches(found.filter { failed.isDisjoint(with: $0.tenants) }.map(\.number))
+            if page.count < AuditJournal.batchPage { return moved }
+            after = last
+        }
     }
 
     /// One pass over the journal in order. A tenant whose move fails (or whose database cannot
@@ -458,7 +611,7 @@ extension AuditTrail {
                 journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(byTenant[id]?.count ?? 0)"])
             }
             let round = await Self.forEach(scopes, journal: journal) { scope in
-                try await self.appendSQLite(byTenant[scope.tenant.id] ?? [], to: scope, journal: journal)
+                try await self.appendJournaled(byTenant[scope.tenant.id] ?? [], to: scope, journal: journal)
             }
             moved += round.moved
             failed.formUnion(round.failed)

@@ -39,6 +39,26 @@ package enum AuditMigrations {
                 "CREATE INDEX audit_journal_tenant ON audit_journal (tenant_id, journal_seq)",
             ]
         ),
+        // On PostgreSQL the journal takes one row per group commit: its events as one JSON array
+        // (the form the trail's inserts take), the tenants they belong to, how many and the
+        // oldest time. A row per event cost as much to write, and again to delete, as the
+        // event's own row in its trail. `audit_journal` stays for what nodes of the previous
+        // release journal during a rolling deploy; the movers still take its rows.
+        Migration(
+            212, "create_audit_journal_batches",
+            sqlite: [],
+            postgres: [
+                """
+                CREATE TABLE audit_journal_batches (
+                    journal_seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    tenants TEXT[] NOT NULL,
+                    event_count INTEGER NOT NULL,
+                    oldest TEXT NOT NULL,
+                    events TEXT NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     /// An event's fields but its number and hashes: the journal's columns, and most of the trail's.

@@ -176,8 +176,12 @@ package final class AuditTrail: Sendable {
     /// which reads the key's last entry; a generic plan of `NOT EXISTS (… seq > $3)` scanned
     /// the table), and the key on `seq` refuses an event another appender committed meanwhile.
     /// It takes the same advisory lock as `insertReturningTail`, so an appender that read the
-    /// tail under the lock never collides with it.
-    static func appendFollowing(_ tail: Tail, _ records: [StampedRecord], scope: TenantScope) async throws -> (events: [AuditEvent], tail: Tail)? {
+    /// tail under the lock never collides with it. With `unlessPresent` (journaled events, which
+    /// another appender may have moved already) it also writes nothing when the trail holds
+    /// any of the events' ids.
+    static func appendFollowing(
+        _ tail: Tail, _ records: [StampedRecord], scope: TenantScope, unlessPresent: Bool = false
+    ) async throws -> (events: [AuditEvent], tail: Tail)? {
         guard scope.database.dialect == .postgres, let schema = scope.schema else { return nil }
         let table = try scope.tableName("audit_events")
         let events = chain(records, after: tail)
@@ -190,6 +194,9 @@ package final class AuditTrail: Sendable {
             "appended" AS (
                 INSERT INTO \(table) (\(AuditStore.columnList)) SELECT \(AuditStore.columnList)
                 FROM "lock", "predecessor", json_to_recordset($1::json) AS rows (\(AuditStore.recordsetColumns))
+                \(unlessPresent ? """
+                WHERE NOT EXISTS (SELECT 1 FROM \(table) WHERE "id" IN (SELECT "id" FROM json_to_recordset($1::json) AS ids ("id" text)))
+                """ : "")
                 RETURNING 1
             )
             SELECT count(*) AS "appended" FROM "appended"
@@ -272,6 +279,25 @@ final class TenantAuditWriter: Sendable {
             metrics.committed(batch.map(\.record.record), duration: ContinuousClock.now - started)
             witnessIfDue(tail, of: scope.tenant.id, readAt: startedAt)
         }
+    }
+
+    /// Appends journaled events after the tail this writer last committed or moved, in one
+    /// statement, unless any of them is in the trail already; nil, with nothing written, when it
+    /// knows no tail, the batch would reach the patient index's mark, or that tail is no longer
+    /// the end (the caller then appends the safe way and hands the tail over, `remember`).
+    func appendJournaled(_ records: [StampedRecord], in scope: TenantScope) async -> (events: [AuditEvent], tail: AuditTrail.Tail)? {
+        guard scope.database.dialect == .postgres,
+              let known = state.withLock({ state in defer { state.tail = nil }; return state.tail }),
+              known.seq + Int64(records.count) - known.indexed < patientIndexBatch,
+              let appended = try? await AuditTrail.appendFollowing(known, records, scope: scope, unlessPresent: true)
+        else { return nil }
+        remember(appended.tail)
+        return appended
+    }
+
+    /// The trail's end as an append just committed it, for the next one-statement append.
+    func remember(_ tail: AuditTrail.Tail) {
+        state.withLock { $0.tail = tail }
     }
 
     /// Hands the head just committed to the witness, at most once per `witnessInterval`, without

@@ -24,10 +24,29 @@ struct AuditJournalTests {
         AuditTrail(registry: PrometheusCollectorRegistry(), witness: AuditWitness(storage: storage), journal: AuditJournal(storage: storage))
     }
 
+    /// How many events the journal holds: on PostgreSQL, those of its batches and of the
+    /// previous release's per-event table.
     static func journaled(_ storage: Storage) async throws -> Int {
-        let table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+        let space = storage.controlPlaneTarget.schema.map { "\"\($0)\"." } ?? ""
+        let text = storage.controlPlane.dialect == .postgres
+            ? "SELECT (SELECT count(*) FROM \(space)audit_journal) + (SELECT COALESCE(sum(event_count), 0) FROM \(space)audit_journal_batches) AS n"
+            : "SELECT count(*) AS n FROM audit_journal"
         return try await storage.controlPlane.read { database in
-            try await database.raw("SELECT count(*) AS n FROM \(unsafeRaw: table)").first()!.decode(column: "n", as: Int.self)
+            try await database.raw(SQLQueryString(stringLiteral: text)).first()!.decode(column: "n", as: Int.self)
+        }
+    }
+
+    /// On PostgreSQL, inserts a batch row as a node would have written it.
+    static func insertBatch(_ storage: Storage, tenantID: String, ids: [String]) async throws {
+        let space = storage.controlPlaneTarget.schema.map { "\"\($0)\"." } ?? ""
+        let events = "[" + ids.map { id in
+            #"{"tenant_id":"\#(tenantID)","id":"\#(id)","occurred_at":"2026-12-03T00:00:00.000Z","actor_type":"user","actor_roles":"","action":"read","outcome":"success","details":"{}"}"#
+        }.joined(separator: ",") + "]"
+        try await storage.controlPlane.autocommit { database in
+            try await database.raw("""
+                INSERT INTO \(unsafeRaw: space)audit_journal_batches (tenants, event_count, oldest, events)
+                VALUES (ARRAY[\(bind: tenantID)], \(bind: ids.count), '2026-12-03T00:00:00.000Z', \(bind: events))
+                """).run()
         }
     }
 
@@ -47,9 +66,12 @@ struct AuditJournalTests {
 
             let acme = try await trail.events(in: scopes[0], filter: .init(), before: nil, limit: 100)
             #expect(acme.count == 30 && Set(acme.compactMap(\.requestID)) == Set(stride(from: 0, to: 60, by: 2).map { "r\($0)" }))
-            #expect(try await Self.journaled(storage) == 30, "only the trail read was moved")
+            #expect(try await AuditStore.events(in: scopes[1], filter: .init(), before: nil, limit: 100).isEmpty, "only the trail read was moved")
             #expect(try await trail.verify(scopes[1], witness: AuditWitness(storage: storage)) == .init(checked: 30, firstBreak: nil))
+            // The mover's round finds every event in its trail and empties the journal.
+            #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 0)
             #expect(try await Self.journaled(storage) == 0)
+            #expect(try await trail.verify(scopes[0]) == .init(checked: 30, firstBreak: nil))
 
             // The event keeps the identity and time it was journaled with.
             var filter = AuditStore.Filter()
@@ -63,21 +85,27 @@ struct AuditJournalTests {
     func recovery(_ backend: TestBackend) async throws {
         try await Self.withJournal(backend) { storage, crashed, scopes in
             for n in 0..<10 { try await crashed.recordRead(AuditTrailTests.read(n), in: scopes[n % 2]) }
-            // A tenant that is gone: its journaled events have no trail to go to.
+            // A tenant that is gone: its journaled events have no trail to go to. On PostgreSQL,
+            // also rows of the per-event journal that a node of the previous release wrote (one
+            // of a live tenant), and a batch of the gone tenant.
             let table = storage.controlPlaneTarget.schema.map { "\"\($0)\".audit_journal" } ?? "audit_journal"
+            let legacy = backend == .postgres ? [("gone", "x"), (scopes[0].tenant.id, "earlier-release")] : [("gone", "x")]
             try await storage.controlPlane.autocommit { database in
-                try await database.raw("""
-                    INSERT INTO \(unsafeRaw: table) (tenant_id, id, occurred_at, actor_type, actor_roles, action, outcome, details)
-                    VALUES ('gone', 'x', '2026-12-03T00:00:00.000Z', 'user', '', 'read', 'success', '{}')
-                    """).run()
+                for (tenant, id) in legacy {
+                    try await database.raw("""
+                        INSERT INTO \(unsafeRaw: table) (tenant_id, id, occurred_at, actor_type, actor_roles, action, outcome, details)
+                        VALUES (\(bind: tenant), \(bind: id), '2026-12-03T00:00:00.000Z', 'user', '', 'read', 'success', '{}')
+                        """).run()
+                }
             }
+            if backend == .postgres { try await Self.insertBatch(storage, tenantID: "gone", ids: ["y", "z"]) }
 
             // A node starting over (another trail, nothing in memory) moves everything.
             let restarted = Self.trail(storage)
-            #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == 10)
+            #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == legacy.count + 9)
             #expect(try await Self.journaled(storage) == 0)
-            for scope in scopes {
-                #expect(try await AuditStore.verify(scope) == .init(checked: 5, firstBreak: nil))
+            for (index, scope) in scopes.enumerated() {
+                #expect(try await AuditStore.verify(scope) == .init(checked: index == 0 ? legacy.count + 4 : 5, firstBreak: nil))
             }
             #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == 0)
         }
@@ -198,11 +226,52 @@ struct AuditJournalTests {
     func repeatedRow(_ backend: TestBackend) async throws {
         try await Self.withJournal(backend) { storage, trail, scopes in
             try await trail.recordRead(AuditTrailTests.read(1), in: scopes[0])
-            try await Self.copyJournalRows(storage, of: scopes[0].tenant.id, count: 1, repeatID: true)
+            if backend == .postgres {
+                let space = storage.controlPlaneTarget.schema.map { "\"\($0)\"." } ?? ""
+                try await storage.controlPlane.autocommit { database in
+                    try await database.raw("""
+                        INSERT INTO \(unsafeRaw: space)audit_journal_batches (tenants, event_count, oldest, events)
+                        SELECT tenants, event_count, oldest, events FROM \(unsafeRaw: space)audit_journal_batches
+                        """).run()
+                }
+            } else {
+                try await Self.copyJournalRows(storage, of: scopes[0].tenant.id, count: 1, repeatID: true)
+            }
             #expect(try await Self.journaled(storage) == 2)
             #expect(try await trail.settle(scopes[0]) == 1)
+            #expect(await trail.moveJournal(everything: true, tenants: storage.tenants) == 0)
             #expect(try await Self.journaled(storage) == 0)
             #expect(try await trail.verify(scopes[0]) == .init(checked: 1, firstBreak: nil))
+        }
+    }
+
+    @Test("on PostgreSQL, a batch stays while a tenant in it cannot take its events; the others' are moved once, and nothing is lost")
+    func batchWaitsForItsFailingTenant() async throws {
+        try await Self.withJournal(.postgres) { storage, trail, scopes in
+            let (healthy, failing) = (scopes[0], scopes[1])
+            // The two tenants' reads in pairs: their events share batches (and none goes to a
+            // trail directly, as many of one tenant's at once would).
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in stride(from: 0, to: 40, by: 2) {
+                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: healthy) }
+                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: failing) }
+                    try await group.waitForAll()
+                }
+            }
+            try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
+            #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
+            #expect(try await Self.journaled(storage) > 0, "the batches holding the failing tenant's events are kept")
+            #expect(try await AuditStore.verify(healthy) == .init(checked: 20, firstBreak: nil))
+            // Another node's sweep moves nothing more: one tenant's events are in its trail, the
+            // other's still refused.
+            #expect(await Self.trail(storage).moveJournal(everything: true, tenants: storage.tenants) == 0)
+
+            try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+            #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
+            #expect(try await Self.journaled(storage) == 0)
+            for scope in [healthy, failing] {
+                #expect(try await trail.verify(scope) == .init(checked: 20, firstBreak: nil))
+            }
         }
     }
 

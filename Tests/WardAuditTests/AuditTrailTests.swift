@@ -176,7 +176,7 @@ struct AuditTrailTests {
         }
     }
 
-    @Test("on PostgreSQL a batch follows the tail it was given in one statement, and only while that tail is the trail's end")
+    @Test("on PostgreSQL a batch follows the tail it was given in one statement, and only while that tail is the trail's end (and, for journaled events, while none of them is there)")
     func appendFollowingTail() async throws {
         try await Self.withTrail(.postgres) { _, scope, _ in
             let first = try await scope.transaction { database in
@@ -196,6 +196,16 @@ struct AuditTrailTests {
                 #expect(try await AuditTrail.appendFollowing(tail, [StampedRecord(Self.read(9), at: Date())], scope: scope) == nil)
             }
             #expect(try await AuditStore.verify(scope) == .init(checked: 3, firstBreak: nil))
+
+            // Journaled events another appender moved first: with any of them in the trail,
+            // nothing is written; with none, all are.
+            let moved = followed.events[1]
+            let again = StampedRecord(record: Self.read(3), id: moved.id, occurredAt: moved.occurredAt)
+            let fresh = StampedRecord(Self.read(4), at: Date())
+            #expect(try await AuditTrail.appendFollowing(followed.tail, [fresh, again], scope: scope, unlessPresent: true) == nil)
+            let appended = try #require(try await AuditTrail.appendFollowing(followed.tail, [fresh], scope: scope, unlessPresent: true))
+            #expect(appended.events.map(\.seq) == [4])
+            #expect(try await AuditStore.verify(scope) == .init(checked: 4, firstBreak: nil))
         }
     }
 

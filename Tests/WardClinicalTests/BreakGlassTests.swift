@@ -107,14 +107,16 @@ struct AuditBeforeAnswerTests {
                     let token = try await client.token("doctor@acme.test"), auditor = try await client.token("auditor@acme.test")
                     let patient = try await client.patient(token, ["given_name": "Sara", "family_name": "Mensah"])
                     // A read's event is made durable in the node's journal: without it, no answer.
+                    // (On PostgreSQL the journal holds a row per group commit.)
+                    let journal = backend == .postgres ? "audit_journal_batches" : "audit_journal"
                     try await storage.controlPlane.transaction { database in
-                        try await database.raw("ALTER TABLE \(unsafeRaw: space)audit_journal RENAME TO audit_journal_away").run()
+                        try await database.raw("ALTER TABLE \(unsafeRaw: space)\(unsafeRaw: journal) RENAME TO audit_journal_away").run()
                     }
                     let read = try await client.send(.get, "/api/v1/patients/\(patient)", token: token)
                     #expect(read.status == .internalServerError)
                     #expect(!read.text.contains("Mensah"))
                     try await storage.controlPlane.transaction { database in
-                        try await database.raw("ALTER TABLE \(unsafeRaw: space)audit_journal_away RENAME TO audit_journal").run()
+                        try await database.raw("ALTER TABLE \(unsafeRaw: space)audit_journal_away RENAME TO \(unsafeRaw: journal)").run()
                     }
                     #expect(try await client.send(.get, "/api/v1/patients/\(patient)", token: token).status == .ok)
 

@@ -102,7 +102,7 @@ struct DatabaseOutageTests {
                     let doctor = try await Self.retried { try await client.token("doctor@acme.test") }
                     let patient = try await Self.retried { try await client.patient(doctor, ["given_name": "Lena", "family_name": "Fischer"]) }
                     // Reads' events are made durable in the node's audit journal.
-                    let lock = try await Self.lock(site, table: "audit_journal", schema: Storage.platformSchema, seconds: 6)
+                    let lock = try await Self.lock(site, table: "audit_journal_batches", schema: Storage.platformSchema, seconds: 6)
 
                     let started = ContinuousClock.now
                     let stuck = try await client.send(.get, "/api/v1/patients/\(patient)", token: doctor)
