@@ -571,13 +571,15 @@ extension AuditTrail {
         }
         moved += await Self.forEach(resolved.scopes, journal: journal) { scope in try await self.movePerEvent(scope, journal: journal) }.moved
 
+        // As on SQLite, a tenant that failed on one page is left alone on the later ones, so
+        // its events are not appended after later ones.
         let own = journal.ownBatches()
-        var after: Int64 = 0
+        var after: Int64 = 0, failed: Set<String> = []
         while true {
             let (page, events) = try await journal.batchesWritten(after: after)
             guard let last = page.last?.number else { return moved }
             let found = page.filter { !own.contains($0.number) }
-            let byTenant = Dictionary(grouping: events.filter { !own.contains($0.position) }, by: \.tenantID)
+            let byTenant = Dictionary(grouping: events.filter { !own.contains($0.position) && !failed.contains($0.tenantID) }, by: \.tenantID)
             let resolved = await Self.scopes(of: Set(byTenant.keys), in: tenants, journal: journal)
             for id in resolved.gone {
                 journal.logger.warning("audit journal: events of a removed tenant discarded", metadata: ["tenant_id": "\(id)", "events": "\(byTenant[id]?.count ?? 0)"])
@@ -586,7 +588,7 @@ extension AuditTrail {
                 try await self.appendJournaled(byTenant[scope.tenant.id] ?? [], to: scope, journal: journal)
             }
             moved += round.moved
-            let failed = round.failed.union(resolved.failed)
+            failed.formUnion(round.failed.union(resolved.failed))
             try await journal.forgetBatches(found.filter { failed.isDisjoint(with: $0.tenants) }.map(\.number))
             if page.count < AuditJournal.batchPage { return moved }
             after = last
