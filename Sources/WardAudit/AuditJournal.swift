@@ -67,6 +67,9 @@ package final class AuditJournal: Sendable {
     static let roundBatch = 8192
     /// The most batches read back at once on PostgreSQL (a sweep, a reader's settle).
     static let batchPage = 64
+    /// How old a batch's oldest event is before a sweep (but the one at start) takes it from
+    /// the node that wrote it, in seconds.
+    static let sweepAge: TimeInterval = 30
 
     package init(storage: Storage) {
         self.database = storage.controlPlane
@@ -125,17 +128,28 @@ package final class AuditJournal: Sendable {
     }
 
     /// On PostgreSQL, up to `batchPage` batches numbered after `after`, oldest first (with
-    /// `tenantID`, those holding that tenant's events), with their tenants; and their events
-    /// (with `tenantID`, that tenant's only) in the order they were journaled, each with its
-    /// batch's number as its position.
-    func batchesWritten(after: Int64, tenantID: String? = nil) async throws -> (batches: [(number: Int64, tenants: [String])], events: [Journaled]) {
+    /// `tenantID`, those holding that tenant's events; with `before`, those whose oldest event
+    /// happened before that time), with their tenants; and their events (with `tenantID`, that
+    /// tenant's only) in the order they were journaled, each with its batch's number as its
+    /// position.
+    func batchesWritten(
+        after: Int64, tenantID: String? = nil, before: Date? = nil
+    ) async throws -> (batches: [(number: Int64, tenants: [String])], events: [Journaled]) {
         let batchTable = self.batchTable
+        var text = "SELECT journal_seq, array_to_string(tenants, ' ') AS tenants FROM " + batchTable + " WHERE journal_seq > $1"
+        var binds: [any Encodable & Sendable] = [after, Self.batchPage]
+        if let tenantID {
+            binds.append(tenantID)
+            text += " AND $\(binds.count) = ANY(tenants)"
+        }
+        if let before {
+            // Times are stored as UTC text of one width, which orders as the times do.
+            binds.append(Timestamp.text(before))
+            text += " AND oldest < $\(binds.count)"
+        }
+        let statement = SQLText.Statement(text + " ORDER BY journal_seq LIMIT $2", binds: binds)
         return try await database.read { database in
-            let found = try await database.reusedRows(SQLText.Statement(
-                "SELECT journal_seq, array_to_string(tenants, ' ') AS tenants FROM " + batchTable + " WHERE journal_seq > $1"
-                    + (tenantID == nil ? "" : " AND $3 = ANY(tenants)") + " ORDER BY journal_seq LIMIT $2",
-                binds: [after, Self.batchPage] + (tenantID.map { [$0] } ?? [])
-            )).map { row in
+            let found = try await database.reusedRows(statement).map { row in
                 (number: try row.decode(column: "journal_seq", as: Int64.self),
                  tenants: try row.decode(column: "tenants", as: String.self).split(separator: " ").map(String.init))
             }
@@ -513,13 +527,14 @@ extension AuditTrail {
     /// `everything`, also what the journal holds from any node (at start, after a crash, and now
     /// and then for another node's), read back. On SQLite (one node) the journal is read in
     /// order, all of it, every time. A tenant whose move fails is tried again next time; events
-    /// of a tenant that no longer exists are discarded, with a warning.
+    /// of a tenant that no longer exists are discarded, with a warning. `leftoversOnly` (the
+    /// periodic sweep) leaves other nodes' batches to them until they are `sweepAge` old.
     @discardableResult
-    package func moveJournal(everything: Bool, tenants: TenantDirectory) async -> Int {
+    package func moveJournal(everything: Bool, leftoversOnly: Bool = false, tenants: TenantDirectory) async -> Int {
         guard let journal else { return 0 }
         do {
             switch journal.dialect {
-            case .postgres: return try await moveJournalPostgres(journal, everything: everything, tenants: tenants)
+            case .postgres: return try await moveJournalPostgres(journal, everything: everything, leftoversOnly: leftoversOnly, tenants: tenants)
             case .sqlite: return try await moveJournalSQLite(journal, tenants: tenants)
             }
         } catch {
@@ -528,9 +543,9 @@ extension AuditTrail {
         }
     }
 
-    private func moveJournalPostgres(_ journal: AuditJournal, everything: Bool, tenants: TenantDirectory) async throws -> Int {
+    private func moveJournalPostgres(_ journal: AuditJournal, everything: Bool, leftoversOnly: Bool, tenants: TenantDirectory) async throws -> Int {
         var moved = 0
-        if everything { moved += try await sweepPostgres(journal, tenants: tenants) }
+        if everything { moved += try await sweepPostgres(journal, tenants: tenants, leftoversOnly: leftoversOnly) }
         let taken = journal.takeBatches()
         guard let through = taken.keys.max() else { return moved }
         var scopes: [String: TenantScope] = [:]
@@ -560,7 +575,7 @@ extension AuditTrail {
     /// takes from its own copies: the per-event journal's rows (the previous release's), then the
     /// batches, read back a page at a time; a batch is deleted once every tenant in it has its
     /// events in its trail or no longer exists.
-    private func sweepPostgres(_ journal: AuditJournal, tenants: TenantDirectory) async throws -> Int {
+    private func sweepPostgres(_ journal: AuditJournal, tenants: TenantDirectory, leftoversOnly: Bool) async throws -> Int {
         var moved = 0
         // A tenant whose database cannot be opened keeps its rows for the next sweep.
         let journaled = try await journal.journaledTenants()
@@ -571,12 +586,14 @@ extension AuditTrail {
         }
         moved += await Self.forEach(resolved.scopes, journal: journal) { scope in try await self.movePerEvent(scope, journal: journal) }.moved
 
-        // As on SQLite, a tenant that failed on one page is left alone on the later ones, so
-        // its events are not appended after later ones.
-        let own = journal.ownBatches()
+        // Batches whose oldest event is older than `sweepAge` are another node's leftovers (a
+        // live node moves its own within a round or two; at start, everything is). As on
+        // SQLite, a tenant that failed on one page is left alone on the later ones, so its
+        // events are not appended after later ones.
+        let own = journal.ownBatches(), before = leftoversOnly ? Date().addingTimeInterval(-AuditJournal.sweepAge) : nil
         var after: Int64 = 0, failed: Set<String> = []
         while true {
-            let (page, events) = try await journal.batchesWritten(after: after)
+            let (page, events) = try await journal.batchesWritten(after: after, before: before)
             guard let last = page.last?.number else { return moved }
             let found = page.filter { !own.contains($0.number) }
             let byTenant = Dictionary(grouping: events.filter { !own.contains($0.position) && !failed.contains($0.tenantID) }, by: \.tenantID)

@@ -98,8 +98,9 @@ package struct AuditModule: WardModule {
 
 /// Moves the audit journal's events into their tenants' trails (`AuditTrail.moveJournal`):
 /// everything at start (what a crash left), then every `interval` what this node journaled,
-/// every `sweep` everything (what a node that stopped left), and at graceful shutdown what
-/// remains of this node's.
+/// every `sweep` what other nodes left (on PostgreSQL, batches older than
+/// `AuditJournal.sweepAge`: a live node moves its own), and at graceful shutdown what remains of
+/// this node's.
 package struct AuditJournalMover: Service {
     let trail: AuditTrail
     let tenants: TenantDirectory
@@ -120,7 +121,7 @@ package struct AuditJournalMover: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             let everything = ContinuousClock.now - swept >= sweep
             if everything { swept = .now }
-            await trail.moveJournal(everything: everything, tenants: tenants)
+            await trail.moveJournal(everything: everything, leftoversOnly: true, tenants: tenants)
         }
         // What was journaled while the last round ran.
         await trail.moveJournal(everything: false, tenants: tenants)

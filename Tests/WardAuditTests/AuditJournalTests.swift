@@ -100,9 +100,17 @@ struct AuditJournalTests {
             }
             if backend == .postgres { try await Self.insertBatch(storage, tenantID: "gone", ids: ["y", "z"]) }
 
-            // A node starting over (another trail, nothing in memory) moves everything.
             let restarted = Self.trail(storage)
-            #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == legacy.count + 9)
+            var movedEarlier = 0
+            if backend == .postgres {
+                // A live node's periodic sweep leaves another node's fresh batches to it, and
+                // takes what is old: the per-event rows, the gone tenant's batch.
+                #expect(await restarted.moveJournal(everything: true, leftoversOnly: true, tenants: storage.tenants) == 1)
+                #expect(try await Self.journaled(storage) == 10)
+                movedEarlier = 1
+            }
+            // A node starting over (another trail, nothing in memory) moves everything.
+            #expect(await restarted.moveJournal(everything: true, tenants: storage.tenants) == legacy.count + 9 - movedEarlier)
             #expect(try await Self.journaled(storage) == 0)
             for (index, scope) in scopes.enumerated() {
                 #expect(try await AuditStore.verify(scope) == .init(checked: index == 0 ? legacy.count + 4 : 5, firstBreak: nil))
