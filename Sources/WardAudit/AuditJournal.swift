@@ -71,7 +71,12 @@ package final class AuditJournal: Sendable {
     /// the node that wrote it, in seconds.
     static let sweepAge: TimeInterval = 30
 
-    package init(storage: Storage) {
+    /// On PostgreSQL, how many of a tenant's events this node holds in memory while its moves
+    /// fail before it leaves them to the sweeps, which read them back.
+    let memoryLimit: Int
+
+    package init(storage: Storage, memoryLimit: Int = 16_384) {
+        self.memoryLimit = memoryLimit
         self.database = storage.controlPlane
         let space = storage.controlPlaneTarget.schema.map { "\"\($0)\"." } ?? ""
         self.table = space + "audit_journal"
@@ -110,6 +115,11 @@ package final class AuditJournal: Sendable {
     /// The numbers of the batches this node wrote and has not yet taken for a move.
     func ownBatches() -> Set<Int64> {
         batches.withLock { Set($0.keys) }
+    }
+
+    /// How many of a tenant's events this node holds unmoved.
+    func unmovedCount(of tenantID: String) -> Int {
+        unmoved.withLock { $0[tenantID]?.count ?? 0 }
     }
 
     /// This node's unmoved events of a tenant journaled in batches up to `through`, oldest first.
@@ -565,9 +575,19 @@ extension AuditTrail {
                 failed.remove(id)
             }
         }
-        let kept = taken.filter { !failed.isDisjoint(with: $0.value.keys) }
-        journal.restoreBatches(kept)
-        try await journal.forgetBatches(taken.keys.filter { kept[$0] == nil })
+        // A tenant whose moves keep failing would hold its reads in memory without end: past
+        // `memoryLimit` its batches are left to the sweeps (no longer this node's), which read
+        // them back once they are `sweepAge` old, as a reader's settle does meanwhile.
+        var released: Set<String> = []
+        for id in failed where journal.unmovedCount(of: id) > journal.memoryLimit {
+            journal.logger.warning("audit journal: a tenant's moves keep failing; its events are left to the sweeps", metadata: [
+                "tenant_id": "\(id)", "events": "\(journal.unmovedCount(of: id))",
+            ])
+            journal.moved(id, through: through)
+            released.insert(id)
+        }
+        journal.restoreBatches(taken.filter { !failed.isDisjoint(with: $0.value.keys) && released.isDisjoint(with: $0.value.keys) })
+        try await journal.forgetBatches(taken.keys.filter { failed.isDisjoint(with: taken[$0]!.keys) })
         return moved + round.moved
     }
 

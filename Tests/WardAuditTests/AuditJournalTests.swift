@@ -283,6 +283,39 @@ struct AuditJournalTests {
         }
     }
 
+    @Test("on PostgreSQL, a tenant whose moves keep failing is not held in memory without end: past the limit its batches go to the sweeps, and none is lost")
+    func failingTenantLeftToSweeps() async throws {
+        try await withTestSite(.postgres) { site in
+            try await site.withStorage(platformMigrations: AuditMigrations.platform, tenantMigrations: AuditMigrations.all) { storage in
+                for slug in ["acme", "zenith"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
+                let (healthy, failing) = (try await storage.tenants.activeScope(slug: "acme"), try await storage.tenants.activeScope(slug: "zenith"))
+                let trail = AuditTrail(registry: PrometheusCollectorRegistry(), journal: AuditJournal(storage: storage, memoryLimit: 10))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for n in stride(from: 0, to: 40, by: 2) {
+                        group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: healthy) }
+                        group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: failing) }
+                        try await group.waitForAll()
+                    }
+                }
+                try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
+                #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
+                let journal = try #require(trail.journal)
+                #expect(journal.unmovedCount(of: failing.tenant.id) == 0, "released from memory")
+                #expect(journal.ownBatches().isEmpty, "its batches are no longer this node's")
+                #expect(try await Self.journaled(storage) > 0, "and stay in the journal")
+
+                try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+                // A reader finds every event; a sweep then empties the journal.
+                #expect(try await trail.events(in: failing, filter: .init(), before: nil, limit: 100).count == 20)
+                #expect(await trail.moveJournal(everything: true, tenants: storage.tenants) == 0)
+                #expect(try await Self.journaled(storage) == 0)
+                for scope in [healthy, failing] {
+                    #expect(try await trail.verify(scope) == .init(checked: 20, firstBreak: nil))
+                }
+            }
+        }
+    }
+
     @Test("on SQLite, a tenant whose trail refuses its events keeps every one of them through a long journal, in order, until it takes them")
     func failingTenantKeepsItsEvents() async throws {
         try await Self.withJournal(.sqlite) { storage, trail, scopes in
