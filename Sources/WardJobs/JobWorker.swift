@@ -119,42 +119,63 @@ package final class JobWorker: Service, Sendable {
         }.value
     }
 
+    /// Records how an attempt ended. A write the database refuses for a moment (a lock held too
+    /// long, a connection dropped) is tried again, for up to half a lease: given up at once, a job
+    /// that succeeded would run again when its lease expired, or be reaped as dead on its last
+    /// attempt.
     private func settle(_ job: Job, outcome: Outcome, interrupted: Bool, handler: JobHandler, seconds: Double, metadata: Logger.Metadata) async {
         var metadata = metadata
         metadata["duration_ms"] = "\(Int(seconds * 1000))"
-        let holder = job.leaseHolder ?? id
-        do {
-            switch outcome {
-            case .leaseLost:
-                logger.warning("job lease lost; another worker may run it", metadata: metadata)
-            case .finished(nil):
-                guard try await queue.complete(job.id, worker: holder) else {
-                    logger.warning("job finished after its lease was lost; another claim owns it now", metadata: metadata)
+        let deadline = ContinuousClock.now + settings.lease / 2
+        var pause = max(settings.pollInterval, .milliseconds(50))
+        while true {
+            do {
+                try await record(job, outcome: outcome, interrupted: interrupted, handler: handler, seconds: seconds, metadata: metadata)
+                return
+            } catch {
+                var failure = metadata
+                failure["error"] = "\(error)"
+                guard ContinuousClock.now + pause < deadline else {
+                    logger.error("could not record a job's outcome; its lease will expire and it will run again", metadata: failure)
                     return
                 }
-                metrics.record(kind: job.kind, status: "succeeded", seconds: seconds)
-                logger.info("job succeeded", metadata: metadata)
-            case .finished(_?) where interrupted:
-                try await queue.release(job.id, worker: holder)
-                metrics.record(kind: job.kind, status: "released", seconds: seconds)
-                logger.notice("job released at shutdown", metadata: metadata)
-            case .finished(let error?):
-                metadata["error"] = "\(error)"
-                if job.isFinalAttempt || error is any PermanentJobFailure {
-                    try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: nil)
-                    metrics.record(kind: job.kind, status: "dead", seconds: seconds)
-                    logger.error(job.isFinalAttempt ? "job dead after its last attempt" : "job dead: its failure is permanent", metadata: metadata)
-                } else {
-                    let delay = handler.retryDelay(job) ?? handler.policy.delay(after: job.attempts)
-                    try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: queue.clock.now.addingTimeInterval(delay.timeInterval))
-                    metrics.record(kind: job.kind, status: "retried", seconds: seconds)
-                    metadata["retry_in_ms"] = "\(Int(delay.timeInterval * 1000))"
-                    logger.warning("job failed; will retry", metadata: metadata)
-                }
+                logger.warning("could not record a job's outcome; trying again", metadata: failure)
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
             }
-        } catch {
+        }
+    }
+
+    private func record(_ job: Job, outcome: Outcome, interrupted: Bool, handler: JobHandler, seconds: Double, metadata: Logger.Metadata) async throws {
+        var metadata = metadata
+        let holder = job.leaseHolder ?? id
+        switch outcome {
+        case .leaseLost:
+            logger.warning("job lease lost; another worker may run it", metadata: metadata)
+        case .finished(nil):
+            guard try await queue.complete(job.id, worker: holder) else {
+                logger.warning("job finished after its lease was lost; another claim owns it now", metadata: metadata)
+                return
+            }
+            metrics.record(kind: job.kind, status: "succeeded", seconds: seconds)
+            logger.info("job succeeded", metadata: metadata)
+        case .finished(_?) where interrupted:
+            try await queue.release(job.id, worker: holder)
+            metrics.record(kind: job.kind, status: "released", seconds: seconds)
+            logger.notice("job released at shutdown", metadata: metadata)
+        case .finished(let error?):
             metadata["error"] = "\(error)"
-            logger.error("could not record a job's outcome; its lease will expire and it will run again", metadata: metadata)
+            if job.isFinalAttempt || error is any PermanentJobFailure {
+                try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: nil)
+                metrics.record(kind: job.kind, status: "dead", seconds: seconds)
+                logger.error(job.isFinalAttempt ? "job dead after its last attempt" : "job dead: its failure is permanent", metadata: metadata)
+            } else {
+                let delay = handler.retryDelay(job) ?? handler.policy.delay(after: job.attempts)
+                try await queue.fail(job.id, worker: holder, error: String(describing: error), retryAt: queue.clock.now.addingTimeInterval(delay.timeInterval))
+                metrics.record(kind: job.kind, status: "retried", seconds: seconds)
+                metadata["retry_in_ms"] = "\(Int(delay.timeInterval * 1000))"
+                logger.warning("job failed; will retry", metadata: metadata)
+            }
         }
     }
 

@@ -38,6 +38,32 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a job's outcome the database refuses for a moment is recorded once it can be: the job succeeds, not dead or run again")
+    func outcomeRecordedAfterAnOutage() async throws {
+        try await withTestSite(.sqlite) { site in
+            try await site.withQueueStorage { storage in
+                let queue = JobQueue(storage: storage)
+                let ledger = Ledger()
+                // The handler takes the queue's table away as it finishes, and puts it back half a
+                // second later: the worker's first tries to record the success fail.
+                let handler = JobHandler(kind: "count", policy: RetryPolicy(maxAttempts: 1, firstDelay: .milliseconds(10))) { run in
+                    ledger.note(run.job.id)
+                    try await storage.controlPlane.transaction { database in try await database.raw("ALTER TABLE jobs RENAME TO jobs_away").run() }
+                    Task {
+                        try await Task.sleep(for: .milliseconds(500))
+                        try await storage.controlPlane.transaction { database in try await database.raw("ALTER TABLE jobs_away RENAME TO jobs").run() }
+                    }
+                }
+                let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "count", payload: Effect(key: "k"), maxAttempts: 1)))
+                let done = try await runWorkers([testWorker(queue, [handler], id: "node-a")]) {
+                    (try? await queue.list(state: .succeeded, limit: 10).count) == 1
+                }
+                #expect(done)
+                #expect(ledger.all == [job.id])
+            }
+        }
+    }
+
     @Test("a job whose worker died runs again after its lease, and its effect happens once", arguments: TestBackend.allCases)
     func expiredLease(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
