@@ -8,10 +8,10 @@ extension TextRules {
     /// An RFC 3339 date-time (section 5.6): `YYYY-MM-DDTHH:MM:SS`, optional fractional seconds,
     /// then `Z` or an offset of up to ±23:59 (`T` and `Z` in either case). Parsed here rather
     /// than by Foundation's ISO 8601 style, which refuses offsets the grammar allows (beyond
-    /// ±18:00) and reads dates before 1582 in the Julian calendar. Years run from 0001 to 9999
-    /// and seconds to 59, as JSON Schema validators read the format; a time that only an offset
-    /// puts outside those years is held to their bounds, which keeps every such time before or
-    /// after every stored one.
+    /// ±18:00) and reads dates before 1582 in the Julian calendar. Years are the grammar's four
+    /// digits, 0000 included (schema-driven clients generate it), and seconds run to 59; a time
+    /// before 0001 or after 9999 (year 0000, or an offset past the bounds) is held to those
+    /// years' bounds, which keeps every such time before or after every stored one.
     package static func rfc3339(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.count <= rfc3339MaximumLength else { return nil }
@@ -27,7 +27,7 @@ extension TextRules {
         guard let year = number(0, 4), byte(4, is: "-"), let month = number(5, 2), byte(7, is: "-"), let day = number(8, 2),
               byte(10, is: "T") || byte(10, is: "t"),
               let hour = number(11, 2), byte(13, is: ":"), let minute = number(14, 2), byte(16, is: ":"), let second = number(17, 2),
-              (1...9999).contains(year), (1...12).contains(month), (1...daysIn(month, of: year)).contains(day),
+              (0...9999).contains(year), (1...12).contains(month), (1...daysIn(month, of: year)).contains(day),
               hour < 24, minute < 60, second < 60 else { return nil }
         var index = 19
         var milliseconds = 0

@@ -119,7 +119,7 @@ struct RequestDocumentTests {
         }
     }
 
-    @Test("RFC 3339 times: any offset to ±23:59, lower-case t and z, dates from 0001 to 9999, proleptic Gregorian")
+    @Test("RFC 3339 times: any offset to ±23:59, lower-case t and z, years 0000 to 9999 held to 0001–9999, proleptic Gregorian")
     func rfc3339() {
         func seconds(_ text: String) -> Double? { TextRules.rfc3339(text).map { ($0.timeIntervalSince1970 * 1000).rounded(.down) / 1000 } }
         #expect(seconds("1970-01-01T00:00:00Z") == 0)
@@ -131,10 +131,12 @@ struct RequestDocumentTests {
         #expect(seconds("1582-10-15T00:00:00Z") == -12_219_292_800)
         #expect(seconds("0001-01-01T00:00:00Z") == -62_135_596_800)
         #expect(seconds("9999-12-31T23:59:59.999Z") == 253_402_300_799.999)
-        // Held to the years' bounds when only an offset takes it past them.
+        // Held to the years' bounds when an offset, or the year 0000, takes it past them.
         #expect(seconds("0001-01-01T00:00:00+23:59") == -62_135_596_800)
+        #expect(seconds("0000-12-31T23:50:39.000Z") == -62_135_596_800)
+        #expect(seconds("0000-02-29T00:00:00Z") == -62_135_596_800, "0000 is a leap year in the proleptic Gregorian calendar")
         #expect(seconds("9999-12-31T23:59:59-23:59") == 253_402_300_799.999)
-        for invalid in ["0000-01-01T00:00:00Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+        for invalid in ["0000-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
                         "2024-01-01T00:00:60Z", "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00+23:60", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z",
                         "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+0100", "2024-1-01T00:00:00Z", "+2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z\n",
                         "２０２４-01-01T00:00:00Z", ""] {
