@@ -10,18 +10,40 @@ import WardTestSupport
 @Suite("Audit journal")
 struct AuditJournalTests {
     /// A trail with a journal over storage holding two tenants.
-    static func withJournal(_ backend: TestBackend, _ body: (Storage, AuditTrail, [TenantScope]) async throws -> Void) async throws {
+    static func withJournal(
+        _ backend: TestBackend, memoryLimit: Int = 16_384, _ body: (Storage, AuditTrail, [TenantScope]) async throws -> Void
+    ) async throws {
         try await withTestSite(backend) { site in
             try await site.withStorage(platformMigrations: AuditMigrations.platform, tenantMigrations: AuditMigrations.all) { storage in
                 for slug in ["acme", "zenith"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
                 let scopes = [try await storage.tenants.activeScope(slug: "acme"), try await storage.tenants.activeScope(slug: "zenith")]
-                try await body(storage, Self.trail(storage), scopes)
+                try await body(storage, Self.trail(storage, memoryLimit: memoryLimit), scopes)
             }
         }
     }
 
-    static func trail(_ storage: Storage) -> AuditTrail {
-        AuditTrail(registry: PrometheusCollectorRegistry(), witness: AuditWitness(storage: storage), journal: AuditJournal(storage: storage))
+    static func trail(_ storage: Storage, memoryLimit: Int = 16_384) -> AuditTrail {
+        AuditTrail(registry: PrometheusCollectorRegistry(), witness: AuditWitness(storage: storage),
+                   journal: AuditJournal(storage: storage, memoryLimit: memoryLimit))
+    }
+
+    /// Reads `0..<count` in pairs, one of each tenant at a time, as reads spread over tenants
+    /// arrive: they share the journal's batches, and none goes to a trail directly (as many of
+    /// one tenant's at once would). Even numbers are `first`'s, odd ones `second`'s.
+    static func readInPairs(_ trail: AuditTrail, _ first: TenantScope, _ second: TenantScope, count: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in stride(from: 0, to: count, by: 2) {
+                group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: first) }
+                group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: second) }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    /// Takes a tenant's trail away (its appends fail), or puts it back.
+    static func trail(of scope: TenantScope, away: Bool) async throws {
+        let (from, to) = away ? ("audit_events", "audit_events_away") : ("audit_events_away", "audit_events")
+        try await scope.transaction { database in try await database.raw("ALTER TABLE \(unsafeRaw: from) RENAME TO \(unsafeRaw: to)").run() }
     }
 
     /// How many events the journal holds: on PostgreSQL, those of its batches and of the
@@ -53,14 +75,7 @@ struct AuditJournalTests {
     @Test("a read is durable in the journal when it returns, and reaches its own tenant's trail, chained, when the trail is read", arguments: TestBackend.allCases)
     func readsReachTheirTrail(_ backend: TestBackend) async throws {
         try await Self.withJournal(backend) { storage, trail, scopes in
-            // Two at a time, as reads spread over tenants arrive: each tenant's go to the journal.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for n in stride(from: 0, to: 60, by: 2) {
-                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: scopes[0]) }
-                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: scopes[1]) }
-                    try await group.waitForAll()
-                }
-            }
+            try await Self.readInPairs(trail, scopes[0], scopes[1], count: 60)
             #expect(try await Self.journaled(storage) == 60)
             #expect(try await AuditStore.events(in: scopes[0], filter: .init(), before: nil, limit: 100).isEmpty, "not yet moved")
 
@@ -257,16 +272,8 @@ struct AuditJournalTests {
     func batchWaitsForItsFailingTenant() async throws {
         try await Self.withJournal(.postgres) { storage, trail, scopes in
             let (healthy, failing) = (scopes[0], scopes[1])
-            // The two tenants' reads in pairs: their events share batches (and none goes to a
-            // trail directly, as many of one tenant's at once would).
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for n in stride(from: 0, to: 40, by: 2) {
-                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: healthy) }
-                    group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: failing) }
-                    try await group.waitForAll()
-                }
-            }
-            try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
+            try await Self.readInPairs(trail, healthy, failing, count: 40)
+            try await Self.trail(of: failing, away: true)
             #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
             #expect(try await Self.journaled(storage) > 0, "the batches holding the failing tenant's events are kept")
             #expect(try await AuditStore.verify(healthy) == .init(checked: 20, firstBreak: nil))
@@ -274,7 +281,7 @@ struct AuditJournalTests {
             // other's still refused.
             #expect(await Self.trail(storage).moveJournal(everything: true, tenants: storage.tenants) == 0)
 
-            try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
+            try await Self.trail(of: failing, away: false)
             #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
             #expect(try await Self.journaled(storage) == 0)
             for scope in [healthy, failing] {
@@ -285,33 +292,23 @@ struct AuditJournalTests {
 
     @Test("on PostgreSQL, a tenant whose moves keep failing is not held in memory without end: past the limit its batches go to the sweeps, and none is lost")
     func failingTenantLeftToSweeps() async throws {
-        try await withTestSite(.postgres) { site in
-            try await site.withStorage(platformMigrations: AuditMigrations.platform, tenantMigrations: AuditMigrations.all) { storage in
-                for slug in ["acme", "zenith"] { try await storage.tenants.create(slug: slug, name: slug.capitalized) }
-                let (healthy, failing) = (try await storage.tenants.activeScope(slug: "acme"), try await storage.tenants.activeScope(slug: "zenith"))
-                let trail = AuditTrail(registry: PrometheusCollectorRegistry(), journal: AuditJournal(storage: storage, memoryLimit: 10))
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for n in stride(from: 0, to: 40, by: 2) {
-                        group.addTask { try await trail.recordRead(AuditTrailTests.read(n), in: healthy) }
-                        group.addTask { try await trail.recordRead(AuditTrailTests.read(n + 1), in: failing) }
-                        try await group.waitForAll()
-                    }
-                }
-                try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events RENAME TO audit_events_away").run() }
-                #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
-                let journal = try #require(trail.journal)
-                #expect(journal.unmovedCount(of: failing.tenant.id) == 0, "released from memory")
-                #expect(journal.ownBatches().isEmpty, "its batches are no longer this node's")
-                #expect(try await Self.journaled(storage) > 0, "and stay in the journal")
+        try await Self.withJournal(.postgres, memoryLimit: 10) { storage, trail, scopes in
+            let (healthy, failing) = (scopes[0], scopes[1])
+            try await Self.readInPairs(trail, healthy, failing, count: 40)
+            try await Self.trail(of: failing, away: true)
+            #expect(await trail.moveJournal(everything: false, tenants: storage.tenants) == 20)
+            let journal = try #require(trail.journal)
+            #expect(journal.unmovedCount(of: failing.tenant.id) == 0, "released from memory")
+            #expect(journal.ownBatches().isEmpty, "its batches are no longer this node's")
+            #expect(try await Self.journaled(storage) > 0, "and stay in the journal")
 
-                try await failing.transaction { database in try await database.raw("ALTER TABLE audit_events_away RENAME TO audit_events").run() }
-                // A reader finds every event; a sweep then empties the journal.
-                #expect(try await trail.events(in: failing, filter: .init(), before: nil, limit: 100).count == 20)
-                #expect(await trail.moveJournal(everything: true, tenants: storage.tenants) == 0)
-                #expect(try await Self.journaled(storage) == 0)
-                for scope in [healthy, failing] {
-                    #expect(try await trail.verify(scope) == .init(checked: 20, firstBreak: nil))
-                }
+            try await Self.trail(of: failing, away: false)
+            // A reader finds every event; a sweep then empties the journal.
+            #expect(try await trail.events(in: failing, filter: .init(), before: nil, limit: 100).count == 20)
+            #expect(await trail.moveJournal(everything: true, tenants: storage.tenants) == 0)
+            #expect(try await Self.journaled(storage) == 0)
+            for scope in [healthy, failing] {
+                #expect(try await trail.verify(scope) == .init(checked: 20, firstBreak: nil))
             }
         }
     }
