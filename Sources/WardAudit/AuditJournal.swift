@@ -14,7 +14,8 @@ package import WardStorage
 /// whatever reads the trail (`AuditTrail.events`, `verify`) moves that tenant's first.
 ///
 /// Every event reaches its trail exactly once: whatever appends journaled events does so under
-/// the trail's lock and skips those whose id the trail already holds (`notInTrail`). On SQLite
+/// the trail's lock and skips those whose id the trail already holds (`notInTrail`), or, in one
+/// statement, is refused whole by the trail's unique key on ids and appends the safe way. On SQLite
 /// the journal holds a row per event; rows are removed after their events are appended, and a
 /// move cut short between the two finds them in the trail next time. On PostgreSQL it holds a
 /// row per group commit (`audit_journal_batches`): the node keeps what it wrote in memory,
@@ -23,9 +24,17 @@ package import WardStorage
 /// moving them) are read back by the other nodes' sweeps, and rows of the per-event table an
 /// earlier release wrote are moved as they were.
 package final class AuditJournal: Sendable {
-    struct Entry: Sendable {
+    /// A read waiting for the journal's commit. A class: the group commit and the write pass
+    /// entries along, and a scope and a record copied field by field cost a read more than
+    /// the write's JSON did.
+    final class Entry: Sendable {
         let stamped: StampedRecord
         let scope: TenantScope
+
+        init(stamped: StampedRecord, scope: TenantScope) {
+            self.stamped = stamped
+            self.scope = scope
+        }
     }
 
     private let database: any Database
@@ -221,7 +230,7 @@ package final class AuditJournal: Sendable {
             rows.reserveCapacity(entries.count * 600)
             for (index, entry) in entries.enumerated() {
                 if index > 0 { rows.append(",") }
-                AuditStore.appendJSONRow(columns: Self.columns, values: Self.values(of: entry), to: &rows)
+                Self.appendJSONRow(entry, to: &rows)
                 scopes[entry.scope.tenant.id] = entry.scope
             }
             rows.append("]")
@@ -251,16 +260,33 @@ package final class AuditJournal: Sendable {
 
     /// The values of `entry`, in the order of `columns`: its tenant, then the trail's values of
     /// an event but the first (its number) and the last two (its hashes).
-    private static func values(of entry: Entry) -> [any Encodable & Sendable] {
+    static func values(of entry: Entry) -> [any Encodable & Sendable] {
         let event = AuditEvent(entry.stamped, seq: 0, prevHash: "", hash: "")
         return [entry.scope.tenant.id] + Array(AuditStore.values(of: event).dropFirst().dropLast(2))
     }
 
-    /// A journaled event read back: its place in the journal, its tenant and the record as stamped.
-    struct Journaled: Sendable {
+    /// `entry` as a JSON object keyed by `columns`, as a batch row holds it: the values
+    /// `values(of:)` binds on SQLite.
+    static func appendJSONRow(_ entry: Entry, to json: inout String) {
+        json.append("{\"tenant_id\":")
+        JSONText.appendString(entry.scope.tenant.id, to: &json)
+        AuditStore.appendJSONMembers(of: AuditEvent(entry.stamped, seq: 0, prevHash: "", hash: ""), to: &json)
+        json.append("}")
+    }
+
+    /// A journaled event: its place in the journal, its tenant and the record as stamped. A
+    /// class, so the node's unmoved events are filtered and handed to moves without copying
+    /// each record's fields.
+    final class Journaled: Sendable {
         let position: Int64
         let tenantID: String
         let stamped: StampedRecord
+
+        init(position: Int64, tenantID: String, stamped: StampedRecord) {
+            self.position = position
+            self.tenantID = tenantID
+            self.stamped = stamped
+        }
     }
 
     private static func entry(from row: any SQLRow) throws -> Journaled {

@@ -72,6 +72,26 @@ struct AuditJournalTests {
         }
     }
 
+    @Test("a batch row's JSON names every journal column once, each with the value SQLite binds")
+    func batchRowColumns() async throws {
+        try await Self.withJournal(.sqlite) { _, _, scopes in
+            var record = AuditTrailTests.read(1)
+            record.reason = "tab\there \"quoted\""
+            record.actorRoles = ["doctor", "nurse"]
+            let entry = AuditJournal.Entry(stamped: StampedRecord(record, at: Date()), scope: scopes[0])
+            var json = ""
+            AuditJournal.appendJSONRow(entry, to: &json)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == Set(AuditJournal.columns) && object.count == AuditJournal.columns.count)
+            for (column, value) in zip(AuditJournal.columns, AuditJournal.values(of: entry)) {
+                switch value {
+                case let text as String?: #expect(object[column] as? String == text, "\(column)")
+                default: Issue.record("\(column) has no JSON form")
+                }
+            }
+        }
+    }
+
     @Test("a read is durable in the journal when it returns, and reaches its own tenant's trail, chained, when the trail is read", arguments: TestBackend.allCases)
     func readsReachTheirTrail(_ backend: TestBackend) async throws {
         try await Self.withJournal(backend) { storage, trail, scopes in

@@ -71,6 +71,24 @@ struct AuditTrailTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(Set(object.keys) == Set(AuditStore.columns) && object.count == AuditStore.columns.count)
         #expect(object["seq"] as? Int == 9 && object["actor_id"] is NSNull && object["details"] as? String == "{}")
+
+        // Every field set, with text JSON must escape: each member is the value SQLite binds.
+        let full = AuditEvent(
+            id: "e2", seq: 10, occurredAt: "2026-12-01T10:00:01.000Z", actorType: .user, actorID: "u\"1", actorName: "Dr \\ O'Neil\n",
+            actorRoles: ["doctor", "nurse"], action: "patient.read", resourceType: "patient", resourceID: "p1", patientID: "p1",
+            outcome: .denied, reason: "tab\there", clientAddress: "10.0.0.1", userAgent: "Mozilla/5.0 \u{1F600}", requestID: "r1",
+            details: ["b": "2", "a": "\u{0}"], prevHash: "p", hash: "h"
+        )
+        var row = ""
+        AuditStore.appendJSONRow(full, to: &row)
+        let members = try #require(try JSONSerialization.jsonObject(with: Data(row.utf8)) as? [String: Any])
+        for (column, value) in zip(AuditStore.columns, AuditStore.values(of: full)) {
+            switch value {
+            case let number as Int64: #expect(members[column] as? Int64 == number, "\(column)")
+            case let text as String?: #expect(members[column] as? String == text, "\(column)")
+            default: Issue.record("\(column) has no JSON form")
+            }
+        }
     }
 
     @Test("events chain by hash and keep every field", arguments: TestBackend.allCases)
@@ -202,8 +220,8 @@ struct AuditTrailTests {
             let moved = followed.events[1]
             let again = StampedRecord(record: Self.read(3), id: moved.id, occurredAt: moved.occurredAt)
             let fresh = StampedRecord(Self.read(4), at: Date())
-            #expect(try await AuditTrail.appendFollowing(followed.tail, [fresh, again], scope: scope, unlessPresent: true) == nil)
-            let appended = try #require(try await AuditTrail.appendFollowing(followed.tail, [fresh], scope: scope, unlessPresent: true))
+            #expect(try await AuditTrail.appendFollowing(followed.tail, [fresh, again], scope: scope) == nil)
+            let appended = try #require(try await AuditTrail.appendFollowing(followed.tail, [fresh], scope: scope))
             #expect(appended.events.map(\.seq) == [4])
             #expect(try await AuditStore.verify(scope) == .init(checked: 4, firstBreak: nil))
         }

@@ -139,4 +139,44 @@ struct MigrationTests {
             }
         }
     }
+
+    @Test("on PostgreSQL the control plane's migrations have a point read of a small table take its key's index, unless the database chose a cost",
+          arguments: [nil, "4"])
+    func pointReadsByIndex(chosen: String?) async throws {
+        try await withTestSite(.postgres) { site in
+            guard let name = site.databaseName else { return }
+            // Each call is a session of its own (a database's settings reach new sessions only);
+            // its statements run in one transaction and the last one's rows are returned.
+            func run(_ statements: String...) async throws -> [String] {
+                var rows: [String] = []
+                try await site.withScratchTargets { targets in
+                    rows = try await targets[0].database.transaction(searchPath: nil) { database in
+                        var last: [any SQLRow] = []
+                        for statement in statements { last = try await database.raw(SQLQueryString(statement)).all() }
+                        return try last.map { try $0.decode(column: $0.allColumns[0], as: String.self) }
+                    }
+                }
+                return rows
+            }
+            if let chosen { _ = try await run("ALTER DATABASE \"\(name)\" SET random_page_cost = \(chosen)") }
+
+            try await site.withStorage { _ in }
+
+            let setting = try await run("""
+                SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting
+                WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
+            #expect(setting == ["random_page_cost=\(chosen ?? "1.1")"])
+            // Through PgBouncer a server session may predate the setting.
+            guard !TestPostgresServer.throughPgBouncer else { return }
+            // A clinic's hundred patients: a few pages.
+            let plan = try await run(
+                "CREATE TEMPORARY TABLE clinic_patients AS SELECT 'p' || n AS id, repeat('x', 400) AS address FROM generate_series(1, 100) n",
+                "ALTER TABLE clinic_patients ADD PRIMARY KEY (id)",
+                "ANALYZE clinic_patients",
+                "EXPLAIN SELECT * FROM clinic_patients WHERE id = 'p50'"
+            )
+            #expect(plan.first?.hasPrefix(chosen == nil ? "Index Scan" : "Seq Scan") == true, "\(plan)")
+        }
+    }
 }

@@ -19,6 +19,12 @@ CREATE DATABASE :"database" OWNER :"owner" ENCODING 'UTF8';
 -- Nobody else connects or makes temporary tables; the serving role connects, nothing more.
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"database" TO :"serving";
+-- A read of one row by its key takes the key's index: at the default random_page_cost (4,
+-- priced for spinning disks) the planner scans a small clinic's whole table instead, and across
+-- hundreds of clinics those scans evict each other from the CPU's caches. 1.1 suits SSDs and
+-- data held in memory. (Ward's platform migration 6 sets it on the control plane's database where
+-- nobody has; a shard made with this file has it from here.)
+ALTER DATABASE :"database" SET random_page_cost = 1.1;
 
 \connect :"database"
 -- The public schema is not Ward's: nobody creates anything in it (PostgreSQL 15 and later
