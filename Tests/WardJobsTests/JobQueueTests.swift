@@ -68,7 +68,7 @@ struct JobQueueTests {
     func expiredLease(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await site.withQueueStorage { storage in
-                let queue = JobQueue(storage: storage)
+                let clock = TestClock(), queue = JobQueue(storage: storage, clock: clock)
                 let effects = SQLQualifiedTable("test_effects", space: storage.controlPlaneTarget.schema)
                 try await storage.controlPlane.transaction { database in
                     try await database.raw("CREATE TABLE \(effects) (key TEXT PRIMARY KEY, job_id TEXT NOT NULL)").run()
@@ -83,15 +83,18 @@ struct JobQueueTests {
                 let ledger = Ledger()
                 let handler = JobHandler(kind: "effect", policy: RetryPolicy(maxAttempts: 3, firstDelay: .milliseconds(10))) { run in
                     ledger.note("attempt \(run.job.attempts)")
-                    try await apply(run.job)
+                    do { try await apply(run.job) } catch { ledger.note("failed: \(String(reflecting: error))"); throw error }
                 }
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "effect", payload: Effect(key: "welcome"), maxAttempts: 3)))
 
-                // A node claims the job with a short lease, has its effect, and dies before settling.
-                let claimed = try #require(try await queue.claim(worker: "crashed-node", kinds: ["effect"], lease: .milliseconds(300)))
+                // A node claims the job, has its effect, and dies before settling; its lease then
+                // runs out (on the test's clock: a busy machine's slowness never lets the
+                // survivor's own lease lapse as well).
+                let claimed = try #require(try await queue.claim(worker: "crashed-node", kinds: ["effect"], lease: .seconds(30)))
                 #expect(claimed.id == job.id)
                 try await apply(claimed)
-                #expect(try await queue.claim(worker: "other", kinds: ["effect"], lease: .seconds(1)) == nil)
+                #expect(try await queue.claim(worker: "other", kinds: ["effect"], lease: .seconds(30)) == nil)
+                clock.advance(by: .seconds(31))
 
                 let done = try await runWorkers([testWorker(queue, [handler], id: "survivor")]) {
                     try await queue.find(job.id)?.state == .succeeded
@@ -134,13 +137,14 @@ struct JobQueueTests {
     func lostOnFinalAttempt(_ backend: TestBackend) async throws {
         try await withTestSite(backend) { site in
             try await site.withQueueStorage { storage in
-                let queue = JobQueue(storage: storage)
+                let clock = TestClock(), queue = JobQueue(storage: storage, clock: clock)
                 let ledger = Ledger()
                 let handler = JobHandler(kind: "once", policy: RetryPolicy(maxAttempts: 1, firstDelay: .milliseconds(10)), run: { _ in
                     ledger.note("ran")
                 }, abandoned: { job in ledger.note("abandoned \(job.id)") })
                 let job = try #require(try await queue.enqueue(JobQueue.Request(kind: "once", payload: Effect(key: "x"), maxAttempts: 1)))
-                _ = try #require(try await queue.claim(worker: "crashed-node", kinds: ["once"], lease: .milliseconds(200)))
+                _ = try #require(try await queue.claim(worker: "crashed-node", kinds: ["once"], lease: .seconds(30)))
+                clock.advance(by: .seconds(31))
 
                 let done = try await runWorkers([testWorker(queue, [handler], id: "survivor")]) { try await queue.find(job.id)?.state == .dead }
 

@@ -216,13 +216,15 @@ struct ProvisioningTests {
                 let lifecycle = crashed.services.lifecycle
                 let (tenant, _) = try await lifecycle.requestProvisioning(.init(slug: "west", name: "West", adminEmail: "a@west.test", adminName: "A"))
                 tenantID = tenant.id
-                let claimed = try #require(try await lifecycle.queue.claim(worker: "crashed-node", kinds: [TenantLifecycle.provisionKind], lease: .milliseconds(500)))
+                let claimed = try #require(try await lifecycle.queue.claim(worker: "crashed-node", kinds: [TenantLifecycle.provisionKind], lease: .seconds(30)))
                 let order = try claimed.decodePayload(as: ProvisioningOrder.self)
                 await #expect(throws: InjectedFault.self) {
                     try await lifecycle.provisioner.provision(order, attempt: claimed.attempts, isFinal: false, jobID: claimed.id)
                 }
             }
             try await TestNode.with(site, settings: fastJobs) { restarted in
+                // The crashed node's lease runs out on the new node's clock, not the wall's.
+                restarted.clock.advance(by: .seconds(31))
                 #expect(try await restarted.services.work(until: "west", is: .active))
 
                 let lifecycle = restarted.services.lifecycle

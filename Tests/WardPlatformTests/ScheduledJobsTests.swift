@@ -36,6 +36,16 @@ struct ScheduledJobsTests {
                         """).run()
                     try await database.raw("INSERT INTO \(refresh) (token_hash, session_id, created_at) VALUES ('h-old', 's-old', \(bind: old))").run()
                 }
+                // The installation is two days old, so every installation-wide schedule has a
+                // firing since it began whatever the hour the test runs: the nightly backup's
+                // 02:15 UTC would otherwise fall before an installation made between 02:15 UTC
+                // and the New York midnight below (and a scheduler enqueues nothing from before
+                // its installation).
+                let migrations = SQLQualifiedTable(Migrator.recordTable, space: services.storage.controlPlaneTarget.schema)
+                let twoDaysAgo = Timestamp.text(Date().addingTimeInterval(-2 * 86_400))
+                try await services.storage.controlPlane.transaction { database in
+                    try await database.raw("UPDATE \(migrations) SET applied_at = \(bind: twoDaysAgo)").run()
+                }
                 var calendar = Calendar(identifier: .gregorian)
                 calendar.timeZone = newYork
                 let midnight = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: Date()))!

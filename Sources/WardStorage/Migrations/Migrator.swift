@@ -65,7 +65,7 @@ package struct Migrator: Sendable {
         self.target = target
     }
 
-    static let recordTable = "ward_migrations"
+    package static let recordTable = "ward_migrations"
 
     /// Each known migration with its status; throws if an applied one changed or is unknown.
     package func status() async throws -> [(migration: Migration, status: MigrationStatus)] {
