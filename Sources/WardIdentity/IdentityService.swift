@@ -361,6 +361,17 @@ package final class IdentityService: Sendable {
             principals.touch(key, at: now)
             return cached.principal
         }
+        // The user is part of what is reloaded: a session's requests all name the same one.
+        return try await principals.reload(key + "/" + user) { [self] generation in
+            try await reloadPrincipal(key: key, tenant: tenant, session: session, user: user, now: now, loadedIn: generation)
+        }
+    }
+
+    /// Reads a session's principal afresh for `principal(tenant:session:user:now:)`, writes its
+    /// last-seen time when that is due, and caches it.
+    private func reloadPrincipal(key: String, tenant: String, session: String, user: String, now: Date, loadedIn generation: Int) async throws -> Principal {
+        let cached = principals.entry(key)
+        let idle = settings.sessionIdleTimeout.timeInterval
         let scope = try await tenants.activeScope(slug: tenant)
         guard let loaded = try await loadPrincipal(session: session, user: user, in: scope) else {
             principals.evict(key)
@@ -380,7 +391,7 @@ package final class IdentityService: Sendable {
             }
             persisted = now
         }
-        principals.store(key, .init(principal: loaded.principal, loadedAt: .now, lastSeen: now, persistedLastSeen: persisted))
+        principals.store(key, .init(principal: loaded.principal, loadedAt: .now, lastSeen: now, persistedLastSeen: persisted), loadedIn: generation)
         return loaded.principal
     }
 
