@@ -109,6 +109,7 @@ package struct HelperServer: Sendable {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scripts/lib")
 
+    /// Starts `script` and blocks until it printed its line: run it off the pool (`SharedHelper`).
     package static func start(_ script: String, _ arguments: [String] = []) throws -> HelperServer {
         let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -126,11 +127,41 @@ package struct HelperServer: Sendable {
     }
 }
 
+/// A helper server the suite shares, started on first use. A Python server takes seconds to
+/// start on a loaded machine: it starts on a thread of its own, and the tests asking for it
+/// meanwhile wait on its task, without holding one of the cooperative pool's threads (holding a
+/// lock over the start, two waiting tests stopped every other test in the process).
+package final class SharedHelper<Server: Sendable>: Sendable {
+    private let start: @Sendable () throws -> Server
+    private let started = Mutex<Task<Server, any Error>?>(nil)
+
+    package init(_ start: @escaping @Sendable () throws -> Server) {
+        self.start = start
+    }
+
+    /// The server, once started; a start that failed fails every caller the same way.
+    package func server() async throws -> Server {
+        let task = started.withLock { task in
+            if let task { return task }
+            let start = self.start
+            let starting = Task { try await offThePool(start) }
+            task = starting
+            return starting
+        }
+        return try await task.value
+    }
+}
+
 /// Runs a command-line tool (qpdf, pdftotext, openssl…) and collects what it printed: tests
-/// check Ward's output with independent implementations.
+/// check Ward's output with independent implementations. The tool is waited for on a thread of
+/// its own.
 package enum ExternalTool {
     @discardableResult
-    package static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    package static func run(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offThePool { try runBlocking(name, arguments) }
+    }
+
+    private static func runBlocking(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [name] + arguments
@@ -143,20 +174,20 @@ package enum ExternalTool {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// The text `pdftotext` reads from the PDF at `path` (or in `data`).
-    package static func pdfText(_ data: Data) throws -> String {
+    /// The text `pdftotext` reads from the PDF in `data`.
+    package static func pdfText(_ data: Data) async throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ward-\(UUID().uuidString).pdf")
         try data.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        return try run("pdftotext", ["-enc", "UTF-8", url.path, "-"]).output
+        return try await run("pdftotext", ["-enc", "UTF-8", url.path, "-"]).output
     }
 
     /// Whether `qpdf --check` finds the PDF in `data` sound.
-    package static func pdfIsSound(_ data: Data) throws -> Bool {
+    package static func pdfIsSound(_ data: Data) async throws -> Bool {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ward-\(UUID().uuidString).pdf")
         try data.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        let check = try run("qpdf", ["--check", url.path])
+        let check = try await run("qpdf", ["--check", url.path])
         return check.status == 0 && check.output.contains("No syntax or stream encoding errors")
     }
 }

@@ -11,24 +11,21 @@ package final class MailSink: Sendable {
 
     package let port: Int
     package let directory: URL
+    /// The certificate the sink presents: what a client must trust (`WARD_SMTP_CA_FILE`).
+    package let certificate: String
     private let process: TestProcess
     private let input: Pipe
 
-    private static let sharedSink = Mutex<MailSink?>(nil)
+    private static let sharedSink = SharedHelper { try MailSink.startBlocking() }
     private static let certificates = Mutex<(certificate: String, key: String)?>(nil)
 
     /// The suite's sink, started on first use.
-    package static func shared() throws -> MailSink {
-        try sharedSink.withLock { sink in
-            if let sink { return sink }
-            let started = try MailSink.start()
-            sink = started
-            return started
-        }
+    package static func shared() async throws -> MailSink {
+        try await sharedSink.server()
     }
 
-    /// The certificate the sink presents: what a client must trust (`WARD_SMTP_CA_FILE`).
-    package static func certificate() throws -> String {
+    /// The certificate every sink presents, made with openssl on first use.
+    private static func makeCertificate() throws -> String {
         try certificates.withLock { pair in
             if let pair { return pair.certificate }
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-tls-\(UUID().uuidString)")
@@ -50,8 +47,12 @@ package final class MailSink: Sendable {
 
     /// Starts a sink on `port` (0: any free one) and waits until it listens; `implicitTLS`
     /// speaks TLS from the first byte (port 465's way), `loginOnly` offers AUTH LOGIN alone.
-    package static func start(port: Int = 0, implicitTLS: Bool = false, loginOnly: Bool = false) throws -> MailSink {
-        let certificate = try certificate()
+    package static func start(port: Int = 0, implicitTLS: Bool = false, loginOnly: Bool = false) async throws -> MailSink {
+        try await offThePool { try startBlocking(port: port, implicitTLS: implicitTLS, loginOnly: loginOnly) }
+    }
+
+    private static func startBlocking(port: Int = 0, implicitTLS: Bool = false, loginOnly: Bool = false) throws -> MailSink {
+        let certificate = try makeCertificate()
         let key = URL(fileURLWithPath: certificate).deletingLastPathComponent().appendingPathComponent("key.pem").path
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mail-\(UUID().uuidString)")
         let server = try HelperServer.start("mail-sink.py", ["--port", String(port), "--maildir", directory.path, "--cert", certificate, "--key", key,
@@ -62,12 +63,13 @@ package final class MailSink: Sendable {
             server.process.terminate()
             throw SinkError("mail sink did not start (is aiosmtpd installed? pip install aiosmtpd): \(server.greeting.joined(separator: " "))")
         }
-        return MailSink(port: listening, directory: directory, process: server.process, input: server.input)
+        return MailSink(port: listening, directory: directory, certificate: certificate, process: server.process, input: server.input)
     }
 
-    private init(port: Int, directory: URL, process: TestProcess, input: Pipe) {
+    private init(port: Int, directory: URL, certificate: String, process: TestProcess, input: Pipe) {
         self.port = port
         self.directory = directory
+        self.certificate = certificate
         self.process = process
         self.input = input
     }
@@ -75,10 +77,16 @@ package final class MailSink: Sendable {
     /// `WARD_SMTP_URL` for this sink (STARTTLS, with its credentials).
     package var url: String { "smtp://\(Self.user):\(Self.password)@localhost:\(port)" }
 
-    /// Stops the sink; mail sent to it afterwards finds no server.
-    package func stop() {
+    /// Stops the sink and waits until it has exited: mail sent to it afterwards finds no server.
+    package func stop() async throws {
+        close()
+        let process = self.process
+        try await offThePool { process.waitUntilExit() }
+    }
+
+    /// Closes the sink's input, on which it exits, without waiting for it (a test's `defer`).
+    package func close() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
     }
 
     /// The files of the messages received for `recipient`, in the order they arrived.
@@ -110,12 +118,12 @@ package final class MailSink: Sendable {
 }
 
 /// A received message as Python's email package reads it (`scripts/lib/read-mail.py`).
-package struct ReceivedMail: Decodable {
-    package struct Part: Decodable {
+package struct ReceivedMail: Decodable, Sendable {
+    package struct Part: Decodable, Sendable {
         package let type: String
         package let text: String
     }
-    package struct Attachment: Decodable {
+    package struct Attachment: Decodable, Sendable {
         package let filename: String?
         package let type: String
         package let size: Int
@@ -133,7 +141,11 @@ package struct ReceivedMail: Decodable {
 
     /// Parses `file`; with `dkimKey` (a PEM public key) also verifies its DKIM signature; with
     /// `save`, writes each attachment to a temporary directory.
-    package static func read(_ file: URL, dkimKey: String? = nil, save: Bool = false) throws -> ReceivedMail {
+    package static func read(_ file: URL, dkimKey: String? = nil, save: Bool = false) async throws -> ReceivedMail {
+        try await offThePool { try readBlocking(file, dkimKey: dkimKey, save: save) }
+    }
+
+    private static func readBlocking(_ file: URL, dkimKey: String?, save: Bool) throws -> ReceivedMail {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/lib/read-mail.py").path
         let process = TestProcess()

@@ -1,5 +1,4 @@
 package import Foundation
-import Synchronization
 
 /// A real S3-compatible server on loopback: moto's standalone server with SigV4 checked
 /// (`scripts/lib/s3-server.py`), started once per test process, and boto3 as an independent
@@ -12,16 +11,11 @@ package final class S3Server: Sendable {
     private let process: TestProcess
     private let input: Pipe
 
-    private static let sharedServer = Mutex<S3Server?>(nil)
+    private static let sharedServer = SharedHelper(S3Server.start)
 
     /// The suite's server, started on first use.
-    package static func shared() throws -> S3Server {
-        try sharedServer.withLock { server in
-            if let server { return server }
-            let started = try S3Server.start()
-            server = started
-            return started
-        }
+    package static func shared() async throws -> S3Server {
+        try await sharedServer.server()
     }
 
     static func start() throws -> S3Server {
@@ -59,26 +53,26 @@ package final class S3Server: Sendable {
         enum CodingKeys: String, CodingKey { case keys, sizes, plaintextFound = "plaintext_found" }
     }
 
-    package func list(prefix: String, needle: [UInt8] = []) throws -> Listing {
+    package func list(prefix: String, needle: [UInt8] = []) async throws -> Listing {
         let hex = needle.map { String(format: "%02x", $0) }.joined()
-        let result = try ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+        let result = try await ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
                                                       "list", prefix, hex])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
         return try JSONDecoder().decode(Listing.self, from: Data(result.output.utf8))
     }
 
     /// The keys under `prefix` with a multipart upload begun and neither completed nor aborted.
-    package func pendingUploads(prefix: String) throws -> [String] {
+    package func pendingUploads(prefix: String) async throws -> [String] {
         struct Pending: Decodable { let uploads: [String] }
-        let result = try ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+        let result = try await ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
                                                       "uploads", prefix])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
         return try JSONDecoder().decode(Pending.self, from: Data(result.output.utf8)).uploads
     }
 
     /// Flips one bit of the object `key` at `offset`, as damage in the store would.
-    package func corrupt(_ key: String, at offset: Int) throws {
-        let result = try ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
+    package func corrupt(_ key: String, at offset: Int) async throws {
+        let result = try await ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
                                                       "corrupt", key, String(offset)])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
     }

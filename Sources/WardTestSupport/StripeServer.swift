@@ -2,7 +2,6 @@ package import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Synchronization
 
 /// A Stripe stand-in on loopback: localstripe (`scripts/lib/stripe-server.py`), started once
 /// per test process. It keeps PaymentIntents, charges and refunds, and signs and delivers
@@ -13,16 +12,11 @@ package final class StripeServer: Sendable {
     private let process: TestProcess
     private let input: Pipe
 
-    private static let sharedServer = Mutex<StripeServer?>(nil)
+    private static let sharedServer = SharedHelper(StripeServer.start)
 
     /// The suite's server, started on first use.
-    package static func shared() throws -> StripeServer {
-        try sharedServer.withLock { server in
-            if let server { return server }
-            let started = try StripeServer.start()
-            server = started
-            return started
-        }
+    package static func shared() async throws -> StripeServer {
+        try await sharedServer.server()
     }
 
     static func start() throws -> StripeServer {

@@ -334,7 +334,7 @@ package struct TestReplica: Sendable {
     /// Stops the replica (`stop`) or starts it again (`start`), waiting until it has.
     package func control(_ action: String) async throws {
         let script = control
-        let (status, output) = try await offThePool { try ExternalTool.run("/bin/sh", [script, action]) }
+        let (status, output) = try await ExternalTool.run("/bin/sh", [script, action])
         guard status == 0 else { throw PostgresUnavailable(description: "replica \(action) failed (\(status)): \(output)") }
     }
 }

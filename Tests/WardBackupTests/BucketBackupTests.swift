@@ -14,9 +14,9 @@ struct BucketBackupTests {
           arguments: TestBackend.allCases)
     func roundTrip(_ backend: TestBackend) async throws {
         guard !backend.leftOut else { return }
-        let server = try S3Server.shared()
+        let server = try await S3Server.shared()
         let prefix = Self.prefix()
-        let settings = try Self.settings(prefix: prefix)
+        let settings = try await Self.settings(prefix: prefix)
         let made = Made()
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: settings) { node in
@@ -32,7 +32,7 @@ struct BucketBackupTests {
                     let manifest = try await backups.create(tenant: "acme")
 
                     let part = try #require(manifest.parts.first)
-                    let listing = try server.list(prefix: "\(prefix)/", needle: Array("Bucketina".utf8))
+                    let listing = try await server.list(prefix: "\(prefix)/", needle: Array("Bucketina".utf8))
                     #expect(Set(listing.keys) == ["\(prefix)/\(manifest.id)/manifest.json", "\(prefix)/\(manifest.id)/\(part.file)"])
                     #expect(listing.sizes["\(prefix)/\(manifest.id)/\(part.file)"] == part.bytes)
                     #expect(listing.plaintextFound == false)
@@ -75,16 +75,16 @@ struct BucketBackupTests {
 
     @Test("a damaged object in the bucket fails verify and restore, which change nothing there or on the node")
     func damagedRemote() async throws {
-        let server = try S3Server.shared()
+        let server = try await S3Server.shared()
         let prefix = Self.prefix()
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: try Self.settings(prefix: prefix)) { node in
+            try await TestNode.with(site, settings: try await Self.settings(prefix: prefix)) { node in
                 try await node.staff("admin@acme.example", roles: ["tenant_admin"])
                 let backups = try node.backups()
                 let manifest = try await backups.create(tenant: "acme")
                 let part = try #require(manifest.parts.first)
-                try server.corrupt("\(prefix)/\(manifest.id)/\(part.file)", at: part.bytes / 2)
-                let before = try server.list(prefix: "\(prefix)/")
+                try await server.corrupt("\(prefix)/\(manifest.id)/\(part.file)", at: part.bytes / 2)
+                let before = try await server.list(prefix: "\(prefix)/")
 
                 // The bucket's copy fails; the node's own still verifies.
                 let remote = try await backups.verify(manifest.id, remote: true)
@@ -96,7 +96,7 @@ struct BucketBackupTests {
 
                 #expect(try await node.services.storage.tenants.fetch(slug: "acme-restored") == nil)
                 #expect(((try? FileManager.default.contentsOfDirectory(atPath: backups.directory.path)) ?? []).isEmpty)
-                let after = try server.list(prefix: "\(prefix)/")
+                let after = try await server.list(prefix: "\(prefix)/")
                 #expect(after.keys == before.keys && after.sizes == before.sizes)
             }
         }
@@ -104,10 +104,10 @@ struct BucketBackupTests {
 
     @Test("prune keeps 30 days on the node and 90 in the bucket: older than both is gone from both, between is kept in the bucket only, the newest stays, and a backup the bucket lacks stays on the node")
     func pruneBothSides() async throws {
-        let server = try S3Server.shared()
+        let server = try await S3Server.shared()
         let prefix = Self.prefix()
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: try Self.settings(prefix: prefix)) { node in
+            try await TestNode.with(site, settings: try await Self.settings(prefix: prefix)) { node in
                 try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
                 let backups = try node.backups()
                 #expect(backups.retentionDays == 30 && backups.remoteRetentionDays == 90)
@@ -124,25 +124,25 @@ struct BucketBackupTests {
                 #expect(pruned.remote == [ancient.id])
                 let listed = try await backups.list().map { [$0.id, "\($0.local)", "\($0.remote)"] }
                 #expect(listed == [[recent.id, "true", "true"], [stranded.id, "true", "false"], [older.id, "false", "true"]])
-                let keys = try server.list(prefix: "\(prefix)/").keys
+                let keys = try await server.list(prefix: "\(prefix)/").keys
                 #expect(!keys.contains { $0.contains(ancient.id) } && keys.contains { $0.contains(older.id) })
 
                 // Past both retentions but the newest of each side: kept.
                 let again = try await backups.prune(olderThan: 1, remoteOlderThan: 1, now: now.addingTimeInterval(10 * 86_400))
                 #expect(again.local == [stranded.id] && again.remote == [older.id])
                 #expect(try await backups.list().map(\.id) == [recent.id])
-                #expect(Set(try server.list(prefix: "\(prefix)/").keys.map { $0.split(separator: "/")[1] }) == [Substring(recent.id)])
+                #expect(Set(try await server.list(prefix: "\(prefix)/").keys.map { $0.split(separator: "/")[1] }) == [Substring(recent.id)])
             }
         }
     }
 
     @Test("the nightly job uploads, and /metrics and check --deploy read the bucket's backup; when the upload fails the job fails, the node's copy stays and is uploaded later")
     func nightly() async throws {
-        let server = try S3Server.shared()
+        let server = try await S3Server.shared()
         let prefix = Self.prefix()
         try await withTestSite(.sqlite) { site in
             // Refused credentials: the bucket answers 403 to every request.
-            try await TestNode.with(site, settings: try Self.settings(prefix: prefix, secret: "not-the-secret-0123456789")) { node in
+            try await TestNode.with(site, settings: try await Self.settings(prefix: prefix, secret: "not-the-secret-0123456789")) { node in
                 try await node.services.storage.tenants.create(slug: "acme", name: "Acme")
                 let backups = try node.backups()
                 let job = try #require(try await NodeJobs.scheduler(node.services).fire(at: Self.night()).first { $0.kind == "backup.nightly" })
@@ -161,7 +161,7 @@ struct BucketBackupTests {
                 } catch let error as BackupError {
                     #expect(error.description.contains("403") && error.description.contains("stays in \(backups.directory.path)"))
                 }
-                #expect(try server.list(prefix: "\(prefix)/").keys.isEmpty)
+                #expect(try await server.list(prefix: "\(prefix)/").keys.isEmpty)
                 let check = await DeployCheck.backups(node.services.settings)
                 #expect(!check.passed && check.detail.contains("cannot be read") && !check.detail.contains("not-the-secret"))
                 try await node.test { client in
@@ -170,7 +170,7 @@ struct BucketBackupTests {
                     #expect(!text.contains("backup_last_success_timestamp_seconds "))
                 }
             }
-            try await TestNode.with(site, settings: try Self.settings(prefix: prefix)) { node in
+            try await TestNode.with(site, settings: try await Self.settings(prefix: prefix)) { node in
                 let backups = try node.backups()
                 let stranded = try #require(Backups.list(in: backups.directory).first)
                 // The next night, with the credentials put right.
@@ -215,8 +215,8 @@ struct BucketBackupTests {
     }
 
     /// A node's settings for backups under `prefix` of the suite's bucket.
-    static func settings(prefix: String, secret: String? = nil) throws -> [String: String] {
-        let server = try S3Server.shared()
+    static func settings(prefix: String, secret: String? = nil) async throws -> [String: String] {
+        let server = try await S3Server.shared()
         return ["WARD_BACKUP_URL": "s3://\(server.bucket)/\(prefix)?endpoint=\(server.endpoint)&region=us-east-1",
                 "AWS_ACCESS_KEY_ID": server.accessKeyID, "AWS_SECRET_ACCESS_KEY": secret ?? server.secretAccessKey]
     }

@@ -111,7 +111,7 @@ struct InvoiceTests {
                     // The PDF reads back with its number and figures.
                     let pdf = try await client.send(.get, "/api/v1/invoices/\(id)/pdf", token: desk)
                     #expect(pdf.status == .ok)
-                    let text = try ExternalTool.pdfText(Data(buffer: pdf.body))
+                    let text = try await ExternalTool.pdfText(Data(buffer: pdf.body))
                     #expect(text.contains("NC-\(year)-000001"))
                     #expect(text.contains("823.32 INR"))
                     #expect(text.contains("Balance due"))

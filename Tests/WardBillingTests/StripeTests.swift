@@ -106,7 +106,7 @@ struct StripeTests {
 
     @Test("through localstripe: a PaymentIntent for the balance, a card paid as Stripe.js would, its webhook marks the invoice paid; a credit note refunds the card")
     func endToEnd() async throws {
-        let stripe = try await offThePool { try StripeServer.shared() }
+        let stripe = try await StripeServer.shared()
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: stripe.settings) { node in
                 try await node.clinic()

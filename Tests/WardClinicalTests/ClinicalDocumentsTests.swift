@@ -14,19 +14,19 @@ import WardTestSupport
 /// them, received by a real SMTP server.
 @Suite("Clinical documents and email")
 struct ClinicalDocumentsTests {
-    static func mailSettings() throws -> [String: String] {
-        let sink = try MailSink.shared()
-        return ["WARD_SMTP_URL": sink.url, "WARD_SMTP_CA_FILE": try MailSink.certificate(), "WARD_EMAIL_FROM": "Acme Clinic <clinic@acme.example>",
+    static func mailSettings() async throws -> [String: String] {
+        let sink = try await MailSink.shared()
+        return ["WARD_SMTP_URL": sink.url, "WARD_SMTP_CA_FILE": sink.certificate, "WARD_EMAIL_FROM": "Acme Clinic <clinic@acme.example>",
                 "WARD_JOBS_POLL_INTERVAL": "0.02"]
     }
 
     @Test("a prescription's PDF reads back whole (a Devanagari name included), is audited, and is emailed to the patient with no medication in the body",
           arguments: TestBackend.allCases)
     func prescription(_ backend: TestBackend) async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let email = "ananya-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: try Self.mailSettings()) { node in
+            try await TestNode.with(site, settings: try await Self.mailSettings()) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"], name: "Dana Doctor")
                 try await node.staff("desk@acme.test", roles: ["receptionist"])
                 try await node.staff("auditor@acme.test", roles: ["auditor"])
@@ -51,8 +51,8 @@ struct ClinicalDocumentsTests {
                     #expect(pdf.headers[.contentType] == "application/pdf")
                     #expect(pdf.headers[.cacheControl] == "no-store")
                     let data = Data(buffer: pdf.body)
-                    #expect(try ExternalTool.pdfIsSound(data))
-                    let text = try ExternalTool.pdfText(data)
+                    #expect(try await ExternalTool.pdfIsSound(data))
+                    let text = try await ExternalTool.pdfText(data)
                     for expected in ["अनन्या Śarmā", "Amoxicillin 500 mg capsule", "Take with food", "LIC-4242", "Dana Doctor", "Acme"] {
                         #expect(text.contains(expected), "the PDF lacks \(expected)")
                     }
@@ -64,7 +64,7 @@ struct ClinicalDocumentsTests {
 
                     // The patient's email: sent by the job, the PDF attached, no clinical detail in the body.
                     try await runWorkers([NodeJobs.worker(services)], until: { !sink.messages(to: email).isEmpty })
-                    let mail = try ReceivedMail.read(try #require(sink.messages(to: email).first), save: true)
+                    let mail = try await ReceivedMail.read(try #require(sink.messages(to: email).first), save: true)
                     #expect(mail.headers["Subject"] == "Your prescription from Acme")
                     let body = try #require(mail.text(of: "text/plain"))
                     #expect(body.contains(code))
@@ -72,8 +72,8 @@ struct ClinicalDocumentsTests {
                     let attachment = try #require(mail.attachments.first)
                     #expect(attachment.type == "application/pdf")
                     let attached = try Data(contentsOf: URL(fileURLWithPath: try #require(attachment.saved)))
-                    #expect(try ExternalTool.pdfIsSound(attached))
-                    #expect(try ExternalTool.pdfText(attached).contains("Amoxicillin 500 mg capsule"))
+                    #expect(try await ExternalTool.pdfIsSound(attached))
+                    #expect(try await ExternalTool.pdfText(attached).contains("Amoxicillin 500 mg capsule"))
 
                     // The trail shows the PDF read and the disclosure by email.
                     let auditor = try await client.token("auditor@acme.test")
@@ -94,10 +94,10 @@ struct ClinicalDocumentsTests {
 
     @Test("the daily report answers JSON, or PDF by Accept or format; a bad date is 400; administrators get it by email after the job", arguments: TestBackend.allCases)
     func dailyReport(_ backend: TestBackend) async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let admin = "admin-\(UUID().uuidString.prefix(8))@acme.test"
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: try Self.mailSettings()) { node in
+            try await TestNode.with(site, settings: try await Self.mailSettings()) { node in
                 try await node.staff(admin, roles: ["tenant_admin"], name: "Ada Admin")
                 try await node.staff("nurse@acme.test", roles: ["nurse"])
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
@@ -113,7 +113,7 @@ struct ClinicalDocumentsTests {
                     for (query, headers) in [("date=\(today)", HTTPFields([HTTPField(name: .accept, value: "application/pdf")])), ("date=\(today)&format=pdf", HTTPFields())] {
                         let pdf = try await client.send(.get, "/api/v1/reports/daily?\(query)", token: doctor, headers: headers)
                         #expect(pdf.headers[.contentType] == "application/pdf")
-                        let text = try ExternalTool.pdfText(Data(buffer: pdf.body))
+                        let text = try await ExternalTool.pdfText(Data(buffer: pdf.body))
                         #expect(text.contains("Acme") && text.contains(today) && text.contains("NEW PATIENTS"))
                     }
                     #expect(try await client.send(.get, "/api/v1/reports/daily?date=2026-02-30", token: doctor).status == .badRequest)
@@ -121,10 +121,10 @@ struct ClinicalDocumentsTests {
 
                     _ = try await services.queue.enqueue(try JobQueue.Request(kind: ClinicalModule.dailyReportKind, payload: ["day": today], tenant: "acme", maxAttempts: 2))
                     try await runWorkers([NodeJobs.worker(services)], until: { !sink.messages(to: admin).isEmpty })
-                    let mail = try ReceivedMail.read(try #require(sink.messages(to: admin).first), save: true)
+                    let mail = try await ReceivedMail.read(try #require(sink.messages(to: admin).first), save: true)
                     #expect(mail.headers["Subject"] == "Acme: daily report for \(today)")
                     let attached = try Data(contentsOf: URL(fileURLWithPath: try #require(mail.attachments.first?.saved)))
-                    #expect(try ExternalTool.pdfText(attached).contains("PRESCRIPTIONS ISSUED"))
+                    #expect(try await ExternalTool.pdfText(attached).contains("PRESCRIPTIONS ISSUED"))
                 }
             }
         }
@@ -132,10 +132,10 @@ struct ClinicalDocumentsTests {
 
     @Test("a booking is confirmed by email with a calendar file; the reminder comes a day before, and not for a cancelled appointment")
     func appointmentEmails() async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let email = "patient-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: try Self.mailSettings()) { node in
+            try await TestNode.with(site, settings: try await Self.mailSettings()) { node in
                 try await node.staff("desk@acme.test", roles: ["receptionist"])
                 try await node.staff("admin@acme.test", roles: ["tenant_admin"])
                 let services = node.services, clock = node.clock
@@ -165,7 +165,7 @@ struct ClinicalDocumentsTests {
 
                     let worker = NodeJobs.worker(services), queue = services.queue
                     try await runWorkers([worker], until: { sink.messages(to: email).count >= 1 })
-                    let confirmation = try ReceivedMail.read(try #require(sink.messages(to: email).first), save: true)
+                    let confirmation = try await ReceivedMail.read(try #require(sink.messages(to: email).first), save: true)
                     #expect(confirmation.headers["Subject"]?.hasPrefix("Your appointment at Acme on ") == true)
                     let invite = try #require(confirmation.attachments.first)
                     #expect(invite.type == "text/calendar" && invite.filename == "appointment.ics")
@@ -180,14 +180,21 @@ struct ClinicalDocumentsTests {
                         let sends = try await queue.list(kind: Outbox.sendKind, limit: 50)
                         return (notices + sends).allSatisfy { $0.state.isFinished }
                     })
-                    let received = sink.messages(to: email).map { try? ReceivedMail.read($0).headers["Subject"] ?? "" }
+                    let received = await Self.subjects(sink.messages(to: email))
                     #expect(received.filter { $0?.hasPrefix("Reminder:") == true }.count == 1)
                     #expect(received.count == 2, "\(received)")
-                    let quietMail = sink.messages(to: declined).map { try? ReceivedMail.read($0).headers["Subject"] ?? "" }
+                    let quietMail = await Self.subjects(sink.messages(to: declined))
                     #expect(quietMail.count == 1 && quietMail.first??.hasPrefix("Your appointment") == true, "\(quietMail)")
                 }
             }
         }
+    }
+
+    /// Each message's subject as Python's email package reads it; nil where it could not.
+    static func subjects(_ files: [URL]) async -> [String?] {
+        var subjects: [String?] = []
+        for file in files { subjects.append(try? await ReceivedMail.read(file).headers["Subject"] ?? "") }
+        return subjects
     }
 
     static func icsTime(_ seconds: Double) -> String {

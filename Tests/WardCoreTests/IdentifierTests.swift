@@ -99,7 +99,7 @@ struct IdentifierTests {
     }
 
     @Test("the batched sink writes whole lines in order; a warning is written, after the lines before it, before logging returns")
-    func batchedSink() throws {
+    func batchedSink() async throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
         defer { close(ends[0]) }
@@ -131,7 +131,7 @@ struct IdentifierTests {
         var later: [UInt8] = []
         while later.last != UInt8(ascii: "\n") && waited < 2_000 {
             let count = read(ends[0], &chunk, chunk.count)
-            if count > 0 { later += chunk[0..<count] } else { usleep(1_000); waited += 1 }
+            if count > 0 { later += chunk[0..<count] } else { try await Task.sleep(for: .milliseconds(1)); waited += 1 }
         }
         #expect(String(decoding: later, as: UTF8.self).contains("\"message\":\"later\""))
     }
@@ -162,7 +162,7 @@ struct IdentifierTests {
     }
 
     @Test("while nobody reads the output the batched sink holds a bounded queue, then says how many lines it dropped")
-    func batchedSinkBound() throws {
+    func batchedSinkBound() async throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
         defer { close(ends[0]) }
@@ -177,7 +177,7 @@ struct IdentifierTests {
         var idle = 0
         while idle < 200 {
             let count = read(ends[0], &chunk, chunk.count)
-            if count > 0 { bytes += chunk[0..<count]; idle = 0 } else { usleep(5_000); idle += 1 }
+            if count > 0 { bytes += chunk[0..<count]; idle = 0 } else { try await Task.sleep(for: .milliseconds(5)); idle += 1 }
             if bytes.last == UInt8(ascii: "\n"), String(decoding: bytes.suffix(300), as: UTF8.self).contains("log lines dropped") { break }
         }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")

@@ -17,10 +17,10 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// The node's settings for this store, under a prefix of the shared bucket of its own.
-    func settings(_ extra: [String: String] = [:]) throws -> [String: String] {
+    func settings(_ extra: [String: String] = [:]) async throws -> [String: String] {
         switch self {
         case .file: return extra
-        case .s3: return try S3Server.shared().settings(prefix: "run-\(UUID().uuidString.prefix(8).lowercased())").merging(extra) { $1 }
+        case .s3: return try await S3Server.shared().settings(prefix: "run-\(UUID().uuidString.prefix(8).lowercased())").merging(extra) { $1 }
         }
     }
 }

@@ -17,7 +17,7 @@ import WardTestSupport
 @Suite("Patient documents")
 struct DocumentsTests {
     /// The stored object of a document as the store holds it (never the plaintext).
-    static func stored(_ store: StoreKind, node: TestNode, settings: [String: String], tenantID: String) throws -> (keys: [String], plaintextFound: (_ needle: [UInt8]) throws -> Bool) {
+    static func stored(_ store: StoreKind, node: TestNode, settings: [String: String], tenantID: String) async throws -> (keys: [String], plaintextFound: (_ needle: [UInt8]) async throws -> Bool) {
         switch store {
         case .file:
             let root = URL(fileURLWithPath: node.services.settings.dataDirectory).appendingPathComponent("documents/tenants/\(tenantID)")
@@ -26,17 +26,17 @@ struct DocumentsTests {
                 try files.contains { try Data(contentsOf: root.appendingPathComponent($0)).range(of: Data(needle)) != nil }
             })
         case .s3:
-            let server = try S3Server.shared()
+            let server = try await S3Server.shared()
             let prefix = (URLComponents(string: settings["WARD_STORAGE_URL"]!)!.path.dropFirst()) + "/tenants/\(tenantID)/"
-            let keys = try server.list(prefix: String(prefix)).keys
-            return (keys, { needle in try server.list(prefix: String(prefix), needle: needle).plaintextFound })
+            let keys = try await server.list(prefix: String(prefix)).keys
+            return (keys, { needle in try await server.list(prefix: String(prefix), needle: needle).plaintextFound })
         }
     }
 
     @Test("a document is filed, listed, described, downloaded whole and by range, and archived; every access is audited; the store holds only ciphertext",
           arguments: StoreKind.allCases, TestBackend.allCases)
     func lifecycle(_ store: StoreKind, _ backend: TestBackend) async throws {
-        let settings = try store.settings()
+        let settings = try await store.settings()
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: settings) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
@@ -118,10 +118,10 @@ struct DocumentsTests {
                     #expect(log.contains { ($0["details"] as? [String: String])?["range"] == "65530-65545" })
                 }
                 // One object, under the tenant's id, with no readable byte of the document.
-                let stored = try Self.stored(store, node: node, settings: settings, tenantID: tenantID)
+                let stored = try await Self.stored(store, node: node, settings: settings, tenantID: tenantID)
                 #expect(stored.keys.count == 1, "\(stored.keys)")
-                #expect(try !stored.plaintextFound(Array("PATIENT-SECRET-MARKER".utf8)))
-                #expect(try !stored.plaintextFound(Array("%PDF-1.7".utf8)))
+                #expect(try await !stored.plaintextFound(Array("PATIENT-SECRET-MARKER".utf8)))
+                #expect(try await !stored.plaintextFound(Array("%PDF-1.7".utf8)))
             }
         }
     }
@@ -190,7 +190,7 @@ struct DocumentsTests {
 
     @Test("a damaged object is refused on read, never served; the rest of it still reads by range", arguments: StoreKind.allCases)
     func damage(_ store: StoreKind) async throws {
-        let settings = try store.settings()
+        let settings = try await store.settings()
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: settings) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
@@ -211,7 +211,7 @@ struct DocumentsTests {
                         try data.write(to: file)
                     case .s3:
                         let prefix = URLComponents(string: settings["WARD_STORAGE_URL"]!)!.path.dropFirst()
-                        try S3Server.shared().corrupt("\(prefix)/\(key)", at: 1000)
+                        try await S3Server.shared().corrupt("\(prefix)/\(key)", at: 1000)
                     }
                     let refused = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(id)/content", token: doctor)
                     #expect(refused.status == .internalServerError)
@@ -229,7 +229,7 @@ struct DocumentsTests {
 
     @Test("a purged tenant leaves no object and no key behind", arguments: StoreKind.allCases)
     func purge(_ store: StoreKind) async throws {
-        let settings = try store.settings(["WARD_TENANT_PURGE_GRACE_DAYS": "0"])
+        let settings = try await store.settings(["WARD_TENANT_PURGE_GRACE_DAYS": "0"])
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: settings) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
@@ -250,7 +250,7 @@ struct DocumentsTests {
                 #expect(try await !documents.keys.exists(tenant.id))
                 if store == .s3 {
                     let prefix = URLComponents(string: settings["WARD_STORAGE_URL"]!)!.path.dropFirst()
-                    #expect(try S3Server.shared().list(prefix: "\(prefix)/tenants/\(tenant.id)/").keys.isEmpty)
+                    #expect(try await S3Server.shared().list(prefix: "\(prefix)/tenants/\(tenant.id)/").keys.isEmpty)
                 }
                 // Purging again (a retried job) finds nothing left to do and does not fail.
                 try await node.services.lifecycle.purge(ProvisioningOrder(tenantID: tenant.id, slug: "acme", adminEmail: nil, adminName: nil), now: Date().addingTimeInterval(60))
@@ -298,7 +298,7 @@ struct DocumentsTests {
 
     @Test("a document larger than a part goes to S3 as a multipart upload and reads back whole")
     func multipart() async throws {
-        let settings = try StoreKind.s3.settings()
+        let settings = try await StoreKind.s3.settings()
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: settings) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
@@ -322,7 +322,7 @@ struct DocumentsTests {
     @Test("an upload refused after its first part reached S3 leaves no object and no unfinished multipart upload")
     func abortedMultipart() async throws {
         let limit = 6 * 1024 * 1024
-        let settings = try StoreKind.s3.settings(["WARD_DOCUMENTS_UPLOAD_LIMIT": String(limit)])
+        let settings = try await StoreKind.s3.settings(["WARD_DOCUMENTS_UPLOAD_LIMIT": String(limit)])
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: settings) { node in
                 try await node.staff("doctor@acme.test", roles: ["doctor"])
@@ -345,15 +345,15 @@ struct DocumentsTests {
                     #expect(((try await client.send(.get, "/api/v1/patients/\(patient)/documents", token: doctor)).json["items"] as? [Any])?.count == 0)
                 }
                 let prefix = String(URLComponents(string: settings["WARD_STORAGE_URL"]!)!.path.dropFirst()) + "/tenants/\(tenantID)/"
-                #expect(try S3Server.shared().list(prefix: prefix).keys.isEmpty)
-                #expect(try S3Server.shared().pendingUploads(prefix: prefix).isEmpty)
+                #expect(try await S3Server.shared().list(prefix: prefix).keys.isEmpty)
+                #expect(try await S3Server.shared().pendingUploads(prefix: prefix).isEmpty)
             }
         }
     }
 
     @Test("readiness names the document store when its credentials are refused")
     func readiness() async throws {
-        let server = try S3Server.shared()
+        let server = try await S3Server.shared()
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: server.settings(prefix: "ready", secret: "not-the-secret")) { node in
                 try await node.test { client in
@@ -402,8 +402,8 @@ struct GeneratedDocumentsTests {
                     let id = try #require(filed.json["id"] as? String)
                     let pdf = try await client.send(.get, "/api/v1/patients/\(patient)/documents/\(id)/content", token: doctor)
                     let data = Data(buffer: pdf.body)
-                    #expect(try ExternalTool.pdfIsSound(data))
-                    #expect(try ExternalTool.pdfText(data).contains("Zoë Müller"))
+                    #expect(try await ExternalTool.pdfIsSound(data))
+                    #expect(try await ExternalTool.pdfText(data).contains("Zoë Müller"))
                     #expect(try await client.send(.post, "/api/v1/prescriptions/01a20000-0000-7000-8000-000000000000/file", token: doctor).status == .notFound)
                 }
             }

@@ -23,7 +23,7 @@ struct MailDeliveryTests {
     /// Settings that send through `sink`, trusting its certificate, with quick job polling.
     static func settings(_ sink: MailSink, port: Int? = nil, extra: [String: String] = [:]) throws -> [String: String] {
         var settings = ["WARD_SMTP_URL": port.map { "smtp://\(MailSink.user):\(MailSink.password)@localhost:\($0)" } ?? sink.url,
-                        "WARD_SMTP_CA_FILE": try MailSink.certificate(), "WARD_EMAIL_FROM": "North Clinic <ward@north.example>",
+                        "WARD_SMTP_CA_FILE": sink.certificate, "WARD_EMAIL_FROM": "North Clinic <ward@north.example>",
                         "WARD_JOBS_POLL_INTERVAL": "0.02"]
         settings.merge(extra) { $1 }
         return settings
@@ -46,7 +46,7 @@ struct MailDeliveryTests {
 
     @Test("a message with text and HTML, a PDF and a non-ASCII subject arrives over STARTTLS with AUTH, byte for byte", arguments: TestBackend.allCases)
     func delivered(_ backend: TestBackend) async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let recipient = "ananya.\(backend)@patients.example"
         let pdf = Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try await withTestSite(backend) { site in
@@ -61,7 +61,7 @@ struct MailDeliveryTests {
                 try await runWorkers([NodeJobs.worker(node.services)], until: { try await Self.status(outbox, id)?.status == .sent })
                 let files = try await sink.waitFor(1, to: recipient)
                 #expect(files.count == 1)
-                let mail = try ReceivedMail.read(try #require(files.first))
+                let mail = try await ReceivedMail.read(try #require(files.first))
                 #expect(mail.defects.isEmpty)
                 #expect(mail.headers["Subject"] == "Ordonnance prête — Zoë Müller")
                 #expect(mail.headers["From"] == "North Clinic <ward@north.example>")
@@ -83,7 +83,7 @@ struct MailDeliveryTests {
 
     @Test("451 then 250: retried after the letter's interval and delivered once; metrics count both outcomes")
     func temporaryFailure() async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let recipient = "tempfail-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: try Self.settings(sink)) { node in
@@ -119,7 +119,7 @@ struct MailDeliveryTests {
 
     @Test("550: dead at once with the server's reply; the address is suppressed and never written to again", arguments: TestBackend.allCases)
     func permanentFailure(_ backend: TestBackend) async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let recipient = "reject-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(backend) { site in
             try await TestNode.with(site, settings: try Self.settings(sink)) { node in
@@ -145,9 +145,9 @@ struct MailDeliveryTests {
     @Test("with the server down the message waits and is retried; when the server returns it is delivered, once")
     func serverDown() async throws {
         // A sink started and stopped: its port is known and, for now, nothing listens there.
-        let first = try MailSink.start()
+        let first = try await MailSink.start()
         let port = first.port
-        first.stop()
+        try await first.stop()
         let recipient = "down-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(.sqlite) { site in
             try await TestNode.with(site, settings: try Self.settings(first, port: port)) { node in
@@ -160,8 +160,8 @@ struct MailDeliveryTests {
                 #expect(waiting.status == .queued)
                 #expect(waiting.lastReply?.isEmpty == false)
 
-                let back = try MailSink.start(port: port)
-                defer { back.stop() }
+                let back = try await MailSink.start(port: port)
+                defer { back.close() }
                 node.clock.advance(by: .seconds(61))
                 try await runWorkers([worker], until: { try await Self.status(outbox, id)?.status == .sent })
                 #expect(try await back.waitFor(1, to: recipient).count == 1)
@@ -171,8 +171,8 @@ struct MailDeliveryTests {
 
     @Test("smtps:// speaks TLS from the first byte, and AUTH LOGIN serves a relay that offers no PLAIN")
     func implicitTLSAndLogin() async throws {
-        let sink = try MailSink.start(implicitTLS: true, loginOnly: true)
-        defer { sink.stop() }
+        let sink = try await MailSink.start(implicitTLS: true, loginOnly: true)
+        defer { sink.close() }
         let recipient = "smtps-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(.sqlite) { site in
             let settings = try Self.settings(sink, extra: ["WARD_SMTP_URL": "smtps://\(MailSink.user):\(MailSink.password)@localhost:\(sink.port)"])
@@ -188,7 +188,7 @@ struct MailDeliveryTests {
 
     @Test("a relay with a certificate this node does not trust is not sent to: the message waits, the reply names the failure")
     func untrustedRelay() async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let recipient = "untrusted-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(.sqlite) { site in
             var settings = try Self.settings(sink)
@@ -206,12 +206,12 @@ struct MailDeliveryTests {
 
     @Test("with a DKIM key configured, the signature verifies (dkimpy) against the published public key")
     func dkim() async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ward-dkim-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = directory.appendingPathComponent("dkim.pem").path, publicKey = directory.appendingPathComponent("dkim.pub").path
-        #expect(try Self.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key]) == 0)
-        #expect(try Self.run(["openssl", "rsa", "-in", key, "-pubout", "-out", publicKey]) == 0)
+        #expect(try await Self.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key]) == 0)
+        #expect(try await Self.run(["openssl", "rsa", "-in", key, "-pubout", "-out", publicKey]) == 0)
         let recipient = "dkim-\(UUID().uuidString.prefix(8))@patients.example"
         try await withTestSite(.sqlite) { site in
             let settings = try Self.settings(sink, extra: ["WARD_EMAIL_DKIM_SELECTOR": "ward2026", "WARD_EMAIL_DKIM_KEY_FILE": key])
@@ -222,7 +222,7 @@ struct MailDeliveryTests {
                     attachments: [MailAttachment(filename: "a.pdf", mediaType: "application/pdf", data: Data("%PDF-1.7".utf8))])))
                 try await runWorkers([NodeJobs.worker(node.services)], until: { try await Self.status(outbox, id)?.status == .sent })
                 let file = try #require(try await sink.waitFor(1, to: recipient).first)
-                let mail = try ReceivedMail.read(file, dkimKey: publicKey)
+                let mail = try await ReceivedMail.read(file, dkimKey: publicKey)
                 #expect(mail.headers["DKIM-Signature"]?.contains("d=north.example") == true)
                 #expect(mail.headers["DKIM-Signature"]?.contains("s=ward2026") == true)
                 #expect(mail.dkimValid == true)
@@ -241,7 +241,7 @@ struct MailDeliveryTests {
                 let directory = URL(fileURLWithPath: node.services.settings.dataDirectory).appendingPathComponent("mail")
                 let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil).filter { $0.pathExtension == "eml" }
                 #expect(files.count == 1)
-                let mail = try ReceivedMail.read(try #require(files.first))
+                let mail = try await ReceivedMail.read(try #require(files.first))
                 #expect(mail.headers["Subject"] == "Ordonnance prête — Zoë")
                 #expect(mail.headers["To"] == "file@patients.example")
                 let permissions = try FileManager.default.attributesOfItem(atPath: try #require(files.first).path)[.posixPermissions] as? Int
@@ -294,7 +294,11 @@ struct MailDeliveryTests {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) async throws -> Int32 {
+        try await offThePool { try runBlocking(arguments) }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> Int32 {
         let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments

@@ -7,7 +7,7 @@ import WardTestSupport
 @Suite("Email message format")
 struct MailMessageTests {
     @Test("text survives the encoding exactly: trailing spaces, long lines, leading dots, other scripts; every line stays within 78 octets")
-    func roundTrip() throws {
+    func roundTrip() async throws {
         let text = "Line with trailing spaces   \n" + String(repeating: "A long line of words ", count: 12) + "\n.leading dot\nनमस्ते, Zoë — ₹800\n\nend"
         let subject = "Ordonnance n° 42 pour Zoë Müller — rendez-vous confirmé, merci de votre patience: अनन्या शर्मा"
         let message = MailMessage(from: MailAddress("clinic@acme.example", name: "Clínica Acme"), to: MailAddress("zoe@patients.example", name: "Zoë \"Z\" Müller"),
@@ -21,7 +21,7 @@ struct MailMessageTests {
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ward-\(UUID().uuidString).eml")
         try Data(bytes).write(to: file)
-        let mail = try ReceivedMail.read(file, save: true)
+        let mail = try await ReceivedMail.read(file, save: true)
         #expect(mail.defects.isEmpty)
         #expect(mail.headers["Subject"] == subject)
         #expect(mail.headers["From"] == "Clínica Acme <clinic@acme.example>")

@@ -14,9 +14,9 @@ import WardTestSupport
 struct MailWordingTests {
     static let password = "correct-stable-fossil-lamp"
 
-    static func settings(_ extra: [String: String] = [:]) throws -> [String: String] {
-        let sink = try MailSink.shared()
-        return ["WARD_SMTP_URL": sink.url, "WARD_SMTP_CA_FILE": try MailSink.certificate(), "WARD_EMAIL_FROM": "Acme <clinic@acme.example>",
+    static func settings(_ extra: [String: String] = [:]) async throws -> [String: String] {
+        let sink = try await MailSink.shared()
+        return ["WARD_SMTP_URL": sink.url, "WARD_SMTP_CA_FILE": sink.certificate, "WARD_EMAIL_FROM": "Acme <clinic@acme.example>",
                 "WARD_JOBS_POLL_INTERVAL": "0.02", "WARD_BASE_DOMAIN": "ward.test"].merging(extra) { $1 }
     }
 
@@ -30,10 +30,10 @@ struct MailWordingTests {
     @Test("a forgotten password: a link by email for an account, the same 202 and no email for an unknown address, throttled; the link works once",
           arguments: TestBackend.allCases)
     func forgotPassword(_ backend: TestBackend) async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let email = "nurse-\(UUID().uuidString.prefix(8))@acme.test"
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: try Self.settings(["WARD_AUTH_LOGIN_RATE": "3"])) { node in
+            try await TestNode.with(site, settings: try await Self.settings(["WARD_AUTH_LOGIN_RATE": "3"])) { node in
                 try await Self.staff(node, email, roles: ["nurse"])
                 let services = node.services
                 try await node.test { client in
@@ -44,7 +44,7 @@ struct MailWordingTests {
                     #expect(try await ask(email.uppercased()).status == .accepted)
                     #expect(try await ask("nobody@acme.test").status == .accepted)
                     try await runWorkers([NodeJobs.worker(services)], until: { !sink.messages(to: email).isEmpty })
-                    let mail = try ReceivedMail.read(try #require(sink.messages(to: email).first))
+                    let mail = try await ReceivedMail.read(try #require(sink.messages(to: email).first))
                     #expect(mail.headers["Subject"] == "Reset your Ward password for Acme")
                     let link = try #require(mail.text(of: "text/plain")?.firstMatch(of: /https:\/\/acme\.ward\.test\/app\/set-password\?token=(\S+)/))
                     #expect(sink.messages(to: "nobody@acme.test").isEmpty)
@@ -65,10 +65,10 @@ struct MailWordingTests {
 
     @Test("a reset an administrator issues is mailed to the user too")
     func issuedReset() async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let email = "doctor-\(UUID().uuidString.prefix(8))@acme.test"
         try await withTestSite(.sqlite) { site in
-            try await TestNode.with(site, settings: try Self.settings()) { node in
+            try await TestNode.with(site, settings: try await Self.settings()) { node in
                 try await Self.staff(node, "admin@acme.test", roles: ["tenant_admin"])
                 try await Self.staff(node, email, roles: ["doctor"])
                 let services = node.services
@@ -80,7 +80,7 @@ struct MailWordingTests {
                     #expect(issued.status == .created)
                     let token = try #require(issued.json["token"] as? String)
                     try await runWorkers([NodeJobs.worker(services)], until: { !sink.messages(to: email).isEmpty })
-                    let mail = try ReceivedMail.read(try #require(sink.messages(to: email).first))
+                    let mail = try await ReceivedMail.read(try #require(sink.messages(to: email).first))
                     #expect(mail.text(of: "text/plain")?.contains("token=\(token)") == true)
                 }
             }
@@ -89,10 +89,10 @@ struct MailWordingTests {
 
     @Test("a clinic words an email its own way: checked when saved, previewed, used when sent, and reset; only administrators may", arguments: TestBackend.allCases)
     func wording(_ backend: TestBackend) async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         let email = "desk-\(UUID().uuidString.prefix(8))@acme.test"
         try await withTestSite(backend) { site in
-            try await TestNode.with(site, settings: try Self.settings()) { node in
+            try await TestNode.with(site, settings: try await Self.settings()) { node in
                 try await Self.staff(node, "admin@acme.test", roles: ["tenant_admin"])
                 try await Self.staff(node, email, roles: ["receptionist"])
                 let services = node.services
@@ -128,7 +128,7 @@ struct MailWordingTests {
                     #expect(try await client.call(.post, "/api/v1/users/\(user.id)/password-reset", token: admin).status == .created)
                     let outbox = try services.node.require(Outbox.self, by: "test")
                     try await runWorkers([NodeJobs.worker(services)], until: { try await outbox.mail(tenant: "acme").contains { $0.status == .sent } })
-                    let mail = try ReceivedMail.read(try #require(sink.messages(to: email).first))
+                    let mail = try await ReceivedMail.read(try #require(sink.messages(to: email).first))
                     #expect(mail.headers["Subject"] == "Acme: new password for Staff Member")
                     #expect(mail.text(of: "text/plain")?.hasPrefix("Dear Staff Member,") == true)
 

@@ -342,17 +342,17 @@ struct CommandLineTests {
 
     @Test("email test sends one message through the configured relay, and exits 1 with nothing delivered when the relay refuses it")
     func emailTest() async throws {
-        let sink = try MailSink.shared()
+        let sink = try await MailSink.shared()
         try await withTestSite(.sqlite) { site in
             var environment = Self.environment(site)
             environment["WARD_SMTP_URL"] = sink.url
-            environment["WARD_SMTP_CA_FILE"] = try MailSink.certificate()
+            environment["WARD_SMTP_CA_FILE"] = sink.certificate
             environment["WARD_EMAIL_FROM"] = "Ward <ward@clinic.example>"
             let recipient = "ops-\(UUID().uuidString.prefix(8))@clinic.example"
             let sent = try await Self.ward(["email", "test", "--to", recipient], environment: environment)
             #expect(sent.status == 0)
             #expect(sent.output.contains("delivered: <"))
-            let mail = try ReceivedMail.read(try #require(sink.messages(to: recipient).first))
+            let mail = try await ReceivedMail.read(try #require(sink.messages(to: recipient).first))
             #expect(mail.headers["Subject"] == "Ward test message")
             #expect(mail.text(of: "text/plain")?.contains("SMTP smtp://ward@localhost:\(sink.port) (starttls)") == true)
 
@@ -443,10 +443,15 @@ struct CommandLineTests {
                     "\(answered.filter { $0.status != 200 }.prefix(3).map { "\($0.status) \($0.body)" })")
             #expect(answered.contains { $0.started < signalled && $0.ended > signalled }, "requests in flight at SIGTERM were answered")
             #expect(!process.isRunning)
-            #expect(took < .seconds(5), "exited \(took) after SIGTERM")
+            // Measured alone: a few hundred milliseconds. A CI run saw 8.96 s while other tests
+            // held the test process's pool threads on child processes (since fixed); the bound
+            // is the idle test's, which tells an exit on SIGTERM from the 25 s shutdown timeout.
+            // The server's last lines say which step took the time.
+            let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+            #expect(took < .seconds(15), "exited \(took) after SIGTERM; its last lines: \(lines.suffix(12).joined(separator: "\n"))")
             if process.isRunning { process.interrupt(); try await offThePool { process.waitUntilExit() } }
             #expect(process.terminationStatus == 0)
-            let errors = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(#""level":"error""#) }
+            let errors = lines.filter { $0.contains(#""level":"error""#) }
             #expect(errors.isEmpty, "\(errors)")
         }
     }

@@ -114,14 +114,14 @@ struct MailAndDocumentPagesTests {
                     let link = try #require(page.text.firstMatch(of: /href="(\/app\/patients\/[^"]+\/pdf)"/).map { String($0.1) })
                     let pdf = try await doctor.get(link)
                     #expect(pdf.headers[.contentType] == "application/pdf")
-                    let text = try ExternalTool.pdfText(Data(buffer: pdf.body))
+                    let text = try await ExternalTool.pdfText(Data(buffer: pdf.body))
                     #expect(text.contains("Zoë Müller") && text.contains("Paracetamol 500 mg tablet") && text.contains("Verification code"))
 
                     let reports = try await doctor.get("/app/reports")
                     let reportLink = try #require(reports.text.firstMatch(of: /href="(\/app\/reports\/pdf\?day=[0-9-]+)"/).map { String($0.1) })
                     let report = try await doctor.get(reportLink)
                     #expect(report.headers[.contentType] == "application/pdf")
-                    #expect(try ExternalTool.pdfText(Data(buffer: report.body)).contains("PRESCRIPTIONS ISSUED"))
+                    #expect(try await ExternalTool.pdfText(Data(buffer: report.body)).contains("PRESCRIPTIONS ISSUED"))
 
                     let desk = Browser(client)
                     try await desk.signIn("desk@acme.test")
