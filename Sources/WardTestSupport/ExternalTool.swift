@@ -129,8 +129,8 @@ package struct HelperServer: Sendable {
 
 /// A helper server the suite shares, started on first use. A Python server takes seconds to
 /// start on a loaded machine: it starts on a thread of its own, and the tests asking for it
-/// meanwhile wait on its task, without holding one of the cooperative pool's threads (holding a
-/// lock over the start, two waiting tests stopped every other test in the process).
+/// meanwhile wait on its task, without holding one of the cooperative pool's threads (started
+/// under a lock on the pool, two tests asking at once held both of a two-core machine's).
 package final class SharedHelper<Server: Sendable>: Sendable {
     private let start: @Sendable () throws -> Server
     private let started = Mutex<Task<Server, any Error>?>(nil)

@@ -56,7 +56,7 @@ package final class S3Server: Sendable {
     package func list(prefix: String, needle: [UInt8] = []) async throws -> Listing {
         let hex = needle.map { String(format: "%02x", $0) }.joined()
         let result = try await ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
-                                                      "list", prefix, hex])
+                                                            "list", prefix, hex])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
         return try JSONDecoder().decode(Listing.self, from: Data(result.output.utf8))
     }
@@ -65,7 +65,7 @@ package final class S3Server: Sendable {
     package func pendingUploads(prefix: String) async throws -> [String] {
         struct Pending: Decodable { let uploads: [String] }
         let result = try await ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
-                                                      "uploads", prefix])
+                                                            "uploads", prefix])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
         return try JSONDecoder().decode(Pending.self, from: Data(result.output.utf8)).uploads
     }
@@ -73,7 +73,7 @@ package final class S3Server: Sendable {
     /// Flips one bit of the object `key` at `offset`, as damage in the store would.
     package func corrupt(_ key: String, at offset: Int) async throws {
         let result = try await ExternalTool.run("python3", [HelperServer.scripts.appendingPathComponent("s3-inspect.py").path, endpoint, accessKeyID, secretAccessKey, bucket,
-                                                      "corrupt", key, String(offset)])
+                                                            "corrupt", key, String(offset)])
         guard result.status == 0 else { throw ServerError(message: "s3-inspect failed: \(result.output)") }
     }
 
