@@ -40,6 +40,14 @@ struct PrincipalCacheTests {
         }
     }
 
+    /// Starts a request whose reload of `key` is held at a gate, once the cache has begun it.
+    static func heldReload(_ cache: PrincipalCache, _ key: String) async throws -> (request: Task<Principal, any Error>, gate: Gate) {
+        let gate = Gate()
+        let request = Task { try await cache.reload(key, Self.load(cache, key, after: gate)) }
+        #expect(try await Self.eventually { cache.reloadCounts.started == 1 })
+        return (request, gate)
+    }
+
     /// Waits (bounded) until `condition` holds; the cache's own counters say when it does.
     static func eventually(_ condition: () -> Bool) async throws -> Bool {
         for _ in 0..<2_000 {
@@ -71,9 +79,7 @@ struct PrincipalCacheTests {
     @Test("a reload under way when the user's roles change is not kept, and requests after the change read afresh")
     func evictionDuringReload() async throws {
         let cache = PrincipalCache(), key = PrincipalCache.key(tenant: "acme", session: "s1")
-        let gate = Gate()
-        let stale = Task { try await cache.reload(key, Self.load(cache, key, after: gate)) }
-        #expect(try await Self.eventually { cache.reloadCounts.started == 1 })
+        let (stale, gate) = try await Self.heldReload(cache, key)
         cache.evict(tenant: "acme", user: "u1")
 
         // A request after the change does not join the reload that began before it.
@@ -99,9 +105,7 @@ struct PrincipalCacheTests {
     @Test("a request cancelled while it waits for a reload (its deadline passed) leaves at once; the reload goes on for the others")
     func cancelledWaiterLeaves() async throws {
         let cache = PrincipalCache(), key = PrincipalCache.key(tenant: "acme", session: "s1")
-        let gate = Gate()
-        let first = Task { try await cache.reload(key, Self.load(cache, key, after: gate)) }
-        #expect(try await Self.eventually { cache.reloadCounts.started == 1 })
+        let (first, gate) = try await Self.heldReload(cache, key)
         let second = Task { try await cache.reload(key) { _ in Issue.record("a joining request started a reload"); return Self.principal() } }
         #expect(try await Self.eventually { cache.reloadCounts.joined == 1 })
 
