@@ -43,6 +43,26 @@ struct ShardTests {
         }
     }
 
+    @Test("a shard's database is given the control plane's planner cost when it is added, unless it chose one", arguments: [nil, "4"])
+    func shardPlannerCosts(chosen: String?) async throws {
+        guard let second = try TestPostgresServer.shardFromEnvironment() else { return }
+        try await Self.withShardSite { site, eastURL in
+            let name = site.databaseName!
+            if let chosen { try await second.administer(["ALTER DATABASE \"\(name)\" SET random_page_cost = \(chosen)"]) }
+            try await TestNode.with(site) { node in
+                let shards = try #require(node.services.storage.tenants.shards)
+                _ = try await shards.add(name: "east", url: eastURL, ownerURL: nil, poolSize: 2, description: "")
+                let setting = try await shards.cluster(named: "east").serving.read { database in
+                    try await database.raw("""
+                        SELECT array_to_string(setconfig, ',') AS setting FROM pg_db_role_setting
+                        WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        """).first()?.decode(column: "setting", as: String.self)
+                }
+                #expect(setting == "random_page_cost=\(chosen ?? "1.1")")
+            }
+        }
+    }
+
     @Test("new tenants go to the shard with the fewest, or the one named; each lives only on its cluster, and neither sees the other's data")
     func placementAndIsolation() async throws {
         try await Self.withTwoShards { node, eastURL in

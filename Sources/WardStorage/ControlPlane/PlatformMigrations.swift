@@ -60,34 +60,34 @@ package enum PlatformMigrations {
             """,
             "CREATE UNIQUE INDEX tenant_moves_one_running ON tenant_moves ((1)) WHERE finished_at IS NULL",
         ]),
-        // A read of one row by its key takes the key's index on PostgreSQL. At the default
-        // random_page_cost (4, priced for spinning disks) the planner scans a small tenant's
-        // whole table instead (a clinic's hundred patients are a few pages): cheap alone, but
-        // the scans of a hundred tenants evict each other from the CPU's caches, and a point
-        // read's time in PostgreSQL doubled. 1.1 is the usual value for SSDs and for data held
-        // in memory. Set for the database, so new sessions of every role (PgBouncer's too)
-        // take it, and only where nobody chose a value (postgresql.conf, ALTER SYSTEM, a role
-        // or the database; the catalog is read too, since a session through PgBouncer may
-        // predate a value set since) and the migrating role may (it owns the database):
-        // otherwise it warns and the migration still applies. Shards get it from
-        // deploy/postgres/roles.sql.
-        Migration(6, "plan_point_reads_by_index", sqlite: [], postgres: [
-            """
-            DO $$ BEGIN
-                IF (SELECT source FROM pg_settings WHERE name = 'random_page_cost') = 'default'
-                    AND NOT EXISTS (
-                        SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) AS c
-                        WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-                        AND c LIKE 'random_page_cost=%'
-                    ) THEN
-                    EXECUTE format('ALTER DATABASE %I SET random_page_cost = 1.1', current_database());
-                END IF;
-            EXCEPTION WHEN OTHERS THEN
-                RAISE WARNING 'random_page_cost left as it is (%): point reads of small tables may scan them', SQLERRM;
-            END $$
-            """,
-        ]),
+        // A read of one row by its key takes the key's index: see `plannerCosts`.
+        Migration(6, "plan_point_reads_by_index", sqlite: [], postgres: [plannerCosts]),
     ]
+
+    /// A read of one row by its key takes the key's index on PostgreSQL. At the default
+    /// random_page_cost (4, priced for spinning disks) the planner scans a small tenant's whole
+    /// table instead (a clinic's hundred patients are a few pages): cheap alone, but the scans
+    /// of a hundred tenants evict each other from the CPU's caches, and a point read's time in
+    /// PostgreSQL doubled. 1.1 is the usual value for SSDs and for data held in memory. Set for
+    /// the database, so new sessions of every role (PgBouncer's too) take it, and only where
+    /// nobody chose a value (postgresql.conf, ALTER SYSTEM, a role or the database; the catalog
+    /// is read too, since a session through PgBouncer may predate a value set since) and the
+    /// role running it may (it owns the database): otherwise it warns and changes nothing. Run
+    /// by migration 6 on the control plane's database and by `ShardSet.add` on a shard's.
+    package static let plannerCosts = """
+        DO $$ BEGIN
+            IF (SELECT source FROM pg_settings WHERE name = 'random_page_cost') = 'default'
+                AND NOT EXISTS (
+                    SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) AS c
+                    WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+                    AND c LIKE 'random_page_cost=%'
+                ) THEN
+                EXECUTE format('ALTER DATABASE %I SET random_page_cost = 1.1', current_database());
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'random_page_cost left as it is (%): point reads of small tables may scan them', SQLERRM;
+        END $$
+        """
 }
 
 /// The schema every tenant's database starts with. Each module appends its tables here.

@@ -149,6 +149,27 @@ package final class PostgresDatabase: Database {
     /// Opens one connection to `url` (see `probeEncryption`) and asks whether it is encrypted
     /// and whether the server is a standby in recovery.
     package static func probe(url: String, logger: Logger) async throws -> (encrypted: Bool, standby: Bool) {
+        try await withConnection(url: url, logger: logger) { connection in
+            let rows = try await connection.query(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false), pg_is_in_recovery()", logger: logger
+            )
+            var answer = (encrypted: false, standby: false)
+            for try await (encrypted, standby) in rows.decode((Bool, Bool).self) { answer = (encrypted, standby) }
+            return answer
+        }
+    }
+
+    /// Opens one connection to `url` and runs `statement` on it (a setting of the database).
+    package static func execute(url: String, _ statement: String, logger: Logger) async throws {
+        try await withConnection(url: url, logger: logger) { connection in
+            for try await _ in try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) {}
+        }
+    }
+
+    /// One connection to `url`, outside any pool, closed after `body`.
+    private static func withConnection<Result>(
+        url: String, logger: Logger, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let endpoint = try Endpoint(url)
         let tls: PostgresConnection.Configuration.TLS = switch endpoint.tls {
         case .disable: .disable
@@ -160,13 +181,9 @@ package final class PostgresDatabase: Database {
         )
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            let rows = try await connection.query(
-                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false), pg_is_in_recovery()", logger: logger
-            )
-            var answer = (encrypted: false, standby: false)
-            for try await (encrypted, standby) in rows.decode((Bool, Bool).self) { answer = (encrypted, standby) }
+            let result = try await body(connection)
             try await connection.close()
-            return answer
+            return result
         } catch {
             try? await connection.close()
             throw error

@@ -121,7 +121,8 @@ package final class ShardSet: Sendable {
     }
 
     /// Registers another PostgreSQL cluster as shard `name`, once it has answered as a primary
-    /// (not a standby) over `url` (and `ownerURL`, where another role owns the schemas).
+    /// (not a standby) over `url` (and `ownerURL`, where another role owns the schemas), and
+    /// sets its database's planner costs as the control plane's (`PlatformMigrations.plannerCosts`).
     package func add(name: String, url: String, ownerURL: String?, poolSize: Int?, description: String) async throws -> Record {
         guard name.range(of: "^[a-z][a-z0-9_-]{0,39}$", options: .regularExpression) != nil else { throw ShardError.invalidName(name) }
         guard name != Self.primaryName else { throw ShardError.exists(name) }
@@ -136,6 +137,9 @@ package final class ShardSet: Sendable {
             }
             if standby { throw ShardError.standby(name) }
         }
+        // Its tenants' point reads plan as the control plane's do (platform migration 6): set
+        // by the role owning the schemas, which is the one that may change the database.
+        try await PostgresDatabase.execute(url: ownerURL ?? url, PlatformMigrations.plannerCosts, logger: logger)
         let record = Record(name: name, description: description, acceptsTenants: true, poolSize: poolSize, createdAt: Timestamp.now())
         let sealedURL = try box.seal(url), sealedOwner = try ownerURL.map { try box.seal($0) }
         let table = self.table
